@@ -1,0 +1,153 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { DomainError } from './errors.ts';
+import type { AppDeps, AppEnv } from './http/app-env.ts';
+import { clientAddress } from './http/client-address.ts';
+import { csrfProtection } from './http/csrf.ts';
+import { notFoundApi, onError } from './http/error-handler.ts';
+import { sessionAuth } from './http/session.ts';
+import { validationHook } from './http/validation-hook.ts';
+import { registerAudit } from './routes/audit.ts';
+import { registerAuth } from './routes/auth.ts';
+import { registerDocs } from './routes/docs.ts';
+import { registerHealth } from './routes/health.ts';
+import { registerMe } from './routes/me.ts';
+
+export type { AppDeps } from './http/app-env.ts';
+
+/** Every route module; adding one here is all it takes to serve it. */
+const routeModules = [registerHealth, registerAuth, registerMe, registerAudit];
+
+/**
+ * Builds the whole app (API, docs and, when built, the web app) from its dependencies.
+ * Tests call it for a fresh app on their own database.
+ */
+export function createApp(deps: AppDeps) {
+  const resolved: Required<AppDeps> = {
+    now: () => new Date(),
+    webRoot: null,
+    version: '0.0.0',
+    ...deps,
+  };
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'ra_session',
+  });
+
+  app.use('*', async (c, next) => {
+    c.set('deps', resolved);
+    await next();
+  });
+  app.use(
+    '*',
+    requestId({
+      headerName: 'X-Request-Id',
+      limitLength: 64,
+      generator: () => crypto.randomUUID(),
+    }),
+  );
+  app.use('*', accessLog());
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        connectSrc: ["'self'", 'http://127.0.0.1:*'],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    }),
+  );
+  app.use('/api/*', clientAddress());
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: () => {
+        throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
+      },
+    }),
+  );
+  app.use('/api/*', requireJsonBody());
+  app.use('/api/*', sessionAuth());
+  app.use('/api/*', csrfProtection());
+
+  for (const register of routeModules) register(app);
+  assertEveryRouteDeclaresAccess(app);
+  registerDocs(app);
+
+  app.onError(onError);
+  app.all('/api/*', notFoundApi);
+  if (resolved.webRoot) serveWeb(app, resolved.webRoot);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+function accessLog() {
+  return async function accessLog(c: import('hono').Context<AppEnv>, next: () => Promise<void>) {
+    const started = performance.now();
+    await next();
+    c.get('deps').logger.info(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+        account: c.get('actor')?.username,
+      },
+      'request',
+    );
+  };
+}
+
+/** Bodies of state-changing API requests must be JSON: anything else is refused up front. */
+function requireJsonBody() {
+  return async function requireJsonBody(
+    c: import('hono').Context<AppEnv>,
+    next: () => Promise<void>,
+  ) {
+    if (c.req.raw.body !== null && c.req.header('content-length') !== '0') {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        throw new DomainError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Send the request body as application/json (it was ${type || 'not labelled'}).`,
+        );
+      }
+    }
+    await next();
+  };
+}
+
+function assertEveryRouteDeclaresAccess(app: OpenAPIHono<AppEnv>) {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route') continue;
+    const access = (def.route as unknown as Record<string, unknown>)['x-access'];
+    if (!access) {
+      throw new Error(
+        `${def.route.method.toUpperCase()} ${def.route.path} declares no access: use defineRoute`,
+      );
+    }
+  }
+}
+
+/** The built web app; any other GET outside /api gets index.html for the client router. */
+function serveWeb(app: OpenAPIHono<AppEnv>, webRoot: string) {
+  const index = join(webRoot, 'index.html');
+  if (!existsSync(index)) throw new Error(`web app not built: ${index} is missing`);
+  app.use('/assets/*', serveStatic({ root: webRoot }));
+  app.use('/favicon.svg', serveStatic({ root: webRoot }));
+  app.get('*', async (c) => c.html(await readFile(index, 'utf8')));
+}

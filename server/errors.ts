@@ -1,0 +1,98 @@
+/**
+ * The one error model. Services throw these; the HTTP edge maps each code to a status once
+ * (`statusOf`), and every error body has the same shape.
+ */
+export const errorCodes = [
+  'VALIDATION',
+  'UNAUTHENTICATED',
+  'INVALID_CREDENTIALS',
+  'FORBIDDEN',
+  'CSRF',
+  'NOT_FOUND',
+  'CONFLICT',
+  'TOO_MANY_ATTEMPTS',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'INTERNAL',
+  'UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
+
+export function statusOf(
+  code: ErrorCode,
+): 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503 {
+  switch (code) {
+    case 'VALIDATION':
+      return 400;
+    case 'UNAUTHENTICATED':
+    case 'INVALID_CREDENTIALS':
+      return 401;
+    case 'FORBIDDEN':
+    case 'CSRF':
+      return 403;
+    case 'NOT_FOUND':
+      return 404;
+    case 'CONFLICT':
+      return 409;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
+    case 'TOO_MANY_ATTEMPTS':
+      return 429;
+    case 'INTERNAL':
+      return 500;
+    case 'UNAVAILABLE':
+      return 503;
+  }
+}
+
+/** One field that was wrong, and why, in words an RA clerk can act on. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown> | FieldProblem[],
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export class ValidationError extends DomainError {
+  constructor(message: string, problems: FieldProblem[]) {
+    super('VALIDATION', message, problems);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('CONFLICT', message, details);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+export class TooManyAttemptsError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('TOO_MANY_ATTEMPTS', message, { retryAfterSeconds });
+  }
+}

@@ -1,0 +1,60 @@
+import type { Context } from 'hono';
+import type { Database, DriverName } from '../../db/client.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Actor, ServiceContext } from '../services/context.ts';
+
+/** What the app is built from; tests pass their own database, clock and config. */
+export interface AppDeps {
+  db: Database;
+  driver: DriverName;
+  config: Config;
+  logger: Logger;
+  /** The clock; tests move it to expire sessions and lockouts. */
+  now?: () => Date;
+  /** Folder of the built web app; null serves the API alone. */
+  webRoot?: string | null;
+  version?: string;
+}
+
+export interface SessionInfo {
+  id: string;
+  csrfToken: string;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    deps: Required<AppDeps>;
+    actor: Actor | null;
+    session: SessionInfo | null;
+    address: string | null;
+  };
+}
+
+export type AppContext = Context<AppEnv>;
+
+/** The service context of one request: its database, caller, request id and address. */
+export function serviceContext(c: AppContext): ServiceContext {
+  const deps = c.get('deps');
+  return {
+    db: deps.db,
+    actor: c.get('actor'),
+    requestId: c.get('requestId'),
+    address: c.get('address'),
+    now: deps.now,
+  };
+}
+
+/** The origin browsers use for this app: configured, or the request's own. */
+export function expectedOrigin(c: AppContext): string {
+  return c.get('deps').config.publicOrigin ?? new URL(c.req.url).origin;
+}
+
+/** True when the browser reached us over TLS (directly, or through a trusted proxy). */
+export function isSecure(c: AppContext): boolean {
+  const { config } = c.get('deps');
+  if (config.publicOrigin) return config.publicOrigin.startsWith('https:');
+  if (config.trustProxy && c.req.header('x-forwarded-proto') === 'https') return true;
+  return new URL(c.req.url).protocol === 'https:';
+}

@@ -1,0 +1,39 @@
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import type { Access } from '../permissions/permissions.ts';
+import { requireAccess } from './access.ts';
+import { ErrorBody } from './error-body.ts';
+
+const errorContent = { 'application/json': { schema: ErrorBody } };
+
+function errorResponses(access: Access) {
+  const responses: Record<number, { description: string; content: typeof errorContent }> = {
+    400: { description: 'The request is not valid', content: errorContent },
+    500: { description: 'Server error', content: errorContent },
+  };
+  if (access !== 'public') {
+    responses[401] = { description: 'Not signed in', content: errorContent };
+    responses[403] = {
+      description: 'Not allowed for your role, or CSRF check failed',
+      content: errorContent,
+    };
+  }
+  return responses;
+}
+
+/**
+ * Declares a route with the access it needs. The access is enforced by middleware and
+ * published in the OpenAPI document as `x-access`, where the permission test reads it;
+ * `createApp` refuses to start if any route lacks it.
+ */
+export function defineRoute<const R extends Omit<RouteConfig, 'middleware'>>(
+  config: R & { access: Access },
+) {
+  const { access, ...rest } = config;
+  return createRoute({
+    ...rest,
+    'x-access': access,
+    security: access === 'public' ? [] : [{ session: [] }],
+    middleware: [requireAccess(access)] as const,
+    responses: { ...errorResponses(access), ...rest.responses },
+  } as unknown as R & { 'x-access': Access });
+}

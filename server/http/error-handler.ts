@@ -1,0 +1,71 @@
+import type { ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DomainError, type ErrorCode, statusOf, TooManyAttemptsError } from '../errors.ts';
+import type { AppContext, AppEnv } from './app-env.ts';
+import type { ErrorBodyShape } from './error-body.ts';
+
+export function errorResponse(
+  c: AppContext,
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+): Response {
+  const body: ErrorBodyShape = {
+    error: { code, message, requestId: c.get('requestId') ?? 'unknown' },
+  };
+  if (details !== undefined) body.error.details = details;
+  return c.json(body, statusOf(code) as ContentfulStatusCode);
+}
+
+/** Framework errors (bad JSON, oversized bodies) as our error codes. */
+function fromHttpException(e: HTTPException): { code: ErrorCode; message: string } {
+  switch (e.status) {
+    case 400:
+      return {
+        code: 'VALIDATION',
+        message: /json/i.test(e.message)
+          ? 'The request body is not valid JSON.'
+          : `The request is not valid: ${e.message}`,
+      };
+    case 401:
+      return { code: 'UNAUTHENTICATED', message: 'Sign in first.' };
+    case 403:
+      return { code: 'FORBIDDEN', message: 'This request is not allowed.' };
+    case 404:
+      return { code: 'NOT_FOUND', message: 'Not found.' };
+    case 413:
+      return { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
+    case 415:
+      return { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the request body as JSON.' };
+    default:
+      return { code: 'INTERNAL', message: 'The server could not handle this request.' };
+  }
+}
+
+/** The single place an error becomes a response; nothing else builds error bodies. */
+export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  const log = c.get('deps').logger;
+  const requestId = c.get('requestId');
+  if (err instanceof DomainError) {
+    if (err instanceof TooManyAttemptsError) {
+      c.header('Retry-After', String(err.retryAfterSeconds));
+    }
+    log.info({ requestId, code: err.code, path: c.req.path }, err.message);
+    return errorResponse(c, err.code, err.message, err.details);
+  }
+  if (err instanceof HTTPException) {
+    const { code, message } = fromHttpException(err);
+    log.info({ requestId, code, path: c.req.path, cause: err.message }, message);
+    return errorResponse(c, code, message);
+  }
+  log.error({ requestId, err, path: c.req.path }, 'unhandled error');
+  return errorResponse(
+    c,
+    'INTERNAL',
+    `Something went wrong on the server. If it happens again, quote request ${requestId} to the RA team.`,
+  );
+};
+
+export const notFoundApi: NotFoundHandler<AppEnv> = (c) =>
+  errorResponse(c, 'NOT_FOUND', `There is no API route ${c.req.method} ${c.req.path}.`);

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { openDatabase } from '../db/client.ts';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { purgeDeadSessions } from './services/auth/sessions.ts';
+import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version as string;
+
+  const handle = config.databaseUrl
+    ? await openDatabase({ driver: 'postgres', url: config.databaseUrl })
+    : await openDatabase({ driver: 'pglite', dataDir: resolve(config.dataDir) });
+  logger.info(
+    { driver: handle.driver, dataDir: config.databaseUrl ? undefined : resolve(config.dataDir) },
+    'database opened',
+  );
+  await handle.migrate();
+  logger.info('migrations applied');
+
+  const ctx = { db: handle.db, actor: null, requestId: null, address: null, now: () => new Date() };
+  // Demo accounts go only into the embedded database, or where DEMO_DATA=true says so.
+  const wantDemo =
+    config.demoData === 'true' || (config.demoData === 'auto' && handle.driver === 'pglite');
+  if (wantDemo && (await seedDemo(ctx))) {
+    logger.warn(
+      `demo data seeded: accounts manager, advanced, agent, idchecker, sponsor, lsa, staff with password "${demoPassword}" (demo only)`,
+    );
+  }
+
+  const app = createApp({
+    db: handle.db,
+    driver: handle.driver,
+    config,
+    logger,
+    version,
+    webRoot: join(root, 'dist', 'web'),
+  });
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    logger.info(`Smartcard RA listening on http://localhost:${info.port}`);
+  });
+  const purge = setInterval(() => {
+    purgeDeadSessions(ctx).catch((err) => logger.error({ err }, 'session purge failed'));
+  }, 3_600_000);
+  purge.unref();
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => {
+      handle.close().finally(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error('Smartcard RA failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

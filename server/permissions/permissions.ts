@@ -1,0 +1,145 @@
+import type { RoleName } from '../../db/schema/accounts.ts';
+
+export type { RoleName };
+
+/**
+ * Everything a caller may be allowed to do, named by resource and verb. Routes declare
+ * one of these; nothing is allowed that no role grants.
+ */
+export const permissions = [
+  'profile:read-own',
+  'audit:read',
+  'ra-staff:manage',
+  'organisations:read',
+  'organisations:manage',
+  'workgroups:manage',
+  'people:read',
+  'people:register',
+  'people:edit',
+  'positions:read',
+  'positions:manage',
+  'assignments:manage',
+  'assignments:assign-assignable',
+  'requests:raise-own',
+  'requests:raise',
+  'requests:decide',
+  'cards:read',
+  'cards:issue',
+  'cards:cancel',
+  'cards:unlock',
+  'cards:renew',
+  'cards:renew-expired',
+  'cards:renew-own',
+  'cards:unlock-own',
+  'card-stock:manage',
+  'reports:read',
+  'workstations:manage',
+] as const;
+export type Permission = (typeof permissions)[number];
+
+/** What a person in each role of DOMAIN.md may do. */
+const ragent: readonly Permission[] = [
+  'profile:read-own',
+  'organisations:read',
+  'people:read',
+  'people:register',
+  'people:edit',
+  'positions:read',
+  'assignments:manage',
+  'requests:raise-own',
+  'requests:raise',
+  'requests:decide',
+  'cards:read',
+  'cards:issue',
+  'cards:cancel',
+  'cards:unlock',
+  'cards:renew',
+  'cards:renew-expired',
+  'cards:renew-own',
+  'cards:unlock-own',
+  'card-stock:manage',
+];
+
+const advanced: readonly Permission[] = [
+  ...ragent,
+  'audit:read',
+  'reports:read',
+  'organisations:manage',
+  'workgroups:manage',
+  'positions:manage',
+  'workstations:manage',
+];
+
+export const rolePermissions: Readonly<Record<RoleName, readonly Permission[]>> = {
+  ra_manager: [...advanced, 'ra-staff:manage'],
+  ra_agent_advanced: advanced,
+  ra_agent: ragent,
+  id_checker: [
+    'profile:read-own',
+    'organisations:read',
+    'people:read',
+    'people:register',
+    'people:edit',
+    'requests:raise-own',
+    'cards:renew-own',
+    'cards:unlock-own',
+  ],
+  sponsor: [
+    'profile:read-own',
+    'organisations:read',
+    'people:read',
+    'positions:read',
+    'assignments:assign-assignable',
+    'requests:raise-own',
+    'requests:raise',
+    'requests:decide',
+    'cards:read',
+    'cards:unlock',
+    'cards:renew',
+    'cards:renew-own',
+    'cards:unlock-own',
+    'reports:read',
+  ],
+  lsa: [
+    'profile:read-own',
+    'people:read',
+    'cards:read',
+    'cards:unlock',
+    'cards:renew',
+    'requests:raise-own',
+    'cards:renew-own',
+    'cards:unlock-own',
+  ],
+  staff: ['profile:read-own', 'requests:raise-own', 'cards:renew-own', 'cards:unlock-own'],
+};
+
+/** Labels for people, as DOMAIN.md names the roles. */
+export const roleLabels: Readonly<Record<RoleName, string>> = {
+  ra_manager: 'RA Manager',
+  ra_agent_advanced: 'RA Agent (Advanced)',
+  ra_agent: 'RA Agent',
+  id_checker: 'RA ID Checker',
+  sponsor: 'Sponsor',
+  lsa: 'Local Smartcard Administrator',
+  staff: 'Staff member',
+};
+
+/** The permissions that a set of roles grants, sorted. */
+export function permissionsOf(roles: Iterable<RoleName>): Permission[] {
+  const granted = new Set<Permission>();
+  for (const role of roles) for (const p of rolePermissions[role]) granted.add(p);
+  return permissions.filter((p) => granted.has(p));
+}
+
+/**
+ * What a route needs: a permission, any signed-in caller (`authenticated`), or nobody
+ * (`public`: the login endpoint, health, the API document).
+ */
+export type Access = Permission | 'authenticated' | 'public';
+
+export function allows(access: Access, granted: readonly Permission[] | null): boolean {
+  if (access === 'public') return true;
+  if (granted === null) return false;
+  if (access === 'authenticated') return true;
+  return granted.includes(access);
+}

@@ -1,0 +1,81 @@
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import { deleteCookie, setCookie } from 'hono/cookie';
+import { DomainError } from '../errors.ts';
+import { type AppContext, type AppEnv, isSecure, serviceContext } from '../http/app-env.ts';
+import { defineRoute } from '../http/define-route.ts';
+import { sessionCookieName } from '../http/session.ts';
+import { describeMe } from '../services/auth/describe-me.ts';
+import { resolveSession } from '../services/auth/sessions.ts';
+import { signIn } from '../services/auth/sign-in.ts';
+import { signOut } from '../services/auth/sign-out.ts';
+import { Me } from './schemas.ts';
+
+const Credentials = z
+  .strictObject({
+    username: z
+      .string()
+      .trim()
+      .min(1, 'enter your username')
+      .max(64, 'is longer than 64 characters'),
+    password: z.string().min(1, 'enter your password').max(256, 'is longer than 256 characters'),
+  })
+  .openapi('Credentials');
+
+const login = defineRoute({
+  method: 'post',
+  path: '/api/auth/login',
+  access: 'public',
+  tags: ['Sessions'],
+  summary: 'Sign in with a username and password',
+  description:
+    'Opens a session and sets the `ra_session` cookie (HttpOnly, SameSite=Strict). Failed attempts are limited per account and per address.',
+  request: { body: { required: true, content: { 'application/json': { schema: Credentials } } } },
+  responses: {
+    200: { description: 'Signed in', content: { 'application/json': { schema: Me } } },
+    429: { description: 'Too many failed attempts' },
+  },
+});
+
+const logout = defineRoute({
+  method: 'post',
+  path: '/api/auth/logout',
+  access: 'authenticated',
+  tags: ['Sessions'],
+  summary: 'Sign out: ends the session',
+  responses: { 204: { description: 'Signed out' } },
+});
+
+function sessionCookieOptions(c: AppContext, maxAgeSeconds: number) {
+  return {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'Strict' as const,
+    secure: isSecure(c),
+    maxAge: maxAgeSeconds,
+  };
+}
+
+export function registerAuth(app: OpenAPIHono<AppEnv>) {
+  app.openapi(login, async (c) => {
+    const { config } = c.get('deps');
+    const ctx = serviceContext(c);
+    const session = await signIn(ctx, c.req.valid('json'), config);
+    setCookie(
+      c,
+      sessionCookieName,
+      session.token,
+      sessionCookieOptions(c, config.session.maxHours * 3600),
+    );
+    const resolved = await resolveSession(ctx, session.token, config.session);
+    if (!resolved) throw new DomainError('INTERNAL', 'The new session could not be read back.');
+    const me = await describeMe({ ...ctx, actor: resolved.actor });
+    return c.json({ ...me, csrfToken: session.csrfToken }, 200);
+  });
+
+  app.openapi(logout, async (c) => {
+    const session = c.get('session');
+    if (session) await signOut(serviceContext(c), session.id);
+    deleteCookie(c, sessionCookieName, { path: '/', secure: isSecure(c) });
+    return c.body(null, 204);
+  });
+}

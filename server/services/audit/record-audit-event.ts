@@ -1,0 +1,65 @@
+import { desc, sql } from 'drizzle-orm';
+import { auditEvents } from '../../../db/schema/audit.ts';
+import type { ServiceContext } from '../context.ts';
+import { auditHash, genesisHash } from './audit-hash.ts';
+
+export interface AuditEventInput {
+  /** Dotted verb, e.g. `auth.login`, `person.registered`. */
+  action: string;
+  subjectType: string;
+  subjectId?: string | null;
+  /** What changed, for a reader of the trail. Never a secret: see `assertNoSecrets`. */
+  summary?: Record<string, unknown>;
+  /** Who acted, when that is not the context's actor (a failed login names the username tried). */
+  actor?: { accountId: string | null; username: string | null };
+}
+
+// Keys whose values must never reach the audit trail, whatever the caller meant.
+const secretKeys =
+  /^(password|passcode|newPassword|pin|newPin|puk|secret|token|sessionToken|privateKey|managementKey|otp|code|documentNumber)$/i;
+
+function assertNoSecrets(value: unknown, path = 'summary'): void {
+  if (value === null || typeof value !== 'object') return;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (secretKeys.test(k)) throw new Error(`audit ${path}.${k} looks like a secret`);
+    assertNoSecrets(v, `${path}.${k}`);
+  }
+}
+
+// One lock key for the whole chain: writers take turns, so each event links to the one
+// committed just before it, even with several server processes on one database.
+const chainLock = sql`select pg_advisory_xact_lock(7305019, 1)`;
+
+/**
+ * Appends one event to the audit trail. Call it with the transaction that makes the change,
+ * so the change and its record commit together or not at all.
+ */
+export async function recordAuditEvent(ctx: ServiceContext, input: AuditEventInput) {
+  const summary = input.summary ?? {};
+  assertNoSecrets(summary);
+  return ctx.db.transaction(async (tx) => {
+    await tx.execute(chainLock);
+    const [last] = await tx
+      .select({ hash: auditEvents.hash })
+      .from(auditEvents)
+      .orderBy(desc(auditEvents.id))
+      .limit(1);
+    const prevHash = last?.hash ?? genesisHash;
+    const content = {
+      occurredAt: ctx.now(),
+      actorAccountId: input.actor ? input.actor.accountId : (ctx.actor?.accountId ?? null),
+      actorUsername: input.actor ? input.actor.username : (ctx.actor?.username ?? null),
+      action: input.action,
+      subjectType: input.subjectType,
+      subjectId: input.subjectId ?? null,
+      summary,
+      requestId: ctx.requestId,
+      address: ctx.address,
+    };
+    const [row] = await tx
+      .insert(auditEvents)
+      .values({ ...content, prevHash, hash: auditHash(prevHash, content) })
+      .returning({ id: auditEvents.id });
+    return row;
+  });
+}

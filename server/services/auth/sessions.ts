@@ -1,0 +1,121 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { accountRoles, accounts, sessions } from '../../../db/schema/accounts.ts';
+import type { SessionPolicy } from '../../config.ts';
+import { permissionsOf } from '../../permissions/permissions.ts';
+import type { Actor, ServiceContext } from '../context.ts';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export interface NewSession {
+  id: string;
+  /** The bearer token for the cookie. Returned once, never stored. */
+  token: string;
+  csrfToken: string;
+  expiresAt: Date;
+}
+
+export async function createSession(
+  ctx: ServiceContext,
+  accountId: string,
+  policy: SessionPolicy,
+): Promise<NewSession> {
+  const now = ctx.now();
+  const token = newToken();
+  const csrfToken = newToken();
+  const expiresAt = new Date(now.getTime() + policy.maxHours * 3_600_000);
+  const [row] = await ctx.db
+    .insert(sessions)
+    .values({
+      tokenHash: hashToken(token),
+      accountId,
+      csrfToken,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt,
+      address: ctx.address,
+    })
+    .returning({ id: sessions.id });
+  if (!row) throw new Error('session insert returned no row');
+  return { id: row.id, token, csrfToken, expiresAt };
+}
+
+export interface ResolvedSession {
+  sessionId: string;
+  csrfToken: string;
+  actor: Actor;
+}
+
+// Writing last_seen_at on every request would turn every read into a write; a minute's
+// slack in the idle time-out is not worth that.
+const touchEveryMs = 60_000;
+
+/**
+ * The session a token belongs to, if it is still good: not ended, not past its absolute
+ * expiry, not idle for longer than the policy allows, and its account still active.
+ */
+export async function resolveSession(
+  ctx: ServiceContext,
+  token: string,
+  policy: SessionPolicy,
+): Promise<ResolvedSession | null> {
+  const now = ctx.now();
+  const [row] = await ctx.db
+    .select({
+      id: sessions.id,
+      csrfToken: sessions.csrfToken,
+      lastSeenAt: sessions.lastSeenAt,
+      expiresAt: sessions.expiresAt,
+      accountId: accounts.id,
+      username: accounts.username,
+    })
+    .from(sessions)
+    .innerJoin(accounts, eq(accounts.id, sessions.accountId))
+    .where(
+      and(
+        eq(sessions.tokenHash, hashToken(token)),
+        isNull(sessions.endedAt),
+        eq(accounts.status, 'active'),
+      ),
+    );
+  if (!row) return null;
+  const idleLimit = row.lastSeenAt.getTime() + policy.idleMinutes * 60_000;
+  if (now >= row.expiresAt || now.getTime() >= idleLimit) return null;
+  if (now.getTime() - row.lastSeenAt.getTime() >= touchEveryMs) {
+    await ctx.db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.id));
+  }
+  const roles = await ctx.db
+    .select({ role: accountRoles.role, odsCode: accountRoles.odsCode })
+    .from(accountRoles)
+    .where(eq(accountRoles.accountId, row.accountId));
+  return {
+    sessionId: row.id,
+    csrfToken: row.csrfToken,
+    actor: {
+      accountId: row.accountId,
+      username: row.username,
+      roles,
+      permissions: permissionsOf(roles.map((r) => r.role)),
+    },
+  };
+}
+
+export async function endSession(ctx: ServiceContext, sessionId: string): Promise<void> {
+  await ctx.db
+    .update(sessions)
+    .set({ endedAt: ctx.now() })
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.endedAt)));
+}
+
+/** Removes sessions that can no longer be used; they carry nothing the audit trail lacks. */
+export async function purgeDeadSessions(ctx: ServiceContext): Promise<void> {
+  await ctx.db
+    .delete(sessions)
+    .where(sql`${sessions.endedAt} is not null or ${sessions.expiresAt} < ${ctx.now()}`);
+}

@@ -1,0 +1,73 @@
+import type { DriverName } from '../../db/client.ts';
+import { createApp } from '../../server/app.ts';
+import { type Config, loadConfig } from '../../server/config.ts';
+import { createLogger } from '../../server/logger.ts';
+import type { ServiceContext } from '../../server/services/context.ts';
+import { demoPassword, seedDemo } from '../../server/services/demo/seed-demo.ts';
+import { openTestDatabase } from './databases.ts';
+
+/** A clock tests can move forward. */
+export class TestClock {
+  constructor(private current = new Date('2026-11-25T09:00:00.000Z')) {}
+  now = () => new Date(this.current);
+  advance(ms: number) {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export interface SignedIn {
+  cookie: string;
+  csrfToken: string;
+  /** Headers for a state-changing request as this user. */
+  headers: Record<string, string>;
+}
+
+/**
+ * The real app on a fresh real database with the demo trust seeded, for tests that go
+ * through `app.request` exactly as a browser would.
+ */
+export async function createTestApp(
+  driver: DriverName,
+  options: { env?: Record<string, string>; webRoot?: string | null } = {},
+) {
+  const handle = await openTestDatabase(driver);
+  const clock = new TestClock();
+  const config: Config = loadConfig({ TRUST_PROXY: 'true', ...options.env });
+  const ctx: ServiceContext = {
+    db: handle.db,
+    actor: null,
+    requestId: null,
+    address: null,
+    now: clock.now,
+  };
+  await seedDemo(ctx);
+  const app = createApp({
+    db: handle.db,
+    driver,
+    config,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    now: clock.now,
+    webRoot: options.webRoot ?? null,
+  });
+
+  async function login(username: string, password = demoPassword): Promise<SignedIn> {
+    const res = await app.request('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    const cookie = setCookie.split(';')[0] ?? '';
+    const { csrfToken } = (await res.json()) as { csrfToken: string };
+    return {
+      cookie,
+      csrfToken,
+      headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
+    };
+  }
+
+  return { app, db: handle.db, handle, clock, config, ctx, login, close: () => handle.close() };
+}
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
