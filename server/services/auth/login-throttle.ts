@@ -9,6 +9,9 @@ export interface ThrottleKeys {
   address: string | null;
 }
 
+/** A timestamp parameter for raw SQL: postgres.js cannot encode a bare Date there. */
+const at = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
 function keysOf(k: ThrottleKeys): string[] {
   const keys = [`account:${k.account.toLowerCase()}`];
   if (k.address) keys.push(`address:${k.address}`);
@@ -53,8 +56,9 @@ export async function recordLoginFailure(
     const limit = key.startsWith('account:')
       ? policy.maxFailuresPerAccount
       : policy.maxFailuresPerAddress;
-    const fresh = sql`${loginThrottles.windowStartedAt} < ${windowStart}`;
+    const fresh = sql`${loginThrottles.windowStartedAt} < ${at(windowStart)}`;
     const failures = sql`case when ${fresh} then 1 else ${loginThrottles.failures} + 1 end`;
+    const blocked = sql`case when ${failures} >= ${limit}::int then ${at(blockedUntil)} else ${loginThrottles.blockedUntil} end`;
     await ctx.db
       .insert(loginThrottles)
       .values({
@@ -67,8 +71,8 @@ export async function recordLoginFailure(
         target: loginThrottles.key,
         set: {
           failures,
-          windowStartedAt: sql`case when ${fresh} then ${now} else ${loginThrottles.windowStartedAt} end`,
-          blockedUntil: sql`case when ${failures} >= ${limit} then ${blockedUntil} else ${loginThrottles.blockedUntil} end`,
+          windowStartedAt: sql`case when ${fresh} then ${at(now)} else ${loginThrottles.windowStartedAt} end`,
+          blockedUntil: blocked,
         },
       });
   }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import { accountRoles, accounts, sessions } from '../../../db/schema/accounts.ts';
 import type { SessionPolicy } from '../../config.ts';
 import { permissionsOf } from '../../permissions/permissions.ts';
@@ -117,5 +117,5 @@ export async function endSession(ctx: ServiceContext, sessionId: string): Promis
 export async function purgeDeadSessions(ctx: ServiceContext): Promise<void> {
   await ctx.db
     .delete(sessions)
-    .where(sql`${sessions.endedAt} is not null or ${sessions.expiresAt} < ${ctx.now()}`);
+    .where(or(isNotNull(sessions.endedAt), lt(sessions.expiresAt, ctx.now())));
 }

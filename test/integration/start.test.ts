@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoPassword } from '../../server/services/demo/seed-demo.ts';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+async function waitForHealth(base: string, child: ChildProcess, output: () => string) {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited early:\n${output()}`);
+    try {
+      const res = await fetch(`${base}/api/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`server did not answer in time:\n${output()}`);
+}
+
+/** `npm start` exactly as the README gives it: embedded database, demo data, the web app. */
+describe('npm start', () => {
+  let child: ChildProcess;
+  let base: string;
+  let output = '';
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ra-start-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    child = spawn('npm', ['start'], {
+      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    child.stdout?.on('data', (d) => {
+      output += d;
+    });
+    child.stderr?.on('data', (d) => {
+      output += d;
+    });
+    await waitForHealth(base, child, () => output);
+  }, 180_000);
+
+  afterAll(() => {
+    // npm runs the server as a child: signal the whole group.
+    if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the login page, health and the API document', async () => {
+    const page = await fetch(`${base}/login`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<ra-app|Smartcard RA/);
+    const health = await (await fetch(`${base}/api/health`)).json();
+    expect(health).toMatchObject({ status: 'ok', database: { driver: 'pglite', status: 'ok' } });
+    expect((await fetch(`${base}/api/openapi.json`)).status).toBe(200);
+  });
+
+  it('has seeded the demo accounts and says so in its log', async () => {
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'manager', password: demoPassword }),
+    });
+    expect(res.status).toBe(200);
+    expect(output).toMatch(/demo data seeded/);
+  });
+
+  it('writes structured JSON logs without secrets', () => {
+    const lines = output.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(output).not.toContain(`"password":"${demoPassword}"`);
+  });
+});
+
+describe('a wrong configuration', () => {
+  it('stops at once with the variable named', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: { ...process.env, PORT: 'eighty', DATABASE_URL: 'mysql://x' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr?.on('data', (d) => {
+      err += d;
+    });
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(2);
+    expect(err).toMatch(/PORT/);
+    expect(err).toMatch(/DATABASE_URL: must be a postgres/);
+  });
+});
