@@ -1,3 +1,5 @@
+export * from './access.ts';
 export * from './accounts.ts';
 export * from './audit.ts';
 export * from './organisations.ts';
+export * from './people.ts';

@@ -110,7 +110,14 @@ export const rolePermissions: Readonly<Record<RoleName, readonly Permission[]>> 
     'cards:renew-own',
     'cards:unlock-own',
   ],
-  staff: ['profile:read-own', 'requests:raise-own', 'cards:renew-own', 'cards:unlock-own'],
+  staff: [
+    'profile:read-own',
+    // The catalogue is no secret, and a card holder needs it to ask for a position.
+    'positions:read',
+    'requests:raise-own',
+    'cards:renew-own',
+    'cards:unlock-own',
+  ],
 };
 
 /** Labels for people, as DOMAIN.md names the roles. */

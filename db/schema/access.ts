@@ -1,0 +1,191 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  date,
+  index,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { accounts } from './accounts.ts';
+import { organisations, workgroups } from './organisations.ts';
+import { people } from './people.ts';
+
+/** National RBAC job roles (R-codes). Seeded by migration from DOMAIN.md's list. */
+export const jobRoles = pgTable('job_roles', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+});
+
+/** National RBAC activities (B-codes). */
+export const activities = pgTable('activities', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+});
+
+export const clinicalSystems = ['systmone', 'ers', 'pacs', 'sus', 'esr'] as const;
+export type ClinicalSystem = (typeof clinicalSystems)[number];
+
+/** An access profile of one organisation: job roles, activities, workgroups and systems. */
+export const positions = pgTable(
+  'positions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    odsCode: text('ods_code')
+      .notNull()
+      .references(() => organisations.odsCode),
+    name: text('name').notNull(),
+    systems: text('systems').array().notNull().default(sql`'{}'::text[]`),
+    /** Sponsors of the organisation may assign it directly, without a request. */
+    assignable: boolean('assignable').notNull().default(false),
+    status: text('status', { enum: ['active', 'closed'] })
+      .notNull()
+      .default('active'),
+    closedReason: text('closed_reason'),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    closedBy: uuid('closed_by').references(() => accounts.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    createdBy: uuid('created_by').references(() => accounts.id),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('positions_ods_idx').on(t.odsCode, t.status),
+    uniqueIndex('positions_name_uq')
+      .on(t.odsCode, sql`lower(${t.name})`)
+      .where(sql`${t.status} = 'active'`),
+    check('positions_status_ck', sql`${t.status} in ('active', 'closed')`),
+    check('positions_closed_ck', sql`(${t.status} = 'closed') = (${t.closedAt} is not null)`),
+  ],
+);
+
+export const positionJobRoles = pgTable(
+  'position_job_roles',
+  {
+    positionId: uuid('position_id')
+      .notNull()
+      .references(() => positions.id),
+    code: text('code')
+      .notNull()
+      .references(() => jobRoles.code),
+  },
+  (t) => [primaryKey({ columns: [t.positionId, t.code] })],
+);
+
+export const positionActivities = pgTable(
+  'position_activities',
+  {
+    positionId: uuid('position_id')
+      .notNull()
+      .references(() => positions.id),
+    code: text('code')
+      .notNull()
+      .references(() => activities.code),
+  },
+  (t) => [primaryKey({ columns: [t.positionId, t.code] })],
+);
+
+export const positionWorkgroups = pgTable(
+  'position_workgroups',
+  {
+    positionId: uuid('position_id')
+      .notNull()
+      .references(() => positions.id),
+    workgroupId: uuid('workgroup_id')
+      .notNull()
+      .references(() => workgroups.id),
+  },
+  (t) => [primaryKey({ columns: [t.positionId, t.workgroupId] })],
+);
+
+export const assignmentEndReasons = ['removed', 'position_closed', 'expired'] as const;
+
+/**
+ * A person holding a position from `startDate` to an optional `endDate`. Ended rows stay,
+ * with how and when they ended; an assignment past its end date counts as ended (expired)
+ * even before anything marks it.
+ */
+export const assignments = pgTable(
+  'assignments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => people.id),
+    positionId: uuid('position_id')
+      .notNull()
+      .references(() => positions.id),
+    startDate: date('start_date', { mode: 'string' }).notNull(),
+    endDate: date('end_date', { mode: 'string' }),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    endReason: text('end_reason', { enum: assignmentEndReasons }),
+    endNote: text('end_note'),
+    endedBy: uuid('ended_by').references(() => accounts.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    createdBy: uuid('created_by').references(() => accounts.id),
+    requestId: uuid('request_id'),
+  },
+  (t) => [
+    index('assignments_person_idx').on(t.personId),
+    index('assignments_position_idx').on(t.positionId),
+    // One open assignment of a position per person: the last guard against a double
+    // approval that slipped past the request's row lock.
+    uniqueIndex('assignments_open_uq')
+      .on(t.personId, t.positionId)
+      .where(sql`${t.endedAt} is null`),
+    check('assignments_dates_ck', sql`${t.endDate} is null or ${t.endDate} >= ${t.startDate}`),
+  ],
+);
+
+export const requestKinds = ['assign', 'remove'] as const;
+export const requestStatuses = ['open', 'approved', 'rejected', 'withdrawn'] as const;
+
+/** A request to assign a position to a person, or to remove one, and its decision. */
+export const accessRequests = pgTable(
+  'access_requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind', { enum: requestKinds }).notNull(),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => people.id),
+    positionId: uuid('position_id')
+      .notNull()
+      .references(() => positions.id),
+    /** The position's organisation, kept here so an inbox is one indexed scan. */
+    odsCode: text('ods_code')
+      .notNull()
+      .references(() => organisations.odsCode),
+    assignmentId: uuid('assignment_id').references(() => assignments.id),
+    startDate: date('start_date', { mode: 'string' }),
+    endDate: date('end_date', { mode: 'string' }),
+    note: text('note'),
+    status: text('status', { enum: requestStatuses }).notNull().default('open'),
+    raisedBy: uuid('raised_by')
+      .notNull()
+      .references(() => accounts.id),
+    raisedAt: timestamp('raised_at', { withTimezone: true }).notNull(),
+    claimedBy: uuid('claimed_by').references(() => accounts.id),
+    claimedUntil: timestamp('claimed_until', { withTimezone: true }),
+    decidedBy: uuid('decided_by').references(() => accounts.id),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    decisionReason: text('decision_reason'),
+  },
+  (t) => [
+    index('access_requests_inbox_idx').on(t.odsCode, t.status, t.raisedAt),
+    index('access_requests_person_idx').on(t.personId, t.raisedAt),
+    index('access_requests_raised_by_idx').on(t.raisedBy, t.raisedAt),
+    check('access_requests_kind_ck', sql`${t.kind} in ('assign', 'remove')`),
+    check(
+      'access_requests_status_ck',
+      sql`${t.status} in ('open', 'approved', 'rejected', 'withdrawn')`,
+    ),
+    check(
+      'access_requests_dates_ck',
+      sql`${t.endDate} is null or ${t.startDate} is null or ${t.endDate} >= ${t.startDate}`,
+    ),
+  ],
+);

@@ -1,0 +1,132 @@
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  date,
+  index,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { accounts } from './accounts.ts';
+import { organisations } from './organisations.ts';
+
+export const personStatuses = ['pending_id_check', 'active', 'suspended', 'closed'] as const;
+export type PersonStatus = (typeof personStatuses)[number];
+
+/**
+ * A person known to the RA. `userId` is the 12-digit user ID (UUID) of DOMAIN.md: random,
+ * unique, and never reused because people are closed, never deleted.
+ */
+export const people = pgTable(
+  'people',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: text('user_id').notNull(),
+    givenName: text('given_name').notNull(),
+    middleNames: text('middle_names'),
+    familyName: text('family_name').notNull(),
+    nameOnCard: text('name_on_card'),
+    dateOfBirth: date('date_of_birth', { mode: 'string' }).notNull(),
+    email: text('email'),
+    phone: text('phone'),
+    status: text('status', { enum: personStatuses }).notNull().default('pending_id_check'),
+    // Lower-case, accent-stripped copies of the names, for prefix search that ignores
+    // case and accents ("zoe" finds "Zoë") with a plain btree index.
+    givenKey: text('given_key').notNull(),
+    familyKey: text('family_key').notNull(),
+    accountId: uuid('account_id').references(() => accounts.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    createdBy: uuid('created_by').references(() => accounts.id),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('people_user_id_uq').on(t.userId),
+    uniqueIndex('people_account_uq').on(t.accountId),
+    index('people_family_key_idx').on(t.familyKey.op('text_pattern_ops'), t.id),
+    index('people_given_key_idx').on(t.givenKey.op('text_pattern_ops'), t.id),
+    index('people_email_idx').on(sql`lower(${t.email})`),
+    // Finds a second registration of the same person (same names and date of birth).
+    index('people_identity_idx').on(t.familyKey, t.givenKey, t.dateOfBirth),
+    check('people_user_id_ck', sql`${t.userId} ~ '^[0-9]{12}$'`),
+    check(
+      'people_status_ck',
+      sql.raw(`status in (${personStatuses.map((s) => `'${s}'`).join(', ')})`),
+    ),
+  ],
+);
+
+/** The organisations a person works for. */
+export const personOrganisations = pgTable(
+  'person_organisations',
+  {
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => people.id),
+    odsCode: text('ods_code')
+      .notNull()
+      .references(() => organisations.odsCode),
+  },
+  (t) => [
+    primaryKey({ columns: [t.personId, t.odsCode] }),
+    index('person_organisations_ods_idx').on(t.odsCode),
+  ],
+);
+
+/** One identity check (e-GIF level 3): who saw which documents, when, and any override. */
+export const identityChecks = pgTable(
+  'identity_checks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => people.id),
+    checkedBy: uuid('checked_by')
+      .notNull()
+      .references(() => accounts.id),
+    checkedAt: timestamp('checked_at', { withTimezone: true }).notNull(),
+    /** Set when the checker went on despite a possible duplicate, with why. */
+    overrideReason: text('override_reason'),
+  },
+  (t) => [index('identity_checks_person_idx').on(t.personId, t.checkedAt)],
+);
+
+export const documentCategories = ['photo_id', 'proof_of_address', 'other'] as const;
+
+/**
+ * A document seen in person. Never a copy of it, and its number only as an HMAC keyed
+ * with a server secret: enough to spot the same passport twice, useless to a thief.
+ */
+export const identityDocuments = pgTable(
+  'identity_documents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    checkId: uuid('check_id')
+      .notNull()
+      .references(() => identityChecks.id),
+    personId: uuid('person_id')
+      .notNull()
+      .references(() => people.id),
+    type: text('type').notNull(),
+    category: text('category', { enum: documentCategories }).notNull(),
+    issuingCountry: text('issuing_country').notNull(),
+    expiresOn: date('expires_on', { mode: 'string' }),
+    numberHash: text('number_hash').notNull(),
+  },
+  (t) => [
+    index('identity_documents_hash_idx').on(t.numberHash),
+    index('identity_documents_check_idx').on(t.checkId),
+  ],
+);
+
+/** One-time codes that let a newly registered person choose their own password. */
+export const accountActivations = pgTable('account_activations', {
+  accountId: uuid('account_id')
+    .primaryKey()
+    .references(() => accounts.id),
+  codeHash: text('code_hash').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+});
