@@ -13,16 +13,27 @@ import { csrfProtection } from './http/csrf.ts';
 import { notFoundApi, onError } from './http/error-handler.ts';
 import { sessionAuth } from './http/session.ts';
 import { validationHook } from './http/validation-hook.ts';
+import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
 import { registerDocs } from './routes/docs.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerMe } from './routes/me.ts';
+import { registerPeople } from './routes/people.ts';
+import { registerRequests } from './routes/requests.ts';
 
 export type { AppDeps } from './http/app-env.ts';
 
 /** Every route module; adding one here is all it takes to serve it. */
-const routeModules = [registerHealth, registerAuth, registerMe, registerAudit];
+const routeModules = [
+  registerHealth,
+  registerAuth,
+  registerMe,
+  registerAudit,
+  registerPeople,
+  registerAssignments,
+  registerRequests,
+];
 
 /**
  * Builds the whole app (API, docs and, when built, the web app) from its dependencies.

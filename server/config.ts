@@ -24,6 +24,7 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt.default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(20),
   LOGIN_LOCKOUT_MINUTES: positiveInt.default(15),
+  DOCUMENT_HASH_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
 });
 
 export interface SessionPolicy {
@@ -50,6 +51,11 @@ export interface Config {
   publicOrigin: string | undefined;
   session: SessionPolicy;
   login: LoginPolicy;
+  /**
+   * HMAC key for identity document numbers. When unset, the embedded database keeps a
+   * generated one in DATA_DIR; PostgreSQL deployments must set it (all processes alike).
+   */
+  documentHashKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -79,5 +85,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
       lockoutMinutes: e.LOGIN_LOCKOUT_MINUTES,
     },
+    documentHashKey: e.DOCUMENT_HASH_KEY,
   };
 }

@@ -10,6 +10,10 @@ export const errorCodes = [
   'CSRF',
   'NOT_FOUND',
   'CONFLICT',
+  'POSSIBLE_DUPLICATE',
+  'ALREADY_DECIDED',
+  'CLAIMED_BY_OTHER',
+  'SEPARATION_OF_DUTIES',
   'TOO_MANY_ATTEMPTS',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
@@ -29,10 +33,14 @@ export function statusOf(
       return 401;
     case 'FORBIDDEN':
     case 'CSRF':
+    case 'SEPARATION_OF_DUTIES':
       return 403;
     case 'NOT_FOUND':
       return 404;
     case 'CONFLICT':
+    case 'POSSIBLE_DUPLICATE':
+    case 'ALREADY_DECIDED':
+    case 'CLAIMED_BY_OTHER':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
@@ -94,5 +102,12 @@ export class TooManyAttemptsError extends DomainError {
     readonly retryAfterSeconds: number,
   ) {
     super('TOO_MANY_ATTEMPTS', message, { retryAfterSeconds });
+  }
+}
+
+/** Nobody approves what they raised or what is for themselves, nor grants themselves access. */
+export class SeparationOfDutiesError extends DomainError {
+  constructor(message: string) {
+    super('SEPARATION_OF_DUTIES', message);
   }
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
@@ -8,6 +9,16 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { purgeDeadSessions } from './services/auth/sessions.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
+
+/** The embedded database's HMAC key: made once, kept beside the data, readable by us only. */
+function localDocumentHashKey(dataDir: string): string {
+  const file = join(dataDir, 'document-hash.key');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,6 +36,15 @@ async function main() {
   const logger = createLogger(config.logLevel);
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version as string;
 
+  if (!config.documentHashKey) {
+    if (config.databaseUrl) {
+      console.error(
+        'Invalid configuration:\n  DOCUMENT_HASH_KEY: required with DATABASE_URL (32+ characters of secret, the same for every server process)',
+      );
+      process.exit(2);
+    }
+    config.documentHashKey = localDocumentHashKey(resolve(config.dataDir));
+  }
   const handle = config.databaseUrl
     ? await openDatabase({ driver: 'postgres', url: config.databaseUrl })
     : await openDatabase({ driver: 'pglite', dataDir: resolve(config.dataDir) });

@@ -46,6 +46,8 @@ const ragent: readonly Permission[] = [
   'people:edit',
   'positions:read',
   'assignments:manage',
+  // Everything assignable is assignable by RA users too; the route checks this permission.
+  'assignments:assign-assignable',
   'requests:raise-own',
   'requests:raise',
   'requests:decide',

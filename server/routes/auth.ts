@@ -8,6 +8,7 @@ import { describeMe } from '../services/auth/describe-me.ts';
 import { resolveSession } from '../services/auth/sessions.ts';
 import { signIn } from '../services/auth/sign-in.ts';
 import { signOut } from '../services/auth/sign-out.ts';
+import { activateAccount } from '../services/people/activate-account.ts';
 import { Me } from './schemas.ts';
 
 const Credentials = z
@@ -55,6 +56,34 @@ function sessionCookieOptions(c: AppContext, maxAgeSeconds: number) {
   };
 }
 
+const activate = defineRoute({
+  method: 'post',
+  path: '/api/auth/activate',
+  access: 'public',
+  tags: ['Sessions'],
+  summary: 'Choose your password with the one-time activation code the RA gave you',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .strictObject({
+              username: z.string().trim().min(1).max(64),
+              code: z.string().trim().min(1).max(32),
+              password: z
+                .string()
+                .min(10, 'must be at least 10 characters')
+                .max(256, 'is longer than 256 characters'),
+            })
+            .openapi('Activation'),
+        },
+      },
+    },
+  },
+  responses: { 204: { description: 'Activated: sign in with the new password' } },
+});
+
 export function registerAuth(app: OpenAPIHono<AppEnv>) {
   app.openapi(login, async (c) => {
     const { config } = c.get('deps');
@@ -70,6 +99,11 @@ export function registerAuth(app: OpenAPIHono<AppEnv>) {
     if (!resolved) throw new DomainError('INTERNAL', 'The new session could not be read back.');
     const me = await describeMe({ ...ctx, actor: resolved.actor });
     return c.json({ ...me, csrfToken: session.csrfToken }, 200);
+  });
+
+  app.openapi(activate, async (c) => {
+    await activateAccount(serviceContext(c), c.req.valid('json'), c.get('deps').config.login);
+    return c.body(null, 204);
   });
 
   app.openapi(logout, async (c) => {

@@ -32,7 +32,11 @@ export async function createTestApp(
 ) {
   const handle = await openTestDatabase(driver);
   const clock = new TestClock();
-  const config: Config = loadConfig({ TRUST_PROXY: 'true', ...options.env });
+  const config: Config = loadConfig({
+    TRUST_PROXY: 'true',
+    DOCUMENT_HASH_KEY: 'test-document-hash-key-0123456789abcdef',
+    ...options.env,
+  });
   const ctx: ServiceContext = {
     db: handle.db,
     actor: null,

@@ -1,0 +1,169 @@
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type AppEnv, serviceContext } from '../http/app-env.ts';
+import { defineRoute } from '../http/define-route.ts';
+import {
+  approveRequest,
+  claimRequest,
+  rejectRequest,
+} from '../services/requests/decide-request.ts';
+import { getRequest } from '../services/requests/get-request.ts';
+import { listRequests } from '../services/requests/list-requests.ts';
+import { raiseRequest } from '../services/requests/raise-request.ts';
+import { isoDate, reason } from './people-schemas.ts';
+
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+const RequestId = z.object({ id: z.uuid('must be a request id (UUID)') });
+const who = z.object({ username: z.string(), displayName: z.string() });
+
+const AccessRequest = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(['assign', 'remove']),
+    status: z.enum(['open', 'approved', 'rejected', 'withdrawn']),
+    person: z.object({ id: z.uuid(), userId: z.string(), name: z.string() }),
+    position: z.object({ id: z.uuid(), name: z.string(), odsCode: z.string() }),
+    startDate: z.string().nullable(),
+    endDate: z.string().nullable(),
+    note: z.string().nullable(),
+    raisedBy: who,
+    raisedAt: z.string(),
+    claim: z.object({ by: who, until: z.string() }).nullable(),
+    decidedBy: who.nullable(),
+    decidedAt: z.string().nullable(),
+    decisionReason: z.string().nullable(),
+  })
+  .openapi('AccessRequest');
+
+const RaiseRequest = z
+  .strictObject({
+    kind: z.enum(['assign', 'remove']).default('assign'),
+    personId: z.uuid('must be a person id (UUID)'),
+    positionId: z.uuid('must be a position id (UUID)'),
+    startDate: isoDate.optional(),
+    endDate: isoDate.optional(),
+    note: z.string().trim().max(500).optional(),
+  })
+  .openapi('RaiseRequest');
+
+const list = defineRoute({
+  method: 'get',
+  path: '/api/requests',
+  access: 'requests:raise-own',
+  tags: ['Requests'],
+  summary: 'Requests: your inbox to decide, or your own',
+  description:
+    '`view=inbox` (default for deciders): requests for organisations you decide for. `view=mine`: requests you raised or that are for you. Both list open requests and those decided in the last 30 days.',
+  request: {
+    query: z.strictObject({
+      view: z.enum(['inbox', 'mine']).optional(),
+      status: z.enum(['open', 'decided']).optional(),
+      personId: z.uuid().optional(),
+      cursor: z.string().max(200).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A page of requests',
+      content: json(z.object({ items: z.array(AccessRequest), nextCursor: z.string().nullable() })),
+    },
+  },
+});
+
+const raise = defineRoute({
+  method: 'post',
+  path: '/api/requests',
+  access: 'requests:raise-own',
+  tags: ['Requests'],
+  summary: 'Ask for a position to be assigned to (or removed from) a person',
+  request: { body: { required: true, content: json(RaiseRequest) } },
+  responses: { 201: { description: 'Raised', content: json(AccessRequest) } },
+});
+
+const get = defineRoute({
+  method: 'get',
+  path: '/api/requests/{id}',
+  access: 'requests:raise-own',
+  tags: ['Requests'],
+  summary: 'One request',
+  request: { params: RequestId },
+  responses: { 200: { description: 'The request', content: json(AccessRequest) } },
+});
+
+const claim = defineRoute({
+  method: 'post',
+  path: '/api/requests/{id}/claim',
+  access: 'requests:decide',
+  tags: ['Requests'],
+  summary: 'Open a request to decide it: holds it for you for 15 minutes',
+  request: { params: RequestId },
+  responses: {
+    200: { description: 'Claimed', content: json(AccessRequest) },
+    409: { description: 'Held by another reviewer (named), or already decided' },
+  },
+});
+
+const approve = defineRoute({
+  method: 'post',
+  path: '/api/requests/{id}/approve',
+  access: 'requests:decide',
+  tags: ['Requests'],
+  summary: 'Approve: the assignment is made in the same transaction',
+  request: {
+    params: RequestId,
+    body: {
+      required: false,
+      content: json(z.strictObject({ note: z.string().trim().max(500).optional() })),
+    },
+  },
+  responses: { 200: { description: 'Approved', content: json(AccessRequest) } },
+});
+
+const reject = defineRoute({
+  method: 'post',
+  path: '/api/requests/{id}/reject',
+  access: 'requests:decide',
+  tags: ['Requests'],
+  summary: 'Reject, with a reason',
+  request: {
+    params: RequestId,
+    body: { required: true, content: json(z.strictObject({ reason })) },
+  },
+  responses: { 200: { description: 'Rejected', content: json(AccessRequest) } },
+});
+
+export function registerRequests(app: OpenAPIHono<AppEnv>) {
+  app.openapi(list, async (c) => {
+    const ctx = serviceContext(c);
+    const q = c.req.valid('query');
+    const view = q.view ?? (ctx.actor?.permissions.includes('requests:decide') ? 'inbox' : 'mine');
+    return c.json(await listRequests(ctx, { ...q, view }), 200);
+  });
+  app.openapi(raise, async (c) => {
+    const ctx = serviceContext(c);
+    const request = await raiseRequest(ctx, c.req.valid('json'));
+    return c.json(await getRequest(ctx, request.id), 201);
+  });
+  app.openapi(get, async (c) =>
+    c.json(await getRequest(serviceContext(c), c.req.valid('param').id), 200),
+  );
+  app.openapi(claim, async (c) => {
+    const ctx = serviceContext(c);
+    const { id } = c.req.valid('param');
+    await claimRequest(ctx, id);
+    return c.json(await getRequest(ctx, id), 200);
+  });
+  app.openapi(approve, async (c) => {
+    const ctx = serviceContext(c);
+    const { id } = c.req.valid('param');
+    const body = c.req.raw.body ? c.req.valid('json') : {};
+    await approveRequest(ctx, id, body.note);
+    return c.json(await getRequest(ctx, id), 200);
+  });
+  app.openapi(reject, async (c) => {
+    const ctx = serviceContext(c);
+    const { id } = c.req.valid('param');
+    await rejectRequest(ctx, id, c.req.valid('json').reason);
+    return c.json(await getRequest(ctx, id), 200);
+  });
+}

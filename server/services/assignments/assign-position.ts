@@ -1,0 +1,158 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { assignments, positions } from '../../../db/schema/access.ts';
+import { people, personOrganisations } from '../../../db/schema/people.ts';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  SeparationOfDutiesError,
+  ValidationError,
+} from '../../errors.ts';
+import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { type ServiceContext, withTransaction } from '../context.ts';
+import { todayOf } from '../dates.ts';
+import { positionFitsPerson } from './organisation-family.ts';
+
+export interface AssignInput {
+  personId: string;
+  positionId: string;
+  startDate?: string | undefined;
+  endDate?: string | null | undefined;
+  /** Set when an approved request is what grants it. */
+  requestId?: string | undefined;
+}
+
+/**
+ * Checks everything that must hold for a person to be given a position, whoever grants it,
+ * and creates the assignment. Callers decide who may grant; this decides whether it can be.
+ */
+export async function createAssignment(ctx: ServiceContext, input: AssignInput) {
+  const today = todayOf(ctx.now());
+  const startDate = input.startDate ?? today;
+  const endDate = input.endDate ?? null;
+  if (endDate && endDate < startDate) {
+    throw new ValidationError('The end date is before the start date.', [
+      { field: 'endDate', message: `is before the start date ${startDate}` },
+    ]);
+  }
+  if (endDate && endDate < today) {
+    throw new ValidationError('The end date has already passed.', [
+      { field: 'endDate', message: 'is in the past' },
+    ]);
+  }
+  const [person] = await ctx.db.select().from(people).where(eq(people.id, input.personId));
+  if (!person) throw new NotFoundError('There is no such person.');
+  if (person.status !== 'active') {
+    throw new DomainError(
+      'CONFLICT',
+      `${person.givenName} ${person.familyName} is ${person.status.replaceAll('_', ' ')}: only an active person (identity checked) can hold a position.`,
+    );
+  }
+  const [position] = await ctx.db
+    .select()
+    .from(positions)
+    .where(eq(positions.id, input.positionId));
+  if (!position) throw new NotFoundError('There is no such position.');
+  if (position.status !== 'active') {
+    throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
+  }
+  const orgs = await ctx.db
+    .select({ odsCode: personOrganisations.odsCode })
+    .from(personOrganisations)
+    .where(eq(personOrganisations.personId, person.id));
+  const personOds = orgs.map((o) => o.odsCode);
+  if (!(await positionFitsPerson(ctx, position.odsCode, personOds))) {
+    throw new ValidationError(
+      `The position "${position.name}" belongs to ${position.odsCode}, and this person works for ${personOds.join(', ') || 'no organisation'}.`,
+      [{ field: 'positionId', message: 'is a position of another organisation' }],
+    );
+  }
+  const [open] = await ctx.db
+    .select({ id: assignments.id })
+    .from(assignments)
+    .where(
+      and(
+        eq(assignments.personId, person.id),
+        eq(assignments.positionId, position.id),
+        isNull(assignments.endedAt),
+      ),
+    );
+  if (open) {
+    throw new ConflictError(
+      `${person.givenName} ${person.familyName} already holds "${position.name}".`,
+      { assignmentId: open.id },
+    );
+  }
+  const [row] = await ctx.db
+    .insert(assignments)
+    .values({
+      personId: person.id,
+      positionId: position.id,
+      startDate,
+      endDate,
+      createdAt: ctx.now(),
+      createdBy: ctx.actor?.accountId ?? null,
+      requestId: input.requestId ?? null,
+    })
+    .returning();
+  if (!row) throw new Error('assignment insert returned no row');
+  await recordAuditEvent(ctx, {
+    action: 'assignment.created',
+    subjectType: 'person',
+    subjectId: person.id,
+    summary: {
+      assignmentId: row.id,
+      positionId: position.id,
+      position: position.name,
+      odsCode: position.odsCode,
+      startDate,
+      endDate,
+      requestId: input.requestId ?? null,
+    },
+  });
+  return row;
+}
+
+/**
+ * Assigns a position directly. RA users may assign any position of their organisations;
+ * sponsors only the positions marked assignable, of the organisations they sponsor.
+ * Nobody assigns a position to themselves.
+ */
+export async function assignPosition(ctx: ServiceContext, input: AssignInput) {
+  return withTransaction(ctx, async (tx) => {
+    const [person] = await tx.db
+      .select({ accountId: people.accountId })
+      .from(people)
+      .where(eq(people.id, input.personId));
+    if (person?.accountId && person.accountId === ctx.actor?.accountId) {
+      throw new SeparationOfDutiesError('You cannot give yourself a position: ask a colleague.');
+    }
+    const [position] = await tx.db
+      .select({
+        odsCode: positions.odsCode,
+        assignable: positions.assignable,
+        name: positions.name,
+      })
+      .from(positions)
+      .where(eq(positions.id, input.positionId));
+    if (position) {
+      const ra = await organisationScope(tx, 'assignments:manage');
+      if (!inScope(ra, position.odsCode)) {
+        const sponsor = await organisationScope(tx, 'assignments:assign-assignable');
+        if (!inScope(sponsor, position.odsCode)) {
+          throw new ForbiddenError(
+            `You cannot assign positions of ${position.odsCode}: it is not one of your organisations.`,
+          );
+        }
+        if (!position.assignable) {
+          throw new ForbiddenError(
+            `"${position.name}" is not marked assignable: raise a request for the RA team to decide.`,
+          );
+        }
+      }
+    }
+    return createAssignment(tx, input);
+  });
+}

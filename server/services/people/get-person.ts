@@ -1,0 +1,109 @@
+import { asc, desc, eq } from 'drizzle-orm';
+import { assignments, positions } from '../../../db/schema/access.ts';
+import { accounts } from '../../../db/schema/accounts.ts';
+import { organisations } from '../../../db/schema/organisations.ts';
+import {
+  identityChecks,
+  identityDocuments,
+  people,
+  personOrganisations,
+} from '../../../db/schema/people.ts';
+import { NotFoundError } from '../../errors.ts';
+import { assignmentState } from '../assignments/assignment-state.ts';
+import type { ServiceContext } from '../context.ts';
+import { todayOf } from '../dates.ts';
+import { documentTypes } from './document-types.ts';
+import { groupUserId } from './name-keys.ts';
+
+/** A person's assignments, current and ended, with how each stands today. */
+export async function listAssignments(ctx: ServiceContext, personId: string) {
+  const today = todayOf(ctx.now());
+  const rows = await ctx.db
+    .select({ a: assignments, position: positions })
+    .from(assignments)
+    .innerJoin(positions, eq(positions.id, assignments.positionId))
+    .where(eq(assignments.personId, personId))
+    .orderBy(desc(assignments.createdAt));
+  return rows.map(({ a, position }) => ({
+    id: a.id,
+    position: {
+      id: position.id,
+      name: position.name,
+      odsCode: position.odsCode,
+      systems: position.systems,
+    },
+    startDate: a.startDate,
+    endDate: a.endDate,
+    state: assignmentState(a, today),
+    endedAt: a.endedAt?.toISOString() ?? null,
+    endNote: a.endNote,
+    requestId: a.requestId,
+  }));
+}
+
+/** Everything a person's page shows, except their requests (listed by the requests API). */
+export async function getPerson(ctx: ServiceContext, personId: string) {
+  const [person] = await ctx.db.select().from(people).where(eq(people.id, personId));
+  if (!person) throw new NotFoundError('There is no such person.');
+  const orgs = await ctx.db
+    .select({ odsCode: organisations.odsCode, name: organisations.name })
+    .from(personOrganisations)
+    .innerJoin(organisations, eq(organisations.odsCode, personOrganisations.odsCode))
+    .where(eq(personOrganisations.personId, personId))
+    .orderBy(asc(organisations.odsCode));
+  const [check] = await ctx.db
+    .select({
+      id: identityChecks.id,
+      checkedAt: identityChecks.checkedAt,
+      overrideReason: identityChecks.overrideReason,
+      checkedBy: accounts.displayName,
+    })
+    .from(identityChecks)
+    .innerJoin(accounts, eq(accounts.id, identityChecks.checkedBy))
+    .where(eq(identityChecks.personId, personId))
+    .orderBy(desc(identityChecks.checkedAt))
+    .limit(1);
+  const documents = check
+    ? await ctx.db
+        .select({
+          type: identityDocuments.type,
+          category: identityDocuments.category,
+          issuingCountry: identityDocuments.issuingCountry,
+          expiresOn: identityDocuments.expiresOn,
+        })
+        .from(identityDocuments)
+        .where(eq(identityDocuments.checkId, check.id))
+    : [];
+  const [account] = person.accountId
+    ? await ctx.db
+        .select({ username: accounts.username })
+        .from(accounts)
+        .where(eq(accounts.id, person.accountId))
+    : [];
+  return {
+    id: person.id,
+    userId: groupUserId(person.userId),
+    givenName: person.givenName,
+    middleNames: person.middleNames,
+    familyName: person.familyName,
+    nameOnCard: person.nameOnCard,
+    dateOfBirth: person.dateOfBirth,
+    email: person.email,
+    phone: person.phone,
+    status: person.status,
+    organisations: orgs,
+    username: account?.username ?? null,
+    identityCheck: check
+      ? {
+          checkedAt: check.checkedAt.toISOString(),
+          checkedBy: check.checkedBy,
+          overrideReason: check.overrideReason,
+          documents: documents.map((d) => ({
+            ...d,
+            label: documentTypes[d.type as keyof typeof documentTypes]?.label ?? d.type,
+          })),
+        }
+      : null,
+    assignments: await listAssignments(ctx, personId),
+  };
+}

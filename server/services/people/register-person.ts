@@ -1,0 +1,188 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { accountRoles, accounts } from '../../../db/schema/accounts.ts';
+import { organisations } from '../../../db/schema/organisations.ts';
+import { accountActivations, people, personOrganisations } from '../../../db/schema/people.ts';
+import { DomainError, ForbiddenError, ValidationError } from '../../errors.ts';
+import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { type ServiceContext, withTransaction } from '../context.ts';
+import { groupUserId, nameKey } from './name-keys.ts';
+import { assertNoProblems, dateOfBirthProblems } from './person-input.ts';
+import { newUserId } from './user-id.ts';
+
+export interface RegisterPersonInput {
+  givenName: string;
+  middleNames?: string | undefined;
+  familyName: string;
+  nameOnCard?: string | undefined;
+  dateOfBirth: string;
+  email?: string | undefined;
+  phone?: string | undefined;
+  odsCodes: string[];
+  /** Gives the person a login (role staff) and returns a one-time activation code. */
+  username?: string | undefined;
+  /** Go on although a possible duplicate was found, and why. */
+  duplicateOverride?: { reason: string } | undefined;
+}
+
+const activationDays = 7;
+
+export function hashActivationCode(code: string): string {
+  return createHash('sha256').update(code).digest('hex');
+}
+
+/** Readable one-time code: 12 characters without look-alikes (0/O, 1/I/L). */
+function newActivationCode(): string {
+  const alphabet = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+  const bytes = randomBytes(12);
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/**
+ * Registers a person, pending their identity check. A person with the same names and date
+ * of birth stops the registration with the existing record named, unless the caller gives
+ * an override reason, which is audited.
+ */
+export async function registerPerson(ctx: ServiceContext, input: RegisterPersonInput) {
+  assertNoProblems(
+    dateOfBirthProblems(input.dateOfBirth, ctx.now()),
+    'The date of birth is not right',
+  );
+  const odsCodes = [...new Set(input.odsCodes)];
+  const scope = await organisationScope(ctx, 'people:register');
+  const outside = odsCodes.filter((code) => !inScope(scope, code));
+  if (outside.length) {
+    throw new ForbiddenError(
+      `You can register people only for your own organisations, not ${outside.join(', ')}.`,
+    );
+  }
+
+  return withTransaction(ctx, async (tx) => {
+    const known = await tx.db
+      .select({ odsCode: organisations.odsCode })
+      .from(organisations)
+      .where(inArray(organisations.odsCode, odsCodes));
+    const unknown = odsCodes.filter((c) => !known.some((k) => k.odsCode === c));
+    if (unknown.length) {
+      throw new ValidationError(`There is no organisation ${unknown.join(', ')}.`, [
+        { field: 'odsCodes', message: `unknown ODS code ${unknown.join(', ')}` },
+      ]);
+    }
+
+    const givenKey = nameKey(input.givenName);
+    const familyKey = nameKey(input.familyName);
+    const duplicates = await tx.db
+      .select({
+        id: people.id,
+        userId: people.userId,
+        givenName: people.givenName,
+        familyName: people.familyName,
+        status: people.status,
+      })
+      .from(people)
+      .where(
+        and(
+          eq(people.familyKey, familyKey),
+          eq(people.givenKey, givenKey),
+          eq(people.dateOfBirth, input.dateOfBirth),
+        ),
+      );
+    if (duplicates.length && !input.duplicateOverride) {
+      const named = duplicates
+        .map((d) => `${d.givenName} ${d.familyName} (${groupUserId(d.userId)}, ${d.status})`)
+        .join('; ');
+      throw new DomainError(
+        'POSSIBLE_DUPLICATE',
+        `This person may already be registered: ${named}. Open that record first; if this is a different person, register again with an override reason.`,
+        { duplicates: duplicates.map((d) => ({ ...d, userId: groupUserId(d.userId) })) },
+      );
+    }
+
+    let accountId: string | null = null;
+    let activation: { username: string; code: string; expiresAt: Date } | null = null;
+    if (input.username) {
+      const [taken] = await tx.db
+        .select({ id: accounts.id })
+        .from(accounts)
+        .where(eq(sql`lower(${accounts.username})`, input.username.toLowerCase()));
+      if (taken) {
+        throw new ValidationError(`The username ${input.username} is taken: choose another.`, [
+          { field: 'username', message: 'is taken' },
+        ]);
+      }
+      const [account] = await tx.db
+        .insert(accounts)
+        .values({
+          username: input.username,
+          displayName: `${input.givenName} ${input.familyName}`,
+          email: input.email ?? null,
+          // No password until the person activates the account with their code.
+          passwordHash: '!',
+        })
+        .returning({ id: accounts.id });
+      if (!account) throw new Error('account insert returned no row');
+      accountId = account.id;
+      await tx.db.insert(accountRoles).values({ accountId, role: 'staff', odsCode: null });
+      const code = newActivationCode();
+      const expiresAt = new Date(ctx.now().getTime() + activationDays * 86_400_000);
+      await tx.db
+        .insert(accountActivations)
+        .values({ accountId, codeHash: hashActivationCode(code), expiresAt });
+      activation = { username: input.username, code, expiresAt };
+    }
+
+    const now = ctx.now();
+    // A clash of random 12-digit IDs is rare; try a few before giving up.
+    let person: { id: string; userId: string } | undefined;
+    for (let attempt = 0; !person && attempt < 5; attempt++) {
+      const userId = newUserId();
+      const [clash] = await tx.db
+        .select({ id: people.id })
+        .from(people)
+        .where(eq(people.userId, userId));
+      if (clash) continue;
+      [person] = await tx.db
+        .insert(people)
+        .values({
+          userId,
+          givenName: input.givenName,
+          middleNames: input.middleNames ?? null,
+          familyName: input.familyName,
+          nameOnCard: input.nameOnCard ?? null,
+          dateOfBirth: input.dateOfBirth,
+          email: input.email ?? null,
+          phone: input.phone ?? null,
+          givenKey,
+          familyKey,
+          accountId,
+          createdAt: now,
+          createdBy: ctx.actor?.accountId ?? null,
+          updatedAt: now,
+        })
+        .returning({ id: people.id, userId: people.userId });
+    }
+    if (!person) throw new Error('could not allocate a unique user ID');
+    await tx.db
+      .insert(personOrganisations)
+      .values(odsCodes.map((odsCode) => ({ personId: person.id, odsCode })));
+    await recordAuditEvent(tx, {
+      action: 'person.registered',
+      subjectType: 'person',
+      subjectId: person.id,
+      summary: {
+        userId: person.userId,
+        name: `${input.givenName} ${input.familyName}`,
+        organisations: odsCodes,
+        username: input.username ?? null,
+        ...(input.duplicateOverride
+          ? {
+              duplicateOverride: input.duplicateOverride.reason,
+              possibleDuplicates: duplicates.map((d) => d.id),
+            }
+          : {}),
+      },
+    });
+    return { id: person.id, userId: person.userId, activation };
+  });
+}

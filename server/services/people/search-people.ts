@@ -1,0 +1,116 @@
+import { and, asc, eq, inArray, like, or, type SQL, sql } from 'drizzle-orm';
+import { people, personOrganisations } from '../../../db/schema/people.ts';
+import { ValidationError } from '../../errors.ts';
+import type { ServiceContext } from '../context.ts';
+import { nameKey } from './name-keys.ts';
+
+export interface PeopleQuery {
+  q: string;
+  cursor?: string | undefined;
+  limit: number;
+}
+
+interface Cursor {
+  family: string;
+  given: string;
+  id: string;
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
+    if (
+      typeof value.family === 'string' &&
+      typeof value.given === 'string' &&
+      typeof value.id === 'string'
+    ) {
+      return value;
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new ValidationError('The cursor is not one this server gave out.', [
+    { field: 'cursor', message: 'must be the nextCursor of a previous page' },
+  ]);
+}
+
+/**
+ * Finds people by user ID (12 digits, spaces allowed), email, or name prefix ("smi",
+ * "jo smi", "smith jo"), ignoring case and accents. Ordered by family then given name,
+ * keyset-paginated on that order so deep pages cost the same as the first.
+ */
+export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
+  const q = query.q.trim();
+  const where: SQL[] = [];
+  const digits = q.replace(/\s/g, '');
+  if (/^\d{12}$/.test(digits)) {
+    where.push(eq(people.userId, digits));
+  } else if (q.includes('@')) {
+    where.push(eq(sql`lower(${people.email})`, q.toLowerCase()));
+  } else if (q) {
+    const tokens = nameKey(q).split(' ').slice(0, 2).map(escapeLike);
+    const [a = '', b] = tokens;
+    const starts = (column: typeof people.familyKey | typeof people.givenKey, prefix: string) =>
+      like(column, `${prefix}%`);
+    if (b === undefined) {
+      where.push(or(starts(people.familyKey, a), starts(people.givenKey, a)) as SQL);
+    } else {
+      where.push(
+        or(
+          and(starts(people.givenKey, a), starts(people.familyKey, b)),
+          and(starts(people.familyKey, a), starts(people.givenKey, b)),
+        ) as SQL,
+      );
+    }
+  }
+  if (query.cursor) {
+    const c = decodeCursor(query.cursor);
+    where.push(
+      sql`(${people.familyKey}, ${people.givenKey}, ${people.id}) > (${c.family}, ${c.given}, ${c.id}::uuid)`,
+    );
+  }
+  const rows = await ctx.db
+    .select({
+      id: people.id,
+      userId: people.userId,
+      givenName: people.givenName,
+      middleNames: people.middleNames,
+      familyName: people.familyName,
+      dateOfBirth: people.dateOfBirth,
+      email: people.email,
+      status: people.status,
+      familyKey: people.familyKey,
+      givenKey: people.givenKey,
+    })
+    .from(people)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(asc(people.familyKey), asc(people.givenKey), asc(people.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const orgs = page.length
+    ? await ctx.db
+        .select()
+        .from(personOrganisations)
+        .where(
+          inArray(
+            personOrganisations.personId,
+            page.map((p) => p.id),
+          ),
+        )
+    : [];
+  const last = page.at(-1);
+  return {
+    items: page.map(({ familyKey: _f, givenKey: _g, ...p }) => ({
+      ...p,
+      odsCodes: orgs.filter((o) => o.personId === p.id).map((o) => o.odsCode),
+    })),
+    nextCursor:
+      rows.length > query.limit && last
+        ? Buffer.from(
+            JSON.stringify({ family: last.familyKey, given: last.givenKey, id: last.id }),
+          ).toString('base64url')
+        : null,
+  };
+}

@@ -1,0 +1,74 @@
+import { eq } from 'drizzle-orm';
+import { type PersonStatus, people } from '../../../db/schema/people.ts';
+import { DomainError, NotFoundError, SeparationOfDutiesError } from '../../errors.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { type ServiceContext, withTransaction } from '../context.ts';
+import { nameKey } from './name-keys.ts';
+import { assertNoProblems, dateOfBirthProblems } from './person-input.ts';
+
+export interface PersonChanges {
+  givenName?: string | undefined;
+  middleNames?: string | null | undefined;
+  familyName?: string | undefined;
+  nameOnCard?: string | null | undefined;
+  dateOfBirth?: string | undefined;
+  email?: string | null | undefined;
+  phone?: string | null | undefined;
+  status?: Exclude<PersonStatus, 'pending_id_check'> | undefined;
+}
+
+// Only an identity check makes a pending person active; edits move between the others.
+const allowedMoves: Record<PersonStatus, PersonStatus[]> = {
+  pending_id_check: ['closed'],
+  active: ['suspended', 'closed'],
+  suspended: ['active', 'closed'],
+  closed: [],
+};
+
+/** Edits a person's details or status; every changed field is audited, old and new. */
+export async function updatePerson(ctx: ServiceContext, personId: string, changes: PersonChanges) {
+  if (changes.dateOfBirth) {
+    assertNoProblems(
+      dateOfBirthProblems(changes.dateOfBirth, ctx.now()),
+      'The date of birth is not right',
+    );
+  }
+  return withTransaction(ctx, async (tx) => {
+    const [person] = await tx.db.select().from(people).where(eq(people.id, personId)).for('update');
+    if (!person) throw new NotFoundError('There is no such person.');
+    if (person.accountId && person.accountId === ctx.actor?.accountId) {
+      throw new SeparationOfDutiesError('You cannot edit your own record: ask a colleague.');
+    }
+    if (changes.status && changes.status !== person.status) {
+      if (!allowedMoves[person.status].includes(changes.status)) {
+        throw new DomainError(
+          'CONFLICT',
+          `A ${person.status.replaceAll('_', ' ')} person cannot be made ${changes.status}.`,
+        );
+      }
+    }
+    const changed: Record<string, { from: unknown; to: unknown }> = {};
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      const before = person[key as keyof typeof person];
+      if (before !== value) changed[key] = { from: before, to: value };
+    }
+    if (Object.keys(changed).length === 0) return { changed: [] as string[] };
+    await tx.db
+      .update(people)
+      .set({
+        ...changes,
+        ...(changes.givenName ? { givenKey: nameKey(changes.givenName) } : {}),
+        ...(changes.familyName ? { familyKey: nameKey(changes.familyName) } : {}),
+        updatedAt: ctx.now(),
+      })
+      .where(eq(people.id, personId));
+    await recordAuditEvent(tx, {
+      action: 'person.updated',
+      subjectType: 'person',
+      subjectId: personId,
+      summary: { changed },
+    });
+    return { changed: Object.keys(changed) };
+  });
+}

@@ -1,0 +1,69 @@
+import { and, eq, or, type SQL } from 'drizzle-orm';
+import { accessRequests } from '../../../db/schema/access.ts';
+import { DomainError, ForbiddenError, ValidationError } from '../../errors.ts';
+import { organisationScope } from '../access/organisation-scope.ts';
+import type { ServiceContext } from '../context.ts';
+import { personIdOfActor } from '../people/person-of-actor.ts';
+import {
+  beforeCursor,
+  inOrganisations,
+  openOrRecentlyDecided,
+  selectRequests,
+} from './request-view.ts';
+
+/** Decided requests stay in inboxes this long (DOMAIN.md); all stay in the database. */
+export const decidedVisibleDays = 30;
+
+export interface ListRequestsInput {
+  /** `inbox`: requests the caller may decide; `mine`: raised by or for the caller. */
+  view: 'inbox' | 'mine';
+  status?: 'open' | 'decided' | undefined;
+  personId?: string | undefined;
+  cursor?: string | undefined;
+  limit: number;
+}
+
+function decodeCursor(cursor: string) {
+  const [raisedAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!raisedAt || !id || Number.isNaN(Date.parse(raisedAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
+    throw new ValidationError('The cursor is not one this server gave out.', [
+      { field: 'cursor', message: 'must be the nextCursor of a previous page' },
+    ]);
+  }
+  return { raisedAt, id };
+}
+
+export async function listRequests(ctx: ServiceContext, input: ListRequestsInput) {
+  const actor = ctx.actor;
+  if (!actor) throw new DomainError('UNAUTHENTICATED', 'Sign in first.');
+  const where: SQL[] = [openOrRecentlyDecided(ctx.now(), decidedVisibleDays)];
+  if (input.view === 'inbox') {
+    if (!actor.permissions.includes('requests:decide')) {
+      throw new ForbiddenError('Your role does not decide requests: use view=mine.');
+    }
+    const scope = await organisationScope(ctx, 'requests:decide');
+    if (!scope.all) where.push(inOrganisations(scope.odsCodes));
+  } else {
+    const me = await personIdOfActor(ctx);
+    const mine = [eq(accessRequests.raisedBy, actor.accountId)];
+    if (me) mine.push(eq(accessRequests.personId, me));
+    where.push(or(...mine) as SQL);
+  }
+  if (input.status === 'open') where.push(eq(accessRequests.status, 'open'));
+  if (input.status === 'decided')
+    where.push(
+      or(eq(accessRequests.status, 'approved'), eq(accessRequests.status, 'rejected')) as SQL,
+    );
+  if (input.personId) where.push(eq(accessRequests.personId, input.personId));
+  if (input.cursor) where.push(beforeCursor(decodeCursor(input.cursor)));
+  const rows = await selectRequests(ctx, and(...where), input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return {
+    items: page,
+    nextCursor:
+      rows.length > input.limit && last
+        ? Buffer.from(`${last.raisedAt}|${last.id}`).toString('base64url')
+        : null,
+  };
+}

@@ -1,0 +1,162 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
+import { people, personOrganisations } from '../../../db/schema/people.ts';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from '../../errors.ts';
+import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import { positionFitsPerson } from '../assignments/organisation-family.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { type ServiceContext, withTransaction } from '../context.ts';
+import { todayOf } from '../dates.ts';
+import { personIdOfActor } from '../people/person-of-actor.ts';
+
+export interface RaiseRequestInput {
+  kind: 'assign' | 'remove';
+  personId: string;
+  positionId: string;
+  startDate?: string | undefined;
+  endDate?: string | undefined;
+  note?: string | undefined;
+}
+
+/**
+ * Raises a request. Staff raise them for themselves; sponsors and RA users for people in
+ * their organisations. What a decision would need (an active person and position of the
+ * same organisation, no duplicate) is checked now, so the decider is not surprised later.
+ */
+export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput) {
+  const actor = ctx.actor;
+  if (!actor) throw new DomainError('UNAUTHENTICATED', 'Sign in first.');
+  const today = todayOf(ctx.now());
+  if (input.kind === 'assign') {
+    const start = input.startDate ?? today;
+    if (input.startDate && input.startDate < today) {
+      throw new ValidationError('The start date has passed.', [
+        { field: 'startDate', message: 'is in the past' },
+      ]);
+    }
+    if (input.endDate && input.endDate < start) {
+      throw new ValidationError('The end date is before the start date.', [
+        { field: 'endDate', message: `is before the start date ${start}` },
+      ]);
+    }
+  }
+  return withTransaction(ctx, async (tx) => {
+    const [person] = await tx.db.select().from(people).where(eq(people.id, input.personId));
+    if (!person) throw new NotFoundError('There is no such person.');
+    const [position] = await tx.db
+      .select()
+      .from(positions)
+      .where(eq(positions.id, input.positionId));
+    if (!position) throw new NotFoundError('There is no such position.');
+
+    const forSelf = person.id === (await personIdOfActor(tx));
+    if (!forSelf) {
+      const scope = await organisationScope(tx, 'requests:raise');
+      if (!inScope(scope, position.odsCode)) {
+        throw new ForbiddenError(
+          forSelfOnly(actor.permissions)
+            ? 'You can raise requests only for yourself.'
+            : `You can raise requests only for positions of your organisations, not ${position.odsCode}.`,
+        );
+      }
+    }
+    if (person.status !== 'active') {
+      throw new DomainError(
+        'CONFLICT',
+        `${person.givenName} ${person.familyName} is ${person.status.replaceAll('_', ' ')}: requests are for active people only.`,
+      );
+    }
+    if (position.status !== 'active') {
+      throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
+    }
+    const orgs = await tx.db
+      .select({ odsCode: personOrganisations.odsCode })
+      .from(personOrganisations)
+      .where(eq(personOrganisations.personId, person.id));
+    if (
+      !(await positionFitsPerson(
+        tx,
+        position.odsCode,
+        orgs.map((o) => o.odsCode),
+      ))
+    ) {
+      throw new ValidationError(
+        `The position "${position.name}" belongs to ${position.odsCode}, not to this person's organisations.`,
+        [{ field: 'positionId', message: 'is a position of another organisation' }],
+      );
+    }
+    const [openAssignment] = await tx.db
+      .select({ id: assignments.id })
+      .from(assignments)
+      .where(
+        and(
+          eq(assignments.personId, person.id),
+          eq(assignments.positionId, position.id),
+          isNull(assignments.endedAt),
+        ),
+      );
+    if (input.kind === 'assign' && openAssignment) {
+      throw new ConflictError(
+        `${person.givenName} ${person.familyName} already holds "${position.name}".`,
+      );
+    }
+    if (input.kind === 'remove' && !openAssignment) {
+      throw new ConflictError(
+        `${person.givenName} ${person.familyName} does not hold "${position.name}".`,
+      );
+    }
+    const [duplicate] = await tx.db
+      .select({ id: accessRequests.id })
+      .from(accessRequests)
+      .where(
+        and(
+          eq(accessRequests.personId, person.id),
+          eq(accessRequests.positionId, position.id),
+          eq(accessRequests.kind, input.kind),
+          eq(accessRequests.status, 'open'),
+        ),
+      );
+    if (duplicate) {
+      throw new ConflictError('The same request is already open.', { requestId: duplicate.id });
+    }
+    const [request] = await tx.db
+      .insert(accessRequests)
+      .values({
+        kind: input.kind,
+        personId: person.id,
+        positionId: position.id,
+        odsCode: position.odsCode,
+        assignmentId: input.kind === 'remove' ? (openAssignment?.id ?? null) : null,
+        startDate: input.kind === 'assign' ? (input.startDate ?? today) : null,
+        endDate: input.kind === 'assign' ? (input.endDate ?? null) : null,
+        note: input.note ?? null,
+        raisedBy: actor.accountId,
+        raisedAt: ctx.now(),
+      })
+      .returning();
+    if (!request) throw new Error('request insert returned no row');
+    await recordAuditEvent(tx, {
+      action: 'request.raised',
+      subjectType: 'request',
+      subjectId: request.id,
+      summary: {
+        kind: input.kind,
+        personId: person.id,
+        position: position.name,
+        odsCode: position.odsCode,
+        note: input.note ?? null,
+      },
+    });
+    return request;
+  });
+}
+
+function forSelfOnly(permissions: readonly string[]): boolean {
+  return !permissions.includes('requests:raise');
+}
