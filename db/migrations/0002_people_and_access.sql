@@ -121,6 +121,8 @@ CREATE TABLE "people" (
 	"status" text DEFAULT 'pending_id_check' NOT NULL,
 	"given_key" text NOT NULL,
 	"family_key" text NOT NULL,
+	"family_given_key" text NOT NULL,
+	"given_family_key" text NOT NULL,
 	"account_id" uuid,
 	"created_at" timestamp with time zone NOT NULL,
 	"created_by" uuid,
@@ -177,8 +179,9 @@ CREATE INDEX "identity_documents_hash_idx" ON "identity_documents" USING btree (
 CREATE INDEX "identity_documents_check_idx" ON "identity_documents" USING btree ("check_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "people_user_id_uq" ON "people" USING btree ("user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "people_account_uq" ON "people" USING btree ("account_id");--> statement-breakpoint
-CREATE INDEX "people_family_key_idx" ON "people" USING btree ("family_key" text_pattern_ops,"id");--> statement-breakpoint
-CREATE INDEX "people_given_key_idx" ON "people" USING btree ("given_key" text_pattern_ops,"id");--> statement-breakpoint
+CREATE INDEX "people_family_given_idx" ON "people" USING btree ("family_given_key" text_pattern_ops);--> statement-breakpoint
+CREATE INDEX "people_given_family_idx" ON "people" USING btree ("given_family_key" text_pattern_ops);--> statement-breakpoint
+CREATE INDEX "people_order_idx" ON "people" USING btree ("family_key","given_key","id");--> statement-breakpoint
 CREATE INDEX "people_email_idx" ON "people" USING btree (lower("email"));--> statement-breakpoint
 CREATE INDEX "people_identity_idx" ON "people" USING btree ("family_key","given_key","date_of_birth");--> statement-breakpoint
 CREATE INDEX "person_organisations_ods_idx" ON "person_organisations" USING btree ("ods_code");

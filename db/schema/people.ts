@@ -33,10 +33,13 @@ export const people = pgTable(
     email: text('email'),
     phone: text('phone'),
     status: text('status', { enum: personStatuses }).notNull().default('pending_id_check'),
-    // Lower-case, accent-stripped copies of the names, for prefix search that ignores
-    // case and accents ("zoe" finds "Zoë") with a plain btree index.
+    // Lower-case, accent-stripped copies of the names ("zoe" for "Zoë"): the single keys
+    // find duplicates and order lists; the two combined keys serve prefix search in either
+    // order ("o bri", "priya pat", "patel p") with one btree index each.
     givenKey: text('given_key').notNull(),
     familyKey: text('family_key').notNull(),
+    familyGivenKey: text('family_given_key').notNull(),
+    givenFamilyKey: text('given_family_key').notNull(),
     accountId: uuid('account_id').references(() => accounts.id),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     createdBy: uuid('created_by').references(() => accounts.id),
@@ -45,8 +48,9 @@ export const people = pgTable(
   (t) => [
     uniqueIndex('people_user_id_uq').on(t.userId),
     uniqueIndex('people_account_uq').on(t.accountId),
-    index('people_family_key_idx').on(t.familyKey.op('text_pattern_ops'), t.id),
-    index('people_given_key_idx').on(t.givenKey.op('text_pattern_ops'), t.id),
+    index('people_family_given_idx').on(t.familyGivenKey.op('text_pattern_ops')),
+    index('people_given_family_idx').on(t.givenFamilyKey.op('text_pattern_ops')),
+    index('people_order_idx').on(t.familyKey, t.givenKey, t.id),
     index('people_email_idx').on(sql`lower(${t.email})`),
     // Finds a second registration of the same person (same names and date of birth).
     index('people_identity_idx').on(t.familyKey, t.givenKey, t.dateOfBirth),

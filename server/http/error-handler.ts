@@ -43,6 +43,15 @@ function fromHttpException(e: HTTPException): { code: ErrorCode; message: string
   }
 }
 
+/** The SQLSTATE of a database error, wrapped by drizzle or not, from either driver. */
+function databaseErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
 /** The single place an error becomes a response; nothing else builds error bodies. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const log = c.get('deps').logger;
@@ -58,6 +67,15 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     const { code, message } = fromHttpException(err);
     log.info({ requestId, code, path: c.req.path, cause: err.message }, message);
     return errorResponse(c, code, message);
+  }
+  if (databaseErrorCode(err) === '23505') {
+    // A unique constraint caught a race that the service's own checks could not see.
+    log.info({ requestId, path: c.req.path }, 'unique constraint conflict');
+    return errorResponse(
+      c,
+      'CONFLICT',
+      'Someone else made the same change at the same moment. Reload and check before trying again.',
+    );
   }
   log.error({ requestId, err, path: c.req.path }, 'unhandled error');
   return errorResponse(

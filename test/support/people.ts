@@ -3,12 +3,12 @@ import { positions } from '../../db/schema/access.ts';
 import { people } from '../../db/schema/people.ts';
 import type { SignedIn, TestApp } from './test-app.ts';
 
-/** Three documents that meet e-GIF level 3; `passport` makes the first one unique. */
+/** Three documents that meet e-GIF level 3; `passport` makes all three numbers unique. */
 export function egifDocuments(passport = 'P1234567') {
   return [
     { type: 'passport', issuingCountry: 'GB', expiresOn: '2030-01-01', number: passport },
-    { type: 'utility_bill', issuingCountry: 'GB', number: 'ACC-99812' },
-    { type: 'birth_certificate', issuingCountry: 'GB', number: 'BC 445566' },
+    { type: 'utility_bill', issuingCountry: 'GB', number: `ACC-${passport}` },
+    { type: 'birth_certificate', issuingCountry: 'GB', number: `BC ${passport}` },
   ];
 }
 

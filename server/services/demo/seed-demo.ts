@@ -11,7 +11,7 @@ import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { nameKey } from '../people/name-keys.ts';
+import { nameKey, nameKeys } from '../people/name-keys.ts';
 import { newUserId } from '../people/user-id.ts';
 
 /** Demo only: the password every demo account shares, printed in the README. */
@@ -121,8 +121,7 @@ export async function seedDemo(ctx: ServiceContext): Promise<boolean> {
           dateOfBirth,
           email: `${nameKey(given)}.${nameKey(family).replace(/[^a-z]/g, '')}@demo.nhs.example`,
           status: 'active',
-          givenKey: nameKey(given),
-          familyKey: nameKey(family),
+          ...nameKeys(given, family),
           accountId,
           createdAt: now,
           updatedAt: now,

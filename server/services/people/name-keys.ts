@@ -11,6 +11,18 @@ export function nameKey(name: string): string {
     .trim();
 }
 
+/** Every stored key of a person's names: see the `people` table. */
+export function nameKeys(givenName: string, familyName: string) {
+  const givenKey = nameKey(givenName);
+  const familyKey = nameKey(familyName);
+  return {
+    givenKey,
+    familyKey,
+    familyGivenKey: `${familyKey} ${givenKey}`,
+    givenFamilyKey: `${givenKey} ${familyKey}`,
+  };
+}
+
 /** The 12-digit user ID as people read it: `5550 8668 9106`. */
 export function groupUserId(userId: string): string {
   return userId.replace(/(\d{4})(?=\d)/g, '$1 ');

@@ -7,7 +7,7 @@ import { DomainError, ForbiddenError, ValidationError } from '../../errors.ts';
 import { inScope, organisationScope } from '../access/organisation-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { groupUserId, nameKey } from './name-keys.ts';
+import { groupUserId, nameKeys } from './name-keys.ts';
 import { assertNoProblems, dateOfBirthProblems } from './person-input.ts';
 import { newUserId } from './user-id.ts';
 
@@ -50,6 +50,16 @@ export async function registerPerson(ctx: ServiceContext, input: RegisterPersonI
     'The date of birth is not right',
   );
   const odsCodes = [...new Set(input.odsCodes)];
+  const known = await ctx.db
+    .select({ odsCode: organisations.odsCode })
+    .from(organisations)
+    .where(inArray(organisations.odsCode, odsCodes));
+  const unknown = odsCodes.filter((c) => !known.some((k) => k.odsCode === c));
+  if (unknown.length) {
+    throw new ValidationError(`There is no organisation ${unknown.join(', ')}.`, [
+      { field: 'odsCodes', message: `unknown ODS code ${unknown.join(', ')}` },
+    ]);
+  }
   const scope = await organisationScope(ctx, 'people:register');
   const outside = odsCodes.filter((code) => !inScope(scope, code));
   if (outside.length) {
@@ -59,19 +69,7 @@ export async function registerPerson(ctx: ServiceContext, input: RegisterPersonI
   }
 
   return withTransaction(ctx, async (tx) => {
-    const known = await tx.db
-      .select({ odsCode: organisations.odsCode })
-      .from(organisations)
-      .where(inArray(organisations.odsCode, odsCodes));
-    const unknown = odsCodes.filter((c) => !known.some((k) => k.odsCode === c));
-    if (unknown.length) {
-      throw new ValidationError(`There is no organisation ${unknown.join(', ')}.`, [
-        { field: 'odsCodes', message: `unknown ODS code ${unknown.join(', ')}` },
-      ]);
-    }
-
-    const givenKey = nameKey(input.givenName);
-    const familyKey = nameKey(input.familyName);
+    const keys = nameKeys(input.givenName, input.familyName);
     const duplicates = await tx.db
       .select({
         id: people.id,
@@ -83,8 +81,8 @@ export async function registerPerson(ctx: ServiceContext, input: RegisterPersonI
       .from(people)
       .where(
         and(
-          eq(people.familyKey, familyKey),
-          eq(people.givenKey, givenKey),
+          eq(people.familyKey, keys.familyKey),
+          eq(people.givenKey, keys.givenKey),
           eq(people.dateOfBirth, input.dateOfBirth),
         ),
       );
@@ -153,8 +151,7 @@ export async function registerPerson(ctx: ServiceContext, input: RegisterPersonI
           dateOfBirth: input.dateOfBirth,
           email: input.email ?? null,
           phone: input.phone ?? null,
-          givenKey,
-          familyKey,
+          ...keys,
           accountId,
           createdAt: now,
           createdBy: ctx.actor?.accountId ?? null,

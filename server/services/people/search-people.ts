@@ -50,20 +50,8 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
   } else if (q.includes('@')) {
     where.push(eq(sql`lower(${people.email})`, q.toLowerCase()));
   } else if (q) {
-    const tokens = nameKey(q).split(' ').slice(0, 2).map(escapeLike);
-    const [a = '', b] = tokens;
-    const starts = (column: typeof people.familyKey | typeof people.givenKey, prefix: string) =>
-      like(column, `${prefix}%`);
-    if (b === undefined) {
-      where.push(or(starts(people.familyKey, a), starts(people.givenKey, a)) as SQL);
-    } else {
-      where.push(
-        or(
-          and(starts(people.givenKey, a), starts(people.familyKey, b)),
-          and(starts(people.familyKey, a), starts(people.givenKey, b)),
-        ) as SQL,
-      );
-    }
+    const prefix = `${escapeLike(nameKey(q))}%`;
+    where.push(or(like(people.familyGivenKey, prefix), like(people.givenFamilyKey, prefix)) as SQL);
   }
   if (query.cursor) {
     const c = decodeCursor(query.cursor);

@@ -3,7 +3,7 @@ import { type PersonStatus, people } from '../../../db/schema/people.ts';
 import { DomainError, NotFoundError, SeparationOfDutiesError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { nameKey } from './name-keys.ts';
+import { nameKeys } from './name-keys.ts';
 import { assertNoProblems, dateOfBirthProblems } from './person-input.ts';
 
 export interface PersonChanges {
@@ -58,8 +58,7 @@ export async function updatePerson(ctx: ServiceContext, personId: string, change
       .update(people)
       .set({
         ...changes,
-        ...(changes.givenName ? { givenKey: nameKey(changes.givenName) } : {}),
-        ...(changes.familyName ? { familyKey: nameKey(changes.familyName) } : {}),
+        ...nameKeys(changes.givenName ?? person.givenName, changes.familyName ?? person.familyName),
         updatedAt: ctx.now(),
       })
       .where(eq(people.id, personId));
