@@ -201,7 +201,9 @@ describe.each(testDrivers)('two reviewers approving at the same moment (%s)', (d
       const statuses = answers.map((r) => r.status).sort();
       expect(statuses, `round ${round}`).toEqual([200, 409]);
       const loser = answers.find((r) => r.status === 409);
-      expect((await (loser as Response).json()).error.code).toMatch(/ALREADY_DECIDED|CLAIMED_BY_OTHER/);
+      expect((await (loser as Response).json()).error.code).toMatch(
+        /ALREADY_DECIDED|CLAIMED_BY_OTHER/,
+      );
       const person = await (
         await t.app.request(`/api/people/${personId}`, { headers: raiser.headers })
       ).json();
