@@ -3,11 +3,11 @@ import { accounts } from '../../../db/schema/accounts.ts';
 import { accountActivations } from '../../../db/schema/people.ts';
 import type { LoginPolicy } from '../../config.ts';
 import { DomainError } from '../../errors.ts';
+import { hashActivationCode } from '../accounts/activation-codes.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { assertNotThrottled, recordLoginFailure } from '../auth/login-throttle.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { hashActivationCode } from './register-person.ts';
 
 /**
  * A newly registered person chooses their password with the one-time code the RA gave

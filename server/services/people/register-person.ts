@@ -1,10 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { accountRoles, accounts } from '../../../db/schema/accounts.ts';
 import { organisations } from '../../../db/schema/organisations.ts';
-import { accountActivations, people, personOrganisations } from '../../../db/schema/people.ts';
+import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { DomainError, ForbiddenError, ValidationError } from '../../errors.ts';
 import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import { createAccount } from '../accounts/create-account.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { groupUserId, nameKeys } from './name-keys.ts';
@@ -24,19 +23,6 @@ export interface RegisterPersonInput {
   username?: string | undefined;
   /** Go on although a possible duplicate was found, and why. */
   duplicateOverride?: { reason: string } | undefined;
-}
-
-const activationDays = 7;
-
-export function hashActivationCode(code: string): string {
-  return createHash('sha256').update(code).digest('hex');
-}
-
-/** Readable one-time code: 12 characters without look-alikes (0/O, 1/I/L). */
-function newActivationCode(): string {
-  const alphabet = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
-  const bytes = randomBytes(12);
-  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
 }
 
 /**
@@ -100,34 +86,14 @@ export async function registerPerson(ctx: ServiceContext, input: RegisterPersonI
     let accountId: string | null = null;
     let activation: { username: string; code: string; expiresAt: Date } | null = null;
     if (input.username) {
-      const [taken] = await tx.db
-        .select({ id: accounts.id })
-        .from(accounts)
-        .where(eq(sql`lower(${accounts.username})`, input.username.toLowerCase()));
-      if (taken) {
-        throw new ValidationError(`The username ${input.username} is taken: choose another.`, [
-          { field: 'username', message: 'is taken' },
-        ]);
-      }
-      const [account] = await tx.db
-        .insert(accounts)
-        .values({
-          username: input.username,
-          displayName: `${input.givenName} ${input.familyName}`,
-          email: input.email ?? null,
-          // No password until the person activates the account with their code.
-          passwordHash: '!',
-        })
-        .returning({ id: accounts.id });
-      if (!account) throw new Error('account insert returned no row');
-      accountId = account.id;
-      await tx.db.insert(accountRoles).values({ accountId, role: 'staff', odsCode: null });
-      const code = newActivationCode();
-      const expiresAt = new Date(ctx.now().getTime() + activationDays * 86_400_000);
-      await tx.db
-        .insert(accountActivations)
-        .values({ accountId, codeHash: hashActivationCode(code), expiresAt });
-      activation = { username: input.username, code, expiresAt };
+      const created = await createAccount(tx, {
+        username: input.username,
+        displayName: `${input.givenName} ${input.familyName}`,
+        email: input.email ?? null,
+        roles: [{ role: 'staff', odsCode: null }],
+      });
+      accountId = created.accountId;
+      activation = created.activation;
     }
 
     const now = ctx.now();
