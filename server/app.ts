@@ -19,7 +19,9 @@ import { registerAuth } from './routes/auth.ts';
 import { registerDocs } from './routes/docs.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerMe } from './routes/me.ts';
+import { registerOrganisations } from './routes/organisations.ts';
 import { registerPeople } from './routes/people.ts';
+import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
 
 export type { AppDeps } from './http/app-env.ts';
@@ -33,6 +35,8 @@ const routeModules = [
   registerPeople,
   registerAssignments,
   registerRequests,
+  registerOrganisations,
+  registerPositions,
 ];
 
 /**

@@ -1,0 +1,1 @@
+import './components/ra-app.ts';

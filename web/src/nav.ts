@@ -1,0 +1,21 @@
+import type { Permission } from './api/types.ts';
+
+export interface NavItem {
+  path: string;
+  label: string;
+  permission: Permission;
+}
+
+/**
+ * The one list of places in the app. The navigation shows the items whose permission the
+ * user holds; the app refuses to render a page whose item the user may not see.
+ */
+export const navItems: readonly NavItem[] = [
+  { path: '/people', label: 'People', permission: 'people:read' },
+  { path: '/register', label: 'Register a person', permission: 'people:register' },
+  { path: '/requests', label: 'Requests', permission: 'requests:decide' },
+  { path: '/positions', label: 'Positions', permission: 'positions:manage' },
+  { path: '/my-access', label: 'My access', permission: 'requests:raise-own' },
+  { path: '/audit', label: 'Audit trail', permission: 'audit:read' },
+  { path: '/profile', label: 'My profile', permission: 'profile:read-own' },
+];

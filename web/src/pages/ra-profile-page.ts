@@ -1,0 +1,72 @@
+import { ContextConsumer } from '@lit/context';
+import { html, LitElement } from 'lit';
+import type { Permission } from '../api/types.ts';
+import { sessionContext } from '../session.ts';
+import { shared } from '../styles.ts';
+
+/** What each permission lets a person do, in their words. */
+const permissionLabels: Record<Permission, string> = {
+  'profile:read-own': 'See your own profile',
+  'audit:read': 'Read the audit trail',
+  'ra-staff:manage': 'Manage RA staff',
+  'organisations:read': 'See organisations',
+  'organisations:manage': 'Manage organisations',
+  'workgroups:manage': 'Manage workgroups',
+  'people:read': 'Find people',
+  'people:register': 'Register people and check identity',
+  'people:edit': "Edit people's details",
+  'positions:read': 'See positions',
+  'positions:manage': 'Create, edit and close positions',
+  'assignments:manage': 'Assign and remove positions',
+  'assignments:assign-assignable': 'Assign positions marked assignable',
+  'requests:raise-own': 'Request access for yourself',
+  'requests:raise': 'Request access for others',
+  'requests:decide': 'Approve or reject requests',
+  'cards:read': 'See cards',
+  'cards:issue': 'Issue cards',
+  'cards:cancel': 'Cancel cards',
+  'cards:unlock': 'Unlock cards',
+  'cards:renew': 'Renew cards in the renewal window',
+  'cards:renew-expired': 'Renew expired cards',
+  'cards:renew-own': 'Renew your own card',
+  'cards:unlock-own': 'Unlock your own card',
+  'card-stock:manage': 'Manage card stock',
+  'reports:read': 'See reports',
+  'workstations:manage': 'Manage reader workstations',
+};
+
+/** The signed-in user's account, roles per organisation, and what they may do. */
+export class RaProfilePage extends LitElement {
+  static override styles = [shared];
+  private session = new ContextConsumer(this, { context: sessionContext, subscribe: true });
+
+  override render() {
+    const me = this.session.value;
+    if (!me) return html``;
+    return html`
+      <h1>My profile</h1>
+      <section class="card" aria-labelledby="account-h">
+        <h2 id="account-h">Account</h2>
+        <dl>
+          <dt>Name</dt><dd>${me.account.displayName}</dd>
+          <dt>Username</dt><dd>${me.account.username}</dd>
+          <dt>Email</dt><dd>${me.account.email ?? html`<span class="muted">none</span>`}</dd>
+        </dl>
+      </section>
+      <section class="card" aria-labelledby="roles-h">
+        <h2 id="roles-h">Roles</h2>
+        <ul>
+          ${me.roles.map(
+            (r) =>
+              html`<li>${r.label}${r.organisation ? html` at <strong>${r.organisation.odsCode}</strong> ${r.organisation.name}` : ''}</li>`,
+          )}
+        </ul>
+      </section>
+      <section class="card" aria-labelledby="perm-h">
+        <h2 id="perm-h">What you can do</h2>
+        <ul>${me.permissions.map((p) => html`<li>${permissionLabels[p]}</li>`)}</ul>
+      </section>
+    `;
+  }
+}
+customElements.define('ra-profile-page', RaProfilePage);
