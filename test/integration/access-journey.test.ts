@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDrivers } from '../support/databases.ts';
-import { demoPositionId, egifDocuments, post } from '../support/people.ts';
+import { egifDocuments, post } from '../support/people.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 describe.each(testDrivers)('from registration to access (%s)', (driver) => {
@@ -52,7 +52,13 @@ describe.each(testDrivers)('from registration to access (%s)', (driver) => {
     const nia = await t.login('nia.okafor', 'a-long-passphrase-1');
     const positionsList = await t.app.request('/api/me/person', { headers: nia.headers });
     expect(positionsList.status).toBe(200);
-    const positionId = await demoPositionId(t, 'Staff Nurse, Acute Medical Unit');
+    const catalogue = await (
+      await t.app.request('/api/positions?odsCode=RWG01&status=active&q=staff%20nurse', {
+        headers: nia.headers,
+      })
+    ).json();
+    expect(catalogue.items).toHaveLength(1);
+    const positionId: string = catalogue.items[0].id;
     const raised = await post(t, nia, '/api/requests', {
       kind: 'assign',
       personId: person.id,
