@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { organisations } from '../../../db/schema/organisations.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { DomainError, ForbiddenError, ValidationError } from '../../errors.ts';

@@ -70,7 +70,6 @@ export class RaRegisterPage extends LitElement {
   /** The server's word on a possible duplicate, while the user decides. */
   declare duplicate: string;
   declare rows: number;
-  private lastBody: Record<string, unknown> = {};
 
   static override styles = [
     shared,
@@ -162,7 +161,6 @@ export class RaRegisterPage extends LitElement {
       if (text(k)) body[k] = text(k);
     const override = text('overrideReason');
     if (this.duplicate && override) body.duplicateOverride = { reason: override };
-    this.lastBody = body;
     await this.send(body);
   }
 
@@ -313,7 +311,6 @@ export class RaRegisterPage extends LitElement {
         <button type="button" class="secondary" @click=${() => {
           this.step = 'details';
           this.registered = null;
-          this.lastBody = {};
         }}>Register someone else</button>
       </div>
     </section>`;
