@@ -22,6 +22,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'reader',
+          include: ['test/reader/**/*.test.ts'],
+          // One pcscd per machine: card test files take turns.
+          fileParallelism: false,
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],

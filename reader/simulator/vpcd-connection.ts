@@ -1,0 +1,108 @@
+import { connect, type Socket } from 'node:net';
+import type { PivCard } from './piv-card.ts';
+
+/**
+ * A card in a vpcd slot. vpcd (the virtual reader driver loaded by pcscd) listens; the card
+ * connects. Connected means inserted, closed means removed. Every message either way is a
+ * 2-byte big-endian length and its payload: a 1-byte control (00 off, 01 on, 02 reset,
+ * 04 ATR) or a command APDU.
+ */
+export class VpcdConnection {
+  private socket: Socket | undefined;
+  private buffer = Buffer.alloc(0);
+  private retry: NodeJS.Timeout | undefined;
+  private wanted = false;
+  /** APDUs answered since the card was inserted, for benchmarks and logs. */
+  apduCount = 0;
+
+  constructor(
+    private readonly card: PivCard,
+    private readonly port: number,
+    private readonly host = '127.0.0.1',
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  get inserted(): boolean {
+    return !!this.socket && !this.socket.connecting && !this.socket.destroyed;
+  }
+
+  /** Puts the card in the reader, retrying until vpcd listens (pcscd may start later). */
+  insert(): Promise<void> {
+    this.wanted = true;
+    return new Promise((resolve) => {
+      const attempt = (delay: number) => {
+        if (!this.wanted) return resolve();
+        const socket = connect({ port: this.port, host: this.host });
+        socket.setNoDelay(true);
+        socket.once('connect', () => {
+          this.socket = socket;
+          this.buffer = Buffer.alloc(0);
+          this.apduCount = 0;
+          this.card.reset();
+          this.log(`inserted into vpcd port ${this.port}`);
+          resolve();
+        });
+        socket.on('data', (chunk) => this.receive(socket, chunk));
+        socket.once('error', () => {});
+        socket.once('close', () => {
+          if (this.socket === socket) {
+            this.socket = undefined;
+            this.log(`vpcd port ${this.port} closed`);
+          }
+          if (this.wanted && (this.socket === undefined || this.socket === socket)) {
+            this.retry = setTimeout(() => attempt(Math.min(delay * 2, 2000)), delay);
+          }
+        });
+      };
+      attempt(100);
+    });
+  }
+
+  /** Takes the card out: vpcd sees the connection close. */
+  remove(): Promise<void> {
+    this.wanted = false;
+    if (this.retry) clearTimeout(this.retry);
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once('close', () => resolve());
+      socket.destroy();
+    });
+  }
+
+  private receive(socket: Socket, chunk: Buffer) {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    while (this.buffer.length >= 2) {
+      const length = this.buffer.readUInt16BE(0);
+      if (this.buffer.length < 2 + length) return;
+      const message = this.buffer.subarray(2, 2 + length);
+      this.buffer = this.buffer.subarray(2 + length);
+      const reply = this.answer(message);
+      if (reply) {
+        const frame = Buffer.alloc(2 + reply.length);
+        frame.writeUInt16BE(reply.length, 0);
+        reply.copy(frame, 2);
+        socket.write(frame);
+      }
+    }
+  }
+
+  private answer(message: Buffer): Buffer | undefined {
+    if (message.length === 1) {
+      switch (message[0]) {
+        case 0x00:
+        case 0x01:
+        case 0x02:
+          this.card.reset();
+          return undefined;
+        case 0x04:
+          return this.card.atr;
+        default:
+          return undefined;
+      }
+    }
+    this.apduCount += 1;
+    return this.card.transmit(message);
+  }
+}
