@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+
+/** What the agent reports of a certificate: enough to match it, never the key material. */
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  keyUsage: string[];
+  extendedKeyUsage: string[];
+  email: string | null;
+  upn: string | null;
+  sha256: string;
+}
+
+const names: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.5': 'serialNumber',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+};
+const keyUsageBits = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+];
+const ekuNames: Record<string, string> = {
+  '1.3.6.1.5.5.7.3.2': 'clientAuth',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+  '1.3.6.1.4.1.311.20.2.2': 'smartcardLogon',
+  '1.3.6.1.5.2.3.4': 'pkinitClient',
+};
+const upnOid = '1.3.6.1.4.1.311.20.2.3';
+
+function dn(name: pkijs.RelativeDistinguishedNames): string {
+  return name.typesAndValues
+    .map((tv) => `${names[tv.type] ?? tv.type}=${String(tv.value.valueBlock.value)}`)
+    .join(', ');
+}
+
+export class CertificateError extends Error {
+  override name = 'CertificateError';
+}
+
+/** Parses DER; anything that is not an X.509 certificate is a CertificateError. */
+export function parseCertificate(der: Buffer): CertificateSummary {
+  const asn1 = asn1js.fromBER(new Uint8Array(der).buffer);
+  if (asn1.offset === -1) throw new CertificateError('not DER: the object does not decode');
+  let cert: pkijs.Certificate;
+  try {
+    cert = new pkijs.Certificate({ schema: asn1.result });
+  } catch (err) {
+    throw new CertificateError(`not an X.509 certificate: ${(err as Error).message}`);
+  }
+  const ext = (oid: string) =>
+    cert.extensions?.find((e) => e.extnID === oid)?.parsedValue as unknown;
+  const keyUsage: string[] = [];
+  const ku = ext('2.5.29.15') as asn1js.BitString | undefined;
+  if (ku) {
+    const bytes = new Uint8Array(ku.valueBlock.valueHexView);
+    keyUsageBits.forEach((name, i) => {
+      if (((bytes[Math.floor(i / 8)] ?? 0) >> (7 - (i % 8))) & 1) keyUsage.push(name);
+    });
+  }
+  const eku = ext('2.5.29.37') as pkijs.ExtKeyUsage | undefined;
+  const san = ext('2.5.29.17') as pkijs.AltName | undefined;
+  let email: string | null = null;
+  let upn: string | null = null;
+  for (const g of san?.altNames ?? []) {
+    if (g.type === 1) email = String(g.value);
+    if (g.type === 0) {
+      const other = g.value as { valueBlock?: { value?: asn1js.AsnType[] } };
+      const [oid, value] = other.valueBlock?.value ?? [];
+      if (oid instanceof asn1js.ObjectIdentifier && oid.valueBlock.toString() === upnOid) {
+        const inner = (value as asn1js.Constructed | undefined)?.valueBlock.value[0] as
+          | asn1js.Utf8String
+          | undefined;
+        upn = inner?.valueBlock.value ?? null;
+      }
+    }
+  }
+  return {
+    subject: dn(cert.subject),
+    issuer: dn(cert.issuer),
+    serialNumber: Buffer.from(cert.serialNumber.valueBlock.valueHexView).toString('hex'),
+    notBefore: cert.notBefore.value.toISOString(),
+    notAfter: cert.notAfter.value.toISOString(),
+    keyUsage,
+    extendedKeyUsage: (eku?.keyPurposes ?? []).map((oid) => ekuNames[oid] ?? oid),
+    email,
+    upn,
+    sha256: createHash('sha256').update(der).digest('hex'),
+  };
+}

@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tlv } from '../piv/tlv.ts';
+import { blankProfile, type CardProfile } from '../simulator/card-profile.ts';
+import { PivCard } from '../simulator/piv-card.ts';
+import { CardReadError, maxCertificateBytes, readPivCard } from './read-piv-card.ts';
+
+let der: Buffer;
+beforeAll(() => {
+  // A real certificate from openssl, with the extensions an NHS smart card certificate has.
+  const dir = mkdtempSync(join(tmpdir(), 'ra-cert-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'k.pem'),
+      '-outform',
+      'DER',
+      '-out',
+      join(dir, 'c.der'),
+      '-subj',
+      '/CN=Nia Okafor/O=RWG',
+      '-days',
+      '730',
+      '-addext',
+      'keyUsage=critical,digitalSignature',
+      '-addext',
+      'extendedKeyUsage=clientAuth,1.3.6.1.4.1.311.20.2.2',
+      '-addext',
+      'subjectAltName=email:nia.okafor@nhs.net,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:555086689106@nhs.uk',
+    ],
+    { stdio: 'ignore' },
+  );
+  der = readFileSync(join(dir, 'c.der'));
+});
+
+const certObject = (cert: Buffer, compressed = false) =>
+  Buffer.concat([
+    tlv(0x70, cert),
+    tlv(0x71, Buffer.from([compressed ? 1 : 0])),
+    tlv(0xfe, Buffer.alloc(0)),
+  ]).toString('base64');
+
+function cardWith(change: (p: CardProfile) => void) {
+  const profile = blankProfile('0000abcd');
+  change(profile);
+  const card = new PivCard(profile);
+  return { card, transmit: async (apdu: Buffer) => card.transmit(apdu) };
+}
+
+describe('reading a PIV card', () => {
+  it('reads a blank card in seven APDUs without spending a PIN try', async () => {
+    const { card, transmit } = cardWith(() => {});
+    const reading = await readPivCard(transmit);
+    expect(reading).toMatchObject({
+      cardType: 'PIV',
+      certificates: [],
+      pin: { triesLeft: 3, blocked: false },
+      apdus: 7,
+    });
+    expect(reading.chuid?.guid).toMatch(/^0000abcd/);
+    expect(card.profile.pinTries).toBe(3);
+  });
+
+  it('parses certificates, plain and gzip-compressed, with names, usages and fingerprint', async () => {
+    const { transmit } = cardWith((p) => {
+      p.objects['5fc105'] = certObject(der);
+      p.objects['5fc10a'] = certObject(gzipSync(der), true);
+    });
+    const reading = await readPivCard(transmit);
+    expect(reading.certificates.map((c) => c.slot)).toEqual(['9a', '9c']);
+    const [auth, sign] = reading.certificates;
+    expect(auth).toMatchObject({
+      certificate: {
+        subject: 'CN=Nia Okafor, O=RWG',
+        keyUsage: ['digitalSignature'],
+        extendedKeyUsage: ['clientAuth', 'smartcardLogon'],
+        email: 'nia.okafor@nhs.net',
+        upn: '555086689106@nhs.uk',
+      },
+    });
+    expect(sign && 'certificate' in sign && sign.certificate.sha256).toBe(
+      auth && 'certificate' in auth && auth.certificate.sha256,
+    );
+    // One extended GET DATA per object: no GET RESPONSE needed.
+    expect(reading.apdus).toBe(7);
+  });
+
+  it('turns a bad object into an error on that slot, and reads the rest', async () => {
+    const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024));
+    const { transmit } = cardWith((p) => {
+      p.objects['5fc105'] = certObject(der);
+      p.objects['5fc10a'] = certObject(Buffer.from('not a certificate at all'));
+      p.objects['5fc10b'] = certObject(bomb, true);
+      p.objects['5fc101'] = Buffer.from([0x70, 0x82, 0x01]).toString('base64'); // truncated TLV
+    });
+    const reading = await readPivCard(transmit);
+    expect(reading.certificates).toEqual([
+      expect.objectContaining({ slot: '9a', certificate: expect.anything() }),
+      { slot: '9c', error: expect.stringMatching(/not DER|not an X\.509/) },
+      {
+        slot: '9d',
+        error: `the compressed certificate unpacks to more than ${maxCertificateBytes} bytes: refused`,
+      },
+      { slot: '9e', error: expect.stringMatching(/truncated/) },
+    ]);
+  });
+
+  it('reports a blocked PIN', async () => {
+    const { transmit } = cardWith((p) => {
+      p.pinTries = 0;
+    });
+    expect((await readPivCard(transmit)).pin).toEqual({
+      triesLeft: 0,
+      blocked: true,
+      verified: false,
+    });
+  });
+
+  it('falls back to short APDUs and GET RESPONSE for a card without extended length', async () => {
+    const { card } = cardWith((p) => {
+      p.objects['5fc105'] = certObject(der);
+    });
+    const shortOnly = async (apdu: Buffer) =>
+      apdu.length > 5 && apdu[4] === 0 && apdu[1] !== 0x20
+        ? Buffer.from([0x67, 0x00])
+        : card.transmit(apdu);
+    const reading = await readPivCard(shortOnly);
+    expect(reading.certificates[0]).toMatchObject({
+      slot: '9a',
+      certificate: { subject: 'CN=Nia Okafor, O=RWG' },
+    });
+    expect(reading.apdus).toBeGreaterThan(7);
+  });
+
+  it('refuses a card that answers garbage, with a clear error', async () => {
+    await expect(readPivCard(async () => Buffer.from([0x42]))).rejects.toThrow(CardReadError);
+    await expect(readPivCard(async () => Buffer.from([0x6a, 0x82]))).rejects.toThrow(
+      /not a PIV card/,
+    );
+  });
+});

@@ -1,0 +1,177 @@
+import { gunzipSync } from 'node:zlib';
+import { pivAid, type Slot, slotObjects, slots, sw } from '../piv/constants.ts';
+import { find, readAll, TlvError, tlv } from '../piv/tlv.ts';
+import {
+  CertificateError,
+  type CertificateSummary,
+  parseCertificate,
+} from './parse-certificate.ts';
+
+/** Sends one APDU and returns response data + SW1 SW2. */
+export type Transmit = (apdu: Buffer) => Promise<Buffer>;
+
+export interface PinState {
+  triesLeft: number | null;
+  blocked: boolean;
+  /** Already verified in this card session (by someone else's middleware). */
+  verified: boolean;
+}
+
+export type SlotReading =
+  | { slot: Slot; certificate: CertificateSummary }
+  | { slot: Slot; error: string };
+
+export interface PivReading {
+  cardType: 'PIV';
+  chuid: { guid: string | null; fascn: string | null; expiry: string | null } | null;
+  certificates: SlotReading[];
+  pin: PinState;
+  apdus: number;
+}
+
+export class CardReadError extends Error {
+  override name = 'CardReadError';
+}
+
+/** A compressed certificate larger than this is refused: no gzip bomb fills the agent's memory. */
+export const maxCertificateBytes = 16 * 1024;
+const maxObjectBytes = 64 * 1024;
+
+const swOf = (r: Buffer) => (r.length >= 2 ? r.readUInt16BE(r.length - 2) : -1);
+const dataOf = (r: Buffer) => r.subarray(0, r.length - 2);
+
+/**
+ * Reads a PIV card's identity, certificates and PIN state with as few APDUs as it can, and
+ * never spends a PIN try (an empty VERIFY only asks). Objects come in one extended-length
+ * GET DATA when the card takes it, else in 256-byte pieces chained with GET RESPONSE.
+ */
+export async function readPivCard(transmit: Transmit): Promise<PivReading> {
+  let apdus = 0;
+  const send = async (apdu: Buffer) => {
+    apdus += 1;
+    const r = await transmit(apdu);
+    if (r.length < 2)
+      throw new CardReadError(`the card answered ${r.length} bytes: not an APDU response`);
+    return r;
+  };
+  let extended = true;
+
+  const collect = async (first: Buffer): Promise<Buffer | undefined> => {
+    let r = first;
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const code = swOf(r);
+      parts.push(dataOf(r));
+      total += r.length - 2;
+      if (total > maxObjectBytes)
+        throw new CardReadError('the card sent an object larger than 64 KiB');
+      if (code === sw.ok) return Buffer.concat(parts);
+      if (code >> 8 !== 0x61)
+        return code === sw.notFound
+          ? undefined
+          : Promise.reject(new CardReadError(`GET DATA failed with SW ${code.toString(16)}`));
+      r = await send(Buffer.from([0x00, 0xc0, 0x00, 0x00, code & 0xff]));
+    }
+  };
+
+  const getData = async (tag: number): Promise<Buffer | undefined> => {
+    const tagBytes = Buffer.from(tag.toString(16).padStart(6, '0'), 'hex');
+    const request = tlv(0x5c, tagBytes);
+    if (extended) {
+      const r = await send(
+        Buffer.concat([
+          Buffer.from([0x00, 0xcb, 0x3f, 0xff, 0x00, 0x00, request.length]),
+          request,
+          Buffer.from([0x00, 0x00]),
+        ]),
+      );
+      if (swOf(r) !== sw.wrongLength && swOf(r) !== 0x6e00 && swOf(r) !== sw.insNotSupported)
+        return collect(r);
+      extended = false;
+    }
+    const r = await send(
+      Buffer.concat([
+        Buffer.from([0x00, 0xcb, 0x3f, 0xff, request.length]),
+        request,
+        Buffer.from([0x00]),
+      ]),
+    );
+    return collect(r);
+  };
+
+  const select = await send(
+    Buffer.concat([
+      Buffer.from([0x00, 0xa4, 0x04, 0x00, 0x09]),
+      pivAid.subarray(0, 9),
+      Buffer.from([0x00]),
+    ]),
+  );
+  if (swOf(select) !== sw.ok && swOf(select) >> 8 !== 0x61) {
+    throw new CardReadError(`not a PIV card: SELECT answered ${swOf(select).toString(16)}`);
+  }
+
+  let chuid: PivReading['chuid'] = null;
+  const chuidObject = await getData(0x5fc102);
+  if (chuidObject) {
+    try {
+      const body = find(chuidObject, 0x53) ?? Buffer.alloc(0);
+      chuid = {
+        fascn: find(body, 0x30)?.toString('hex') ?? null,
+        guid: find(body, 0x34)?.toString('hex') ?? null,
+        expiry: find(body, 0x35)?.toString('latin1') ?? null,
+      };
+    } catch (err) {
+      if (!(err instanceof TlvError)) throw err;
+    }
+  }
+
+  const certificates: SlotReading[] = [];
+  for (const slot of slots) {
+    const object = await getData(slotObjects[slot]);
+    if (!object) continue;
+    try {
+      certificates.push({ slot, certificate: parseCertificate(certificateDer(object)) });
+    } catch (err) {
+      if (
+        err instanceof CertificateError ||
+        err instanceof TlvError ||
+        err instanceof CardReadError
+      ) {
+        certificates.push({ slot, error: err.message });
+      } else throw err;
+    }
+  }
+
+  const verify = await send(Buffer.from([0x00, 0x20, 0x00, 0x80]));
+  const code = swOf(verify);
+  const pin: PinState =
+    code === sw.ok
+      ? { triesLeft: null, blocked: false, verified: true }
+      : code === sw.blocked
+        ? { triesLeft: 0, blocked: true, verified: false }
+        : (code & 0xfff0) === 0x63c0
+          ? { triesLeft: code & 0x0f, blocked: (code & 0x0f) === 0, verified: false }
+          : { triesLeft: null, blocked: false, verified: false };
+  return { cardType: 'PIV', chuid, certificates, pin, apdus };
+}
+
+/** The DER inside a certificate object `53 { 70 cert 71 info FE lrc }`, unzipped when info says so. */
+export function certificateDer(object: Buffer): Buffer {
+  const body = find(object, 0x53);
+  if (!body) throw new TlvError('the object has no 53 wrapper');
+  const items = readAll(body);
+  const cert = items.find((t) => t.tag === 0x70)?.value;
+  if (!cert) throw new TlvError('the certificate object has no 70 (certificate) element');
+  const info = items.find((t) => t.tag === 0x71)?.value[0] ?? 0;
+  if (!(info & 0x01)) return cert;
+  try {
+    return gunzipSync(cert, { maxOutputLength: maxCertificateBytes });
+  } catch (err) {
+    throw new CertificateError(
+      (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+        ? `the compressed certificate unpacks to more than ${maxCertificateBytes} bytes: refused`
+        : `the compressed certificate is not valid gzip: ${(err as Error).message}`,
+    );
+  }
+}
