@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import { CardReadError, type PivReading, readPivCard } from './agent/read-piv-card.ts';
+import { PcscUnavailableError, PcscWatcher } from './pcsc/pcsc-watcher.ts';
+
+const usage = `Smartcard RA reader agent.
+
+  npm run agent -- readers                        list the PC/SC readers and whether a card is in each
+  npm run agent -- read [--reader NAME] [--json]  read the card in a reader: identity, certificates, PIN state
+
+Never asks for a PIN and never spends a PIN try. --virtual also uses vpcd's "Virtual PCD"
+readers, which production ignores.`;
+
+/** Waits until pcscd has told us its readers and the cards in them. */
+async function settled(watcher: PcscWatcher, wantCard: (w: PcscWatcher) => boolean, ms: number) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !wantCard(watcher)) await new Promise((r) => setTimeout(r, 50));
+}
+
+function human(reader: string, atr: Buffer, r: PivReading): string {
+  const lines = [`Reader: ${reader}`, `ATR: ${atr.toString('hex')}`, `Card type: ${r.cardType}`];
+  if (r.chuid) lines.push(`CHUID GUID: ${r.chuid.guid ?? '-'}  expiry: ${r.chuid.expiry ?? '-'}`);
+  lines.push(
+    `PIN: ${r.pin.blocked ? 'BLOCKED' : r.pin.verified ? 'verified' : `${r.pin.triesLeft ?? '?'} tries left`}`,
+  );
+  if (!r.certificates.length) lines.push('Certificates: none');
+  for (const c of r.certificates) {
+    if ('error' in c) lines.push(`Slot ${c.slot}: unreadable: ${c.error}`);
+    else {
+      const days = Math.floor((Date.parse(c.certificate.notAfter) - Date.now()) / 86_400_000);
+      lines.push(
+        `Slot ${c.slot}: ${c.certificate.subject}`,
+        `  issuer ${c.certificate.issuer}`,
+        `  valid until ${c.certificate.notAfter} (${days < 0 ? `expired ${-days} days ago` : `${days} days left`})`,
+        `  SHA-256 ${c.certificate.sha256}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      reader: { type: 'string' },
+      json: { type: 'boolean' },
+      virtual: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command || !['readers', 'read'].includes(command)) {
+    console.log(usage);
+    process.exit(values.help ? 0 : 2);
+  }
+  const watcher = new PcscWatcher({ includeVirtual: values.virtual ?? false });
+  watcher.on('service-lost', () => {});
+  try {
+    if (command === 'readers') {
+      await settled(watcher, (w) => w.state.length > 0, 1500);
+      // Status events for the cards already in the readers follow the reader list closely.
+      await new Promise((r) => setTimeout(r, 300));
+      if (!watcher.state.length)
+        console.log('No readers. Is pcscd running, and a reader plugged in?');
+      for (const r of watcher.state)
+        console.log(`${r.reader}\t${r.atr ? `card ${r.atr.toString('hex')}` : 'empty'}`);
+      return;
+    }
+    const pick = (w: PcscWatcher) =>
+      w.state.find((r) => r.atr && (!values.reader || r.reader === values.reader));
+    await settled(watcher, (w) => !!pick(w), 3000);
+    const target = pick(watcher);
+    if (!target?.atr) {
+      throw new CardReadError(
+        values.reader
+          ? `No card in "${values.reader}".`
+          : 'No card in any reader. Put a card in and try again.',
+      );
+    }
+    const reading = await watcher.withCard(target.reader, readPivCard);
+    console.log(
+      values.json
+        ? JSON.stringify(
+            { reader: target.reader, atr: target.atr.toString('hex'), ...reading },
+            null,
+            2,
+          )
+        : human(target.reader, target.atr, reading),
+    );
+  } finally {
+    watcher.close();
+  }
+}
+
+main().catch((err) => {
+  const known = err instanceof CardReadError || err instanceof PcscUnavailableError;
+  console.error(
+    known ? err.message : `The agent failed: ${err instanceof Error ? err.message : err}`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,171 @@
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import type { Transmit } from '../agent/read-piv-card.ts';
+
+/** The binding's shapes that we use; the rest of the agent sees only PcscWatcher. */
+interface BindingReader extends EventEmitter {
+  name: string;
+  SCARD_SHARE_SHARED: number;
+  SCARD_LEAVE_CARD: number;
+  SCARD_STATE_PRESENT: number;
+  connect(options: { share_mode: number }, cb: (err: unknown, protocol: number) => void): void;
+  disconnect(disposition: number, cb: (err: unknown) => void): void;
+  transmit(
+    data: Buffer,
+    resLen: number,
+    protocol: number,
+    cb: (err: unknown, res: Buffer) => void,
+  ): void;
+  close(): void;
+}
+interface BindingContext extends EventEmitter {
+  close(): void;
+}
+
+export class PcscUnavailableError extends Error {
+  override name = 'PcscUnavailableError';
+}
+
+/** Loads the optional `pcsclite` binding, or says plainly what to install. */
+function loadBinding(): () => BindingContext {
+  try {
+    return createRequire(import.meta.url)('pcsclite') as () => BindingContext;
+  } catch {
+    throw new PcscUnavailableError(
+      'The PC/SC binding is not installed. Install pcscd and its headers (sudo apt-get install pcscd libpcsclite-dev), then run npm ci again.',
+    );
+  }
+}
+
+export interface PcscWatcherOptions {
+  /** Use vpcd's "Virtual PCD" readers too. Off in production: only test machines have them. */
+  includeVirtual?: boolean;
+  /** First wait before recreating a lost context; doubles up to `maxBackoffMs`. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface CardPresence {
+  reader: string;
+  atr: Buffer;
+}
+
+/**
+ * Watches PC/SC readers and cards. Emits `reader-added`, `reader-removed`, `card-inserted`
+ * (once per insertion, however many status events the binding fires) and `card-removed`.
+ * When pcscd goes away it drops the context and makes a new one with backoff, because no
+ * Node binding recovers by itself.
+ */
+export class PcscWatcher extends EventEmitter {
+  private context: BindingContext | undefined;
+  private readers = new Map<string, { reader: BindingReader; atr: Buffer | null }>();
+  private closed = false;
+  private backoff: number;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly create: () => BindingContext;
+
+  constructor(private readonly options: PcscWatcherOptions = {}) {
+    super();
+    this.create = loadBinding();
+    this.backoff = options.backoffMs ?? 250;
+    this.open();
+  }
+
+  /** Readers known now, and the ATR of the card in each (null: empty). */
+  get state(): { reader: string; atr: Buffer | null }[] {
+    return [...this.readers.entries()].map(([reader, r]) => ({ reader, atr: r.atr }));
+  }
+
+  private open() {
+    if (this.closed) return;
+    const context = this.create();
+    this.context = context;
+    context.on('error', (err: unknown) => this.lost(context, err));
+    context.on('reader', (reader: BindingReader) => this.adopt(context, reader));
+  }
+
+  private adopt(context: BindingContext, reader: BindingReader) {
+    if (context !== this.context) return reader.close();
+    if (!this.options.includeVirtual && reader.name.startsWith('Virtual PCD'))
+      return reader.close();
+    this.readers.set(reader.name, { reader, atr: null });
+    this.backoff = this.options.backoffMs ?? 250;
+    this.emit('reader-added', reader.name);
+    reader.on('status', (status: { state: number; atr?: Buffer }) => {
+      const entry = this.readers.get(reader.name);
+      if (!entry || entry.reader !== reader) return;
+      const present = (status.state & reader.SCARD_STATE_PRESENT) !== 0 && !!status.atr?.length;
+      if (present && status.atr && !entry.atr?.equals(status.atr)) {
+        entry.atr = Buffer.from(status.atr);
+        this.emit('card-inserted', { reader: reader.name, atr: entry.atr } satisfies CardPresence);
+      } else if (!present && entry.atr) {
+        entry.atr = null;
+        this.emit('card-removed', { reader: reader.name });
+      }
+    });
+    reader.on('error', (err: unknown) =>
+      this.emit('reader-error', { reader: reader.name, error: err }),
+    );
+    reader.once('end', () => this.forget(reader));
+  }
+
+  private forget(reader: BindingReader) {
+    const entry = this.readers.get(reader.name);
+    if (!entry || entry.reader !== reader) return;
+    if (entry.atr) this.emit('card-removed', { reader: reader.name });
+    this.readers.delete(reader.name);
+    this.emit('reader-removed', reader.name);
+    reader.close();
+  }
+
+  private lost(context: BindingContext, err: unknown) {
+    if (context !== this.context || this.closed) return;
+    this.emit('service-lost', err);
+    for (const { reader } of [...this.readers.values()]) this.forget(reader);
+    this.context = undefined;
+    try {
+      context.close();
+    } catch {
+      // already gone with the daemon
+    }
+    const wait = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.options.maxBackoffMs ?? 5000);
+    this.retry = setTimeout(() => this.open(), wait);
+  }
+
+  /**
+   * Connects to the card in `readerName` (shared), runs `fn` with a transmit function, and
+   * disconnects leaving the card as it was. A card pulled out mid-way makes `fn` fail.
+   */
+  async withCard<T>(readerName: string, fn: (transmit: Transmit) => Promise<T>): Promise<T> {
+    const entry = this.readers.get(readerName);
+    if (!entry) throw new Error(`no reader called "${readerName}"`);
+    const { reader } = entry;
+    const protocol = await new Promise<number>((resolve, reject) =>
+      reader.connect({ share_mode: reader.SCARD_SHARE_SHARED }, (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    const transmit: Transmit = (apdu) =>
+      new Promise((resolve, reject) =>
+        reader.transmit(apdu, 65538, protocol, (err, res) => (err ? reject(err) : resolve(res))),
+      );
+    try {
+      return await fn(transmit);
+    } finally {
+      await new Promise<void>((resolve) =>
+        reader.disconnect(reader.SCARD_LEAVE_CARD, () => resolve()),
+      );
+    }
+  }
+
+  /** Closes every reader and the context, so the process can exit. */
+  close() {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    for (const { reader } of this.readers.values()) reader.close();
+    this.readers.clear();
+    this.context?.close();
+    this.context = undefined;
+  }
+}
