@@ -16,6 +16,7 @@ import { validationHook } from './http/validation-hook.ts';
 import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
+import { registerCatalogue } from './routes/catalogue.ts';
 import { registerDocs } from './routes/docs.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerMe } from './routes/me.ts';
@@ -37,6 +38,7 @@ const routeModules = [
   registerRequests,
   registerOrganisations,
   registerPositions,
+  registerCatalogue,
 ];
 
 /**

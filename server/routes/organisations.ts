@@ -1,26 +1,38 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
-import { asc } from 'drizzle-orm';
-import { activities, jobRoles } from '../../db/schema/access.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
-import {
-  createOrganisation,
-  createWorkgroup,
-  getOrganisation,
-  listOrganisations,
-  type WorkgroupNode,
-  workgroupTree,
-} from '../services/organisations/manage-organisations.ts';
+import { ErrorBody } from '../http/error-body.ts';
+import { createOrganisation } from '../services/organisations/create-organisation.ts';
+import { createWorkgroup } from '../services/organisations/create-workgroup.ts';
+import { getOrganisation } from '../services/organisations/get-organisation.ts';
+import { listOrganisations } from '../services/organisations/list-organisations.ts';
+import { listWorkgroups } from '../services/organisations/list-workgroups.ts';
+import { odsCodeProblem } from '../services/organisations/ods-code.ts';
+import { updateOrganisation } from '../services/organisations/update-organisation.ts';
+import type { WorkgroupNode } from '../services/organisations/workgroup-tree.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
-const odsCode = z
+const failure = (description: string) => ({ description, content: json(ErrorBody) });
+
+/** An ODS code, with a message that says how to put a wrong one right. */
+export const OdsCode = z
   .string()
-  .regex(/^[A-Z0-9]{3,6}$/, 'must be an ODS code: 3 to 6 capital letters and digits');
-const OdsParam = z.object({ ods: odsCode });
+  .superRefine((value, ctx) => {
+    const problem = odsCodeProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .openapi({ pattern: '^[A-Z0-9]{3,6}$', minLength: 3, maxLength: 6, example: 'RWG01' });
+
+const OdsParam = z.object({ ods: OdsCode });
 
 const Workgroup: z.ZodType<WorkgroupNode> = z
   .lazy(() =>
-    z.object({ id: z.uuid(), name: z.string(), status: z.string(), children: z.array(Workgroup) }),
+    z.object({
+      id: z.uuid(),
+      name: z.string(),
+      status: z.enum(['active', 'closed']),
+      children: z.array(Workgroup),
+    }),
   )
   .openapi('Workgroup', { type: 'object' });
 
@@ -33,177 +45,173 @@ const Organisation = z
   })
   .openapi('Organisation');
 
-const CatalogueEntry = z.object({ code: z.string(), name: z.string() }).openapi('CatalogueEntry');
+const OrganisationWithWorkgroups = Organisation.extend({
+  workgroups: z.array(Workgroup),
+}).openapi('OrganisationWithWorkgroups');
 
-const routes = {
-  list: defineRoute({
-    method: 'get',
-    path: '/api/organisations',
-    access: 'organisations:read',
-    tags: ['Organisations'],
-    summary: 'Every organisation, by ODS code',
-    responses: {
-      200: {
-        description: 'Organisations',
-        content: json(z.object({ items: z.array(Organisation) })),
-      },
-    },
-  }),
-  get: defineRoute({
-    method: 'get',
-    path: '/api/organisations/{ods}',
-    access: 'organisations:read',
-    tags: ['Organisations'],
-    summary: 'One organisation with its workgroup tree',
-    request: { params: OdsParam },
-    responses: {
-      200: {
-        description: 'The organisation',
-        content: json(Organisation.extend({ workgroups: z.array(Workgroup) })),
-      },
-    },
-  }),
-  create: defineRoute({
-    method: 'post',
-    path: '/api/organisations',
-    access: 'organisations:manage',
-    tags: ['Organisations'],
-    summary: 'Add an organisation (a site under a trust you manage)',
-    request: {
-      body: {
-        required: true,
-        content: json(
-          z.strictObject({
-            odsCode,
-            name: z.string().trim().min(2).max(200),
-            parentOdsCode: odsCode.optional(),
-          }),
-        ),
-      },
-    },
-    responses: {
-      201: {
-        description: 'Added',
-        content: json(Organisation.extend({ workgroups: z.array(Workgroup) })),
-      },
-    },
-  }),
-  workgroups: defineRoute({
-    method: 'get',
-    path: '/api/organisations/{ods}/workgroups',
-    access: 'organisations:read',
-    tags: ['Organisations'],
-    summary: "An organisation's workgroups, as a tree",
-    request: { params: OdsParam },
-    responses: {
-      200: { description: 'Workgroups', content: json(z.object({ items: z.array(Workgroup) })) },
-    },
-  }),
-  addWorkgroup: defineRoute({
-    method: 'post',
-    path: '/api/organisations/{ods}/workgroups',
-    access: 'workgroups:manage',
-    tags: ['Organisations'],
-    summary: 'Add a workgroup',
-    request: {
-      params: OdsParam,
-      body: {
-        required: true,
-        content: json(
-          z.strictObject({
-            name: z.string().trim().min(2).max(120),
-            parentId: z.uuid().optional(),
-          }),
-        ),
-      },
-    },
-    responses: {
-      201: {
-        description: 'The tree with it',
-        content: json(z.object({ items: z.array(Workgroup) })),
-      },
-    },
-  }),
-  jobRoles: defineRoute({
-    method: 'get',
-    path: '/api/job-roles',
-    access: 'positions:read',
-    tags: ['Catalogue'],
-    summary: 'National RBAC job roles (R-codes)',
-    responses: {
-      200: {
-        description: 'Job roles',
-        content: json(z.object({ items: z.array(CatalogueEntry) })),
-      },
-    },
-  }),
-  activities: defineRoute({
-    method: 'get',
-    path: '/api/activities',
-    access: 'positions:read',
-    tags: ['Catalogue'],
-    summary: 'National RBAC activities (B-codes)',
-    responses: {
-      200: {
-        description: 'Activities',
-        content: json(z.object({ items: z.array(CatalogueEntry) })),
-      },
-    },
-  }),
-};
+const organisationName = z
+  .string()
+  .trim()
+  .min(2, 'give the organisation its name')
+  .max(200, 'is longer than 200 characters');
 
-const organisationOut = (o: {
-  odsCode: string;
-  name: string;
-  parentOdsCode: string | null;
-  status: 'active' | 'closed';
-}) => ({
-  odsCode: o.odsCode,
-  name: o.name,
-  parentOdsCode: o.parentOdsCode,
-  status: o.status,
+const CreateOrganisation = z
+  .strictObject({ odsCode: OdsCode, name: organisationName, parentOdsCode: OdsCode.optional() })
+  .openapi('CreateOrganisation');
+
+const UpdateOrganisation = z
+  .strictObject({
+    name: organisationName.optional(),
+    status: z.enum(['active', 'closed']).optional(),
+  })
+  .refine((b) => b.name !== undefined || b.status !== undefined, {
+    message: 'give a new name or status',
+  })
+  .openapi('UpdateOrganisation');
+
+const CreateWorkgroup = z
+  .strictObject({
+    name: z
+      .string()
+      .trim()
+      .min(2, 'give the workgroup a name')
+      .max(120, 'is longer than 120 characters'),
+    parentId: z.uuid('must be the id (UUID) of a workgroup of this organisation').optional(),
+  })
+  .openapi('CreateWorkgroup');
+
+const list = defineRoute({
+  method: 'get',
+  path: '/api/organisations',
+  access: 'organisations:read',
+  tags: ['Organisations'],
+  summary: 'Every organisation, by ODS code, with its parent and status',
+  responses: {
+    200: {
+      description: 'Organisations',
+      content: json(z.object({ items: z.array(Organisation) })),
+    },
+  },
 });
 
+const get = defineRoute({
+  method: 'get',
+  path: '/api/organisations/{ods}',
+  access: 'organisations:read',
+  tags: ['Organisations'],
+  summary: 'One organisation with its workgroup tree',
+  request: { params: OdsParam },
+  responses: {
+    200: { description: 'The organisation', content: json(OrganisationWithWorkgroups) },
+    404: failure('No such organisation'),
+  },
+});
+
+const create = defineRoute({
+  method: 'post',
+  path: '/api/organisations',
+  access: 'organisations:manage',
+  tags: ['Organisations'],
+  summary: 'Add an organisation: a site under an organisation you manage',
+  description:
+    'A top-level organisation (no `parentOdsCode`) needs a role that covers every organisation. An ODS code already in use is a 409.',
+  request: { body: { required: true, content: json(CreateOrganisation) } },
+  responses: {
+    201: { description: 'Added', content: json(OrganisationWithWorkgroups) },
+    409: failure('The ODS code is taken, or the parent is closed'),
+  },
+});
+
+const update = defineRoute({
+  method: 'patch',
+  path: '/api/organisations/{ods}',
+  access: 'organisations:manage',
+  tags: ['Organisations'],
+  summary: 'Rename, close or reopen an organisation you manage',
+  description:
+    'Closing waits until its sites and positions are closed (409 naming them); reopening a site needs its parent open.',
+  request: { params: OdsParam, body: { required: true, content: json(UpdateOrganisation) } },
+  responses: {
+    200: { description: 'Updated', content: json(OrganisationWithWorkgroups) },
+    404: failure('No such organisation'),
+    409: failure('Something open is still under it, or its parent is closed'),
+  },
+});
+
+const workgroups = defineRoute({
+  method: 'get',
+  path: '/api/organisations/{ods}/workgroups',
+  access: 'organisations:read',
+  tags: ['Organisations'],
+  summary: "An organisation's workgroups, as a tree",
+  request: { params: OdsParam },
+  responses: {
+    200: { description: 'Workgroups', content: json(z.object({ items: z.array(Workgroup) })) },
+    404: failure('No such organisation'),
+  },
+});
+
+const addWorkgroup = defineRoute({
+  method: 'post',
+  path: '/api/organisations/{ods}/workgroups',
+  access: 'workgroups:manage',
+  tags: ['Organisations'],
+  summary: 'Add a workgroup, at the top or under one of the organisation’s workgroups',
+  request: { params: OdsParam, body: { required: true, content: json(CreateWorkgroup) } },
+  responses: {
+    201: {
+      description: 'The new workgroup’s id, and the tree with it',
+      content: json(z.object({ id: z.uuid(), items: z.array(Workgroup) })),
+    },
+    404: failure('No such organisation'),
+    409: failure('A sibling has that name, or the organisation is closed'),
+  },
+});
+
+const organisationOut = <
+  T extends {
+    odsCode: string;
+    name: string;
+    parentOdsCode: string | null;
+    status: 'active' | 'closed';
+  },
+>(
+  o: T,
+) => ({ odsCode: o.odsCode, name: o.name, parentOdsCode: o.parentOdsCode, status: o.status });
+
+const withWorkgroups = <
+  T extends Parameters<typeof organisationOut>[0] & { workgroups: WorkgroupNode[] },
+>(
+  o: T,
+) => ({ ...organisationOut(o), workgroups: o.workgroups });
+
 export function registerOrganisations(app: OpenAPIHono<AppEnv>) {
-  app.openapi(routes.list, async (c) =>
+  app.openapi(list, async (c) =>
     c.json({ items: (await listOrganisations(serviceContext(c))).map(organisationOut) }, 200),
   );
-  app.openapi(routes.get, async (c) => {
-    const org = await getOrganisation(serviceContext(c), c.req.valid('param').ods);
-    return c.json({ ...organisationOut(org), workgroups: org.workgroups }, 200);
-  });
-  app.openapi(routes.create, async (c) => {
-    const org = await createOrganisation(serviceContext(c), c.req.valid('json'));
-    return c.json({ ...organisationOut(org), workgroups: org.workgroups }, 201);
-  });
-  app.openapi(routes.workgroups, async (c) => {
-    const ctx = serviceContext(c);
-    const { ods } = c.req.valid('param');
-    await getOrganisation(ctx, ods);
-    return c.json({ items: await workgroupTree(ctx, ods) }, 200);
-  });
-  app.openapi(routes.addWorkgroup, async (c) =>
-    c.json(
-      {
-        items: await createWorkgroup(
-          serviceContext(c),
-          c.req.valid('param').ods,
-          c.req.valid('json'),
-        ),
-      },
-      201,
-    ),
+  app.openapi(get, async (c) =>
+    c.json(withWorkgroups(await getOrganisation(serviceContext(c), c.req.valid('param').ods)), 200),
   );
-  app.openapi(routes.jobRoles, async (c) =>
-    c.json(
-      { items: await serviceContext(c).db.select().from(jobRoles).orderBy(asc(jobRoles.code)) },
-      200,
-    ),
+  app.openapi(create, async (c) =>
+    c.json(withWorkgroups(await createOrganisation(serviceContext(c), c.req.valid('json'))), 201),
   );
-  app.openapi(routes.activities, async (c) =>
-    c.json(
-      { items: await serviceContext(c).db.select().from(activities).orderBy(asc(activities.code)) },
-      200,
-    ),
+  app.openapi(update, async (c) => {
+    const org = await updateOrganisation(
+      serviceContext(c),
+      c.req.valid('param').ods,
+      c.req.valid('json'),
+    );
+    return c.json(withWorkgroups(org), 200);
+  });
+  app.openapi(workgroups, async (c) =>
+    c.json({ items: await listWorkgroups(serviceContext(c), c.req.valid('param').ods) }, 200),
   );
+  app.openapi(addWorkgroup, async (c) => {
+    const { id, tree } = await createWorkgroup(
+      serviceContext(c),
+      c.req.valid('param').ods,
+      c.req.valid('json'),
+    );
+    return c.json({ id, items: tree }, 201);
+  });
 }

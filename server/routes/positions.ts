@@ -1,156 +1,182 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
-import { and, eq, ilike, type SQL } from 'drizzle-orm';
-import { clinicalSystems, positions } from '../../db/schema/access.ts';
-import { NotFoundError } from '../errors.ts';
+import { clinicalSystems } from '../../db/schema/access.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
-import {
-  closePosition,
-  createPosition,
-  updatePosition,
-} from '../services/positions/manage-positions.ts';
-import { selectPositions } from '../services/positions/position-view.ts';
-import { reason } from './people-schemas.ts';
+import { ErrorBody } from '../http/error-body.ts';
+import { closePosition } from '../services/positions/close-position.ts';
+import { createPosition } from '../services/positions/create-position.ts';
+import { getPosition } from '../services/positions/get-position.ts';
+import { listPositions } from '../services/positions/list-positions.ts';
+import { updatePosition } from '../services/positions/update-position.ts';
+import { OdsCode } from './organisations.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+const failure = (description: string) => ({ description, content: json(ErrorBody) });
+
 const PositionId = z.object({ id: z.uuid('must be a position id (UUID)') });
-const odsCode = z
-  .string()
-  .regex(/^[A-Z0-9]{3,6}$/, 'must be an ODS code: 3 to 6 capital letters and digits');
-const entry = z.object({ code: z.string(), name: z.string() });
+const CodeAndName = z.object({ code: z.string(), name: z.string() });
 
 const Position = z
   .object({
     id: z.uuid(),
     odsCode: z.string(),
     name: z.string(),
-    jobRoles: z.array(entry),
-    activities: z.array(entry),
+    jobRoles: z.array(CodeAndName),
+    activities: z.array(CodeAndName),
     workgroups: z.array(z.object({ id: z.uuid(), name: z.string() })),
-    systems: z.array(z.string()),
-    assignable: z.boolean(),
+    systems: z.array(z.enum(clinicalSystems)),
+    assignable: z.boolean().openapi({ description: 'Sponsors may assign it without a request' }),
     status: z.enum(['active', 'closed']),
     closedReason: z.string().nullable(),
-    closedAt: z.string().nullable(),
+    closedAt: z.iso.datetime().nullable(),
   })
   .openapi('Position');
 
 const content = {
-  name: z.string().trim().min(2, 'give the position a name').max(120),
-  jobRoles: z.array(z.string().regex(/^R\d{4}$/, 'must be an R-code such as R8001')).max(20),
-  activities: z.array(z.string().regex(/^B\d{4}$/, 'must be a B-code such as B0380')).max(50),
-  workgroupIds: z.array(z.uuid()).max(50),
-  systems: z.array(z.enum(clinicalSystems)).max(clinicalSystems.length),
+  name: z
+    .string()
+    .trim()
+    .min(2, 'give the position a name')
+    .max(120, 'is longer than 120 characters'),
+  jobRoles: z
+    .array(z.string().regex(/^R\d{4}$/, 'must be a job role code such as R8001'))
+    .min(1, 'give at least one job role, such as R8001')
+    .max(20, 'has more than 20 job roles'),
+  activities: z
+    .array(z.string().regex(/^B\d{4}$/, 'must be an activity code such as B0380'))
+    .max(50, 'has more than 50 activities'),
+  workgroupIds: z
+    .array(z.uuid('must be the id (UUID) of a workgroup of the organisation'))
+    .max(50, 'has more than 50 workgroups'),
+  systems: z
+    .array(z.enum(clinicalSystems, `must be one of ${clinicalSystems.join(', ')}`))
+    .max(clinicalSystems.length),
   assignable: z.boolean(),
 };
-const CreatePosition = z.strictObject({ odsCode, ...content }).openapi('CreatePosition');
-const UpdatePosition = z.strictObject(content).partial().openapi('UpdatePosition');
 
-const routes = {
-  list: defineRoute({
-    method: 'get',
-    path: '/api/positions',
-    access: 'positions:read',
-    tags: ['Positions'],
-    summary: 'Positions, by organisation and status',
-    request: {
-      query: z.strictObject({
-        odsCode: odsCode.optional(),
-        status: z.enum(['active', 'closed']).optional(),
-        q: z.string().max(100).optional(),
-      }),
+const CreatePosition = z.strictObject({ odsCode: OdsCode, ...content }).openapi('CreatePosition');
+
+const UpdatePosition = z
+  .strictObject(content)
+  .partial()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: 'give at least one field to change',
+  })
+  .openapi('UpdatePosition');
+
+const ClosePosition = z
+  .strictObject({
+    reason: z
+      .string('give the reason for closing it')
+      .trim()
+      .min(3, 'give the reason for closing it, in a few words')
+      .max(500, 'is longer than 500 characters'),
+  })
+  .openapi('ClosePosition');
+
+const list = defineRoute({
+  method: 'get',
+  path: '/api/positions',
+  access: 'positions:read',
+  tags: ['Positions'],
+  summary: 'Positions, by organisation, status and part of the name',
+  request: {
+    query: z.strictObject({
+      odsCode: OdsCode.optional(),
+      status: z.enum(['active', 'closed']).optional(),
+      q: z.string().max(100, 'is longer than 100 characters').optional(),
+    }),
+  },
+  responses: {
+    200: { description: 'Positions', content: json(z.object({ items: z.array(Position) })) },
+  },
+});
+
+const get = defineRoute({
+  method: 'get',
+  path: '/api/positions/{id}',
+  access: 'positions:read',
+  tags: ['Positions'],
+  summary: 'One position',
+  request: { params: PositionId },
+  responses: {
+    200: { description: 'The position', content: json(Position) },
+    404: failure('No such position'),
+  },
+});
+
+const create = defineRoute({
+  method: 'post',
+  path: '/api/positions',
+  access: 'positions:manage',
+  tags: ['Positions'],
+  summary: 'Create a position of an organisation you manage',
+  description:
+    'Job roles and activities must be in the national catalogue and workgroups the organisation’s own (400 naming any that are not). Names are unique among the organisation’s open positions, whatever their case (409).',
+  request: { body: { required: true, content: json(CreatePosition) } },
+  responses: {
+    201: { description: 'Created', content: json(Position) },
+    409: failure('The name is taken, or the organisation is closed'),
+  },
+});
+
+const update = defineRoute({
+  method: 'patch',
+  path: '/api/positions/{id}',
+  access: 'positions:manage',
+  tags: ['Positions'],
+  summary: 'Edit an open position of an organisation you manage',
+  request: { params: PositionId, body: { required: true, content: json(UpdatePosition) } },
+  responses: {
+    200: { description: 'Updated', content: json(Position) },
+    404: failure('No such position'),
+    409: failure('The position is closed, or the name is taken'),
+  },
+});
+
+const close = defineRoute({
+  method: 'post',
+  path: '/api/positions/{id}/close',
+  access: 'positions:manage',
+  tags: ['Positions'],
+  summary: 'Close a position, with a reason, ending every open assignment of it',
+  description:
+    'Ended assignments stay on people’s records, marked as ended by the position closing, with the reason.',
+  request: { params: PositionId, body: { required: true, content: json(ClosePosition) } },
+  responses: {
+    200: {
+      description: 'Closed',
+      content: json(
+        z
+          .object({ position: Position, assignmentsEnded: z.number().int() })
+          .openapi('ClosedPosition'),
+      ),
     },
-    responses: {
-      200: { description: 'Positions', content: json(z.object({ items: z.array(Position) })) },
-    },
-  }),
-  get: defineRoute({
-    method: 'get',
-    path: '/api/positions/{id}',
-    access: 'positions:read',
-    tags: ['Positions'],
-    summary: 'One position',
-    request: { params: PositionId },
-    responses: { 200: { description: 'The position', content: json(Position) } },
-  }),
-  create: defineRoute({
-    method: 'post',
-    path: '/api/positions',
-    access: 'positions:manage',
-    tags: ['Positions'],
-    summary: 'Create a position',
-    request: { body: { required: true, content: json(CreatePosition) } },
-    responses: { 201: { description: 'Created', content: json(Position) } },
-  }),
-  update: defineRoute({
-    method: 'patch',
-    path: '/api/positions/{id}',
-    access: 'positions:manage',
-    tags: ['Positions'],
-    summary: 'Edit an open position',
-    request: { params: PositionId, body: { required: true, content: json(UpdatePosition) } },
-    responses: { 200: { description: 'Updated', content: json(Position) } },
-  }),
-  close: defineRoute({
-    method: 'post',
-    path: '/api/positions/{id}/close',
-    access: 'positions:manage',
-    tags: ['Positions'],
-    summary: 'Close a position: needs a reason, and ends every assignment of it',
-    request: {
-      params: PositionId,
-      body: { required: true, content: json(z.strictObject({ reason })) },
-    },
-    responses: {
-      200: {
-        description: 'Closed',
-        content: json(z.object({ position: Position, assignmentsEnded: z.number().int() })),
-      },
-    },
-  }),
-};
+    404: failure('No such position'),
+    409: failure('Already closed'),
+  },
+});
 
 export function registerPositions(app: OpenAPIHono<AppEnv>) {
-  app.openapi(routes.list, async (c) => {
-    const q = c.req.valid('query');
-    const where: SQL[] = [];
-    if (q.odsCode) where.push(eq(positions.odsCode, q.odsCode));
-    if (q.status) where.push(eq(positions.status, q.status));
-    if (q.q) where.push(ilike(positions.name, `%${q.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`));
-    return c.json(
-      { items: await selectPositions(serviceContext(c), where.length ? and(...where) : undefined) },
+  app.openapi(list, async (c) =>
+    c.json({ items: await listPositions(serviceContext(c), c.req.valid('query')) }, 200),
+  );
+  app.openapi(get, async (c) =>
+    c.json(await getPosition(serviceContext(c), c.req.valid('param').id), 200),
+  );
+  app.openapi(create, async (c) =>
+    c.json(await createPosition(serviceContext(c), c.req.valid('json')), 201),
+  );
+  app.openapi(update, async (c) =>
+    c.json(
+      await updatePosition(serviceContext(c), c.req.valid('param').id, c.req.valid('json')),
       200,
-    );
-  });
-  app.openapi(routes.get, async (c) => {
-    const [position] = await selectPositions(
-      serviceContext(c),
-      eq(positions.id, c.req.valid('param').id),
-    );
-    if (!position) throw new NotFoundError('There is no such position.');
-    return c.json(position, 200);
-  });
-  app.openapi(routes.create, async (c) => {
-    const position = await createPosition(serviceContext(c), c.req.valid('json'));
-    if (!position) throw new Error('created position was not read back');
-    return c.json(position, 201);
-  });
-  app.openapi(routes.update, async (c) => {
-    const position = await updatePosition(
-      serviceContext(c),
-      c.req.valid('param').id,
-      c.req.valid('json'),
-    );
-    if (!position) throw new NotFoundError('There is no such position.');
-    return c.json(position, 200);
-  });
-  app.openapi(routes.close, async (c) => {
-    const result = await closePosition(
-      serviceContext(c),
-      c.req.valid('param').id,
-      c.req.valid('json').reason,
-    );
-    if (!result.position) throw new NotFoundError('There is no such position.');
-    return c.json({ position: result.position, assignmentsEnded: result.assignmentsEnded }, 200);
-  });
+    ),
+  );
+  app.openapi(close, async (c) =>
+    c.json(
+      await closePosition(serviceContext(c), c.req.valid('param').id, c.req.valid('json').reason),
+      200,
+    ),
+  );
 }

@@ -1,6 +1,8 @@
 import { asc, eq, inArray, type SQL } from 'drizzle-orm';
 import {
   activities,
+  type ClinicalSystem,
+  clinicalSystems,
   jobRoles,
   positionActivities,
   positionJobRoles,
@@ -9,6 +11,9 @@ import {
 } from '../../../db/schema/access.ts';
 import { workgroups } from '../../../db/schema/organisations.ts';
 import type { ServiceContext } from '../context.ts';
+
+const isClinicalSystem = (s: string): s is ClinicalSystem =>
+  (clinicalSystems as readonly string[]).includes(s);
 
 /** Positions with their job roles, activities and workgroups, named. */
 export async function selectPositions(ctx: ServiceContext, where: SQL | undefined) {
@@ -24,7 +29,8 @@ export async function selectPositions(ctx: ServiceContext, where: SQL | undefine
       .select({ positionId: positionJobRoles.positionId, code: jobRoles.code, name: jobRoles.name })
       .from(positionJobRoles)
       .innerJoin(jobRoles, eq(jobRoles.code, positionJobRoles.code))
-      .where(inArray(positionJobRoles.positionId, ids)),
+      .where(inArray(positionJobRoles.positionId, ids))
+      .orderBy(asc(jobRoles.code)),
     ctx.db
       .select({
         positionId: positionActivities.positionId,
@@ -33,7 +39,8 @@ export async function selectPositions(ctx: ServiceContext, where: SQL | undefine
       })
       .from(positionActivities)
       .innerJoin(activities, eq(activities.code, positionActivities.code))
-      .where(inArray(positionActivities.positionId, ids)),
+      .where(inArray(positionActivities.positionId, ids))
+      .orderBy(asc(activities.code)),
     ctx.db
       .select({
         positionId: positionWorkgroups.positionId,
@@ -42,7 +49,8 @@ export async function selectPositions(ctx: ServiceContext, where: SQL | undefine
       })
       .from(positionWorkgroups)
       .innerJoin(workgroups, eq(workgroups.id, positionWorkgroups.workgroupId))
-      .where(inArray(positionWorkgroups.positionId, ids)),
+      .where(inArray(positionWorkgroups.positionId, ids))
+      .orderBy(asc(workgroups.name)),
   ]);
   const of = <T extends { positionId: string }>(list: T[], id: string) =>
     list.filter((x) => x.positionId === id).map(({ positionId: _, ...rest }) => rest);
@@ -53,7 +61,7 @@ export async function selectPositions(ctx: ServiceContext, where: SQL | undefine
     jobRoles: of(roles, p.id),
     activities: of(acts, p.id),
     workgroups: of(groups, p.id),
-    systems: p.systems,
+    systems: p.systems.filter(isClinicalSystem),
     assignable: p.assignable,
     status: p.status,
     closedReason: p.closedReason,
