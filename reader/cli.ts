@@ -54,7 +54,15 @@ async function main() {
     process.exit(values.help ? 0 : 2);
   }
   const watcher = new PcscWatcher({ includeVirtual: values.virtual ?? false });
+  let noService = false;
   watcher.on('service-lost', () => {});
+  watcher.on('service-unavailable', () => {
+    noService = true;
+  });
+  const noDaemon = () =>
+    new CardReadError(
+      'The PC/SC service (pcscd) is not running. Start it (sudo systemctl start pcscd, or pcscd) and try again.',
+    );
   try {
     if (command === 'readers') {
       await settled(watcher, (w) => w.state.length > 0, 1500);
@@ -70,6 +78,7 @@ async function main() {
       w.state.find((r) => r.atr && (!values.reader || r.reader === values.reader));
     await settled(watcher, (w) => !!pick(w), 3000);
     const target = pick(watcher);
+    if (!target?.atr && noService && !watcher.state.length) throw noDaemon();
     if (!target?.atr) {
       throw new CardReadError(
         values.reader

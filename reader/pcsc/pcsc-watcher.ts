@@ -78,7 +78,15 @@ export class PcscWatcher extends EventEmitter {
 
   private open() {
     if (this.closed) return;
-    const context = this.create();
+    let context: BindingContext;
+    try {
+      context = this.create();
+    } catch (err) {
+      // No daemon (SCARD_E_NO_SERVICE): wait and try again, however long it takes.
+      this.emit('service-unavailable', err);
+      this.scheduleOpen();
+      return;
+    }
     this.context = context;
     context.on('error', (err: unknown) => this.lost(context, err));
     context.on('reader', (reader: BindingReader) => this.adopt(context, reader));
@@ -109,25 +117,31 @@ export class PcscWatcher extends EventEmitter {
     reader.once('end', () => this.forget(reader));
   }
 
+  /**
+   * Drops a reader that has ended. It is not closed: its status thread has already exited,
+   * and the binding's close() joins that thread, which can block the whole process when
+   * pcscd has died (seen here; the binding itself never closes an ended reader either).
+   */
   private forget(reader: BindingReader) {
     const entry = this.readers.get(reader.name);
     if (!entry || entry.reader !== reader) return;
     if (entry.atr) this.emit('card-removed', { reader: reader.name });
     this.readers.delete(reader.name);
     this.emit('reader-removed', reader.name);
-    reader.close();
   }
 
   private lost(context: BindingContext, err: unknown) {
     if (context !== this.context || this.closed) return;
     this.emit('service-lost', err);
     for (const { reader } of [...this.readers.values()]) this.forget(reader);
+    // The dead context is dropped, not closed, for the same reason as an ended reader.
     this.context = undefined;
-    try {
-      context.close();
-    } catch {
-      // already gone with the daemon
-    }
+    void context;
+    this.scheduleOpen();
+  }
+
+  private scheduleOpen() {
+    if (this.closed) return;
     const wait = this.backoff;
     this.backoff = Math.min(this.backoff * 2, this.options.maxBackoffMs ?? 5000);
     this.retry = setTimeout(() => this.open(), wait);

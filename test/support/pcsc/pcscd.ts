@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -59,10 +59,10 @@ export function listReaders(): string[] {
   }
 }
 
-async function waitFor(check: () => boolean, what: string, ms = 15_000) {
+async function waitFor(check: () => Promise<boolean>, what: string, ms = 15_000) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (check()) return;
+    if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
@@ -85,7 +85,7 @@ export interface Pcscd {
  */
 export async function startPcscd(): Promise<Pcscd> {
   ensurePcscPackages();
-  if (existsSync(socketPath) && listReaders().some((r) => r.startsWith(testReader.name))) {
+  if (existsSync(socketPath) && (await listReaders()).some((r) => r.startsWith(testReader.name))) {
     return {
       started: false,
       stop: async () => {},
@@ -110,7 +110,7 @@ export async function startPcscd(): Promise<Pcscd> {
   const shim = buildNoDelayShim(dir);
   let child: ChildProcess | undefined;
   const start = async () => {
-    if (existsSync(socketPath) && listReaders().length) {
+    if (existsSync(socketPath) && (await listReaders()).length) {
       throw new Error(
         'Another pcscd is running without the RA test reader; stop it first (pkill pcscd).',
       );
@@ -120,7 +120,7 @@ export async function startPcscd(): Promise<Pcscd> {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await waitFor(
-      () => listReaders().some((r) => r.startsWith(testReader.name)),
+      async () => (await listReaders()).some((r) => r.startsWith(testReader.name)),
       'pcscd to list the RA Test Reader',
     );
   };
@@ -132,7 +132,9 @@ export async function startPcscd(): Promise<Pcscd> {
       c.once('exit', () => resolve());
       c.kill('SIGKILL');
     });
-    await waitFor(() => listReaders().length === 0, 'pcscd to go away', 5_000).catch(() => {});
+    await waitFor(async () => (await listReaders()).length === 0, 'pcscd to go away', 5_000).catch(
+      () => {},
+    );
   };
   await start();
   return {
