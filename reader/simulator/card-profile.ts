@@ -59,7 +59,7 @@ export function blankProfile(serial = randomBytes(4).toString('hex')): CardProfi
   const ccc = Buffer.concat([
     tlv(
       0xf0,
-      Buffer.from('a00000011603' + serial.padStart(8, '0').slice(0, 8) + '0000000000000000', 'hex'),
+      Buffer.from(`a00000011603${serial.padStart(8, '0').slice(0, 8)}0000000000000000`, 'hex'),
     ),
     tlv(0xf1, Buffer.from([0x21])),
     tlv(0xf2, Buffer.from([0x21])),

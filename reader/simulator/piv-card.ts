@@ -183,7 +183,7 @@ export class PivCard {
   private getData(apdu: CommandApdu): Reply {
     if (apdu.p1 !== 0x3f || apdu.p2 !== 0xff) return status(sw.incorrectP1P2);
     const [request] = readAll(apdu.data);
-    if (!request || request.tag !== 0x5c || request.value.length < 1 || request.value.length > 3) {
+    if (request?.tag !== 0x5c || request.value.length < 1 || request.value.length > 3) {
       return status(sw.wrongData);
     }
     const tag = request.value.readUIntBE(0, request.value.length);
@@ -263,7 +263,7 @@ export class PivCard {
 
   private generalAuthenticate(apdu: CommandApdu): Reply {
     const [template] = readAll(apdu.data);
-    if (!template || template.tag !== 0x7c) return status(sw.wrongData);
+    if (template?.tag !== 0x7c) return status(sw.wrongData);
     const items = new Map(readAll(template.value).map((t) => [t.tag, t.value]));
     if (apdu.p2 === keyReferences.management) return this.authenticateManagementKey(apdu.p1, items);
     const slot = keySlots[apdu.p2];
@@ -325,7 +325,7 @@ export class PivCard {
     const slot = keySlots[apdu.p2];
     if (apdu.p1 !== 0x00 || !slot) return status(sw.incorrectP1P2);
     const [control] = readAll(apdu.data);
-    if (!control || control.tag !== 0xac) return status(sw.wrongData);
+    if (control?.tag !== 0xac) return status(sw.wrongData);
     const algorithmId = readAll(control.value).find((t) => t.tag === 0x80)?.value[0];
     const algorithm = algorithmId === undefined ? undefined : keyAlgorithms[algorithmId];
     if (!algorithm) return status(sw.functionNotSupported);
