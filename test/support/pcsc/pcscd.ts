@@ -44,19 +44,22 @@ export function buildNoDelayShim(dir: string): string {
   return out;
 }
 
-/** The reader names pcscd reports now (empty when none or no daemon). */
-export function listReaders(): string[] {
-  try {
-    return execFileSync('opensc-tool', ['-l'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .split('\n')
-      .map((l) => /^\d+\s+\S+\s+(.+)$/.exec(l.trim())?.[1]?.trim())
-      .filter((n): n is string => !!n && n !== 'Driver' && !n.startsWith('Name'));
-  } catch {
-    return [];
-  }
+/**
+ * The reader names pcscd reports now (empty when none or no daemon). Asynchronous on
+ * purpose: simulated cards in this process must keep answering pcscd meanwhile.
+ */
+export function listReaders(): Promise<string[]> {
+  return new Promise((resolve) => {
+    execFile('opensc-tool', ['-l'], { encoding: 'utf8', timeout: 10_000 }, (err, stdout) => {
+      if (err) return resolve([]);
+      resolve(
+        stdout
+          .split('\n')
+          .map((l) => /^\d+\s+\S+\s+(.+)$/.exec(l.trim())?.[1]?.trim())
+          .filter((n): n is string => !!n && n !== 'Driver' && !n.startsWith('Name')),
+      );
+    });
+  });
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, ms = 15_000) {
