@@ -58,6 +58,37 @@ describe.each(testDrivers)('inboxes and ending assignments (%s)', (driver) => {
     expect(await state()).toEqual(['active']);
     t.clock.advance(8 * 86_400_000);
     expect(await state()).toEqual(['expired']);
+    const again = await post(t, await t.login('agent'), `/api/people/${zoe}/assignments`, {
+      positionId: nurse,
+    });
+    expect(again.status, await again.clone().text()).toBe(201);
+    expect(await state()).toEqual(['active', 'expired']);
+  });
+
+  it('withdraws open requests for a position when it closes, saying why', async () => {
+    const agent = await t.login('agent');
+    const raised = await post(t, agent, '/api/requests', {
+      personId: await demoPersonId(t, 'Priya'),
+      positionId: await demoPositionId(t, 'Consultant Physician'),
+    });
+    const { id } = await raised.json();
+    const manager = await t.login('manager');
+    const closed = await post(
+      t,
+      manager,
+      `/api/positions/${await demoPositionId(t, 'Consultant Physician')}/close`,
+      {
+        reason: 'Consultant rota moved to another system',
+      },
+    );
+    expect(closed.status).toBe(200);
+    const request = await (
+      await t.app.request(`/api/requests/${id}`, { headers: agent.headers })
+    ).json();
+    expect(request).toMatchObject({
+      status: 'withdrawn',
+      decisionReason: 'Position closed: Consultant rota moved to another system',
+    });
   });
 
   it('removes an assignment with a note, keeping it visible as removed', async () => {

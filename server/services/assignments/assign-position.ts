@@ -50,10 +50,13 @@ export async function createAssignment(ctx: ServiceContext, input: AssignInput) 
       `${person.givenName} ${person.familyName} is ${person.status.replaceAll('_', ' ')}: only an active person (identity checked) can hold a position.`,
     );
   }
+  // FOR SHARE: a position being closed at this moment makes us wait, then see it closed,
+  // so nobody is left holding an open assignment of a closed position.
   const [position] = await ctx.db
     .select()
     .from(positions)
-    .where(eq(positions.id, input.positionId));
+    .where(eq(positions.id, input.positionId))
+    .for('share');
   if (!position) throw new NotFoundError('There is no such position.');
   if (position.status !== 'active') {
     throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
@@ -70,7 +73,7 @@ export async function createAssignment(ctx: ServiceContext, input: AssignInput) 
     );
   }
   const [open] = await ctx.db
-    .select({ id: assignments.id })
+    .select({ id: assignments.id, endDate: assignments.endDate })
     .from(assignments)
     .where(
       and(
@@ -79,7 +82,14 @@ export async function createAssignment(ctx: ServiceContext, input: AssignInput) 
         isNull(assignments.endedAt),
       ),
     );
-  if (open) {
+  if (open?.endDate && open.endDate < today) {
+    // It ran out on its end date but nothing marked it: mark it expired, so the position
+    // can be given again and the history says how the old one ended.
+    await ctx.db
+      .update(assignments)
+      .set({ endedAt: ctx.now(), endReason: 'expired', endNote: `Expired on ${open.endDate}` })
+      .where(eq(assignments.id, open.id));
+  } else if (open) {
     throw new ConflictError(
       `${person.givenName} ${person.familyName} already holds "${position.name}".`,
       { assignmentId: open.id },

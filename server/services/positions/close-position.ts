@@ -1,5 +1,5 @@
 import { and, eq, gte, isNull, or } from 'drizzle-orm';
-import { assignments, positions } from '../../../db/schema/access.ts';
+import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
 import { ConflictError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
@@ -47,11 +47,30 @@ export async function closePosition(
         ),
       )
       .returning({ id: assignments.id, personId: assignments.personId });
+    // Open requests for it could only fail now: withdraw them, telling the requester why.
+    const withdrawn = await tx.db
+      .update(accessRequests)
+      .set({
+        status: 'withdrawn',
+        decidedAt: now,
+        decidedBy: actor,
+        decisionReason: `Position closed: ${reason}`,
+        claimedBy: null,
+        claimedUntil: null,
+      })
+      .where(and(eq(accessRequests.positionId, id), eq(accessRequests.status, 'open')))
+      .returning({ id: accessRequests.id });
     await recordAuditEvent(tx, {
       action: 'position.closed',
       subjectType: 'position',
       subjectId: id,
-      summary: { odsCode: row.odsCode, name: row.name, reason, assignmentsEnded: ended.length },
+      summary: {
+        odsCode: row.odsCode,
+        name: row.name,
+        reason,
+        assignmentsEnded: ended.length,
+        requestsWithdrawn: withdrawn.map((r) => r.id),
+      },
     });
     // One event per person too, so each person's own trail says why their access ended.
     for (const a of ended) {
