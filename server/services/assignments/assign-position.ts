@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { assignments, positions } from '../../../db/schema/access.ts';
-import { people, personOrganisations } from '../../../db/schema/people.ts';
+import { people } from '../../../db/schema/people.ts';
 import {
   ConflictError,
   DomainError,
@@ -13,7 +13,7 @@ import { inScope, organisationScope } from '../access/organisation-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
-import { positionFitsPerson } from './organisation-family.ts';
+import { assertPositionFitsPerson } from './organisation-family.ts';
 
 export interface AssignInput {
   personId: string;
@@ -61,17 +61,7 @@ export async function createAssignment(ctx: ServiceContext, input: AssignInput) 
   if (position.status !== 'active') {
     throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
   }
-  const orgs = await ctx.db
-    .select({ odsCode: personOrganisations.odsCode })
-    .from(personOrganisations)
-    .where(eq(personOrganisations.personId, person.id));
-  const personOds = orgs.map((o) => o.odsCode);
-  if (!(await positionFitsPerson(ctx, position.odsCode, personOds))) {
-    throw new ValidationError(
-      `The position "${position.name}" belongs to ${position.odsCode}, and this person works for ${personOds.join(', ') || 'no organisation'}.`,
-      [{ field: 'positionId', message: 'is a position of another organisation' }],
-    );
-  }
+  await assertPositionFitsPerson(ctx, person.id, position);
   const [open] = await ctx.db
     .select({ id: assignments.id, endDate: assignments.endDate })
     .from(assignments)

@@ -1,6 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
-import { people, personOrganisations } from '../../../db/schema/people.ts';
+import { people } from '../../../db/schema/people.ts';
 import {
   ConflictError,
   DomainError,
@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from '../../errors.ts';
 import { inScope, organisationScope } from '../access/organisation-scope.ts';
-import { positionFitsPerson } from '../assignments/organisation-family.ts';
+import { assertPositionFitsPerson } from '../assignments/organisation-family.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
@@ -75,22 +75,7 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
     if (position.status !== 'active') {
       throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
     }
-    const orgs = await tx.db
-      .select({ odsCode: personOrganisations.odsCode })
-      .from(personOrganisations)
-      .where(eq(personOrganisations.personId, person.id));
-    if (
-      !(await positionFitsPerson(
-        tx,
-        position.odsCode,
-        orgs.map((o) => o.odsCode),
-      ))
-    ) {
-      throw new ValidationError(
-        `The position "${position.name}" belongs to ${position.odsCode}, not to this person's organisations.`,
-        [{ field: 'positionId', message: 'is a position of another organisation' }],
-      );
-    }
+    await assertPositionFitsPerson(tx, person.id, position);
     const [openAssignment] = await tx.db
       .select({ id: assignments.id })
       .from(assignments)
