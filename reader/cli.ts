@@ -1,11 +1,16 @@
 import { parseArgs } from 'node:util';
 import { CardReadError, type PivReading, readPivCard } from './agent/read-piv-card.ts';
+import { defaultLocalPort } from './local-api/default-port.ts';
+import { startLocalApi } from './local-api/local-api.ts';
 import { PcscUnavailableError, PcscWatcher } from './pcsc/pcsc-watcher.ts';
 
 const usage = `Smartcard RA reader agent.
 
   npm run agent -- readers                        list the PC/SC readers and whether a card is in each
   npm run agent -- read [--reader NAME] [--json]  read the card in a reader: identity, certificates, PIN state
+  npm run agent -- serve-local --origin URL [--port 47047]
+                                                  answer the RA web app's "Check my card" page on this
+                                                  workstation (127.0.0.1 only, that origin only)
 
 Never asks for a PIN and never spends a PIN try. --virtual also uses vpcd's "Virtual PCD"
 readers, which production ignores.`;
@@ -45,11 +50,13 @@ async function main() {
       reader: { type: 'string' },
       json: { type: 'boolean' },
       virtual: { type: 'boolean' },
+      origin: { type: 'string', multiple: true },
+      port: { type: 'string', default: String(defaultLocalPort) },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const command = positionals[0];
-  if (values.help || !command || !['readers', 'read'].includes(command)) {
+  if (values.help || !command || !['readers', 'read', 'serve-local'].includes(command)) {
     console.log(usage);
     process.exit(values.help ? 0 : 2);
   }
@@ -63,6 +70,27 @@ async function main() {
     new CardReadError(
       'The PC/SC service (pcscd) is not running. Start it (sudo systemctl start pcscd, or pcscd) and try again.',
     );
+  if (command === 'serve-local') {
+    const origins = (values.origin ?? []).map((o) => new URL(o).origin);
+    if (!origins.length)
+      throw new CardReadError("Give the RA server's address: --origin https://ra.example.nhs.uk");
+    const api = await startLocalApi({
+      watcher,
+      allowedOrigins: origins,
+      port: Number(values.port),
+    });
+    console.log(
+      `Answering ${origins.join(', ')} on http://127.0.0.1:${api.port}/cards (Ctrl-C ends)`,
+    );
+    const stop = () =>
+      void api.close().then(() => {
+        watcher.close();
+        process.exit(0);
+      });
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    return;
+  }
   try {
     if (command === 'readers') {
       await settled(watcher, (w) => w.state.length > 0, 1500);

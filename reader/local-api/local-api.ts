@@ -1,0 +1,113 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type CardSummary, summariseCard } from '../agent/card-summary.ts';
+import { readPivCard } from '../agent/read-piv-card.ts';
+import type { PcscWatcher } from '../pcsc/pcsc-watcher.ts';
+
+export interface LocalApiOptions {
+  watcher: PcscWatcher;
+  /** Origins whose pages may call us: the RA server's. Everything else is refused. */
+  allowedOrigins: string[];
+  port: number;
+}
+
+export interface LocalApi {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The agent's API for the web page on the same workstation: `GET /cards`. It listens on
+ * 127.0.0.1 only, answers only the configured origins, and never sends a PIN or a key.
+ * Each card is read once per insertion; the page polls the cached summary.
+ */
+export function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
+  const cache = new Map<string, Promise<CardSummary | { reader: string; error: string }>>();
+  const { watcher } = options;
+  const forget = ({ reader }: { reader: string }) => cache.delete(reader);
+  watcher.on('card-inserted', forget);
+  watcher.on('card-removed', forget);
+  watcher.on('reader-removed', (reader: string) => cache.delete(reader));
+
+  const summary = (reader: string) => {
+    let pending = cache.get(reader);
+    if (!pending) {
+      pending = watcher
+        .withCard(reader, readPivCard)
+        .then((reading) => summariseCard(reader, reading))
+        .catch((err: unknown) => {
+          cache.delete(reader); // a card pulled out mid-read is read again next time
+          return {
+            reader,
+            error: err instanceof Error ? err.message : 'the card could not be read',
+          };
+        });
+      cache.set(reader, pending);
+    }
+    return pending;
+  };
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      ...headers,
+    });
+    res.end(JSON.stringify(body));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !options.allowedOrigins.includes(origin)) {
+      return send(res, 403, {
+        error: {
+          code: 'FORBIDDEN',
+          message: `This agent does not answer pages from ${origin.slice(0, 100)}.`,
+        },
+      });
+    }
+    const cors: Record<string, string> = origin
+      ? { 'access-control-allow-origin': origin, vary: 'Origin' }
+      : {};
+    if (req.method === 'OPTIONS') {
+      return send(res, 204, null, {
+        ...cors,
+        'access-control-allow-methods': 'GET',
+        'access-control-allow-private-network': 'true',
+        'access-control-max-age': '600',
+      });
+    }
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (req.method !== 'GET' || path !== '/cards') {
+      return send(
+        res,
+        404,
+        { error: { code: 'NOT_FOUND', message: 'This agent answers GET /cards only.' } },
+        cors,
+      );
+    }
+    const readers = watcher.state.filter((r) => r.atr);
+    const cards = await Promise.all(readers.map((r) => summary(r.reader)));
+    send(res, 200, { cards, readers: watcher.state.length }, cors);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() =>
+      send(res, 500, { error: { code: 'INTERNAL', message: 'The agent failed to answer.' } }),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => {
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () => new Promise((done) => server.close(() => done())),
+      });
+    });
+  });
+}
