@@ -23,7 +23,10 @@ export default function setup() {
       env,
     });
   }
+  // Vitest runs with NODE_ENV=test, under which Vite would bundle Lit's development build:
+  // the pages under test are the production build that `npm start` serves.
   execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], {
     stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
   });
 }

@@ -1,9 +1,10 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { demoAccounts, demoPassword } from '../../server/services/demo/seed-demo.ts';
-import { launchChromium, type RunningApp, signIn, startApp } from './support/browser.ts';
+import { permissionsOf, roleLabels } from '../../server/permissions/permissions.ts';
+import { demoAccounts } from '../../server/services/demo/seed-demo.ts';
+import { launchChromium, openPage, type RunningApp, signIn, startApp } from './support/browser.ts';
 
-/** What each demo role must see in the navigation, and nothing else. */
+/** What each demo role must see in the navigation, in order, and nothing else. */
 const expectedNav: Record<string, string[]> = {
   manager: [
     'People',
@@ -30,10 +31,11 @@ const expectedNav: Record<string, string[]> = {
   staff: ['My access', 'My profile'],
 };
 
-describe('signing in, in Chromium', () => {
+const wrongCredentials = 'The username or password is not right. Check both and try again.';
+
+describe('signing in and out, in Chromium', () => {
   let app: RunningApp;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   beforeAll(async () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
@@ -43,78 +45,126 @@ describe('signing in, in Chromium', () => {
     await app?.stop();
   });
   beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-    page = await context.newPage();
+    page = await openPage(browser);
   });
-  afterEach(() => context.close());
+  afterEach(() => page.context().close());
+
+  const path = () => new URL(page.url()).pathname;
+  const sessionCookies = async () =>
+    (await page.context().cookies()).filter((c) => c.name === 'ra_session');
 
   for (const account of demoAccounts) {
-    it(`shows ${account.username} their name, role and navigation, then signs them out`, async () => {
+    it(`shows ${account.username} their name, role, navigation and profile, then signs them out`, async () => {
       await signIn(page, app.url, account.username);
       const nav = page.getByRole('navigation', { name: 'Main' });
       expect(await nav.getByRole('link').allTextContents()).toEqual(expectedNav[account.username]);
-      await expect
-        .poll(() => page.getByTestId('display-name').textContent())
-        .toBe(account.displayName);
-      const profile = nav.getByRole('link', { name: 'My profile' });
-      await profile.click();
+      const auditor = account.username === 'manager' || account.username === 'advanced';
+      expect(await nav.getByRole('link', { name: 'Audit trail' }).count()).toBe(auditor ? 1 : 0);
+      expect(await page.getByTestId('display-name').textContent()).toBe(account.displayName);
+      const roles = await page.getByTestId('roles').textContent();
+      expect(roles).toContain(roleLabels[account.role]);
+      if (account.odsCode) expect(roles).toContain(account.odsCode);
+
+      await nav.getByRole('link', { name: 'My profile' }).click();
       await page.getByRole('heading', { name: 'My profile' }).waitFor();
-      expect(await page.getByRole('heading', { name: 'Roles' }).isVisible()).toBe(true);
+      expect(path()).toBe('/profile');
+      const profile = page.locator('ra-profile-page');
+      expect(await profile.getByTestId('username').textContent()).toBe(account.username);
+      expect(await profile.getByTestId('role').first().textContent()).toContain(
+        account.odsCode
+          ? `${roleLabels[account.role]} at ${account.odsCode}`
+          : roleLabels[account.role],
+      );
+      // Every permission the role grants is listed in words, none as a raw id.
+      const abilities = profile.getByTestId('permission');
+      expect(await abilities.count()).toBe(permissionsOf([account.role]).length);
+      expect((await abilities.allTextContents()).join('\n')).not.toMatch(/[a-z]+:[a-z-]+/);
+
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-      expect(new URL(page.url()).pathname).toBe('/login');
-      // The session is gone on the server too.
+      expect(path()).toBe('/login');
+      expect(await sessionCookies()).toEqual([]);
+      // The session is gone on the server too, not just forgotten by the page.
       expect((await page.request.get(`${app.url}/api/me`)).status()).toBe(401);
     });
   }
 
-  it('shows the server’s message for a wrong password and stays on the login page', async () => {
+  it('shows the server’s message for a wrong password and nothing else', async () => {
     await page.goto(`${app.url}/login`);
     await page.getByLabel('Username').fill('manager');
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
-    await expect.poll(() => alert.textContent()).toContain('The username or password is not right');
-    expect(new URL(page.url()).pathname).toBe('/login');
+    await expect.poll(() => alert.textContent()).toContain(wrongCredentials);
+    expect(path()).toBe('/login');
+    // The password is cleared and focused, ready for another go.
     expect(await page.getByLabel('Password').inputValue()).toBe('');
+    expect(await page.getByLabel('Password').evaluate((el) => el.matches(':focus'))).toBe(true);
+    // Nothing of the account shows, and no session was opened.
+    expect(await page.getByRole('navigation').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    expect(await page.getByText('Morgan Manager').count()).toBe(0);
+    expect(await sessionCookies()).toEqual([]);
+
+    // An unknown username gets the same words, so the form does not tell who has an account.
+    await page.getByLabel('Username').fill('nobody-by-this-name');
+    await page.getByLabel('Password').fill('not-the-password');
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    expect((await answer).status()).toBe(401);
+    await expect.poll(() => alert.textContent()).toContain(wrongCredentials);
+    expect(await sessionCookies()).toEqual([]);
   });
 
-  it('can be used with the keyboard alone', async () => {
+  it('says when there have been too many attempts', async () => {
     await page.goto(`${app.url}/login`);
-    await page.getByLabel('Username').waitFor();
-    // The username field has focus on arrival.
-    await page.keyboard.type('staff');
-    await page.keyboard.press('Tab');
-    await page.keyboard.type(demoPassword);
-    await page.keyboard.press('Enter');
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
-    expect(await page.getByTestId('display-name').textContent()).toBe('Sky Staff');
+    const statuses: number[] = [];
+    // The account locks after LOGIN_MAX_FAILURES_PER_ACCOUNT (5) failures; stop at the lock.
+    for (let attempt = 0; attempt < 8 && !statuses.includes(429); attempt++) {
+      await page.getByLabel('Username').fill('someone-guessing');
+      await page.getByLabel('Password').fill(`guess-${attempt}`);
+      const answer = page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      statuses.push((await answer).status());
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('Too many failed sign-in attempts. Wait 15 minutes and try again');
+    expect(path()).toBe('/login');
   });
 
-  it('labels every field and button on the login page', async () => {
-    await page.goto(`${app.url}/login`);
-    await page.getByLabel('Username').waitFor();
-    const unlabelled = await page.evaluate(() => {
-      const root = document
-        .querySelector('ra-app')
-        ?.shadowRoot?.querySelector('ra-login-page')?.shadowRoot;
-      if (!root) return ['no login page'];
-      return [...root.querySelectorAll('input, button, select')]
-        .filter((el) => {
-          const id = el.getAttribute('id');
-          const label = id ? root.querySelector(`label[for="${id}"]`) : null;
-          return (
-            !label?.textContent?.trim() && !el.getAttribute('aria-label') && !el.textContent?.trim()
-          );
-        })
-        .map((el) => el.outerHTML);
-    });
-    expect(unlabelled).toEqual([]);
+  it('returns to the login page when the session ends under an open page', async () => {
+    await signIn(page, app.url, 'manager');
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Audit trail' })
+      .click();
+    await page.getByTestId('audit-event').first().waitFor();
+    // As when the session expires or is ended elsewhere: the next call answers 401.
+    await page.context().clearCookies();
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(path()).toBe('/login');
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
   });
 
   it('sends a signed-out visitor of a page to the login', async () => {
     await page.goto(`${app.url}/audit`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(path()).toBe('/login');
+  });
+
+  it('leads an unknown address to the profile, and keeps pages from roles they are not for', async () => {
+    await signIn(page, app.url, 'staff');
+    await page.goto(`${app.url}/no-such-page`);
+    await page.getByRole('heading', { name: 'My profile' }).waitFor();
+    expect(path()).toBe('/profile');
+
+    const audit = page.waitForResponse((r) => r.url().includes('/api/audit'), { timeout: 2000 });
+    await page.goto(`${app.url}/audit`);
+    await page.getByRole('heading', { name: 'Not open to your role' }).waitFor();
+    // The page was not even asked for its data.
+    await expect(audit).rejects.toThrow();
   });
 });

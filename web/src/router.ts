@@ -40,6 +40,8 @@ export function interceptLinks(event: MouseEvent) {
     .find((n): n is HTMLAnchorElement => n instanceof HTMLAnchorElement);
   if (!anchor || anchor.target || anchor.origin !== window.location.origin) return;
   if (anchor.pathname.startsWith('/api/')) return;
+  // A link within the page (a skip link) is its own element's business.
+  if (anchor.hash && anchor.pathname === window.location.pathname) return;
   event.preventDefault();
   navigate(anchor.pathname + anchor.search);
 }

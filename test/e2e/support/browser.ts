@@ -7,6 +7,9 @@ import { createTestApp, type TestApp } from '../../support/test-app.ts';
 
 export const chromiumPath = '/usr/bin/chromium';
 
+/** Where tests leave screenshots for a person to look at; outside the repository. */
+export const screenshotDir = '/tmp';
+
 /** Debian's Chromium, headless, with nothing that reaches out to the network. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
@@ -22,6 +25,21 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * A page in a fresh browser context, as an RA desk sees it: a 1366×768 laptop in British
+ * English on London time. A step that cannot happen fails in seconds, naming the step.
+ */
+export async function openPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 768 },
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  return page;
 }
 
 export interface RunningApp extends TestApp {
@@ -57,4 +75,41 @@ export async function signIn(page: Page, url: string, username: string, password
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/**
+ * Does `action`, then waits until the page has had no request in flight for `quietMs`:
+ * pages fetch their data after their first render, and checks of what the user sees should
+ * wait for it. Requests are counted from before the action, so none is missed.
+ */
+export async function settleAfter(
+  page: Page,
+  action: () => Promise<unknown>,
+  quietMs = 300,
+): Promise<void> {
+  let inFlight = 0;
+  let lastChange = Date.now();
+  const started = () => {
+    inFlight++;
+    lastChange = Date.now();
+  };
+  const ended = () => {
+    inFlight--;
+    lastChange = Date.now();
+  };
+  page.on('request', started);
+  page.on('requestfinished', ended);
+  page.on('requestfailed', ended);
+  try {
+    await action();
+    const deadline = Date.now() + 10_000;
+    while (inFlight > 0 || Date.now() - lastChange < quietMs) {
+      if (Date.now() > deadline) throw new Error(`page still loading: ${inFlight} requests`);
+      await page.waitForTimeout(50);
+    }
+  } finally {
+    page.off('request', started);
+    page.off('requestfinished', ended);
+    page.off('requestfailed', ended);
+  }
 }

@@ -32,7 +32,17 @@ export function onUnauthenticated(listener: Listener) {
   return () => unauthenticatedListeners.delete(listener);
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** Options for one call: `signal` lets a superseded load (an @lit/task run) be cancelled. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: RequestOptions = {},
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
@@ -43,8 +53,11 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
+      signal: options.signal ?? null,
     });
-  } catch {
+  } catch (err) {
+    // A cancelled call is not a network problem: let the caller see the abort as such.
+    if (options.signal?.aborted) throw err;
     throw new ApiError(
       0,
       'NETWORK',
@@ -70,7 +83,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 export const api = {
-  get: <T>(path: string) => request<T>('GET', path),
+  get: <T>(path: string, options?: RequestOptions) => request<T>('GET', path, undefined, options),
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
 };

@@ -70,6 +70,10 @@ export class RaShell extends LitElement {
       nav a:hover {
         text-decoration: underline;
       }
+      main:focus {
+        /* Focus lands here only by script (after navigating); the page is the cue. */
+        outline: none;
+      }
       main {
         max-width: 72rem;
         margin: 0 auto;
@@ -95,6 +99,17 @@ export class RaShell extends LitElement {
     `,
   ];
 
+  /** Puts focus on the page's content, where a reader of the page starts after navigating. */
+  focusMain() {
+    this.renderRoot.querySelector<HTMLElement>('main')?.focus();
+  }
+
+  private skipToContent(event: Event) {
+    // Fragment links do not reach into shadow roots, so the skip link moves focus itself.
+    event.preventDefault();
+    this.focusMain();
+  }
+
   private async signOut() {
     try {
       await api.post('/api/auth/logout');
@@ -109,7 +124,7 @@ export class RaShell extends LitElement {
       .map((r) => (r.organisation ? `${r.label}, ${r.organisation.odsCode}` : r.label))
       .join('; ');
     return html`
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main" @click=${this.skipToContent}>Skip to content</a>
       <header>
         <div class="bar">
           <a class="product" href="/">Smartcard RA</a>

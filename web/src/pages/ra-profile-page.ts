@@ -1,5 +1,5 @@
 import { ContextConsumer } from '@lit/context';
-import { html, LitElement } from 'lit';
+import { css, html, LitElement, nothing } from 'lit';
 import type { Permission } from '../api/types.ts';
 import { sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
@@ -37,19 +37,31 @@ const permissionLabels: Record<Permission, string> = {
 
 /** The signed-in user's account, roles per organisation, and what they may do. */
 export class RaProfilePage extends LitElement {
-  static override styles = [shared];
+  static override styles = [
+    shared,
+    css`
+      ul.abilities {
+        columns: 2 18rem;
+        column-gap: 2rem;
+        padding-left: 1.25rem;
+      }
+      ul.abilities li {
+        break-inside: avoid;
+      }
+    `,
+  ];
   private session = new ContextConsumer(this, { context: sessionContext, subscribe: true });
 
   override render() {
     const me = this.session.value;
-    if (!me) return html``;
+    if (!me) return nothing;
     return html`
       <h1>My profile</h1>
       <section class="card" aria-labelledby="account-h">
         <h2 id="account-h">Account</h2>
         <dl>
-          <dt>Name</dt><dd>${me.account.displayName}</dd>
-          <dt>Username</dt><dd>${me.account.username}</dd>
+          <dt>Name</dt><dd data-testid="name">${me.account.displayName}</dd>
+          <dt>Username</dt><dd data-testid="username">${me.account.username}</dd>
           <dt>Email</dt><dd>${me.account.email ?? html`<span class="muted">none</span>`}</dd>
         </dl>
       </section>
@@ -58,13 +70,13 @@ export class RaProfilePage extends LitElement {
         <ul>
           ${me.roles.map(
             (r) =>
-              html`<li>${r.label}${r.organisation ? html` at <strong>${r.organisation.odsCode}</strong> ${r.organisation.name}` : ''}</li>`,
+              html`<li data-testid="role">${r.label}${r.organisation ? html` at <strong>${r.organisation.odsCode}</strong> ${r.organisation.name}` : ''}</li>`,
           )}
         </ul>
       </section>
       <section class="card" aria-labelledby="perm-h">
         <h2 id="perm-h">What you can do</h2>
-        <ul>${me.permissions.map((p) => html`<li>${permissionLabels[p]}</li>`)}</ul>
+        <ul class="abilities">${me.permissions.map((p) => html`<li data-testid="permission">${permissionLabels[p] ?? p}</li>`)}</ul>
       </section>
     `;
   }
