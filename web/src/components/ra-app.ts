@@ -1,14 +1,16 @@
 import { ContextProvider } from '@lit/context';
 import { css, html, LitElement } from 'lit';
 import { api, onUnauthenticated, setCsrfToken } from '../api/client.ts';
-import type { Me } from '../api/types.ts';
+import type { Me, Permission } from '../api/types.ts';
 import { navItems } from '../nav.ts';
 import { currentPath, interceptLinks, navigate, onNavigate } from '../router.ts';
 import { sessionContext } from '../session.ts';
 import './ra-login-page.ts';
+import type { RaShell } from './ra-shell.ts';
 import './ra-shell.ts';
 import '../pages/ra-activate-page.ts';
 import '../pages/ra-audit-page.ts';
+import '../pages/ra-check-card-page.ts';
 import '../pages/ra-my-access-page.ts';
 import '../pages/ra-people-page.ts';
 import '../pages/ra-person-page.ts';
@@ -18,7 +20,13 @@ import '../pages/ra-register-page.ts';
 import '../pages/ra-requests-page.ts';
 
 /** Pages anyone can open without signing in. */
-const publicPaths = new Set(['/login', '/activate']);
+const publicPaths = new Set(['/login', '/activate', '/check-card']);
+const publicTitles: Record<string, string> = {
+  '/login': 'Sign in',
+  '/activate': 'Choose your password',
+};
+/** Every first path segment the app has a page for; anything else leads to the profile. */
+const knownPaths = new Set(navItems.map((i) => i.path));
 
 /**
  * The root: finds out who is signed in, shares it through context, and shows the login,
@@ -34,6 +42,8 @@ export class RaApp extends LitElement {
   declare path: string;
   declare loading: boolean;
   private session = new ContextProvider(this, { context: sessionContext, initialValue: null });
+  /** Set by a navigation, so the next render puts focus at the start of the new page. */
+  private moveFocus = false;
 
   static override styles = css`
     :host {
@@ -58,6 +68,7 @@ export class RaApp extends LitElement {
     this.addEventListener('click', interceptLinks);
     onNavigate((path) => {
       this.path = path;
+      this.moveFocus = true;
     });
     onUnauthenticated(() => this.signedOut());
     this.addEventListener('ra-signed-in', (e) => this.signedIn((e as CustomEvent<Me>).detail));
@@ -79,7 +90,9 @@ export class RaApp extends LitElement {
     this.me = me;
     setCsrfToken(me.csrfToken);
     this.session.setValue(me);
-    if (go || publicPaths.has(this.path) || this.path === '/')
+    // Signing in, or arriving signed in at the login or activation page, leads home; a
+    // signed-in card holder on "Check my card" stays there.
+    if (go || this.path === '/login' || this.path === '/activate' || this.path === '/')
       navigate(this.home(me), { replace: true });
   }
 
@@ -95,22 +108,47 @@ export class RaApp extends LitElement {
     return navItems.find((item) => me.permissions.includes(item.permission))?.path ?? '/profile';
   }
 
+  override willUpdate() {
+    // The root path and unknown paths lead somewhere useful rather than to an error.
+    if (!this.me || publicPaths.has(this.path)) return;
+    const [, first = ''] = this.path.split('/');
+    if (first === '') navigate(this.home(this.me), { replace: true });
+    else if (!knownPaths.has(`/${first}`)) navigate('/profile', { replace: true });
+  }
+
+  override async updated() {
+    // The tab's title names the page: the first thing a screen reader says after a move.
+    const item = this.me ? navItems.find((i) => this.path.startsWith(i.path)) : undefined;
+    const page = item?.label ?? publicTitles[this.path];
+    document.title = page ? `${page} – Smartcard RA` : 'Smartcard RA';
+    if (!this.moveFocus) return;
+    this.moveFocus = false;
+    // A screen reader user hears the new page from its start, as after a page load; the
+    // login page puts focus on its own first field.
+    const shell = this.renderRoot.querySelector<RaShell>('ra-shell');
+    if (shell) {
+      await shell.updateComplete;
+      shell.focusMain();
+    }
+  }
+
   override render() {
     if (this.loading) return html`<p class="loading" role="status">Loading…</p>`;
     if (this.path === '/activate') return html`<ra-activate-page></ra-activate-page>`;
+    if (this.path === '/check-card') return html`<ra-check-card-page></ra-check-card-page>`;
     if (!this.me) return html`<ra-login-page></ra-login-page>`;
     return html`<ra-shell .me=${this.me} .path=${this.path}>${this.page(this.me)}</ra-shell>`;
   }
 
   private page(me: Me) {
     const [, first = '', second] = this.path.split('/');
-    const item = navItems.find((i) => i.path === `/${first}`);
-    const allowed = (p: string) => me.permissions.includes(p as Me['permissions'][number]);
+    const allowed = (p: Permission) => me.permissions.includes(p);
     if (first === 'people' && second && allowed('people:read')) {
       return html`<ra-person-page .personId=${second}></ra-person-page>`;
     }
-    if (!item || !allowed(item.permission)) {
-      return html`<section><h1>Page not found</h1><p>There is no such page, or your role does not open it. <a href="${this.home(me)}">Go to your start page</a>.</p></section>`;
+    const item = navItems.find((i) => i.path === `/${first}`);
+    if (item && !allowed(item.permission)) {
+      return html`<section><h1>Not open to your role</h1><p>Your role does not open this page. <a href="${this.home(me)}">Go to your start page</a>.</p></section>`;
     }
     switch (first) {
       case 'people':

@@ -103,6 +103,7 @@ export class RaLoginPage extends LitElement {
         </form>
       </div>
       <p class="foot">New here? If the RA team gave you an activation code, <a href="/activate">choose your password</a>.</p>
+      <p class="foot"><a href="/check-card">Check my card</a>: when it expires, and whether it is locked.</p>
     </main>`;
   }
 }
