@@ -1,5 +1,15 @@
 import { parseArgs } from 'node:util';
+import {
+  defaultConfigPath,
+  defaultQueueDir,
+  loadAgentConfig,
+  saveAgentConfig,
+} from './agent/agent-config.ts';
+import { AgentError } from './agent/agent-error.ts';
+import { CardReporter } from './agent/card-reporter.ts';
+import { Outbox } from './agent/outbox.ts';
 import { CardReadError, type PivReading, readPivCard } from './agent/read-piv-card.ts';
+import { checkServerUrl, enrol, observationSender } from './agent/server-link.ts';
 import { defaultLocalPort } from './local-api/default-port.ts';
 import { startLocalApi } from './local-api/local-api.ts';
 import { PcscUnavailableError, PcscWatcher } from './pcsc/pcsc-watcher.ts';
@@ -11,6 +21,14 @@ const usage = `Smartcard RA reader agent.
   npm run agent -- serve-local --origin URL [--port 47047]
                                                   answer the RA web app's "Check my card" page on this
                                                   workstation (127.0.0.1 only, that origin only)
+  npm run agent -- enrol --server URL --code CODE  enrol this workstation with the one-time code an RA
+                                                  manager gave; keeps its credential in --config
+  npm run agent -- watch                          run as the workstation agent: report every card put
+                                                  in a reader to the RA server, queueing on disk while
+                                                  the server cannot be reached
+
+Options: --config FILE (default ~/.config/smartcard-ra/agent.json, readable by this user only),
+--queue DIR (default ~/.local/state/smartcard-ra/queue).
 
 Never asks for a PIN and never spends a PIN try. --virtual also uses vpcd's "Virtual PCD"
 readers, which production ignores.`;
@@ -52,14 +70,43 @@ async function main() {
       virtual: { type: 'boolean' },
       origin: { type: 'string', multiple: true },
       port: { type: 'string', default: String(defaultLocalPort) },
+      server: { type: 'string' },
+      code: { type: 'string' },
+      config: { type: 'string' },
+      queue: { type: 'string' },
+      'retry-max-seconds': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const command = positionals[0];
-  if (values.help || !command || !['readers', 'read', 'serve-local'].includes(command)) {
+  if (
+    values.help ||
+    !command ||
+    !['readers', 'read', 'serve-local', 'enrol', 'watch'].includes(command)
+  ) {
     console.log(usage);
     process.exit(values.help ? 0 : 2);
   }
+  const configPath = values.config ?? defaultConfigPath();
+  if (command === 'enrol') {
+    if (!values.server || !values.code)
+      throw new AgentError('Give both: npm run agent -- enrol --server URL --code CODE');
+    const server = checkServerUrl(values.server);
+    const enrolment = await enrol(server, values.code);
+    saveAgentConfig(configPath, {
+      server,
+      workstationId: enrolment.workstationId,
+      workstationName: enrolment.workstationName,
+      credential: enrolment.credential,
+      enrolledAt: new Date().toISOString(),
+    });
+    console.log(
+      `Enrolled as workstation "${enrolment.workstationName}" of ${server}. Credential kept in ${configPath} (this user only). Start the agent with: npm run agent -- watch`,
+    );
+    return;
+  }
+  // Read before touching PC/SC, so a workstation that is not enrolled hears so at once.
+  const agentConfig = command === 'watch' ? loadAgentConfig(configPath) : undefined;
   const watcher = new PcscWatcher({ includeVirtual: values.virtual ?? false });
   let noService = false;
   watcher.on('service-lost', () => {});
@@ -70,6 +117,35 @@ async function main() {
     new CardReadError(
       'The PC/SC service (pcscd) is not running. Start it (sudo systemctl start pcscd, or pcscd) and try again.',
     );
+  if (command === 'watch' && agentConfig) {
+    const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+    const retryMax = Number(values['retry-max-seconds'] ?? 60);
+    if (!Number.isFinite(retryMax) || retryMax < 1)
+      throw new AgentError('--retry-max-seconds takes a number of seconds, 1 or more');
+    const outbox = new Outbox({
+      dir: values.queue ?? defaultQueueDir(),
+      send: observationSender(() => agentConfig),
+      minBackoffMs: Math.min(1000, retryMax * 1000),
+      maxBackoffMs: retryMax * 1000,
+      log,
+    });
+    new CardReporter(watcher, outbox, { log });
+    watcher.on('reader-added', (reader: string) => log(`reader ${reader} connected`));
+    watcher.on('reader-removed', (reader: string) => log(`reader ${reader} gone`));
+    watcher.on('service-lost', () => log('the PC/SC service stopped; waiting for it to return'));
+    outbox.start();
+    log(
+      `watching readers as workstation "${agentConfig.workstationName}" for ${agentConfig.server}; ${outbox.pending} observations queued`,
+    );
+    const stop = () =>
+      void outbox.stop().then(() => {
+        watcher.close();
+        process.exit(0);
+      });
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    return;
+  }
   if (command === 'serve-local') {
     const origins = (values.origin ?? []).map((o) => new URL(o).origin);
     if (!origins.length)
@@ -130,7 +206,10 @@ async function main() {
 }
 
 main().catch((err) => {
-  const known = err instanceof CardReadError || err instanceof PcscUnavailableError;
+  const known =
+    err instanceof CardReadError ||
+    err instanceof PcscUnavailableError ||
+    err instanceof AgentError;
   console.error(
     known ? err.message : `The agent failed: ${err instanceof Error ? err.message : err}`,
   );

@@ -1,0 +1,83 @@
+import type { PivReading } from './read-piv-card.ts';
+
+/**
+ * What the agent tells the server about one event in one reader. The server's contract is
+ * POST /api/agent/observations; never a PIN, a key or a credential.
+ */
+export interface Observation {
+  kind: 'card_inserted' | 'card_removed' | 'card_unreadable';
+  observedAt: string;
+  reader: string;
+  atr: string | null;
+  /** The CHUID GUID in lower-case hex; on card_removed, the card that left. */
+  cardSerial: string | null;
+  card: Pick<PivReading, 'cardType' | 'chuid' | 'certificates' | 'pin'> | null;
+  error: string | null;
+}
+
+/** An observation as queued and sent: numbered in order, and keyed so a resend is harmless. */
+export interface QueuedObservation extends Observation {
+  idempotencyKey: string;
+  sequence: number;
+}
+
+/** The card's identity: its CHUID GUID, or null when it has none to go by. */
+export function cardSerialOf(reading: PivReading): string | null {
+  const guid = reading.chuid?.guid?.toLowerCase() ?? null;
+  return guid && /^[0-9a-f]{32}$/.test(guid) && !/^0+$/.test(guid) ? guid : null;
+}
+
+export function insertedObservation(
+  reader: string,
+  atr: Buffer,
+  reading: PivReading,
+  at: Date,
+): Observation {
+  const cardSerial = cardSerialOf(reading);
+  if (!cardSerial) {
+    return unreadableObservation(reader, atr, 'the card has no CHUID: it cannot be identified', at);
+  }
+  const { cardType, chuid, certificates, pin } = reading;
+  return {
+    kind: 'card_inserted',
+    observedAt: at.toISOString(),
+    reader,
+    atr: atr.toString('hex'),
+    cardSerial,
+    card: { cardType, chuid, certificates, pin },
+    error: null,
+  };
+}
+
+export function unreadableObservation(
+  reader: string,
+  atr: Buffer,
+  error: string,
+  at: Date,
+): Observation {
+  return {
+    kind: 'card_unreadable',
+    observedAt: at.toISOString(),
+    reader,
+    atr: atr.toString('hex'),
+    cardSerial: null,
+    card: null,
+    error: error.slice(0, 500),
+  };
+}
+
+export function removedObservation(
+  reader: string,
+  cardSerial: string | null,
+  at: Date,
+): Observation {
+  return {
+    kind: 'card_removed',
+    observedAt: at.toISOString(),
+    reader,
+    atr: null,
+    cardSerial,
+    card: null,
+    error: null,
+  };
+}

@@ -1,0 +1,102 @@
+import { hostname } from 'node:os';
+import type { AgentConfig } from './agent-config.ts';
+import { AgentError } from './agent-error.ts';
+import type { QueuedObservation } from './observation.ts';
+import type { Delivery } from './outbox.ts';
+
+const timeoutMs = 15_000;
+
+/** The server's error body, or a line saying what came back instead. */
+async function messageOf(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body.error?.message) return body.error.message;
+  } catch {}
+  return `the server answered ${res.status} ${res.statusText}`.trim();
+}
+
+const cause = (err: unknown) =>
+  err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+
+/**
+ * Refuses to send a credential in clear over a network: http is for this machine only.
+ * Returns the server's origin.
+ */
+export function checkServerUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AgentError(`"${url}" is not a web address. Give the RA server's, as https://…`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+    throw new AgentError(
+      `The agent talks to the RA server over https only (plain http is allowed to this machine, for a demo): ${parsed.origin}`,
+    );
+  }
+  return parsed.origin;
+}
+
+export interface Enrolment {
+  workstationId: string;
+  workstationName: string;
+  organisation?: { odsCode: string; name: string };
+  credential: string;
+}
+
+/** Exchanges a one-time enrolment code for this workstation's credential. */
+export async function enrol(server: string, code: string): Promise<Enrolment> {
+  const origin = checkServerUrl(server);
+  let res: Response;
+  try {
+    res = await fetch(`${origin}/api/agent/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: code.trim(), hostname: hostname().slice(0, 200) }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw new AgentError(`Cannot reach the RA server at ${origin}: ${cause(err)}`);
+  }
+  if (res.status !== 201) throw new AgentError(await messageOf(res));
+  const body = (await res.json()) as Enrolment;
+  if (typeof body.credential !== 'string' || typeof body.workstationId !== 'string') {
+    throw new AgentError(`The server at ${origin} did not answer as an RA server: no credential`);
+  }
+  return body;
+}
+
+/** Sends one queued observation, and says what the queue should do with it. */
+export function observationSender(config: () => AgentConfig) {
+  return async (observation: QueuedObservation): Promise<Delivery> => {
+    const { server, credential } = config();
+    let res: Response;
+    try {
+      res = await fetch(`${server}/api/agent/observations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
+        body: JSON.stringify(observation),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      return { outcome: 'retry', reason: `cannot reach ${server}: ${cause(err)}` };
+    }
+    if (res.status === 200 || res.status === 201) {
+      await res.body?.cancel();
+      return { outcome: 'delivered' };
+    }
+    const message = await messageOf(res);
+    if (res.status === 401 || res.status === 403) {
+      return {
+        outcome: 'retry',
+        reason: `the server refuses this workstation's credential (${message}); an RA manager can give a new enrolment code`,
+      };
+    }
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+      return { outcome: 'rejected', reason: message };
+    }
+    return { outcome: 'retry', reason: message };
+  };
+}
