@@ -7,23 +7,27 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { DomainError } from './errors.ts';
+import { agentAuth } from './http/agent-auth.ts';
 import type { AppDeps, AppEnv } from './http/app-env.ts';
 import { clientAddress } from './http/client-address.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { notFoundApi, onError } from './http/error-handler.ts';
 import { sessionAuth } from './http/session.ts';
 import { validationHook } from './http/validation-hook.ts';
+import { registerAgent } from './routes/agent.ts';
 import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
 import { registerCatalogue } from './routes/catalogue.ts';
 import { registerDocs } from './routes/docs.ts';
+import { registerFlags } from './routes/flags.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerMe } from './routes/me.ts';
 import { registerOrganisations } from './routes/organisations.ts';
 import { registerPeople } from './routes/people.ts';
 import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
+import { registerWorkstations } from './routes/workstations.ts';
 
 export type { AppDeps } from './http/app-env.ts';
 
@@ -39,6 +43,9 @@ const routeModules = [
   registerOrganisations,
   registerPositions,
   registerCatalogue,
+  registerWorkstations,
+  registerAgent,
+  registerFlags,
 ];
 
 /**
@@ -57,6 +64,11 @@ export function createApp(deps: AppDeps) {
     type: 'apiKey',
     in: 'cookie',
     name: 'ra_session',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'agent', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "An enrolled workstation's credential, from POST /api/agent/enrol",
   });
 
   app.use('*', async (c, next) => {
@@ -97,6 +109,7 @@ export function createApp(deps: AppDeps) {
   );
   app.use('/api/*', requireJsonBody());
   app.use('/api/*', sessionAuth());
+  app.use('/api/*', agentAuth());
   app.use('/api/*', csrfProtection());
 
   for (const register of routeModules) register(app);

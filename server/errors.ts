@@ -6,6 +6,7 @@ export const errorCodes = [
   'VALIDATION',
   'UNAUTHENTICATED',
   'INVALID_CREDENTIALS',
+  'ENROLMENT_CODE_INVALID',
   'FORBIDDEN',
   'CSRF',
   'NOT_FOUND',
@@ -30,6 +31,7 @@ export function statusOf(
       return 400;
     case 'UNAUTHENTICATED':
     case 'INVALID_CREDENTIALS':
+    case 'ENROLMENT_CODE_INVALID':
       return 401;
     case 'FORBIDDEN':
     case 'CSRF':

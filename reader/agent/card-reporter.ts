@@ -33,7 +33,7 @@ export class CardReporter {
   ) {
     this.now = options.now ?? (() => new Date());
     this.log = options.log ?? (() => {});
-    const settleMs = options.settleMs ?? 300;
+    const settleMs = options.settleMs ?? 2000;
     watcher.on('card-inserted', (presence: CardPresence) =>
       this.inOrder(presence.reader, () => this.inserted(presence, settleMs)),
     );
@@ -72,7 +72,11 @@ export class CardReporter {
       );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      await new Promise((r) => setTimeout(r, settleMs));
+      // pcscd notices a removal on its next poll of the reader: give it that long to say so
+      // before calling the card unreadable.
+      const deadline = Date.now() + settleMs;
+      while (!goneCodes.test(message) && this.stillThere(reader, atr) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
       if (goneCodes.test(message) || !this.stillThere(reader, atr)) {
         this.log(`${reader}: the card was taken out while being read; nothing reported`);
         return;

@@ -7,6 +7,19 @@ import type { AppEnv } from './app-env.ts';
 export function requireAccess(access: Access): MiddlewareHandler<AppEnv> {
   return async function requireAccess(c, next) {
     const actor = c.get('actor');
+    if (access === 'agent') {
+      if (c.get('workstation')) return next();
+      if (actor) {
+        throw new DomainError(
+          'FORBIDDEN',
+          "Only a workstation's reader agent, with its own credential, may do this; a person's session may not.",
+        );
+      }
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        "This needs an enrolled workstation's credential (Authorization: Bearer …), and none valid was given. An RA manager can give the workstation a new enrolment code.",
+      );
+    }
     if (access !== 'public' && !actor) {
       throw new DomainError(
         'UNAUTHENTICATED',

@@ -28,6 +28,8 @@ export interface AppEnv {
     deps: Required<AppDeps>;
     actor: Actor | null;
     session: SessionInfo | null;
+    /** The workstation whose agent credential came with the request, if any. */
+    workstation: { id: string; name: string; odsCode: string } | null;
     address: string | null;
   };
 }

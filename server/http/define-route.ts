@@ -32,7 +32,7 @@ export function defineRoute<const R extends Omit<RouteConfig, 'middleware'>>(
   return createRoute({
     ...rest,
     'x-access': access,
-    security: access === 'public' ? [] : [{ session: [] }],
+    security: access === 'public' ? [] : access === 'agent' ? [{ agent: [] }] : [{ session: [] }],
     middleware: [requireAccess(access)] as const,
     responses: { ...errorResponses(access), ...rest.responses },
   } as unknown as R & { 'x-access': Access });

@@ -141,14 +141,16 @@ export function permissionsOf(roles: Iterable<RoleName>): Permission[] {
 }
 
 /**
- * What a route needs: a permission, any signed-in caller (`authenticated`), or nobody
- * (`public`: the login endpoint, health, the API document).
+ * What a route needs: a permission, any signed-in caller (`authenticated`), nobody
+ * (`public`: the login endpoint, health, the API document), or an enrolled workstation's
+ * reader agent with its credential (`agent`).
  */
-export type Access = Permission | 'authenticated' | 'public';
+export type Access = Permission | 'authenticated' | 'public' | 'agent';
 
 export function allows(access: Access, granted: readonly Permission[] | null): boolean {
   if (access === 'public') return true;
-  if (granted === null) return false;
+  // Only a workstation's credential reaches an agent route (requireAccess checks it): no role does.
+  if (access === 'agent' || granted === null) return false;
   if (access === 'authenticated') return true;
   return granted.includes(access);
 }

@@ -1,0 +1,230 @@
+import { and, desc, eq, gte, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { assignments, positions } from '../../../db/schema/access.ts';
+import { cardFlags, cards, type FlagKind } from '../../../db/schema/cards.ts';
+import { people, personOrganisations } from '../../../db/schema/people.ts';
+import { workstations } from '../../../db/schema/workstations.ts';
+import { ValidationError } from '../../errors.ts';
+import { organisationScope } from '../access/organisation-scope.ts';
+import type { ServiceContext } from '../context.ts';
+
+const dayMs = 86_400_000;
+
+export interface FlagView {
+  id: string;
+  kind: FlagKind;
+  status: 'open' | 'resolved';
+  raisedAt: string;
+  resolvedAt: string | null;
+  lastSeenAt: string;
+  card: { serial: string; cardType: string; known: boolean };
+  certificate: null | {
+    slot: string;
+    subject: string;
+    issuer: string;
+    serialNumber: string;
+    notAfter: string;
+    sha256: string;
+  };
+  daysLeft: number | null;
+  bucket: 'expired' | '7' | '30' | '60' | '90' | null;
+  person: null | { id: string; userId: string; displayName: string };
+  systems: string[];
+  action: string;
+  summary: string;
+  workstation: { id: string; name: string };
+}
+
+/** What resolves each flag, and who may do it (DOMAIN.md's roles). */
+export const flagActions: Record<FlagKind, string> = {
+  unknown_card:
+    'Not a card this RA knows: an RA agent checks who holds it, then records it in stock or takes it back.',
+  foreign_certificate:
+    'A certificate this RA did not issue: an RA agent checks the card and cancels it if it is not ours.',
+  certificate_expired:
+    'Expired: the holder comes to the RA desk in person for an RA agent to renew it.',
+  certificate_expiring:
+    'Renew now: the holder, their sponsor or an LSA can renew inside the 90-day window.',
+  pin_blocked:
+    'PIN blocked: an LSA, sponsor or RA agent unlocks it with the card present, or the holder unlocks it with a one-time code.',
+  pin_last_try:
+    'One PIN try left: remind the holder; if they have forgotten it, unlock and set a new PIN before it blocks.',
+};
+
+const slotNames: Record<string, string> = {
+  '9a': 'Authentication certificate',
+  '9c': 'Signing certificate',
+  '9d': 'Key management certificate',
+  '9e': 'Card authentication certificate',
+};
+
+const urgency = sql<number>`case ${cardFlags.kind}
+  when 'pin_blocked' then 0 when 'certificate_expired' then 1 when 'foreign_certificate' then 2
+  when 'unknown_card' then 3 when 'pin_last_try' then 4 else 5 end`;
+
+function bucketOf(days: number): FlagView['bucket'] {
+  if (days < 0) return 'expired';
+  for (const b of [7, 30, 60, 90] as const) if (days <= b) return String(b) as FlagView['bucket'];
+  return null;
+}
+
+function summaryOf(kind: FlagKind, certificate: FlagView['certificate'], days: number | null) {
+  const what = certificate ? (slotNames[certificate.slot] ?? 'Certificate') : 'Card';
+  switch (kind) {
+    case 'unknown_card':
+      return 'A card this RA does not know';
+    case 'foreign_certificate':
+      return `${what} not issued by this RA`;
+    case 'certificate_expired':
+    case 'certificate_expiring':
+      if (days === null) return `${what} expiring`;
+      if (days < 0) return `${what} expired ${-days} day${days === -1 ? '' : 's'} ago`;
+      return days === 0
+        ? `${what} expires today`
+        : `${what} expires in ${days} day${days === 1 ? '' : 's'}`;
+    case 'pin_blocked':
+      return 'PIN blocked';
+    case 'pin_last_try':
+      return 'PIN on its last try';
+  }
+}
+
+export interface ListFlagsInput {
+  status?: 'open' | 'resolved' | 'all';
+  kind?: FlagKind;
+  cursor?: string;
+  limit?: number;
+}
+
+/**
+ * Card flags, most urgent first. RA roles see every flag; a sponsor or LSA sees the flags
+ * of people in their organisations only. The cursor is the position in that order.
+ */
+export async function listFlags(
+  ctx: ServiceContext,
+  input: ListFlagsInput,
+): Promise<{ items: FlagView[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
+  let offset = 0;
+  if (input.cursor) {
+    offset = Number.parseInt(Buffer.from(input.cursor, 'base64url').toString(), 10);
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new ValidationError('The cursor is not one this list gave.', [
+        { field: 'cursor', message: 'is not a cursor from this list' },
+      ]);
+    }
+  }
+  const where: SQL[] = [];
+  const status = input.status ?? 'open';
+  if (status === 'open') where.push(isNull(cardFlags.resolvedAt));
+  if (status === 'resolved') where.push(isNotNull(cardFlags.resolvedAt));
+  if (input.kind) where.push(eq(cardFlags.kind, input.kind));
+  const scope = await organisationScope(ctx, 'cards:read');
+  if (!scope.all) {
+    const codes = [...scope.odsCodes];
+    if (!codes.length) return { items: [], nextCursor: null };
+    where.push(
+      inArray(
+        cardFlags.personId,
+        ctx.db
+          .select({ id: personOrganisations.personId })
+          .from(personOrganisations)
+          .where(inArray(personOrganisations.odsCode, codes)),
+      ),
+    );
+  }
+  const rows = await ctx.db
+    .select({
+      flag: cardFlags,
+      known: sql<boolean>`${cards.id} is not null`,
+      cardType: cards.cardType,
+      person: {
+        id: people.id,
+        userId: people.userId,
+        given: people.givenName,
+        family: people.familyName,
+      },
+      workstationName: workstations.name,
+    })
+    .from(cardFlags)
+    .leftJoin(cards, eq(cards.serial, cardFlags.cardSerial))
+    .leftJoin(people, eq(people.id, cardFlags.personId))
+    .innerJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+    .where(and(...where))
+    .orderBy(
+      urgency,
+      sql`${cardFlags.details}->>'notAfter' asc nulls last`,
+      desc(cardFlags.raisedAt),
+      desc(cardFlags.id),
+    )
+    .limit(limit + 1)
+    .offset(offset);
+
+  const personIds = [...new Set(rows.flatMap((r) => (r.person?.id ? [r.person.id] : [])))];
+  const systemsOf = new Map<string, Set<string>>();
+  if (personIds.length) {
+    const today = ctx.now().toISOString().slice(0, 10);
+    const held = await ctx.db
+      .select({ personId: assignments.personId, systems: positions.systems })
+      .from(assignments)
+      .innerJoin(positions, eq(positions.id, assignments.positionId))
+      .where(
+        and(
+          inArray(assignments.personId, personIds),
+          isNull(assignments.endedAt),
+          or(isNull(assignments.endDate), gte(assignments.endDate, today)),
+        ),
+      );
+    for (const h of held) {
+      const set = systemsOf.get(h.personId) ?? new Set<string>();
+      for (const s of h.systems) set.add(s);
+      systemsOf.set(h.personId, set);
+    }
+  }
+
+  const now = ctx.now().getTime();
+  const items = rows.slice(0, limit).map((r): FlagView => {
+    const f = r.flag;
+    const d = f.details as Record<string, string>;
+    const certificate = d.sha256
+      ? {
+          slot: d.slot ?? '',
+          subject: d.subject ?? '',
+          issuer: d.issuer ?? '',
+          serialNumber: d.serialNumber ?? '',
+          notAfter: d.notAfter ?? '',
+          sha256: d.sha256,
+        }
+      : null;
+    const expiry = f.kind === 'certificate_expired' || f.kind === 'certificate_expiring';
+    const daysLeft =
+      expiry && certificate ? Math.floor((Date.parse(certificate.notAfter) - now) / dayMs) : null;
+    return {
+      id: f.id,
+      kind: f.kind,
+      status: f.resolvedAt ? 'resolved' : 'open',
+      raisedAt: f.raisedAt.toISOString(),
+      resolvedAt: f.resolvedAt?.toISOString() ?? null,
+      lastSeenAt: f.lastSeenAt.toISOString(),
+      card: { serial: f.cardSerial, cardType: r.cardType ?? 'PIV', known: r.known },
+      certificate,
+      daysLeft,
+      bucket: daysLeft === null ? null : bucketOf(daysLeft),
+      person: r.person?.id
+        ? {
+            id: r.person.id,
+            userId: r.person.userId,
+            displayName: `${r.person.given} ${r.person.family}`,
+          }
+        : null,
+      systems: r.person?.id ? [...(systemsOf.get(r.person.id) ?? [])].sort() : [],
+      action: flagActions[f.kind],
+      summary: summaryOf(f.kind, certificate, daysLeft),
+      workstation: { id: f.workstationId, name: r.workstationName },
+    };
+  });
+  const more = rows.length > limit;
+  return {
+    items,
+    nextCursor: more ? Buffer.from(String(offset + limit)).toString('base64url') : null,
+  };
+}

@@ -1,0 +1,168 @@
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { cardFlags, cards, certificates, type FlagKind } from '../../../db/schema/cards.ts';
+import { people } from '../../../db/schema/people.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import type { ServiceContext } from '../context.ts';
+import type { CertificateReport, ObservationInput, Slot } from './observation-input.ts';
+
+const dayMs = 86_400_000;
+/** Certificates are watched from 90 days before expiry (DOMAIN.md's widest bucket). */
+export const expiryWatchDays = 90;
+
+interface Condition {
+  kind: FlagKind;
+  certificateSha256: string;
+  details: Record<string, unknown>;
+}
+
+const certificateDetails = (slot: Slot, c: CertificateReport) => ({
+  slot,
+  subject: c.subject,
+  issuer: c.issuer,
+  serialNumber: c.serialNumber,
+  notAfter: c.notAfter,
+  sha256: c.sha256,
+});
+
+/** What is wrong with a card, as one observation shows it. */
+async function conditionsOf(
+  ctx: ServiceContext,
+  card: NonNullable<ObservationInput['card']>,
+  known: boolean,
+  observedAt: Date,
+): Promise<Condition[]> {
+  const found: Condition[] = [];
+  if (!known) found.push({ kind: 'unknown_card', certificateSha256: '', details: {} });
+  const certs = card.certificates.flatMap((c) =>
+    'certificate' in c ? [{ slot: c.slot, ...c.certificate }] : [],
+  );
+  const fingerprints = certs.map((c) => c.sha256.toLowerCase());
+  const ours = new Set(
+    fingerprints.length
+      ? (
+          await ctx.db
+            .select({ sha256: certificates.sha256 })
+            .from(certificates)
+            .where(inArray(certificates.sha256, fingerprints))
+        ).map((r) => r.sha256)
+      : [],
+  );
+  for (const c of certs) {
+    const sha = c.sha256.toLowerCase();
+    const details = certificateDetails(c.slot, c);
+    if (!ours.has(sha))
+      found.push({ kind: 'foreign_certificate', certificateSha256: sha, details });
+    const notAfter = Date.parse(c.notAfter);
+    if (notAfter <= observedAt.getTime()) {
+      found.push({ kind: 'certificate_expired', certificateSha256: sha, details });
+    } else if (notAfter - observedAt.getTime() <= expiryWatchDays * dayMs) {
+      found.push({ kind: 'certificate_expiring', certificateSha256: sha, details });
+    }
+  }
+  if (card.pin.blocked || card.pin.triesLeft === 0) {
+    found.push({ kind: 'pin_blocked', certificateSha256: '', details: {} });
+  } else if (card.pin.triesLeft === 1) {
+    found.push({ kind: 'pin_last_try', certificateSha256: '', details: {} });
+  }
+  return found;
+}
+
+/** The card's holder: its record's person, else the person whose user ID is a certificate's UPN. */
+async function holderOf(
+  ctx: ServiceContext,
+  personId: string | null,
+  card: NonNullable<ObservationInput['card']>,
+): Promise<string | null> {
+  if (personId) return personId;
+  const ids = card.certificates.flatMap((c) => {
+    const upn = 'certificate' in c ? c.certificate.upn : null;
+    const m = upn ? /^(\d{12})@/.exec(upn) : null;
+    return m?.[1] ? [m[1]] : [];
+  });
+  if (!ids.length) return null;
+  const [row] = await ctx.db
+    .select({ id: people.id })
+    .from(people)
+    .where(inArray(people.userId, ids));
+  return row?.id ?? null;
+}
+
+/**
+ * Raises the flags a sighting shows, refreshes those still true, and resolves the open
+ * flags of the card that no longer hold. Runs in the observation's transaction.
+ */
+export async function evaluateFlags(
+  ctx: ServiceContext,
+  input: {
+    cardSerial: string;
+    card: NonNullable<ObservationInput['card']>;
+    observedAt: Date;
+    workstationId: string;
+  },
+): Promise<{ raised: number; resolved: number }> {
+  const [record] = await ctx.db
+    .select({ personId: cards.personId })
+    .from(cards)
+    .where(eq(cards.serial, input.cardSerial));
+  const conditions = await conditionsOf(ctx, input.card, !!record, input.observedAt);
+  const personId = await holderOf(ctx, record?.personId ?? null, input.card);
+  const open = await ctx.db
+    .select()
+    .from(cardFlags)
+    .where(and(eq(cardFlags.cardSerial, input.cardSerial), isNull(cardFlags.resolvedAt)))
+    .for('update');
+  const key = (f: { kind: string; certificateSha256: string }) =>
+    `${f.kind}/${f.certificateSha256}`;
+  const wanted = new Map(conditions.map((c) => [key(c), c]));
+  const now = ctx.now();
+  let raised = 0;
+  let resolved = 0;
+  for (const flag of open) {
+    const still = wanted.get(key(flag));
+    if (still) {
+      wanted.delete(key(flag));
+      await ctx.db
+        .update(cardFlags)
+        .set({
+          lastSeenAt: input.observedAt,
+          details: still.details,
+          personId,
+          workstationId: input.workstationId,
+        })
+        .where(eq(cardFlags.id, flag.id));
+      continue;
+    }
+    await ctx.db.update(cardFlags).set({ resolvedAt: now }).where(eq(cardFlags.id, flag.id));
+    await recordAuditEvent(ctx, {
+      action: 'card.flag_resolved',
+      subjectType: 'card',
+      subjectId: input.cardSerial,
+      summary: { kind: flag.kind, certificateSha256: flag.certificateSha256 || null },
+    });
+    resolved++;
+  }
+  for (const condition of wanted.values()) {
+    await ctx.db.insert(cardFlags).values({
+      cardSerial: input.cardSerial,
+      kind: condition.kind,
+      certificateSha256: condition.certificateSha256,
+      personId,
+      details: condition.details,
+      raisedAt: now,
+      lastSeenAt: input.observedAt,
+      workstationId: input.workstationId,
+    });
+    await recordAuditEvent(ctx, {
+      action: 'card.flag_raised',
+      subjectType: 'card',
+      subjectId: input.cardSerial,
+      summary: {
+        kind: condition.kind,
+        certificateSha256: condition.certificateSha256 || null,
+        personId,
+      },
+    });
+    raised++;
+  }
+  return { raised, resolved };
+}

@@ -1,0 +1,36 @@
+/** A certificate as the agent summarises it: never key material. */
+export interface CertificateReport {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  keyUsage: string[];
+  extendedKeyUsage: string[];
+  email: string | null;
+  upn: string | null;
+  sha256: string;
+}
+
+export type Slot = '9a' | '9c' | '9d' | '9e';
+
+/** One observation from a reader agent (POST /api/agent/observations). */
+export interface ObservationInput {
+  idempotencyKey: string;
+  sequence: number;
+  observedAt: string;
+  kind: 'card_inserted' | 'card_removed' | 'card_unreadable';
+  reader: string;
+  atr: string | null;
+  cardSerial: string | null;
+  card: null | {
+    cardType: 'PIV';
+    chuid: { guid: string | null; fascn: string | null; expiry: string | null } | null;
+    certificates: (
+      | { slot: Slot; certificate: CertificateReport }
+      | { slot: Slot; error: string }
+    )[];
+    pin: { triesLeft: number | null; blocked: boolean; verified: boolean };
+  };
+  error: string | null;
+}

@@ -1,0 +1,311 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ServerType, serve } from '@hono/node-server';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { find } from '../../reader/piv/tlv.ts';
+import { blankProfile, saveProfile } from '../../reader/simulator/card-profile.ts';
+import { SimulatedCard } from '../../reader/simulator/simulated-card.ts';
+import { type Pcscd, startPcscd, testReader } from '../support/pcsc/pcscd.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { tool } from './tools.ts';
+
+const agentCli = (...args: string[]) =>
+  tool(process.execPath, ['--import', 'tsx', 'reader/cli.ts', ...args]);
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+interface Row {
+  sequence: number;
+  kind: string;
+  card_serial: string | null;
+  idempotency_key: string;
+}
+
+/**
+ * The workstation agent (`npm run agent -- watch`, a real process) on the real pcscd with
+ * simulated cards, reporting to the real server on a real port over a real database.
+ */
+describe('the workstation agent, reporting to the server', () => {
+  let pcscd: Pcscd;
+  let app: TestApp;
+  let http: ServerType | undefined;
+  let port = 0;
+  let dir: string;
+  let config: string;
+  let queue: string;
+  let agent: ChildProcess | undefined;
+  let agentLog = '';
+  const cards: SimulatedCard[] = [];
+  let serials: string[] = [];
+
+  /** Serves the app on the same port each time (a fresh one the first time). */
+  const listen = () =>
+    new Promise<void>((done) => {
+      const server = serve({ fetch: app.app.fetch, port, hostname: '127.0.0.1' }, (info) => {
+        port = (info as AddressInfo).port;
+        done();
+      });
+      http = server;
+    });
+  const stopListening = () =>
+    new Promise<void>((done) => {
+      if (!http) return done();
+      const s = http as unknown as import('node:http').Server;
+      s.closeAllConnections();
+      s.close(() => done());
+      http = undefined;
+    });
+  const url = () => `http://127.0.0.1:${port}`;
+
+  const startAgent = () => {
+    agent = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'reader/cli.ts',
+        'watch',
+        '--config',
+        config,
+        '--queue',
+        queue,
+        '--retry-max-seconds',
+        '1',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    agent.stdout?.on('data', (d: Buffer) => {
+      agentLog += d.toString();
+    });
+    agent.stderr?.on('data', (d: Buffer) => {
+      agentLog += d.toString();
+    });
+  };
+  const stopAgent = async () => {
+    const running = agent;
+    agent = undefined;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((r) => running.once('exit', r));
+    running.kill('SIGTERM');
+    await exited;
+  };
+  const queuedLines = () => agentLog.match(/queued as #\d+/g)?.length ?? 0;
+
+  const observations = async (): Promise<Row[]> => {
+    const result = await app.db.execute(
+      sql`select sequence, kind, card_serial, idempotency_key from card_observations order by id`,
+    );
+    return ((result as { rows?: Row[] }).rows ?? (result as unknown as Row[])).map((r) => ({
+      ...r,
+      sequence: Number(r.sequence),
+    }));
+  };
+
+  beforeAll(async () => {
+    pcscd = await startPcscd();
+    app = await createTestApp('pglite');
+    await listen();
+    dir = mkdtempSync(join(tmpdir(), 'ra-watch-'));
+    config = join(dir, 'config', 'agent.json');
+    queue = join(dir, 'queue');
+    for (const [slot, serial] of [
+      [0, '5550aaaa'],
+      [1, '5550bbbb'],
+    ] as const) {
+      const profile = join(dir, `${serial}.json`);
+      saveProfile(profile, blankProfile(serial));
+      cards.push(new SimulatedCard(profile, testReader.port + slot));
+    }
+    serials = cards.map((c) => {
+      const chuid = c.profile.objects['5fc102'];
+      if (!chuid) throw new Error('the simulated card has no CHUID');
+      // The GUID (tag 34) of the CHUID: the card's serial as the server keys it.
+      const guid = find(Buffer.from(chuid, 'base64'), 0x34);
+      if (!guid) throw new Error('the simulated CHUID has no GUID');
+      return guid.toString('hex');
+    });
+  });
+
+  afterAll(async () => {
+    await stopAgent();
+    for (const card of cards) await card.remove();
+    await stopListening();
+    await app?.close();
+    await pcscd?.stop();
+  });
+
+  it('enrols with a one-time code, keeps the credential to itself, and refuses the code again', async () => {
+    const manager = await app.login('manager');
+    const registered = await app.app.request('/api/workstations', {
+      method: 'POST',
+      headers: manager.headers,
+      body: JSON.stringify({
+        name: 'AMU desk 1',
+        location: 'Acute Medical Unit',
+        odsCode: 'RWG01',
+      }),
+    });
+    expect(registered.status).toBe(201);
+    const { enrolment } = (await registered.json()) as { enrolment: { code: string } };
+
+    const enrolled = await agentCli(
+      'enrol',
+      '--server',
+      url(),
+      '--code',
+      enrolment.code,
+      '--config',
+      config,
+    );
+    expect(enrolled.code).toBe(0);
+    expect(enrolled.out).toContain('Enrolled as workstation "AMU desk 1"');
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'config')).mode & 0o777).toBe(0o700);
+
+    // The same code a second time, and a code nobody issued: the same plain refusal.
+    for (const code of [enrolment.code, 'ABCD-EFGH-JKMN-PQRS']) {
+      const again = await agentCli(
+        'enrol',
+        '--server',
+        url(),
+        '--code',
+        code,
+        '--config',
+        join(dir, 'other.json'),
+      );
+      expect(again.code).toBe(1);
+      expect(again.out).toContain('This enrolment code is not valid');
+      expect(readdirSync(dir)).not.toContain('other.json');
+    }
+    // A credential over plain http to another machine is refused before anything is sent.
+    const insecure = await agentCli(
+      'enrol',
+      '--server',
+      'http://ra.example.nhs.uk',
+      '--code',
+      enrolment.code,
+      '--config',
+      join(dir, 'other.json'),
+    );
+    expect(insecure.code).toBe(1);
+    expect(insecure.out).toContain('https only');
+  });
+
+  it('reports a card going in (read in full) and coming out', async () => {
+    startAgent();
+    await until(() => agentLog.includes('watching readers'), 'the agent to start');
+    await cards[0]?.insert();
+    await until(async () => (await observations()).length === 1, 'the insertion to arrive');
+    await cards[0]?.remove();
+    await until(async () => (await observations()).length === 2, 'the removal to arrive');
+    expect((await observations()).map((o) => [o.kind, o.card_serial])).toEqual([
+      ['card_inserted', serials[0]],
+      ['card_removed', serials[0]],
+    ]);
+  });
+
+  it('keeps what it sees while the server is down, across its own restart, and delivers each once, in order', async () => {
+    const before = (await observations()).length;
+    await stopListening();
+    const queuedBefore = queuedLines();
+    await cards[1]?.insert();
+    await until(() => queuedLines() === queuedBefore + 1, 'card B to be queued');
+    await cards[1]?.remove();
+    await until(() => queuedLines() === queuedBefore + 2, 'card B’s removal to be queued');
+    // The agent stops (a reboot, an update) with two observations on disk, and starts again.
+    await stopAgent();
+    expect(readdirSync(queue).filter((n) => n.endsWith('.json'))).toHaveLength(2);
+    agentLog = '';
+    startAgent();
+    await until(() => agentLog.includes('2 observations queued'), 'the agent to find its queue');
+    await cards[0]?.insert();
+    await until(() => queuedLines() === 1, 'card A to be queued');
+    await cards[0]?.remove();
+    await until(() => queuedLines() === 2, 'card A’s removal to be queued');
+
+    await listen();
+    await until(
+      async () => (await observations()).length === before + 4,
+      'the queue to drain',
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // anything sent twice would show by now
+    const all = await observations();
+    expect(all).toHaveLength(before + 4);
+    expect(all.slice(before).map((o) => [o.kind, o.card_serial])).toEqual([
+      ['card_inserted', serials[1]],
+      ['card_removed', serials[1]],
+      ['card_inserted', serials[0]],
+      ['card_removed', serials[0]],
+    ]);
+    const sequences = all.map((o) => o.sequence);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    expect(new Set(all.map((o) => o.idempotency_key)).size).toBe(all.length);
+    expect(readdirSync(queue).filter((n) => n.endsWith('.json'))).toEqual([]);
+  });
+
+  it('reports nothing of a card pulled out mid-read, and keeps running', async () => {
+    const before = (await observations()).length;
+    const card = cards[1];
+    if (!card) throw new Error('no card B');
+    // The card is taken out after answering the SELECT and the CHUID, before its certificates.
+    const transmit = card.card.transmit.bind(card.card);
+    let apdus = 0;
+    card.card.transmit = (raw: Buffer) => {
+      apdus += 1;
+      if (apdus === 3) void card.remove();
+      return transmit(raw);
+    };
+    try {
+      await card.insert();
+      await until(
+        () => agentLog.includes('taken out while being read'),
+        'the agent to notice',
+      ).catch((err) => {
+        throw new Error(`${(err as Error).message}; the agent said:\n${agentLog.slice(-1500)}`);
+      });
+    } finally {
+      card.card.transmit = transmit;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await observations()).toHaveLength(before);
+
+    // The next card is read and reported as usual.
+    await cards[0]?.insert();
+    await until(async () => (await observations()).length === before + 1, 'the next card');
+    expect((await observations()).at(-1)?.card_serial).toBe(serials[0]);
+    await cards[0]?.remove();
+    await until(async () => (await observations()).length === before + 2, 'its removal');
+  });
+
+  it('rides out pcscd being killed (every reader vanishes) and reports the next card', async () => {
+    if (!pcscd.started) throw new Error('this test restarts pcscd, so it must have started it');
+    const before = (await observations()).length;
+    await pcscd.kill();
+    await until(() => agentLog.includes('PC/SC service stopped'), 'the agent to see pcscd go');
+    await new Promise((r) => setTimeout(r, 1000));
+    await pcscd.start();
+    await until(
+      () => (agentLog.match(/reader RA Test Reader 00 00 connected/g)?.length ?? 0) >= 2,
+      'the reader to come back',
+    );
+    await cards[1]?.insert();
+    await until(
+      async () => (await observations()).length === before + 1,
+      'the card after the restart',
+    );
+    expect((await observations()).at(-1)?.card_serial).toBe(serials[1]);
+    expect(agent?.exitCode).toBeNull();
+  });
+});
