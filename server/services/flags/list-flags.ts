@@ -8,6 +8,7 @@ import { organisationScope } from '../access/organisation-scope.ts';
 import type { ServiceContext } from '../context.ts';
 
 const dayMs = 86_400_000;
+const raRoles = new Set(['ra_manager', 'ra_agent_advanced', 'ra_agent']);
 
 export interface FlagView {
   id: string;
@@ -122,14 +123,23 @@ export async function listFlags(
   if (!scope.all) {
     const codes = [...scope.odsCodes];
     if (!codes.length) return { items: [], nextCursor: null };
+    const ofTheirPeople = inArray(
+      cardFlags.personId,
+      ctx.db
+        .select({ id: personOrganisations.personId })
+        .from(personOrganisations)
+        .where(inArray(personOrganisations.odsCode, codes)),
+    );
+    // A card with no known holder is RA work: RA staff see those seen on their organisations'
+    // workstations; sponsors and LSAs do not.
+    const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
     where.push(
-      inArray(
-        cardFlags.personId,
-        ctx.db
-          .select({ id: personOrganisations.personId })
-          .from(personOrganisations)
-          .where(inArray(personOrganisations.odsCode, codes)),
-      ),
+      raStaff
+        ? (or(
+            ofTheirPeople,
+            and(isNull(cardFlags.personId), inArray(workstations.odsCode, codes)),
+          ) as SQL)
+        : ofTheirPeople,
     );
   }
   const rows = await ctx.db
