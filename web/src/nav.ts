@@ -15,7 +15,9 @@ export const navItems: readonly NavItem[] = [
   { path: '/register', label: 'Register a person', permission: 'people:register' },
   { path: '/requests', label: 'Requests', permission: 'requests:decide' },
   { path: '/positions', label: 'Positions', permission: 'positions:manage' },
+  { path: '/card-flags', label: 'Card flags', permission: 'cards:read' },
   { path: '/my-access', label: 'My access', permission: 'requests:raise-own' },
+  { path: '/workstations', label: 'Workstations', permission: 'workstations:manage' },
   { path: '/audit', label: 'Audit trail', permission: 'audit:read' },
   { path: '/profile', label: 'My profile', permission: 'profile:read-own' },
 ];

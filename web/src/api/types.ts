@@ -131,3 +131,58 @@ export interface AuditVerdict {
   checked: number;
   firstBrokenId: number | null;
 }
+
+/** A workstation that runs the reader agent (GET /api/workstations). */
+export interface Workstation {
+  id: string;
+  name: string;
+  location: string | null;
+  organisation: { odsCode: string; name: string };
+  status: 'awaiting_enrolment' | 'enrolled' | 'revoked';
+  enrolmentExpiresAt: string | null;
+  enrolledAt: string | null;
+  lastSeenAt: string | null;
+  revokedAt: string | null;
+  revokedReason: string | null;
+  createdAt: string;
+}
+
+/** A workstation with its one-time enrolment code, shown once. */
+export interface WorkstationEnrolment {
+  workstation: Workstation;
+  enrolment: { code: string; expiresAt: string };
+}
+
+export type FlagKind =
+  | 'unknown_card'
+  | 'foreign_certificate'
+  | 'certificate_expired'
+  | 'certificate_expiring'
+  | 'pin_blocked'
+  | 'pin_last_try';
+
+/** Something wrong with a card that an agent saw (GET /api/flags). */
+export interface CardFlag {
+  id: string;
+  kind: FlagKind;
+  status: 'open' | 'resolved';
+  raisedAt: string;
+  resolvedAt: string | null;
+  lastSeenAt: string;
+  card: { serial: string; cardType: string; known: boolean };
+  certificate: null | {
+    slot: string;
+    subject: string;
+    issuer: string;
+    serialNumber: string;
+    notAfter: string;
+    sha256: string;
+  };
+  daysLeft: number | null;
+  bucket: 'expired' | '7' | '30' | '60' | '90' | null;
+  person: null | { id: string; userId: string; displayName: string };
+  systems: string[];
+  action: string;
+  summary: string;
+  workstation: { id: string; name: string };
+}

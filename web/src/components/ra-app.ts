@@ -11,6 +11,7 @@ import './ra-shell.ts';
 import '../pages/ra-activate-page.ts';
 import '../pages/ra-audit-page.ts';
 import '../pages/ra-check-card-page.ts';
+import '../pages/ra-flags-page.ts';
 import '../pages/ra-my-access-page.ts';
 import '../pages/ra-people-page.ts';
 import '../pages/ra-person-page.ts';
@@ -18,6 +19,7 @@ import '../pages/ra-positions-page.ts';
 import '../pages/ra-profile-page.ts';
 import '../pages/ra-register-page.ts';
 import '../pages/ra-requests-page.ts';
+import '../pages/ra-workstations-page.ts';
 
 /** Pages anyone can open without signing in. */
 const publicPaths = new Set(['/login', '/activate', '/check-card']);
@@ -163,6 +165,10 @@ export class RaApp extends LitElement {
         return html`<ra-my-access-page></ra-my-access-page>`;
       case 'audit':
         return html`<ra-audit-page></ra-audit-page>`;
+      case 'card-flags':
+        return html`<ra-flags-page></ra-flags-page>`;
+      case 'workstations':
+        return html`<ra-workstations-page></ra-workstations-page>`;
       default:
         return html`<ra-profile-page></ra-profile-page>`;
     }

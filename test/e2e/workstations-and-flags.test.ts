@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assignments, positions } from '../../db/schema/access.ts';
+import { cards } from '../../db/schema/cards.ts';
+import { people } from '../../db/schema/people.ts';
+import {
+  launchChromium,
+  openPage,
+  type RunningApp,
+  screenshotDir,
+  signIn,
+  startApp,
+} from './support/browser.ts';
+
+const day = 86_400_000;
+
+describe('workstations and card flags, in Chromium', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  let agentHeaders: Record<string, string>;
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startApp(), launchChromium()]);
+    page = await openPage(browser);
+    await signIn(page, app.url, 'manager');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  const nav = (label: string) =>
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+
+  it('registers a workstation and shows its one-time code and the command to enrol it', async () => {
+    await nav('Workstations');
+    await page.getByRole('heading', { name: 'Workstations', exact: true }).waitFor();
+    await page.getByLabel('Name').fill('AMU desk 1');
+    await page.getByLabel('Location').fill('Acute Medical Unit, ground floor');
+    await page.getByLabel('Organisation').selectOption('RWG01');
+    await page.getByRole('button', { name: 'Register and get a code' }).click();
+    const code = (await page.getByTestId('enrolment-code').textContent())?.trim() ?? '';
+    expect(code).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+    expect(await page.getByTestId('enrol-command').textContent()).toBe(
+      `npm run agent -- enrol --server ${app.url} --code ${code}`,
+    );
+    const row = page.getByTestId('workstation').filter({ hasText: 'AMU desk 1' });
+    expect(await row.textContent()).toContain('awaiting enrolment');
+
+    // The agent enrols with the code read off the screen.
+    const res = await app.app.request('/api/agent/enrol', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    expect(res.status).toBe(201);
+    const { credential } = (await res.json()) as { credential: string };
+    agentHeaders = { 'content-type': 'application/json', authorization: `Bearer ${credential}` };
+  });
+
+  it('lists the flags an agent raised, with the holder, the systems at risk and what to do', async () => {
+    const [priya] = await app.db
+      .select({ id: people.id })
+      .from(people)
+      .where(and(eq(people.givenName, 'Priya'), eq(people.familyName, 'Patel')));
+    const [consultant] = await app.db
+      .select({ id: positions.id })
+      .from(positions)
+      .where(eq(positions.name, 'Consultant Physician'));
+    if (!priya || !consultant) throw new Error('the demo trust has changed');
+    const now = app.clock.now();
+    await app.db.insert(assignments).values({
+      personId: priya.id,
+      positionId: consultant.id,
+      startDate: now.toISOString().slice(0, 10),
+      createdAt: now,
+    });
+    // Issuing cards comes with the card lifecycle; until then the record is written here.
+    const serial = randomUUID().replace(/-/g, '');
+    await app.db
+      .insert(cards)
+      .values({ serial, personId: priya.id, state: 'active', createdAt: now, updatedAt: now });
+    const notAfter = new Date(now.getTime() + 45.5 * day);
+    const res = await app.app.request('/api/agent/observations', {
+      method: 'POST',
+      headers: agentHeaders,
+      body: JSON.stringify({
+        idempotencyKey: randomUUID(),
+        sequence: 1,
+        observedAt: now.toISOString(),
+        kind: 'card_inserted',
+        reader: 'Reader 0',
+        atr: '3b8c80',
+        cardSerial: serial,
+        card: {
+          cardType: 'PIV',
+          chuid: null,
+          certificates: [
+            {
+              slot: '9a',
+              certificate: {
+                subject: 'CN=Priya Patel',
+                issuer: 'CN=Someone Else CA',
+                serialNumber: '01',
+                notBefore: new Date(now.getTime() - 600 * day).toISOString(),
+                notAfter: notAfter.toISOString(),
+                keyUsage: [],
+                extendedKeyUsage: [],
+                email: null,
+                upn: null,
+                sha256: 'ab'.repeat(32),
+              },
+            },
+          ],
+          pin: { triesLeft: 0, blocked: true, verified: false },
+        },
+        error: null,
+      }),
+    });
+    expect(res.status).toBe(201);
+
+    await nav('Card flags');
+    await page.getByRole('heading', { name: 'Card flags' }).waitFor();
+    const flags = page.getByTestId('flag');
+    await flags.first().waitFor();
+    // Most urgent first: the blocked PIN, the foreign certificate, then the expiry.
+    expect(await flags.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).toEqual(
+      ['pin_blocked', 'foreign_certificate', 'certificate_expiring'],
+    );
+    const blocked = flags.first();
+    expect(await blocked.getByRole('link', { name: 'Priya Patel' }).getAttribute('href')).toBe(
+      `/people/${priya.id}`,
+    );
+    const text = (await blocked.textContent()) ?? '';
+    expect(text).toContain('e-RS, PACS, SUS, SystmOne');
+    expect(text).toContain('unlocks it with the card present');
+    expect(await flags.nth(2).textContent()).toContain('45 days left');
+
+    await page.getByLabel('Flag').selectOption('certificate_expiring');
+    await expect.poll(() => flags.count()).toBe(1);
+    expect(await flags.first().getAttribute('data-kind')).toBe('certificate_expiring');
+    await page.getByLabel('Flag').selectOption('pin_last_try');
+    await page.getByTestId('no-flags').waitFor();
+    await page.getByLabel('Flag').selectOption('');
+    await expect.poll(() => flags.count()).toBe(3);
+    await page.screenshot({ path: `${screenshotDir}/ra-card-flags.png`, fullPage: true });
+  });
+
+  it('shows the workstation enrolled and reporting, and revoking it cuts the agent off', async () => {
+    await nav('Workstations');
+    const row = page.getByTestId('workstation').filter({ hasText: 'AMU desk 1' });
+    await expect.poll(() => row.textContent()).toContain('enrolled');
+    expect(await row.textContent()).not.toContain('never');
+
+    await row.getByRole('button', { name: 'Revoke AMU desk 1' }).click();
+    await page.getByLabel('Reason').fill('PC replaced');
+    await page.getByRole('button', { name: 'Revoke workstation' }).click();
+    await page.getByText('Workstation "AMU desk 1" is revoked').waitFor();
+    await expect.poll(() => row.textContent()).toContain('PC replaced');
+
+    const res = await app.app.request('/api/agent/observations', {
+      method: 'POST',
+      headers: agentHeaders,
+      body: JSON.stringify({}),
+    });
+    expect(res.status).toBe(401);
+  });
+});
