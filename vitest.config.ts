@@ -35,6 +35,9 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
+          // A page answers when its server has hashed a password or read a card: on a busy
+          // two-core machine that can take seconds, not the 1 s expect.poll waits by default.
+          expect: { poll: { timeout: 10_000 } },
           // One Chromium at a time: two cores are not enough for more.
           fileParallelism: false,
         },

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { find } from '../../reader/piv/tlv.ts';
 import { blankProfile, saveProfile } from '../../reader/simulator/card-profile.ts';
 import { SimulatedCard } from '../../reader/simulator/simulated-card.ts';
-import { type Pcscd, startPcscd, testReader } from '../support/pcsc/pcscd.ts';
+import { type Pcscd, slotName, startPcscd, testReader } from '../support/pcsc/pcscd.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { tool } from './tools.ts';
 
@@ -202,7 +202,36 @@ describe('the workstation agent, reporting to the server', () => {
     expect(insecure.out).toContain('https only');
   });
 
-  it('reports a card going in (read in full) and coming out', async () => {
+  it('reports a card going in (read in full) and coming out, and the server flags what it saw', async () => {
+    // Card A as a stranger's card would be: a certificate from another CA, expiring in 20
+    // days, and two wrong PINs typed. Personalised with yubico-piv-tool before the agent runs.
+    await cards[0]?.insert();
+    const piv = (...args: string[]) => tool('yubico-piv-tool', ['-r', slotName(0), ...args]);
+    await until(async () => (await piv('-a', 'status')).code === 0, 'card A to answer');
+    const cert = join(dir, 'a.pem');
+    const made = await tool('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'a.key'),
+      '-out',
+      cert,
+      '-subj',
+      '/CN=Ada Stranger/O=Elsewhere',
+      '-days',
+      '20',
+    ]);
+    expect(made.code, made.out).toBe(0);
+    expect((await piv('-a', 'import-certificate', '-s', '9a', '-i', cert)).code).toBe(0);
+    await piv('-a', 'verify-pin', '-P', '999999');
+    await piv('-a', 'verify-pin', '-P', '999999');
+    await cards[0]?.remove();
+
     startAgent();
     await until(() => agentLog.includes('watching readers'), 'the agent to start');
     await cards[0]?.insert();
@@ -212,6 +241,16 @@ describe('the workstation agent, reporting to the server', () => {
     expect((await observations()).map((o) => [o.kind, o.card_serial])).toEqual([
       ['card_inserted', serials[0]],
       ['card_removed', serials[0]],
+    ]);
+    const manager = await app.login('manager');
+    const res = await app.app.request('/api/flags', { headers: manager.headers });
+    const flags = ((await res.json()) as { items: { kind: string; card: { serial: string } }[] })
+      .items;
+    expect(flags.filter((f) => f.card.serial === serials[0]).map((f) => f.kind)).toEqual([
+      'foreign_certificate',
+      'unknown_card',
+      'pin_last_try',
+      'certificate_expiring',
     ]);
   });
 
