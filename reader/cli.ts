@@ -28,7 +28,8 @@ const usage = `Smartcard RA reader agent.
                                                   the server cannot be reached
 
 Options: --config FILE (default ~/.config/smartcard-ra/agent.json, readable by this user only),
---queue DIR (default ~/.local/state/smartcard-ra/queue).
+--queue DIR (default ~/.local/state/smartcard-ra/queue), --retry-max-seconds N (longest wait
+between tries while the server cannot be reached; default 60).
 
 Never asks for a PIN and never spends a PIN try. --virtual also uses vpcd's "Virtual PCD"
 readers, which production ignores.`;
