@@ -1,11 +1,11 @@
 import { gunzipSync } from 'node:zlib';
-import { pivAid, type Slot, slotObjects, slots, sw } from '../piv/constants.ts';
-import { find, readAll, TlvError, tlv } from '../piv/tlv.ts';
 import {
   CertificateError,
   type CertificateSummary,
   parseCertificate,
-} from './parse-certificate.ts';
+} from '../../pki/certificate-summary.ts';
+import { pivAid, type Slot, slotObjects, slots, sw } from '../piv/constants.ts';
+import { find, readAll, TlvError, tlv } from '../piv/tlv.ts';
 
 /** Sends one APDU and returns response data + SW1 SW2. */
 export type Transmit = (apdu: Buffer) => Promise<Buffer>;

@@ -1,16 +1,7 @@
+import type { CertificateSummary } from '../../../pki/certificate-summary.ts';
+
 /** A certificate as the agent summarises it: never key material. */
-export interface CertificateReport {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  notBefore: string;
-  notAfter: string;
-  keyUsage: string[];
-  extendedKeyUsage: string[];
-  email: string | null;
-  upn: string | null;
-  sha256: string;
-}
+export type CertificateReport = CertificateSummary;
 
 export type Slot = '9a' | '9c' | '9d' | '9e';
 

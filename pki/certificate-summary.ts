@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
-/** What the agent reports of a certificate: enough to match it, never the key material. */
+/** What is reported of a certificate: enough to match it and judge its expiry, never key material. */
 export interface CertificateSummary {
   subject: string;
   issuer: string;
