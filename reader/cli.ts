@@ -23,16 +23,40 @@ const usage = `Smartcard RA reader agent.
                                                   workstation (127.0.0.1 only, that origin only)
   npm run agent -- enrol --server URL --code CODE  enrol this workstation with the one-time code an RA
                                                   manager gave; keeps its credential in --config
-  npm run agent -- watch                          run as the workstation agent: report every card put
-                                                  in a reader to the RA server, queueing on disk while
-                                                  the server cannot be reached
+  npm run agent -- watch [--server URL]           run as the workstation agent: report every card put
+                                                  in a reader to the RA server it enrolled with (--server,
+                                                  if given, must be that one), queueing on disk while
+                                                  the server cannot be reached; also answers that server's
+                                                  "Check my card" page, as serve-local does
 
 Options: --config FILE (default ~/.config/smartcard-ra/agent.json, readable by this user only),
 --queue DIR (default ~/.local/state/smartcard-ra/queue), --retry-max-seconds N (longest wait
-between tries while the server cannot be reached; default 60).
+between tries while the server cannot be reached; default 60), --port N (the local API's port
+on 127.0.0.1; default ${defaultLocalPort}), --origin URL (another origin the local API answers).
 
 Never asks for a PIN and never spends a PIN try. --virtual also uses vpcd's "Virtual PCD"
 readers, which production ignores.`;
+
+/** The origins given with --origin, each checked to be a web address. */
+function webOrigins(given: string[] | undefined): string[] {
+  return (given ?? []).map((o) => {
+    try {
+      return new URL(o).origin;
+    } catch {
+      throw new AgentError(
+        `--origin "${o}" is not a web address; give the RA server's, as https://…`,
+      );
+    }
+  });
+}
+
+/** --port: the local API's port on 127.0.0.1 (0: any free one). */
+function localPort(given: string): number {
+  const port = Number(given);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new AgentError(`--port takes a port number (0 to 65535), not "${given}"`);
+  return port;
+}
 
 /** Waits until pcscd has told us its readers and the cards in them. */
 async function settled(watcher: PcscWatcher, wantCard: (w: PcscWatcher) => boolean, ms: number) {
@@ -89,6 +113,7 @@ async function main() {
     process.exit(values.help ? 0 : 2);
   }
   const configPath = values.config ?? defaultConfigPath();
+  const port = localPort(values.port);
   if (command === 'enrol') {
     if (!values.server || !values.code)
       throw new AgentError('Give both: npm run agent -- enrol --server URL --code CODE');
@@ -108,6 +133,10 @@ async function main() {
   }
   // Read before touching PC/SC, so a workstation that is not enrolled hears so at once.
   const agentConfig = command === 'watch' ? loadAgentConfig(configPath) : undefined;
+  if (agentConfig && values.server && checkServerUrl(values.server) !== agentConfig.server)
+    throw new AgentError(
+      `This workstation is enrolled with ${agentConfig.server}, not ${values.server}. To report to another server, enrol with it first: npm run agent -- enrol --server URL --code CODE`,
+    );
   const watcher = new PcscWatcher({ includeVirtual: values.virtual ?? false });
   let noService = false;
   watcher.on('service-lost', () => {});
@@ -138,8 +167,24 @@ async function main() {
     log(
       `watching readers as workstation "${agentConfig.workstationName}" for ${agentConfig.server}; ${outbox.pending} observations queued`,
     );
+    // The same process answers the RA server's "Check my card" page on this workstation. A
+    // port already taken (another agent, say) costs that page, not the reporting.
+    const origins = [agentConfig.server, ...webOrigins(values.origin)];
+    const api = await startLocalApi({ watcher, allowedOrigins: origins, port })
+      .then((started) => {
+        log(
+          `answering "Check my card" for ${origins.join(', ')} on http://127.0.0.1:${started.port}/cards`,
+        );
+        return started;
+      })
+      .catch((err: unknown) => {
+        log(
+          `not answering "Check my card": 127.0.0.1:${port} ${err instanceof Error ? err.message : String(err)}; reporting goes on`,
+        );
+        return undefined;
+      });
     const stop = () =>
-      void outbox.stop().then(() => {
+      void Promise.all([outbox.stop(), api?.close()]).then(() => {
         watcher.close();
         process.exit(0);
       });
@@ -148,13 +193,13 @@ async function main() {
     return;
   }
   if (command === 'serve-local') {
-    const origins = (values.origin ?? []).map((o) => new URL(o).origin);
+    const origins = webOrigins(values.origin);
     if (!origins.length)
       throw new CardReadError("Give the RA server's address: --origin https://ra.example.nhs.uk");
     const api = await startLocalApi({
       watcher,
       allowedOrigins: origins,
-      port: Number(values.port),
+      port,
     });
     console.log(
       `Answering ${origins.join(', ')} on http://127.0.0.1:${api.port}/cards (Ctrl-C ends)`,

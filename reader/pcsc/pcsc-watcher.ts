@@ -59,6 +59,8 @@ export interface CardPresence {
 export class PcscWatcher extends EventEmitter {
   private context: BindingContext | undefined;
   private readers = new Map<string, { reader: BindingReader; atr: Buffer | null }>();
+  /** The last use of each reader's card, queued behind the ones before it. */
+  private inUse = new Map<string, Promise<void>>();
   private closed = false;
   private backoff: number;
   private retry: NodeJS.Timeout | undefined;
@@ -150,8 +152,24 @@ export class PcscWatcher extends EventEmitter {
   /**
    * Connects to the card in `readerName` (shared), runs `fn` with a transmit function, and
    * disconnects leaving the card as it was. A card pulled out mid-way makes `fn` fail.
+   * Uses of one reader run one after another: the binding keeps one card handle per reader,
+   * so two at once (the reporter and the local API, say) would disconnect each other.
    */
-  async withCard<T>(readerName: string, fn: (transmit: Transmit) => Promise<T>): Promise<T> {
+  withCard<T>(readerName: string, fn: (transmit: Transmit) => Promise<T>): Promise<T> {
+    const before = this.inUse.get(readerName) ?? Promise.resolve();
+    const run = before.then(() => this.connected(readerName, fn));
+    const done = run.then(
+      () => {},
+      () => {},
+    );
+    this.inUse.set(readerName, done);
+    void done.then(() => {
+      if (this.inUse.get(readerName) === done) this.inUse.delete(readerName);
+    });
+    return run;
+  }
+
+  private async connected<T>(readerName: string, fn: (transmit: Transmit) => Promise<T>) {
     const entry = this.readers.get(readerName);
     if (!entry) throw new Error(`no reader called "${readerName}"`);
     const { reader } = entry;

@@ -97,6 +97,32 @@ describe('the reader agent on the real PC/SC stack', () => {
     );
   });
 
+  it('reads one card for several callers at once, each getting the whole card', async () => {
+    // The workstation agent reads a card for the server and for "Check my card" in one
+    // process; the binding has one card handle per reader, so these must not overlap.
+    const watcher = new PcscWatcher();
+    try {
+      await until(() => watcher.state.some((r) => r.atr), 'the card to be seen');
+      // Started a few milliseconds apart, so each begins while another is half-way through.
+      const readings = await Promise.all(
+        [0, 2, 5, 9, 14].map((ms) =>
+          new Promise((r) => setTimeout(r, ms)).then(() =>
+            watcher.withCard(slotName(0), readPivCard),
+          ),
+        ),
+      );
+      for (const reading of readings) {
+        expect(reading.certificates.map((c) => ('certificate' in c ? c.slot : c.error))).toEqual([
+          '9a',
+          '9c',
+        ]);
+        expect(reading.pin.triesLeft).toBe(2);
+      }
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('says plainly when there is no card', async () => {
     const read = await agent('read', '--reader', slotName(1));
     expect(read.code).toBe(1);

@@ -76,12 +76,16 @@ describe('the workstation agent, reporting to the server', () => {
         'tsx',
         'reader/cli.ts',
         'watch',
+        '--server',
+        url(),
         '--config',
         config,
         '--queue',
         queue,
         '--retry-max-seconds',
         '1',
+        '--port',
+        '0',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -200,6 +204,18 @@ describe('the workstation agent, reporting to the server', () => {
     );
     expect(insecure.code).toBe(1);
     expect(insecure.out).toContain('https only');
+    // Watching for a server other than the one it enrolled with: refused, naming both.
+    const elsewhere = await agentCli(
+      'watch',
+      '--server',
+      'https://ra.example.nhs.uk',
+      '--config',
+      config,
+      '--queue',
+      queue,
+    );
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.out).toContain(`enrolled with ${url()}, not https://ra.example.nhs.uk`);
   });
 
   it('reports a card going in (read in full) and coming out, and the server flags what it saw', async () => {
@@ -233,8 +249,22 @@ describe('the workstation agent, reporting to the server', () => {
     await cards[0]?.remove();
 
     startAgent();
-    await until(() => agentLog.includes('watching readers'), 'the agent to start');
+    await until(() => agentLog.includes('answering "Check my card"'), 'the agent to start');
+    // The same agent answers the server's "Check my card" page: asked while it is reading
+    // the card for the server, so both uses of the one reader run at once.
+    const localPort = /on http:\/\/127\.0\.0\.1:(\d+)\/cards/.exec(agentLog)?.[1];
+    const local = (origin: string) =>
+      fetch(`http://127.0.0.1:${localPort}/cards`, { headers: { origin } });
     await cards[0]?.insert();
+    let seen: { holder: { name: string }; daysLeft: number; pin: { triesLeft: number } }[] = [];
+    await until(async () => {
+      seen = ((await (await local(url())).json()) as { cards: typeof seen }).cards;
+      return seen.length === 1;
+    }, 'the local API to show card A');
+    expect(seen[0]?.holder.name).toBe('Ada Stranger');
+    expect(seen[0]?.daysLeft).toBe(19);
+    expect(seen[0]?.pin.triesLeft).toBe(1);
+    expect((await local('https://evil.example')).status).toBe(403);
     await until(async () => (await observations()).length === 1, 'the insertion to arrive');
     await cards[0]?.remove();
     await until(async () => (await observations()).length === 2, 'the removal to arrive');
