@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { purgeDeadSessions } from './services/auth/sessions.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
+import { seedDemoActivity } from './services/demo/seed-demo-activity.ts';
 
 /** The embedded database's HMAC key: made once, kept beside the data, readable by us only. */
 function localDocumentHashKey(dataDir: string): string {
@@ -60,6 +61,7 @@ async function main() {
   const wantDemo =
     config.demoData === 'true' || (config.demoData === 'auto' && handle.driver === 'pglite');
   if (wantDemo && (await seedDemo(ctx))) {
+    await seedDemoActivity(ctx, config.login);
     logger.warn(
       `demo data seeded: accounts manager, advanced, agent, idchecker, sponsor, lsa, staff with password "${demoPassword}" (demo only)`,
     );

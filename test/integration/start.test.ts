@@ -73,7 +73,7 @@ describe('npm start', () => {
     expect((await fetch(`${base}/api/openapi.json`)).status).toBe(200);
   });
 
-  it('has seeded the demo accounts and says so in its log', async () => {
+  it('has seeded the demo accounts and a morning of work, and says so in its log', async () => {
     const res = await fetch(`${base}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -81,6 +81,9 @@ describe('npm start', () => {
     });
     expect(res.status).toBe(200);
     expect(output).toMatch(/demo data seeded/);
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const flags = await (await fetch(`${base}/api/flags`, { headers: { cookie } })).json();
+    expect(flags.items).toHaveLength(7);
   });
 
   it('writes structured JSON logs without secrets', () => {

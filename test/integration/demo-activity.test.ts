@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { testDrivers } from '../support/databases.ts';
+import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
+
+/** `npm start`'s demo: the trust, then a morning's work that every screen can show. */
+describe.each(testDrivers)('the demo morning (%s)', (driver) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(driver);
+    await seedDemoActivity(t.ctx, t.config.login);
+  });
+  afterAll(() => t.close());
+
+  const get = async <T>(who: SignedIn, path: string): Promise<T> => {
+    const res = await t.app.request(path, { headers: who.headers });
+    expect(res.status, path).toBe(200);
+    return (await res.json()) as T;
+  };
+  interface Flag {
+    kind: string;
+    person: { displayName: string } | null;
+    bucket: string | null;
+    systems: string[];
+  }
+  const flagsAs = async (username: string) =>
+    (await get<{ items: Flag[] }>(await t.login(username), '/api/flags')).items.map((f) => ({
+      kind: f.kind,
+      holder: f.person?.displayName ?? null,
+      bucket: f.bucket,
+    }));
+
+  it('gives the RA manager a flag of each kind, for the cards seen at the demo desk', async () => {
+    const flags = await flagsAs('manager');
+    expect(flags).toHaveLength(7);
+    expect(flags).toEqual(
+      expect.arrayContaining([
+        { kind: 'pin_blocked', holder: 'Zoë Ó Briain', bucket: null },
+        { kind: 'certificate_expired', holder: 'Tomasz Nowak', bucket: 'expired' },
+        { kind: 'certificate_expiring', holder: 'Priya Patel', bucket: '7' },
+        { kind: 'certificate_expiring', holder: 'Sky Staff', bucket: '60' },
+        { kind: 'pin_last_try', holder: 'Sky Staff', bucket: null },
+        { kind: 'unknown_card', holder: null, bucket: null },
+        { kind: 'foreign_certificate', holder: null, bucket: null },
+      ]),
+    );
+  });
+
+  it("shows the sponsor only their own organisation's people", async () => {
+    const holders = new Set((await flagsAs('sponsor')).map((f) => f.holder));
+    expect([...holders].sort()).toEqual(['Priya Patel', 'Sky Staff', 'Zoë Ó Briain']);
+  });
+
+  it("leaves Sky's request waiting in the sponsor's inbox, and positions held", async () => {
+    const sponsor = await t.login('sponsor');
+    const inbox = await get<{ items: { status: string; position: { name: string } }[] }>(
+      sponsor,
+      '/api/requests?view=inbox',
+    );
+    expect(inbox.items.map((r) => [r.status, r.position.name])).toEqual([
+      ['open', 'Staff Nurse, Acute Medical Unit'],
+    ]);
+    const sky = await get<{ assignments: { state: string; position: { name: string } }[] }>(
+      await t.login('staff'),
+      '/api/me/person',
+    );
+    expect(sky.assignments.map((a) => [a.state, a.position.name])).toEqual([
+      ['active', 'Ward Clerk'],
+    ]);
+  });
+
+  it('has an enrolled desk workstation, and an audit trail that verifies', async () => {
+    const manager = await t.login('manager');
+    const list = await get<{ items: { name: string; status: string }[] }>(
+      manager,
+      '/api/workstations',
+    );
+    expect(list.items.map((w) => [w.name, w.status])).toEqual([['RA desk 1 (demo)', 'enrolled']]);
+    const verify = await get<{ ok: boolean; checked: number }>(manager, '/api/audit/verify');
+    expect(verify.ok).toBe(true);
+    const actions = await get<{ items: { action: string }[] }>(manager, '/api/audit?limit=100');
+    expect(actions.items.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['request.raised', 'workstation.enrolled', 'card.flag_raised']),
+    );
+  });
+});
