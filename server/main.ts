@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { purgeDeadSessions } from './services/auth/sessions.ts';
+import { withTransaction } from './services/context.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
 import { seedDemoActivity } from './services/demo/seed-demo-activity.ts';
 
@@ -60,8 +61,15 @@ async function main() {
   // Demo accounts go only into the embedded database, or where DEMO_DATA=true says so.
   const wantDemo =
     config.demoData === 'true' || (config.demoData === 'auto' && handle.driver === 'pglite');
-  if (wantDemo && (await seedDemo(ctx))) {
-    await seedDemoActivity(ctx, config.login);
+  // The trust and its morning of work go in together or not at all.
+  const seeded =
+    wantDemo &&
+    (await withTransaction(ctx, async (tx) => {
+      if (!(await seedDemo(tx))) return false;
+      await seedDemoActivity(tx, config.login);
+      return true;
+    }));
+  if (seeded) {
     logger.warn(
       `demo data seeded: accounts manager, advanced, agent, idchecker, sponsor, lsa, staff with password "${demoPassword}" (demo only)`,
     );
