@@ -11,6 +11,9 @@ export interface LocalApiOptions {
   port: number;
 }
 
+/** The Host headers a browser sends for this machine's loopback address and `port`. */
+const loopbackHosts = (port: number) => [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+
 export interface LocalApi {
   port: number;
   close(): Promise<void>;
@@ -18,7 +21,8 @@ export interface LocalApi {
 
 /**
  * The agent's API for the web page on the same workstation: `GET /cards`. It listens on
- * 127.0.0.1 only, answers only the configured origins, and never sends a PIN or a key.
+ * 127.0.0.1 only, answers only calls from pages of the configured origins (and under its
+ * own address, against DNS rebinding), and never sends a PIN or a key.
  * Each card is read once per insertion; the page polls the cached summary.
  */
 export function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
@@ -61,19 +65,32 @@ export function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
     res.end(JSON.stringify(body));
   };
 
+  const refuse = (res: ServerResponse, message: string) =>
+    send(res, 403, { error: { code: 'FORBIDDEN', message } });
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const origin = req.headers.origin;
-    if (origin !== undefined && !options.allowedOrigins.includes(origin)) {
-      return send(res, 403, {
-        error: {
-          code: 'FORBIDDEN',
-          message: `This agent does not answer pages from ${origin.slice(0, 100)}.`,
-        },
-      });
+    // A page that reached us under another name (DNS rebinding) is not answered: the Host
+    // must be this machine's loopback address and our port.
+    const host = req.headers.host ?? '';
+    if (!loopbackHosts(port()).includes(host.toLowerCase())) {
+      return refuse(
+        res,
+        `This agent answers only at 127.0.0.1:${port()}, not ${host.slice(0, 100)}.`,
+      );
     }
-    const cors: Record<string, string> = origin
-      ? { 'access-control-allow-origin': origin, vary: 'Origin' }
-      : {};
+    // Browsers name the page's origin on every cross-origin call; a call without one is not
+    // from the RA web app (another program, or a page calling itself), and gets nothing.
+    const origin = req.headers.origin;
+    if (origin === undefined) {
+      return refuse(
+        res,
+        "This agent answers only the RA web app's pages, and this call names no page.",
+      );
+    }
+    if (!options.allowedOrigins.includes(origin)) {
+      return refuse(res, `This agent does not answer pages from ${origin.slice(0, 100)}.`);
+    }
+    const cors: Record<string, string> = { 'access-control-allow-origin': origin, vary: 'Origin' };
     if (req.method === 'OPTIONS') {
       return send(res, 204, null, {
         ...cors,
@@ -96,6 +113,7 @@ export function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
     send(res, 200, { cards, readers: watcher.state.length }, cors);
   };
 
+  const port = () => (server.address() as AddressInfo | null)?.port ?? options.port;
   const server: Server = createServer((req, res) => {
     handle(req, res).catch(() =>
       send(res, 500, { error: { code: 'INTERNAL', message: 'The agent failed to answer.' } }),

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -108,6 +110,14 @@ describe('Check my card, in Chromium, through the local API', () => {
     });
     expect(evil.status).toBe(403);
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    // A call that names no page (another program on the machine) gets nothing either.
+    const anonymous = await fetch(`http://127.0.0.1:${api.port}/cards`);
+    expect(anonymous.status).toBe(403);
+    expect(JSON.stringify(await anonymous.json())).not.toContain('Nia');
+    // Nor does a page that reached 127.0.0.1 under another name (DNS rebinding).
+    const rebound = await rawGet(api.port, { host: `rebind.example:${api.port}`, origin: app.url });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain('answers only at 127.0.0.1');
     const ours = await fetch(`http://127.0.0.1:${api.port}/cards`, {
       headers: { origin: app.url },
     });
@@ -127,4 +137,44 @@ describe('Check my card, in Chromium, through the local API', () => {
       ).status,
     ).toBe(404);
   });
+
+  it('gives a real page from another origin nothing, in Chromium', async () => {
+    // A page served from another origin on this machine tries to read the cards.
+    const other = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>Elsewhere</title><p>elsewhere</p>');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+      const outcome = await page.evaluate(async (url) => {
+        try {
+          const res = await fetch(url);
+          return `read ${res.status}: ${await res.text()}`;
+        } catch (err) {
+          return `blocked: ${(err as Error).name}`;
+        }
+      }, `http://127.0.0.1:${api.port}/cards`);
+      expect(outcome).toBe('blocked: TypeError');
+      await page.context().close();
+    } finally {
+      other.close();
+    }
+  });
 });
+
+/** A GET with the headers given as they are (fetch will not send a Host of our choosing). */
+function rawGet(port: number, headers: Record<string, string>) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/cards', headers }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
