@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../http/app-env.ts';
+import { notFoundApi } from '../http/error-handler.ts';
 
 // Swagger UI is served from the npm package, never a CDN: the app must work offline.
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -45,7 +46,7 @@ export function registerDocs(app: OpenAPIHono<AppEnv>) {
   app.get('/api/docs/assets/:file', async (c) => {
     const file = c.req.param('file');
     const type = assets[file];
-    if (!type) return c.notFound();
+    if (!type) return notFoundApi(c);
     return c.body(await readFile(join(swaggerDir, file)), 200, {
       'content-type': type,
       'cache-control': 'public, max-age=86400',

@@ -51,11 +51,13 @@ describe.each(testDrivers)('health and API document (%s)', (driver) => {
   });
 
   it('answers unknown API paths with a JSON 404', async () => {
-    const res = await t.app.request('/api/no-such-thing');
-    expect(res.status).toBe(404);
-    const body = await res.json();
-    expect(body.error).toMatchObject({ code: 'NOT_FOUND' });
-    expect(body.error.requestId).toBeTruthy();
+    for (const path of ['/api/no-such-thing', '/api/docs/assets/no-such-file.js']) {
+      const res = await t.app.request(path);
+      expect(res.status, path).toBe(404);
+      const body = await res.json();
+      expect(body.error).toMatchObject({ code: 'NOT_FOUND' });
+      expect(body.error.requestId).toBeTruthy();
+    }
   });
 
   it('echoes a caller-supplied request id and makes one otherwise', async () => {

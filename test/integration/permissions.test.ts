@@ -38,6 +38,28 @@ describe.each(testDrivers)('every route, every role (%s)', (driver) => {
     expect(undeclared).toEqual([]);
   });
 
+  it('serves nothing outside the OpenAPI document but the public documentation', async () => {
+    const doc = (await (await t.app.request('/api/openapi.json')).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const declared = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`),
+      ),
+    );
+    // Middleware and the catch-alls (`ALL`) are not routes; every other handler must be
+    // in the document, where the walk below checks it, or be one of these public pages.
+    const undeclared = t.app.routes
+      .filter((r) => r.method !== 'ALL' && !declared.has(`${r.method} ${r.path}`))
+      .map((r) => `${r.method} ${r.path}`);
+    expect([...new Set(undeclared)].sort()).toEqual([
+      'GET /api/docs',
+      'GET /api/docs/assets/:file',
+      'GET /api/docs/assets/init.js',
+      'GET /api/openapi.json',
+    ]);
+  });
+
   it('covers every role of the permission table with a demo account', () => {
     const covered = new Set(demoAccounts.map((a) => a.role));
     expect([...covered].sort()).toEqual(Object.keys(rolePermissions).sort());
