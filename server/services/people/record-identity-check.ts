@@ -11,6 +11,7 @@ import {
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
+import { assertPersonInScope } from './assert-person-in-scope.ts';
 import { type DocumentType, documentTypes } from './document-types.ts';
 import { groupUserId } from './name-keys.ts';
 
@@ -74,7 +75,8 @@ export function egifProblems(documents: SeenDocument[], today: string): FieldPro
 /**
  * Records the documents an ID checker saw in person. When they meet e-GIF level 3 the
  * person becomes active; a document already seen for someone else stops the check with
- * that person named, unless the checker gives an override reason.
+ * that person named, unless the checker gives an override reason. Only an actor who may
+ * register people for one of the person's organisations may check them.
  */
 export async function recordIdentityCheck(
   ctx: ServiceContext,
@@ -94,6 +96,7 @@ export async function recordIdentityCheck(
   return withTransaction(ctx, async (tx) => {
     const [person] = await tx.db.select().from(people).where(eq(people.id, personId)).for('update');
     if (!person) throw new NotFoundError('There is no such person.');
+    await assertPersonInScope(tx, 'people:register', personId, 'check the identity of people');
     if (person.accountId === actor.accountId) {
       throw new SeparationOfDutiesError('You cannot check your own identity: ask a colleague.');
     }

@@ -3,6 +3,7 @@ import { type PersonStatus, people } from '../../../db/schema/people.ts';
 import { DomainError, NotFoundError, SeparationOfDutiesError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
+import { assertPersonInScope } from './assert-person-in-scope.ts';
 import { nameKeys } from './name-keys.ts';
 import { assertNoProblems, dateOfBirthProblems } from './person-input.ts';
 
@@ -25,7 +26,11 @@ const allowedMoves: Record<PersonStatus, PersonStatus[]> = {
   closed: [],
 };
 
-/** Edits a person's details or status; every changed field is audited, old and new. */
+/**
+ * Edits a person's details or status; every changed field is audited, old and new. Only an
+ * actor who may edit people for one of the person's organisations may do it. (The person's
+ * organisations are not changed here.)
+ */
 export async function updatePerson(ctx: ServiceContext, personId: string, changes: PersonChanges) {
   if (changes.dateOfBirth) {
     assertNoProblems(
@@ -36,6 +41,7 @@ export async function updatePerson(ctx: ServiceContext, personId: string, change
   return withTransaction(ctx, async (tx) => {
     const [person] = await tx.db.select().from(people).where(eq(people.id, personId)).for('update');
     if (!person) throw new NotFoundError('There is no such person.');
+    await assertPersonInScope(tx, 'people:edit', personId, 'edit people');
     if (person.accountId && person.accountId === ctx.actor?.accountId) {
       throw new SeparationOfDutiesError('You cannot edit your own record: ask a colleague.');
     }
