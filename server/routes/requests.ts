@@ -52,7 +52,7 @@ const list = defineRoute({
   tags: ['Requests'],
   summary: 'Requests: your inbox to decide, or your own',
   description:
-    '`view=inbox` (default for deciders): requests for organisations you decide for. `view=mine`: requests you raised or that are for you. Both list open requests and those decided in the last 30 days.',
+    "`view=inbox` (default for deciders): requests for organisations you decide for. `view=mine`: requests you raised or that are for you. Both list open requests and those decided in the last 30 days; with `personId` (a person's page), all of that person's requests, however old.",
   request: {
     query: z.strictObject({
       view: z.enum(['inbox', 'mine']).optional(),

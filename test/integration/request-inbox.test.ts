@@ -32,6 +32,14 @@ describe.each(testDrivers)('inboxes and ending assignments (%s)', (driver) => {
     expect(await inbox()).toContain(id);
     t.clock.advance(2 * 86_400_000);
     expect(await inbox()).not.toContain(id);
+    // Priya's own page still lists it: a person's history is not an inbox.
+    const sponsor31 = await t.login('sponsor');
+    const priyas = await (
+      await t.app.request(`/api/requests?view=inbox&personId=${await demoPersonId(t, 'Priya')}`, {
+        headers: sponsor31.headers,
+      })
+    ).json();
+    expect(priyas.items.map((r: { id: string }) => r.id)).toContain(id);
     const who = await t.login('sponsor');
     expect((await t.app.request(`/api/requests/${id}`, { headers: who.headers })).status).toBe(200);
   });

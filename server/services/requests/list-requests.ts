@@ -36,7 +36,8 @@ function decodeCursor(cursor: string) {
 export async function listRequests(ctx: ServiceContext, input: ListRequestsInput) {
   const actor = ctx.actor;
   if (!actor) throw new DomainError('UNAUTHENTICATED', 'Sign in first.');
-  const where: SQL[] = [openOrRecentlyDecided(ctx.now(), decidedVisibleDays)];
+  // Inboxes drop requests decided over 30 days ago; a person's page keeps their history.
+  const where: SQL[] = input.personId ? [] : [openOrRecentlyDecided(ctx.now(), decidedVisibleDays)];
   if (input.view === 'inbox') {
     if (!actor.permissions.includes('requests:decide')) {
       throw new ForbiddenError('Your role does not decide requests: use view=mine.');
