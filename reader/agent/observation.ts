@@ -1,4 +1,4 @@
-import type { PivReading } from './read-piv-card.ts';
+import { type PivReading, usableGuid } from './read-piv-card.ts';
 
 /**
  * What the agent tells the server about one event in one reader. The server's contract is
@@ -9,7 +9,7 @@ export interface Observation {
   observedAt: string;
   reader: string;
   atr: string | null;
-  /** The CHUID GUID in lower-case hex; on card_removed, the card that left. */
+  /** cardSerialOf the reading; on card_removed, the card that left. */
   cardSerial: string | null;
   card: Pick<PivReading, 'cardType' | 'chuid' | 'certificates' | 'pin'> | null;
   error: string | null;
@@ -21,10 +21,14 @@ export interface QueuedObservation extends Observation {
   sequence: number;
 }
 
-/** The card's identity: its CHUID GUID, or null when it has none to go by. */
+/**
+ * The card's identity: its CHUID GUID in lower-case hex, else `sn-` and the card's own
+ * serial number, else null when it has neither to go by.
+ */
 export function cardSerialOf(reading: PivReading): string | null {
-  const guid = reading.chuid?.guid?.toLowerCase() ?? null;
-  return guid && /^[0-9a-f]{32}$/.test(guid) && !/^0+$/.test(guid) ? guid : null;
+  return (
+    usableGuid(reading.chuid?.guid) ?? (reading.serialNumber ? `sn-${reading.serialNumber}` : null)
+  );
 }
 
 export function insertedObservation(
@@ -35,7 +39,12 @@ export function insertedObservation(
 ): Observation {
   const cardSerial = cardSerialOf(reading);
   if (!cardSerial) {
-    return unreadableObservation(reader, atr, 'the card has no CHUID: it cannot be identified', at);
+    return unreadableObservation(
+      reader,
+      atr,
+      'the card has neither a CHUID nor a serial number: it cannot be identified',
+      at,
+    );
   }
   const { cardType, chuid, certificates, pin } = reading;
   return {

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tlv } from '../piv/tlv.ts';
 import { blankProfile, type CardProfile } from '../simulator/card-profile.ts';
 import { PivCard } from '../simulator/piv-card.ts';
+import { cardSerialOf, insertedObservation } from './observation.ts';
 import { CardReadError, maxCertificateBytes, readPivCard } from './read-piv-card.ts';
 
 let der: Buffer;
@@ -115,6 +116,54 @@ describe('reading a PIV card', () => {
       },
       { slot: '9e', error: expect.stringMatching(/truncated/) },
     ]);
+  });
+
+  it('keeps reading the other slots when the card refuses one object', async () => {
+    const { card } = cardWith((p) => {
+      p.objects['5fc105'] = certObject(der);
+      p.objects['5fc10a'] = certObject(der);
+    });
+    // A card that protects its signing certificate object (security status not satisfied).
+    const protective = async (apdu: Buffer) =>
+      apdu[1] === 0xcb && apdu.includes(Buffer.from([0x5f, 0xc1, 0x0a]))
+        ? Buffer.from([0x69, 0x82])
+        : card.transmit(apdu);
+    const reading = await readPivCard(protective);
+    expect(reading.certificates).toEqual([
+      expect.objectContaining({ slot: '9a', certificate: expect.anything() }),
+      { slot: '9c', error: 'the card refused it: SW 6982' },
+    ]);
+    expect(reading.pin.triesLeft).toBe(3);
+  });
+
+  it("identifies a card with no CHUID by its own serial number, at one APDU's cost", async () => {
+    const { transmit } = cardWith((p) => {
+      delete p.objects['5fc102'];
+    });
+    const reading = await readPivCard(transmit);
+    expect(reading.chuid).toBeNull();
+    expect(reading.serialNumber).toBe(String(0x0000abcd));
+    expect(cardSerialOf(reading)).toBe(`sn-${0x0000abcd}`);
+    expect(reading.apdus).toBe(8);
+    // A card with a CHUID GUID is not asked: the GUID is its identity.
+    const withChuid = await readPivCard(cardWith(() => {}).transmit);
+    expect(withChuid.serialNumber).toBeNull();
+    expect(cardSerialOf(withChuid)).toMatch(/^0000abcd[0-9a-f]{24}$/);
+  });
+
+  it('leaves a card with neither CHUID nor serial unidentified', async () => {
+    const { card } = cardWith((p) => {
+      delete p.objects['5fc102'];
+    });
+    const noSerial = async (apdu: Buffer) =>
+      apdu[1] === 0xf8 ? Buffer.from([0x6d, 0x00]) : card.transmit(apdu);
+    const reading = await readPivCard(noSerial);
+    expect(reading.serialNumber).toBeNull();
+    expect(cardSerialOf(reading)).toBeNull();
+    expect(insertedObservation('R', Buffer.from([0x3b]), reading, new Date())).toMatchObject({
+      kind: 'card_unreadable',
+      error: 'the card has neither a CHUID nor a serial number: it cannot be identified',
+    });
   });
 
   it('reports a blocked PIN', async () => {

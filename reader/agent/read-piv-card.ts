@@ -24,6 +24,8 @@ export type SlotReading =
 export interface PivReading {
   cardType: 'PIV';
   chuid: { guid: string | null; fascn: string | null; expiry: string | null } | null;
+  /** The card's own serial number (decimal), asked for only when the CHUID has no GUID. */
+  serialNumber: string | null;
   certificates: SlotReading[];
   pin: PinState;
   apdus: number;
@@ -32,6 +34,17 @@ export interface PivReading {
 export class CardReadError extends Error {
   override name = 'CardReadError';
 }
+
+/** One object could not be read (the card refused it, or it is too large): the rest can. */
+export class CardObjectError extends CardReadError {
+  override name = 'CardObjectError';
+}
+
+/** A CHUID GUID that identifies a card: 16 bytes, not all zero. */
+export const usableGuid = (guid: string | null | undefined): string | null => {
+  const hex = guid?.toLowerCase() ?? null;
+  return hex && /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : null;
+};
 
 /** A compressed certificate larger than this is refused: no gzip bomb fills the agent's memory. */
 export const maxCertificateBytes = 16 * 1024;
@@ -65,12 +78,12 @@ export async function readPivCard(transmit: Transmit): Promise<PivReading> {
       parts.push(dataOf(r));
       total += r.length - 2;
       if (total > maxObjectBytes)
-        throw new CardReadError('the card sent an object larger than 64 KiB');
+        throw new CardObjectError('the card sent an object larger than 64 KiB');
       if (code === sw.ok) return Buffer.concat(parts);
       if (code >> 8 !== 0x61)
         return code === sw.notFound
           ? undefined
-          : Promise.reject(new CardReadError(`GET DATA failed with SW ${code.toString(16)}`));
+          : Promise.reject(new CardObjectError(`the card refused it: SW ${code.toString(16)}`));
       r = await send(Buffer.from([0x00, 0xc0, 0x00, 0x00, code & 0xff]));
     }
   };
@@ -126,17 +139,25 @@ export async function readPivCard(transmit: Transmit): Promise<PivReading> {
     }
   }
 
+  // No GUID to go by: ask the card for its own serial (YubiKey and compatible cards answer
+  // GET SERIAL; others refuse it, and the card stays unidentified).
+  let serialNumber: string | null = null;
+  if (!usableGuid(chuid?.guid)) {
+    const r = await send(Buffer.from([0x00, 0xf8, 0x00, 0x00, 0x00]));
+    if (swOf(r) === sw.ok && r.length === 6) serialNumber = String(r.readUInt32BE(0));
+  }
+
   const certificates: SlotReading[] = [];
   for (const slot of slots) {
-    const object = await getData(slotObjects[slot]);
-    if (!object) continue;
     try {
+      const object = await getData(slotObjects[slot]);
+      if (!object) continue;
       certificates.push({ slot, certificate: parseCertificate(certificateDer(object)) });
     } catch (err) {
       if (
         err instanceof CertificateError ||
         err instanceof TlvError ||
-        err instanceof CardReadError
+        err instanceof CardObjectError
       ) {
         certificates.push({ slot, error: err.message });
       } else throw err;
@@ -153,7 +174,7 @@ export async function readPivCard(transmit: Transmit): Promise<PivReading> {
         : (code & 0xfff0) === 0x63c0
           ? { triesLeft: code & 0x0f, blocked: (code & 0x0f) === 0, verified: false }
           : { triesLeft: null, blocked: false, verified: false };
-  return { cardType: 'PIV', chuid, certificates, pin, apdus };
+  return { cardType: 'PIV', chuid, serialNumber, certificates, pin, apdus };
 }
 
 /** The DER inside a certificate object `53 { 70 cert 71 info FE lrc }`, unzipped when info says so. */

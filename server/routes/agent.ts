@@ -54,7 +54,10 @@ const Observation = z
       .nullable(),
     cardSerial: z
       .string()
-      .regex(/^[0-9a-f]{32}$/, 'must be the CHUID GUID in lower-case hex (32 characters)')
+      .regex(
+        /^([0-9a-f]{32}|sn-[0-9]{1,10})$/,
+        "must be the CHUID GUID in lower-case hex (32 characters), or sn- and the card's serial number",
+      )
       .nullable(),
     card: z
       .strictObject({

@@ -244,6 +244,14 @@ describe.each(testDrivers)('workstations, observations and card flags (%s)', (dr
     expect(error.code).toBe('VALIDATION');
     expect(error.details.map((d) => d.field).sort()).toEqual(['cardSerial', 'reader', 'sequence']);
 
+    // A card with no CHUID GUID goes by its own serial number, and only a number will do.
+    const bySerial = { ...inserted('sn-12345678', {}), card: { ...good.card, chuid: null } };
+    expect((await post('/api/agent/observations', bySerial, ws.headers)).status).toBe(201);
+    const flagged = await flags(manager, '?kind=unknown_card');
+    expect(flagged.map((f) => f.card.serial)).toContain('sn-12345678');
+    const notNumber = { ...inserted('sn-12ab', {}), card: { ...good.card, chuid: null } };
+    expect((await post('/api/agent/observations', notNumber, ws.headers)).status).toBe(400);
+
     expect(
       (await post(`/api/workstations/${ws.id}/revoke`, { reason: 'Stolen' }, manager.headers))
         .status,
