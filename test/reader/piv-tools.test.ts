@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,32 @@ describe('the PIV card simulator, seen by OpenSC and yubico-piv-tool', () => {
     expect(pem(read.out)).toBe(pem(readFileSync(join(dir, 'cert.pem'), 'utf8')));
   });
 
+  it("signs through OpenSC's PKCS#11 module only after the PIN, with the key generated in 9A", async () => {
+    const data = join(dir, 'data.txt');
+    const signature = join(dir, 'data.sig');
+    writeFileSync(data, 'Smartcard RA: a document to sign');
+    const sign = ['--sign', '--id', '01', '-m', 'SHA256-RSA-PKCS', '-i', data, '-o', signature];
+    // A wrong PIN: the card refuses it and nothing is signed (the right PIN next restores
+    // the tries).
+    const refused = await tool('pkcs11-tool', ['--login', '--pin', '000000', ...sign]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toMatch(/CKR_PIN_INCORRECT/);
+    expect(existsSync(signature)).toBe(false);
+    const signed = await tool('pkcs11-tool', ['--login', '--pin', '123456', ...sign]);
+    expect(signed.code, signed.out).toBe(0);
+    // The card's own key signed it: it verifies against the key yubico-piv-tool generated.
+    const verified = await tool('openssl', [
+      'dgst',
+      '-sha256',
+      '-verify',
+      join(dir, 'pub.pem'),
+      '-signature',
+      signature,
+      data,
+    ]);
+    expect(verified.out).toContain('Verified OK');
+  });
+
   it('a wrong PIN counts down and blocks at zero, as pkcs11-tool and status show', async () => {
     for (const left of [2, 1]) {
       const wrong = await piv('-a', 'verify-pin', '-P', '000000');
@@ -97,11 +123,8 @@ describe('the PIV card simulator, seen by OpenSC and yubico-piv-tool', () => {
     }
     await piv('-a', 'verify-pin', '-P', '000000');
     expect((await piv('-a', 'status')).out).toMatch(/PIN tries left:\s+0/);
-    const slots = await tool('pkcs11-tool', [
-      '--module',
-      '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so',
-      '-L',
-    ]);
+    // pkcs11-tool's default module is OpenSC's own, wherever this architecture keeps it.
+    const slots = await tool('pkcs11-tool', ['-L']);
     expect(slots.out).toMatch(/user PIN locked/);
     const right = await piv('-a', 'verify-pin', '-P', '123456');
     expect(right.code).not.toBe(0);
@@ -116,6 +139,18 @@ describe('the PIV card simulator, seen by OpenSC and yubico-piv-tool', () => {
     expect(changed.code, changed.out).toBe(0);
     expect((await piv('-a', 'verify-pin', '-P', '13572468')).code).toBe(0);
     expect((await piv('-a', 'verify-pin', '-P', '246810')).code).not.toBe(0);
+  });
+
+  it('changes the PUK with change-puk, and then only the new PUK works', async () => {
+    const changed = await piv('-a', 'change-puk', '-P', '12345678', '-N', '87654321');
+    expect(changed.code, changed.out).toBe(0);
+    const old = await piv('-a', 'change-puk', '-P', '12345678', '-N', '11223344');
+    expect(old.code).not.toBe(0);
+    expect(old.out).toMatch(/2 tries left/);
+    // The new PUK works (and puts the old one back, with its tries restored).
+    const back = await piv('-a', 'change-puk', '-P', '87654321', '-N', '12345678');
+    expect(back.code, back.out).toBe(0);
+    expect(loadProfile(profilePath)).toMatchObject({ puk: '12345678', pukTries: 3 });
   });
 
   it('changes the management key with set-mgm-key, and then only the new one works', async () => {

@@ -12,6 +12,9 @@ export const pcscPackages: Record<string, string> = {
   opensc: '/usr/bin/pkcs15-tool',
   'yubico-piv-tool': '/usr/bin/yubico-piv-tool',
   'pcsc-tools': '/usr/bin/pcsc_scan',
+  // The C compiler and headers that build the no-delay shim.
+  gcc: '/usr/bin/gcc',
+  'libc6-dev': '/usr/include/dlfcn.h',
 };
 
 /** Our private reader: two slots, ports 45947 and 45948 (channel id = port, slot n = +n). */
@@ -40,7 +43,7 @@ export function ensurePcscPackages(): void {
 export function buildNoDelayShim(dir: string): string {
   const source = join(dirname(fileURLToPath(import.meta.url)), 'nodelay-shim.c');
   const out = join(dir, 'nodelay-shim.so');
-  execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl']);
+  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', out, source, '-ldl']);
   return out;
 }
 
