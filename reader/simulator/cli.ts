@@ -51,12 +51,16 @@ async function main() {
   process.on('SIGUSR1', () => void toggle());
   process.on('SIGINT', () => void card.remove().then(() => process.exit(0)));
   process.on('SIGTERM', () => void card.remove().then(() => process.exit(0)));
-  if (process.stdin.isTTY) {
-    createInterface({ input: process.stdin }).on('line', (line) => {
-      if (line.trim() === 'remove') void card.remove().then(() => console.log('removed'));
-      else if (line.trim() === 'insert') void card.insert();
-    });
-  }
+  // Commands come from a terminal or a pipe alike; the end of input leaves the card running.
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const command = line.trim();
+    const inserted = card.connection.inserted;
+    if (command === 'remove' && inserted) void card.remove().then(() => console.log('removed'));
+    else if (command === 'insert' && !inserted) void card.insert();
+    else if (command === 'remove' || command === 'insert')
+      console.log(`The card is ${inserted ? 'in' : 'out'} already.`);
+    else if (command) console.log(`"${command.slice(0, 40)}"? Type remove or insert.`);
+  });
 }
 
 main().catch((err) => {
