@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { cardStates, flagKinds } from '../../db/schema/cards.ts';
 import { personStatuses } from '../../db/schema/people.ts';
 import { documentTypeNames } from '../services/people/document-types.ts';
 
@@ -98,6 +99,25 @@ export const Assignment = z
   })
   .openapi('Assignment');
 
+export const PersonCard = z
+  .object({
+    serial: z.string(),
+    cardType: z.string(),
+    state: z.enum(cardStates),
+    certificates: z.array(
+      z.object({
+        slot: z.string().nullable(),
+        subject: z.string(),
+        notAfter: z.string(),
+        daysLeft: z.number().int(),
+        revoked: z.boolean(),
+      }),
+    ),
+    lastSeen: z.object({ at: z.string(), workstation: z.string() }).nullable(),
+    openFlags: z.array(z.enum(flagKinds)),
+  })
+  .openapi('PersonCard');
+
 export const Person = z
   .object({
     id: z.uuid(),
@@ -129,6 +149,7 @@ export const Person = z
       })
       .nullable(),
     assignments: z.array(Assignment),
+    cards: z.array(PersonCard),
   })
   .openapi('Person');
 

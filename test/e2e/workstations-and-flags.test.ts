@@ -146,6 +146,15 @@ describe('workstations and card flags, in Chromium', () => {
     await page.getByLabel('Flag').selectOption('');
     await expect.poll(() => flags.count()).toBe(3);
     await page.screenshot({ path: `${screenshotDir}/ra-card-flags.png`, fullPage: true });
+
+    // The holder's page shows the card, its certificate's days left and its open flags.
+    await flags.first().getByRole('link', { name: 'Priya Patel' }).click();
+    const personCards = page.getByTestId('person-cards');
+    await personCards.waitFor();
+    const row = (await personCards.locator('tbody tr').first().textContent()) ?? '';
+    expect(row).toContain('active');
+    expect(row).toContain('AMU desk 1');
+    expect(row).toContain('PIN blocked');
   });
 
   it('shows the workstation enrolled and reporting, and revoking it cuts the agent off', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
 import { testDrivers } from '../support/databases.ts';
+import { demoPersonId } from '../support/people.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
 /** `npm start`'s demo: the trust, then a morning's work that every screen can show. */
@@ -66,6 +67,37 @@ describe.each(testDrivers)('the demo morning (%s)', (driver) => {
     );
     expect(sky.assignments.map((a) => [a.state, a.position.name])).toEqual([
       ['active', 'Ward Clerk'],
+    ]);
+  });
+
+  it("shows a person's cards to those who read cards, and to the holder, and not to an ID checker", async () => {
+    interface Card {
+      state: string;
+      certificates: { daysLeft: number }[];
+      lastSeen: { workstation: string } | null;
+      openFlags: string[];
+    }
+    const priyaId = await demoPersonId(t, 'Priya');
+    const asManager = await get<{ cards: Card[] }>(
+      await t.login('manager'),
+      `/api/people/${priyaId}`,
+    );
+    expect(asManager.cards).toEqual([
+      expect.objectContaining({
+        state: 'active',
+        certificates: [expect.objectContaining({ daysLeft: 5, revoked: false })],
+        lastSeen: expect.objectContaining({ workstation: 'RA desk 1 (demo)' }),
+        openFlags: ['certificate_expiring'],
+      }),
+    ]);
+    const asChecker = await get<{ cards: Card[] }>(
+      await t.login('idchecker'),
+      `/api/people/${priyaId}`,
+    );
+    expect(asChecker.cards).toEqual([]);
+    const sky = await get<{ cards: Card[] }>(await t.login('staff'), '/api/me/person');
+    expect(sky.cards.map((c) => [...c.openFlags].sort())).toEqual([
+      ['certificate_expiring', 'pin_last_try'],
     ]);
   });
 

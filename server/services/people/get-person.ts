@@ -10,6 +10,7 @@ import {
 } from '../../../db/schema/people.ts';
 import { NotFoundError } from '../../errors.ts';
 import { assignmentState } from '../assignments/assignment-state.ts';
+import { listPersonCards } from '../cards/person-cards.ts';
 import type { ServiceContext } from '../context.ts';
 import { todayOf } from '../dates.ts';
 import { documentTypes } from './document-types.ts';
@@ -41,7 +42,10 @@ export async function listAssignments(ctx: ServiceContext, personId: string) {
   }));
 }
 
-/** Everything a person's page shows, except their requests (listed by the requests API). */
+/**
+ * Everything a person's page shows, except their requests (listed by the requests API).
+ * Their cards are listed only to callers who may read cards, and to the holder.
+ */
 export async function getPerson(ctx: ServiceContext, personId: string) {
   const [person] = await ctx.db.select().from(people).where(eq(people.id, personId));
   if (!person) throw new NotFoundError('There is no such person.');
@@ -105,5 +109,11 @@ export async function getPerson(ctx: ServiceContext, personId: string) {
         }
       : null,
     assignments: await listAssignments(ctx, personId),
+    // Cards are shown to those who may read cards, and to the holder themselves.
+    cards:
+      ctx.actor?.permissions.includes('cards:read') ||
+      (person.accountId !== null && person.accountId === ctx.actor?.accountId)
+        ? await listPersonCards(ctx, personId)
+        : [],
   };
 }

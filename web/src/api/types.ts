@@ -66,6 +66,8 @@ export interface Person {
     }[];
   } | null;
   assignments: Assignment[];
+  /** Listed to those who may read cards, and to the holder; empty otherwise. */
+  cards: PersonCard[];
 }
 
 interface Who {
@@ -185,4 +187,20 @@ export interface CardFlag {
   action: string;
   summary: string;
   workstation: { id: string; name: string };
+}
+
+/** A card the RA holds for a person, as their page shows it. */
+export interface PersonCard {
+  serial: string;
+  cardType: string;
+  state: string;
+  certificates: {
+    slot: string | null;
+    subject: string;
+    notAfter: string;
+    daysLeft: number;
+    revoked: boolean;
+  }[];
+  lastSeen: { at: string; workstation: string } | null;
+  openFlags: FlagKind[];
 }

@@ -1,32 +1,9 @@
 import { html, LitElement } from 'lit';
 import { ApiError, api, query } from '../api/client.ts';
 import type { CardFlag, FlagKind, Page } from '../api/types.ts';
+import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
 import { date, dateTime, systemLabels } from '../format.ts';
 import { shared } from '../styles.ts';
-
-const kindLabels: Record<FlagKind, string> = {
-  pin_blocked: 'PIN blocked',
-  certificate_expired: 'Certificate expired',
-  foreign_certificate: 'Certificate not ours',
-  unknown_card: 'Unknown card',
-  pin_last_try: 'PIN on last try',
-  certificate_expiring: 'Certificate expiring',
-};
-
-const severity: Record<FlagKind, string> = {
-  pin_blocked: 'red',
-  certificate_expired: 'red',
-  foreign_certificate: 'red',
-  unknown_card: 'amber',
-  pin_last_try: 'amber',
-  certificate_expiring: 'amber',
-};
-
-function daysWords(days: number) {
-  if (days < 0) return `expired ${-days} day${days === -1 ? '' : 's'} ago`;
-  if (days === 0) return 'expires today';
-  return `${days} day${days === 1 ? '' : 's'} left`;
-}
 
 /** Cards that need the RA's attention, as the workstations' agents saw them: most urgent first. */
 export class RaFlagsPage extends LitElement {
@@ -92,7 +69,7 @@ export class RaFlagsPage extends LitElement {
           void this.load();
         }}>
           <option value="">All flags</option>
-          ${Object.entries(kindLabels).map(([k, label]) => html`<option value=${k}>${label}</option>`)}
+          ${Object.entries(flagLabels).map(([k, label]) => html`<option value=${k}>${label}</option>`)}
         </select>
         <label for="flag-status">Showing</label>
         <select id="flag-status" @change=${(e: Event) => {
@@ -111,7 +88,7 @@ export class RaFlagsPage extends LitElement {
         <thead><tr><th scope="col">Flag</th><th scope="col">Holder</th><th scope="col">Card</th><th scope="col">Systems at risk</th><th scope="col">What to do</th><th scope="col">Last seen</th></tr></thead>
         <tbody>${this.flags.map(
           (f) => html`<tr data-testid="flag" data-kind=${f.kind}>
-            <td><span class="tag ${f.status === 'resolved' ? '' : severity[f.kind]}">${kindLabels[f.kind]}</span>${f.summary === kindLabels[f.kind] ? '' : html`<br />${f.summary}`}
+            <td><span class="tag ${f.status === 'resolved' ? '' : flagSeverity[f.kind]}">${flagLabels[f.kind]}</span>${f.summary === flagLabels[f.kind] ? '' : html`<br />${f.summary}`}
               ${f.certificate && f.daysLeft !== null ? html`<br /><span class="muted">${date(f.certificate.notAfter)} · ${daysWords(f.daysLeft)}</span>` : ''}
               ${f.status === 'resolved' && f.resolvedAt ? html`<br /><span class="muted">resolved ${dateTime(f.resolvedAt)}</span>` : ''}</td>
             <td>${f.person ? html`<a href="/people/${f.person.id}">${f.person.displayName}</a>` : html`<span class="muted">Unknown holder</span>`}</td>
