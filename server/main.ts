@@ -66,7 +66,10 @@ async function main() {
     wantDemo &&
     (await withTransaction(ctx, async (tx) => {
       if (!(await seedDemo(tx))) return false;
-      await seedDemoActivity(tx, config.login);
+      await seedDemoActivity(tx, {
+        login: config.login,
+        documentHashKey: config.documentHashKey ?? '',
+      });
       return true;
     }));
   if (seeded) {

@@ -9,7 +9,10 @@ describe.each(testDrivers)('the demo morning (%s)', (driver) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp(driver);
-    await seedDemoActivity(t.ctx, t.config.login);
+    await seedDemoActivity(t.ctx, {
+      login: t.config.login,
+      documentHashKey: t.config.documentHashKey ?? '',
+    });
   });
   afterAll(() => t.close());
 
@@ -90,6 +93,12 @@ describe.each(testDrivers)('the demo morning (%s)', (driver) => {
         openFlags: ['certificate_expiring'],
       }),
     ]);
+    const checked = await get<{ identityCheck: { checkedBy: string } | null }>(
+      await t.login('manager'),
+      `/api/people/${await demoPersonId(t, 'Ivy')}`,
+    );
+    // Everyone's identity was checked; the ID checker's own by the RA manager.
+    expect(checked.identityCheck?.checkedBy).toBe('Morgan Manager');
     const asChecker = await get<{ cards: Card[] }>(
       await t.login('idchecker'),
       `/api/people/${priyaId}`,
@@ -112,7 +121,12 @@ describe.each(testDrivers)('the demo morning (%s)', (driver) => {
     expect(verify.ok).toBe(true);
     const actions = await get<{ items: { action: string }[] }>(manager, '/api/audit?limit=100');
     expect(actions.items.map((e) => e.action)).toEqual(
-      expect.arrayContaining(['request.raised', 'workstation.enrolled', 'card.flag_raised']),
+      expect.arrayContaining([
+        'person.identity_checked',
+        'request.raised',
+        'workstation.enrolled',
+        'card.flag_raised',
+      ]),
     );
   });
 });

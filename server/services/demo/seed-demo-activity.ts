@@ -10,6 +10,7 @@ import { assignPosition } from '../assignments/assign-position.ts';
 import type { Actor, ServiceContext } from '../context.ts';
 import type { CertificateReport, ObservationInput } from '../observations/observation-input.ts';
 import { recordObservation } from '../observations/record-observation.ts';
+import { recordIdentityCheck } from '../people/record-identity-check.ts';
 import { raiseRequest } from '../requests/raise-request.ts';
 import { enrolWorkstation } from '../workstations/enrol-workstation.ts';
 import { registerWorkstation } from '../workstations/manage-workstations.ts';
@@ -20,14 +21,17 @@ export const demoIssuer = 'CN=Smartcard RA Demo CA, O=RWG (demo)';
 
 /**
  * A morning's work on top of the demo trust, so that every screen has something to show:
- * positions held, a request waiting for its sponsor, a workstation whose reader has seen
+ * identity checks, positions held, a request waiting for its sponsor, a workstation whose reader has seen
  * cards, and the card flags those sightings raise. It goes through the same service verbs
  * as the screens, as the demo people, so the audit trail tells the story too.
  *
  * Only the card and certificate records are written directly: issuing cards comes with the
  * card lifecycle and the built-in CA, and until then the demo stands in for them.
  */
-export async function seedDemoActivity(ctx: ServiceContext, login: LoginPolicy): Promise<void> {
+export async function seedDemoActivity(
+  ctx: ServiceContext,
+  policy: { login: LoginPolicy; documentHashKey: string },
+): Promise<void> {
   const as = async (username: string): Promise<ServiceContext> => ({
     ...ctx,
     actor: await actorOf(ctx, username),
@@ -48,6 +52,32 @@ export async function seedDemoActivity(ctx: ServiceContext, login: LoginPolicy):
     if (!row) throw new Error(`demo position ${name} is missing`);
     return row.id;
   };
+
+  if (!policy.documentHashKey) throw new Error('the demo identity checks need DOCUMENT_HASH_KEY');
+  // Everyone in the demo has had their identity checked in person, as e-GIF level 3 asks:
+  // by the ID checker, and the ID checker by the RA manager (nobody checks themselves).
+  const everyone = await ctx.db
+    .select({ id: people.id, accountId: people.accountId })
+    .from(people)
+    .orderBy(people.createdAt);
+  const idchecker = await as('idchecker');
+  const managerForChecks = await as('manager');
+  for (const someone of everyone) {
+    const checker = someone.accountId === idchecker.actor?.accountId ? managerForChecks : idchecker;
+    const passport = `5${randomBytes(4).readUInt32BE(0).toString().padStart(10, '0')}`;
+    await recordIdentityCheck(
+      checker,
+      someone.id,
+      {
+        documents: [
+          { type: 'passport', issuingCountry: 'GB', expiresOn: '2031-06-30', number: passport },
+          { type: 'utility_bill', issuingCountry: 'GB', number: `ACC-${passport}` },
+          { type: 'birth_certificate', issuingCountry: 'GB', number: `BC ${passport}` },
+        ],
+      },
+      policy.documentHashKey,
+    );
+  }
 
   const priya = await person('Priya');
   const zoe = await person('Zoë');
@@ -87,7 +117,7 @@ export async function seedDemoActivity(ctx: ServiceContext, login: LoginPolicy):
   const { workstationId } = await enrolWorkstation(
     { ...ctx, address: '127.0.0.1' },
     { code: enrolment.code, hostname: 'ra-desk-1' },
-    login,
+    policy.login,
   );
 
   // Cards seen in its reader this morning.
