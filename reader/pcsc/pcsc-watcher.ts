@@ -37,6 +37,9 @@ function loadBinding(): () => BindingContext {
   }
 }
 
+/** vpcd's stock readers ("Virtual PCD 00 00", …): present on test machines, never a real card. */
+export const isVirtualReader = (name: string) => /^Virtual PCD( |$)/.test(name);
+
 export interface PcscWatcherOptions {
   /** Use vpcd's "Virtual PCD" readers too. Off in production: only test machines have them. */
   includeVirtual?: boolean;
@@ -96,8 +99,7 @@ export class PcscWatcher extends EventEmitter {
 
   private adopt(context: BindingContext, reader: BindingReader) {
     if (context !== this.context) return reader.close();
-    if (!this.options.includeVirtual && reader.name.startsWith('Virtual PCD'))
-      return reader.close();
+    if (!this.options.includeVirtual && isVirtualReader(reader.name)) return reader.close();
     this.readers.set(reader.name, { reader, atr: null });
     this.backoff = this.options.backoffMs ?? 250;
     this.emit('reader-added', reader.name);
