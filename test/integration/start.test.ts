@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPassword } from '../../server/services/demo/seed-demo.ts';
 
@@ -86,12 +87,100 @@ describe('npm start', () => {
     expect(flags.items).toHaveLength(7);
   });
 
+  it('logs each refused request with its code and request id', async () => {
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"username": ',
+    });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { code: string; requestId: string } };
+    const logged = () =>
+      output
+        .split('\n')
+        .some((l) => l.includes(`"requestId":"${error.requestId}"`) && l.includes(error.code));
+    await expect.poll(logged, { timeout: 5_000 }).toBe(true);
+  });
+
   it('writes structured JSON logs without secrets', () => {
     const lines = output.split('\n').filter((l) => l.startsWith('{'));
     expect(lines.length).toBeGreaterThan(2);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(output).not.toContain(`"password":"${demoPassword}"`);
   });
+});
+
+/** Starts server/main.ts with `env`, waits until it answers, and gives what it printed. */
+async function startServer(env: Record<string, string>) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => {
+    output += d;
+  });
+  child.stderr?.on('data', (d) => {
+    output += d;
+  });
+  await waitForHealth(base, child, () => output);
+  const stop = async () => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { base, output: () => output, stop };
+}
+
+// Only where a PostgreSQL server is given (as .ci/run does): the rule is about DATABASE_URL.
+const adminUrl = process.env.TEST_DATABASE_URL;
+describe.each(adminUrl ? [adminUrl] : [])('a database given by DATABASE_URL', (admin) => {
+  const databases: string[] = [];
+  const freshDatabase = async () => {
+    const name = `ra_start_${Date.now().toString(36)}_${databases.length}`;
+    const sql = postgres(admin, { max: 1, onnotice: () => {} });
+    await sql.unsafe(`create database ${name}`);
+    await sql.end();
+    databases.push(name);
+    const url = new URL(admin);
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
+  afterAll(async () => {
+    const sql = postgres(admin, { max: 1, onnotice: () => {} });
+    for (const name of databases) await sql.unsafe(`drop database if exists ${name} with (force)`);
+    await sql.end();
+  });
+  const signIn = (base: string) =>
+    fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'manager', password: demoPassword }),
+    });
+  const key = { DOCUMENT_HASH_KEY: 'start-test-document-hash-key-0123456789' };
+
+  it('gets no demo accounts unless DEMO_DATA=true asks for them', async () => {
+    const plain = await startServer({ ...key, DATABASE_URL: await freshDatabase() });
+    try {
+      expect((await signIn(plain.base)).status).toBe(401);
+      expect(plain.output()).not.toMatch(/demo data seeded/);
+    } finally {
+      await plain.stop();
+    }
+    const asked = await startServer({
+      ...key,
+      DATABASE_URL: await freshDatabase(),
+      DEMO_DATA: 'true',
+    });
+    try {
+      expect((await signIn(asked.base)).status).toBe(200);
+      expect(asked.output()).toMatch(/demo data seeded/);
+    } finally {
+      await asked.stop();
+    }
+  }, 120_000);
 });
 
 describe('a wrong configuration', () => {
