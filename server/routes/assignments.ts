@@ -3,7 +3,7 @@ import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { assignPosition } from '../services/assignments/assign-position.ts';
 import { removeAssignment } from '../services/assignments/remove-assignment.ts';
-import { listAssignments } from '../services/people/get-person.ts';
+import { listPersonAssignments } from '../services/people/get-person.ts';
 import { Assignment, AssignPosition, PersonId, RemoveAssignment } from './people-schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
@@ -47,7 +47,7 @@ const remove = defineRoute({
 
 export function registerAssignments(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) =>
-    c.json({ items: await listAssignments(serviceContext(c), c.req.valid('param').id) }, 200),
+    c.json({ items: await listPersonAssignments(serviceContext(c), c.req.valid('param').id) }, 200),
   );
   app.openapi(assign, async (c) => {
     const body = c.req.valid('json');

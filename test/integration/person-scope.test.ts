@@ -149,4 +149,51 @@ describe.each(testDrivers)('people are edited and checked only in scope (%s)', (
     const after = await read(id);
     expect(after).toMatchObject({ status: 'active', phone: '01727 000000' });
   });
+  it("finds and shows people only of the caller's organisations, or who asked them for something", async () => {
+    const id = await register('Wren', ['RWG01']);
+    const find = async (who: SignedIn) => {
+      const res = await t.app.request('/api/people?q=wren%20scope', { headers: who.headers });
+      expect(res.status).toBe(200);
+      return ((await res.json()).items as { id: string }[]).map((p) => p.id);
+    };
+    const view = (who: SignedIn, path = '') =>
+      t.app.request(`/api/people/${id}${path}`, { headers: who.headers });
+    // In scope: the trust's checker and the RWG01 sponsor.
+    const sponsor = await t.login('sponsor');
+    expect(await find(idchecker)).toEqual([id]);
+    expect(await find(sponsor)).toEqual([id]);
+    expect((await view(sponsor)).status).toBe(200);
+    // Out of scope: a checker of the sister site, an agent of another trust, the RWG02 LSA.
+    const lsa = await t.login('lsa');
+    for (const who of [siteChecker, otherTrustAgent, lsa]) {
+      expect(await find(who)).toEqual([]);
+      const error = await errorOf(await view(who), 403);
+      expect(error.message).toContain('not in your organisations');
+      expect((await view(who, '/assignments')).status).toBe(403);
+    }
+    // A person of the trust (RWG) who asks for an RWG01 position: the RWG01 sponsor deciding
+    // it may see them, though RWG itself is not the sponsor's.
+    const asker = await register('Ives', ['RWG']);
+    const checked = await post(t, idchecker, `/api/people/${asker}/identity-check`, {
+      documents: egifDocuments('S1000009'),
+    });
+    expect(checked.status, await checked.clone().text()).toBe(200);
+    expect((await t.app.request(`/api/people/${asker}`, { headers: sponsor.headers })).status).toBe(
+      403,
+    );
+    const positions = (
+      await (
+        await t.app.request('/api/positions?status=active', { headers: manager.headers })
+      ).json()
+    ).items as { id: string; name: string }[];
+    const clerk = positions.find((p) => p.name === 'Ward Clerk');
+    const raised = await post(t, manager, '/api/requests', {
+      personId: asker,
+      positionId: clerk?.id,
+    });
+    expect(raised.status, await raised.clone().text()).toBe(201);
+    expect((await t.app.request(`/api/people/${asker}`, { headers: sponsor.headers })).status).toBe(
+      200,
+    );
+  });
 });

@@ -207,16 +207,17 @@ describe.each(testDrivers)('registering people (%s)', (driver) => {
 
 describe.each(testDrivers)('finding people (%s)', (driver) => {
   let t: TestApp;
-  let lsa: SignedIn;
+  /** An RA agent of the trust: finds everyone in it (scope has its own tests). */
+  let searcher: SignedIn;
   beforeAll(async () => {
     t = await createTestApp(driver);
-    lsa = await t.login('lsa');
+    searcher = await t.login('agent');
   });
   afterAll(() => t.close());
 
   const find = async (q: string, extra = '') => {
     const res = await t.app.request(`/api/people?q=${encodeURIComponent(q)}${extra}`, {
-      headers: lsa.headers,
+      headers: searcher.headers,
     });
     expect(res.status).toBe(200);
     return res.json() as Promise<{
@@ -257,7 +258,7 @@ describe.each(testDrivers)('finding people (%s)', (driver) => {
   });
 
   it('refuses a cursor it did not give out', async () => {
-    const res = await t.app.request('/api/people?q=&cursor=bm9wZQ', { headers: lsa.headers });
+    const res = await t.app.request('/api/people?q=&cursor=bm9wZQ', { headers: searcher.headers });
     expect(res.status).toBe(400);
   });
 });

@@ -13,8 +13,20 @@ import { assignmentState } from '../assignments/assignment-state.ts';
 import { listPersonCards } from '../cards/person-cards.ts';
 import type { ServiceContext } from '../context.ts';
 import { todayOf } from '../dates.ts';
+import { assertMayViewPerson } from './assert-person-in-scope.ts';
 import { documentTypes } from './document-types.ts';
 import { groupUserId } from './name-keys.ts';
+
+/** A person's assignments for a caller who may see the person (GET …/assignments). */
+export async function listPersonAssignments(ctx: ServiceContext, personId: string) {
+  const [person] = await ctx.db
+    .select({ id: people.id })
+    .from(people)
+    .where(eq(people.id, personId));
+  if (!person) throw new NotFoundError('There is no such person.');
+  await assertMayViewPerson(ctx, personId);
+  return listAssignments(ctx, personId);
+}
 
 /** A person's assignments, current and ended, with how each stands today. */
 export async function listAssignments(ctx: ServiceContext, personId: string) {
@@ -49,6 +61,7 @@ export async function listAssignments(ctx: ServiceContext, personId: string) {
 export async function getPerson(ctx: ServiceContext, personId: string) {
   const [person] = await ctx.db.select().from(people).where(eq(people.id, personId));
   if (!person) throw new NotFoundError('There is no such person.');
+  await assertMayViewPerson(ctx, personId);
   const orgs = await ctx.db
     .select({ odsCode: organisations.odsCode, name: organisations.name })
     .from(personOrganisations)

@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, like, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, inArray, like, or, type SQL, sql } from 'drizzle-orm';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { ValidationError } from '../../errors.ts';
+import { organisationScope } from '../access/organisation-scope.ts';
 import type { ServiceContext } from '../context.ts';
 import { nameKey } from './name-keys.ts';
 
@@ -39,7 +40,8 @@ function decodeCursor(cursor: string): Cursor {
 /**
  * Finds people by user ID (12 digits, spaces allowed), email, or name prefix ("smi",
  * "jo smi", "smith jo"), ignoring case and accents. Ordered by family then given name,
- * keyset-paginated on that order so deep pages cost the same as the first.
+ * keyset-paginated on that order so deep pages cost the same as the first. Only people of
+ * the caller's organisations are found.
  */
 export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
   const q = query.q.trim();
@@ -57,6 +59,24 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
     const c = decodeCursor(query.cursor);
     where.push(
       sql`(${people.familyKey}, ${people.givenKey}, ${people.id}) > (${c.family}, ${c.given}, ${c.id}::uuid)`,
+    );
+  }
+  // Only people of the organisations where the caller may read people.
+  const scope = await organisationScope(ctx, 'people:read');
+  if (!scope.all) {
+    if (!scope.odsCodes.size) return { items: [], nextCursor: null };
+    where.push(
+      exists(
+        ctx.db
+          .select({ one: sql`1` })
+          .from(personOrganisations)
+          .where(
+            and(
+              eq(personOrganisations.personId, people.id),
+              inArray(personOrganisations.odsCode, [...scope.odsCodes]),
+            ),
+          ),
+      ),
     );
   }
   const rows = await ctx.db
