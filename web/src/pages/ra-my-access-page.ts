@@ -2,6 +2,7 @@ import { html, LitElement } from 'lit';
 import { ApiError, api } from '../api/client.ts';
 import type { AccessRequest, Page, Person, Position } from '../api/types.ts';
 import '../components/ra-assignments-table.ts';
+import '../components/ra-cards-table.ts';
 import type { PositionChoice } from '../components/ra-position-form.ts';
 import '../components/ra-position-form.ts';
 import '../components/ra-requests-table.ts';
@@ -91,6 +92,12 @@ export class RaMyAccessPage extends LitElement {
             <section class="card" aria-labelledby="held-h">
               <h2 id="held-h">Positions you hold</h2>
               <ra-assignments-table .assignments=${p.assignments}></ra-assignments-table>
+            </section>
+            <section class="card" aria-labelledby="cards-h">
+              <h2 id="cards-h">Your cards</h2>
+              <ra-cards-table .cards=${p.cards}></ra-cards-table>
+              <p>At a workstation with a card reader, <a href="/check-card">check your card</a> for its
+                expiry and PIN state.</p>
             </section>
             <section class="card" aria-labelledby="ask-h">
               <h2 id="ask-h">Request a position</h2>

@@ -3,10 +3,10 @@ import { html, LitElement } from 'lit';
 import { ApiError, api, query } from '../api/client.ts';
 import type { AccessRequest, Assignment, Page, Person, Position } from '../api/types.ts';
 import '../components/ra-assignments-table.ts';
+import '../components/ra-cards-table.ts';
 import type { PositionChoice } from '../components/ra-position-form.ts';
 import '../components/ra-position-form.ts';
 import '../components/ra-requests-table.ts';
-import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
 import { date, dateTime, statusTag, words } from '../format.ts';
 import { can, sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
@@ -170,37 +170,8 @@ export class RaPersonPage extends LitElement {
         can(me, 'cards:read')
           ? html`<section class="card" aria-labelledby="cards-h">
         <h2 id="cards-h">Cards</h2>
-        ${
-          p.cards.length
-            ? html`<table data-testid="person-cards">
-                <thead><tr><th scope="col">Card</th><th scope="col">State</th><th scope="col">Certificate</th><th scope="col">Last seen</th><th scope="col">Flags</th></tr></thead>
-                <tbody>${p.cards.map(
-                  (c) => html`<tr>
-                    <td><abbr title=${c.serial}>${c.serial.slice(0, 8)}…</abbr><br /><span class="muted">${c.cardType}</span></td>
-                    <td><span class="tag ${statusTag[c.state] ?? ''}">${words(c.state)}</span></td>
-                    <td>${
-                      c.certificates.length
-                        ? c.certificates.map(
-                            (cert) =>
-                              html`<div>${cert.slot ? `${cert.slot.toUpperCase()}: ` : ''}${date(cert.notAfter)}
-                                <span class="muted">· ${cert.revoked ? 'revoked' : daysWords(cert.daysLeft)}</span></div>`,
-                          )
-                        : html`<span class="muted">none</span>`
-                    }</td>
-                    <td>${c.lastSeen ? html`${dateTime(c.lastSeen.at)}<br /><span class="muted">${c.lastSeen.workstation}</span>` : html`<span class="muted">not seen by a reader</span>`}</td>
-                    <td>${
-                      c.openFlags.length
-                        ? c.openFlags.map(
-                            (k) =>
-                              html`<span class="tag ${flagSeverity[k]}">${flagLabels[k]}</span> `,
-                          )
-                        : html`<span class="muted">none</span>`
-                    }</td>
-                  </tr>`,
-                )}</tbody></table>
-                ${p.cards.some((c) => c.openFlags.length) ? html`<p><a href="/card-flags">What to do about flags</a></p>` : ''}`
-            : html`<p>No cards on record.</p>`
-        }
+        <ra-cards-table .cards=${p.cards}></ra-cards-table>
+        ${p.cards.some((c) => c.openFlags.length) ? html`<p><a href="/card-flags">What to do about flags</a></p>` : ''}
       </section>`
           : ''
       }

@@ -1,0 +1,47 @@
+import { html, LitElement } from 'lit';
+import type { PersonCard } from '../api/types.ts';
+import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
+import { date, dateTime, statusTag, words } from '../format.ts';
+import { shared } from '../styles.ts';
+
+/** A person's cards: state, certificate expiry, where a reader last saw each, open flags. */
+export class RaCardsTable extends LitElement {
+  static override properties = { cards: { attribute: false } };
+  declare cards: PersonCard[];
+  static override styles = [shared];
+
+  constructor() {
+    super();
+    this.cards = [];
+  }
+
+  override render() {
+    if (!this.cards.length) return html`<p>No cards on record.</p>`;
+    return html`<table data-testid="person-cards">
+      <thead><tr><th scope="col">Card</th><th scope="col">State</th><th scope="col">Certificate</th><th scope="col">Last seen</th><th scope="col">Flags</th></tr></thead>
+      <tbody>${this.cards.map(
+        (c) => html`<tr>
+          <td><abbr title=${c.serial}>${c.serial.slice(0, 8)}…</abbr><br /><span class="muted">${c.cardType}</span></td>
+          <td><span class="tag ${statusTag[c.state] ?? ''}">${words(c.state)}</span></td>
+          <td>${
+            c.certificates.length
+              ? c.certificates.map(
+                  (cert) =>
+                    html`<div>${cert.slot ? `${cert.slot.toUpperCase()}: ` : ''}${date(cert.notAfter)}
+                      <span class="muted">· ${cert.revoked ? 'revoked' : daysWords(cert.daysLeft)}</span></div>`,
+                )
+              : html`<span class="muted">none</span>`
+          }</td>
+          <td>${c.lastSeen ? html`${dateTime(c.lastSeen.at)}<br /><span class="muted">${c.lastSeen.workstation}</span>` : html`<span class="muted">not seen by a reader</span>`}</td>
+          <td>${
+            c.openFlags.length
+              ? c.openFlags.map(
+                  (k) => html`<span class="tag ${flagSeverity[k]}">${flagLabels[k]}</span> `,
+                )
+              : html`<span class="muted">none</span>`
+          }</td>
+        </tr>`,
+      )}</tbody></table>`;
+  }
+}
+customElements.define('ra-cards-table', RaCardsTable);
