@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Pcscd, slotName, startPcscd, testReader } from '../support/pcsc/pcscd.ts';
+import { type Pcscd, slotName, startPcscd, testReader, waitFor } from '../support/pcsc/pcscd.ts';
 import { tool } from './tools.ts';
 
 /** Whether pcscd sees a card in the first slot of the test reader (opensc-tool -l). */
@@ -11,15 +11,6 @@ async function cardPresent(): Promise<boolean> {
   const { out } = await tool('opensc-tool', ['-l']);
   const line = out.split('\n').find((l) => l.includes(slotName(0)));
   return /\sYes\s/.test(line ?? '');
-}
-
-async function until(check: () => Promise<boolean>, what: string, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** `npm run card -- …` as a person at a terminal uses it: make a card, put it in, pull it out. */
@@ -59,22 +50,22 @@ describe('the card simulator from the command line', () => {
     child.stdout?.on('data', (d: Buffer) => {
       output += d.toString();
     });
-    await until(cardPresent, 'the card to go in');
+    await waitFor(cardPresent, 'the card to go in');
     const status = await tool('yubico-piv-tool', ['-r', slotName(0), '-a', 'status']);
     expect(status.out).toMatch(/Serial Number:\s+12648430/); // 0x00c0ffee
 
     child.stdin?.write('remove\n');
-    await until(async () => !(await cardPresent()), 'the card to come out after "remove"');
+    await waitFor(async () => !(await cardPresent()), 'the card to come out after "remove"');
     expect(output).toContain('removed');
     child.stdin?.write('remove\n');
-    await until(async () => output.includes('The card is out already.'), 'the answer');
+    await waitFor(async () => output.includes('The card is out already.'), 'the answer');
     child.stdin?.write('insert\n');
-    await until(cardPresent, 'the card to go back in after "insert"');
+    await waitFor(cardPresent, 'the card to go back in after "insert"');
 
     child.kill('SIGUSR1');
-    await until(async () => !(await cardPresent()), 'SIGUSR1 to take the card out');
+    await waitFor(async () => !(await cardPresent()), 'SIGUSR1 to take the card out');
     child.kill('SIGUSR1');
-    await until(cardPresent, 'SIGUSR1 to put it back');
+    await waitFor(cardPresent, 'SIGUSR1 to put it back');
 
     const exited = new Promise<number | null>((r) => child?.once('exit', r));
     child.kill('SIGTERM');

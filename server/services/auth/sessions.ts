@@ -90,19 +90,10 @@ export async function resolveSession(
   if (now.getTime() - row.lastSeenAt.getTime() >= touchEveryMs) {
     await ctx.db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.id));
   }
-  const roles = await ctx.db
-    .select({ role: accountRoles.role, odsCode: accountRoles.odsCode })
-    .from(accountRoles)
-    .where(eq(accountRoles.accountId, row.accountId));
   return {
     sessionId: row.id,
     csrfToken: row.csrfToken,
-    actor: {
-      accountId: row.accountId,
-      username: row.username,
-      roles,
-      permissions: permissionsOf(roles.map((r) => r.role)),
-    },
+    actor: await actorOf(ctx, row.accountId, row.username),
   };
 }
 
@@ -118,4 +109,17 @@ export async function purgeDeadSessions(ctx: ServiceContext): Promise<void> {
   await ctx.db
     .delete(sessions)
     .where(or(isNotNull(sessions.endedAt), lt(sessions.expiresAt, ctx.now())));
+}
+
+/** An account as an actor: the roles it holds, and the permissions they give. */
+export async function actorOf(
+  ctx: ServiceContext,
+  accountId: string,
+  username: string,
+): Promise<Actor> {
+  const roles = await ctx.db
+    .select({ role: accountRoles.role, odsCode: accountRoles.odsCode })
+    .from(accountRoles)
+    .where(eq(accountRoles.accountId, accountId));
+  return { accountId, username, roles, permissions: permissionsOf(roles.map((r) => r.role)) };
 }

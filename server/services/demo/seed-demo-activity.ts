@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { positions } from '../../../db/schema/access.ts';
-import { accountRoles, accounts } from '../../../db/schema/accounts.ts';
+import { accounts } from '../../../db/schema/accounts.ts';
 import { cards, certificates } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
 import type { LoginPolicy } from '../../config.ts';
-import { permissionsOf } from '../../permissions/permissions.ts';
 import { assignPosition } from '../assignments/assign-position.ts';
+import { actorOf } from '../auth/sessions.ts';
 import type { Actor, ServiceContext } from '../context.ts';
 import type { CertificateReport, ObservationInput } from '../observations/observation-input.ts';
 import { recordObservation } from '../observations/record-observation.ts';
@@ -34,7 +34,7 @@ export async function seedDemoActivity(
 ): Promise<void> {
   const as = async (username: string): Promise<ServiceContext> => ({
     ...ctx,
-    actor: await actorOf(ctx, username),
+    actor: await demoActor(ctx, username),
   });
   const person = async (givenName: string) => {
     const [row] = await ctx.db
@@ -216,20 +216,11 @@ export async function seedDemoActivity(
 }
 
 /** A demo account as a signed-in actor, with the roles it holds. */
-async function actorOf(ctx: ServiceContext, username: string): Promise<Actor> {
+async function demoActor(ctx: ServiceContext, username: string): Promise<Actor> {
   const [account] = await ctx.db
     .select({ id: accounts.id })
     .from(accounts)
     .where(eq(accounts.username, username));
   if (!account) throw new Error(`demo account ${username} is missing`);
-  const roles = await ctx.db
-    .select({ role: accountRoles.role, odsCode: accountRoles.odsCode })
-    .from(accountRoles)
-    .where(eq(accountRoles.accountId, account.id));
-  return {
-    accountId: account.id,
-    username,
-    roles,
-    permissions: permissionsOf(roles.map((r) => r.role)),
-  };
+  return actorOf(ctx, account.id, username);
 }

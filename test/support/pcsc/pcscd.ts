@@ -65,7 +65,8 @@ export function listReaders(): Promise<string[]> {
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 15_000) {
+/** Polls `check` until it holds; fails naming `what` if it never does. */
+export async function waitFor(check: () => Promise<boolean>, what: string, ms = 15_000) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -4,6 +4,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type { Permission } from '../../../server/permissions/permissions.ts';
+import type { PersonCard as PersonCardSchema } from '../../../server/routes/people-schemas.ts';
 import type { Me as MeSchema } from '../../../server/routes/schemas.ts';
 
 export type { Permission };
@@ -189,18 +190,5 @@ export interface CardFlag {
   workstation: { id: string; name: string };
 }
 
-/** A card the RA holds for a person, as their page shows it. */
-export interface PersonCard {
-  serial: string;
-  cardType: string;
-  state: string;
-  certificates: {
-    slot: string | null;
-    subject: string;
-    notAfter: string;
-    daysLeft: number;
-    revoked: boolean;
-  }[];
-  lastSeen: { at: string; workstation: string } | null;
-  openFlags: FlagKind[];
-}
+/** A card the RA holds for a person, as their page shows it: the server's own schema. */
+export type PersonCard = z.infer<typeof PersonCardSchema>;
