@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,4 +198,36 @@ describe('a wrong configuration', () => {
     expect(err).toMatch(/PORT/);
     expect(err).toMatch(/DATABASE_URL: must be a postgres/);
   });
+});
+
+describe('npm start under an older Node.js', () => {
+  it('refuses with a message naming the version needed, and serves nothing', async () => {
+    // This machine runs Node.js 24, so the old runtime is simulated: a preload makes every
+    // node process that npm starts report 20.19 as its version, the way Node.js 20 would.
+    const dir = mkdtempSync(join(tmpdir(), 'ra-old-node-'));
+    const preload = join(dir, 'pretend-node-20.cjs');
+    writeFileSync(preload, "Object.defineProperty(process, 'version', { value: 'v20.19.0' });\n");
+    const port = await freePort();
+    try {
+      const child = spawn('npm', ['start'], {
+        env: { ...process.env, PORT: String(port), NODE_OPTIONS: `--require ${preload}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout?.on('data', (d) => {
+        output += d;
+      });
+      child.stderr?.on('data', (d) => {
+        output += d;
+      });
+      const code = await new Promise((r) => child.on('exit', r));
+      expect(code).not.toBe(0);
+      expect(output).toContain(
+        'Smartcard RA needs Node.js 24 LTS or newer; this is Node.js v20.19.0.',
+      );
+      await expect(fetch(`http://127.0.0.1:${port}/api/health`)).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
