@@ -9,7 +9,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{server,db,reader,pki,web,scripts}/**/*.test.ts'],
+          include: ['{server,db,reader,pki,web,scripts}/**/*.test.ts', 'test/support/**/*.test.ts'],
         },
       },
       {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPassword } from '../../server/services/demo/seed-demo.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -20,18 +21,14 @@ function freePort(): Promise<number> {
 }
 
 async function waitForHealth(base: string, child: ChildProcess, output: () => string) {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${output()}`);
-    try {
-      const res = await fetch(`${base}/api/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`server did not answer in time:\n${output()}`);
+  await waitFor(
+    async () => child.exitCode !== null || (await fetch(`${base}/api/health`)).ok,
+    `${base}/api/health to answer`,
+    { timeoutMs: 90_000, intervalMs: 250 },
+  ).catch((err) => {
+    throw new Error(`${(err as Error).message}\nThe server printed:\n${output()}`);
+  });
+  if (child.exitCode !== null) throw new Error(`server exited early:\n${output()}`);
 }
 
 /** `npm start` exactly as the README gives it: embedded database, demo data, the web app. */

@@ -7,20 +7,11 @@ import { PcscWatcher } from '../../reader/pcsc/pcsc-watcher.ts';
 import { blankProfile, saveProfile } from '../../reader/simulator/card-profile.ts';
 import { SimulatedCard } from '../../reader/simulator/simulated-card.ts';
 import { type Pcscd, slotName, startPcscd, testReader } from '../support/pcsc/pcscd.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { tool } from './tools.ts';
 
 const agent = (...args: string[]) =>
   tool(process.execPath, ['--import', 'tsx', 'reader/cli.ts', ...args]);
-
-/** Waits until `check` holds, polling; fails with `what` if it never does. */
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('the reader agent on the real PC/SC stack', () => {
   let pcscd: Pcscd;
@@ -35,7 +26,7 @@ describe('the reader agent on the real PC/SC stack', () => {
     card = new SimulatedCard(profile, testReader.port);
     await card.insert();
     const piv = (...args: string[]) => tool('yubico-piv-tool', ['-r', slotName(0), ...args]);
-    await until(async () => (await piv('-a', 'status')).code === 0, 'the card to answer');
+    await waitFor(async () => (await piv('-a', 'status')).code === 0, 'the card to answer');
     // Personalise it as the RA would: a key and certificate in 9A and 9C, and one wrong PIN.
     for (const [slot, cn] of [
       ['9a', 'Nia Okafor'],
@@ -102,7 +93,7 @@ describe('the reader agent on the real PC/SC stack', () => {
     // process; the binding has one card handle per reader, so these must not overlap.
     const watcher = new PcscWatcher();
     try {
-      await until(() => watcher.state.some((r) => r.atr), 'the card to be seen');
+      await waitFor(() => watcher.state.some((r) => r.atr), 'the card to be seen');
       // Started a few milliseconds apart, so each begins while another is half-way through.
       const readings = await Promise.all(
         [0, 2, 5, 9, 14].map((ms) =>
@@ -142,18 +133,18 @@ describe('the reader agent on the real PC/SC stack', () => {
       lost += 1;
     });
     try {
-      await until(() => inserted.includes(slotName(0)), 'the first card to be seen');
+      await waitFor(() => inserted.includes(slotName(0)), 'the first card to be seen');
       await card.remove();
       await pcscd.kill();
-      await until(
+      await waitFor(
         () => lost > 0 && watcher.state.length === 0,
         'the agent to notice pcscd has gone',
       );
       await pcscd.start();
-      await until(() => watcher.state.length === 2, 'the agent to find the readers again');
+      await waitFor(() => watcher.state.length === 2, 'the agent to find the readers again');
       inserted.length = 0;
       await card.insert();
-      await until(() => inserted.includes(slotName(0)), 'the card inserted after the restart');
+      await waitFor(() => inserted.includes(slotName(0)), 'the card inserted after the restart');
       const reading = await watcher.withCard(slotName(0), readPivCard);
       expect(reading.certificates).toHaveLength(2);
     } finally {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blankProfile, loadProfile, saveProfile } from '../../reader/simulator/card-profile.ts';
 import { SimulatedCard } from '../../reader/simulator/simulated-card.ts';
 import { type Pcscd, slotName, startPcscd, testReader } from '../support/pcsc/pcscd.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { tool } from './tools.ts';
 
 const reader = slotName(0);
@@ -29,9 +30,10 @@ describe('the PIV card simulator, seen by OpenSC and yubico-piv-tool', () => {
     card = new SimulatedCard(profilePath, testReader.port);
     await card.insert();
     // pcscd notices a card within its ~0.4 s presence poll.
-    for (let i = 0; i < 50 && !(await tool('opensc-tool', ['-l'])).out.includes('Yes'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () => (await tool('opensc-tool', ['-l'])).out.includes('Yes'),
+      'OpenSC to see the card in the reader',
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -171,10 +173,10 @@ describe('the PIV card simulator, seen by OpenSC and yubico-piv-tool', () => {
     card = new SimulatedCard(profilePath, testReader.port);
     await card.insert();
     let status = await piv('-a', 'status');
-    for (let i = 0; i < 50 && status.code !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => {
       status = await piv('-a', 'status');
-    }
+      return status.code === 0;
+    }, 'yubico-piv-tool to read the card again');
     expect(status.out).toMatch(/Slot 9a:[\s\S]*CN\s*=\s*Nia Okafor/);
     // The old PIN tried after the change spent a try, and the card remembers it.
     expect(status.out).toMatch(/PIN tries left:\s+2/);
@@ -202,10 +204,10 @@ describe('the PIV card simulator, seen by OpenSC and yubico-piv-tool', () => {
     await second.insert();
     try {
       let status = await tool('yubico-piv-tool', ['-r', slotName(1), '-a', 'status']);
-      for (let i = 0; i < 50 && status.code !== 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => {
         status = await tool('yubico-piv-tool', ['-r', slotName(1), '-a', 'status']);
-      }
+        return status.code === 0;
+      }, 'yubico-piv-tool to read the second slot');
       expect(status.out).toMatch(/Serial Number:\s+2\b/);
       expect((await piv('-a', 'status')).out).toMatch(/Serial Number:\s+10597059/);
     } finally {

@@ -11,19 +11,14 @@ import { blankProfile, saveProfile } from '../../reader/simulator/card-profile.t
 import { SimulatedCard } from '../../reader/simulator/simulated-card.ts';
 import { type Pcscd, slotName, startPcscd, testReader } from '../support/pcsc/pcscd.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { holdsFor, waitFor } from '../support/wait-for.ts';
 import { tool } from './tools.ts';
 
 const agentCli = (...args: string[]) =>
   tool(process.execPath, ['--import', 'tsx', 'reader/cli.ts', ...args]);
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (check: () => boolean | Promise<boolean>, what: string, ms = 20_000) =>
+  waitFor(check, what, ms);
 
 interface Row {
   sequence: number;
@@ -309,7 +304,8 @@ describe('the workstation agent, reporting to the server', () => {
       'the queue to drain',
       30_000,
     );
-    await new Promise((r) => setTimeout(r, 1500)); // anything sent twice would show by now
+    // Anything sent twice would show within this time.
+    await holdsFor(async () => (await observations()).length === before + 4, 'one copy each', 1500);
     const all = await observations();
     expect(all).toHaveLength(before + 4);
     expect(all.slice(before).map((o) => [o.kind, o.card_serial])).toEqual([
@@ -347,8 +343,11 @@ describe('the workstation agent, reporting to the server', () => {
     } finally {
       card.card.transmit = transmit;
     }
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await observations()).toHaveLength(before);
+    await holdsFor(
+      async () => (await observations()).length === before,
+      'no report of the pulled card',
+      1000,
+    );
 
     // The next card is read and reported as usual.
     await cards[0]?.insert();
@@ -363,6 +362,8 @@ describe('the workstation agent, reporting to the server', () => {
     const before = (await observations()).length;
     await pcscd.kill();
     await until(() => agentLog.includes('PC/SC service stopped'), 'the agent to see pcscd go');
+    // pcscd stays away for a while (not a wait for something: the outage is the test), so
+    // the agent's reconnect attempts meet a missing daemon before it comes back.
     await new Promise((r) => setTimeout(r, 1000));
     await pcscd.start();
     await until(

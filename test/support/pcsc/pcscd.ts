@@ -65,15 +65,9 @@ export function listReaders(): Promise<string[]> {
   });
 }
 
-/** Polls `check` until it holds; fails naming `what` if it never does. */
-export async function waitFor(check: () => Promise<boolean>, what: string, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { waitFor } from '../wait-for.ts';
+
+export { waitFor };
 
 export interface Pcscd {
   /** True when this harness started the daemon (and so may stop or restart it). */
