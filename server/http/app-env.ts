@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { Database, DriverName } from '../../db/client.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { Actor, ServiceContext } from '../services/context.ts';
+import type { Actor, RequestMemo, ServiceContext } from '../services/context.ts';
 
 /** What the app is built from; tests pass their own database, clock and config. */
 export interface AppDeps {
@@ -31,20 +31,28 @@ export interface AppEnv {
     /** The workstation whose agent credential came with the request, if any. */
     workstation: { id: string; name: string; odsCode: string } | null;
     address: string | null;
+    /** What services work out once per request (see RequestMemo); made by serviceContext. */
+    memo: RequestMemo | undefined;
   };
 }
 
 export type AppContext = Context<AppEnv>;
 
-/** The service context of one request: its database, caller, request id and address. */
+/** The service context of one request: its database, caller, request id, address and memo. */
 export function serviceContext(c: AppContext): ServiceContext {
   const deps = c.get('deps');
+  let memo = c.get('memo');
+  if (!memo) {
+    memo = new Map();
+    c.set('memo', memo);
+  }
   return {
     db: deps.db,
     actor: c.get('actor'),
     requestId: c.get('requestId'),
     address: c.get('address'),
     now: deps.now,
+    memo,
   };
 }
 

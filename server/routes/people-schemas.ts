@@ -120,6 +120,7 @@ export const PersonCard = z
 
 export const Person = z
   .object({
+    view: z.literal('full').openapi({ description: 'Everything the caller may see' }),
     id: z.uuid(),
     userId: z.string(),
     givenName: z.string(),
@@ -152,6 +153,29 @@ export const Person = z
     cards: z.array(PersonCard),
   })
   .openapi('Person');
+
+/**
+ * A person as a decider of their request sees them without being able to read people of
+ * their organisation: what deciding needs, and no date of birth, contact details, documents
+ * seen or cards.
+ */
+export const PersonForDecider = z
+  .object({
+    view: z.literal('decider').openapi({
+      description: 'Seen only as the subject of a request the caller decides',
+    }),
+    id: z.uuid(),
+    userId: z.string(),
+    givenName: z.string(),
+    middleNames: z.string().nullable(),
+    familyName: z.string(),
+    status: z.enum(personStatuses),
+    organisations: z.array(z.object({ odsCode: z.string(), name: z.string() })),
+    assignments: z.array(Assignment).openapi({ description: 'Positions held now or to come' }),
+  })
+  .openapi('PersonForDecider');
+
+export const PersonView = z.union([Person, PersonForDecider]).openapi('PersonView');
 
 export const AssignPosition = z
   .strictObject({

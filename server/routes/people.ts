@@ -2,7 +2,7 @@ import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { DomainError } from '../errors.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
-import { getPerson } from '../services/people/get-person.ts';
+import { getPerson, getPersonInFull } from '../services/people/get-person.ts';
 import { personIdOfActor } from '../services/people/person-of-actor.ts';
 import { recordIdentityCheck } from '../services/people/record-identity-check.ts';
 import { registerPerson } from '../services/people/register-person.ts';
@@ -13,6 +13,7 @@ import {
   Person,
   PersonId,
   PersonSummary,
+  PersonView,
   RegisterPerson,
   UpdatePerson,
 } from './people-schemas.ts';
@@ -74,8 +75,12 @@ const get = defineRoute({
   summary: "A person's details, identity check and positions",
   request: { params: PersonId },
   responses: {
-    200: { description: 'The person', content: json(Person) },
-    404: { description: 'No such person' },
+    200: {
+      description:
+        'The person: in full, or (`view: decider`) what a decider of their request needs',
+      content: json(PersonView),
+    },
+    404: { description: 'No such person, or none you may see' },
   },
 });
 
@@ -144,7 +149,7 @@ export function registerPeople(app: OpenAPIHono<AppEnv>) {
     const ctx = serviceContext(c);
     const { id } = c.req.valid('param');
     await updatePerson(ctx, id, c.req.valid('json'));
-    return c.json(await getPerson(ctx, id), 200);
+    return c.json(await getPersonInFull(ctx, id), 200);
   });
 
   app.openapi(identityCheck, async (c) => {
@@ -164,6 +169,6 @@ export function registerPeople(app: OpenAPIHono<AppEnv>) {
     const personId = await personIdOfActor(ctx);
     if (!personId)
       throw new DomainError('NOT_FOUND', 'Your account is not linked to a person record.');
-    return c.json(await getPerson(ctx, personId), 200);
+    return c.json(await getPersonInFull(ctx, personId), 200);
   });
 }

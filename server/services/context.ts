@@ -16,6 +16,13 @@ export interface Actor {
   permissions: Permission[];
 }
 
+/**
+ * Facts a request works out once and keeps for its length, filled lazily by whichever
+ * service first asks (the actor's organisation scope: services/access/actor-scope.ts).
+ * Each owner keys its entry with its own symbol.
+ */
+export type RequestMemo = Map<symbol, unknown>;
+
 /** What every service verb receives: no web framework, just the facts of the call. */
 export interface ServiceContext {
   db: Database;
@@ -23,6 +30,8 @@ export interface ServiceContext {
   requestId: string | null;
   address: string | null;
   now: () => Date;
+  /** One per request (the HTTP edge makes it); without one, nothing is kept between calls. */
+  memo?: RequestMemo;
 }
 
 /** Runs `fn` in one transaction (a savepoint when already inside one). */

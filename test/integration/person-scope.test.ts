@@ -77,22 +77,24 @@ describe.each(testDrivers)('people are edited and checked only in scope (%s)', (
     return (await res.json()).error as { code: string; message: string };
   };
 
-  it('refuses an ID checker of a sister site, changing nothing and auditing no success', async () => {
+  // Out of scope is answered as absent (services/access/actor-scope.ts): the same 404 and
+  // message as for an id that names nobody.
+  const absent = { code: 'NOT_FOUND', message: 'There is no such person.' };
+  const nobody = '00000000-0000-4000-8000-000000000000';
+
+  it('answers an ID checker of a sister site as for nobody, changing nothing and auditing no success', async () => {
     const id = await register('Rhona', ['RWG01']);
     const before = await read(id);
 
     const check = await post(t, siteChecker, `/api/people/${id}/identity-check`, {
       documents: egifDocuments('S1000001'),
     });
-    expect(await errorOf(check, 403)).toMatchObject({
-      code: 'FORBIDDEN',
-      message: 'You can check the identity of people only for your own organisations, not RWG01.',
-    });
+    expect(await errorOf(check, 404)).toMatchObject(absent);
     const edit = await patch(siteChecker, id, { familyName: 'Changed', phone: '01923 000000' });
-    expect(await errorOf(edit, 403)).toMatchObject({
-      code: 'FORBIDDEN',
-      message: 'You can edit people only for your own organisations, not RWG01.',
-    });
+    expect(await errorOf(edit, 404)).toMatchObject(absent);
+    // Word for word what a person who does not exist gets.
+    const none = await patch(siteChecker, nobody, { familyName: 'Changed' });
+    expect(await errorOf(none, 404)).toMatchObject(absent);
 
     const after = await read(id);
     expect(after).toEqual(before);
@@ -104,19 +106,15 @@ describe.each(testDrivers)('people are edited and checked only in scope (%s)', (
     expect(actions).not.toContain('person.identity_checked');
   });
 
-  it('refuses an RA agent of another trust', async () => {
+  it('answers an RA agent of another trust as for nobody', async () => {
     const id = await register('Ruth', ['RWG01', 'RWG02']);
     const before = await read(id);
     const check = await post(t, otherTrustAgent, `/api/people/${id}/identity-check`, {
       documents: egifDocuments('S1000002'),
     });
-    expect((await errorOf(check, 403)).message).toBe(
-      'You can check the identity of people only for your own organisations, not RWG01, RWG02.',
-    );
+    expect(await errorOf(check, 404)).toMatchObject(absent);
     const edit = await patch(otherTrustAgent, id, { status: 'closed' });
-    expect((await errorOf(edit, 403)).message).toBe(
-      'You can edit people only for your own organisations, not RWG01, RWG02.',
-    );
+    expect(await errorOf(edit, 404)).toMatchObject(absent);
     expect(await read(id)).toEqual(before);
     const actions = await auditActions(id);
     expect(actions).not.toContain('person.updated');
@@ -149,7 +147,7 @@ describe.each(testDrivers)('people are edited and checked only in scope (%s)', (
     const after = await read(id);
     expect(after).toMatchObject({ status: 'active', phone: '01727 000000' });
   });
-  it("finds and shows people only of the caller's organisations, or who asked them for something", async () => {
+  it("finds and shows people only of the caller's organisations", async () => {
     const id = await register('Wren', ['RWG01']);
     const find = async (who: SignedIn) => {
       const res = await t.app.request('/api/people?q=wren%20scope', { headers: who.headers });
@@ -167,33 +165,122 @@ describe.each(testDrivers)('people are edited and checked only in scope (%s)', (
     const lsa = await t.login('lsa');
     for (const who of [siteChecker, otherTrustAgent, lsa]) {
       expect(await find(who)).toEqual([]);
-      const error = await errorOf(await view(who), 403);
-      expect(error.message).toContain('not in your organisations');
-      expect((await view(who, '/assignments')).status).toBe(403);
+      expect(await errorOf(await view(who), 404)).toMatchObject(absent);
+      expect(await errorOf(await view(who, '/assignments'), 404)).toMatchObject(absent);
     }
-    // A person of the trust (RWG) who asks for an RWG01 position: the RWG01 sponsor deciding
-    // it may see them, though RWG itself is not the sponsor's.
-    const asker = await register('Ives', ['RWG']);
-    const checked = await post(t, idchecker, `/api/people/${asker}/identity-check`, {
-      documents: egifDocuments('S1000009'),
+  });
+
+  /**
+   * The sponsor leaks of issue 8: a sponsor of RWG01 could assign a position to a person of
+   * the trust (RWG) they cannot read, and raising a request for such a person made their
+   * whole page readable (date of birth, email, documents seen, cards).
+   */
+  describe('a sponsor and a person of the trust outside their site', () => {
+    let sponsor: SignedIn;
+    let asker: string;
+    let clerk: string;
+    beforeAll(async () => {
+      sponsor = await t.login('sponsor');
+      const registered = await post(t, idchecker, '/api/people', {
+        givenName: 'Ives',
+        familyName: 'Scope',
+        dateOfBirth: '1979-10-21',
+        email: 'ives.scope@trust.example',
+        phone: '01923 111222',
+        odsCodes: ['RWG'],
+      });
+      expect(registered.status, await registered.clone().text()).toBe(201);
+      asker = ((await registered.json()) as { id: string }).id;
+      const checked = await post(t, idchecker, `/api/people/${asker}/identity-check`, {
+        documents: egifDocuments('S1000009'),
+      });
+      expect(checked.status, await checked.clone().text()).toBe(200);
+      const positions = (
+        await (
+          await t.app.request('/api/positions?status=active', { headers: manager.headers })
+        ).json()
+      ).items as { id: string; name: string; assignable: boolean; odsCode: string }[];
+      const found = positions.find((p) => p.name === 'Ward Clerk');
+      expect(found).toMatchObject({ assignable: true, odsCode: 'RWG01' });
+      clerk = found?.id ?? '';
     });
-    expect(checked.status, await checked.clone().text()).toBe(200);
-    expect((await t.app.request(`/api/people/${asker}`, { headers: sponsor.headers })).status).toBe(
-      403,
-    );
-    const positions = (
-      await (
-        await t.app.request('/api/positions?status=active', { headers: manager.headers })
-      ).json()
-    ).items as { id: string; name: string }[];
-    const clerk = positions.find((p) => p.name === 'Ward Clerk');
-    const raised = await post(t, manager, '/api/requests', {
-      personId: asker,
-      positionId: clerk?.id,
+    const page = (who: SignedIn, path = '') =>
+      t.app.request(`/api/people/${asker}${path}`, { headers: who.headers });
+
+    it('cannot assign an assignable RWG01 position to them, nor see them', async () => {
+      const assign = await post(t, sponsor, `/api/people/${asker}/assignments`, {
+        positionId: clerk,
+      });
+      expect(await errorOf(assign, 404)).toMatchObject(absent);
+      expect(await errorOf(await page(sponsor), 404)).toMatchObject(absent);
+      expect(((await read(asker)).assignments as unknown[]).length).toBe(0);
     });
-    expect(raised.status, await raised.clone().text()).toBe(201);
-    expect((await t.app.request(`/api/people/${asker}`, { headers: sponsor.headers })).status).toBe(
-      200,
-    );
+
+    it('cannot raise a request for them, and trying does not make them readable', async () => {
+      const raised = await post(t, sponsor, '/api/requests', {
+        personId: asker,
+        positionId: clerk,
+      });
+      expect(await errorOf(raised, 404)).toMatchObject(absent);
+      expect(await errorOf(await page(sponsor), 404)).toMatchObject(absent);
+      const inbox = await t.app.request(`/api/requests?view=inbox&personId=${asker}`, {
+        headers: sponsor.headers,
+      });
+      expect((await inbox.json()).items).toEqual([]);
+    });
+
+    it('sees only what deciding needs once they ask for an RWG01 position, and cannot act on them', async () => {
+      const raised = await post(t, manager, '/api/requests', {
+        personId: asker,
+        positionId: clerk,
+      });
+      expect(raised.status, await raised.clone().text()).toBe(201);
+      const requestId = (await raised.json()).id as string;
+
+      const res = await page(sponsor);
+      expect(res.status, await res.clone().text()).toBe(200);
+      const seen = await res.json();
+      expect(seen).toEqual({
+        view: 'decider',
+        id: asker,
+        userId: expect.any(String),
+        givenName: 'Ives',
+        middleNames: null,
+        familyName: 'Scope',
+        status: 'active',
+        organisations: [{ odsCode: 'RWG', name: expect.any(String) }],
+        assignments: [],
+      });
+      const full = await read(asker);
+      const body = JSON.stringify(seen);
+      for (const secret of ['1979-10-21', 'ives.scope@trust.example', '01923 111222']) {
+        expect(JSON.stringify(full)).toContain(secret);
+        expect(body).not.toContain(secret);
+      }
+      for (const field of ['identityCheck', 'documents', 'cards', 'dateOfBirth', 'email']) {
+        expect(body).not.toContain(field);
+      }
+      expect((await page(sponsor, '/assignments')).status).toBe(200);
+
+      // Seeing them as a decider is not a licence to act on them: a 403 that says why.
+      const assign = await post(t, sponsor, `/api/people/${asker}/assignments`, {
+        positionId: clerk,
+      });
+      const refused = await errorOf(assign, 403);
+      expect(refused.message).toContain('asked for a position you decide');
+      const again = await post(t, sponsor, '/api/requests', { personId: asker, positionId: clerk });
+      expect((await errorOf(again, 403)).message).toContain('asked for a position you decide');
+      expect((await read(asker)).assignments).toEqual([]);
+
+      // Deciding it is what the sponsor may do.
+      const approved = await post(t, sponsor, `/api/requests/${requestId}/approve`, {});
+      expect(approved.status, await approved.clone().text()).toBe(200);
+      expect(((await read(asker)).assignments as { state: string }[])[0]?.state).toBe('active');
+
+      // Thirty days after the decision it leaves the inbox, and the person leaves the sponsor's sight.
+      t.clock.advance(31 * 86_400_000);
+      sponsor = await t.login('sponsor');
+      expect(await errorOf(await page(sponsor), 404)).toMatchObject(absent);
+    });
   });
 });

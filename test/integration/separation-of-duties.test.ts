@@ -130,14 +130,15 @@ describe.each(testDrivers)('separation of duties (%s)', (driver) => {
     expect(
       (await post(t, sponsor, `/api/people/${sky}/assignments`, { positionId: clerk })).status,
     ).toBe(201);
+    // A person of the sister site RWG02 is not the RWG01 sponsor's to see: absent, as for nobody.
     const tomasz = await demoPersonId(t, 'Tomasz');
     await expectRefused(
       await post(t, sponsor, `/api/people/${tomasz}/assignments`, {
         positionId: await demoPositionId(t, 'Outpatient Receptionist'),
       }),
-      403,
-      'FORBIDDEN',
-      /RWG02/,
+      404,
+      'NOT_FOUND',
+      /^There is no such person\.$/,
     );
   });
 

@@ -9,7 +9,8 @@ import {
   SeparationOfDutiesError,
   ValidationError,
 } from '../../errors.ts';
-import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import { actorScope } from '../access/actor-scope.ts';
+import { assertMayViewPerson, assertPersonInScope, noSuchPerson } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
@@ -117,8 +118,10 @@ export async function createAssignment(ctx: ServiceContext, input: AssignInput) 
 
 /**
  * Assigns a position directly. RA users may assign any position of their organisations;
- * sponsors only the positions marked assignable, of the organisations they sponsor.
- * Nobody assigns a position to themselves.
+ * sponsors only the positions marked assignable, of the organisations they sponsor. Either
+ * way only to people of their own organisations (a person seen only as the subject of a
+ * request is given a position by deciding the request). Nobody assigns a position to
+ * themselves.
  */
 export async function assignPosition(ctx: ServiceContext, input: AssignInput) {
   return withTransaction(ctx, async (tx) => {
@@ -126,7 +129,9 @@ export async function assignPosition(ctx: ServiceContext, input: AssignInput) {
       .select({ accountId: people.accountId })
       .from(people)
       .where(eq(people.id, input.personId));
-    if (person?.accountId && person.accountId === ctx.actor?.accountId) {
+    if (!person) throw new NotFoundError(noSuchPerson);
+    await assertMayViewPerson(tx, input.personId);
+    if (person.accountId && person.accountId === ctx.actor?.accountId) {
       throw new SeparationOfDutiesError('You cannot give yourself a position: ask a colleague.');
     }
     const [position] = await tx.db
@@ -138,20 +143,21 @@ export async function assignPosition(ctx: ServiceContext, input: AssignInput) {
       .from(positions)
       .where(eq(positions.id, input.positionId));
     if (position) {
-      const ra = await organisationScope(tx, 'assignments:manage');
-      if (!inScope(ra, position.odsCode)) {
-        const sponsor = await organisationScope(tx, 'assignments:assign-assignable');
-        if (!inScope(sponsor, position.odsCode)) {
-          throw new ForbiddenError(
-            `You cannot assign positions of ${position.odsCode}: it is not one of your organisations.`,
-          );
-        }
-        if (!position.assignable) {
-          throw new ForbiddenError(
-            `"${position.name}" is not marked assignable: raise a request for the RA team to decide.`,
-          );
-        }
+      const scope = await actorScope(tx);
+      const granting = scope.covers('assignments:manage', position.odsCode)
+        ? 'assignments:manage'
+        : 'assignments:assign-assignable';
+      if (!scope.covers(granting, position.odsCode)) {
+        throw new ForbiddenError(
+          `You cannot assign positions of ${position.odsCode}: it is not one of your organisations.`,
+        );
       }
+      if (granting === 'assignments:assign-assignable' && !position.assignable) {
+        throw new ForbiddenError(
+          `"${position.name}" is not marked assignable: raise a request for the RA team to decide.`,
+        );
+      }
+      await assertPersonInScope(tx, granting, input.personId, 'assign positions');
     }
     return createAssignment(tx, input);
   });

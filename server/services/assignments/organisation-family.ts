@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
-import { organisations } from '../../../db/schema/organisations.ts';
 import { personOrganisations } from '../../../db/schema/people.ts';
 import { ValidationError } from '../../errors.ts';
+import { ancestorsOf } from '../access/organisation-tree.ts';
 import type { ServiceContext } from '../context.ts';
 
 /**
@@ -14,19 +14,9 @@ export async function positionFitsPerson(
   positionOds: string,
   personOds: string[],
 ): Promise<boolean> {
-  const rows = await ctx.db
-    .select({ odsCode: organisations.odsCode, parent: organisations.parentOdsCode })
-    .from(organisations);
-  const parent = new Map(rows.map((r) => [r.odsCode, r.parent]));
-  const ancestors = (code: string) => {
-    const chain = [code];
-    for (let p = parent.get(code); p; p = parent.get(p)) chain.push(p);
-    return chain;
-  };
-  const positionLine = ancestors(positionOds);
-  return personOds.some(
-    (code) => positionLine.includes(code) || ancestors(code).includes(positionOds),
-  );
+  const lines = await ancestorsOf(ctx, [positionOds, ...personOds]);
+  const positionLine = lines.get(positionOds);
+  return personOds.some((code) => positionLine?.has(code) || lines.get(code)?.has(positionOds));
 }
 
 /**

@@ -7,7 +7,8 @@ import {
   NotFoundError,
   SeparationOfDutiesError,
 } from '../../errors.ts';
-import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import { actorScope } from '../access/actor-scope.ts';
+import { assertMayViewPerson, noSuchPerson } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 
@@ -52,7 +53,8 @@ export async function removeAssignment(
       .select({ accountId: people.accountId })
       .from(people)
       .where(eq(people.id, input.personId));
-    if (!person) throw new NotFoundError('There is no such person.');
+    if (!person) throw new NotFoundError(noSuchPerson);
+    await assertMayViewPerson(tx, input.personId);
     if (person.accountId && person.accountId === ctx.actor?.accountId) {
       throw new SeparationOfDutiesError('You cannot change your own access: ask a colleague.');
     }
@@ -60,8 +62,8 @@ export async function removeAssignment(
       .select({ odsCode: positions.odsCode })
       .from(assignments)
       .innerJoin(positions, eq(positions.id, assignments.positionId))
-      .where(eq(assignments.id, input.assignmentId));
-    if (found && !inScope(await organisationScope(tx, 'assignments:manage'), found.odsCode)) {
+      .where(and(eq(assignments.id, input.assignmentId), eq(assignments.personId, input.personId)));
+    if (found && !(await actorScope(tx)).covers('assignments:manage', found.odsCode)) {
       throw new ForbiddenError(`You cannot change positions of ${found.odsCode}.`);
     }
     await endAssignment(tx, input);

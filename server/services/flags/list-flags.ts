@@ -4,7 +4,7 @@ import { cardFlags, cards, type FlagKind } from '../../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
 import { ValidationError } from '../../errors.ts';
-import { organisationScope } from '../access/organisation-scope.ts';
+import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 
 const dayMs = 86_400_000;
@@ -119,7 +119,7 @@ export async function listFlags(
   if (status === 'open') where.push(isNull(cardFlags.resolvedAt));
   if (status === 'resolved') where.push(isNotNull(cardFlags.resolvedAt));
   if (input.kind) where.push(eq(cardFlags.kind, input.kind));
-  const scope = await organisationScope(ctx, 'cards:read');
+  const scope = (await actorScope(ctx)).of('cards:read');
   if (!scope.all) {
     const codes = [...scope.odsCodes];
     if (!codes.length) return { items: [], nextCursor: null };

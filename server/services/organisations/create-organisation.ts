@@ -1,9 +1,8 @@
 import { organisations } from '../../../db/schema/organisations.ts';
 import { ConflictError, ForbiddenError, ValidationError } from '../../errors.ts';
-import { organisationScope } from '../access/organisation-scope.ts';
+import { actorScope, assertInScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { assertInScope } from './assert-in-scope.ts';
 import { findOrganisation } from './find-organisation.ts';
 import { getOrganisation } from './get-organisation.ts';
 import { odsCodeProblem } from './ods-code.ts';
@@ -39,7 +38,7 @@ export async function createOrganisation(ctx: ServiceContext, input: CreateOrgan
           `${parent.odsCode} (${parent.name}) is closed: reopen it before adding sites to it.`,
         );
       }
-    } else if (!(await organisationScope(tx, 'organisations:manage')).all) {
+    } else if (!(await actorScope(tx)).of('organisations:manage').all) {
       throw new ForbiddenError(
         'Only an RA manager for every organisation can add a top-level organisation; to add a site, give its parentOdsCode.',
       );

@@ -1,9 +1,9 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { workgroups } from '../../../db/schema/organisations.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { assertInScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { assertInScope } from './assert-in-scope.ts';
 import { findOrganisation } from './find-organisation.ts';
 import { type WorkgroupNode, workgroupTree } from './workgroup-tree.ts';
 

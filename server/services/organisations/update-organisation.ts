@@ -2,9 +2,9 @@ import { and, count, eq } from 'drizzle-orm';
 import { positions } from '../../../db/schema/access.ts';
 import { organisations } from '../../../db/schema/organisations.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
+import { assertInScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { assertInScope } from './assert-in-scope.ts';
 import { findOrganisation } from './find-organisation.ts';
 import { getOrganisation } from './get-organisation.ts';
 

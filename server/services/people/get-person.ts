@@ -8,25 +8,32 @@ import {
   people,
   personOrganisations,
 } from '../../../db/schema/people.ts';
-import { NotFoundError } from '../../errors.ts';
+import { ForbiddenError, NotFoundError } from '../../errors.ts';
+import { assertMayViewPerson, noSuchPerson } from '../access/person-access.ts';
 import { assignmentState } from '../assignments/assignment-state.ts';
 import { listPersonCards } from '../cards/person-cards.ts';
 import type { ServiceContext } from '../context.ts';
 import { todayOf } from '../dates.ts';
-import { assertMayViewPerson } from './assert-person-in-scope.ts';
 import { documentTypes } from './document-types.ts';
 import { groupUserId } from './name-keys.ts';
 
-/** A person's assignments for a caller who may see the person (GET …/assignments). */
+/**
+ * A person's assignments for a caller who may see the person (GET …/assignments): all of
+ * them, or for a decider who sees the person only through their request, those held now
+ * or to come.
+ */
 export async function listPersonAssignments(ctx: ServiceContext, personId: string) {
   const [person] = await ctx.db
     .select({ id: people.id })
     .from(people)
     .where(eq(people.id, personId));
-  if (!person) throw new NotFoundError('There is no such person.');
-  await assertMayViewPerson(ctx, personId);
-  return listAssignments(ctx, personId);
+  if (!person) throw new NotFoundError(noSuchPerson);
+  const access = await assertMayViewPerson(ctx, personId);
+  const all = await listAssignments(ctx, personId);
+  return access === 'decider' ? all.filter(heldNowOrToCome) : all;
 }
+
+const heldNowOrToCome = (a: { state: string }) => a.state === 'active' || a.state === 'future';
 
 /** A person's assignments, current and ended, with how each stands today. */
 export async function listAssignments(ctx: ServiceContext, personId: string) {
@@ -54,20 +61,58 @@ export async function listAssignments(ctx: ServiceContext, personId: string) {
   }));
 }
 
-/**
- * Everything a person's page shows, except their requests (listed by the requests API).
- * Their cards are listed only to callers who may read cards, and to the holder.
- */
-export async function getPerson(ctx: ServiceContext, personId: string) {
-  const [person] = await ctx.db.select().from(people).where(eq(people.id, personId));
-  if (!person) throw new NotFoundError('There is no such person.');
-  await assertMayViewPerson(ctx, personId);
-  const orgs = await ctx.db
+async function organisationsOf(ctx: ServiceContext, personId: string) {
+  return ctx.db
     .select({ odsCode: organisations.odsCode, name: organisations.name })
     .from(personOrganisations)
     .innerJoin(organisations, eq(organisations.odsCode, personOrganisations.odsCode))
     .where(eq(personOrganisations.personId, personId))
     .orderBy(asc(organisations.odsCode));
+}
+
+/**
+ * A person as the caller may see them (GET /api/people/{id}): in full, or, for a decider
+ * who sees them only as the subject of a request, what deciding needs (actor-scope.ts).
+ * 404 for anyone else, as for a person who does not exist.
+ */
+export async function getPerson(ctx: ServiceContext, personId: string) {
+  const [person] = await ctx.db.select().from(people).where(eq(people.id, personId));
+  if (!person) throw new NotFoundError(noSuchPerson);
+  if ((await assertMayViewPerson(ctx, personId)) !== 'decider') {
+    return personInFull(ctx, person);
+  }
+  return {
+    view: 'decider' as const,
+    id: person.id,
+    userId: groupUserId(person.userId),
+    givenName: person.givenName,
+    middleNames: person.middleNames,
+    familyName: person.familyName,
+    status: person.status,
+    organisations: await organisationsOf(ctx, personId),
+    assignments: (await listAssignments(ctx, personId)).filter(heldNowOrToCome),
+  };
+}
+
+/**
+ * Everything a person's page shows, except their requests (listed by the requests API), for
+ * a caller who may read the person in full (themselves, or people:read in one of their
+ * organisations). Their cards are listed only to callers who may read cards, and to the holder.
+ */
+export async function getPersonInFull(ctx: ServiceContext, personId: string) {
+  const [person] = await ctx.db.select().from(people).where(eq(people.id, personId));
+  if (!person) throw new NotFoundError(noSuchPerson);
+  if ((await assertMayViewPerson(ctx, personId)) === 'decider') {
+    throw new ForbiddenError(
+      'You see this person only as the subject of a request you decide, not in full.',
+    );
+  }
+  return personInFull(ctx, person);
+}
+
+async function personInFull(ctx: ServiceContext, person: typeof people.$inferSelect) {
+  const personId = person.id;
+  const orgs = await organisationsOf(ctx, personId);
   const [check] = await ctx.db
     .select({
       id: identityChecks.id,
@@ -98,6 +143,7 @@ export async function getPerson(ctx: ServiceContext, personId: string) {
         .where(eq(accounts.id, person.accountId))
     : [];
   return {
+    view: 'full' as const,
     id: person.id,
     userId: groupUserId(person.userId),
     givenName: person.givenName,

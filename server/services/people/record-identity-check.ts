@@ -8,10 +8,10 @@ import {
   SeparationOfDutiesError,
   ValidationError,
 } from '../../errors.ts';
+import { assertPersonInScope } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
-import { assertPersonInScope } from './assert-person-in-scope.ts';
 import { type DocumentType, documentTypes } from './document-types.ts';
 import { groupUserId } from './name-keys.ts';
 

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { organisations } from '../../../db/schema/organisations.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { DomainError, ForbiddenError, ValidationError } from '../../errors.ts';
-import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import { actorScope } from '../access/actor-scope.ts';
 import { createAccount } from '../accounts/create-account.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
@@ -46,8 +46,8 @@ export async function registerPerson(ctx: ServiceContext, input: RegisterPersonI
       { field: 'odsCodes', message: `unknown ODS code ${unknown.join(', ')}` },
     ]);
   }
-  const scope = await organisationScope(ctx, 'people:register');
-  const outside = odsCodes.filter((code) => !inScope(scope, code));
+  const scope = await actorScope(ctx);
+  const outside = odsCodes.filter((code) => !scope.covers('people:register', code));
   if (outside.length) {
     throw new ForbiddenError(
       `You can register people only for your own organisations, not ${outside.join(', ')}.`,

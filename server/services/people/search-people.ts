@@ -1,7 +1,7 @@
 import { and, asc, eq, exists, inArray, like, or, type SQL, sql } from 'drizzle-orm';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { ValidationError } from '../../errors.ts';
-import { organisationScope } from '../access/organisation-scope.ts';
+import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 import { nameKey } from './name-keys.ts';
 
@@ -62,7 +62,7 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
     );
   }
   // Only people of the organisations where the caller may read people.
-  const scope = await organisationScope(ctx, 'people:read');
+  const scope = (await actorScope(ctx)).of('people:read');
   if (!scope.all) {
     if (!scope.odsCodes.size) return { items: [], nextCursor: null };
     where.push(

@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { type PersonStatus, people } from '../../../db/schema/people.ts';
 import { DomainError, NotFoundError, SeparationOfDutiesError } from '../../errors.ts';
+import { assertPersonInScope } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { assertPersonInScope } from './assert-person-in-scope.ts';
 import { nameKeys } from './name-keys.ts';
 import { assertNoProblems, dateOfBirthProblems } from './person-input.ts';
 

@@ -1,10 +1,10 @@
 import { and, eq, gte, isNull, or } from 'drizzle-orm';
 import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
 import { ConflictError } from '../../errors.ts';
+import { assertInScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
-import { assertInScope } from '../organisations/assert-in-scope.ts';
 import { getPosition } from './get-position.ts';
 import { lockPosition } from './lock-position.ts';
 import type { PositionView } from './position-view.ts';

@@ -1,8 +1,8 @@
 import { positions } from '../../../db/schema/access.ts';
 import { ConflictError, ValidationError } from '../../errors.ts';
+import { assertInScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { assertInScope } from '../organisations/assert-in-scope.ts';
 import { findOrganisation } from '../organisations/find-organisation.ts';
 import { getPosition } from './get-position.ts';
 import {

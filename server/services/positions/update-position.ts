@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { positions } from '../../../db/schema/access.ts';
 import { ConflictError } from '../../errors.ts';
+import { assertInScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { assertInScope } from '../organisations/assert-in-scope.ts';
 import { getPosition } from './get-position.ts';
 import { lockPosition } from './lock-position.ts';
 import {

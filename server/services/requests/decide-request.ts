@@ -10,6 +10,7 @@ import {
   assertNotClaimedByOther,
   assertOpen,
   claimMinutes,
+  noSuchRequest,
 } from './request-rules.ts';
 
 // The request row is locked for the whole decision, so two reviewers deciding at the same
@@ -20,7 +21,7 @@ async function lockRequest(ctx: ServiceContext, requestId: string) {
     .from(accessRequests)
     .where(eq(accessRequests.id, requestId))
     .for('update');
-  if (!request) throw new NotFoundError('There is no such request.');
+  if (!request) throw new NotFoundError(noSuchRequest);
   return request;
 }
 

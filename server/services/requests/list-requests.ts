@@ -1,7 +1,7 @@
 import { and, eq, or, type SQL } from 'drizzle-orm';
 import { accessRequests } from '../../../db/schema/access.ts';
 import { DomainError, ForbiddenError, ValidationError } from '../../errors.ts';
-import { organisationScope } from '../access/organisation-scope.ts';
+import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 import { personIdOfActor } from '../people/person-of-actor.ts';
 import {
@@ -42,7 +42,7 @@ export async function listRequests(ctx: ServiceContext, input: ListRequestsInput
     if (!actor.permissions.includes('requests:decide')) {
       throw new ForbiddenError('Your role does not decide requests: use view=mine.');
     }
-    const scope = await organisationScope(ctx, 'requests:decide');
+    const scope = (await actorScope(ctx)).of('requests:decide');
     if (!scope.all) where.push(inOrganisations(scope.odsCodes));
   } else {
     const me = await personIdOfActor(ctx);

@@ -8,7 +8,8 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../errors.ts';
-import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import { actorScope } from '../access/actor-scope.ts';
+import { assertPersonInScope, noSuchPerson } from '../access/person-access.ts';
 import { assertPositionFitsPerson } from '../assignments/organisation-family.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
@@ -48,23 +49,25 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
   }
   return withTransaction(ctx, async (tx) => {
     const [person] = await tx.db.select().from(people).where(eq(people.id, input.personId));
-    if (!person) throw new NotFoundError('There is no such person.');
+    if (!person) throw new NotFoundError(noSuchPerson);
+    const forSelf = person.id === (await personIdOfActor(tx));
+    if (!forSelf) {
+      if (forSelfOnly(actor.permissions)) {
+        throw new ForbiddenError('You can raise requests only for yourself.');
+      }
+      // For someone else: only a person of the caller's own organisations. A request never
+      // makes a person visible who was not (actor-scope.ts, policy 1).
+      await assertPersonInScope(tx, 'requests:raise', person.id, 'raise requests');
+    }
     const [position] = await tx.db
       .select()
       .from(positions)
       .where(eq(positions.id, input.positionId));
     if (!position) throw new NotFoundError('There is no such position.');
-
-    const forSelf = person.id === (await personIdOfActor(tx));
-    if (!forSelf) {
-      const scope = await organisationScope(tx, 'requests:raise');
-      if (!inScope(scope, position.odsCode)) {
-        throw new ForbiddenError(
-          forSelfOnly(actor.permissions)
-            ? 'You can raise requests only for yourself.'
-            : `You can raise requests only for positions of your organisations, not ${position.odsCode}.`,
-        );
-      }
+    if (!forSelf && !(await actorScope(tx)).covers('requests:raise', position.odsCode)) {
+      throw new ForbiddenError(
+        `You can raise requests only for positions of your organisations, not ${position.odsCode}.`,
+      );
     }
     if (person.status !== 'active') {
       throw new DomainError(

@@ -1,12 +1,20 @@
 import { eq } from 'drizzle-orm';
 import type { accessRequests } from '../../../db/schema/access.ts';
 import { accounts } from '../../../db/schema/accounts.ts';
-import { DomainError, NotFoundError, SeparationOfDutiesError } from '../../errors.ts';
-import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import {
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  SeparationOfDutiesError,
+} from '../../errors.ts';
+import { actorScope, namedScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 import { personIdOfActor } from '../people/person-of-actor.ts';
 
 type AccessRequest = typeof accessRequests.$inferSelect;
+
+/** What a caller hears of a request that does not exist, or is not theirs to see. */
+export const noSuchRequest = 'There is no such request.';
 
 /** How long opening a request to decide it keeps others off it. */
 export const claimMinutes = 15;
@@ -18,10 +26,17 @@ export const claimMinutes = 15;
 export async function assertMayDecide(ctx: ServiceContext, request: AccessRequest) {
   const actor = ctx.actor;
   if (!actor) throw new DomainError('UNAUTHENTICATED', 'Sign in first.');
-  const scope = await organisationScope(ctx, 'requests:decide');
-  if (!inScope(scope, request.odsCode)) {
-    // Out of scope looks the same as absent: sponsors see only their organisations' requests.
-    throw new NotFoundError('There is no such request among those you can decide.');
+  const scope = await actorScope(ctx);
+  if (!scope.covers('requests:decide', request.odsCode)) {
+    const mine =
+      request.raisedBy === actor.accountId || request.personId === (await personIdOfActor(ctx));
+    // Out of scope looks the same as absent (sponsors see only their organisations'
+    // requests), unless the caller sees it anyway as its raiser or subject.
+    if (!mine) throw new NotFoundError(noSuchRequest);
+    const yours = namedScope(scope.of('requests:decide'));
+    throw new ForbiddenError(
+      `This request is for a position of ${request.odsCode}, and you decide requests for ${yours.join(', ') || 'no organisation'} only.`,
+    );
   }
   if (request.raisedBy === actor.accountId) {
     throw new SeparationOfDutiesError('You raised this request, so someone else must decide it.');

@@ -78,6 +78,6 @@ export function beforeCursor(cursor: { raisedAt: string; id: string }): SQL {
   ) as SQL;
 }
 
-export function inOrganisations(odsCodes: Set<string>): SQL {
+export function inOrganisations(odsCodes: ReadonlySet<string>): SQL {
   return odsCodes.size ? inArray(accessRequests.odsCode, [...odsCodes]) : sql`false`;
 }

@@ -1,12 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { workstations } from '../../../db/schema/workstations.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { assertFoundInScope, assertInScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { assertInScope } from '../organisations/assert-in-scope.ts';
 import { findOrganisation } from '../organisations/find-organisation.ts';
 import { newEnrolmentCode, sha256 } from './secrets.ts';
-import { getWorkstation, type WorkstationView } from './workstation-view.ts';
+import { getWorkstation, noSuchWorkstation, type WorkstationView } from './workstation-view.ts';
 
 /** How long an enrolment code works. */
 export const enrolmentCodeHours = 24;
@@ -83,8 +83,8 @@ async function lockWorkstation(ctx: ServiceContext, id: string) {
     .from(workstations)
     .where(eq(workstations.id, id))
     .for('update');
-  if (!row) throw new NotFoundError('There is no such workstation.');
-  await assertInScope(ctx, 'workstations:manage', row.odsCode, 'workstations');
+  if (!row) throw new NotFoundError(noSuchWorkstation);
+  await assertFoundInScope(ctx, 'workstations:manage', row.odsCode, noSuchWorkstation);
   return row;
 }
 

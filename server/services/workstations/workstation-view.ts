@@ -1,8 +1,8 @@
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, inArray } from 'drizzle-orm';
 import { organisations } from '../../../db/schema/organisations.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
 import { NotFoundError } from '../../errors.ts';
-import { inScope, organisationScope } from '../access/organisation-scope.ts';
+import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 
 export interface WorkstationView {
@@ -53,15 +53,20 @@ function view(
 
 /** The workstations of the organisations the caller manages workstations for, newest first. */
 export async function listWorkstations(ctx: ServiceContext): Promise<WorkstationView[]> {
-  const scope = await organisationScope(ctx, 'workstations:manage');
+  const scope = (await actorScope(ctx)).of('workstations:manage');
+  if (!scope.all && !scope.odsCodes.size) return [];
   const rows = await ctx.db
     .select(columns)
     .from(workstations)
     .innerJoin(organisations, eq(organisations.odsCode, workstations.odsCode))
+    .where(scope.all ? undefined : inArray(workstations.odsCode, [...scope.odsCodes]))
     .orderBy(desc(workstations.createdAt), desc(workstations.id));
   const now = ctx.now();
-  return rows.filter((r) => inScope(scope, r.w.odsCode)).map((r) => view(r, now));
+  return rows.map((r) => view(r, now));
 }
+
+/** What a caller hears of a workstation that does not exist, or is not theirs to see. */
+export const noSuchWorkstation = 'There is no such workstation.';
 
 export async function getWorkstation(ctx: ServiceContext, id: string): Promise<WorkstationView> {
   const [row] = await ctx.db
@@ -69,6 +74,6 @@ export async function getWorkstation(ctx: ServiceContext, id: string): Promise<W
     .from(workstations)
     .innerJoin(organisations, eq(organisations.odsCode, workstations.odsCode))
     .where(eq(workstations.id, id));
-  if (!row) throw new NotFoundError('There is no such workstation.');
+  if (!row) throw new NotFoundError(noSuchWorkstation);
   return view(row, ctx.now());
 }

@@ -42,6 +42,7 @@ export interface Assignment {
 }
 
 export interface Person {
+  view: 'full';
   id: string;
   userId: string;
   givenName: string;
@@ -70,6 +71,23 @@ export interface Person {
   /** Listed to those who may read cards, and to the holder; empty otherwise. */
   cards: PersonCard[];
 }
+
+/** A person seen only as the subject of a request the caller decides: what deciding needs. */
+export interface PersonForDecider {
+  view: 'decider';
+  id: string;
+  userId: string;
+  givenName: string;
+  middleNames: string | null;
+  familyName: string;
+  status: string;
+  organisations: { odsCode: string; name: string }[];
+  /** Positions held now or to come. */
+  assignments: Assignment[];
+}
+
+/** What GET /api/people/{id} answers. */
+export type PersonView = Person | PersonForDecider;
 
 interface Who {
   username: string;

@@ -1,7 +1,14 @@
 import { ContextConsumer } from '@lit/context';
 import { html, LitElement } from 'lit';
 import { ApiError, api, query } from '../api/client.ts';
-import type { AccessRequest, Assignment, Page, Person, Position } from '../api/types.ts';
+import type {
+  AccessRequest,
+  Assignment,
+  Page,
+  PersonForDecider,
+  PersonView,
+  Position,
+} from '../api/types.ts';
 import '../components/ra-assignments-table.ts';
 import '../components/ra-cards-table.ts';
 import type { PositionChoice } from '../components/ra-position-form.ts';
@@ -29,7 +36,7 @@ export class RaPersonPage extends LitElement {
   };
   /** The person's id (UUID). */
   declare personId: string;
-  declare person: Person | null;
+  declare person: PersonView | null;
   declare requests: AccessRequest[];
   declare positions: Position[];
   declare error: string;
@@ -53,7 +60,7 @@ export class RaPersonPage extends LitElement {
 
   private async load() {
     try {
-      this.person = await api.get<Person>(`/api/people/${this.personId}`);
+      this.person = await api.get<PersonView>(`/api/people/${this.personId}`);
       const me = this.session.value;
       const view = can(me, 'requests:decide') ? 'inbox' : 'mine';
       this.requests = (
@@ -114,6 +121,7 @@ export class RaPersonPage extends LitElement {
     const me = this.session.value;
     if (!p)
       return html`${this.error ? html`<p class="message error" role="alert">${this.error}</p>` : html`<p role="status">Loading…</p>`}`;
+    if (p.view === 'decider') return this.renderForDecider(p);
     return html`
       <p><a href="/people">← People</a></p>
       <h1>${p.givenName}${p.middleNames ? ` ${p.middleNames}` : ''} ${p.familyName}</h1>
@@ -175,6 +183,31 @@ export class RaPersonPage extends LitElement {
       </section>`
           : ''
       }
+      <section class="card" aria-labelledby="req-h">
+        <h2 id="req-h">Requests</h2>
+        <ra-requests-table .requests=${this.requests}></ra-requests-table>
+      </section>
+    `;
+  }
+
+  /** A person seen only as the subject of a request this user decides. */
+  private renderForDecider(p: PersonForDecider) {
+    return html`
+      <p><a href="/requests">← Requests</a></p>
+      <h1>${p.givenName}${p.middleNames ? ` ${p.middleNames}` : ''} ${p.familyName}</h1>
+      <p class="message">You see this person because they asked for a position you decide: what deciding needs, nothing more.</p>
+      <section class="card" aria-labelledby="details-h">
+        <h2 id="details-h">Details</h2>
+        <dl>
+          <dt>User ID</dt><dd data-testid="user-id">${p.userId}</dd>
+          <dt>Status</dt><dd><span class="tag ${statusTag[p.status] ?? ''}" data-testid="person-status">${words(p.status)}</span></dd>
+          <dt>Organisations</dt><dd>${p.organisations.map((o) => `${o.odsCode} ${o.name}`).join('; ')}</dd>
+        </dl>
+      </section>
+      <section class="card" aria-labelledby="pos-h">
+        <h2 id="pos-h">Positions held</h2>
+        <ra-assignments-table .assignments=${p.assignments}></ra-assignments-table>
+      </section>
       <section class="card" aria-labelledby="req-h">
         <h2 id="req-h">Requests</h2>
         <ra-requests-table .requests=${this.requests}></ra-requests-table>
