@@ -27,7 +27,7 @@ const assign = defineRoute({
   tags: ['Assignments'],
   summary: 'Assign a position directly',
   description:
-    'RA users may assign any position of their organisations; sponsors only positions marked assignable, of organisations they sponsor. Nobody assigns a position to themselves.',
+    'RA users may assign any position of their organisations; sponsors only positions marked assignable, of organisations they sponsor; either only to people of their own organisations (a person you cannot see is a 404, one you see only as the subject of a request you decide is a 403: decide the request instead). Nobody assigns a position to themselves.',
   request: { params: PersonId, body: { required: true, content: json(AssignPosition) } },
   responses: { 201: { description: 'Assigned', content: json(z.object({ id: z.uuid() })) } },
 });
