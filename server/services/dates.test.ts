@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, addYears, daysBetween, daysLeftUntil, todayOf } from './dates.ts';
+import {
+  addDays,
+  addYears,
+  dateTimeOf,
+  daysBetween,
+  daysLeftUntil,
+  timeOf,
+  todayOf,
+} from './dates.ts';
 
 describe('todayOf', () => {
   it('is the date in London, not in UTC', () => {
@@ -7,6 +15,14 @@ describe('todayOf', () => {
     expect(todayOf(new Date('2026-07-01T23:30:00Z'))).toBe('2026-07-02');
     // In winter London is on UTC.
     expect(todayOf(new Date('2026-12-31T23:30:00Z'))).toBe('2026-12-31');
+  });
+});
+
+describe('timeOf and dateTimeOf', () => {
+  it('give the time in London, on the 24-hour clock', () => {
+    expect(timeOf(new Date('2026-07-01T23:45:00Z'))).toBe('00:45');
+    expect(dateTimeOf(new Date('2026-07-01T23:45:00Z'))).toBe('2026-07-02 00:45');
+    expect(dateTimeOf(new Date('2026-12-01T13:05:00Z'))).toBe('2026-12-01 13:05');
   });
 });
 

@@ -12,11 +12,28 @@ const ukDate = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
+const ukClock = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
 const dayMs = 86_400_000;
 
 /** The trust's date at an instant. */
 export function dateOf(instant: Date): string {
   return ukDate.format(instant);
+}
+
+/** The trust's time of day at an instant, `HH:MM`, for messages ("held until 09:45 UK time"). */
+export function timeOf(instant: Date): string {
+  return ukClock.format(instant);
+}
+
+/** The trust's date and time at an instant, `YYYY-MM-DD HH:MM`, for messages. */
+export function dateTimeOf(instant: Date): string {
+  return `${dateOf(instant)} ${timeOf(instant)}`;
 }
 
 /** Today's date for the trust, for start and end dates, expiry and "is it still held". */

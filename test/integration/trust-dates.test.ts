@@ -143,4 +143,29 @@ describe.each(testDrivers)('today is the trust’s date (%s)', (driver) => {
     ]);
     expect(person.assignments.map((a) => a.state).sort()).toEqual(['active', 'expired']);
   });
+
+  it('tells the time of a claim and a decision in UK time', async () => {
+    const agent = await t.login('agent');
+    const raised = await post(t, agent, '/api/requests', {
+      kind: 'assign',
+      personId: await demoPersonId(t, 'Zoë'),
+      positionId: await demoPositionId(t, 'Ward Clerk'),
+    });
+    expect(raised.status, await raised.clone().text()).toBe(201);
+    const { id } = (await raised.json()) as { id: string };
+    const sponsor = await t.login('sponsor');
+    expect((await post(t, sponsor, `/api/requests/${id}/claim`)).status).toBe(200);
+    const manager = await t.login('manager');
+    const claimed = await post(t, manager, `/api/requests/${id}/approve`, {});
+    expect(claimed.status).toBe(409);
+    const held = ((await claimed.json()) as { error: { message: string } }).error.message;
+    // Claimed at 00:30 on 2 July in London for 15 minutes (23:45 UTC on 1 July).
+    expect(held).toContain('(held until 00:45 UK time)');
+    expect((await post(t, sponsor, `/api/requests/${id}/approve`, {})).status).toBe(200);
+    const again = await post(t, manager, `/api/requests/${id}/approve`, {});
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toBe(
+      'This request has already been approved (2026-07-02 00:30 UK time).',
+    );
+  });
 });
