@@ -121,7 +121,10 @@ export const identityDocuments = pgTable(
   },
   (t) => [
     index('identity_documents_hash_idx').on(t.numberHash),
-    index('identity_documents_check_idx').on(t.checkId),
+    // The one absolute rule about documents: one check records a document once. (The same
+    // document for two people, or for one person at two checks, is allowed: an override,
+    // a re-check.) Also serves finding a check's documents, by its leading column.
+    uniqueIndex('identity_documents_check_number_uq').on(t.checkId, t.numberHash),
   ],
 );
 

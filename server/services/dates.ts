@@ -1,4 +1,10 @@
-/** Calendar dates are kept as ISO `YYYY-MM-DD` strings, in the trust's time zone. */
+/**
+ * The one clock for calendar dates. The trust works in UK time, so "today", a start or end
+ * date, and the days left before a certificate expires are all counted in Europe/London,
+ * whatever the server's own time zone (containers run in UTC: between midnight and 1 am in
+ * summer, UTC is still on yesterday). Calendar dates are ISO `YYYY-MM-DD` strings. Code
+ * that needs a date from a `Date` asks this module, never `toISOString().slice(0, 10)`.
+ */
 const ukDate = new Intl.DateTimeFormat('en-CA', {
   timeZone: 'Europe/London',
   year: 'numeric',
@@ -6,13 +12,64 @@ const ukDate = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
-/** Today's date in the UK, for start and end dates of assignments. */
+const ukClock = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+const dayMs = 86_400_000;
+
+/** The trust's date at an instant. */
+export function dateOf(instant: Date): string {
+  return ukDate.format(instant);
+}
+
+/** The trust's time of day at an instant, `HH:MM`, for messages ("held until 09:45 UK time"). */
+export function timeOf(instant: Date): string {
+  return ukClock.format(instant);
+}
+
+/** The trust's date and time at an instant, `YYYY-MM-DD HH:MM`, for messages. */
+export function dateTimeOf(instant: Date): string {
+  return `${dateOf(instant)} ${timeOf(instant)}`;
+}
+
+/** Today's date for the trust, for start and end dates, expiry and "is it still held". */
 export function todayOf(now: Date): string {
-  return ukDate.format(now);
+  return dateOf(now);
+}
+
+/** Midnight UTC of a calendar date: arithmetic on dates only, never shown as an instant. */
+function utcMidnight(isoDate: string): number {
+  return Date.parse(`${isoDate}T00:00:00Z`);
 }
 
 export function addDays(isoDate: string, days: number): string {
-  const d = new Date(`${isoDate}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
+  return new Date(utcMidnight(isoDate) + days * dayMs).toISOString().slice(0, 10);
+}
+
+/** The same day `years` later; 29 February becomes 28 February in a year without it. */
+export function addYears(isoDate: string, years: number): string {
+  const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
+  const target = new Date(Date.UTC(y + years, m - 1, d));
+  if (target.getUTCMonth() !== m - 1) target.setUTCDate(0);
+  return target.toISOString().slice(0, 10);
+}
+
+/** Calendar days from one date to another: 1 from today to tomorrow, -1 to yesterday. */
+export function daysBetween(fromDate: string, toDate: string): number {
+  return Math.round((utcMidnight(toDate) - utcMidnight(fromDate)) / dayMs);
+}
+
+/**
+ * Days left until an instant (a certificate's expiry), as the trust's calendar counts
+ * them: 0 when it falls later today, 1 tomorrow. Once passed it is negative, the days
+ * since it and at least one, so one that expired this morning reads as expired, never as
+ * "expires today".
+ */
+export function daysLeftUntil(instant: Date, now: Date): number {
+  const days = daysBetween(todayOf(now), dateOf(instant));
+  return instant.getTime() > now.getTime() ? days : Math.min(days, -1);
 }

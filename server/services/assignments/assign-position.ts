@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { assignments, positions } from '../../../db/schema/access.ts';
 import { people } from '../../../db/schema/people.ts';
 import {
@@ -7,13 +7,14 @@ import {
   ForbiddenError,
   NotFoundError,
   SeparationOfDutiesError,
-  ValidationError,
 } from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import { assertMayViewPerson, assertPersonInScope, noSuchPerson } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
+import { assertAssignmentDates, earliestDirectStart } from './assignment-dates.ts';
+import { heldAssignment, heldSince, markExpiredAssignments } from './held-assignment.ts';
 import { assertPositionFitsPerson } from './organisation-family.ts';
 
 export interface AssignInput {
@@ -33,16 +34,13 @@ export async function createAssignment(ctx: ServiceContext, input: AssignInput) 
   const today = todayOf(ctx.now());
   const startDate = input.startDate ?? today;
   const endDate = input.endDate ?? null;
-  if (endDate && endDate < startDate) {
-    throw new ValidationError('The end date is before the start date.', [
-      { field: 'endDate', message: `is before the start date ${startDate}` },
-    ]);
-  }
-  if (endDate && endDate < today) {
-    throw new ValidationError('The end date has already passed.', [
-      { field: 'endDate', message: 'is in the past' },
-    ]);
-  }
+  // A request's dates were checked when it was raised; its start may have passed while it
+  // waited for a decision, and that is no reason to refuse it now.
+  assertAssignmentDates(
+    { startDate, endDate },
+    today,
+    input.requestId ? startDate : earliestDirectStart(today),
+  );
   const [person] = await ctx.db.select().from(people).where(eq(people.id, input.personId));
   if (!person) throw new NotFoundError('There is no such person.');
   if (person.status !== 'active') {
@@ -63,29 +61,14 @@ export async function createAssignment(ctx: ServiceContext, input: AssignInput) 
     throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
   }
   await assertPositionFitsPerson(ctx, person.id, position);
-  const [open] = await ctx.db
-    .select({ id: assignments.id, endDate: assignments.endDate })
-    .from(assignments)
-    .where(
-      and(
-        eq(assignments.personId, person.id),
-        eq(assignments.positionId, position.id),
-        isNull(assignments.endedAt),
-      ),
-    );
-  if (open?.endDate && open.endDate < today) {
-    // It ran out on its end date but nothing marked it: mark it expired, so the position
-    // can be given again and the history says how the old one ended.
-    await ctx.db
-      .update(assignments)
-      .set({ endedAt: ctx.now(), endReason: 'expired', endNote: `Expired on ${open.endDate}` })
-      .where(eq(assignments.id, open.id));
-  } else if (open) {
+  const held = await heldAssignment(ctx, person.id, position.id);
+  if (held) {
     throw new ConflictError(
-      `${person.givenName} ${person.familyName} already holds "${position.name}".`,
-      { assignmentId: open.id },
+      `${person.givenName} ${person.familyName} already holds "${position.name}"${heldSince(held, today)}.`,
+      { assignmentId: held.id },
     );
   }
+  await markExpiredAssignments(ctx, person.id, position.id);
   const [row] = await ctx.db
     .insert(assignments)
     .values({

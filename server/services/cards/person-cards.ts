@@ -9,8 +9,7 @@ import {
 } from '../../../db/schema/cards.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
 import type { ServiceContext } from '../context.ts';
-
-const dayMs = 86_400_000;
+import { daysLeftUntil } from '../dates.ts';
 
 export interface PersonCard {
   serial: string;
@@ -69,7 +68,7 @@ export async function listPersonCards(
       .from(cardFlags)
       .where(and(inArray(cardFlags.cardSerial, serials), isNull(cardFlags.resolvedAt))),
   ]);
-  const now = ctx.now().getTime();
+  const now = ctx.now();
   return held.map((card) => {
     const sighting = seen.find((s) => s.serial === card.serial);
     return {
@@ -82,7 +81,7 @@ export async function listPersonCards(
           slot: c.slot,
           subject: c.subject,
           notAfter: c.notAfter.toISOString(),
-          daysLeft: Math.floor((c.notAfter.getTime() - now) / dayMs),
+          daysLeft: daysLeftUntil(c.notAfter, now),
           revoked: c.revokedAt !== null,
         })),
       lastSeen: sighting

@@ -1,13 +1,14 @@
-import { and, desc, eq, gte, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { assignments, positions } from '../../../db/schema/access.ts';
 import { cardFlags, cards, type FlagKind } from '../../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
 import { ValidationError } from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
+import { isHeld } from '../assignments/held-assignment.ts';
 import type { ServiceContext } from '../context.ts';
+import { daysLeftUntil, todayOf } from '../dates.ts';
 
-const dayMs = 86_400_000;
 const raRoles = new Set(['ra_manager', 'ra_agent_advanced', 'ra_agent']);
 
 export interface FlagView {
@@ -172,18 +173,11 @@ export async function listFlags(
   const personIds = [...new Set(rows.flatMap((r) => (r.person?.id ? [r.person.id] : [])))];
   const systemsOf = new Map<string, Set<string>>();
   if (personIds.length) {
-    const today = ctx.now().toISOString().slice(0, 10);
     const held = await ctx.db
       .select({ personId: assignments.personId, systems: positions.systems })
       .from(assignments)
       .innerJoin(positions, eq(positions.id, assignments.positionId))
-      .where(
-        and(
-          inArray(assignments.personId, personIds),
-          isNull(assignments.endedAt),
-          or(isNull(assignments.endDate), gte(assignments.endDate, today)),
-        ),
-      );
+      .where(and(inArray(assignments.personId, personIds), isHeld(todayOf(ctx.now()))));
     for (const h of held) {
       const set = systemsOf.get(h.personId) ?? new Set<string>();
       for (const s of h.systems) set.add(s);
@@ -191,7 +185,7 @@ export async function listFlags(
     }
   }
 
-  const now = ctx.now().getTime();
+  const now = ctx.now();
   const items = rows.slice(0, limit).map((r): FlagView => {
     const f = r.flag;
     const d = f.details as Record<string, string>;
@@ -207,7 +201,7 @@ export async function listFlags(
       : null;
     const expiry = f.kind === 'certificate_expired' || f.kind === 'certificate_expiring';
     const daysLeft =
-      expiry && certificate ? Math.floor((Date.parse(certificate.notAfter) - now) / dayMs) : null;
+      expiry && certificate ? daysLeftUntil(new Date(certificate.notAfter), now) : null;
     return {
       id: f.id,
       kind: f.kind,

@@ -3,9 +3,9 @@ import { cardFlags, cards, certificates, type FlagKind } from '../../../db/schem
 import { people } from '../../../db/schema/people.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { ServiceContext } from '../context.ts';
+import { daysLeftUntil } from '../dates.ts';
 import type { CertificateReport, ObservationInput, Slot } from './observation-input.ts';
 
-const dayMs = 86_400_000;
 /** Certificates are watched from 90 days before expiry (DOMAIN.md's widest bucket). */
 export const expiryWatchDays = 90;
 
@@ -52,10 +52,10 @@ async function conditionsOf(
     const details = certificateDetails(c.slot, c);
     if (!ours.has(sha))
       found.push({ kind: 'foreign_certificate', certificateSha256: sha, details });
-    const notAfter = Date.parse(c.notAfter);
-    if (notAfter <= observedAt.getTime()) {
+    const notAfter = new Date(c.notAfter);
+    if (notAfter.getTime() <= observedAt.getTime()) {
       found.push({ kind: 'certificate_expired', certificateSha256: sha, details });
-    } else if (notAfter - observedAt.getTime() <= expiryWatchDays * dayMs) {
+    } else if (daysLeftUntil(notAfter, observedAt) <= expiryWatchDays) {
       found.push({ kind: 'certificate_expiring', certificateSha256: sha, details });
     }
   }

@@ -13,6 +13,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
 import { type DocumentType, documentTypes } from './document-types.ts';
+import { lockDocumentNumbers } from './duplicate-locks.ts';
 import { groupUserId } from './name-keys.ts';
 
 export interface SeenDocument {
@@ -75,8 +76,9 @@ export function egifProblems(documents: SeenDocument[], today: string): FieldPro
 /**
  * Records the documents an ID checker saw in person. When they meet e-GIF level 3 the
  * person becomes active; a document already seen for someone else stops the check with
- * that person named, unless the checker gives an override reason. Only an actor who may
- * register people for one of the person's organisations may check them.
+ * that person named, unless the checker gives an override reason (also when two checks race:
+ * see duplicate-locks.ts). Only an actor who may register people for one of the person's
+ * organisations may check them.
  */
 export async function recordIdentityCheck(
   ctx: ServiceContext,
@@ -107,6 +109,11 @@ export async function recordIdentityCheck(
       ...d,
       hash: documentNumberHash(hashKey, d.type, d.number),
     }));
+    // A check showing any of the same documents at the same moment waits here, then sees ours.
+    await lockDocumentNumbers(
+      tx,
+      hashed.map((d) => d.hash),
+    );
     const matches = await tx.db
       .selectDistinct({
         id: people.id,

@@ -6,6 +6,7 @@ import { actorScope } from '../access/actor-scope.ts';
 import { createAccount } from '../accounts/create-account.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
+import { lockPersonIdentity } from './duplicate-locks.ts';
 import { groupUserId, nameKeys } from './name-keys.ts';
 import { assertNoProblems, dateOfBirthProblems } from './person-input.ts';
 import { newUserId } from './user-id.ts';
@@ -28,7 +29,8 @@ export interface RegisterPersonInput {
 /**
  * Registers a person, pending their identity check. A person with the same names and date
  * of birth stops the registration with the existing record named, unless the caller gives
- * an override reason, which is audited.
+ * an override reason, which is audited. The check holds however many clerks register the
+ * same person at once: see duplicate-locks.ts.
  */
 export async function registerPerson(ctx: ServiceContext, input: RegisterPersonInput) {
   assertNoProblems(
@@ -56,6 +58,8 @@ export async function registerPerson(ctx: ServiceContext, input: RegisterPersonI
 
   return withTransaction(ctx, async (tx) => {
     const keys = nameKeys(input.givenName, input.familyName);
+    // Whoever registers the same person at the same moment waits here, then sees this one.
+    await lockPersonIdentity(tx, keys, input.dateOfBirth);
     const duplicates = await tx.db
       .select({
         id: people.id,

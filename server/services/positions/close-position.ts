@@ -1,7 +1,8 @@
-import { and, eq, gte, isNull, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
 import { ConflictError } from '../../errors.ts';
 import { assertInScope } from '../access/actor-scope.ts';
+import { isHeld } from '../assignments/held-assignment.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
@@ -39,13 +40,7 @@ export async function closePosition(
     const ended = await tx.db
       .update(assignments)
       .set({ endedAt: now, endReason: 'position_closed', endNote: reason, endedBy: actor })
-      .where(
-        and(
-          eq(assignments.positionId, id),
-          isNull(assignments.endedAt),
-          or(isNull(assignments.endDate), gte(assignments.endDate, todayOf(now))),
-        ),
-      )
+      .where(and(eq(assignments.positionId, id), isHeld(todayOf(now))))
       .returning({ id: assignments.id, personId: assignments.personId });
     // Open requests for it could only fail now: withdraw them, telling the requester why.
     const withdrawn = await tx.db

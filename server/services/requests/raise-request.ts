@@ -1,15 +1,11 @@
-import { and, eq, isNull } from 'drizzle-orm';
-import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
+import { and, eq } from 'drizzle-orm';
+import { accessRequests, positions } from '../../../db/schema/access.ts';
 import { people } from '../../../db/schema/people.ts';
-import {
-  ConflictError,
-  DomainError,
-  ForbiddenError,
-  NotFoundError,
-  ValidationError,
-} from '../../errors.ts';
+import { ConflictError, DomainError, ForbiddenError, NotFoundError } from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import { assertPersonInScope, noSuchPerson } from '../access/person-access.ts';
+import { assertAssignmentDates } from '../assignments/assignment-dates.ts';
+import { heldAssignment, heldSince } from '../assignments/held-assignment.ts';
 import { assertPositionFitsPerson } from '../assignments/organisation-family.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
@@ -35,17 +31,11 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
   if (!actor) throw new DomainError('UNAUTHENTICATED', 'Sign in first.');
   const today = todayOf(ctx.now());
   if (input.kind === 'assign') {
-    const start = input.startDate ?? today;
-    if (input.startDate && input.startDate < today) {
-      throw new ValidationError('The start date has passed.', [
-        { field: 'startDate', message: 'is in the past' },
-      ]);
-    }
-    if (input.endDate && input.endDate < start) {
-      throw new ValidationError('The end date is before the start date.', [
-        { field: 'endDate', message: `is before the start date ${start}` },
-      ]);
-    }
+    assertAssignmentDates(
+      { startDate: input.startDate ?? today, endDate: input.endDate ?? null },
+      today,
+      today,
+    );
   }
   return withTransaction(ctx, async (tx) => {
     const [person] = await tx.db.select().from(people).where(eq(people.id, input.personId));
@@ -79,22 +69,14 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
       throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
     }
     await assertPositionFitsPerson(tx, person.id, position);
-    const [openAssignment] = await tx.db
-      .select({ id: assignments.id })
-      .from(assignments)
-      .where(
-        and(
-          eq(assignments.personId, person.id),
-          eq(assignments.positionId, position.id),
-          isNull(assignments.endedAt),
-        ),
-      );
-    if (input.kind === 'assign' && openAssignment) {
+    const held = await heldAssignment(tx, person.id, position.id);
+    if (input.kind === 'assign' && held) {
       throw new ConflictError(
-        `${person.givenName} ${person.familyName} already holds "${position.name}".`,
+        `${person.givenName} ${person.familyName} already holds "${position.name}"${heldSince(held, today)}.`,
+        { assignmentId: held.id },
       );
     }
-    if (input.kind === 'remove' && !openAssignment) {
+    if (input.kind === 'remove' && !held) {
       throw new ConflictError(
         `${person.givenName} ${person.familyName} does not hold "${position.name}".`,
       );
@@ -120,7 +102,7 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
         personId: person.id,
         positionId: position.id,
         odsCode: position.odsCode,
-        assignmentId: input.kind === 'remove' ? (openAssignment?.id ?? null) : null,
+        assignmentId: input.kind === 'remove' ? (held?.id ?? null) : null,
         startDate: input.kind === 'assign' ? (input.startDate ?? today) : null,
         endDate: input.kind === 'assign' ? (input.endDate ?? null) : null,
         note: input.note ?? null,

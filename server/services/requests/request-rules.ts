@@ -9,6 +9,7 @@ import {
 } from '../../errors.ts';
 import { actorScope, namedScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
+import { dateTimeOf, timeOf } from '../dates.ts';
 import { personIdOfActor } from '../people/person-of-actor.ts';
 
 type AccessRequest = typeof accessRequests.$inferSelect;
@@ -55,10 +56,10 @@ export async function assertNotClaimedByOther(ctx: ServiceContext, request: Acce
     .select({ displayName: accounts.displayName, username: accounts.username })
     .from(accounts)
     .where(eq(accounts.id, request.claimedBy));
-  const until = request.claimedUntil.toISOString().slice(11, 16);
+  const until = timeOf(request.claimedUntil);
   throw new DomainError(
     'CLAIMED_BY_OTHER',
-    `${holder?.displayName ?? 'Another reviewer'} is deciding this request (held until ${until} UTC). Try again later.`,
+    `${holder?.displayName ?? 'Another reviewer'} is deciding this request (held until ${until} UK time). Try again later.`,
     { claimedBy: holder?.username ?? null, claimedUntil: request.claimedUntil.toISOString() },
   );
 }
@@ -67,7 +68,7 @@ export function assertOpen(request: AccessRequest) {
   if (request.status !== 'open') {
     throw new DomainError(
       'ALREADY_DECIDED',
-      `This request has already been ${request.status}${request.decidedAt ? ` (${request.decidedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}.`,
+      `This request has already been ${request.status}${request.decidedAt ? ` (${dateTimeOf(request.decidedAt)} UK time)` : ''}.`,
     );
   }
 }
