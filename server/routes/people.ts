@@ -28,7 +28,7 @@ const search = defineRoute({
   request: {
     query: z.strictObject({
       q: z.string().max(100).default(''),
-      cursor: z.string().max(300).optional(),
+      cursor: z.string().max(1000).optional(),
       limit: z.coerce.number().int().min(1).max(100).default(25),
     }),
   },
