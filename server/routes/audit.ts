@@ -3,7 +3,7 @@ import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { listAuditEvents } from '../services/audit/list-audit-events.ts';
 import { verifyAuditChain } from '../services/audit/verify-audit-chain.ts';
-import { isoInstant } from './schemas.ts';
+import { isoInstant, pageCursor } from './schemas.ts';
 
 const AuditEvent = z
   .object({
@@ -27,7 +27,7 @@ const AuditQuery = z.strictObject({
   action: z.string().max(64).optional(),
   from: isoInstant({ offset: true }).optional(),
   to: isoInstant({ offset: true }).optional(),
-  cursor: z.string().max(40).optional(),
+  cursor: pageCursor(40).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 

@@ -42,3 +42,13 @@ export const isoInstant = (options: { offset?: boolean } = {}) =>
       (t) => storableYear(new Date(t).getUTCFullYear()),
       'must be a date and time from the year 1 to 9999',
     );
+
+/**
+ * A page cursor as the query carries it: the shape only (base64url), so it is named with
+ * the other wrong fields; the paging helper decodes and checks what it holds.
+ */
+export const pageCursor = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be the nextCursor of a previous page, unchanged');

@@ -146,18 +146,12 @@ export const hostileStrings: readonly string[] = [
   'a\udfffb',
   'x'.repeat(10_000),
   '',
-  '   ',
   "Robert'); DROP TABLE people;--",
-  "' OR '1'='1",
   '<script>alert(1)</script>',
   '2026-02-30',
   '0000-00-00',
   '99999-01-01',
-  '../../etc/passwd',
   '%00%ED%A0%80',
-  '\u202eevil',
-  '😀',
-  'null',
 ];
 
 export const hostileDates: readonly string[] = [

@@ -2,7 +2,7 @@ import { ValidationError } from '../../errors.ts';
 
 /**
  * What a cursor holds, position by position:
- * `text` a sort key (at most 200 characters), `uuid` a row id, `timestamp` an instant as
+ * `text` a sort key (at most 1,000 characters), `uuid` a row id, `timestamp` an instant as
  * `toISOString()` writes it, `offset` a position in a list (0 or more), `serial` a
  * bigserial id (1 or more).
  */
@@ -21,7 +21,7 @@ function valid(part: CursorPart, value: unknown): boolean {
     case 'text':
       return (
         typeof value === 'string' &&
-        value.length <= 200 &&
+        value.length <= 1000 &&
         !value.includes('\u0000') &&
         !loneSurrogate.test(value)
       );
@@ -54,7 +54,7 @@ export function decodeCursor<const P extends readonly CursorPart[]>(
   cursor: string,
   parts: P,
 ): Decoded<P> {
-  if (/^[A-Za-z0-9_-]{1,1000}$/.test(cursor)) {
+  if (/^[A-Za-z0-9_-]{1,8192}$/.test(cursor)) {
     const text = Buffer.from(cursor, 'base64url').toString('utf8');
     try {
       const values: unknown = JSON.parse(text);
