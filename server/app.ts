@@ -12,6 +12,7 @@ import type { AppDeps, AppEnv } from './http/app-env.ts';
 import { clientAddress } from './http/client-address.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { notFoundApi, onError } from './http/error-handler.ts';
+import { rejectUnsafeText } from './http/reject-unsafe-text.ts';
 import { sessionAuth } from './http/session.ts';
 import { validationHook } from './http/validation-hook.ts';
 import { registerAgent } from './routes/agent.ts';
@@ -108,6 +109,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.use('/api/*', requireJsonBody());
+  app.use('/api/*', rejectUnsafeText());
   app.use('/api/*', sessionAuth());
   app.use('/api/*', agentAuth());
   app.use('/api/*', csrfProtection());

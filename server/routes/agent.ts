@@ -4,6 +4,7 @@ import { defineRoute } from '../http/define-route.ts';
 import { ErrorBody } from '../http/error-body.ts';
 import { recordObservation } from '../services/observations/record-observation.ts';
 import { enrolWorkstation } from '../services/workstations/enrol-workstation.ts';
+import { isoInstant } from './schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const failure = (description: string) => ({ description, content: json(ErrorBody) });
@@ -32,8 +33,8 @@ const Certificate = z.strictObject({
   subject: text(1000),
   issuer: text(1000),
   serialNumber: text(100),
-  notBefore: z.iso.datetime('must be a date and time (ISO 8601)'),
-  notAfter: z.iso.datetime('must be a date and time (ISO 8601)'),
+  notBefore: isoInstant(),
+  notAfter: isoInstant(),
   keyUsage: z.array(text(40)).max(16),
   extendedKeyUsage: z.array(text(100)).max(32),
   email: text(320).nullable(),
@@ -45,7 +46,7 @@ const Observation = z
   .strictObject({
     idempotencyKey: z.uuid('must be a UUID, new for each observation'),
     sequence: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    observedAt: z.iso.datetime('must be a date and time (ISO 8601)'),
+    observedAt: isoInstant(),
     kind: z.enum(['card_inserted', 'card_removed', 'card_unreadable']),
     reader: text(200).min(1, 'name the reader'),
     atr: z

@@ -3,6 +3,7 @@ import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { listAuditEvents } from '../services/audit/list-audit-events.ts';
 import { verifyAuditChain } from '../services/audit/verify-audit-chain.ts';
+import { isoInstant, pageCursor } from './schemas.ts';
 
 const AuditEvent = z
   .object({
@@ -24,12 +25,9 @@ const AuditQuery = z.strictObject({
   subjectId: z.string().max(128).optional(),
   actor: z.string().max(128).optional().openapi({ description: 'Account id or username' }),
   action: z.string().max(64).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-  cursor: z
-    .string()
-    .regex(/^\d{1,15}$/, 'must be the nextCursor of a previous page')
-    .optional(),
+  from: isoInstant({ offset: true }).optional(),
+  to: isoInstant({ offset: true }).optional(),
+  cursor: pageCursor(40).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -86,7 +84,7 @@ export function registerAudit(app: OpenAPIHono<AppEnv>) {
       action: q.action,
       from: q.from ? new Date(q.from) : undefined,
       to: q.to ? new Date(q.to) : undefined,
-      before: q.cursor ? Number(q.cursor) : undefined,
+      cursor: q.cursor,
       limit: q.limit,
     });
     return c.json(

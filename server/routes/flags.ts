@@ -3,6 +3,7 @@ import { flagKinds } from '../../db/schema/cards.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { listFlags } from '../services/flags/list-flags.ts';
+import { pageCursor } from './schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 
@@ -50,7 +51,7 @@ const list = defineRoute({
     query: z.strictObject({
       status: z.enum(['open', 'resolved', 'all']).optional(),
       kind: z.enum(flagKinds).optional(),
-      cursor: z.string().max(40).optional(),
+      cursor: pageCursor(40).optional(),
       limit: z.coerce.number().int().min(1).max(200).optional(),
     }),
   },

@@ -2,10 +2,11 @@ import { z } from '@hono/zod-openapi';
 import { cardStates, flagKinds } from '../../db/schema/cards.ts';
 import { personStatuses } from '../../db/schema/people.ts';
 import { documentTypeNames } from '../services/people/document-types.ts';
+import { isoDate as isoDateSchema } from './schemas.ts';
 
 const name = (max: number) =>
   z.string().trim().min(1, 'is empty').max(max, `is longer than ${max} characters`);
-const isoDate = z.iso.date('must be a date as YYYY-MM-DD');
+const isoDate = isoDateSchema();
 const odsCode = z
   .string()
   .regex(/^[A-Z0-9]{3,6}$/, 'must be an ODS code: 3 to 6 capital letters and digits');

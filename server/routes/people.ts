@@ -17,6 +17,7 @@ import {
   RegisterPerson,
   UpdatePerson,
 } from './people-schemas.ts';
+import { pageCursor } from './schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 
@@ -29,7 +30,7 @@ const search = defineRoute({
   request: {
     query: z.strictObject({
       q: z.string().max(100).default(''),
-      cursor: z.string().max(300).optional(),
+      cursor: pageCursor(8192).optional(),
       limit: z.coerce.number().int().min(1).max(100).default(25),
     }),
   },

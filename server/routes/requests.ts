@@ -10,6 +10,7 @@ import { getRequest } from '../services/requests/get-request.ts';
 import { listRequests } from '../services/requests/list-requests.ts';
 import { raiseRequest } from '../services/requests/raise-request.ts';
 import { isoDate, reason } from './people-schemas.ts';
+import { pageCursor } from './schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const RequestId = z.object({ id: z.uuid('must be a request id (UUID)') });
@@ -58,7 +59,7 @@ const list = defineRoute({
       view: z.enum(['inbox', 'mine']).optional(),
       status: z.enum(['open', 'decided']).optional(),
       personId: z.uuid().optional(),
-      cursor: z.string().max(200).optional(),
+      cursor: pageCursor(200).optional(),
       limit: z.coerce.number().int().min(1).max(200).default(50),
     }),
   },

@@ -24,3 +24,31 @@ export const Me = z
     }),
   })
   .openapi('Me');
+
+/** A year the database's date types can hold (PostgreSQL has no year 0) and ISO writes in 4 digits. */
+const storableYear = (year: number) => year >= 1 && year <= 9999;
+
+/** A calendar date, YYYY-MM-DD, that exists (no 30 February) and can be stored. */
+export const isoDate = (message = 'must be a date as YYYY-MM-DD') =>
+  z.iso
+    .date(message)
+    .refine((d) => storableYear(Number(d.slice(0, 4))), 'must be a date from the year 1 to 9999');
+
+/** An instant, ISO 8601, that can be stored: in UTC it falls between the years 1 and 9999. */
+export const isoInstant = (options: { offset?: boolean } = {}) =>
+  z.iso
+    .datetime({ ...options, message: 'must be a date and time (ISO 8601)' })
+    .refine(
+      (t) => storableYear(new Date(t).getUTCFullYear()),
+      'must be a date and time from the year 1 to 9999',
+    );
+
+/**
+ * A page cursor as the query carries it: the shape only (base64url), so it is named with
+ * the other wrong fields; the paging helper decodes and checks what it holds.
+ */
+export const pageCursor = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be the nextCursor of a previous page, unchanged');

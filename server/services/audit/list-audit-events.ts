@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, lt, lte, or, type SQL } from 'drizzle-orm';
 import { auditEvents } from '../../../db/schema/audit.ts';
 import type { ServiceContext } from '../context.ts';
+import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
 
 export interface AuditFilter {
   subjectType?: string | undefined;
@@ -10,8 +11,8 @@ export interface AuditFilter {
   action?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
-  /** Return events older than this id (the previous page's `nextCursor`). */
-  before?: number | undefined;
+  /** The previous page's `nextCursor`: return the events older than its last. */
+  cursor?: string | undefined;
   limit: number;
 }
 
@@ -33,7 +34,7 @@ export async function listAuditEvents(ctx: ServiceContext, filter: AuditFilter) 
   }
   if (filter.from) where.push(gte(auditEvents.occurredAt, filter.from));
   if (filter.to) where.push(lte(auditEvents.occurredAt, filter.to));
-  if (filter.before !== undefined) where.push(lt(auditEvents.id, filter.before));
+  if (filter.cursor) where.push(lt(auditEvents.id, decodeCursor(filter.cursor, ['serial'])[0]));
   const rows = await ctx.db
     .select()
     .from(auditEvents)
@@ -44,6 +45,6 @@ export async function listAuditEvents(ctx: ServiceContext, filter: AuditFilter) 
   const last = page.at(-1);
   return {
     items: page,
-    nextCursor: rows.length > filter.limit && last ? String(last.id) : null,
+    nextCursor: rows.length > filter.limit && last ? encodeCursor([last.id]) : null,
   };
 }

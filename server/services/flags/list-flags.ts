@@ -3,11 +3,11 @@ import { assignments, positions } from '../../../db/schema/access.ts';
 import { cardFlags, cards, type FlagKind } from '../../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
-import { ValidationError } from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import { isHeld } from '../assignments/held-assignment.ts';
 import type { ServiceContext } from '../context.ts';
 import { daysLeftUntil, todayOf } from '../dates.ts';
+import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
 
 const raRoles = new Set(['ra_manager', 'ra_agent_advanced', 'ra_agent']);
 
@@ -106,15 +106,7 @@ export async function listFlags(
   input: ListFlagsInput,
 ): Promise<{ items: FlagView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
-  let offset = 0;
-  if (input.cursor) {
-    offset = Number.parseInt(Buffer.from(input.cursor, 'base64url').toString(), 10);
-    if (!Number.isSafeInteger(offset) || offset < 0) {
-      throw new ValidationError('The cursor is not one this list gave.', [
-        { field: 'cursor', message: 'is not a cursor from this list' },
-      ]);
-    }
-  }
+  const [offset] = input.cursor ? decodeCursor(input.cursor, ['offset']) : [0];
   const where: SQL[] = [];
   const status = input.status ?? 'open';
   if (status === 'open') where.push(isNull(cardFlags.resolvedAt));
@@ -229,6 +221,6 @@ export async function listFlags(
   const more = rows.length > limit;
   return {
     items,
-    nextCursor: more ? Buffer.from(String(offset + limit)).toString('base64url') : null,
+    nextCursor: more ? encodeCursor([offset + limit]) : null,
   };
 }

@@ -1,8 +1,8 @@
 import { and, asc, eq, exists, inArray, like, or, type SQL, sql } from 'drizzle-orm';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
-import { ValidationError } from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
+import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
 import { nameKey } from './name-keys.ts';
 
 export interface PeopleQuery {
@@ -11,31 +11,7 @@ export interface PeopleQuery {
   limit: number;
 }
 
-interface Cursor {
-  family: string;
-  given: string;
-  id: string;
-}
-
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-function decodeCursor(cursor: string): Cursor {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
-    if (
-      typeof value.family === 'string' &&
-      typeof value.given === 'string' &&
-      typeof value.id === 'string'
-    ) {
-      return value;
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new ValidationError('The cursor is not one this server gave out.', [
-    { field: 'cursor', message: 'must be the nextCursor of a previous page' },
-  ]);
-}
 
 /**
  * Finds people by user ID (12 digits, spaces allowed), email, or name prefix ("smi",
@@ -56,9 +32,9 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
     where.push(or(like(people.familyGivenKey, prefix), like(people.givenFamilyKey, prefix)) as SQL);
   }
   if (query.cursor) {
-    const c = decodeCursor(query.cursor);
+    const [family, given, id] = decodeCursor(query.cursor, ['text', 'text', 'uuid']);
     where.push(
-      sql`(${people.familyKey}, ${people.givenKey}, ${people.id}) > (${c.family}, ${c.given}, ${c.id}::uuid)`,
+      sql`(${people.familyKey}, ${people.givenKey}, ${people.id}) > (${family}, ${given}, ${id}::uuid)`,
     );
   }
   // Only people of the organisations where the caller may read people.
@@ -116,9 +92,7 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
     })),
     nextCursor:
       rows.length > query.limit && last
-        ? Buffer.from(
-            JSON.stringify({ family: last.familyKey, given: last.givenKey, id: last.id }),
-          ).toString('base64url')
+        ? encodeCursor([last.familyKey, last.givenKey, last.id])
         : null,
   };
 }

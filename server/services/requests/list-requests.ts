@@ -1,8 +1,9 @@
 import { and, eq, or, type SQL } from 'drizzle-orm';
 import { accessRequests } from '../../../db/schema/access.ts';
-import { DomainError, ForbiddenError, ValidationError } from '../../errors.ts';
+import { DomainError, ForbiddenError } from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
+import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
 import { personIdOfActor } from '../people/person-of-actor.ts';
 import {
   beforeCursor,
@@ -21,16 +22,6 @@ export interface ListRequestsInput {
   personId?: string | undefined;
   cursor?: string | undefined;
   limit: number;
-}
-
-function decodeCursor(cursor: string) {
-  const [raisedAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!raisedAt || !id || Number.isNaN(Date.parse(raisedAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new ValidationError('The cursor is not one this server gave out.', [
-      { field: 'cursor', message: 'must be the nextCursor of a previous page' },
-    ]);
-  }
-  return { raisedAt, id };
 }
 
 export async function listRequests(ctx: ServiceContext, input: ListRequestsInput) {
@@ -56,15 +47,15 @@ export async function listRequests(ctx: ServiceContext, input: ListRequestsInput
       or(eq(accessRequests.status, 'approved'), eq(accessRequests.status, 'rejected')) as SQL,
     );
   if (input.personId) where.push(eq(accessRequests.personId, input.personId));
-  if (input.cursor) where.push(beforeCursor(decodeCursor(input.cursor)));
+  if (input.cursor) {
+    const [raisedAt, id] = decodeCursor(input.cursor, ['timestamp', 'uuid']);
+    where.push(beforeCursor({ raisedAt, id }));
+  }
   const rows = await selectRequests(ctx, and(...where), input.limit + 1);
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   return {
     items: page,
-    nextCursor:
-      rows.length > input.limit && last
-        ? Buffer.from(`${last.raisedAt}|${last.id}`).toString('base64url')
-        : null,
+    nextCursor: rows.length > input.limit && last ? encodeCursor([last.raisedAt, last.id]) : null,
   };
 }
