@@ -9,11 +9,11 @@ import {
 } from '../../errors.ts';
 import { inScope, organisationScope } from '../access/organisation-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
-import { type ServiceContext, withTransaction } from '../context.ts';
+import { type ServiceContext, type TxContext, withTransaction } from '../context.ts';
 
 /** Ends an open assignment now. The row stays, with who ended it, when and why. */
 export async function endAssignment(
-  ctx: ServiceContext,
+  ctx: TxContext,
   input: { personId: string; assignmentId: string; note: string },
 ) {
   const [row] = await ctx.db
