@@ -106,7 +106,7 @@ export async function recordRefusal(c: AppContext, code: ErrorCode): Promise<voi
         summary: {
           method: clean(c.req.method, 10),
           path: clean(c.req.path, 200),
-          code,
+          refusal: code,
           ...(admitted.suppressedBefore ? { suppressedBefore: admitted.suppressedBefore } : {}),
         },
       }),
