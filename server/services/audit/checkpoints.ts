@@ -1,5 +1,5 @@
 import { sign, verify } from 'node:crypto';
-import { count, desc, eq, lt, lte, max, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gt, lt, lte, max, sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client.ts';
 import { auditCheckpoints, auditEvents } from '../../../db/schema/audit.ts';
 import type { AuditKeys } from './audit-keys.ts';
@@ -94,8 +94,15 @@ export interface Reach {
 /**
  * Whether the trail still reaches a checkpoint: its newest event is there with that hash,
  * and exactly as many events lead up to it. A deleted tail or a rewritten chain fails.
+ * Counting is linear in the events counted: `countFrom` counts only those between another
+ * checkpoint the trail reaches and this one, and `'skip'` counts none (where a walk along
+ * the chain follows, which finds deletions itself).
  */
-export async function trailReaches(db: Database, c: CheckpointFields): Promise<Reach> {
+export async function trailReaches(
+  db: Database,
+  c: CheckpointFields,
+  countFrom: { lastEventId: number; eventCount: number } | 'skip' | null = null,
+): Promise<Reach> {
   const when = c.createdAt.toISOString();
   if (c.lastEventId === 0) {
     return c.eventCount === 0
@@ -124,11 +131,19 @@ export async function trailReaches(db: Database, c: CheckpointFields): Promise<R
       problem: `Event ${c.lastEventId} no longer has the hash the checkpoint of ${when} signed: the trail was rewritten.`,
     };
   }
+  if (countFrom === 'skip') return { reached: true, keyed: event.version === 2, problem: null };
+  const base = countFrom ?? { lastEventId: 0, eventCount: 0 };
+  const [low, high] =
+    base.lastEventId <= c.lastEventId
+      ? [base.lastEventId, c.lastEventId]
+      : [c.lastEventId, base.lastEventId];
   const [counted] = await db
     .select({ n: count() })
     .from(auditEvents)
-    .where(lte(auditEvents.id, c.lastEventId));
-  const n = Number(counted?.n ?? 0);
+    .where(and(gt(auditEvents.id, low), lte(auditEvents.id, high)));
+  const between = Number(counted?.n ?? 0);
+  const n =
+    base.lastEventId <= c.lastEventId ? base.eventCount + between : base.eventCount - between;
   if (n !== c.eventCount) {
     return {
       reached: false,
@@ -165,7 +180,7 @@ export async function makeCheckpoint(
   const { checkpoint: anchor } = await newestSignedCheckpoint(db, keys);
   let from = chainStart;
   if (anchor) {
-    const reach = await trailReaches(db, anchor);
+    const reach = await trailReaches(db, anchor, 'skip');
     if (!reach.reached) return { ok: false, verdict: null, problem: reach.problem ?? '' };
     from = positionAt(anchor, reach.keyed);
   }

@@ -56,8 +56,11 @@ export async function verifyAuditChain(
   };
   const { checkpoint: anchor, skipped } = await newestSignedCheckpoint(db, keys);
   let verdict: ChainVerdict;
+  let reachedAnchor: CheckpointFields | null = null;
   if (anchor) {
-    const reach = await trailReaches(db, anchor);
+    // Its event must still have its hash; the walk from it finds any later deletion.
+    const reach = await trailReaches(db, anchor, 'skip');
+    reachedAnchor = reach.reached ? anchor : null;
     const from = {
       checkpointId: anchor.id,
       lastEventId: anchor.lastEventId,
@@ -84,8 +87,9 @@ export async function verifyAuditChain(
   }
   if (given) {
     const signatureValid = checkpointSignatureHolds(keys, given);
+    // Counted from the stored checkpoint the trail reaches, so only the events between.
     const reach = signatureValid
-      ? await trailReaches(db, given)
+      ? await trailReaches(db, given, reachedAnchor)
       : {
           reached: false,
           problem:

@@ -65,17 +65,27 @@ export async function walkChain(
     problem,
     end: position,
   });
-  for (;;) {
-    const rows = await db
+  // async: a real promise, so the query runs once however often it is awaited.
+  const fetchAfter = async (afterId: number) =>
+    await db
       .select()
       .from(auditEvents)
       .where(
         options.untilId === undefined
-          ? gt(auditEvents.id, position.afterId)
-          : and(gt(auditEvents.id, position.afterId), lte(auditEvents.id, options.untilId)),
+          ? gt(auditEvents.id, afterId)
+          : and(gt(auditEvents.id, afterId), lte(auditEvents.id, options.untilId)),
       )
       .orderBy(asc(auditEvents.id))
       .limit(batchSize);
+  let next = fetchAfter(position.afterId);
+  for (;;) {
+    const rows = await next;
+    // The database reads the next batch while we hash this one.
+    const last = rows.at(-1);
+    if (last && rows.length === batchSize) {
+      next = fetchAfter(last.id);
+      next.catch(() => {}); // awaited on the next turn; a break returns before it
+    }
     for (const row of rows) {
       checked += 1;
       if (row.prevHash !== position.prevHash) {
