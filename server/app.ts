@@ -29,6 +29,7 @@ import { registerPeople } from './routes/people.ts';
 import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
 import { registerWorkstations } from './routes/workstations.ts';
+import { deriveAuditKeys } from './services/audit/audit-keys.ts';
 
 export type { AppDeps } from './http/app-env.ts';
 
@@ -54,11 +55,14 @@ const routeModules = [
  * Tests call it for a fresh app on their own database.
  */
 export function createApp(deps: AppDeps) {
+  const { auditKey } = deps.config;
+  if (!deps.auditKeys && !auditKey) throw new Error('createApp needs config.auditKey');
   const resolved: Required<AppDeps> = {
     now: () => new Date(),
     webRoot: null,
     version: '0.0.0',
     ...deps,
+    auditKeys: deps.auditKeys ?? deriveAuditKeys(auditKey ?? ''),
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -33,5 +36,26 @@ describe('loadConfig', () => {
     expect(loadConfig({ PUBLIC_ORIGIN: 'https://ra.example.nhs.uk/app/' }).publicOrigin).toBe(
       'https://ra.example.nhs.uk',
     );
+  });
+
+  it('takes the audit key from AUDIT_KEY or the file AUDIT_KEY_FILE names, not both', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ra-config-'));
+    try {
+      const file = join(dir, 'audit.key');
+      writeFileSync(file, `${'k'.repeat(40)}\n`);
+      expect(loadConfig({ AUDIT_KEY_FILE: file }).auditKey).toBe('k'.repeat(40));
+      expect(loadConfig({ AUDIT_KEY: 'a'.repeat(32) }).auditKey).toBe('a'.repeat(32));
+      expect(() => loadConfig({ AUDIT_KEY: 'short' })).toThrow(/AUDIT_KEY: must be at least 32/);
+      expect(() => loadConfig({ AUDIT_KEY: 'a'.repeat(32), AUDIT_KEY_FILE: file })).toThrow(
+        /not both/,
+      );
+      expect(() => loadConfig({ PORT: 'x', AUDIT_KEY_FILE: join(dir, 'none') })).toThrow(
+        /PORT[\s\S]*AUDIT_KEY_FILE: cannot read .*ENOENT/,
+      );
+      writeFileSync(file, 'too short');
+      expect(() => loadConfig({ AUDIT_KEY_FILE: file })).toThrow(/at least 32/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

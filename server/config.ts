@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const flag = z
@@ -25,7 +26,35 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(20),
   LOGIN_LOCKOUT_MINUTES: positiveInt.default(15),
   DOCUMENT_HASH_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
+  AUDIT_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
+  AUDIT_KEY_FILE: z.string().min(1).optional(),
+  DATABASE_OWNER_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
 });
+
+/** The audit key from AUDIT_KEY or the file AUDIT_KEY_FILE names, with what is wrong said. */
+function auditKeyOf(e: {
+  AUDIT_KEY?: string | undefined;
+  AUDIT_KEY_FILE?: string | undefined;
+}): { key: string | undefined } | { problem: string } {
+  if (e.AUDIT_KEY && e.AUDIT_KEY_FILE) {
+    return { problem: 'AUDIT_KEY_FILE: give AUDIT_KEY or AUDIT_KEY_FILE, not both' };
+  }
+  if (!e.AUDIT_KEY_FILE) return { key: e.AUDIT_KEY };
+  let key: string;
+  try {
+    key = readFileSync(e.AUDIT_KEY_FILE, 'utf8').trim();
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    return { problem: `AUDIT_KEY_FILE: cannot read ${e.AUDIT_KEY_FILE} (${why})` };
+  }
+  if (key.length < 32) {
+    return { problem: 'AUDIT_KEY_FILE: the file must hold at least 32 characters of secret' };
+  }
+  return { key };
+}
 
 export interface SessionPolicy {
   idleMinutes: number;
@@ -56,6 +85,14 @@ export interface Config {
    * generated one in DATA_DIR; PostgreSQL deployments must set it (all processes alike).
    */
   documentHashKey: string | undefined;
+  /**
+   * The audit trail's secret (AUDIT_KEY, or read from AUDIT_KEY_FILE): keys its hash chain
+   * and signs its checkpoints. When unset, the embedded database keeps a generated one in
+   * DATA_DIR; PostgreSQL deployments must set it (all processes alike), never in the database.
+   */
+  auditKey: string | undefined;
+  /** PostgreSQL only: the tables' owner, which applies migrations and grants the app role. */
+  databaseOwnerUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -65,8 +102,12 @@ export class ConfigError extends Error {
 /** Parses the environment, failing with every wrong variable named. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const lines = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const audit = auditKeyOf(parsed.success ? parsed.data : env);
+  if ('problem' in audit) lines.push(`  ${audit.problem}`);
+  if (!parsed.success || 'problem' in audit) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -86,5 +127,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       lockoutMinutes: e.LOGIN_LOCKOUT_MINUTES,
     },
     documentHashKey: e.DOCUMENT_HASH_KEY,
+    auditKey: audit.key,
+    databaseOwnerUrl: e.DATABASE_OWNER_URL,
   };
 }

@@ -7,6 +7,9 @@ import { openDatabase } from '../db/client.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+import { deriveAuditKeys } from './services/audit/audit-keys.ts';
+import { auditSecretFor } from './services/audit/audit-secret.ts';
+import { startCheckpointer } from './services/audit/checkpointer.ts';
 import { purgeDeadSessions } from './services/auth/sessions.ts';
 import { withTransaction } from './services/context.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
@@ -47,17 +50,48 @@ async function main() {
     }
     config.documentHashKey = localDocumentHashKey(resolve(config.dataDir));
   }
+  try {
+    config.auditKey = auditSecretFor(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+  const auditKeys = deriveAuditKeys(config.auditKey);
+  if (config.databaseOwnerUrl && !config.databaseUrl) {
+    console.error(
+      'Invalid configuration:\n  DATABASE_OWNER_URL: only with DATABASE_URL (the embedded database has no roles)',
+    );
+    process.exit(2);
+  }
   const handle = config.databaseUrl
-    ? await openDatabase({ driver: 'postgres', url: config.databaseUrl })
+    ? await openDatabase({
+        driver: 'postgres',
+        url: config.databaseUrl,
+        ownerUrl: config.databaseOwnerUrl,
+      })
     : await openDatabase({ driver: 'pglite', dataDir: resolve(config.dataDir) });
   logger.info(
     { driver: handle.driver, dataDir: config.databaseUrl ? undefined : resolve(config.dataDir) },
     'database opened',
   );
   await handle.migrate();
-  logger.info('migrations applied');
+  logger.info(
+    { asOwner: !!config.databaseOwnerUrl },
+    config.databaseOwnerUrl
+      ? 'migrations applied as the owner, app role granted'
+      : 'migrations applied',
+  );
+  for (const warning of await handle.roleWarnings()) logger.warn(warning);
 
-  const ctx = { db: handle.db, actor: null, requestId: null, address: null, now: () => new Date() };
+  const ctx = {
+    db: handle.db,
+    actor: null,
+    requestId: null,
+    address: null,
+    now: () => new Date(),
+    auditKeys,
+  };
   // Demo accounts go only into the embedded database, or where DEMO_DATA=true says so.
   const wantDemo =
     config.demoData === 'true' || (config.demoData === 'auto' && handle.driver === 'pglite');
@@ -85,7 +119,10 @@ async function main() {
     logger,
     version,
     webRoot: join(root, 'dist', 'web'),
+    auditKeys,
   });
+  logger.info({ keyId: auditKeys.keyId }, 'audit checkpoints signed with this key');
+  const checkpointer = startCheckpointer(ctx, logger);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     logger.info(`Smartcard RA listening on http://localhost:${info.port}`);
   });
@@ -96,6 +133,7 @@ async function main() {
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    checkpointer.stop();
     server.close(() => {
       handle.close().finally(() => process.exit(0));
     });

@@ -5,6 +5,8 @@ import { type RoleName, roleNames } from '../../db/schema/accounts.ts';
 import { loadConfig } from '../config.ts';
 import { DomainError } from '../errors.ts';
 import { createAccount } from '../services/accounts/create-account.ts';
+import { deriveAuditKeys } from '../services/audit/audit-keys.ts';
+import { auditSecretFor } from '../services/audit/audit-secret.ts';
 
 const usage = `Creates a login and prints its one-time activation code (valid 7 days).
 The owner opens /activate in the web app, or POSTs /api/auth/activate, to choose a password.
@@ -40,8 +42,13 @@ async function main() {
     process.exit(2);
   }
   const config = loadConfig(process.env);
+  const auditKeys = deriveAuditKeys(auditSecretFor(config));
   const handle = config.databaseUrl
-    ? await openDatabase({ driver: 'postgres', url: config.databaseUrl })
+    ? await openDatabase({
+        driver: 'postgres',
+        url: config.databaseUrl,
+        ownerUrl: config.databaseOwnerUrl,
+      })
     : await openDatabase({ driver: 'pglite', dataDir: resolve(config.dataDir) });
   try {
     await handle.migrate();
@@ -51,6 +58,7 @@ async function main() {
       requestId: null,
       address: 'cli',
       now: () => new Date(),
+      auditKeys,
     };
     const { activation } = await createAccount(ctx, {
       username: values.username,

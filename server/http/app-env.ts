@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Database, DriverName } from '../../db/client.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import type { AuditKeys } from '../services/audit/audit-keys.ts';
 import type { Actor, RequestMemo, ServiceContext } from '../services/context.ts';
 
 /** What the app is built from; tests pass their own database, clock and config. */
@@ -15,6 +16,8 @@ export interface AppDeps {
   /** Folder of the built web app; null serves the API alone. */
   webRoot?: string | null;
   version?: string;
+  /** The audit trail's keys; by default derived from `config.auditKey`. */
+  auditKeys?: AuditKeys;
 }
 
 export interface SessionInfo {
@@ -49,10 +52,12 @@ export function serviceContext(c: AppContext): ServiceContext {
   return {
     db: deps.db,
     actor: c.get('actor'),
+    workstation: c.get('workstation') ?? null,
     requestId: c.get('requestId'),
     address: c.get('address'),
     now: deps.now,
     memo,
+    auditKeys: deps.auditKeys,
   };
 }
 

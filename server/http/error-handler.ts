@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, type ErrorCode, statusOf, TooManyAttemptsError } from '../errors.ts';
 import type { AppContext, AppEnv } from './app-env.ts';
 import type { ErrorBodyShape } from './error-body.ts';
+import { recordRefusal } from './record-refusal.ts';
 
 export function errorResponse(
   c: AppContext,
@@ -53,7 +54,7 @@ function databaseErrorCode(err: unknown): string | undefined {
 }
 
 /** The single place an error becomes a response; nothing else builds error bodies. */
-export const onError: ErrorHandler<AppEnv> = (err, c) => {
+export const onError: ErrorHandler<AppEnv> = async (err, c) => {
   const log = c.get('deps').logger;
   const requestId = c.get('requestId');
   if (err instanceof DomainError) {
@@ -61,6 +62,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
       c.header('Retry-After', String(err.retryAfterSeconds));
     }
     log.info({ requestId, code: err.code, path: c.req.path }, err.message);
+    await recordRefusal(c, err.code);
     return errorResponse(c, err.code, err.message, err.details);
   }
   if (err instanceof HTTPException) {

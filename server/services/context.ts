@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client.ts';
 import type { RoleName } from '../../db/schema/accounts.ts';
 import type { Permission } from '../permissions/permissions.ts';
+import type { AuditKeys } from './audit/audit-keys.ts';
 
 /** A role as held: which role, and which organisation it is scoped to (null: everywhere). */
 export interface HeldRole {
@@ -23,21 +24,43 @@ export interface Actor {
  */
 export type RequestMemo = Map<symbol, unknown>;
 
+/** A workstation acting through its reader agent's credential. */
+export interface ActingWorkstation {
+  id: string;
+  name: string;
+  odsCode: string;
+}
+
 /** What every service verb receives: no web framework, just the facts of the call. */
 export interface ServiceContext {
   db: Database;
   actor: Actor | null;
+  /** The workstation whose agent made the call, if one did: audit events name it. */
+  workstation?: ActingWorkstation | null;
   requestId: string | null;
   address: string | null;
   now: () => Date;
   /** One per request (the HTTP edge makes it); without one, nothing is kept between calls. */
   memo?: RequestMemo;
+  /** The audit trail's keys (never stored in the database). */
+  auditKeys: AuditKeys;
+}
+
+declare const inTransaction: unique symbol;
+
+/**
+ * A service context whose `db` is the transaction of the change being made. Only
+ * `withTransaction` makes one, so a verb that records an audit event (which needs this
+ * type) cannot be called outside the transaction of its change.
+ */
+export interface TxContext extends ServiceContext {
+  readonly [inTransaction]: true;
 }
 
 /** Runs `fn` in one transaction (a savepoint when already inside one). */
 export function withTransaction<T>(
   ctx: ServiceContext,
-  fn: (tx: ServiceContext) => Promise<T>,
+  fn: (tx: TxContext) => Promise<T>,
 ): Promise<T> {
-  return ctx.db.transaction((tx) => fn({ ...ctx, db: tx as unknown as Database }));
+  return ctx.db.transaction((tx) => fn({ ...ctx, db: tx as unknown as Database } as TxContext));
 }

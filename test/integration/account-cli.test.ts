@@ -49,7 +49,7 @@ describe('npm run account -- create', () => {
       const app = createApp({
         db: handle.db,
         driver: 'pglite',
-        config: loadConfig({}),
+        config: loadConfig({ AUDIT_KEY_FILE: join(dataDir, 'audit.key') }),
         logger: createLogger('silent'),
       });
       const signIn = (password: string) =>

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,17 @@ describe('npm start', () => {
     await expect.poll(logged, { timeout: 5_000 }).toBe(true);
   });
 
+  it('keeps its audit key beside the data and publishes a signed checkpoint to the log', async () => {
+    expect(statSync(join(dataDir, 'audit.key')).mode & 0o777).toBe(0o600);
+    const line = () => output.split('\n').find((l) => l.includes('"msg":"audit checkpoint"'));
+    await expect.poll(line, { timeout: 10_000 }).toBeDefined();
+    const logged = JSON.parse(line() ?? '{}');
+    const served = await (await fetch(`${base}/api/audit/checkpoint`)).json();
+    expect(logged.signature).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(served.keyId).toBe(logged.keyId);
+    expect(output).not.toContain(readFileSync(join(dataDir, 'audit.key'), 'utf8'));
+  });
+
   it('writes structured JSON logs without secrets', () => {
     const lines = output.split('\n').filter((l) => l.startsWith('{'));
     expect(lines.length).toBeGreaterThan(2);
@@ -156,7 +167,10 @@ describe.each(adminUrl ? [adminUrl] : [])('a database given by DATABASE_URL', (a
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'manager', password: demoPassword }),
     });
-  const key = { DOCUMENT_HASH_KEY: 'start-test-document-hash-key-0123456789' };
+  const key = {
+    DOCUMENT_HASH_KEY: 'start-test-document-hash-key-0123456789',
+    AUDIT_KEY: 'start-test-audit-key-0123456789abcdef',
+  };
 
   it('gets no demo accounts unless DEMO_DATA=true asks for them', async () => {
     const plain = await startServer({ ...key, DATABASE_URL: await freshDatabase() });
@@ -194,6 +208,24 @@ describe('a wrong configuration', () => {
     expect(code).toBe(2);
     expect(err).toMatch(/PORT/);
     expect(err).toMatch(/DATABASE_URL: must be a postgres/);
+  });
+
+  it('stops when a database given by DATABASE_URL has no audit key', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+        DOCUMENT_HASH_KEY: 'start-test-document-hash-key-0123456789',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr?.on('data', (d) => {
+      err += d;
+    });
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(2);
+    expect(err).toMatch(/AUDIT_KEY: required with DATABASE_URL/);
   });
 });
 

@@ -2,6 +2,7 @@ import type { DriverName } from '../../db/client.ts';
 import { createApp } from '../../server/app.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
+import { deriveAuditKeys } from '../../server/services/audit/audit-keys.ts';
 import type { ServiceContext } from '../../server/services/context.ts';
 import { demoPassword, seedDemo } from '../../server/services/demo/seed-demo.ts';
 import { openTestDatabase } from './databases.ts';
@@ -35,6 +36,7 @@ export async function createTestApp(
   const config: Config = loadConfig({
     TRUST_PROXY: 'true',
     DOCUMENT_HASH_KEY: 'test-document-hash-key-0123456789abcdef',
+    AUDIT_KEY: 'test-audit-key-0123456789abcdef-0123456789',
     ...options.env,
   });
   const ctx: ServiceContext = {
@@ -43,6 +45,7 @@ export async function createTestApp(
     requestId: null,
     address: null,
     now: clock.now,
+    auditKeys: deriveAuditKeys(config.auditKey ?? ''),
   };
   await seedDemo(ctx);
   const app = createApp({
@@ -51,6 +54,7 @@ export async function createTestApp(
     config,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     now: clock.now,
+    auditKeys: ctx.auditKeys,
     webRoot: options.webRoot ?? null,
   });
 

@@ -11,7 +11,7 @@ import {
 import { actorScope } from '../access/actor-scope.ts';
 import { assertMayViewPerson, assertPersonInScope, noSuchPerson } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
-import { type ServiceContext, withTransaction } from '../context.ts';
+import { type ServiceContext, type TxContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
 import { assertAssignmentDates, earliestDirectStart } from './assignment-dates.ts';
 import { heldAssignment, heldSince, markExpiredAssignments } from './held-assignment.ts';
@@ -30,7 +30,7 @@ export interface AssignInput {
  * Checks everything that must hold for a person to be given a position, whoever grants it,
  * and creates the assignment. Callers decide who may grant; this decides whether it can be.
  */
-export async function createAssignment(ctx: ServiceContext, input: AssignInput) {
+export async function createAssignment(ctx: TxContext, input: AssignInput) {
   const today = todayOf(ctx.now());
   const startDate = input.startDate ?? today;
   const endDate = input.endDate ?? null;

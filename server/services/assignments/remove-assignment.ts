@@ -10,11 +10,11 @@ import {
 import { actorScope } from '../access/actor-scope.ts';
 import { assertMayViewPerson, noSuchPerson } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
-import { type ServiceContext, withTransaction } from '../context.ts';
+import { type ServiceContext, type TxContext, withTransaction } from '../context.ts';
 
 /** Ends an open assignment now. The row stays, with who ended it, when and why. */
 export async function endAssignment(
-  ctx: ServiceContext,
+  ctx: TxContext,
   input: { personId: string; assignmentId: string; note: string },
 ) {
   const [row] = await ctx.db

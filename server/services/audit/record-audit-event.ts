@@ -1,7 +1,7 @@
 import { desc, sql } from 'drizzle-orm';
 import { auditEvents } from '../../../db/schema/audit.ts';
-import type { ServiceContext } from '../context.ts';
-import { auditHash, genesisHash } from './audit-hash.ts';
+import type { TxContext } from '../context.ts';
+import { currentHashVersion, genesisHash, keyedAuditHash } from './audit-hash.ts';
 
 export interface AuditEventInput {
   /** Dotted verb, e.g. `auth.login`, `person.registered`. */
@@ -31,35 +31,40 @@ function assertNoSecrets(value: unknown, path = 'summary'): void {
 const chainLock = sql`select pg_advisory_xact_lock(7305019, 1)`;
 
 /**
- * Appends one event to the audit trail. Call it with the transaction that makes the change,
- * so the change and its record commit together or not at all.
+ * Appends one event to the audit trail, in the transaction of the change it records (the
+ * type says so: only `withTransaction` makes a TxContext), so the change and its record
+ * commit together or not at all. The chain's lock is held until that transaction ends.
  */
-export async function recordAuditEvent(ctx: ServiceContext, input: AuditEventInput) {
+export async function recordAuditEvent(ctx: TxContext, input: AuditEventInput) {
   const summary = input.summary ?? {};
   assertNoSecrets(summary);
-  return ctx.db.transaction(async (tx) => {
-    await tx.execute(chainLock);
-    const [last] = await tx
-      .select({ hash: auditEvents.hash })
-      .from(auditEvents)
-      .orderBy(desc(auditEvents.id))
-      .limit(1);
-    const prevHash = last?.hash ?? genesisHash;
-    const content = {
-      occurredAt: ctx.now(),
-      actorAccountId: input.actor ? input.actor.accountId : (ctx.actor?.accountId ?? null),
-      actorUsername: input.actor ? input.actor.username : (ctx.actor?.username ?? null),
-      action: input.action,
-      subjectType: input.subjectType,
-      subjectId: input.subjectId ?? null,
-      summary,
-      requestId: ctx.requestId,
-      address: ctx.address,
-    };
-    const [row] = await tx
-      .insert(auditEvents)
-      .values({ ...content, prevHash, hash: auditHash(prevHash, content) })
-      .returning({ id: auditEvents.id });
-    return row;
-  });
+  await ctx.db.execute(chainLock);
+  const [last] = await ctx.db
+    .select({ hash: auditEvents.hash })
+    .from(auditEvents)
+    .orderBy(desc(auditEvents.id))
+    .limit(1);
+  const prevHash = last?.hash ?? genesisHash;
+  const content = {
+    occurredAt: ctx.now(),
+    actorAccountId: input.actor ? input.actor.accountId : (ctx.actor?.accountId ?? null),
+    actorUsername: input.actor ? input.actor.username : (ctx.actor?.username ?? null),
+    actorWorkstationId: ctx.workstation?.id ?? null,
+    action: input.action,
+    subjectType: input.subjectType,
+    subjectId: input.subjectId ?? null,
+    summary,
+    requestId: ctx.requestId,
+    address: ctx.address,
+  };
+  const [row] = await ctx.db
+    .insert(auditEvents)
+    .values({
+      ...content,
+      prevHash,
+      hash: keyedAuditHash(ctx.auditKeys.chainKey, prevHash, content),
+      hashVersion: currentHashVersion,
+    })
+    .returning({ id: auditEvents.id });
+  return row;
 }

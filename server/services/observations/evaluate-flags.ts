@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { cardFlags, cards, certificates, type FlagKind } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext, TxContext } from '../context.ts';
 import { daysLeftUntil } from '../dates.ts';
 import type { CertificateReport, ObservationInput, Slot } from './observation-input.ts';
 
@@ -92,7 +92,7 @@ async function holderOf(
  * flags of the card that no longer hold. Runs in the observation's transaction.
  */
 export async function evaluateFlags(
-  ctx: ServiceContext,
+  ctx: TxContext,
   input: {
     cardSerial: string;
     card: NonNullable<ObservationInput['card']>;
