@@ -34,7 +34,7 @@ export async function enrolWorkstation(
 ): Promise<EnrolResult> {
   const keys = { account: `enrolment@${ctx.address ?? 'unknown'}`, address: null };
   try {
-    await assertNotThrottled(ctx, keys);
+    await assertNotThrottled(ctx, keys, policy);
   } catch (err) {
     if (!(err instanceof TooManyAttemptsError)) throw err;
     throw new TooManyAttemptsError(
