@@ -17,6 +17,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Every test app logs to a file; at the end no line may name a test person.
+          globalSetup: ['test/support/log-check.ts'],
         },
       },
       {

@@ -12,6 +12,7 @@ import type { AppDeps, AppEnv } from './http/app-env.ts';
 import { clientAddress } from './http/client-address.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { notFoundApi, onError } from './http/error-handler.ts';
+import { noStore } from './http/no-store.ts';
 import { rejectUnsafeText } from './http/reject-unsafe-text.ts';
 import { sessionAuth } from './http/session.ts';
 import { validationHook } from './http/validation-hook.ts';
@@ -28,6 +29,7 @@ import { registerOrganisations } from './routes/organisations.ts';
 import { registerPeople } from './routes/people.ts';
 import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
+import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
 import { registerWorkstations } from './routes/workstations.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
 
@@ -38,6 +40,7 @@ const routeModules = [
   registerHealth,
   registerAuth,
   registerMe,
+  registerSignInThrottles,
   registerAudit,
   registerPeople,
   registerAssignments,
@@ -102,6 +105,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
+  app.use('/api/*', noStore());
   app.use('/api/*', clientAddress());
   app.use(
     '/api/*',

@@ -14,7 +14,12 @@ describe('loadConfig', () => {
       demoData: 'auto',
       trustProxy: false,
       session: { idleMinutes: 30, maxHours: 12 },
-      login: { maxFailuresPerAccount: 5, maxFailuresPerAddress: 20, lockoutMinutes: 15 },
+      login: {
+        delayAfterFailures: 3,
+        maxFailuresPerAccount: 50,
+        maxFailuresPerAddress: 500,
+        lockoutMinutes: 15,
+      },
     });
   });
 

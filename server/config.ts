@@ -22,8 +22,9 @@ const envSchema = z.object({
   PUBLIC_ORIGIN: z.url().optional(),
   SESSION_IDLE_MINUTES: positiveInt.default(30),
   SESSION_MAX_HOURS: positiveInt.default(12),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt.default(5),
-  LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(20),
+  LOGIN_DELAY_AFTER_FAILURES: positiveInt.default(3),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: positiveInt.default(50),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(500),
   LOGIN_LOCKOUT_MINUTES: positiveInt.default(15),
   DOCUMENT_HASH_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
   AUDIT_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
@@ -61,9 +62,15 @@ export interface SessionPolicy {
   maxHours: number;
 }
 
+/** How failed sign-ins are slowed (see login-throttle.ts). */
 export interface LoginPolicy {
+  /** Failures of one username from one address before each further try must wait (1 s, 2 s, 4 s …). */
+  delayAfterFailures: number;
+  /** Failures of one username from all addresses, within `lockoutMinutes`, that lock it. */
   maxFailuresPerAccount: number;
+  /** Failures from one address (for several usernames), within `lockoutMinutes`, that lock it. */
   maxFailuresPerAddress: number;
+  /** The window those failures are counted in, the longest lock, and the longest delay. */
   lockoutMinutes: number;
 }
 
@@ -122,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicOrigin: e.PUBLIC_ORIGIN ? new URL(e.PUBLIC_ORIGIN).origin : undefined,
     session: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
     login: {
+      delayAfterFailures: e.LOGIN_DELAY_AFTER_FAILURES,
       maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
       lockoutMinutes: e.LOGIN_LOCKOUT_MINUTES,

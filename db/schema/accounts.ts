@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   check,
   index,
-  integer,
+  jsonb,
   pgTable,
   text,
   timestamp,
@@ -36,6 +36,8 @@ export const accounts = pgTable(
       .notNull()
       .default('active'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The last successful sign-in: the holder is told of failed attempts since then. */
+    lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }),
   },
   // Usernames are matched case-insensitively, so uniqueness must be too.
   (t) => [
@@ -83,6 +85,8 @@ export const sessions = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     address: text('address'),
+    /** Failed sign-ins between the account's previous sign-in and this one, told to the holder. */
+    failedSignIns: jsonb('failed_sign_ins').$type<FailedSignIns>(),
   },
   (t) => [
     uniqueIndex('sessions_token_hash_uq').on(t.tokenHash),
@@ -90,13 +94,32 @@ export const sessions = pgTable(
   ],
 );
 
+/** What a holder is told at sign-in: failed attempts on their account since they last signed in. */
+export interface FailedSignIns {
+  count: number;
+  since: string | null;
+  addresses: { address: string | null; count: number; lastAt: string }[];
+}
+
 /**
- * Failed sign-in counters, keyed by `account:<username>` or `address:<ip>`. Kept in the
- * database rather than in memory so that several server processes share one limit.
+ * One failed sign-in (or activation code) for a username as typed, lower-cased, from an
+ * address ('' when unknown). The throttles are counts over these rows, kept in the database
+ * so that several server processes share them. A row stops counting when `cleared_at` is set
+ * (its account and address signed in, or an RA manager cleared it) but is kept, so the holder
+ * is still told of it; rows go after 30 days.
  */
-export const loginThrottles = pgTable('login_throttles', {
-  key: text('key').primaryKey(),
-  failures: integer('failures').notNull(),
-  windowStartedAt: timestamp('window_started_at', { withTimezone: true }).notNull(),
-  blockedUntil: timestamp('blocked_until', { withTimezone: true }),
-});
+export const loginFailures = pgTable(
+  'login_failures',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountKey: text('account_key').notNull(),
+    address: text('address').notNull(),
+    failedAt: timestamp('failed_at', { withTimezone: true }).notNull(),
+    clearedAt: timestamp('cleared_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('login_failures_account_idx').on(t.accountKey, t.failedAt),
+    index('login_failures_address_idx').on(t.address, t.failedAt),
+    index('login_failures_failed_at_idx').on(t.failedAt),
+  ],
+);

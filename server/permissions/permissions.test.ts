@@ -12,8 +12,16 @@ describe('the role table', () => {
     }
   });
 
-  it('gives the advanced agent everything the manager has but RA staff', () => {
-    const manager = rolePermissions.ra_manager.filter((p) => p !== 'ra-staff:manage');
+  it('lets only the RA manager see and clear sign-in locks', () => {
+    for (const role of Object.keys(rolePermissions) as (keyof typeof rolePermissions)[]) {
+      expect(has(role, 'accounts:unlock'), role).toBe(role === 'ra_manager');
+    }
+  });
+
+  it('gives the advanced agent everything the manager has but RA staff and sign-in locks', () => {
+    const manager = rolePermissions.ra_manager.filter(
+      (p) => p !== 'ra-staff:manage' && p !== 'accounts:unlock',
+    );
     expect([...rolePermissions.ra_agent_advanced].sort()).toEqual([...manager].sort());
   });
 

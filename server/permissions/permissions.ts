@@ -34,6 +34,8 @@ export const permissions = [
   'card-stock:manage',
   'reports:read',
   'workstations:manage',
+  // See and clear sign-in throttles and locks (RA managers).
+  'accounts:unlock',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -73,7 +75,7 @@ const advanced: readonly Permission[] = [
 ];
 
 export const rolePermissions: Readonly<Record<RoleName, readonly Permission[]>> = {
-  ra_manager: [...advanced, 'ra-staff:manage'],
+  ra_manager: [...advanced, 'ra-staff:manage', 'accounts:unlock'],
   ra_agent_advanced: advanced,
   ra_agent: ragent,
   id_checker: [

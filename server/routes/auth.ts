@@ -3,9 +3,10 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import { DomainError } from '../errors.ts';
 import { type AppContext, type AppEnv, isSecure, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
+import { ErrorBody } from '../http/error-body.ts';
 import { sessionCookieName } from '../http/session.ts';
 import { describeMe } from '../services/auth/describe-me.ts';
-import { resolveSession } from '../services/auth/sessions.ts';
+import { resolveSession, sessionFailedSignIns } from '../services/auth/sessions.ts';
 import { signIn } from '../services/auth/sign-in.ts';
 import { signOut } from '../services/auth/sign-out.ts';
 import { activateAccount } from '../services/people/activate-account.ts';
@@ -29,11 +30,14 @@ const login = defineRoute({
   tags: ['Sessions'],
   summary: 'Sign in with a username and password',
   description:
-    'Opens a session and sets the `ra_session` cookie (HttpOnly, SameSite=Strict). Failed attempts are limited per account and per address.',
+    'Opens a session and sets the `ra_session` cookie (HttpOnly, SameSite=Strict); a session the caller already held ends. After a few failures of one username from one address, each further try from there must wait (1 s, 2 s, 4 s … up to `LOGIN_LOCKOUT_MINUTES`) and is refused with 429 and Retry-After without checking the password; a username is locked only after very many failures from everywhere, an address only after very many for several usernames. The answer says how many failed attempts there were since your last sign-in.',
   request: { body: { required: true, content: { 'application/json': { schema: Credentials } } } },
   responses: {
     200: { description: 'Signed in', content: { 'application/json': { schema: Me } } },
-    429: { description: 'Too many failed attempts' },
+    429: {
+      description: 'Too many failed attempts: wait the Retry-After seconds',
+      content: { 'application/json': { schema: ErrorBody } },
+    },
   },
 });
 
@@ -88,7 +92,8 @@ export function registerAuth(app: OpenAPIHono<AppEnv>) {
   app.openapi(login, async (c) => {
     const { config } = c.get('deps');
     const ctx = serviceContext(c);
-    const session = await signIn(ctx, c.req.valid('json'), config);
+    // Signing in again rotates the session: the one the cookie held ends.
+    const session = await signIn(ctx, c.req.valid('json'), config, c.get('session')?.id ?? null);
     setCookie(
       c,
       sessionCookieName,
@@ -98,7 +103,8 @@ export function registerAuth(app: OpenAPIHono<AppEnv>) {
     const resolved = await resolveSession(ctx, session.token, config.session);
     if (!resolved) throw new DomainError('INTERNAL', 'The new session could not be read back.');
     const me = await describeMe({ ...ctx, actor: resolved.actor });
-    return c.json({ ...me, csrfToken: session.csrfToken }, 200);
+    const failedSignIns = await sessionFailedSignIns(ctx, session.id);
+    return c.json({ ...me, csrfToken: session.csrfToken, failedSignIns }, 200);
   });
 
   app.openapi(activate, async (c) => {

@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { describeMe } from '../services/auth/describe-me.ts';
+import { sessionFailedSignIns } from '../services/auth/sessions.ts';
 import { Me } from './schemas.ts';
 
 const route = defineRoute({
@@ -17,9 +18,11 @@ const route = defineRoute({
 
 export function registerMe(app: OpenAPIHono<AppEnv>) {
   app.openapi(route, async (c) => {
-    const me = await describeMe(serviceContext(c));
-    // The session middleware has set both, or requireAccess would have refused.
-    const csrfToken = c.get('session')?.csrfToken ?? '';
-    return c.json({ ...me, csrfToken }, 200);
+    const ctx = serviceContext(c);
+    const me = await describeMe(ctx);
+    // The session middleware has set it, or requireAccess would have refused.
+    const session = c.get('session');
+    const failedSignIns = session ? await sessionFailedSignIns(ctx, session.id) : null;
+    return c.json({ ...me, csrfToken: session?.csrfToken ?? '', failedSignIns }, 200);
   });
 }

@@ -22,6 +22,19 @@ export const Me = z
     csrfToken: z.string().openapi({
       description: 'Send back as the X-CSRF-Token header on every state-changing request.',
     }),
+    failedSignIns: z
+      .object({
+        count: z.number().int(),
+        since: z.string().nullable(),
+        addresses: z.array(
+          z.object({ address: z.string().nullable(), count: z.number().int(), lastAt: z.string() }),
+        ),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'Failed sign-in attempts on your account between your previous sign-in and this one, by address: tell the holder.',
+      }),
   })
   .openapi('Me');
 

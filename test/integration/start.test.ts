@@ -1,12 +1,25 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPassword } from '../../server/services/demo/seed-demo.ts';
+import { testLogDir } from '../support/test-logs.ts';
 import { waitFor } from '../support/wait-for.ts';
+
+/** What a server printed joins the test apps' logs, for the run's check for personal data. */
+function keepOutput(output: string) {
+  appendFileSync(join(testLogDir(), `start-${process.pid}.log`), output);
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,6 +72,7 @@ describe('npm start', () => {
   afterAll(() => {
     // npm runs the server as a child: signal the whole group.
     if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+    keepOutput(output);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -138,6 +152,7 @@ async function startServer(env: Record<string, string>) {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
+    keepOutput(output);
   };
   return { base, output: () => output, stop };
 }

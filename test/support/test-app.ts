@@ -1,11 +1,13 @@
 import type { DriverName } from '../../db/client.ts';
+import { accounts } from '../../db/schema/accounts.ts';
+import { people } from '../../db/schema/people.ts';
 import { createApp } from '../../server/app.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
-import { createLogger } from '../../server/logger.ts';
 import { deriveAuditKeys } from '../../server/services/audit/audit-keys.ts';
 import type { ServiceContext } from '../../server/services/context.ts';
 import { demoPassword, seedDemo } from '../../server/services/demo/seed-demo.ts';
 import { openTestDatabase } from './databases.ts';
+import { createTestLogger, recordTestPeople } from './test-logs.ts';
 
 /** A clock tests can move forward. */
 export class TestClock {
@@ -48,11 +50,12 @@ export async function createTestApp(
     auditKeys: deriveAuditKeys(config.auditKey ?? ''),
   };
   await seedDemo(ctx);
+  const { logger, logFile } = createTestLogger();
   const app = createApp({
     db: handle.db,
     driver,
     config,
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    logger,
     now: clock.now,
     auditKeys: ctx.auditKeys,
     webRoot: options.webRoot ?? null,
@@ -75,7 +78,31 @@ export async function createTestApp(
     };
   }
 
-  return { app, db: handle.db, handle, clock, config, ctx, login, close: () => handle.close() };
+  /** Everyone the tests put in the database, for the log check of the whole run. */
+  async function recordPeople() {
+    const persons = await handle.db.select().from(people);
+    const logins = await handle.db
+      .select({ displayName: accounts.displayName, email: accounts.email })
+      .from(accounts);
+    recordTestPeople([
+      ...persons.map((p) => ({
+        names: [p.givenName, p.middleNames, p.familyName, p.nameOnCard],
+        dateOfBirth: p.dateOfBirth,
+        email: p.email,
+      })),
+      ...logins.map((a) => ({ names: [a.displayName], email: a.email })),
+    ]);
+  }
+
+  async function close() {
+    try {
+      await recordPeople();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  return { app, db: handle.db, handle, clock, config, ctx, login, logFile, close };
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;

@@ -19,5 +19,6 @@ export const navItems: readonly NavItem[] = [
   { path: '/my-access', label: 'My access', permission: 'requests:raise-own' },
   { path: '/workstations', label: 'Workstations', permission: 'workstations:manage' },
   { path: '/audit', label: 'Audit trail', permission: 'audit:read' },
+  { path: '/sign-in-locks', label: 'Sign-in locks', permission: 'accounts:unlock' },
   { path: '/profile', label: 'My profile', permission: 'profile:read-own' },
 ];

@@ -1,9 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
-import { accountRoles, accounts, sessions } from '../../../db/schema/accounts.ts';
+import {
+  accountRoles,
+  accounts,
+  type FailedSignIns,
+  sessions,
+} from '../../../db/schema/accounts.ts';
 import type { SessionPolicy } from '../../config.ts';
 import { permissionsOf } from '../../permissions/permissions.ts';
 import type { Actor, ServiceContext } from '../context.ts';
+import { purgeOldLoginFailures } from './login-throttle.ts';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -25,6 +31,7 @@ export async function createSession(
   ctx: ServiceContext,
   accountId: string,
   policy: SessionPolicy,
+  failedSignIns: FailedSignIns | null = null,
 ): Promise<NewSession> {
   const now = ctx.now();
   const token = newToken();
@@ -40,6 +47,7 @@ export async function createSession(
       lastSeenAt: now,
       expiresAt,
       address: ctx.address,
+      failedSignIns,
     })
     .returning({ id: sessions.id });
   if (!row) throw new Error('session insert returned no row');
@@ -104,11 +112,27 @@ export async function endSession(ctx: ServiceContext, sessionId: string): Promis
     .where(and(eq(sessions.id, sessionId), isNull(sessions.endedAt)));
 }
 
-/** Removes sessions that can no longer be used; they carry nothing the audit trail lacks. */
+/**
+ * Removes sessions that can no longer be used (they carry nothing the audit trail lacks),
+ * and failed sign-ins older than their retention.
+ */
 export async function purgeDeadSessions(ctx: ServiceContext): Promise<void> {
   await ctx.db
     .delete(sessions)
     .where(or(isNotNull(sessions.endedAt), lt(sessions.expiresAt, ctx.now())));
+  await purgeOldLoginFailures(ctx);
+}
+
+/** The failed sign-ins the holder of a session is to be told of (see signIn). */
+export async function sessionFailedSignIns(
+  ctx: ServiceContext,
+  sessionId: string,
+): Promise<FailedSignIns | null> {
+  const [row] = await ctx.db
+    .select({ failedSignIns: sessions.failedSignIns })
+    .from(sessions)
+    .where(eq(sessions.id, sessionId));
+  return row?.failedSignIns ?? null;
 }
 
 /** An account as an actor: the roles it holds, and the permissions they give. */

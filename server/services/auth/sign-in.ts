@@ -4,9 +4,15 @@ import type { LoginPolicy, SessionPolicy } from '../../config.ts';
 import { DomainError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { assertNotThrottled, clearAccountFailures, recordLoginFailure } from './login-throttle.ts';
+import {
+  assertNotThrottled,
+  clearPairFailures,
+  failedSignInsSince,
+  recordLoginFailure,
+} from './login-throttle.ts';
 import { spendDecoyVerification, verifyPassword } from './passwords.ts';
-import { createSession, type NewSession } from './sessions.ts';
+import { createSession, endSession, type NewSession } from './sessions.ts';
+import { failureRetentionMs } from './throttle-rules.ts';
 
 export interface SignInInput {
   username: string;
@@ -21,16 +27,19 @@ const invalid = () =>
   );
 
 /**
- * Checks a username and password and opens a session. Failures are counted per account
- * and per address, and audited; a locked-out caller is refused before any password check.
+ * Checks a username and password and opens a session. Failures are counted per username
+ * and address, and audited; a throttled caller is refused before any password check. A
+ * session the caller already held (`replacing`) ends: each sign-in gets a fresh session.
+ * The new session remembers the failed attempts since the holder's last sign-in, to tell them.
  */
 export async function signIn(
   ctx: ServiceContext,
   input: SignInInput,
   policy: { session: SessionPolicy; login: LoginPolicy },
+  replacing: string | null = null,
 ): Promise<NewSession & { accountId: string }> {
   const keys = { account: input.username, address: ctx.address };
-  await assertNotThrottled(ctx, keys);
+  await assertNotThrottled(ctx, keys, policy.login);
   const [account] = await ctx.db
     .select()
     .from(accounts)
@@ -57,13 +66,22 @@ export async function signIn(
   }
 
   return withTransaction(ctx, async (tx) => {
-    await clearAccountFailures(tx, account.username);
-    const session = await createSession(tx, account.id, policy.session);
+    const now = tx.now();
+    const since = account.lastSignInAt ?? new Date(now.getTime() - failureRetentionMs);
+    const failed = await failedSignInsSince(tx, input.username, since);
+    await clearPairFailures(tx, keys);
+    if (replacing) await endSession(tx, replacing);
+    const session = await createSession(tx, account.id, policy.session, failed);
+    await tx.db.update(accounts).set({ lastSignInAt: now }).where(eq(accounts.id, account.id));
     await recordAuditEvent(tx, {
       action: 'auth.login',
       subjectType: 'account',
       subjectId: account.id,
-      summary: { sessionId: session.id },
+      summary: {
+        sessionId: session.id,
+        ...(replacing ? { replacedSessionId: replacing } : {}),
+        failedAttemptsSinceLastSignIn: failed.count,
+      },
       actor: { accountId: account.id, username: account.username },
     });
     return { ...session, accountId: account.id };

@@ -19,7 +19,7 @@ export async function activateAccount(
   policy: LoginPolicy,
 ): Promise<void> {
   const keys = { account: input.username, address: ctx.address };
-  await assertNotThrottled(ctx, keys);
+  await assertNotThrottled(ctx, keys, policy);
   const code = input.code.replace(/[\s-]/g, '').toUpperCase();
   const [row] = await ctx.db
     .select({ accountId: accounts.id, username: accounts.username })

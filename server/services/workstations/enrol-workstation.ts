@@ -5,6 +5,7 @@ import type { LoginPolicy } from '../../config.ts';
 import { DomainError, TooManyAttemptsError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { assertNotThrottled, recordLoginFailure } from '../auth/login-throttle.ts';
+import { waitWords } from '../auth/throttle-rules.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { canonicalCode, newCredential, sha256 } from './secrets.ts';
 
@@ -34,11 +35,11 @@ export async function enrolWorkstation(
 ): Promise<EnrolResult> {
   const keys = { account: `enrolment@${ctx.address ?? 'unknown'}`, address: null };
   try {
-    await assertNotThrottled(ctx, keys);
+    await assertNotThrottled(ctx, keys, policy);
   } catch (err) {
     if (!(err instanceof TooManyAttemptsError)) throw err;
     throw new TooManyAttemptsError(
-      `Too many wrong enrolment codes from this address. Wait ${Math.ceil(err.retryAfterSeconds / 60)} minutes and try again.`,
+      `Too many wrong enrolment codes from this address. Wait ${waitWords(err.retryAfterSeconds * 1000)} and try again.`,
       err.retryAfterSeconds,
     );
   }

@@ -19,6 +19,7 @@ import '../pages/ra-positions-page.ts';
 import '../pages/ra-profile-page.ts';
 import '../pages/ra-register-page.ts';
 import '../pages/ra-requests-page.ts';
+import '../pages/ra-sign-in-locks-page.ts';
 import '../pages/ra-workstations-page.ts';
 
 /** Pages anyone can open without signing in. */
@@ -37,10 +38,13 @@ const knownPaths = new Set(navItems.map((i) => i.path));
 export class RaApp extends LitElement {
   static override properties = {
     me: { state: true },
+    failedSignIns: { state: true },
     path: { state: true },
     loading: { state: true },
   };
   declare me: Me | null;
+  /** Failed attempts since the last sign-in, to tell once: set on signing in, not on reload. */
+  declare failedSignIns: Me['failedSignIns'];
   declare path: string;
   declare loading: boolean;
   private session = new ContextProvider(this, { context: sessionContext, initialValue: null });
@@ -61,6 +65,7 @@ export class RaApp extends LitElement {
   constructor() {
     super();
     this.me = null;
+    this.failedSignIns = null;
     this.path = currentPath();
     this.loading = true;
   }
@@ -90,6 +95,7 @@ export class RaApp extends LitElement {
 
   private signedIn(me: Me, go = true) {
     this.me = me;
+    this.failedSignIns = go ? me.failedSignIns : null;
     setCsrfToken(me.csrfToken);
     this.session.setValue(me);
     // Signing in, or arriving signed in at the login or activation page, leads home; a
@@ -100,6 +106,7 @@ export class RaApp extends LitElement {
 
   private signedOut() {
     this.me = null;
+    this.failedSignIns = null;
     setCsrfToken('');
     this.session.setValue(null);
     if (!publicPaths.has(this.path)) navigate('/login', { replace: true });
@@ -139,7 +146,8 @@ export class RaApp extends LitElement {
     if (this.path === '/activate') return html`<ra-activate-page></ra-activate-page>`;
     if (this.path === '/check-card') return html`<ra-check-card-page></ra-check-card-page>`;
     if (!this.me) return html`<ra-login-page></ra-login-page>`;
-    return html`<ra-shell .me=${this.me} .path=${this.path}>${this.page(this.me)}</ra-shell>`;
+    return html`<ra-shell .me=${this.me} .path=${this.path} .failedSignIns=${this.failedSignIns}
+      >${this.page(this.me)}</ra-shell>`;
   }
 
   private page(me: Me) {
@@ -169,6 +177,8 @@ export class RaApp extends LitElement {
         return html`<ra-flags-page></ra-flags-page>`;
       case 'workstations':
         return html`<ra-workstations-page></ra-workstations-page>`;
+      case 'sign-in-locks':
+        return html`<ra-sign-in-locks-page></ra-sign-in-locks-page>`;
       default:
         return html`<ra-profile-page></ra-profile-page>`;
     }

@@ -6,9 +6,15 @@ import { shared } from '../styles.ts';
 
 /** Header with who is signed in, the navigation their permissions allow, and the page. */
 export class RaShell extends LitElement {
-  static override properties = { me: { attribute: false }, path: { attribute: false } };
+  static override properties = {
+    me: { attribute: false },
+    path: { attribute: false },
+    failedSignIns: { attribute: false },
+  };
   /** The signed-in user. */
   declare me: Me;
+  /** Failed attempts on the account since the last sign-in: told once, just after signing in. */
+  declare failedSignIns: Me['failedSignIns'];
   /** The current path, to mark the current navigation item. */
   declare path: string;
 
@@ -118,6 +124,22 @@ export class RaShell extends LitElement {
     }
   }
 
+  private renderFailedSignIns() {
+    const failed = this.failedSignIns;
+    if (!failed || failed.count === 0) return '';
+    const places = failed.addresses
+      .map((a) => `${a.count} from ${a.address ?? 'an unknown address'}`)
+      .join(', ');
+    return html`<div class="message error" role="alert" data-testid="failed-sign-ins">
+      <p><strong>${failed.count} failed sign-in attempt${failed.count === 1 ? '' : 's'}</strong>
+        on your account since you last signed in (${places}).
+        If they were not you, change your password and tell the RA team.</p>
+      <button type="button" @click=${() => {
+        this.failedSignIns = null;
+      }}>Dismiss</button>
+    </div>`;
+  }
+
   override render() {
     const items = navItems.filter((i) => this.me.permissions.includes(i.permission));
     const roles = this.me.roles
@@ -143,7 +165,7 @@ export class RaShell extends LitElement {
           </ul>
         </nav>
       </header>
-      <main id="main" tabindex="-1"><slot></slot></main>
+      <main id="main" tabindex="-1">${this.renderFailedSignIns()}<slot></slot></main>
       <footer><a href="/api/docs">API documentation</a></footer>
     `;
   }

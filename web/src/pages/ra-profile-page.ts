@@ -33,6 +33,7 @@ const permissionLabels: Record<Permission, string> = {
   'card-stock:manage': 'Manage card stock',
   'reports:read': 'See reports',
   'workstations:manage': 'Manage reader workstations',
+  'accounts:unlock': 'See and clear sign-in locks',
 };
 
 /** The signed-in user's account, roles per organisation, and what they may do. */
