@@ -178,6 +178,12 @@ const crossCases: Record<string, CrossCase> = {
     params: position,
     body: () => ({ reason: 'Closed by another trust' }),
   },
+  // The audit trail is one chain for the whole deployment: whoever holds audit:read may
+  // follow any check of it.
+  'GET /api/audit/verifications/{id}': {
+    outside: 'catalogue',
+    params: (r) => ({ id: r.verification }),
+  },
   'GET /api/organisations/{ods}': { outside: 'catalogue', params: site },
   'PATCH /api/organisations/{ods}': {
     outside: 'refused',

@@ -73,8 +73,13 @@ export function checkLogs(dir: string): { lines: number; files: number; problems
   return { lines, files: logs.length, problems };
 }
 
-/** Vitest global setup: a fresh log folder for this run, checked when the run ends. */
+/**
+ * Vitest global setup: a fresh log folder for this run, checked when the run ends. Every
+ * project inherits it; the first to run makes the folder (its workers and those of the
+ * projects after it log there) and checks it at the end, the others leave it to that one.
+ */
 export default function setup() {
+  if (process.env.SMARTCARD_RA_TEST_LOG_DIR) return;
   const dir = mkdtempSync(join(tmpdir(), 'smartcard-ra-test-logs-'));
   process.env.SMARTCARD_RA_TEST_LOG_DIR = dir;
   return () => {
@@ -88,5 +93,6 @@ export default function setup() {
       );
     }
     rmSync(dir, { recursive: true, force: true });
+    delete process.env.SMARTCARD_RA_TEST_LOG_DIR;
   };
 }

@@ -26,6 +26,8 @@ export interface TrustRecords {
   /** An open request, raised by neither the trust's manager nor for them. */
   request: string;
   workstation: string;
+  /** A whole-trail audit verification that the trust's RA manager started. */
+  verification: string;
   /** Serials of cards whose flags the trust's workstations raised. */
   flaggedSerials: string[];
   /** Words of these records that nobody outside may read: names, date of birth, email, note. */
@@ -128,6 +130,7 @@ export async function demoTrust(t: TestApp): Promise<Trust> {
       position: clerk.id,
       request: request.id,
       workstation: desk.id,
+      verification: await startVerification(t, callers.find((c) => c.role === 'ra_manager')?.who),
       flaggedSerials: flagged.map((f) => f.serial),
       secrets: [
         priya.givenName,
@@ -284,6 +287,7 @@ export async function secondTrust(t: TestApp): Promise<Trust> {
       position: askedPosition,
       request: requestId,
       workstation: workstation.id,
+      verification: await startVerification(t, manager),
       flaggedSerials: [theirs, stranger],
       secrets: [
         person.givenName,
@@ -297,4 +301,15 @@ export async function secondTrust(t: TestApp): Promise<Trust> {
     callers,
     manager,
   };
+}
+
+/** Starts (or joins the running) verification of the whole audit trail as `who`. */
+async function startVerification(t: TestApp, who: SignedIn | undefined): Promise<string> {
+  if (!who) throw new Error('no RA manager to start an audit verification');
+  const res = await t.app.request('/api/audit/verifications', {
+    method: 'POST',
+    headers: who.headers,
+  });
+  if (res.status !== 202) throw new Error(`audit verification: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
 }
