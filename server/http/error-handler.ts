@@ -53,6 +53,15 @@ function databaseErrorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The names of the fields a validation error blames, for the log (never their values). */
+function fieldsOf(details: unknown): string[] | undefined {
+  if (!Array.isArray(details)) return undefined;
+  return details
+    .map((d) => (d && typeof d === 'object' ? (d as { field?: unknown }).field : undefined))
+    .filter((f): f is string => typeof f === 'string')
+    .map((f) => f.slice(0, 100));
+}
+
 /** The single place an error becomes a response; nothing else builds error bodies. */
 export const onError: ErrorHandler<AppEnv> = async (err, c) => {
   const log = c.get('deps').logger;
@@ -61,13 +70,19 @@ export const onError: ErrorHandler<AppEnv> = async (err, c) => {
     if (err instanceof TooManyAttemptsError) {
       c.header('Retry-After', String(err.retryAfterSeconds));
     }
-    log.info({ requestId, code: err.code, path: c.req.path }, err.message);
+    // The message is for the caller and may name people ("already holds", "may already be
+    // registered: …"): the log gets the code and which fields were wrong, never the words.
+    log.info(
+      { requestId, code: err.code, path: c.req.path, fields: fieldsOf(err.details) },
+      'request refused',
+    );
     await recordRefusal(c, err.code);
     return errorResponse(c, err.code, err.message, err.details);
   }
   if (err instanceof HTTPException) {
     const { code, message } = fromHttpException(err);
-    log.info({ requestId, code, path: c.req.path, cause: err.message }, message);
+    // Not the framework's own message: a JSON parser quotes the body it could not read.
+    log.info({ requestId, code, path: c.req.path, status: err.status }, message);
     return errorResponse(c, code, message);
   }
   if (databaseErrorCode(err) === '23505') {

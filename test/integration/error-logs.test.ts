@@ -76,3 +76,58 @@ describe.each(testDrivers)('errors in the log (%s)', (driver) => {
     }
   });
 });
+
+describe.each(testDrivers)('refusals in the log (%s)', (driver) => {
+  let t: TestApp;
+  const rosalind = {
+    givenName: 'Rosalind',
+    familyName: 'Featherstonehaugh',
+    dateOfBirth: '1981-09-23',
+    email: 'rosalind.featherstonehaugh@demo.nhs.example',
+    odsCodes: ['RWG01'],
+  };
+  beforeAll(async () => {
+    t = await createTestApp(driver);
+  });
+  afterAll(() => t.close());
+
+  const linesOf = (requestId: string) =>
+    readFileSync(t.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(`"requestId":"${requestId}"`));
+
+  it('logs a refusal that names a person by its code and fields, not its message', async () => {
+    const checker = await t.login('idchecker');
+    const register = (requestId: string) =>
+      t.app.request('/api/people', {
+        method: 'POST',
+        headers: { ...checker.headers, 'x-request-id': requestId },
+        body: JSON.stringify(rosalind),
+      });
+    expect((await register(`first-${driver}`)).status).toBe(201);
+    const second = await register(`dup-${driver}`);
+    expect(second.status).toBe(409);
+    // The caller is told whom the record may duplicate...
+    expect((await second.json()).error.message).toContain('Rosalind Featherstonehaugh');
+    // ...the log only that a possible duplicate was refused.
+    const lines = linesOf(`dup-${driver}`);
+    expect(lines.some((l) => l.includes('"code":"POSSIBLE_DUPLICATE"'))).toBe(true);
+    for (const line of lines) {
+      expect(line).not.toContain('Featherstonehaugh');
+      expect(line).not.toContain('Rosalind');
+    }
+  });
+
+  it('logs a body that is not JSON without quoting it', async () => {
+    const checker = await t.login('idchecker');
+    const res = await t.app.request('/api/people', {
+      method: 'POST',
+      headers: { ...checker.headers, 'x-request-id': `bad-json-${driver}` },
+      body: '{"givenName": "Rosalind", "familyName": Featherstonehaugh}',
+    });
+    expect(res.status).toBe(400);
+    const lines = linesOf(`bad-json-${driver}`);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).not.toContain('Featherstonehaugh');
+  });
+});
