@@ -1,9 +1,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessRequests } from '../../db/schema/access.ts';
 import { identityChecks, identityDocuments, people } from '../../db/schema/people.ts';
 import { documentNumberHash } from '../../server/services/people/record-identity-check.ts';
 import { testDrivers } from '../support/databases.ts';
-import { post } from '../support/people.ts';
+import { demoPositionId, post, registerActivePerson } from '../support/people.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
 const racers = 20;
@@ -172,6 +173,27 @@ describe.each(testDrivers)('duplicate checks under concurrency (%s)', (driver) =
     });
     expect(overridden.status, await overridden.clone().text()).toBe(200);
     expect(await holdersOf('BOTH0002')).toHaveLength(2);
+  });
+
+  it(`${racers} concurrent requests for the same position for one person leave one open`, async () => {
+    const agent = await t.login('agent');
+    const person = await registerActivePerson(t, checker, {
+      givenName: 'Raquel',
+      familyName: 'Requester',
+      passport: 'RQ0000001',
+    });
+    const clerk = await demoPositionId(t, 'Ward Clerk');
+    const responses = await Promise.all(
+      Array.from({ length: racers }, () =>
+        post(t, agent, '/api/requests', { kind: 'assign', personId: person.id, positionId: clerk }),
+      ),
+    );
+    expect(await tally(responses)).toEqual({ '201': 1, '409 CONFLICT': racers - 1 });
+    const open = await t.db
+      .select({ id: accessRequests.id })
+      .from(accessRequests)
+      .where(and(eq(accessRequests.personId, person.id), eq(accessRequests.status, 'open')));
+    expect(open).toHaveLength(1);
   });
 
   it('the database refuses one document recorded twice in one check', async () => {

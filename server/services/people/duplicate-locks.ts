@@ -14,7 +14,11 @@ import type { ServiceContext } from '../context.ts';
  * it cannot collide with the audit chain's lock (7305019, 1). Keys are 32 bits of a hash,
  * so two different people may now and then share a key: they only wait for each other.
  */
-const namespaces = { personIdentity: 7305020, documentNumber: 7305021 } as const;
+const namespaces = {
+  personIdentity: 7305020,
+  documentNumber: 7305021,
+  openRequest: 7305022,
+} as const;
 
 function int32Of(text: string): number {
   return createHash('sha256').update(text).digest().readInt32BE(0);
@@ -42,4 +46,13 @@ export async function lockPersonIdentity(
 export async function lockDocumentNumbers(tx: ServiceContext, hashes: string[]): Promise<void> {
   const keys = [...new Set(hashes.map(int32Of))].sort((a, b) => a - b);
   for (const key of keys) await lock(tx, namespaces.documentNumber, key);
+}
+
+/** Queues requests for the same person, position and kind, so only one can be open. */
+export async function lockOpenRequest(
+  tx: ServiceContext,
+  request: { personId: string; positionId: string; kind: string },
+): Promise<void> {
+  const key = int32Of(JSON.stringify([request.personId, request.positionId, request.kind]));
+  await lock(tx, namespaces.openRequest, key);
 }

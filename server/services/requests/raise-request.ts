@@ -10,6 +10,7 @@ import { assertPositionFitsPerson } from '../assignments/organisation-family.ts'
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
+import { lockOpenRequest } from '../people/duplicate-locks.ts';
 import { personIdOfActor } from '../people/person-of-actor.ts';
 
 export interface RaiseRequestInput {
@@ -69,6 +70,8 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
       throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
     }
     await assertPositionFitsPerson(tx, person.id, position);
+    // The same request raised twice at once: the second waits here, then finds the first.
+    await lockOpenRequest(tx, { personId: person.id, positionId: position.id, kind: input.kind });
     const held = await heldAssignment(tx, person.id, position.id);
     if (input.kind === 'assign' && held) {
       throw new ConflictError(
