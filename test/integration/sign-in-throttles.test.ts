@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { organisations } from '../../db/schema/organisations.ts';
+import { createAccount } from '../../server/services/accounts/create-account.ts';
+import { withTransaction } from '../../server/services/context.ts';
 import { demoPassword } from '../../server/services/demo/seed-demo.ts';
 import { testDrivers } from '../support/databases.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
@@ -160,6 +163,32 @@ describe.each(testDrivers)('locks on very many failures (%s)', (driver) => {
 
     const again = await clear(t, manager, { username: 'staff' });
     expect(again.status).toBe(404);
+  }, 120_000);
+
+  it("neither shows nor clears another trust's account, however locked", async () => {
+    await t.db.insert(organisations).values({ odsCode: 'RXX', name: 'Another Trust (test)' });
+    await withTransaction(t.ctx, (tx) =>
+      createAccount(tx, {
+        username: 'rxx.clerk',
+        displayName: 'Clerk of Another Trust',
+        email: null,
+        roles: [{ role: 'ra_agent', odsCode: 'RXX' }],
+      }),
+    );
+    for (let i = 0; i < 10; i++) {
+      expect((await attempt(t, 'rxx.clerk', 'wrong', `198.51.102.${i}`)).status).toBe(401);
+    }
+    expect((await attempt(t, 'rxx.clerk', 'wrong', '198.51.102.99')).status).toBe(429);
+    // RWG's manager does not see it, and clearing it is as if nothing held it back.
+    expect(await throttles(t, manager)).not.toContainEqual(
+      expect.objectContaining({ username: 'rxx.clerk' }),
+    );
+    const cleared = await clear(t, manager, { username: 'rxx.clerk' });
+    expect(cleared.status).toBe(404);
+    expect((await cleared.json()).error.message).toBe(
+      'No failed sign-ins are holding back username rxx.clerk: nothing to clear.',
+    );
+    expect((await attempt(t, 'rxx.clerk', 'wrong', '198.51.102.98')).status).toBe(429);
   }, 120_000);
 
   it('locks an unknown username the same way, so locks do not reveal accounts', async () => {

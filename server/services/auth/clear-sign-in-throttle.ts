@@ -3,6 +3,7 @@ import { accounts, loginFailures } from '../../../db/schema/accounts.ts';
 import { NotFoundError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
+import { usernameReach } from './username-reach.ts';
 
 export interface ClearThrottleInput {
   username?: string | undefined;
@@ -21,17 +22,21 @@ export async function clearSignInThrottle(
   const username = input.username?.toLowerCase();
   const address = input.address;
   return withTransaction(ctx, async (tx) => {
-    const cleared = await tx.db
-      .update(loginFailures)
-      .set({ clearedAt: tx.now() })
-      .where(
-        and(
-          isNull(loginFailures.clearedAt),
-          username === undefined ? undefined : eq(loginFailures.accountKey, username),
-          address === undefined ? undefined : eq(loginFailures.address, address),
-        ),
-      )
-      .returning({ id: loginFailures.id });
+    // Another organisation's account is not the caller's to clear: as if nothing held it.
+    const outside = username !== undefined && (await usernameReach(tx, username)) === 'theirs';
+    const cleared = outside
+      ? []
+      : await tx.db
+          .update(loginFailures)
+          .set({ clearedAt: tx.now() })
+          .where(
+            and(
+              isNull(loginFailures.clearedAt),
+              username === undefined ? undefined : eq(loginFailures.accountKey, username),
+              address === undefined ? undefined : eq(loginFailures.address, address),
+            ),
+          )
+          .returning({ id: loginFailures.id });
     if (cleared.length === 0) {
       const what = [
         username === undefined ? null : `username ${username}`,

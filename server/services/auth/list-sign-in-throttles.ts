@@ -4,6 +4,7 @@ import type { LoginPolicy } from '../../config.ts';
 import type { ServiceContext } from '../context.ts';
 import { accountLockedUntil, addressLockedUntil, pairWaitUntil } from './login-throttle.ts';
 import { addressLockMinAccounts, pairMemoryMs } from './throttle-rules.ts';
+import { usernameReach } from './username-reach.ts';
 
 export interface SignInThrottle {
   /** What is held back: a username everywhere, an address for everyone, or one from the other. */
@@ -92,5 +93,12 @@ export async function listSignInThrottles(
       });
     }
   }
-  return items.sort((a, b) => b.blockedUntil.localeCompare(a.blockedUntil));
+  // Only the caller's own organisations' accounts (and names no account has).
+  const reach = new Map<string, Awaited<ReturnType<typeof usernameReach>>>();
+  for (const name of new Set(items.flatMap((i) => (i.username ? [i.username] : [])))) {
+    reach.set(name, await usernameReach(ctx, name));
+  }
+  return items
+    .filter((i) => !i.username || reach.get(i.username) !== 'theirs')
+    .sort((a, b) => b.blockedUntil.localeCompare(a.blockedUntil));
 }
