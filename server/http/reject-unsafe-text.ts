@@ -12,13 +12,40 @@ const surrogateMessage =
 const encodingMessage =
   'is not valid UTF-8 once percent-decoded (it encodes bytes that are no character)';
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** At most this many problems are named; one is enough to act on, a flood helps nobody. */
 const maxProblems = 20;
+
+/** The first control character other than tab, line feed and carriage return (ESC, BEL, DEL, C1). */
+function firstControl(text: string): string | undefined {
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    const c0 = code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d;
+    if (c0 || (code >= 0x7f && code <= 0x9f)) return ch;
+  }
+  return undefined;
+}
+/** Direction overrides and isolates: they make text read otherwise than it is stored. */
+const directionControl = /[\u202A-\u202E\u2066-\u2069]/;
+/** Code points Unicode keeps as no character at all. */
+const nonCharacter = /[\uFDD0-\uFDEF\uFFFE\uFFFF]/;
+
+const codePoint = (ch: string) =>
+  `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** Why `text` cannot be stored as text, or null when it can. */
 export function unsafeTextProblem(text: string): string | null {
   if (text.includes('\u0000')) return nulMessage;
   if (loneSurrogate.test(text)) return surrogateMessage;
+  const control = firstControl(text);
+  if (control) return `contains a control character (${codePoint(control)}): remove it`;
+  const direction = directionControl.exec(text)?.[0];
+  if (direction) {
+    return `contains a text-direction control (${codePoint(direction)}), which can make text read otherwise than it is: remove it`;
+  }
+  const none = nonCharacter.exec(text)?.[0];
+  if (none) return `contains ${codePoint(none)}, which is no character: remove it`;
   return null;
 }
 
@@ -29,7 +56,9 @@ function shown(name: string): string {
 
 /**
  * One rule at the edge for every string a request carries: no NUL character (PostgreSQL's
- * text cannot hold it) and no lone surrogate (jsonb refuses it, and it is no character).
+ * text cannot hold it), no lone surrogate (jsonb refuses it, and it is no character), no
+ * other control character but tab and line breaks, no text-direction override (which can
+ * disguise a name, "Ali\u202Ecod.exe") and no non-character; a body must be UTF-8.
  * Checks the JSON body at any depth (names too), the query and the path before anything
  * else looks at them, and refuses with a 400 VALIDATION that names each field.
  * Percent-encoding that decodes to no UTF-8 (how a lone surrogate arrives in a URL, e.g.
@@ -45,7 +74,7 @@ export function rejectUnsafeText(): MiddlewareHandler<AppEnv> {
     };
     checkPath(c, report);
     checkQuery(c.req.url, report);
-    const body = await jsonBody(c);
+    const body = await jsonBody(c, report);
     if (body !== undefined) checkJson(body, report);
     if (problems.length) {
       const fields = [...new Set(problems.map((p) => p.field))].join(', ');
@@ -58,9 +87,16 @@ export function rejectUnsafeText(): MiddlewareHandler<AppEnv> {
 type Report = (field: string, message: string) => void;
 
 /** The parsed JSON body, or undefined when there is none or it is not JSON (the route says so). */
-async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
+async function jsonBody(c: Context<AppEnv>, report: Report): Promise<unknown> {
   if (c.req.raw.body === null) return undefined;
   if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) return undefined;
+  // Bytes that are no UTF-8 would be read as U+FFFD and stored so: refuse them instead.
+  try {
+    strictUtf8.decode(await c.req.arrayBuffer());
+  } catch {
+    report('body', 'is not valid UTF-8 (it holds bytes that encode no character)');
+    return undefined;
+  }
   try {
     // Hono caches the text, so the route's validator reads the same body again.
     return await c.req.json();

@@ -95,6 +95,42 @@ describe.each(testDrivers)('text the database cannot hold is refused (%s)', (dri
     expect(person.givenName).toBe('Nula');
   });
 
+  it('names a control character, a text-direction override or a non-character, and changes nothing', async () => {
+    for (const [raw, pattern] of [
+      ['Ali\\u202ecod.exe', /text-direction control \(U\+202E\)/],
+      ['Esc\\u001bape', /control character \(U\+001B\)/],
+      ['Bell\\u0007', /control character \(U\+0007\)/],
+      ['Non\\uffffchar', /U\+FFFF, which is no character/],
+    ] as const) {
+      const res = await t.app.request(`/api/people/${personId}`, {
+        method: 'PATCH',
+        headers: manager.headers,
+        body: `{"familyName":"${raw}"}`,
+      });
+      expect(await refused(res), raw).toEqual([
+        { field: 'familyName', message: expect.stringMatching(pattern) },
+      ]);
+    }
+    const person = (await (await get(`/api/people/${personId}`)).json()) as { givenName: string };
+    expect(person.givenName).toBe('Nula');
+  });
+
+  it('refuses a body that is not UTF-8, rather than storing replacement characters', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"givenName":"'),
+      Buffer.from([0xed, 0xa0, 0x80, 0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    const res = await t.app.request(`/api/people/${personId}`, {
+      method: 'PATCH',
+      headers: manager.headers,
+      body: bytes,
+    });
+    expect(await refused(res)).toEqual([
+      { field: 'body', message: expect.stringMatching(/not valid UTF-8/) },
+    ]);
+  });
+
   it('refuses a NUL or a lone surrogate in a field name, without echoing it', async () => {
     const details = await refused(
       await t.app.request(`/api/people/${personId}`, {

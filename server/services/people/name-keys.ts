@@ -1,9 +1,13 @@
 /**
- * A name as search compares it: accents stripped, lower case, single spaces. "Zoë
- * O'Brien" and "zoe o'brien" have the same key.
+ * A name as search and the duplicate check compare it: compatibility forms folded
+ * (fullwidth "Ｐａｔｅｌ" is "Patel"), invisible format characters (zero-width space,
+ * soft hyphen) dropped, accents stripped, lower case, single spaces. "Zoë O'Brien" and
+ * "zoe o'brien" have the same key.
  */
 export function nameKey(name: string): string {
   return name
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
     .normalize('NFD')
     .replace(/\p{Diacritic}/gu, '')
     .toLowerCase()

@@ -29,9 +29,22 @@ export interface IdentityCheckInput {
   duplicateOverride?: { reason: string } | undefined;
 }
 
+/**
+ * A document number as the duplicate check compares it: compatibility forms folded
+ * (fullwidth "Ｚ" is "Z"), invisible format characters (zero-width space, soft hyphen)
+ * dropped, no spaces or hyphens, upper case.
+ */
+export function normalisedDocumentNumber(number: string): string {
+  return number
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/[\s-]/g, '')
+    .toUpperCase();
+}
+
 /** The keyed hash of a document number: the same passport always gives the same hash. */
 export function documentNumberHash(key: string, type: DocumentType, number: string): string {
-  const normalised = number.replace(/[\s-]/g, '').toUpperCase();
+  const normalised = normalisedDocumentNumber(number);
   return createHmac('sha256', key).update(`${type}:${normalised}`).digest('hex');
 }
 
@@ -64,7 +77,7 @@ export function egifProblems(documents: SeenDocument[], today: string): FieldPro
   });
   const seen = new Set<string>();
   documents.forEach((d, i) => {
-    const key = `${d.type}:${d.number.replace(/[\s-]/g, '').toUpperCase()}`;
+    const key = `${d.type}:${normalisedDocumentNumber(d.number)}`;
     if (seen.has(key)) {
       problems.push({ field: `documents.${i}`, message: 'is the same document as another one' });
     }
