@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps) {
     webRoot: null,
     version: '0.0.0',
     ...deps,
-    auditKeys: deps.auditKeys ?? deriveAuditKeys(auditKey ?? ''),
+    auditKeys: deps.auditKeys ?? deriveAuditKeys(auditKey ?? '', deps.config.auditUnkeyedEvents),
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -63,4 +63,11 @@ describe('loadConfig', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('accepts no unkeyed audit events unless AUDIT_UNKEYED_EVENTS says how many', () => {
+    expect(loadConfig({}).auditUnkeyedEvents).toBe(0);
+    expect(loadConfig({ AUDIT_UNKEYED_EVENTS: '29' }).auditUnkeyedEvents).toBe(29);
+    expect(() => loadConfig({ AUDIT_UNKEYED_EVENTS: '-1' })).toThrow(/AUDIT_UNKEYED_EVENTS/);
+    expect(() => loadConfig({ AUDIT_UNKEYED_EVENTS: 'all' })).toThrow(/AUDIT_UNKEYED_EVENTS/);
+  });
 });

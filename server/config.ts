@@ -29,6 +29,7 @@ const envSchema = z.object({
   DOCUMENT_HASH_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
   AUDIT_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
   AUDIT_KEY_FILE: z.string().min(1).optional(),
+  AUDIT_UNKEYED_EVENTS: z.coerce.number().int().min(0).default(0),
   DATABASE_OWNER_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -98,6 +99,11 @@ export interface Config {
    * DATA_DIR; PostgreSQL deployments must set it (all processes alike), never in the database.
    */
   auditKey: string | undefined;
+  /**
+   * How many early unkeyed (plain SHA-256, from before the keyed chain) events the trail may
+   * start with; any other unkeyed event is a break. 0 unless upgrading a pre-keyed trail.
+   */
+  auditUnkeyedEvents: number;
   /** PostgreSQL only: the tables' owner, which applies migrations and grants the app role. */
   databaseOwnerUrl: string | undefined;
 }
@@ -136,6 +142,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     documentHashKey: e.DOCUMENT_HASH_KEY,
     auditKey: audit.key,
+    auditUnkeyedEvents: e.AUDIT_UNKEYED_EVENTS,
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
   };
 }

@@ -10,6 +10,7 @@ import { createLogger } from './logger.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
 import { auditSecretFor } from './services/audit/audit-secret.ts';
 import { startCheckpointer } from './services/audit/checkpointer.ts';
+import { countUnkeyedEvents } from './services/audit/count-unkeyed-events.ts';
 import { purgeDeadSessions } from './services/auth/sessions.ts';
 import { withTransaction } from './services/context.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
@@ -57,7 +58,7 @@ async function main() {
     console.error(err.message);
     process.exit(2);
   }
-  const auditKeys = deriveAuditKeys(config.auditKey);
+  const auditKeys = deriveAuditKeys(config.auditKey, config.auditUnkeyedEvents);
   if (config.databaseOwnerUrl && !config.databaseUrl) {
     console.error(
       'Invalid configuration:\n  DATABASE_OWNER_URL: only with DATABASE_URL (the embedded database has no roles)',
@@ -83,6 +84,17 @@ async function main() {
       : 'migrations applied',
   );
   for (const warning of await handle.roleWarnings()) logger.warn(warning);
+  const unkeyed = await countUnkeyedEvents(handle.db);
+  if (unkeyed.unkeyed > config.auditUnkeyedEvents) {
+    logger.warn(
+      {
+        unkeyedEvents: unkeyed.unkeyed,
+        leading: unkeyed.leading,
+        accepted: config.auditUnkeyedEvents,
+      },
+      `the audit trail holds ${unkeyed.unkeyed} unkeyed events but AUDIT_UNKEYED_EVENTS accepts ${config.auditUnkeyedEvents}: verification reports every unkeyed event beyond that as a break. If this trail was upgraded from before the keyed chain, set AUDIT_UNKEYED_EVENTS=${unkeyed.leading} (its unkeyed events before the first keyed one); otherwise the trail was rewritten.`,
+    );
+  }
 
   const ctx = {
     db: handle.db,

@@ -42,7 +42,7 @@ async function main() {
     process.exit(2);
   }
   const config = loadConfig(process.env);
-  const auditKeys = deriveAuditKeys(auditSecretFor(config));
+  const auditKeys = deriveAuditKeys(auditSecretFor(config), config.auditUnkeyedEvents);
   const handle = config.databaseUrl
     ? await openDatabase({
         driver: 'postgres',

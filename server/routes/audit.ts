@@ -104,6 +104,10 @@ const PublishedCheckpoint = z
     lastHash: z.string(),
     createdAt: z.iso.datetime(),
     keyId: z.string(),
+    unkeyedEvents: z.number().int().openapi({
+      description:
+        'Early unkeyed events the server accepted when it signed (AUDIT_UNKEYED_EVENTS); part of the signed text',
+    }),
     signature: z.string().openapi({ description: 'Ed25519 over signedText, base64' }),
     signedText: z.string().openapi({ description: 'The exact text the signature covers' }),
   })
@@ -310,7 +314,7 @@ export function registerAudit(app: OpenAPIHono<AppEnv>) {
     const { checkpoint: newest } = await newestSignedCheckpoint(ctx.db, ctx.auditKeys);
     return c.json(
       {
-        checkpoint: newest ? publishedCheckpoint(newest) : null,
+        checkpoint: newest ? publishedCheckpoint(newest, ctx.auditKeys) : null,
         publicKey: ctx.auditKeys.publicKeyPem,
         keyId: ctx.auditKeys.keyId,
       },
@@ -328,7 +332,7 @@ export function registerAudit(app: OpenAPIHono<AppEnv>) {
         made.verdict?.firstBrokenId ? { firstBrokenId: made.verdict.firstBrokenId } : undefined,
       );
     }
-    const published = publishedCheckpoint(made.checkpoint);
+    const published = publishedCheckpoint(made.checkpoint, ctx.auditKeys);
     c.get('deps').logger.info({ requestId: c.get('requestId'), ...published }, 'audit checkpoint');
     return c.json(published, 201);
   });

@@ -62,7 +62,7 @@ async function main() {
   if (driver === 'postgres') await db.execute(sql`vacuum analyze audit_events`);
 
   started = performance.now();
-  const full = await walkChain(db, keys.chainKey, chainStart);
+  const full = await walkChain(db, keys, chainStart);
   const fullSeconds = (performance.now() - started) / 1000;
   if (!full.ok) throw new Error(`the seeded chain is broken: ${full.problem}`);
   const rate = full.checked / fullSeconds;

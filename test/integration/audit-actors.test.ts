@@ -35,7 +35,8 @@ describe.each(testDrivers)('the early unkeyed trail (%s)', (driver) => {
       requestId: null,
       address: null,
       now: () => new Date('2026-11-25T09:00:00.000Z'),
-      auditKeys: deriveAuditKeys('legacy-test-audit-key-0123456789abcdef'),
+      // This deployment was upgraded from a trail of 3 unkeyed events (AUDIT_UNKEYED_EVENTS=3).
+      auditKeys: deriveAuditKeys('legacy-test-audit-key-0123456789abcdef', 3),
     };
   });
   afterAll(() => handle.close());
@@ -81,6 +82,13 @@ describe.each(testDrivers)('the early unkeyed trail (%s)', (driver) => {
     const rows = await handle.db.select().from(auditEvents).orderBy(asc(auditEvents.id));
     expect(rows.map((r) => r.hashVersion)).toEqual([1, 1, 1, 2, 2]);
     expect(rows[3]?.prevHash).toBe(rows[2]?.hash);
+    // Configured for fewer, the first unkeyed event beyond that count is a break.
+    const fewer = await verifyAuditChain({
+      ...ctx,
+      auditKeys: deriveAuditKeys('legacy-test-audit-key-0123456789abcdef', 2),
+    });
+    expect(fewer).toMatchObject({ ok: false, firstBrokenId: rows[2]?.id, legacyEvents: 2 });
+    expect(fewer.problem).toMatch(/accepts only 2 unkeyed events \(AUDIT_UNKEYED_EVENTS\)/);
 
     const late = await legacyEvent('test.late_legacy');
     const verdict = await verifyAuditChain(ctx);

@@ -2,13 +2,14 @@ import { createHmac } from 'node:crypto';
 import { asc, eq, gte, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client.ts';
-import { auditEvents } from '../../db/schema/audit.ts';
+import { auditCheckpoints, auditEvents } from '../../db/schema/audit.ts';
 import {
   auditHash,
   canonicalJson,
   keyedAuditHash,
 } from '../../server/services/audit/audit-hash.ts';
 import { deriveAuditKeys } from '../../server/services/audit/audit-keys.ts';
+import { checkpointSignatureHolds } from '../../server/services/audit/checkpoints.ts';
 import { testDrivers } from '../support/databases.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
@@ -352,5 +353,167 @@ describe.each(testDrivers)('a rewritten audit trail (%s)', (driver) => {
       full = (await res.json()) as typeof full;
     }
     expect(full.status).toBe('broken');
+  });
+});
+
+/** Polls a background full verification until it is done. */
+async function fullVerification(t: TestApp, manager: SignedIn) {
+  const started = await t.app.request('/api/audit/verifications', {
+    method: 'POST',
+    headers: manager.headers,
+  });
+  expect(started.status).toBe(202);
+  const { id } = (await started.json()) as { id: string };
+  let full = {
+    status: 'running',
+    problem: null as string | null,
+    firstBrokenId: null as number | null,
+    legacyEvents: 0,
+  };
+  for (let i = 0; i < 200 && full.status === 'running'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const res = await t.app.request(`/api/audit/verifications/${id}`, {
+      headers: manager.headers,
+    });
+    full = (await res.json()) as typeof full;
+  }
+  return full;
+}
+
+describe.each(testDrivers)('a trail relabelled unkeyed by a database superuser (%s)', (driver) => {
+  let t: TestApp;
+  let manager: SignedIn;
+  beforeAll(async () => {
+    t = await createTestApp(driver);
+    manager = await t.login('manager');
+    for (const user of ['agent', 'sponsor', 'staff', 'lsa']) await t.login(user);
+    const cp = await t.app.request('/api/audit/checkpoints', {
+      method: 'POST',
+      headers: manager.headers,
+    });
+    expect(cp.status).toBe(201);
+  });
+  afterAll(() => t.close());
+
+  it('is a break however whole the plain chain looks, with no checkpoint left to compare', async () => {
+    const [first] = await t.db
+      .select({ id: auditEvents.id })
+      .from(auditEvents)
+      .orderBy(asc(auditEvents.id))
+      .limit(1);
+    const [victim] = await t.db
+      .select({ id: auditEvents.id })
+      .from(auditEvents)
+      .where(eq(auditEvents.action, 'auth.login'))
+      .orderBy(asc(auditEvents.id))
+      .limit(1);
+    if (!first || !victim) throw new Error('no events');
+    // Every row relabelled version 1 and rehashed with plain SHA-256 from the first, one
+    // edited, and every checkpoint deleted: the chain is whole to anyone without the key.
+    await editAndRehash(
+      t.db,
+      victim.id,
+      (prev, row) => ({ hash: auditHash(prev, contentOf(row)), hashVersion: 1 }),
+      1,
+    );
+    await behindTheTriggers(t.db, () => t.db.execute(sql`delete from audit_checkpoints`));
+
+    const res = await t.app.request('/api/audit/verify', { headers: manager.headers });
+    const verdict = (await res.json()) as Verdict;
+    expect(verdict).toMatchObject({ ok: false, firstBrokenId: first.id, legacyEvents: 0 });
+    expect(verdict.problem).toContain(
+      `Event ${first.id} is unkeyed, but this deployment accepts only 0 unkeyed events (AUDIT_UNKEYED_EVENTS)`,
+    );
+
+    // No checkpoint is signed over it.
+    const cp = await t.app.request('/api/audit/checkpoints', {
+      method: 'POST',
+      headers: manager.headers,
+    });
+    expect(cp.status).toBe(409);
+    expect(await cp.text()).toMatch(/is unkeyed, but this deployment accepts only 0/);
+    const [stored] = await t.db.select({ n: sql<number>`count(*)::int` }).from(auditCheckpoints);
+    expect(stored?.n).toBe(0);
+
+    // The background full verification finds it too.
+    const full = await fullVerification(t, manager);
+    expect(full).toMatchObject({ status: 'broken', firstBrokenId: first.id });
+    expect(full.problem).toMatch(/is unkeyed, but this deployment accepts only 0/);
+  });
+});
+
+describe.each(testDrivers)('an upgraded trail with a configured unkeyed prefix (%s)', (driver) => {
+  const prefix = 4;
+  let t: TestApp;
+  let manager: SignedIn;
+  beforeAll(async () => {
+    t = await createTestApp(driver, { env: { AUDIT_UNKEYED_EVENTS: String(prefix) } });
+    manager = await t.login('manager');
+    for (const user of ['agent', 'sponsor', 'staff']) await t.login(user);
+  });
+  afterAll(() => t.close());
+
+  /** The trail as an upgrade leaves it: its first `n` events plain, the rest keyed. */
+  async function upgradedShape(n: number) {
+    const keys = t.ctx.auditKeys;
+    await behindTheTriggers(t.db, async () => {
+      const rows = await t.db.select().from(auditEvents).orderBy(asc(auditEvents.id));
+      let prev = '0'.repeat(64);
+      for (const [i, row] of rows.entries()) {
+        const plain = i < n;
+        const content = plain ? { ...contentOf(row), actorWorkstationId: null } : contentOf(row);
+        const hash = plain
+          ? auditHash(prev, content)
+          : keyedAuditHash(keys.chainKey, prev, content);
+        await t.db
+          .update(auditEvents)
+          .set({
+            prevHash: prev,
+            hash,
+            hashVersion: plain ? 1 : 2,
+            actorWorkstationId: content.actorWorkstationId,
+          })
+          .where(eq(auditEvents.id, row.id));
+        prev = hash;
+      }
+      await t.db.execute(sql`delete from audit_checkpoints`);
+    });
+  }
+
+  it('verifies, signs checkpoints naming the setting, and passes the full verification', async () => {
+    await upgradedShape(prefix);
+    const res = await t.app.request('/api/audit/verify', { headers: manager.headers });
+    expect(await res.json()).toMatchObject({ ok: true, legacyEvents: prefix, firstBrokenId: null });
+    const made = await t.app.request('/api/audit/checkpoints', {
+      method: 'POST',
+      headers: manager.headers,
+    });
+    expect(made.status).toBe(201);
+    const cp = (await made.json()) as Published & { unkeyedEvents: number };
+    expect(cp.unkeyedEvents).toBe(prefix);
+    expect(cp.signedText).toContain(`unkeyed-events ${prefix}`);
+    // Signed under this setting, it does not vouch for the trail under another.
+    const fields = { ...cp, createdAt: new Date(cp.createdAt) };
+    expect(checkpointSignatureHolds(t.ctx.auditKeys, fields)).toBe(true);
+    const otherSetting = deriveAuditKeys('test-audit-key-0123456789abcdef-0123456789', 29);
+    expect(checkpointSignatureHolds(otherSetting, fields)).toBe(false);
+    expect(await fullVerification(t, manager)).toMatchObject({
+      status: 'intact',
+      legacyEvents: prefix,
+    });
+  });
+
+  it('breaks at the first unkeyed event beyond the configured count', async () => {
+    await upgradedShape(prefix + 1);
+    const ids = (
+      await t.db.select({ id: auditEvents.id }).from(auditEvents).orderBy(asc(auditEvents.id))
+    ).map((r) => r.id);
+    const beyond = ids[prefix];
+    const res = await t.app.request('/api/audit/verify', { headers: manager.headers });
+    const verdict = (await res.json()) as Verdict;
+    expect(verdict).toMatchObject({ ok: false, firstBrokenId: beyond });
+    expect(verdict.problem).toContain(
+      `Event ${beyond} is unkeyed, but this deployment accepts only ${prefix} unkeyed events (AUDIT_UNKEYED_EVENTS)`,
+    );
   });
 });

@@ -47,7 +47,7 @@ export async function createTestApp(
     requestId: null,
     address: null,
     now: clock.now,
-    auditKeys: deriveAuditKeys(config.auditKey ?? ''),
+    auditKeys: deriveAuditKeys(config.auditKey ?? '', config.auditUnkeyedEvents),
   };
   await seedDemo(ctx);
   const { logger, logFile } = createTestLogger();

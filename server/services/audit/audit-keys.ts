@@ -21,6 +21,12 @@ export interface AuditKeys {
   publicKeyPem: string;
   /** First 16 hex digits of SHA-256 over the public key (SPKI DER): names the key. */
   keyId: string;
+  /**
+   * How many early unkeyed (version-1) events this deployment accepts at the start of its
+   * trail (AUDIT_UNKEYED_EVENTS). From configuration, never from the database: a database
+   * superuser could otherwise relabel the whole trail as unkeyed and recompute it.
+   */
+  unkeyedEvents: number;
 }
 
 const salt = Buffer.from('smartcard-ra audit trail');
@@ -28,8 +34,11 @@ const salt = Buffer.from('smartcard-ra audit trail');
 const ed25519Pkcs8Prefix = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** Separate subkeys from one secret (HKDF-SHA-256), so the HMAC key never signs. */
-export function deriveAuditKeys(secret: string): AuditKeys {
+export function deriveAuditKeys(secret: string, unkeyedEvents = 0): AuditKeys {
   if (secret.length < 32) throw new Error('the audit key must be at least 32 characters');
+  if (!Number.isSafeInteger(unkeyedEvents) || unkeyedEvents < 0) {
+    throw new Error('the accepted unkeyed event count must be a whole number, 0 or more');
+  }
   const ikm = Buffer.from(secret, 'utf8');
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
   const chainKey = createSecretKey(derive('audit chain hmac v2'));
@@ -47,5 +56,6 @@ export function deriveAuditKeys(secret: string): AuditKeys {
     publicKey,
     publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
     keyId: createHash('sha256').update(der).digest('hex').slice(0, 16),
+    unkeyedEvents,
   };
 }

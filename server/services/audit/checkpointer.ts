@@ -28,7 +28,7 @@ export function startCheckpointer(
     }
     lastProblem = null;
     if (made.created) {
-      logger.info(publishedCheckpoint(made.checkpoint), 'audit checkpoint');
+      logger.info(publishedCheckpoint(made.checkpoint, ctx.auditKeys), 'audit checkpoint');
     }
   };
   const tick = () => {

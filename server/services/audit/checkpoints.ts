@@ -23,20 +23,27 @@ export interface Checkpoint extends CheckpointFields {
 /**
  * The exact text a checkpoint's signature covers: one field a line, so a monitor can
  * rebuild it from the fields (or take `signedText`) and check it with the public key.
+ * It names the unkeyed events the deployment accepted (AUDIT_UNKEYED_EVENTS), so a
+ * checkpoint signed under one setting does not vouch for the trail under another.
  */
-export function checkpointText(c: CheckpointFields): string {
+export function checkpointText(c: CheckpointFields, unkeyedEvents: number): string {
   return [
-    'smartcard-ra audit checkpoint v1',
+    'smartcard-ra audit checkpoint v2',
     `event-count ${c.eventCount}`,
     `last-event-id ${c.lastEventId}`,
     `last-hash ${c.lastHash}`,
     `created-at ${c.createdAt.toISOString()}`,
     `key-id ${c.keyId}`,
+    `unkeyed-events ${unkeyedEvents}`,
   ].join('\n');
 }
 
 export function signCheckpoint(keys: AuditKeys, fields: CheckpointFields): string {
-  return sign(null, Buffer.from(checkpointText(fields)), keys.signingKey).toString('base64');
+  return sign(
+    null,
+    Buffer.from(checkpointText(fields, keys.unkeyedEvents)),
+    keys.signingKey,
+  ).toString('base64');
 }
 
 /** True when `signature` is this server's key's signature over the checkpoint. */
@@ -48,7 +55,7 @@ export function checkpointSignatureHolds(
   try {
     return verify(
       null,
-      Buffer.from(checkpointText(c)),
+      Buffer.from(checkpointText(c, keys.unkeyedEvents)),
       keys.publicKey,
       Buffer.from(c.signature, 'base64'),
     );
@@ -189,7 +196,7 @@ export async function makeCheckpoint(
   if (anchor && headId <= anchor.lastEventId && !options.force) {
     return { ok: true, checkpoint: anchor, created: false };
   }
-  const walked = await walkChain(db, keys.chainKey, from, { untilId: headId });
+  const walked = await walkChain(db, keys, from, { untilId: headId });
   if (!walked.ok) return { ok: false, verdict: walked, problem: walked.problem ?? '' };
   const fields: CheckpointFields = {
     eventCount: walked.end.count,
@@ -224,7 +231,7 @@ export async function makeCheckpoint(
 }
 
 /** A checkpoint as published: its fields, the text signed, and the key to check it with. */
-export function publishedCheckpoint(c: Checkpoint) {
+export function publishedCheckpoint(c: Checkpoint, keys: Pick<AuditKeys, 'unkeyedEvents'>) {
   return {
     id: c.id,
     eventCount: c.eventCount,
@@ -232,7 +239,8 @@ export function publishedCheckpoint(c: Checkpoint) {
     lastHash: c.lastHash,
     createdAt: c.createdAt.toISOString(),
     keyId: c.keyId,
+    unkeyedEvents: keys.unkeyedEvents,
     signature: c.signature,
-    signedText: checkpointText(c),
+    signedText: checkpointText(c, keys.unkeyedEvents),
   };
 }

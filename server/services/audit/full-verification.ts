@@ -97,7 +97,7 @@ async function runFullVerification(
   id: string,
   headId: number,
 ) {
-  const walk = await walkChain(db, keys.chainKey, chainStart, {
+  const walk = await walkChain(db, keys, chainStart, {
     untilId: headId,
     onBatch: async (progress) => {
       await db

@@ -78,11 +78,11 @@ export async function verifyAuditChain(
         forgedCheckpoints: skipped,
       };
     } else {
-      const walk = await walkChain(db, keys.chainKey, positionAt(anchor, reach.keyed));
+      const walk = await walkChain(db, keys, positionAt(anchor, reach.keyed));
       verdict = { ...base, ...walkFields(walk), from, forgedCheckpoints: skipped };
     }
   } else {
-    const walk = await walkChain(db, keys.chainKey, chainStart);
+    const walk = await walkChain(db, keys, chainStart);
     verdict = { ...base, ...walkFields(walk), forgedCheckpoints: skipped };
   }
   if (given) {
@@ -93,7 +93,7 @@ export async function verifyAuditChain(
       : {
           reached: false,
           problem:
-            'The checkpoint given is not signed by this server’s audit key: check that it was copied whole.',
+            'The checkpoint given is not signed by this server’s audit key under its AUDIT_UNKEYED_EVENTS setting: check that it was copied whole, and that the setting was not changed since.',
         };
     verdict.checkpoint = { signatureValid, reached: reach.reached, problem: reach.problem };
     if (!reach.reached) {

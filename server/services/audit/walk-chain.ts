@@ -1,8 +1,8 @@
-import type { KeyObject } from 'node:crypto';
 import { and, asc, gt, lte } from 'drizzle-orm';
 import type { Database } from '../../../db/client.ts';
 import { auditEvents } from '../../../db/schema/audit.ts';
 import { auditHash, genesisHash, keyedAuditHash } from './audit-hash.ts';
+import type { AuditKeys } from './audit-keys.ts';
 
 /** Where a walk along the chain stands: after which event, with which hash. */
 export interface ChainPosition {
@@ -40,12 +40,14 @@ const defaultBatch = 5000;
 
 /**
  * Walks the trail forward from `from`, recomputing every hash and every link: version-2
- * events with the chain key, version-1 events with plain SHA-256, and those only before
- * the first version-2 event. Stops at the first broken event, or after `untilId`.
+ * events with the chain key, version-1 events with plain SHA-256, and those only among
+ * the first `keys.unkeyedEvents` events (a count from configuration, never from the
+ * database) and before the first version-2 event. Stops at the first broken event, or
+ * after `untilId`.
  */
 export async function walkChain(
   db: Database,
-  chainKey: KeyObject,
+  keys: Pick<AuditKeys, 'chainKey' | 'unkeyedEvents'>,
   from: ChainPosition,
   options: {
     untilId?: number;
@@ -107,7 +109,7 @@ export async function walkChain(
         address: row.address,
       };
       if (row.hashVersion === 2) {
-        if (row.hash !== keyedAuditHash(chainKey, row.prevHash, content)) {
+        if (row.hash !== keyedAuditHash(keys.chainKey, row.prevHash, content)) {
           return broken(
             row.id,
             `Event ${row.id} does not match its keyed hash: it was changed after it was written, or written without the audit key.`,
@@ -120,6 +122,10 @@ export async function walkChain(
             row.id,
             `Event ${row.id} claims the early unkeyed hash after keyed events: the trail was rewritten from there.`,
           );
+        }
+        // This event is the trail's (count + 1)th; only the first `unkeyedEvents` may be unkeyed.
+        if (position.count >= keys.unkeyedEvents) {
+          return broken(row.id, unkeyedProblem(row.id, keys.unkeyedEvents));
         }
         if (row.actorWorkstationId !== null || row.hash !== auditHash(row.prevHash, content)) {
           return broken(
@@ -146,4 +152,9 @@ export async function walkChain(
     if (rows.length < batchSize) return progress;
     await options.onBatch?.(progress);
   }
+}
+
+/** Why an unkeyed event beyond the accepted count is a break, in words. */
+export function unkeyedProblem(id: number, accepted: number): string {
+  return `Event ${id} is unkeyed, but this deployment accepts only ${accepted} unkeyed event${accepted === 1 ? '' : 's'} (AUDIT_UNKEYED_EVENTS): the trail was rewritten without the audit key, or AUDIT_UNKEYED_EVENTS is set too low for an upgraded trail.`;
 }
