@@ -52,9 +52,10 @@ describe('the role table', () => {
     expect(has('sponsor', 'cards:renew-expired')).toBe(false);
   });
 
-  it('lets unlockers find people, unlock and renew in the window, and nothing more', () => {
+  it('lets unlockers find people, unlock and renew in the window, and ask for positions as holders do, and nothing more', () => {
     expect([...rolePermissions.lsa].sort()).toEqual(
       [
+        'positions:read',
         'cards:read',
         'cards:renew',
         'cards:renew-own',

@@ -107,6 +107,8 @@ export const rolePermissions: Readonly<Record<RoleName, readonly Permission[]>> 
   lsa: [
     'profile:read-own',
     'people:read',
+    // An LSA holds a card too, and asks for positions from the catalogue like any holder.
+    'positions:read',
     'cards:read',
     'cards:unlock',
     'cards:renew',

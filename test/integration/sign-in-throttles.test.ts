@@ -92,7 +92,7 @@ describe.each(testDrivers)('a guesser at one address (%s)', (driver) => {
     expect(slowed.status).toBe(429);
     expect(slowed.headers.get('retry-after')).toBe('1');
     expect((await slowed.json()).error.message).toBe(
-      'Too many failed sign-in attempts. Wait 1 second and try again, or ask the RA team to help.',
+      'Too many failed sign-in attempts. Wait 1 second and try again: this password was not checked.',
     );
     t.clock.advance(1000);
     expect((await attempt(t, 'agent', demoPassword, typist)).status).toBe(200);

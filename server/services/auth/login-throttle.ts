@@ -157,7 +157,7 @@ export async function assertNotThrottled(
   refuse(
     pair.until,
     (wait) =>
-      `Too many failed sign-in attempts. Wait ${wait} and try again, or ask the RA team to help.`,
+      `Too many failed sign-in attempts. Wait ${wait} and try again: this password was not checked.`,
   );
 }
 

@@ -127,13 +127,11 @@ export class RaShell extends LitElement {
   private renderFailedSignIns() {
     const failed = this.failedSignIns;
     if (!failed || failed.count === 0) return '';
-    const places = failed.addresses
-      .map((a) => `${a.count} from ${a.address ?? 'an unknown address'}`)
-      .join(', ');
+    const places = failed.addresses.length;
     return html`<div class="message error" role="alert" data-testid="failed-sign-ins">
       <p><strong>${failed.count} failed sign-in attempt${failed.count === 1 ? '' : 's'}</strong>
-        on your account since you last signed in (${places}).
-        If they were not you, change your password and tell the RA team.</p>
+        on your account since you last signed in, from ${places} place${places === 1 ? '' : 's'}.
+        If they were not you, tell the RA team: they can see where they came from.</p>
       <button type="button" @click=${() => {
         this.failedSignIns = null;
       }}>Dismiss</button>
