@@ -44,11 +44,12 @@ export interface Trust {
 
 const password = 'correct horse battery';
 
-async function activated(
+/** A new account with one role (at no organisation: everywhere), activated and signed in. */
+export async function activated(
   t: TestApp,
   username: string,
   role: RoleName,
-  odsCode: string,
+  odsCode: string | null,
 ): Promise<SignedIn> {
   const { activation } = await createAccount(t.ctx, {
     username,
