@@ -167,7 +167,7 @@ describe.each(testDrivers)('refused requests in the audit trail (%s)', (driver) 
     t = await createTestApp(driver);
     // A refusal by nobody signed in names no organisation: only a deployment-wide RA manager
     // reads it (list-audit-events.ts).
-    manager = await activated(t, 'deployment.manager', 'ra_manager', null);
+    manager = await activated(t, 'ra.everywhere', 'ra_manager', null, 'Deployment Overseer');
     staff = await t.login('staff');
   });
   afterAll(() => t.close());

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDrivers } from '../support/databases.ts';
+import { egifDocuments, post } from '../support/people.ts';
 import { activated, demoTrust, secondTrust, type Trust } from '../support/second-trust.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
@@ -26,11 +27,29 @@ describe.each(testDrivers)('the audit trail, organisation by organisation (%s)',
   let rwg: Trust;
   let rxx: Trust;
   let everywhere: SignedIn;
+  let rwgPerson: string;
+  /** The person each trust registered and checked through the API. */
+  const registeredBy = (trust: Trust) => (trust === rwg ? rwgPerson : trust.records.person);
   beforeAll(async () => {
     t = await createTestApp(driver);
     rwg = await demoTrust(t);
     rxx = await secondTrust(t);
-    everywhere = await activated(t, 'deployment.manager', 'ra_manager', null);
+    everywhere = await activated(t, 'ra.everywhere', 'ra_manager', null, 'Deployment Overseer');
+    // The demo's people were seeded without events: RWG registers and checks one through
+    // the API, as RXX did its person.
+    const checker = await t.login('idchecker');
+    const res = await post(t, checker, '/api/people', {
+      givenName: 'Wendell',
+      familyName: 'Westbrook',
+      dateOfBirth: '1979-08-23',
+      odsCodes: ['RWG01'],
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    rwgPerson = ((await res.json()) as { id: string }).id;
+    const checked = await post(t, checker, `/api/people/${rwgPerson}/identity-check`, {
+      documents: egifDocuments('W4400001'),
+    });
+    expect(checked.status, await checked.clone().text()).toBe(200);
   }, 120_000);
   afterAll(() => t.close());
 
@@ -70,7 +89,7 @@ describe.each(testDrivers)('the audit trail, organisation by organisation (%s)',
     const events = await trail(mine.manager);
     const text = JSON.stringify(events);
     for (const secret of theirs.records.secrets) expect(text).not.toContain(secret);
-    for (const id of ownRecords(theirs)) {
+    for (const id of [...ownRecords(theirs), registeredBy(theirs)]) {
       expect(events.filter((e) => e.subjectId === id)).toEqual([]);
     }
     const otherCallers = new Set(theirs.callers.map((c) => c.username));
@@ -80,7 +99,7 @@ describe.each(testDrivers)('the audit trail, organisation by organisation (%s)',
     expect(events.filter((e) => e.subjectType === 'system')).toEqual([]);
 
     const about = (action: string) =>
-      events.filter((e) => e.action === action && e.subjectId === mine.records.person);
+      events.filter((e) => e.action === action && e.subjectId === registeredBy(mine));
     expect(about('person.registered').length).toBeGreaterThan(0);
     expect(about('person.identity_checked').length).toBeGreaterThan(0);
     // Their own staff's sign-ins are theirs to read.
@@ -95,14 +114,15 @@ describe.each(testDrivers)('the audit trail, organisation by organisation (%s)',
     const theirPerson = `subjectType=person&subjectId=${rxx.records.person}`;
     expect((await page(manager, theirPerson)).items).toEqual([]);
     expect((await page(rxx.manager, theirPerson)).items.length).toBeGreaterThan(0);
-    const ours = (await page(manager, `subjectType=person&subjectId=${rwg.records.person}`)).items;
+    const ours = (await page(manager, `subjectType=person&subjectId=${rwgPerson}`)).items;
     expect(ours.length).toBeGreaterThan(0);
-    expect(ours.every((e) => e.subjectId === rwg.records.person)).toBe(true);
+    expect(ours.every((e) => e.subjectId === rwgPerson)).toBe(true);
 
     expect((await page(manager, 'actor=rxx.manager')).items).toEqual([]);
     expect((await page(rxx.manager, 'actor=rxx.manager')).items.length).toBeGreaterThan(0);
     const registered = await trail(manager, 'action=person.registered');
     expect(registered.length).toBeGreaterThan(0);
+    expect(registered.map((e) => e.subjectId)).toContain(rwgPerson);
     expect(registered.map((e) => e.subjectId)).not.toContain(rxx.records.person);
     expect(registered.every((e) => e.action === 'person.registered')).toBe(true);
 
@@ -121,7 +141,7 @@ describe.each(testDrivers)('the audit trail, organisation by organisation (%s)',
   it('shows a deployment-wide manager every trust and the deployment’s own events', async () => {
     const events = await trail(everywhere);
     const subjects = new Set(events.map((e) => e.subjectId));
-    expect(subjects).toContain(rwg.records.person);
+    expect(subjects).toContain(rwgPerson);
     expect(subjects).toContain(rxx.records.person);
     expect(events.map((e) => e.action)).toContain('demo.seeded');
     // Each trust's view is a part of the whole.
