@@ -11,6 +11,7 @@ import { verifyAuditChain } from '../../server/services/audit/verify-audit-chain
 import { type ServiceContext, withTransaction } from '../../server/services/context.ts';
 import { openTestDatabase, testDrivers } from '../support/databases.ts';
 import { demoPersonId } from '../support/people.ts';
+import { activated } from '../support/second-trust.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
 interface AuditPage {
@@ -172,7 +173,9 @@ describe.each(testDrivers)('refused requests in the audit trail (%s)', (driver) 
   let staff: SignedIn;
   beforeAll(async () => {
     t = await createTestApp(driver);
-    manager = await t.login('manager');
+    // A refusal by nobody signed in names no organisation: only a deployment-wide RA manager
+    // reads it (list-audit-events.ts).
+    manager = await activated(t, 'ra.everywhere', 'ra_manager', null, 'Deployment Overseer');
     staff = await t.login('staff');
   });
   afterAll(() => t.close());
