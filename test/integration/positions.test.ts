@@ -85,7 +85,7 @@ describe.each(testDrivers)('positions and the catalogue (%s)', (driver) => {
     });
 
     it('is not for roles that do not read positions', async () => {
-      expect((await get(await t.login('lsa'), '/api/job-roles')).status).toBe(403);
+      expect((await get(await t.login('idchecker'), '/api/job-roles')).status).toBe(403);
     });
   });
 
