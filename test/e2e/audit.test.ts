@@ -83,7 +83,11 @@ describe('the audit trail page, in Chromium', () => {
     await page.getByRole('button', { name: 'Verify chain' }).click();
     await expect
       .poll(() => page.getByTestId('verdict').textContent())
-      .toMatch(new RegExp(`Chain intact\\s+${actions.length} events checked`));
+      .toMatch(/Chain intact\s+\d+ events checked/);
+    // The chain is the deployment's: it also counts events this manager of RWG does not
+    // list (the demo's seeding).
+    const verdict = (await page.getByTestId('verdict').textContent()) ?? '';
+    expect(Number(/(\d+) events checked/.exec(verdict)?.[1])).toBeGreaterThan(actions.length);
     await page.screenshot({ path: `${screenshotDir}/ra-audit.png` });
   });
 

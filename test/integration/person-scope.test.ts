@@ -21,10 +21,17 @@ describe.each(testDrivers)('people are edited and checked only in scope (%s)', (
   let otherTrustAgent: SignedIn;
 
   /** An account with one role, made as the deployer's CLI makes it, activated and signed in. */
-  async function accountWith(username: string, role: RoleName, odsCode: string) {
+  async function accountWith(
+    username: string,
+    displayName: string,
+    role: RoleName,
+    odsCode: string,
+  ) {
     const { activation } = await createAccount(t.ctx, {
       username,
-      displayName: `${username} Test`,
+      // A person's name, not the username: the run's log check looks for names in the logs,
+      // and the access log rightly names the signed-in username.
+      displayName,
       roles: [{ role, odsCode }],
     });
     const password = 'correct horse battery';
@@ -42,8 +49,8 @@ describe.each(testDrivers)('people are edited and checked only in scope (%s)', (
     idchecker = await t.login('idchecker');
     manager = await t.login('manager');
     await t.db.insert(organisations).values({ odsCode: 'RXX', name: 'Another Trust' });
-    siteChecker = await accountWith('site.checker', 'id_checker', 'RWG02');
-    otherTrustAgent = await accountWith('other.agent', 'ra_agent', 'RXX');
+    siteChecker = await accountWith('site.checker', 'Sidonie Westerby', 'id_checker', 'RWG02');
+    otherTrustAgent = await accountWith('other.agent', 'Ottoline Farrant', 'ra_agent', 'RXX');
   });
   afterAll(() => t.close());
 
