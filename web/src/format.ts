@@ -34,3 +34,7 @@ export const date = (iso: string | null) =>
 
 export const dateTime = (iso: string) =>
   new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+/** "1 person", "3 people": a count with the right word. */
+export const count = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;

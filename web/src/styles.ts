@@ -167,6 +167,58 @@ export const shared = css`
   dd {
     margin: 0;
   }
+  .error-summary:focus {
+    outline: 3px solid #ffb81c;
+    outline-offset: 2px;
+  }
+  .error-summary .summary-title {
+    font-size: 1.1rem;
+    margin: 0 0 0.5rem;
+  }
+  .error-summary ul {
+    margin: 0;
+    padding-left: 1.25rem;
+  }
+  .error-summary a {
+    color: var(--ra-red);
+    font-weight: 600;
+  }
+  .loading {
+    color: var(--ra-muted);
+    padding: 0.75rem 0;
+  }
+  /* Tables of class "stack" become one block per row on a narrow screen: each cell shows
+     its column's name from data-label, so nothing scrolls sideways. */
+  @media (max-width: 40rem) {
+    table.stack thead {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+    }
+    table.stack,
+    table.stack tbody,
+    table.stack tr,
+    table.stack td {
+      display: block;
+      width: 100%;
+      box-sizing: border-box;
+    }
+    table.stack tr {
+      border-bottom: 2px solid var(--ra-border);
+      padding: 0.25rem 0;
+    }
+    table.stack td {
+      border: none;
+      padding: 0.2rem 0.75rem;
+      overflow-wrap: anywhere;
+    }
+    table.stack td[data-label]::before {
+      content: attr(data-label) ': ';
+      font-weight: 600;
+    }
+  }
   .visually-hidden {
     position: absolute;
     width: 1px;

@@ -1,6 +1,7 @@
 import { ContextProvider } from '@lit/context';
 import { css, html, LitElement } from 'lit';
-import { api, onUnauthenticated, setCsrfToken } from '../api/client.ts';
+import { onUnauthenticated, setCsrfToken } from '../api/client.ts';
+import { legacyApi as api } from '../api/legacy-client.ts';
 import type { Me, Permission } from '../api/types.ts';
 import { navItems } from '../nav.ts';
 import { currentPath, interceptLinks, navigate, onNavigate } from '../router.ts';

@@ -1,5 +1,6 @@
 import { css, html, LitElement } from 'lit';
-import { ApiError, api } from '../api/client.ts';
+import { ApiError } from '../api/client.ts';
+import { legacyApi as api } from '../api/legacy-client.ts';
 import type { Me } from '../api/types.ts';
 import { shared } from '../styles.ts';
 

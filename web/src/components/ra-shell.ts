@@ -1,5 +1,5 @@
 import { css, html, LitElement } from 'lit';
-import { api } from '../api/client.ts';
+import { legacyApi as api } from '../api/legacy-client.ts';
 import type { Me } from '../api/types.ts';
 import { navItems } from '../nav.ts';
 import { shared } from '../styles.ts';

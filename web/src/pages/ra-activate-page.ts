@@ -1,5 +1,6 @@
 import { css, html, LitElement } from 'lit';
-import { ApiError, api } from '../api/client.ts';
+import { ApiError } from '../api/client.ts';
+import { legacyApi as api } from '../api/legacy-client.ts';
 import { shared } from '../styles.ts';
 
 /** A new account's owner chooses a password with the one-time code from the RA team. */

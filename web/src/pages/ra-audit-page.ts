@@ -1,6 +1,7 @@
 import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
-import { ApiError, api, query } from '../api/client.ts';
+import { ApiError } from '../api/client.ts';
+import { legacyApi as api, query } from '../api/legacy-client.ts';
 import type { AuditEvent, AuditVerdict, Page } from '../api/types.ts';
 import { shared } from '../styles.ts';
 

@@ -1,5 +1,6 @@
 import { html, LitElement } from 'lit';
-import { ApiError, api, query } from '../api/client.ts';
+import { ApiError } from '../api/client.ts';
+import { legacyApi as api, query } from '../api/legacy-client.ts';
 import type { CardFlag, FlagKind, Page } from '../api/types.ts';
 import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
 import { date, dateTime, systemLabels } from '../format.ts';

@@ -1,5 +1,6 @@
 import { html, LitElement } from 'lit';
-import { ApiError, api } from '../api/client.ts';
+import { ApiError } from '../api/client.ts';
+import { legacyApi as api } from '../api/legacy-client.ts';
 import type { AccessRequest, Page, Person, Position } from '../api/types.ts';
 import '../components/ra-assignments-table.ts';
 import '../components/ra-cards-table.ts';

@@ -1,6 +1,7 @@
 import { ContextConsumer } from '@lit/context';
 import { html, LitElement } from 'lit';
-import { ApiError, api, query } from '../api/client.ts';
+import { ApiError } from '../api/client.ts';
+import { legacyApi as api, query } from '../api/legacy-client.ts';
 import type {
   AccessRequest,
   Assignment,

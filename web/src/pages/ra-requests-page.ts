@@ -1,5 +1,6 @@
 import { css, html, LitElement } from 'lit';
-import { ApiError, api, query } from '../api/client.ts';
+import { ApiError } from '../api/client.ts';
+import { legacyApi as api, query } from '../api/legacy-client.ts';
 import type { AccessRequest, Page } from '../api/types.ts';
 import { dateTime, statusTag, words } from '../format.ts';
 import { shared } from '../styles.ts';
