@@ -11,6 +11,7 @@ const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema
 const list = defineRoute({
   method: 'get',
   path: '/api/people/{id}/assignments',
+  operationId: 'listAssignments',
   access: 'people:read',
   tags: ['Assignments'],
   summary: "A person's positions, current and ended",
@@ -23,6 +24,7 @@ const list = defineRoute({
 const assign = defineRoute({
   method: 'post',
   path: '/api/people/{id}/assignments',
+  operationId: 'assignPosition',
   access: 'assignments:assign-assignable',
   tags: ['Assignments'],
   summary: 'Assign a position directly',
@@ -35,6 +37,7 @@ const assign = defineRoute({
 const remove = defineRoute({
   method: 'post',
   path: '/api/people/{id}/assignments/{assignmentId}/remove',
+  operationId: 'removeAssignment',
   access: 'assignments:manage',
   tags: ['Assignments'],
   summary: 'End an assignment now, with a note',

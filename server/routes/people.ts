@@ -24,6 +24,7 @@ const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema
 const search = defineRoute({
   method: 'get',
   path: '/api/people',
+  operationId: 'searchPeople',
   access: 'people:read',
   tags: ['People'],
   summary: 'Find people by name prefix, 12-digit user ID or email',
@@ -45,6 +46,7 @@ const search = defineRoute({
 const register = defineRoute({
   method: 'post',
   path: '/api/people',
+  operationId: 'registerPerson',
   access: 'people:register',
   tags: ['People'],
   summary: 'Register a person (pending their identity check)',
@@ -71,6 +73,7 @@ const register = defineRoute({
 const get = defineRoute({
   method: 'get',
   path: '/api/people/{id}',
+  operationId: 'getPerson',
   access: 'people:read',
   tags: ['People'],
   summary: "A person's details, identity check and positions",
@@ -88,6 +91,7 @@ const get = defineRoute({
 const update = defineRoute({
   method: 'patch',
   path: '/api/people/{id}',
+  operationId: 'updatePerson',
   access: 'people:edit',
   tags: ['People'],
   summary: "Edit a person's details or status",
@@ -98,6 +102,7 @@ const update = defineRoute({
 const identityCheck = defineRoute({
   method: 'post',
   path: '/api/people/{id}/identity-check',
+  operationId: 'recordIdentityCheck',
   access: 'people:register',
   tags: ['People'],
   summary: 'Record the documents seen in person (e-GIF level 3)',
@@ -115,6 +120,7 @@ const identityCheck = defineRoute({
 const mine = defineRoute({
   method: 'get',
   path: '/api/me/person',
+  operationId: 'getOwnPerson',
   access: 'profile:read-own',
   tags: ['People'],
   summary: 'Your own person record: details, identity check and positions',

@@ -77,6 +77,7 @@ const ClosePosition = z
 const list = defineRoute({
   method: 'get',
   path: '/api/positions',
+  operationId: 'listPositions',
   access: 'positions:read',
   tags: ['Positions'],
   summary: 'Positions, by organisation, status and part of the name',
@@ -95,6 +96,7 @@ const list = defineRoute({
 const get = defineRoute({
   method: 'get',
   path: '/api/positions/{id}',
+  operationId: 'getPosition',
   access: 'positions:read',
   tags: ['Positions'],
   summary: 'One position',
@@ -108,6 +110,7 @@ const get = defineRoute({
 const create = defineRoute({
   method: 'post',
   path: '/api/positions',
+  operationId: 'createPosition',
   access: 'positions:manage',
   tags: ['Positions'],
   summary: 'Create a position of an organisation you manage',
@@ -123,6 +126,7 @@ const create = defineRoute({
 const update = defineRoute({
   method: 'patch',
   path: '/api/positions/{id}',
+  operationId: 'updatePosition',
   access: 'positions:manage',
   tags: ['Positions'],
   summary: 'Edit an open position of an organisation you manage',
@@ -137,6 +141,7 @@ const update = defineRoute({
 const close = defineRoute({
   method: 'post',
   path: '/api/positions/{id}/close',
+  operationId: 'closePosition',
   access: 'positions:manage',
   tags: ['Positions'],
   summary: 'Close a position, with a reason, ending every open assignment of it',

@@ -49,6 +49,7 @@ const RaiseRequest = z
 const list = defineRoute({
   method: 'get',
   path: '/api/requests',
+  operationId: 'listRequests',
   access: 'requests:raise-own',
   tags: ['Requests'],
   summary: 'Requests: your inbox to decide, or your own',
@@ -74,6 +75,7 @@ const list = defineRoute({
 const raise = defineRoute({
   method: 'post',
   path: '/api/requests',
+  operationId: 'raiseRequest',
   access: 'requests:raise-own',
   tags: ['Requests'],
   summary: 'Ask for a position to be assigned to (or removed from) a person',
@@ -84,6 +86,7 @@ const raise = defineRoute({
 const get = defineRoute({
   method: 'get',
   path: '/api/requests/{id}',
+  operationId: 'getRequest',
   access: 'requests:raise-own',
   tags: ['Requests'],
   summary: 'One request',
@@ -94,6 +97,7 @@ const get = defineRoute({
 const claim = defineRoute({
   method: 'post',
   path: '/api/requests/{id}/claim',
+  operationId: 'claimRequest',
   access: 'requests:decide',
   tags: ['Requests'],
   summary: 'Open a request to decide it: holds it for you for 15 minutes',
@@ -107,6 +111,7 @@ const claim = defineRoute({
 const approve = defineRoute({
   method: 'post',
   path: '/api/requests/{id}/approve',
+  operationId: 'approveRequest',
   access: 'requests:decide',
   tags: ['Requests'],
   summary: 'Approve: the assignment is made in the same transaction',
@@ -123,6 +128,7 @@ const approve = defineRoute({
 const reject = defineRoute({
   method: 'post',
   path: '/api/requests/{id}/reject',
+  operationId: 'rejectRequest',
   access: 'requests:decide',
   tags: ['Requests'],
   summary: 'Reject, with a reason',
