@@ -157,18 +157,6 @@ export async function registrationProblems(
   if (input.dateOfBirth !== undefined) {
     problems.push(...dateOfBirthProblems(input.dateOfBirth, ctx.now()));
   }
-  if (input.username !== undefined) {
-    const [taken] = await ctx.db
-      .select({ id: accounts.id })
-      .from(accounts)
-      .where(eq(sql`lower(${accounts.username})`, input.username.toLowerCase()));
-    if (taken) {
-      problems.push({
-        field: 'username',
-        message: `The username ${input.username} is taken: choose another`,
-      });
-    }
-  }
   const odsCodes = input.odsCodes ?? [];
   if (odsCodes.length) {
     const known = await ctx.db
@@ -180,6 +168,18 @@ export async function registrationProblems(
         problems.push({ field: `odsCodes.${i}`, message: `No organisation has ODS code ${code}` });
       }
     });
+  }
+  if (input.username !== undefined) {
+    const [taken] = await ctx.db
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(eq(sql`lower(${accounts.username})`, input.username.toLowerCase()));
+    if (taken) {
+      problems.push({
+        field: 'username',
+        message: `The username ${input.username} is taken: choose another`,
+      });
+    }
   }
   return problems;
 }
