@@ -3,12 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { positions } from '../../db/schema/access.ts';
 import { people } from '../../db/schema/people.ts';
 import { testDrivers } from '../support/databases.ts';
-import {
-  demoPositionId,
-  egifDocuments,
-  post,
-  registerActivePerson,
-} from '../support/people.ts';
+import { demoPositionId, egifDocuments, post, registerActivePerson } from '../support/people.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
 interface Refusal {
@@ -51,11 +46,11 @@ describe.each(testDrivers)('every problem of a request at once (%s)', (driver) =
   const send = (who: SignedIn, method: string, path: string, body: unknown) =>
     t.app.request(path, { method, headers: who.headers, body: JSON.stringify(body) });
 
-  let people_ = 0;
+  let registered = 0;
   const someone = async () =>
     (
       await registerActivePerson(t, checker, {
-        givenName: `Several${String.fromCharCode(97 + people_++)}`,
+        givenName: `Several${String.fromCharCode(97 + registered++)}`,
         familyName: 'Problems',
       })
     ).id;
