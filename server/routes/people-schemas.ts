@@ -17,7 +17,6 @@ const dateOf = (label: string) =>
     `Enter the ${label} as YYYY-MM-DD, like 1990-01-31`,
     `Enter a ${label} from the year 1 to 9999`,
   );
-const isoDate = isoDateSchema();
 const odsCode = z
   .string('Enter an ODS code')
   .regex(/^[A-Z0-9]{3,6}$/, 'Enter an ODS code: 3 to 6 capital letters and digits, like RWG01');
@@ -217,4 +216,4 @@ export const AssignPosition = z
 
 export const RemoveAssignment = z.strictObject({ note: reason }).openapi('RemoveAssignment');
 
-export { dateOf, isoDate, reason };
+export { dateOf, reason };
