@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoPersonId, demoPositionId, post } from '../support/people.ts';
@@ -17,6 +19,35 @@ async function inView(page: Page, element: Locator): Promise<boolean> {
   const viewport = page.viewportSize();
   if (!box || !viewport) return false;
   return box.y >= 0 && box.y + box.height <= viewport.height && box.x >= 0;
+}
+
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+/** axe-core's serious and critical violations of the page as it is now, shadow roots included. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  // Evaluated, not added as a <script>: the app's CSP rightly refuses inline scripts.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(): Promise<{
+            violations: { id: string; impact: string; nodes: { target: unknown }[] }[];
+            passes: unknown[];
+          }>;
+        };
+      }
+    ).axe;
+    const { violations, passes } = await axe.run();
+    // A run that checked nothing (no page, a blank frame) must not pass for a clean one.
+    if (!passes.length) return ['axe-core checked nothing'];
+    return violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+  });
 }
 
 /** How far the page scrolls sideways (0 when it does not). */
@@ -84,6 +115,7 @@ describe('the access screens, in Chromium', () => {
       expect(granted).toContain(words);
     }
     await page.screenshot({ path: `${screenshotDir}/ra-decide-grants.png`, fullPage: true });
+    expect(await seriousViolations(page), 'the decision screen').toEqual([]);
 
     // Rejecting needs a reason: said beside the field, in view.
     await page.getByRole('button', { name: 'Reject' }).click();
@@ -137,6 +169,7 @@ describe('the access screens, in Chromium', () => {
     );
     expect(await inView(page, summary)).toBe(true);
     await page.screenshot({ path: `${screenshotDir}/ra-position-form-errors.png` });
+    expect(await seriousViolations(page), 'the position form with problems').toEqual([]);
 
     // Put right, it is created with what was ticked.
     await page.getByLabel('Name').fill('Ward Clerk, Theatres');
@@ -182,6 +215,7 @@ describe('the access screens, in Chromium', () => {
     expect(await inView(page, page.locator('ra-position-form .error-summary'))).toBe(true);
     expect(await sideways(page)).toBe(0);
     await page.screenshot({ path: `${screenshotDir}/ra-my-access-duplicate.png` });
+    expect(await seriousViolations(page), 'My access with a refusal').toEqual([]);
 
     // The request they raised can be withdrawn from the list, after a confirmation.
     await page.getByRole('button', { name: 'Withdraw the request for Ward Clerk' }).click();
