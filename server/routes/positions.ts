@@ -8,6 +8,7 @@ import { closePosition } from '../services/positions/close-position.ts';
 import { createPosition, newPositionProblems } from '../services/positions/create-position.ts';
 import { getPosition } from '../services/positions/get-position.ts';
 import { listPositions } from '../services/positions/list-positions.ts';
+import { listRequestablePositions } from '../services/positions/list-requestable-positions.ts';
 import { updatePosition } from '../services/positions/update-position.ts';
 import { OdsCode } from './organisations.ts';
 
@@ -179,9 +180,37 @@ const close = defineRoute({
   },
 });
 
+const RequestablePosition = Position.extend({
+  availability: z.enum(['requestable', 'held', 'requested']).openapi({
+    description:
+      '`requestable`: you may ask for it; `held`: you hold it (today or from a later start); `requested`: your request for it is open',
+  }),
+}).openapi('RequestablePosition');
+
+const requestable = defineRoute({
+  method: 'get',
+  path: '/api/me/requestable-positions',
+  access: 'requests:raise-own',
+  operationId: 'listRequestablePositions',
+  tags: ['Positions'],
+  summary: 'The positions you may ask for: those of your organisations, their sites and trust',
+  description:
+    'Open positions of the organisations you work for, of the sites under them and of the trust above them (never another trust’s). Those you hold or have asked for are listed too, marked by `availability`.',
+  responses: {
+    200: {
+      description: 'Positions you may ask for',
+      content: json(z.object({ items: z.array(RequestablePosition) })),
+    },
+    404: failure('Your account is not linked to a person record'),
+  },
+});
+
 export function registerPositions(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) =>
     c.json({ items: await listPositions(serviceContext(c), c.req.valid('query')) }, 200),
+  );
+  app.openapi(requestable, async (c) =>
+    c.json({ items: await listRequestablePositions(serviceContext(c)) }, 200),
   );
   app.openapi(get, async (c) =>
     c.json(await getPosition(serviceContext(c), c.req.valid('param').id), 200),

@@ -1,4 +1,5 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import { clinicalSystems } from '../../db/schema/access.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { checkedTogether } from '../http/validation-hook.ts';
@@ -10,12 +11,15 @@ import {
 import { getRequest } from '../services/requests/get-request.ts';
 import { listRequests } from '../services/requests/list-requests.ts';
 import { raiseRequest, requestProblems } from '../services/requests/raise-request.ts';
+import { requestActions } from '../services/requests/request-view.ts';
+import { withdrawRequest } from '../services/requests/withdraw-request.ts';
 import { dateOf, reason } from './people-schemas.ts';
 import { pageCursor } from './schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const RequestId = z.object({ id: z.uuid('must be a request id (UUID)') });
 const who = z.object({ username: z.string(), displayName: z.string() });
+const CodeAndName = z.object({ code: z.string(), name: z.string() });
 
 const AccessRequest = z
   .object({
@@ -23,7 +27,19 @@ const AccessRequest = z
     kind: z.enum(['assign', 'remove']),
     status: z.enum(['open', 'approved', 'rejected', 'withdrawn']),
     person: z.object({ id: z.uuid(), userId: z.string(), name: z.string() }),
-    position: z.object({ id: z.uuid(), name: z.string(), odsCode: z.string() }),
+    position: z
+      .object({
+        id: z.uuid(),
+        name: z.string(),
+        odsCode: z.string(),
+        jobRoles: z.array(CodeAndName),
+        activities: z.array(CodeAndName),
+        systems: z.array(z.enum(clinicalSystems)),
+      })
+      .openapi({
+        description:
+          'The position, with what it grants: national RBAC job roles and activities, and the clinical systems it opens',
+      }),
     startDate: z.string().nullable(),
     endDate: z.string().nullable(),
     note: z.string().nullable(),
@@ -33,6 +49,10 @@ const AccessRequest = z
     decidedBy: who.nullable(),
     decidedAt: z.string().nullable(),
     decisionReason: z.string().nullable(),
+    actions: z.array(z.enum(requestActions)).openapi({
+      description:
+        'What you may do to this request now: `decide` (open, in your scope, neither raised by you nor for you, not held by another reviewer), `withdraw` (open, and raised by you)',
+    }),
   })
   .openapi('AccessRequest');
 
@@ -144,6 +164,32 @@ const reject = defineRoute({
   responses: { 200: { description: 'Rejected', content: json(AccessRequest) } },
 });
 
+const withdraw = defineRoute({
+  method: 'post',
+  path: '/api/requests/{id}/withdraw',
+  access: 'requests:raise-own',
+  operationId: 'withdrawRequest',
+  tags: ['Requests'],
+  summary: 'Withdraw a request you raised, before it is decided',
+  request: {
+    params: RequestId,
+    body: {
+      required: false,
+      content: json(
+        z.strictObject({
+          note: z.string().trim().max(500, 'is longer than 500 characters').optional(),
+        }),
+      ),
+    },
+  },
+  responses: {
+    200: { description: 'Withdrawn', content: json(AccessRequest) },
+    403: { description: 'You did not raise it' },
+    404: { description: 'No such request' },
+    409: { description: 'Already decided or withdrawn' },
+  },
+});
+
 export function registerRequests(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const ctx = serviceContext(c);
@@ -180,6 +226,13 @@ export function registerRequests(app: OpenAPIHono<AppEnv>) {
     const ctx = serviceContext(c);
     const { id } = c.req.valid('param');
     await rejectRequest(ctx, id, c.req.valid('json').reason);
+    return c.json(await getRequest(ctx, id), 200);
+  });
+  app.openapi(withdraw, async (c) => {
+    const ctx = serviceContext(c);
+    const { id } = c.req.valid('param');
+    const body = c.req.raw.body ? c.req.valid('json') : {};
+    await withdrawRequest(ctx, id, body.note);
     return c.json(await getRequest(ctx, id), 200);
   });
 }

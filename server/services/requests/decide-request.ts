@@ -13,9 +13,12 @@ import {
   noSuchRequest,
 } from './request-rules.ts';
 
-// The request row is locked for the whole decision, so two reviewers deciding at the same
-// moment queue: the second sees the first's decision and gets ALREADY_DECIDED.
-async function lockRequest(ctx: ServiceContext, requestId: string) {
+/**
+ * The request, its row locked for the rest of the transaction; 404 when unknown. Locked for
+ * the whole decision, so two reviewers deciding at the same moment queue: the second sees
+ * the first's decision and gets ALREADY_DECIDED.
+ */
+export async function lockRequest(ctx: ServiceContext, requestId: string) {
   const [request] = await ctx.db
     .select()
     .from(accessRequests)

@@ -3,14 +3,25 @@ import { alias } from 'drizzle-orm/pg-core';
 import { accessRequests, positions } from '../../../db/schema/access.ts';
 import { accounts } from '../../../db/schema/accounts.ts';
 import { people } from '../../../db/schema/people.ts';
+import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 import { groupUserId } from '../people/name-keys.ts';
+import { personIdOfActor } from '../people/person-of-actor.ts';
+import { selectPositions } from '../positions/position-view.ts';
 
 const raiser = alias(accounts, 'raiser');
 const claimer = alias(accounts, 'claimer');
 const decider = alias(accounts, 'decider');
 
-/** Requests with the names a reader needs: person, position, who raised, holds and decided. */
+/** What the caller may do to a request now: the page shows only these. */
+export type RequestAction = 'decide' | 'withdraw';
+export const requestActions = ['decide', 'withdraw'] as const;
+
+/**
+ * Requests with the names a reader needs: person, position and what it grants (job roles,
+ * activities, clinical systems, named), who raised, holds and decided; and what the caller
+ * may do to each now (`actions`), by the same rules the decision and withdrawal enforce.
+ */
 export async function selectRequests(ctx: ServiceContext, where: SQL | undefined, limit: number) {
   const rows = await ctx.db
     .select({
@@ -36,8 +47,30 @@ export async function selectRequests(ctx: ServiceContext, where: SQL | undefined
     .orderBy(desc(accessRequests.raisedAt), desc(accessRequests.id))
     .limit(limit);
   const now = ctx.now();
+  const positionIds = [...new Set(rows.map((row) => row.r.positionId))];
+  const [grants, scope, me] = await Promise.all([
+    positionIds.length ? selectPositions(ctx, inArray(positions.id, positionIds)) : [],
+    actorScope(ctx),
+    personIdOfActor(ctx),
+  ]);
+  const accountId = ctx.actor?.accountId;
   return rows.map(({ r, person, position, raisedBy, claimer: c, decider: d }) => {
     const claimed = r.claimedBy && r.claimedUntil && r.claimedUntil > now && c?.username;
+    const granted = grants.find((g) => g.id === position.id);
+    const actions: RequestAction[] = [];
+    if (r.status === 'open' && accountId) {
+      // assertMayDecide and assertNotClaimedByOther, asked without throwing.
+      const heldByOther = claimed && r.claimedBy !== accountId;
+      if (
+        scope.covers('requests:decide', r.odsCode) &&
+        r.raisedBy !== accountId &&
+        r.personId !== me &&
+        !heldByOther
+      ) {
+        actions.push('decide');
+      }
+      if (r.raisedBy === accountId) actions.push('withdraw');
+    }
     return {
       id: r.id,
       kind: r.kind,
@@ -47,7 +80,12 @@ export async function selectRequests(ctx: ServiceContext, where: SQL | undefined
         userId: groupUserId(person.userId),
         name: `${person.givenName} ${person.familyName}`,
       },
-      position,
+      position: {
+        ...position,
+        jobRoles: granted?.jobRoles ?? [],
+        activities: granted?.activities ?? [],
+        systems: granted?.systems ?? [],
+      },
       startDate: r.startDate,
       endDate: r.endDate,
       note: r.note,
@@ -57,6 +95,7 @@ export async function selectRequests(ctx: ServiceContext, where: SQL | undefined
       decidedBy: d?.username ? d : null,
       decidedAt: r.decidedAt?.toISOString() ?? null,
       decisionReason: r.decisionReason,
+      actions,
     };
   });
 }

@@ -316,6 +316,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/me/requestable-positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The positions you may ask for: those of your organisations, their sites and trust
+         * @description Open positions of the organisations you work for, of the sites under them and of the trust above them (never another trust’s). Those you hold or have asked for are listed too, marked by `availability`.
+         */
+        get: operations["listRequestablePositions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/organisations": {
         parameters: {
             query?: never;
@@ -621,6 +641,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/requests/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw a request you raised, before it is decided */
+        post: operations["withdrawRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sign-in-throttles": {
         parameters: {
             query?: never;
@@ -715,6 +752,8 @@ export type webhooks = Record<string, never>;
 export type components = {
     schemas: {
         AccessRequest: {
+            /** @description What you may do to this request now: `decide` (open, in your scope, neither raised by you nor for you, not held by another reviewer), `withdraw` (open, and raised by you) */
+            actions: ("decide" | "withdraw")[];
             claim: {
                 by: {
                     displayName: string;
@@ -740,11 +779,21 @@ export type components = {
                 name: string;
                 userId: string;
             };
+            /** @description The position, with what it grants: national RBAC job roles and activities, and the clinical systems it opens */
             position: {
+                activities: {
+                    code: string;
+                    name: string;
+                }[];
                 /** Format: uuid */
                 id: string;
+                jobRoles: {
+                    code: string;
+                    name: string;
+                }[];
                 name: string;
                 odsCode: string;
+                systems: ("systmone" | "ers" | "pacs" | "sus" | "esr")[];
             };
             raisedAt: string;
             raisedBy: {
@@ -1250,6 +1299,13 @@ export type components = {
         };
         RemoveAssignment: {
             note: string;
+        };
+        RequestablePosition: components["schemas"]["Position"] & {
+            /**
+             * @description `requestable`: you may ask for it; `held`: you hold it (today or from a later start); `requested`: your request for it is open
+             * @enum {string}
+             */
+            availability: "requestable" | "held" | "requested";
         };
         RevokeWorkstation: {
             reason: string;
@@ -2325,6 +2381,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRequestablePositions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Positions you may ask for */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["RequestablePosition"][];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your account is not linked to a person record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Server error */
             500: {
@@ -4004,6 +4127,82 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    withdrawRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Withdrawn */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You did not raise it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such request */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Already decided or withdrawn */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Server error */
             500: {

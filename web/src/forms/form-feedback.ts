@@ -26,7 +26,7 @@ export interface Problem {
   message: string;
 }
 
-type Host = ReactiveControllerHost & HTMLElement & { renderRoot: HTMLElement | ShadowRoot };
+type Host = ReactiveControllerHost & HTMLElement & { renderRoot: HTMLElement | DocumentFragment };
 
 export class FormFeedback implements ReactiveController {
   problems: Problem[] = [];
@@ -84,9 +84,11 @@ export class FormFeedback implements ReactiveController {
 
   /**
    * Runs the browser's format checks on every control of the form (a `<form novalidate>`)
-   * and shows every problem at once. True when the form may be sent.
+   * and shows every problem at once, with `extra` problems the page found itself (a rule
+   * the browser cannot check, such as "at least one box of this group"). True when the form
+   * may be sent.
    */
-  check(form: HTMLFormElement): boolean {
+  check(form: HTMLFormElement, extra: Omit<Problem, 'label'>[] = []): boolean {
     const problems: Omit<Problem, 'label'>[] = [];
     for (const element of Array.from(form.elements)) {
       const control = element as HTMLInputElement;
@@ -97,6 +99,13 @@ export class FormFeedback implements ReactiveController {
         message: this.formatMessage(control, this.labelOf(control.name)),
       });
     }
+    for (const p of extra) if (!problems.some((q) => q.field === p.field)) problems.push(p);
+    // In the order the person meets the fields.
+    const position = (field: string) => {
+      const control = this.control(field);
+      return control ? Array.from(form.elements).indexOf(control as Element) : -1;
+    };
+    problems.sort((a, b) => position(a.field) - position(b.field));
     if (problems.length === 0) {
       this.clear();
       return true;
@@ -184,7 +193,14 @@ export class FormFeedback implements ReactiveController {
   private labelOf(name: string): string {
     const control = this.control(name);
     if (!control) return name;
+    // A group of checkboxes or radios is named by its legend, not by one box's own label.
+    const group =
+      control instanceof HTMLInputElement &&
+      (control.type === 'checkbox' || control.type === 'radio')
+        ? control.closest('fieldset')?.querySelector('legend')
+        : null;
     const label =
+      group ||
       (control.id &&
         this.host.renderRoot.querySelector<HTMLLabelElement>(
           `label[for="${CSS.escape(control.id)}"]`,

@@ -1,116 +1,114 @@
-import { html, LitElement } from 'lit';
-import { ApiError } from '../api/client.ts';
-import { legacyApi as api } from '../api/legacy-client.ts';
-import type { AccessRequest, Page, Person, Position } from '../api/types.ts';
+import { Task, TaskStatus } from '@lit/task';
+import { html, LitElement, nothing } from 'lit';
+import { ApiError, api, ok } from '../api/client.ts';
 import '../components/ra-assignments-table.ts';
 import '../components/ra-cards-table.ts';
+import '../components/ra-loading.ts';
 import type { PositionChoice } from '../components/ra-position-form.ts';
 import '../components/ra-position-form.ts';
 import '../components/ra-requests-table.ts';
+import { count } from '../format.ts';
 import { shared } from '../styles.ts';
-import { positionsFor } from './ra-person-page.ts';
 
-/** A card holder's own access: positions held, asking for one, and their requests. */
+/**
+ * A card holder's own access: positions held, asking for one, and their requests. The
+ * positions offered are the server's answer for this person (their organisations' own),
+ * those held or already asked for shown but not choosable.
+ */
 export class RaMyAccessPage extends LitElement {
-  static override properties = {
-    person: { state: true },
-    positions: { state: true },
-    requests: { state: true },
-    error: { state: true },
-    notice: { state: true },
-    missing: { state: true },
-  };
-  declare person: Person | null;
-  declare positions: Position[];
-  declare requests: AccessRequest[];
-  declare error: string;
-  declare notice: string;
-  declare missing: boolean;
+  static override properties = { reloads: { state: true } };
+  /** Bumped to fetch again after a request is sent or withdrawn. */
+  declare reloads: number;
   static override styles = [shared];
+
+  private readonly data = new Task(this, {
+    args: () => [this.reloads] as const,
+    task: async (_args, { signal }) => {
+      try {
+        const [person, positions, requests] = await Promise.all([
+          ok(api.GET('/api/me/person', { signal }), signal),
+          ok(api.GET('/api/me/requestable-positions', { signal }), signal),
+          ok(api.GET('/api/requests', { params: { query: { view: 'mine' } }, signal }), signal),
+        ]);
+        return { person, positions: positions.items, requests: requests.items };
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      }
+    },
+  });
 
   constructor() {
     super();
-    this.person = null;
-    this.positions = [];
-    this.requests = [];
-    this.error = '';
-    this.notice = '';
-    this.missing = false;
+    this.reloads = 0;
   }
 
-  override connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
-  private async load() {
+  private readonly send = async (choice: PositionChoice) => {
+    const person = this.data.value?.person;
+    if (!person) throw new Error('not loaded');
     try {
-      this.person = await api.get<Person>('/api/me/person');
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) this.missing = true;
-      else this.error = err instanceof ApiError ? err.message : 'Your access could not be loaded.';
-      return;
-    }
-    try {
-      const [positions, requests] = await Promise.all([
-        api.get<{ items: Position[] }>('/api/positions?status=active'),
-        api.get<Page<AccessRequest>>('/api/requests?view=mine'),
-      ]);
-      this.positions = positionsFor(
-        positions.items,
-        this.person.organisations.map((o) => o.odsCode),
+      await ok(
+        api.POST('/api/requests', { body: { kind: 'assign', personId: person.id, ...choice } }),
       );
-      this.requests = requests.items;
     } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'Your requests could not be loaded.';
+      // Raised or assigned meanwhile (another tab, the RA team): show the lists as they are now.
+      if (err instanceof ApiError && err.status === 409) this.reloads++;
+      throw err;
     }
-  }
-
-  private async request(e: CustomEvent<PositionChoice>) {
-    if (!this.person) return;
-    this.error = '';
-    try {
-      await api.post('/api/requests', { kind: 'assign', personId: this.person.id, ...e.detail });
-      this.notice = 'Request sent. Your sponsor or the RA team will decide it.';
-      await this.load();
-    } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'The request was not sent.';
-    }
-  }
+    this.reloads++;
+    return 'Request sent. Your sponsor or the RA team will decide it.';
+  };
 
   override render() {
-    if (this.missing) {
+    const value = this.data.value;
+    // While it fetches again (after a request), the page keeps what it showed.
+    if (this.data.status === TaskStatus.ERROR) {
+      const err = this.data.error;
+      return html`<h1>My access</h1>
+        <div class="message error" role="alert"><p>${err instanceof ApiError ? err.message : 'Your access could not be loaded.'}</p>
+          <button type="button" class="secondary" @click=${() => this.data.run()}>Try again</button></div>`;
+    }
+    if (value === undefined) {
+      return html`<h1>My access</h1><ra-loading label="Loading your access…"></ra-loading>`;
+    }
+    if (value === null) {
       return html`<h1>My access</h1><p>Your account is not linked to a person record yet. Ask the RA team.</p>`;
     }
-    const p = this.person;
+    const { person: p, positions, requests } = value;
+    const choosable = positions.filter((x) => x.availability === 'requestable').length;
     return html`
       <h1>My access</h1>
-      <div role="status" aria-live="polite">${this.notice ? html`<p class="message success">${this.notice}</p>` : ''}</div>
-      <div role="alert">${this.error ? html`<p class="message error">${this.error}</p>` : ''}</div>
-      ${
-        p
-          ? html`<p>User ID <strong>${p.userId}</strong></p>
-            <section class="card" aria-labelledby="held-h">
-              <h2 id="held-h">Positions you hold</h2>
-              <ra-assignments-table .assignments=${p.assignments}></ra-assignments-table>
-            </section>
-            <section class="card" aria-labelledby="cards-h">
-              <h2 id="cards-h">Your cards</h2>
-              <ra-cards-table .cards=${p.cards}></ra-cards-table>
-              <p>At a workstation with a card reader, <a href="/check-card">check your card</a> for its
-                expiry and PIN state.</p>
-            </section>
-            <section class="card" aria-labelledby="ask-h">
-              <h2 id="ask-h">Request a position</h2>
-              <ra-position-form form-id="ask" .positions=${this.positions} with-note submit-label="Send request"
-                @ra-position-chosen=${this.request}></ra-position-form>
-            </section>
-            <section class="card" aria-labelledby="mine-h">
-              <h2 id="mine-h">Your requests</h2>
-              <ra-requests-table .requests=${this.requests}></ra-requests-table>
-            </section>`
-          : html`<p role="status">Loading…</p>`
-      }
+      <p>User ID <strong>${p.userId}</strong></p>
+      <section class="card" aria-labelledby="held-h">
+        <h2 id="held-h">Positions you hold</h2>
+        <ra-assignments-table .assignments=${p.assignments}></ra-assignments-table>
+      </section>
+      <section class="card" aria-labelledby="cards-h">
+        <h2 id="cards-h">Your cards</h2>
+        <ra-cards-table .cards=${p.cards}></ra-cards-table>
+        <p>At a workstation with a card reader, <a href="/check-card">check your card</a> for its
+          expiry and PIN state.</p>
+      </section>
+      <section class="card" aria-labelledby="ask-h">
+        <h2 id="ask-h">Request a position</h2>
+        <p class="muted">${
+          choosable
+            ? `${count(choosable, 'position')} of ${p.organisations.map((o) => o.name).join(', ') || 'your organisations'} you can ask for.`
+            : 'There is no position of your organisations that you do not hold or have not asked for already.'
+        }</p>
+        ${
+          positions.length
+            ? html`<ra-position-form form-id="ask" .positions=${positions} with-note submit-label="Send request"
+                .send=${this.send}></ra-position-form>`
+            : nothing
+        }
+      </section>
+      <section class="card" aria-labelledby="mine-h">
+        <h2 id="mine-h">Your requests</h2>
+        <ra-requests-table .requests=${requests} @ra-request-withdrawn=${() => {
+          this.reloads++;
+        }}></ra-requests-table>
+      </section>
     `;
   }
 }

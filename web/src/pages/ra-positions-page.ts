@@ -1,65 +1,123 @@
-import { css, html, LitElement } from 'lit';
-import { ApiError } from '../api/client.ts';
-import { legacyApi as api, query } from '../api/legacy-client.ts';
-import type { Position } from '../api/types.ts';
-import { statusTag, systemLabels, words } from '../format.ts';
+import { Task } from '@lit/task';
+import { css, html, LitElement, nothing } from 'lit';
+import { ApiError, api, ok, type Schemas } from '../api/client.ts';
+import { type CheckOption, checkListStyles } from '../components/ra-check-list.ts';
+import '../components/ra-check-list.ts';
+import '../components/ra-loading.ts';
+import { count, statusTag, systemLabels, words } from '../format.ts';
+import { FormFeedback } from '../forms/form-feedback.ts';
 import { shared } from '../styles.ts';
 
-interface Entry {
-  code: string;
-  name: string;
-}
-interface Organisation {
-  odsCode: string;
-  name: string;
-}
+type Position = Schemas['Position'];
+type System = Schemas['Position']['systems'][number];
+
+/** The API's workgroup tree (its schema is recursive, so the generated type is opaque). */
 interface WorkgroupNode {
   id: string;
   name: string;
   children: WorkgroupNode[];
 }
 
-const flatten = (nodes: WorkgroupNode[], depth = 0): { id: string; label: string }[] =>
+const flatten = (nodes: WorkgroupNode[], path: string[] = []): CheckOption[] =>
   nodes.flatMap((n) => [
-    { id: n.id, label: `${'— '.repeat(depth)}${n.name}` },
-    ...flatten(n.children, depth + 1),
+    { value: n.id, label: [...path, n.name].join(' › ') },
+    ...flatten(n.children, [...path, n.name]),
   ]);
+
+const message = (err: unknown, fallback: string) =>
+  err instanceof ApiError ? err.message : fallback;
+
+/** A refusal naming the open position whose name the form's clashes with. */
+const nameClash = (err: ApiError) =>
+  typeof err.details === 'object' && err.details !== null && 'positionId' in err.details;
 
 /** The positions catalogue: RA managers and advanced agents create, edit and close positions. */
 export class RaPositionsPage extends LitElement {
   static override properties = {
-    positions: { state: true },
-    organisations: { state: true },
     odsCode: { state: true },
     editing: { state: true },
+    editorOds: { state: true },
     closing: { state: true },
-    workgroups: { state: true },
-    error: { state: true },
     notice: { state: true },
+    reloads: { state: true },
+    busy: { state: true },
   };
-  declare positions: Position[];
-  declare organisations: Organisation[];
+  /** The organisation the list is filtered to ('' for all). */
   declare odsCode: string;
   /** The position being edited, or 'new', or null. */
   declare editing: Position | 'new' | null;
+  /** The organisation whose workgroups the editor offers. */
+  declare editorOds: string;
   declare closing: Position | null;
-  declare workgroups: { id: string; label: string }[];
-  declare error: string;
   declare notice: string;
-  private jobRoles: Entry[] = [];
-  private activities: Entry[] = [];
+  declare reloads: number;
+  declare busy: boolean;
+
+  private readonly editorFeedback = new FormFeedback(this, (path) =>
+    path.startsWith('workgroupIds') ? 'workgroupIds' : path,
+  );
+  private readonly closeFeedback = new FormFeedback(this);
+
+  /** Organisations and the national catalogue, fetched together once. */
+  private readonly catalogue = new Task(this, {
+    args: () => [] as const,
+    task: async (_args, { signal }) => {
+      const [organisations, jobRoles, activities] = await Promise.all([
+        ok(api.GET('/api/organisations', { signal }), signal),
+        ok(api.GET('/api/job-roles', { signal }), signal),
+        ok(api.GET('/api/activities', { signal }), signal),
+      ]);
+      return {
+        organisations: organisations.items,
+        jobRoles: jobRoles.items.map((r) => ({ value: r.code, code: r.code, label: r.name })),
+        activities: activities.items.map((a) => ({ value: a.code, code: a.code, label: a.name })),
+      };
+    },
+  });
+
+  private readonly list = new Task(this, {
+    args: () => [this.odsCode, this.reloads] as const,
+    task: async ([odsCode], { signal }) =>
+      ok(
+        api.GET('/api/positions', {
+          params: { query: odsCode ? { odsCode } : {} },
+          signal,
+        }),
+        signal,
+      ),
+  });
+
+  private readonly workgroups = new Task(this, {
+    args: () => [this.editorOds] as const,
+    task: async ([ods], { signal }) => {
+      if (!ods) return [];
+      const tree = await ok(
+        api.GET('/api/organisations/{ods}/workgroups', {
+          params: { path: { ods } },
+          signal,
+        }),
+        signal,
+      );
+      return flatten(tree.items as unknown as WorkgroupNode[]);
+    },
+  });
 
   static override styles = [
     shared,
+    checkListStyles,
     css`
       .columns {
         display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr));
+        grid-template-columns: repeat(auto-fill, minmax(min(18rem, 100%), 1fr));
         gap: 0 1.5rem;
       }
-      select[multiple] {
-        width: 100%;
-        min-height: 9rem;
+      fieldset.systems {
+        border: 1px solid var(--ra-border);
+        border-radius: 4px;
+        margin: 0.75rem 0 0;
+      }
+      fieldset.systems legend {
+        font-weight: 600;
       }
       .checks label {
         display: inline-flex;
@@ -67,64 +125,59 @@ export class RaPositionsPage extends LitElement {
         font-weight: 400;
         margin-right: 1rem;
       }
-      #name {
+      #name,
+      #reason {
         width: 100%;
+      }
+      .codes abbr {
+        margin-right: 0.35rem;
       }
     `,
   ];
 
   constructor() {
     super();
-    this.positions = [];
-    this.organisations = [];
     this.odsCode = '';
     this.editing = null;
+    this.editorOds = '';
     this.closing = null;
-    this.workgroups = [];
-    this.error = '';
     this.notice = '';
+    this.reloads = 0;
+    this.busy = false;
   }
 
-  override connectedCallback() {
-    super.connectedCallback();
-    void this.start();
-  }
-
-  private async start() {
-    try {
-      const [orgs, roles, acts] = await Promise.all([
-        api.get<{ items: Organisation[] }>('/api/organisations'),
-        api.get<{ items: Entry[] }>('/api/job-roles'),
-        api.get<{ items: Entry[] }>('/api/activities'),
-      ]);
-      this.organisations = orgs.items;
-      this.jobRoles = roles.items;
-      this.activities = acts.items;
-      await this.load();
-    } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'The catalogue could not be loaded.';
-    }
-  }
-
-  private async load() {
-    this.positions = (
-      await api.get<{ items: Position[] }>(`/api/positions${query({ odsCode: this.odsCode })}`)
-    ).items;
+  private async focusOn(selector: string) {
+    await this.updateComplete;
+    const target = this.renderRoot.querySelector<HTMLElement>(selector);
+    target?.focus({ preventScroll: true });
+    target?.scrollIntoView({ block: 'start' });
   }
 
   private async openEditor(target: Position | 'new') {
     this.editing = target;
     this.closing = null;
-    this.error = '';
-    const ods = target === 'new' ? this.odsCode || this.organisations[0]?.odsCode : target.odsCode;
-    if (ods) await this.loadWorkgroups(ods);
-    await this.updateComplete;
-    this.renderRoot.querySelector<HTMLElement>('#editor-h')?.focus();
+    this.notice = '';
+    this.editorFeedback.clear();
+    const organisations = this.catalogue.value?.organisations ?? [];
+    this.editorOds =
+      target === 'new' ? this.odsCode || organisations[0]?.odsCode || '' : target.odsCode;
+    await this.focusOn('#editor-h');
   }
 
-  private async loadWorkgroups(ods: string) {
-    const tree = await api.get<{ items: WorkgroupNode[] }>(`/api/organisations/${ods}/workgroups`);
-    this.workgroups = flatten(tree.items);
+  private async openClose(target: Position) {
+    this.closing = target;
+    this.editing = null;
+    this.notice = '';
+    this.closeFeedback.clear();
+    await this.focusOn('#close-h');
+  }
+
+  private async done(notice: string) {
+    this.editing = null;
+    this.closing = null;
+    this.notice = notice;
+    this.reloads++;
+    await this.focusOn('#notice');
   }
 
   private async save(event: SubmitEvent) {
@@ -137,114 +190,176 @@ export class RaPositionsPage extends LitElement {
       jobRoles: many('jobRoles'),
       activities: many('activities'),
       workgroupIds: many('workgroupIds'),
-      systems: many('systems'),
+      systems: many('systems') as System[],
       assignable: data.get('assignable') === 'on',
     };
+    const extra = body.jobRoles.length
+      ? []
+      : [{ field: 'jobRoles', message: 'Choose at least one job role' }];
+    if (!this.editorFeedback.check(form, extra)) return;
+    this.busy = true;
     try {
       if (this.editing === 'new') {
-        await api.post('/api/positions', { ...body, odsCode: String(data.get('odsCode') ?? '') });
-        this.notice = `Position "${body.name}" created.`;
+        const odsCode = String(data.get('odsCode') ?? '');
+        await ok(api.POST('/api/positions', { body: { ...body, odsCode } }));
+        await this.done(`Position "${body.name}" created.`);
       } else if (this.editing) {
-        await api.patch(`/api/positions/${this.editing.id}`, body);
-        this.notice = `Position "${body.name}" saved.`;
+        await ok(
+          api.PATCH('/api/positions/{id}', {
+            params: { path: { id: this.editing.id } },
+            body,
+          }),
+        );
+        await this.done(`Position "${body.name}" saved.`);
       }
-      this.editing = null;
-      this.error = '';
-      await this.load();
     } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'The position was not saved.';
+      if (err instanceof ApiError && err.code === 'CONFLICT' && nameClash(err)) {
+        // Another open position of the organisation has this name: a problem of the name.
+        this.editorFeedback.show('There is a problem', [{ field: 'name', message: err.message }]);
+        return;
+      }
+      this.editorFeedback.showError(err, 'The position was not saved. Try again.');
+    } finally {
+      this.busy = false;
     }
   }
 
   private async close(event: SubmitEvent) {
     event.preventDefault();
-    if (!this.closing) return;
-    const reason = String(new FormData(event.target as HTMLFormElement).get('reason') ?? '').trim();
+    const closing = this.closing;
+    const form = event.target as HTMLFormElement;
+    if (!closing || !this.closeFeedback.check(form)) return;
+    const reason = String(new FormData(form).get('reason') ?? '').trim();
+    this.busy = true;
     try {
-      const result = await api.post<{ assignmentsEnded: number }>(
-        `/api/positions/${this.closing.id}/close`,
-        { reason },
+      const result = await ok(
+        api.POST('/api/positions/{id}/close', {
+          params: { path: { id: closing.id } },
+          body: { reason },
+        }),
       );
-      this.notice = `"${this.closing.name}" closed; ${result.assignmentsEnded} assignment${result.assignmentsEnded === 1 ? '' : 's'} ended.`;
-      this.closing = null;
-      this.error = '';
-      await this.load();
+      await this.done(
+        `"${closing.name}" closed; ${count(result.assignmentsEnded, 'assignment')} ended.`,
+      );
     } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'The position was not closed.';
+      this.closeFeedback.showError(err, 'The position was not closed. Try again.');
+    } finally {
+      this.busy = false;
     }
   }
 
   override render() {
     return html`
       <h1>Positions</h1>
-      <div role="status" aria-live="polite">${this.notice ? html`<p class="message success">${this.notice}</p>` : ''}</div>
-      <div role="alert">${this.error ? html`<p class="message error">${this.error}</p>` : ''}</div>
+      ${this.catalogue.render({
+        pending: () => html`<ra-loading label="Loading the catalogue…"></ra-loading>`,
+        error: (err) =>
+          html`<div class="message error" role="alert"><p>${message(err, 'The catalogue could not be loaded.')}</p>
+            <button type="button" class="secondary" @click=${() => this.catalogue.run()}>Try again</button></div>`,
+        complete: (catalogue) => this.renderPage(catalogue.organisations),
+      })}
+    `;
+  }
+
+  private renderPage(organisations: Schemas['Organisation'][]) {
+    return html`
+      ${
+        this.notice
+          ? html`<p id="notice" class="message success" role="status" tabindex="-1">${this.notice}</p>`
+          : nothing
+      }
       <div class="actions">
         <label for="org-filter">Organisation</label>
         <select id="org-filter" @change=${(e: Event) => {
           this.odsCode = (e.target as HTMLSelectElement).value;
-          void this.load();
         }}>
           <option value="">All</option>
-          ${this.organisations.map((o) => html`<option value=${o.odsCode}>${o.odsCode} ${o.name}</option>`)}
+          ${organisations.map((o) => html`<option value=${o.odsCode} ?selected=${o.odsCode === this.odsCode}>${o.odsCode} ${o.name}</option>`)}
         </select>
         <button type="button" @click=${() => this.openEditor('new')}>New position</button>
       </div>
-      ${this.editing ? this.renderEditor(this.editing) : ''}
-      ${this.closing ? this.renderClose(this.closing) : ''}
-      <table>
-        <thead><tr><th scope="col">Position</th><th scope="col">Job roles</th><th scope="col">Activities</th><th scope="col">Systems</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-        <tbody>${this.positions.map(
-          (p) => html`<tr data-testid="position">
-            <td><strong>${p.name}</strong><br /><span class="muted">${p.odsCode}${p.assignable ? ' · assignable by sponsors' : ''}</span></td>
-            <td>${p.jobRoles.map((r) => html`<abbr title=${r.name}>${r.code}</abbr> `)}</td>
-            <td>${p.activities.map((a) => html`<abbr title=${a.name}>${a.code}</abbr> `)}</td>
-            <td>${p.systems.map((s) => systemLabels[s] ?? s).join(', ')}</td>
-            <td><span class="tag ${statusTag[p.status] ?? ''}">${words(p.status)}</span></td>
-            <td>${
-              p.status === 'active'
-                ? html`<button type="button" class="secondary" aria-label="Edit ${p.name}" @click=${() => this.openEditor(p)}>Edit</button>
-                  <button type="button" class="secondary" aria-label="Close ${p.name}" @click=${() => {
-                    this.closing = p;
-                    this.editing = null;
-                  }}>Close</button>`
-                : ''
-            }</td>
-          </tr>`,
-        )}</tbody>
-      </table>
+      ${this.editing ? this.renderEditor(this.editing, organisations) : nothing}
+      ${this.closing ? this.renderClose(this.closing) : nothing}
+      ${this.list.render({
+        pending: () => html`<ra-loading label="Loading positions…"></ra-loading>`,
+        error: (err) =>
+          html`<div class="message error" role="alert"><p>${message(err, 'The positions could not be loaded.')}</p>
+            <button type="button" class="secondary" @click=${() => this.list.run()}>Try again</button></div>`,
+        complete: (page) => this.renderList(page.items),
+      })}
     `;
   }
 
-  private renderEditor(target: Position | 'new') {
+  private renderList(positions: Position[]) {
+    return html`<p class="muted" data-testid="position-count">${count(positions.length, 'position')}</p>
+      <table class="stack">
+        <thead><tr><th scope="col">Position</th><th scope="col">Job roles</th><th scope="col">Activities</th><th scope="col">Systems</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>${positions.map(
+          (p) => html`<tr data-testid="position">
+            <td data-label="Position"><strong>${p.name}</strong><br /><span class="muted">${p.odsCode}${p.assignable ? ' · assignable by sponsors' : ''}</span></td>
+            <td data-label="Job roles" class="codes">${p.jobRoles.map((r) => html`<abbr title=${r.name}>${r.code}</abbr>`)}</td>
+            <td data-label="Activities" class="codes">${p.activities.map((a) => html`<abbr title=${a.name}>${a.code}</abbr>`)}</td>
+            <td data-label="Systems">${p.systems.map((s) => systemLabels[s] ?? s).join(', ')}</td>
+            <td data-label="Status"><span class="tag ${statusTag[p.status] ?? ''}">${words(p.status)}</span></td>
+            <td>${
+              p.status === 'active'
+                ? html`<div class="actions"><button type="button" class="secondary" aria-label="Edit ${p.name}" @click=${() => this.openEditor(p)}>Edit</button>
+                  <button type="button" class="secondary" aria-label="Close ${p.name}" @click=${() => this.openClose(p)}>Close</button></div>`
+                : nothing
+            }</td>
+          </tr>`,
+        )}</tbody>
+      </table>`;
+  }
+
+  private renderEditor(target: Position | 'new', organisations: Schemas['Organisation'][]) {
     const p = target === 'new' ? null : target;
-    const has = (list: { code: string }[] | undefined, code: string) =>
-      !!list?.some((x) => x.code === code);
-    return html`<form class="card" @submit=${this.save} aria-labelledby="editor-h">
+    const f = this.editorFeedback;
+    const catalogue = this.catalogue.value;
+    const aria = (name: string) => ({
+      invalid: f.invalid(name) ? 'true' : 'false',
+      describedBy: f.describedBy(name),
+    });
+    const workgroups = this.workgroups.value ?? [];
+    return html`<form class="card" novalidate @submit=${this.save} aria-labelledby="editor-h">
       <h2 id="editor-h" tabindex="-1">${p ? `Edit ${p.name}` : 'New position'}</h2>
+      ${f.summary()}
       ${
         p
-          ? ''
+          ? nothing
           : html`<label for="odsCode">Organisation</label>
-            <select id="odsCode" name="odsCode" required @change=${(e: Event) => this.loadWorkgroups((e.target as HTMLSelectElement).value)}>
-              ${this.organisations.map((o) => html`<option value=${o.odsCode} ?selected=${o.odsCode === this.odsCode}>${o.odsCode} ${o.name}</option>`)}
-            </select>`
+            <select id="odsCode" name="odsCode" required
+              aria-invalid=${aria('odsCode').invalid} aria-describedby=${aria('odsCode').describedBy}
+              @change=${(e: Event) => {
+                this.editorOds = (e.target as HTMLSelectElement).value;
+              }}>
+              ${organisations.map((o) => html`<option value=${o.odsCode} ?selected=${o.odsCode === this.editorOds}>${o.odsCode} ${o.name}</option>`)}
+            </select>
+            ${f.errorFor('odsCode')}`
       }
       <label for="name">Name</label>
-      <input id="name" name="name" required maxlength="120" .value=${p?.name ?? ''} />
+      <input id="name" name="name" required minlength="2" maxlength="120" .value=${p?.name ?? ''}
+        aria-invalid=${aria('name').invalid} aria-describedby=${aria('name').describedBy} />
+      ${f.errorFor('name')}
       <div class="columns">
-        <div><label for="jobRoles">Job roles <span class="hint">Ctrl-click for several</span></label>
-          <select id="jobRoles" name="jobRoles" multiple>${this.jobRoles.map((r) => html`<option value=${r.code} ?selected=${has(p?.jobRoles, r.code)}>${r.code} ${r.name}</option>`)}</select></div>
-        <div><label for="activities">Activities</label>
-          <select id="activities" name="activities" multiple>${this.activities.map((a) => html`<option value=${a.code} ?selected=${has(p?.activities, a.code)}>${a.code} ${a.name}</option>`)}</select></div>
-        <div><label for="workgroupIds">Workgroups</label>
-          <select id="workgroupIds" name="workgroupIds" multiple>${this.workgroups.map((w) => html`<option value=${w.id} ?selected=${!!p?.workgroups.some((g) => g.id === w.id)}>${w.label}</option>`)}</select></div>
+        <ra-check-list legend="Job roles" field="jobRoles" hint="At least one"
+          .options=${catalogue?.jobRoles ?? []} .value=${p?.jobRoles.map((r) => r.code) ?? []}
+          .error=${f.errorFor('jobRoles')} ?invalid=${f.invalid('jobRoles')}></ra-check-list>
+        <ra-check-list legend="Activities" field="activities"
+          .options=${catalogue?.activities ?? []} .value=${p?.activities.map((a) => a.code) ?? []}
+          .error=${f.errorFor('activities')} ?invalid=${f.invalid('activities')}></ra-check-list>
+        <ra-check-list legend="Workgroups" field="workgroupIds"
+          hint=${`Of ${this.editorOds || 'the organisation'}`}
+          .options=${workgroups} .value=${p?.workgroups.map((w) => w.id) ?? []}
+          .error=${f.errorFor('workgroupIds')} ?invalid=${f.invalid('workgroupIds')}></ra-check-list>
       </div>
-      <fieldset class="checks"><legend>Clinical systems it opens</legend>
-        ${Object.entries(systemLabels).map(([value, label]) => html`<label><input type="checkbox" name="systems" value=${value} ?checked=${!!p?.systems.includes(value)} /> ${label}</label>`)}
+      <fieldset class="checks systems" aria-describedby=${aria('systems').describedBy}><legend>Clinical systems it opens</legend>
+        ${f.errorFor('systems')}
+        ${Object.entries(systemLabels).map(([value, label]) => html`<label><input type="checkbox" name="systems" value=${value} ?checked=${!!p?.systems.includes(value as System)} /> ${label}</label>`)}
       </fieldset>
       <div class="checks"><label><input type="checkbox" name="assignable" ?checked=${!!p?.assignable} /> Sponsors may assign it directly, without a request</label></div>
-      <div class="actions"><button type="submit">${p ? 'Save' : 'Create position'}</button>
+      ${f.errorFor('assignable')}
+      <div class="actions"><button type="submit" ?disabled=${this.busy}>${p ? 'Save' : 'Create position'}</button>
         <button type="button" class="secondary" @click=${() => {
           this.editing = null;
         }}>Cancel</button></div>
@@ -252,12 +367,16 @@ export class RaPositionsPage extends LitElement {
   }
 
   private renderClose(p: Position) {
-    return html`<form class="card" @submit=${this.close}>
-      <h2>Close ${p.name}</h2>
+    const f = this.closeFeedback;
+    return html`<form class="card" novalidate @submit=${this.close} aria-labelledby="close-h">
+      <h2 id="close-h" tabindex="-1">Close ${p.name}</h2>
+      ${f.summary()}
       <p>Closing ends every assignment of this position today. People keep their other positions.</p>
       <label for="reason">Reason <span class="hint">Recorded with each ended assignment</span></label>
-      <input id="reason" name="reason" required minlength="3" maxlength="500" size="60" />
-      <div class="actions"><button type="submit" class="danger">Close position</button>
+      <input id="reason" name="reason" required minlength="3" maxlength="500"
+        aria-invalid=${f.invalid('reason') ? 'true' : 'false'} aria-describedby=${f.describedBy('reason')} />
+      ${f.errorFor('reason')}
+      <div class="actions"><button type="submit" class="danger" ?disabled=${this.busy}>Close position</button>
         <button type="button" class="secondary" @click=${() => {
           this.closing = null;
         }}>Cancel</button></div>

@@ -1,28 +1,56 @@
-import { css, html, LitElement } from 'lit';
-import { ApiError } from '../api/client.ts';
-import { legacyApi as api, query } from '../api/legacy-client.ts';
-import type { AccessRequest, Page } from '../api/types.ts';
-import { dateTime, statusTag, words } from '../format.ts';
+import { Task } from '@lit/task';
+import { css, html, LitElement, nothing } from 'lit';
+import { ApiError, api, ok, type Schemas } from '../api/client.ts';
+import '../components/ra-loading.ts';
+import { count, date, dateTime, statusTag, systemLabels, words } from '../format.ts';
+import { FormFeedback } from '../forms/form-feedback.ts';
 import { shared } from '../styles.ts';
 
+type AccessRequest = Schemas['AccessRequest'];
+
+const message = (err: unknown, fallback: string) =>
+  err instanceof ApiError ? err.message : fallback;
+
 /**
- * The inbox of requests the user may decide. Opening one claims it for 15 minutes;
- * then approve it, or reject it with a reason.
+ * The inbox of requests the user may decide. A request shows a Decide button only when the
+ * server says this user may decide it (`actions`): never on one they raised or that is for
+ * them, nor on one another reviewer holds. Opening it claims it for 15 minutes and shows
+ * what the position grants; then approve it, or reject it with a reason.
  */
 export class RaRequestsPage extends LitElement {
   static override properties = {
-    requests: { state: true },
     status: { state: true },
     open: { state: true },
-    error: { state: true },
     notice: { state: true },
+    rowError: { state: true },
+    reloads: { state: true },
+    busy: { state: true },
   };
-  declare requests: AccessRequest[];
   declare status: 'open' | 'decided';
   /** The request claimed and being decided, if any. */
   declare open: AccessRequest | null;
-  declare error: string;
+  /** What was just decided, said where the decision was. */
   declare notice: string;
+  /** A request that could not be opened, and why: said in its own row. */
+  declare rowError: { id: string; message: string } | null;
+  /** Bumped to fetch the list again after a decision. */
+  declare reloads: number;
+  declare busy: boolean;
+
+  /** The reason's control is `reason`; approving sends it as `note`. */
+  private readonly feedback = new FormFeedback(this, (path) => (path === 'note' ? 'reason' : path));
+
+  private readonly list = new Task(this, {
+    args: () => [this.status, this.reloads] as const,
+    task: async ([status], { signal }) =>
+      ok(
+        api.GET('/api/requests', {
+          params: { query: { view: 'inbox', status, limit: 200 } },
+          signal,
+        }),
+        signal,
+      ),
+  });
 
   static override styles = [
     shared,
@@ -34,125 +62,222 @@ export class RaRequestsPage extends LitElement {
         width: 100%;
         min-height: 4rem;
       }
+      .grants {
+        margin: 0;
+        padding-left: 1.25rem;
+      }
+      .filter {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem 1rem;
+        align-items: end;
+      }
+      .filter label {
+        margin: 0;
+      }
+      @media (max-width: 40rem) {
+        dl {
+          grid-template-columns: 1fr;
+        }
+        dd {
+          margin-bottom: 0.5rem;
+        }
+      }
     `,
   ];
 
   constructor() {
     super();
-    this.requests = [];
     this.status = 'open';
     this.open = null;
-    this.error = '';
     this.notice = '';
+    this.rowError = null;
+    this.reloads = 0;
+    this.busy = false;
   }
 
-  override connectedCallback() {
-    super.connectedCallback();
-    void this.load();
-  }
-
-  private async load() {
-    try {
-      const page = await api.get<Page<AccessRequest>>(
-        `/api/requests${query({ view: 'inbox', status: this.status })}`,
-      );
-      this.requests = page.items;
-    } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'The requests could not be loaded.';
-    }
+  private async focusOn(selector: string) {
+    await this.updateComplete;
+    const target = this.renderRoot.querySelector<HTMLElement>(selector);
+    target?.focus({ preventScroll: true });
+    target?.scrollIntoView({ block: 'start' });
   }
 
   private async claim(request: AccessRequest) {
-    this.error = '';
     this.notice = '';
+    this.rowError = null;
+    this.feedback.clear();
     try {
-      this.open = await api.post<AccessRequest>(`/api/requests/${request.id}/claim`);
-      await this.updateComplete;
-      this.renderRoot.querySelector<HTMLElement>('#decide-h')?.focus();
+      this.open = await ok(
+        api.POST('/api/requests/{id}/claim', { params: { path: { id: request.id } } }),
+      );
+      await this.focusOn('#decide-h');
     } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'The request could not be opened.';
+      // Said beside the button pressed, not at the top of the page.
+      this.rowError = { id: request.id, message: message(err, 'The request could not be opened.') };
+      this.reloads++;
     }
   }
 
   private async decide(kind: 'approve' | 'reject') {
-    if (!this.open) return;
-    const reason = (
-      this.renderRoot.querySelector<HTMLTextAreaElement>('#reason')?.value ?? ''
-    ).trim();
+    const open = this.open;
+    const form = this.renderRoot.querySelector<HTMLFormElement>('#decision');
+    if (!open || !form) return;
+    const reason = String(new FormData(form).get('reason') ?? '').trim();
     if (kind === 'reject' && reason.length < 3) {
-      this.error = 'Give a reason for rejecting: the requester will read it.';
+      this.feedback.show('There is a problem', [
+        {
+          field: 'reason',
+          message: 'Give a reason for rejecting, in a few words: the requester will read it',
+        },
+      ]);
       return;
     }
+    this.busy = true;
     try {
-      const decided = await api.post<AccessRequest>(
-        `/api/requests/${this.open.id}/${kind}`,
-        kind === 'approve' ? (reason ? { note: reason } : {}) : { reason },
-      );
-      this.notice = `${kind === 'approve' ? 'Approved' : 'Rejected'}: ${decided.position.name} for ${decided.person.name}.`;
+      const path = { params: { path: { id: open.id } } };
+      const decided =
+        kind === 'approve'
+          ? await ok(
+              api.POST('/api/requests/{id}/approve', {
+                ...path,
+                body: reason ? { note: reason } : {},
+              }),
+            )
+          : await ok(api.POST('/api/requests/{id}/reject', { ...path, body: { reason } }));
       this.open = null;
-      this.error = '';
-      await this.load();
+      this.feedback.clear();
+      this.notice = `${kind === 'approve' ? 'Approved' : 'Rejected'}: ${decided.position.name} for ${decided.person.name}.`;
+      this.reloads++;
+      await this.focusOn('#notice');
     } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'The decision was not saved.';
+      this.feedback.showError(err, 'The decision was not saved. Try again.');
+    } finally {
+      this.busy = false;
     }
   }
 
   private setStatus(e: Event) {
     this.status = (e.target as HTMLSelectElement).value as 'open' | 'decided';
-    void this.load();
+    this.rowError = null;
   }
 
   override render() {
     return html`
       <h1>Requests</h1>
-      <div role="status" aria-live="polite">${this.notice ? html`<p class="message success">${this.notice}</p>` : ''}</div>
-      <div role="alert">${this.error ? html`<p class="message error">${this.error}</p>` : ''}</div>
-      ${this.open ? this.renderDecision(this.open) : ''}
-      <label for="status">Show</label>
-      <select id="status" @change=${this.setStatus}>
-        <option value="open">Open requests</option>
-        <option value="decided">Decided in the last 30 days</option>
-      </select>
-      <h2 class="visually-hidden">Requests</h2>
       ${
-        this.requests.length
-          ? html`<table>
-              <thead><tr><th scope="col">Person</th><th scope="col">Request</th><th scope="col">Raised</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-              <tbody>${this.requests.map(
-                (r) => html`<tr data-testid="request">
-                  <td><a href="/people/${r.person.id}">${r.person.name}</a><br /><span class="muted">${r.person.userId}</span></td>
-                  <td>${r.kind === 'assign' ? 'Give' : 'Remove'} <strong>${r.position.name}</strong> <span class="muted">${r.position.odsCode}</span>${r.note ? html`<br />“${r.note}”` : ''}</td>
-                  <td>${dateTime(r.raisedAt)}<br /><span class="muted">by ${r.raisedBy.displayName}</span></td>
-                  <td><span class="tag ${statusTag[r.status] ?? ''}">${words(r.status)}</span>${r.claim ? html`<br /><span class="muted">${r.claim.by.displayName} is deciding</span>` : ''}${r.decisionReason ? html`<br />“${r.decisionReason}”` : ''}</td>
-                  <td>${r.status === 'open' ? html`<button type="button" @click=${() => this.claim(r)} aria-label="Decide the request for ${r.person.name}">Decide</button>` : ''}</td>
-                </tr>`,
-              )}</tbody>
-            </table>`
-          : html`<p>Nothing to show.</p>`
+        this.notice
+          ? html`<p id="notice" class="message success" role="status" tabindex="-1">${this.notice}</p>`
+          : nothing
       }
+      ${this.open ? this.renderDecision(this.open) : nothing}
+      <div class="filter">
+        <label for="status">Show</label>
+        <select id="status" @change=${this.setStatus}>
+          <option value="open" ?selected=${this.status === 'open'}>Open requests</option>
+          <option value="decided" ?selected=${this.status === 'decided'}>Decided in the last 30 days</option>
+        </select>
+      </div>
+      <h2 class="visually-hidden">Requests</h2>
+      ${this.list.render({
+        pending: () => html`<ra-loading label="Loading requests…"></ra-loading>`,
+        error: (err) =>
+          html`<div class="message error" role="alert"><p>${message(err, 'The requests could not be loaded.')}</p>
+            <button type="button" class="secondary" @click=${() => this.list.run()}>Try again</button></div>`,
+        complete: (page) => this.renderList(page.items),
+      })}
     `;
   }
 
+  private renderList(requests: AccessRequest[]) {
+    const what = this.status === 'open' ? 'open request' : 'decided request';
+    return html`<p class="muted" data-testid="request-count">${count(requests.length, what)}</p>
+      ${
+        requests.length
+          ? html`<table class="stack">
+              <thead><tr><th scope="col">Person</th><th scope="col">Request</th><th scope="col">Raised</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+              <tbody>${requests.map((r) => this.renderRow(r))}</tbody>
+            </table>`
+          : html`<p>Nothing to show.</p>`
+      }`;
+  }
+
+  private renderRow(r: AccessRequest) {
+    const failed = this.rowError?.id === r.id ? this.rowError.message : '';
+    return html`<tr data-testid="request">
+      <td data-label="Person"><a href="/people/${r.person.id}">${r.person.name}</a><br /><span class="muted">${r.person.userId}</span></td>
+      <td data-label="Request">${r.kind === 'assign' ? 'Give' : 'Remove'} <strong>${r.position.name}</strong> <span class="muted">${r.position.odsCode}</span>${r.note ? html`<br />“${r.note}”` : nothing}</td>
+      <td data-label="Raised">${dateTime(r.raisedAt)}<br /><span class="muted">by ${r.raisedBy.displayName}</span></td>
+      <td data-label="State"><span class="tag ${statusTag[r.status] ?? ''}">${words(r.status)}</span>${r.claim ? html`<br /><span class="muted">${r.claim.by.displayName} is deciding</span>` : nothing}${r.decisionReason ? html`<br />“${r.decisionReason}”` : nothing}</td>
+      <td>${
+        r.actions.includes('decide')
+          ? html`<button type="button" @click=${() => this.claim(r)} aria-label="Decide the request for ${r.person.name}">Decide</button>`
+          : r.status === 'open' && !r.claim
+            ? html`<span class="muted">${this.whyNot(r)}</span>`
+            : nothing
+      }${failed ? html`<p class="field-error" role="alert">${failed}</p>` : nothing}</td>
+    </tr>`;
+  }
+
+  /** Why an open request has no Decide button for this user. */
+  private whyNot(r: AccessRequest): string {
+    return r.actions.includes('withdraw')
+      ? 'You raised it: someone else decides it'
+      : 'Someone else decides it';
+  }
+
   private renderDecision(r: AccessRequest) {
+    const f = this.feedback;
+    const p = r.position;
+    const until = r.claim
+      ? new Date(r.claim.until).toLocaleTimeString('en-GB', { timeStyle: 'short' })
+      : '';
     return html`<section class="card decide" aria-labelledby="decide-h">
-      <h2 id="decide-h" tabindex="-1">Decide: ${r.kind === 'assign' ? 'give' : 'remove'} ${r.position.name} for ${r.person.name}</h2>
-      <p>Held for you until ${r.claim ? new Date(r.claim.until).toLocaleTimeString('en-GB', { timeStyle: 'short' }) : ''}; nobody else can decide it meanwhile.</p>
+      <h2 id="decide-h" tabindex="-1">Decide: ${r.kind === 'assign' ? 'give' : 'remove'} ${p.name} for ${r.person.name}</h2>
+      ${until ? html`<p>Held for you until ${until}; nobody else can decide it meanwhile.</p>` : nothing}
       <dl>
         <dt>Person</dt><dd><a href="/people/${r.person.id}">${r.person.name}</a> (${r.person.userId})</dd>
-        <dt>Position</dt><dd>${r.position.name}, ${r.position.odsCode}</dd>
-        <dt>From</dt><dd>${r.startDate ?? 'today'}${r.endDate ? ` to ${r.endDate}` : ''}</dd>
-        <dt>Raised by</dt><dd>${r.raisedBy.displayName}${r.note ? html`: “${r.note}”` : ''}</dd>
+        <dt>Position</dt><dd>${p.name}, ${p.odsCode}</dd>
+        ${
+          r.kind === 'assign'
+            ? html`<dt>Dates</dt><dd>From ${r.startDate ? date(r.startDate) : 'today'}${r.endDate ? ` to ${date(r.endDate)}` : ', no end date'}</dd>`
+            : nothing
+        }
+        <dt>Raised by</dt><dd>${r.raisedBy.displayName}, ${dateTime(r.raisedAt)}${r.note ? html`: “${r.note}”` : nothing}</dd>
       </dl>
-      <label for="reason">Note or reason <span class="hint">Needed to reject; the requester reads it</span></label>
-      <textarea id="reason" maxlength="500"></textarea>
-      <div class="actions">
-        <button type="button" @click=${() => this.decide('approve')}>Approve</button>
-        <button type="button" class="danger" @click=${() => this.decide('reject')}>Reject</button>
-        <button type="button" class="secondary" @click=${() => {
-          this.open = null;
-        }}>Cancel</button>
-      </div>
+      <h3>What the position grants</h3>
+      <dl data-testid="grants">
+        <dt>Job roles</dt>
+        <dd>${this.renderGrants(p.jobRoles)}</dd>
+        <dt>Activities</dt>
+        <dd>${this.renderGrants(p.activities)}</dd>
+        <dt>Clinical systems</dt>
+        <dd>${p.systems.length ? p.systems.map((s) => systemLabels[s] ?? s).join(', ') : html`<span class="muted">None</span>`}</dd>
+      </dl>
+      <form id="decision" novalidate @submit=${(e: Event) => {
+        e.preventDefault();
+        void this.decide('approve');
+      }}>
+        ${f.summary()}
+        <label for="reason">Note or reason <span class="hint">Needed to reject; the requester reads it</span></label>
+        <textarea id="reason" name="reason" maxlength="500"
+          aria-invalid=${f.invalid('reason') ? 'true' : 'false'} aria-describedby=${f.describedBy('reason')}></textarea>
+        ${f.errorFor('reason')}
+        <div class="actions">
+          <button type="submit" ?disabled=${this.busy}>Approve</button>
+          <button type="button" class="danger" ?disabled=${this.busy} @click=${() => this.decide('reject')}>Reject</button>
+          <button type="button" class="secondary" @click=${() => {
+            this.open = null;
+            f.clear();
+          }}>Cancel</button>
+        </div>
+      </form>
     </section>`;
+  }
+
+  private renderGrants(list: { code: string; name: string }[]) {
+    if (!list.length) return html`<span class="muted">None</span>`;
+    return html`<ul class="grants">${list.map((g) => html`<li>${g.name} <span class="muted">(${g.code})</span></li>`)}</ul>`;
   }
 }
 customElements.define('ra-requests-page', RaRequestsPage);
