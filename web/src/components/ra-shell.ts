@@ -1,15 +1,20 @@
 import { css, html, LitElement } from 'lit';
-import { legacyApi as api } from '../api/legacy-client.ts';
-import type { Me } from '../api/types.ts';
+import { api } from '../api/client.ts';
+import { count } from '../format.ts';
 import { navItems } from '../nav.ts';
+import type { Me } from '../session.ts';
 import { shared } from '../styles.ts';
 
-/** Header with who is signed in, the navigation their permissions allow, and the page. */
+/**
+ * Header with who is signed in, the navigation their permissions allow, and the page. On a
+ * narrow screen the navigation folds behind a "Menu" button, so the page starts near the top.
+ */
 export class RaShell extends LitElement {
   static override properties = {
     me: { attribute: false },
     path: { attribute: false },
     failedSignIns: { attribute: false },
+    menuOpen: { state: true },
   };
   /** The signed-in user. */
   declare me: Me;
@@ -17,6 +22,13 @@ export class RaShell extends LitElement {
   declare failedSignIns: Me['failedSignIns'];
   /** The current path, to mark the current navigation item. */
   declare path: string;
+  /** Whether the folded navigation is open (narrow screens only; wide ones always show it). */
+  declare menuOpen: boolean;
+
+  constructor() {
+    super();
+    this.menuOpen = false;
+  }
 
   static override styles = [
     shared,
@@ -27,9 +39,10 @@ export class RaShell extends LitElement {
       }
       .bar {
         display: flex;
+        flex-wrap: wrap;
         align-items: center;
         justify-content: space-between;
-        gap: 1rem;
+        gap: 0.5rem 1rem;
         max-width: 72rem;
         margin: 0 auto;
         padding: 0.6rem 1.25rem;
@@ -42,9 +55,11 @@ export class RaShell extends LitElement {
       }
       .who {
         display: flex;
+        flex-wrap: wrap;
         align-items: center;
-        gap: 1rem;
+        gap: 0.5rem 1rem;
         font-size: 0.95rem;
+        min-width: 0;
       }
       .who button {
         background: var(--ra-white);
@@ -55,13 +70,65 @@ export class RaShell extends LitElement {
       nav {
         background: var(--ra-blue-dark);
       }
+      nav .inner {
+        max-width: 72rem;
+        margin: 0 auto;
+        padding: 0 1.25rem;
+      }
       nav ul {
         display: flex;
         flex-wrap: wrap;
         list-style: none;
-        margin: 0 auto;
-        padding: 0 1.25rem;
-        max-width: 72rem;
+        margin: 0;
+        padding: 0;
+      }
+      button.menu {
+        display: none;
+        align-items: center;
+        gap: 0.6rem;
+        margin: 0.4rem 0;
+        background: transparent;
+        border-color: var(--ra-white);
+        color: var(--ra-white);
+      }
+      button.menu:hover {
+        background: var(--ra-blue);
+      }
+      .bars,
+      .bars::before,
+      .bars::after {
+        display: block;
+        width: 1.1rem;
+        height: 2px;
+        background: currentColor;
+        position: relative;
+      }
+      .bars::before,
+      .bars::after {
+        content: '';
+        position: absolute;
+      }
+      .bars::before {
+        top: -6px;
+      }
+      .bars::after {
+        top: 6px;
+      }
+      /* A narrow screen folds the navigation behind the Menu button, one link a row. */
+      @media (max-width: 48rem) {
+        button.menu {
+          display: inline-flex;
+        }
+        nav ul {
+          flex-direction: column;
+          padding-bottom: 0.5rem;
+        }
+        nav ul:not(.open) {
+          display: none;
+        }
+        nav a[aria-current='page'] {
+          box-shadow: inset 4px 0 0 var(--ra-white);
+        }
       }
       nav a {
         display: block;
@@ -84,6 +151,16 @@ export class RaShell extends LitElement {
         max-width: 72rem;
         margin: 0 auto;
         padding: 1.5rem 1.25rem 3rem;
+      }
+      @media (max-width: 40rem) {
+        .bar,
+        nav .inner {
+          padding-left: 0.75rem;
+          padding-right: 0.75rem;
+        }
+        main {
+          padding: 1rem 0.75rem 2rem;
+        }
       }
       footer {
         max-width: 72rem;
@@ -110,6 +187,22 @@ export class RaShell extends LitElement {
     this.renderRoot.querySelector<HTMLElement>('main')?.focus();
   }
 
+  override willUpdate(changed: Map<string, unknown>) {
+    // A move to another page folds the menu again, as a page load would.
+    if (changed.has('path')) this.menuOpen = false;
+  }
+
+  private toggleMenu() {
+    this.menuOpen = !this.menuOpen;
+  }
+
+  /** Escape folds an open menu and gives focus back to its button. */
+  private navKeydown(event: KeyboardEvent) {
+    if (event.key !== 'Escape' || !this.menuOpen) return;
+    this.menuOpen = false;
+    this.renderRoot.querySelector<HTMLButtonElement>('button.menu')?.focus();
+  }
+
   private skipToContent(event: Event) {
     // Fragment links do not reach into shadow roots, so the skip link moves focus itself.
     event.preventDefault();
@@ -118,7 +211,7 @@ export class RaShell extends LitElement {
 
   private async signOut() {
     try {
-      await api.post('/api/auth/logout');
+      await api.POST('/api/auth/logout');
     } finally {
       this.dispatchEvent(new CustomEvent('ra-signed-out', { bubbles: true, composed: true }));
     }
@@ -127,10 +220,9 @@ export class RaShell extends LitElement {
   private renderFailedSignIns() {
     const failed = this.failedSignIns;
     if (!failed || failed.count === 0) return '';
-    const places = failed.addresses.length;
     return html`<div class="message error" role="alert" data-testid="failed-sign-ins">
-      <p><strong>${failed.count} failed sign-in attempt${failed.count === 1 ? '' : 's'}</strong>
-        on your account since you last signed in, from ${places} place${places === 1 ? '' : 's'}.
+      <p><strong>${count(failed.count, 'failed sign-in attempt')}</strong>
+        on your account since you last signed in, from ${count(failed.addresses.length, 'place')}.
         If they were not you, tell the RA team: they can see where they came from.</p>
       <button type="button" @click=${() => {
         this.failedSignIns = null;
@@ -154,13 +246,17 @@ export class RaShell extends LitElement {
             <button type="button" @click=${this.signOut}>Sign out</button>
           </div>
         </div>
-        <nav aria-label="Main">
-          <ul>
-            ${items.map(
-              (i) => html`<li><a href=${i.path}
-                aria-current=${this.path === i.path || this.path.startsWith(`${i.path}/`) ? 'page' : 'false'}>${i.label}</a></li>`,
-            )}
-          </ul>
+        <nav aria-label="Main" @keydown=${this.navKeydown}>
+          <div class="inner">
+            <button type="button" class="menu" aria-expanded=${this.menuOpen ? 'true' : 'false'}
+              aria-controls="nav-list" @click=${this.toggleMenu}><span class="bars" aria-hidden="true"></span>Menu</button>
+            <ul id="nav-list" class=${this.menuOpen ? 'open' : ''}>
+              ${items.map(
+                (i) => html`<li><a href=${i.path}
+                  aria-current=${this.path === i.path || this.path.startsWith(`${i.path}/`) ? 'page' : 'false'}>${i.label}</a></li>`,
+              )}
+            </ul>
+          </div>
         </nav>
       </header>
       <main id="main" tabindex="-1">${this.renderFailedSignIns()}<slot></slot></main>

@@ -26,7 +26,7 @@ export interface Problem {
   message: string;
 }
 
-type Host = ReactiveControllerHost & HTMLElement & { renderRoot: HTMLElement | ShadowRoot };
+type Host = ReactiveControllerHost & HTMLElement & { renderRoot: HTMLElement | DocumentFragment };
 
 export class FormFeedback implements ReactiveController {
   problems: Problem[] = [];
