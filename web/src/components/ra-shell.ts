@@ -41,7 +41,6 @@ export class RaShell extends LitElement {
         display: flex;
         flex-wrap: wrap;
         align-items: center;
-        justify-content: space-between;
         gap: 0.5rem 1rem;
         max-width: 72rem;
         margin: 0 auto;
@@ -55,13 +54,14 @@ export class RaShell extends LitElement {
       }
       .who {
         display: flex;
-        flex-wrap: wrap;
         align-items: center;
         gap: 0.5rem 1rem;
+        margin-left: auto;
         font-size: 0.95rem;
         min-width: 0;
       }
       .who button {
+        flex: none;
         background: var(--ra-white);
         color: var(--ra-blue);
         border-color: var(--ra-white);
@@ -70,29 +70,41 @@ export class RaShell extends LitElement {
       nav {
         background: var(--ra-blue-dark);
       }
-      nav .inner {
-        max-width: 72rem;
-        margin: 0 auto;
-        padding: 0 1.25rem;
-      }
       nav ul {
         display: flex;
         flex-wrap: wrap;
         list-style: none;
-        margin: 0;
-        padding: 0;
+        margin: 0 auto;
+        padding: 0 1.25rem;
+        max-width: 72rem;
+      }
+      nav a {
+        display: block;
+        padding: 0.6rem 0.9rem;
+        color: var(--ra-white);
+        text-decoration: none;
+        font-weight: 600;
+      }
+      nav a[aria-current='page'] {
+        box-shadow: inset 0 -4px 0 var(--ra-white);
+      }
+      nav a:hover {
+        text-decoration: underline;
       }
       button.menu {
         display: none;
         align-items: center;
         gap: 0.6rem;
-        margin: 0.4rem 0;
+        margin-left: auto;
+        padding: 0.3rem 0.8rem;
         background: transparent;
         border-color: var(--ra-white);
         color: var(--ra-white);
       }
-      button.menu:hover {
-        background: var(--ra-blue);
+      button.menu:hover,
+      button.menu[aria-expanded='true'] {
+        background: var(--ra-blue-dark);
+        border-color: var(--ra-white);
       }
       .bars,
       .bars::before,
@@ -114,35 +126,6 @@ export class RaShell extends LitElement {
       .bars::after {
         top: 6px;
       }
-      /* A narrow screen folds the navigation behind the Menu button, one link a row. */
-      @media (max-width: 48rem) {
-        button.menu {
-          display: inline-flex;
-        }
-        nav ul {
-          flex-direction: column;
-          padding-bottom: 0.5rem;
-        }
-        nav ul:not(.open) {
-          display: none;
-        }
-        nav a[aria-current='page'] {
-          box-shadow: inset 4px 0 0 var(--ra-white);
-        }
-      }
-      nav a {
-        display: block;
-        padding: 0.6rem 0.9rem;
-        color: var(--ra-white);
-        text-decoration: none;
-        font-weight: 600;
-      }
-      nav a[aria-current='page'] {
-        box-shadow: inset 0 -4px 0 var(--ra-white);
-      }
-      nav a:hover {
-        text-decoration: underline;
-      }
       main:focus {
         /* Focus lands here only by script (after navigating); the page is the cue. */
         outline: none;
@@ -152,11 +135,36 @@ export class RaShell extends LitElement {
         margin: 0 auto;
         padding: 1.5rem 1.25rem 3rem;
       }
+      /* A narrow screen folds the navigation behind the Menu button (beside the product's
+         name), one link a row when open; who is signed in takes the row below. */
+      @media (max-width: 48rem) {
+        button.menu {
+          display: inline-flex;
+        }
+        .who {
+          flex: 1 1 100%;
+          justify-content: space-between;
+        }
+        nav:not(.open) {
+          display: none;
+        }
+        nav ul {
+          flex-direction: column;
+          padding-top: 0.25rem;
+          padding-bottom: 0.5rem;
+        }
+        nav a[aria-current='page'] {
+          box-shadow: inset 4px 0 0 var(--ra-white);
+        }
+      }
       @media (max-width: 40rem) {
         .bar,
-        nav .inner {
+        nav ul {
           padding-left: 0.75rem;
           padding-right: 0.75rem;
+        }
+        .who {
+          font-size: 0.9rem;
         }
         main {
           padding: 1rem 0.75rem 2rem;
@@ -197,7 +205,7 @@ export class RaShell extends LitElement {
   }
 
   /** Escape folds an open menu and gives focus back to its button. */
-  private navKeydown(event: KeyboardEvent) {
+  private headerKeydown(event: KeyboardEvent) {
     if (event.key !== 'Escape' || !this.menuOpen) return;
     this.menuOpen = false;
     this.renderRoot.querySelector<HTMLButtonElement>('button.menu')?.focus();
@@ -237,26 +245,24 @@ export class RaShell extends LitElement {
       .join('; ');
     return html`
       <a class="skip" href="#main" @click=${this.skipToContent}>Skip to content</a>
-      <header>
+      <header @keydown=${this.headerKeydown}>
         <div class="bar">
           <a class="product" href="/">Smartcard RA</a>
+          <button type="button" class="menu" aria-expanded=${this.menuOpen ? 'true' : 'false'}
+            aria-controls="main-nav" @click=${this.toggleMenu}><span class="bars" aria-hidden="true"></span>Menu</button>
           <div class="who">
             <span><strong data-testid="display-name">${this.me.account.displayName}</strong>
               <span data-testid="roles">(${roles})</span></span>
             <button type="button" @click=${this.signOut}>Sign out</button>
           </div>
         </div>
-        <nav aria-label="Main" @keydown=${this.navKeydown}>
-          <div class="inner">
-            <button type="button" class="menu" aria-expanded=${this.menuOpen ? 'true' : 'false'}
-              aria-controls="nav-list" @click=${this.toggleMenu}><span class="bars" aria-hidden="true"></span>Menu</button>
-            <ul id="nav-list" class=${this.menuOpen ? 'open' : ''}>
-              ${items.map(
-                (i) => html`<li><a href=${i.path}
-                  aria-current=${this.path === i.path || this.path.startsWith(`${i.path}/`) ? 'page' : 'false'}>${i.label}</a></li>`,
-              )}
-            </ul>
-          </div>
+        <nav id="main-nav" aria-label="Main" class=${this.menuOpen ? 'open' : ''}>
+          <ul>
+            ${items.map(
+              (i) => html`<li><a href=${i.path}
+                aria-current=${this.path === i.path || this.path.startsWith(`${i.path}/`) ? 'page' : 'false'}>${i.label}</a></li>`,
+            )}
+          </ul>
         </nav>
       </header>
       <main id="main" tabindex="-1">${this.renderFailedSignIns()}<slot></slot></main>
