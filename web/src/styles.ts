@@ -35,6 +35,9 @@ export const shared = css`
     padding: 1.25rem 1.5rem;
     margin-bottom: 1.25rem;
   }
+  .card > :first-child {
+    margin-top: 0;
+  }
   label {
     display: block;
     font-weight: 600;

@@ -135,6 +135,12 @@ export class RaShell extends LitElement {
         margin: 0 auto;
         padding: 1.5rem 1.25rem 3rem;
       }
+      footer {
+        max-width: 72rem;
+        margin: 0 auto;
+        padding: 0 1.25rem 2rem;
+        font-size: 0.9rem;
+      }
       /* A narrow screen folds the navigation behind the Menu button (beside the product's
          name), one link a row when open; who is signed in takes the row below. */
       @media (max-width: 48rem) {
@@ -169,12 +175,9 @@ export class RaShell extends LitElement {
         main {
           padding: 1rem 0.75rem 2rem;
         }
-      }
-      footer {
-        max-width: 72rem;
-        margin: 0 auto;
-        padding: 0 1.25rem 2rem;
-        font-size: 0.9rem;
+        footer {
+          padding: 0 0.75rem 2rem;
+        }
       }
       .skip {
         position: absolute;

@@ -229,7 +229,7 @@ export class RaWorkstationsPage extends LitElement {
           <input id="name" name="name" required maxlength="100" placeholder="AMU desk 1"
             aria-invalid=${name.invalid} aria-describedby=${name.describedBy} />
           ${this.feedback.errorFor('name')}</div>
-        <div><label for="location">Location <span class="hint">optional</span></label>
+        <div><label for="location">Location (optional)</label>
           <input id="location" name="location" maxlength="200"
             aria-invalid=${location.invalid} aria-describedby=${location.describedBy} />
           ${this.feedback.errorFor('location')}</div>
