@@ -94,6 +94,30 @@ describe('signing in and out, in Chromium', () => {
     });
   }
 
+  it('names each empty field by its label, beside it and in a summary, before sending', async () => {
+    await page.goto(`${app.url}/login`);
+    let sent = false;
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/auth/login')) sent = true;
+    });
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const summary = page.getByRole('alert');
+    await summary.waitFor();
+    // Both problems at once, in words: no API field names ("username, password").
+    expect(await summary.getByRole('listitem').allTextContents()).toEqual([
+      'Username: Enter username',
+      'Password: Enter password',
+    ]);
+    expect(await page.locator('#username-error').textContent()).toContain('Enter username');
+    expect(await page.locator('#password-error').textContent()).toContain('Enter password');
+    expect(await page.getByLabel('Username').getAttribute('aria-invalid')).toBe('true');
+    // The summary has focus, so a screen reader reads it, and its links lead to the fields.
+    expect(await summary.evaluate((el) => el.matches(':focus'))).toBe(true);
+    await summary.getByRole('link', { name: /^Password/ }).click();
+    expect(await page.getByLabel('Password').evaluate((el) => el.matches(':focus'))).toBe(true);
+    expect(sent).toBe(false);
+  });
+
   it('shows the server’s message for a wrong password and nothing else', async () => {
     await page.goto(`${app.url}/login`);
     await page.getByLabel('Username').fill('manager');
@@ -102,9 +126,9 @@ describe('signing in and out, in Chromium', () => {
     const alert = page.getByRole('alert');
     await expect.poll(() => alert.textContent()).toContain(wrongCredentials);
     expect(path()).toBe('/login');
-    // The password is cleared and focused, ready for another go.
+    // The password is cleared for another go; the message has focus, so it is heard.
     expect(await page.getByLabel('Password').inputValue()).toBe('');
-    expect(await page.getByLabel('Password').evaluate((el) => el.matches(':focus'))).toBe(true);
+    expect(await alert.evaluate((el) => el.matches(':focus'))).toBe(true);
     // Nothing of the account shows, and no session was opened.
     expect(await page.getByRole('navigation').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
@@ -160,16 +184,53 @@ describe('signing in and out, in Chromium', () => {
     expect(path()).toBe('/login');
   });
 
-  it('leads an unknown address to the profile, and keeps pages from roles they are not for', async () => {
+  it('says an unknown address leads nowhere, and keeps pages from roles they are not for', async () => {
     await signIn(page, app.url, 'staff');
-    await page.goto(`${app.url}/no-such-page`);
-    await page.getByRole('heading', { name: 'My profile' }).waitFor();
-    expect(path()).toBe('/profile');
+    await page.goto(`${app.url}/peple`);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    // The address stays as typed, so the mistake can be seen; the page leads home.
+    expect(path()).toBe('/peple');
+    expect(await page.title()).toBe('Page not found – Smartcard RA');
+    await page.getByRole('link', { name: 'Go to your start page' }).click();
+    await page.waitForURL((url) => url.pathname !== '/peple');
+    expect(await page.title()).not.toBe('Page not found – Smartcard RA');
 
     const audit = page.waitForResponse((r) => r.url().includes('/api/audit'), { timeout: 2000 });
     await page.goto(`${app.url}/audit`);
     await page.getByRole('heading', { name: 'Not open to your role' }).waitFor();
+    expect(await page.title()).toBe('Not open to your role – Smartcard RA');
     // The page was not even asked for its data.
     await expect(audit).rejects.toThrow();
+  });
+
+  it('names every public page in the tab title', async () => {
+    for (const [address, title] of [
+      ['/login', 'Sign in'],
+      ['/activate', 'Choose your password'],
+      ['/check-card', 'Check my card'],
+    ]) {
+      await page.goto(`${app.url}${address}`);
+      await page.getByRole('heading', { name: title }).waitFor();
+      expect(await page.title()).toBe(`${title} – Smartcard RA`);
+    }
+  });
+
+  it('an activation with mistakes names every one beside its field', async () => {
+    await page.goto(`${app.url}/activate`);
+    await page.getByLabel('Username').fill('someone');
+    await page.getByLabel('New password At least 10 characters').fill('long-enough-password');
+    await page.getByLabel('New password again').fill('another-password');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    const summary = page.getByRole('alert');
+    await summary.waitFor();
+    expect(await summary.getByRole('listitem').allTextContents()).toEqual([
+      'Activation code: Enter activation code',
+    ]);
+    await page.getByLabel('Activation code').fill('ABCD-EFGH');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await expect
+      .poll(() => summary.getByRole('listitem').allTextContents())
+      .toEqual(['New password again: Enter the same password as above']);
+    expect(await page.locator('#confirm-error').textContent()).toContain('Enter the same password');
   });
 });

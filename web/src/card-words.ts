@@ -1,4 +1,7 @@
-import type { FlagKind } from './api/types.ts';
+import type { Schemas } from './api/client.ts';
+import { count } from './format.ts';
+
+type FlagKind = Schemas['CardFlag']['kind'];
 
 /** Card flags and certificate expiry in words, shared by the flags and person pages. */
 export const flagLabels: Record<FlagKind, string> = {
@@ -19,8 +22,9 @@ export const flagSeverity: Record<FlagKind, string> = {
   certificate_expiring: 'amber',
 };
 
+/** "45 days left", "expires today", "expired 1 day ago". */
 export function daysWords(days: number) {
-  if (days < 0) return `expired ${-days} day${days === -1 ? '' : 's'} ago`;
+  if (days < 0) return `expired ${count(-days, 'day')} ago`;
   if (days === 0) return 'expires today';
-  return `${days} day${days === 1 ? '' : 's'} left`;
+  return `${count(days, 'day')} left`;
 }

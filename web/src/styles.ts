@@ -35,6 +35,9 @@ export const shared = css`
     padding: 1.25rem 1.5rem;
     margin-bottom: 1.25rem;
   }
+  .card > :first-child {
+    margin-top: 0;
+  }
   label {
     display: block;
     font-weight: 600;
@@ -157,7 +160,7 @@ export const shared = css`
   }
   dl {
     display: grid;
-    grid-template-columns: max-content 1fr;
+    grid-template-columns: max-content minmax(0, 1fr);
     gap: 0.35rem 1.5rem;
     margin: 0;
   }
@@ -166,6 +169,7 @@ export const shared = css`
   }
   dd {
     margin: 0;
+    overflow-wrap: anywhere;
   }
   .error-summary:focus {
     outline: 3px solid #ffb81c;
@@ -188,8 +192,19 @@ export const shared = css`
     padding: 0.75rem 0;
   }
   /* Tables of class "stack" become one block per row on a narrow screen: each cell shows
-     its column's name from data-label, so nothing scrolls sideways. */
+     its column's name from data-label, so nothing scrolls sideways. Lists of terms put each
+     term above its value, and panels give their content more of the width. */
   @media (max-width: 40rem) {
+    .card {
+      padding: 1rem;
+    }
+    dl {
+      grid-template-columns: minmax(0, 1fr);
+      gap: 0;
+    }
+    dd {
+      margin-bottom: 0.5rem;
+    }
     table.stack thead {
       position: absolute;
       width: 1px;

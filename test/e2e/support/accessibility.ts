@@ -1,58 +1,45 @@
+import axe from 'axe-core';
 import type { Page } from 'playwright-core';
 
-/** The part of a Chromium accessibility node these checks read. */
-interface AXNode {
-  ignored: boolean;
-  role?: { value: string };
-  name?: { value: string };
-  backendDOMNodeId?: number;
-}
-
-/** Roles a person operates: each needs a name that a screen reader can say. */
-const controlRoles = new Set([
-  'button',
-  'checkbox',
-  'combobox',
-  'DateTime',
-  'link',
-  'listbox',
-  'menuitem',
-  'radio',
-  'searchbox',
-  'slider',
-  'spinbutton',
-  'switch',
-  'tab',
-  'textbox',
-]);
+/** The impacts a page may not have: axe-core's two highest. */
+const blocking = new Set(['serious', 'critical']);
 
 /**
- * Controls with no accessible name, as Chromium's own accessibility tree computes it (the
- * tree a screen reader gets), shadow roots included. Each is described by its element.
+ * What axe-core (the checker most accessibility audits use) finds wrong with the page as it
+ * is now, shadow roots included: one line per broken rule with its impact, then the CSS
+ * path of each element it found on (`ra-app > ra-shell … > button`). Only `serious` and
+ * `critical` findings are returned unless `impacts` says otherwise.
  */
-export async function unnamedControls(page: Page): Promise<string[]> {
-  const cdp = await page.context().newCDPSession(page);
-  try {
-    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: AXNode[] };
-    const unnamed = nodes.filter(
-      (n) => !n.ignored && controlRoles.has(n.role?.value ?? '') && !n.name?.value?.trim(),
-    );
-    const described: string[] = [];
-    for (const n of unnamed) {
-      const { node } = (await cdp.send('DOM.describeNode', {
-        backendNodeId: n.backendDOMNodeId ?? 0,
-      })) as { node: { nodeName: string; attributes?: string[] } };
-      described.push(`${n.role?.value}: <${node.nodeName} ${(node.attributes ?? []).join(' ')}>`);
-    }
-    return described;
-  } finally {
-    await cdp.detach();
+export async function axeViolations(
+  page: Page,
+  impacts: ReadonlySet<string> = blocking,
+): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) {
+    // Evaluated through the DevTools protocol, which the app's CSP (no inline script) allows.
+    await page.evaluate(axe.source);
   }
+  const results = await page.evaluate(() =>
+    (window as unknown as { axe: typeof axe }).axe.run(document, {
+      resultTypes: ['violations'],
+    }),
+  );
+  return results.violations
+    .filter((v) => impacts.has(v.impact ?? ''))
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help}\n${v.nodes
+          .map(
+            (n) =>
+              `    ${JSON.stringify(n.target)} ${n.failureSummary?.split('\n')[1]?.trim() ?? ''}`,
+          )
+          .join('\n')}`,
+    );
 }
 
 /**
- * Form fields without a real `<label>` that has words in it: placeholder text, titles and
- * aria-labels do not count, since a label is what a sighted user reads above the field too.
+ * Our own rule, stricter than axe-core's: every form field has a real `<label>` with words
+ * in it. Placeholders, titles and aria-labels do not count, since a label is what a sighted
+ * user reads above the field too.
  */
 export function fieldsWithoutLabel(page: Page): Promise<string[]> {
   return page.evaluate(() => {
@@ -80,93 +67,9 @@ export function fieldsWithoutLabel(page: Page): Promise<string[]> {
 }
 
 /**
- * Text whose colour does not stand out enough from what is behind it, by WCAG 2.2's
- * contrast ratio: 4.5:1 for body text, 3:1 for large text (AA). The background is found by
- * compositing the background colours of the element and its ancestors across shadow roots;
- * background images are not considered (the app has none behind text). Disabled controls are
- * exempt, as WCAG exempts inactive components.
+ * Our own rule, which axe-core cannot check (it does not move focus): the focused element
+ * (inside shadow roots too) shows a focus ring, an outline of 2px or more or a box shadow.
  */
-export function lowContrastText(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    type Rgba = [number, number, number, number];
-    const parse = (colour: string): Rgba => {
-      const parts = colour.match(/[\d.]+/g)?.map(Number) ?? [0, 0, 0, 0];
-      return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0, parts[3] ?? 1];
-    };
-    const over = (top: Rgba, under: Rgba): Rgba => {
-      const a = top[3];
-      return [
-        top[0] * a + under[0] * (1 - a),
-        top[1] * a + under[1] * (1 - a),
-        top[2] * a + under[2] * (1 - a),
-        1,
-      ];
-    };
-    const luminance = ([r, g, b]: Rgba) => {
-      const channel = (v: number) => {
-        const s = v / 255;
-        return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-      };
-      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-    };
-    // The parent in the rendered (flattened) tree: slot for slotted content, host at a root.
-    const parentOf = (el: Element): Element | null =>
-      el.assignedSlot ??
-      el.parentElement ??
-      ((el.getRootNode() as ShadowRoot | Document) instanceof ShadowRoot
-        ? (el.getRootNode() as ShadowRoot).host
-        : null);
-    const backgroundOf = (el: Element): Rgba => {
-      const layers: Rgba[] = [];
-      for (let node: Element | null = el; node; node = parentOf(node)) {
-        const bg = parse(getComputedStyle(node).backgroundColor);
-        if (bg[3] > 0) layers.push(bg);
-        if (bg[3] >= 1) break;
-      }
-      return layers.reduceRight<Rgba>((under, top) => over(top, under), [255, 255, 255, 1]);
-    };
-
-    const problems: string[] = [];
-    const visit = (root: Document | ShadowRoot) => {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.shadowRoot) visit(el.shadowRoot);
-        const text = [...el.childNodes]
-          .filter((n) => n.nodeType === Node.TEXT_NODE)
-          .map((n) => n.textContent ?? '')
-          .join('')
-          .trim();
-        if (!text || el.closest('option, script, style, noscript')) continue;
-        if (el.matches(':disabled') || el.closest('[disabled]')) continue;
-        const box = el.getBoundingClientRect();
-        // Visually hidden text (1px boxes) is for screen readers, not eyes.
-        if (box.width <= 1 || box.height <= 1) continue;
-        if (!el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
-        const style = getComputedStyle(el);
-        const background = backgroundOf(el);
-        const colour = over(parse(style.color), background);
-        const [light, dark] = [luminance(colour), luminance(background)].sort((a, b) => b - a) as [
-          number,
-          number,
-        ];
-        const ratio = (light + 0.05) / (dark + 0.05);
-        const size = Number.parseFloat(style.fontSize);
-        const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-        if (ratio < (large ? 3 : 4.5)) {
-          problems.push(
-            `"${text.slice(0, 40)}" ${ratio.toFixed(2)}:1 (${style.color} on rgb(${background
-              .slice(0, 3)
-              .map(Math.round)
-              .join(', ')}))`,
-          );
-        }
-      }
-    };
-    visit(document);
-    return problems;
-  });
-}
-
-/** Whether the focused element (inside shadow roots too) shows a focus ring. */
 export function focusIsVisible(page: Page): Promise<{ element: string; visible: boolean }> {
   return page.evaluate(() => {
     let active = document.activeElement;
@@ -190,4 +93,81 @@ export function focusedElement(page: Page): Promise<string> {
     if (!active) return '';
     return `${active.tagName.toLowerCase()}${active.id ? `#${active.id}` : ''} ${active.textContent?.trim() ?? ''}`.trim();
   });
+}
+
+/**
+ * What makes the page scroll sideways: the document wider than the window, and each element
+ * (shadow roots included) that reaches past the window's right edge while its parent does
+ * not, described by its path through the hosts. What a box clips (visually hidden text) does
+ * not count.
+ */
+export function sidewaysOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = window.innerWidth;
+    const found: string[] = [];
+    const scrollWidth = document.documentElement.scrollWidth;
+    if (scrollWidth > width) found.push(`the page is ${scrollWidth}px wide in a ${width}px window`);
+    const describe = (el: Element) => {
+      const parts: string[] = [];
+      for (let node: Element | null = el; node; ) {
+        parts.unshift(
+          `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ''}${
+            node.classList.length ? `.${[...node.classList].join('.')}` : ''
+          }`,
+        );
+        const root = node.getRootNode();
+        node = node.parentElement ?? (root instanceof ShadowRoot ? root.host : null);
+      }
+      return parts.join(' > ');
+    };
+    // The rendered tree: a host's shadow children, then its own (slotted) children.
+    const visit = (el: Element, parentOverflows: boolean) => {
+      const box = el.getBoundingClientRect();
+      const counts = box.width > 1 && box.height > 1;
+      const overflows = counts && box.right > width + 0.5;
+      if (overflows && !parentOverflows) {
+        found.push(
+          `${describe(el)}: ${Math.round(box.width)}px wide, right edge at ${Math.round(box.right)}px`,
+        );
+      }
+      // What a box clips (overflow hidden, as visually hidden text is) cannot widen the page;
+      // what a scroll box holds still scrolls sideways, so it counts.
+      const style = getComputedStyle(el);
+      if (style.overflowX === 'hidden' || style.overflowX === 'clip') return;
+      const children = [...(el.shadowRoot?.children ?? []), ...el.children];
+      for (const child of children) visit(child, parentOverflows || overflows);
+    };
+    visit(document.documentElement, false);
+    return found;
+  });
+}
+
+/**
+ * Waits until the page has finished loading what it shows: no `<ra-loading>` and no
+ * "Loading" status left anywhere, shadow roots included. Fails naming what still loads.
+ */
+export async function waitForLoaded(page: Page, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let loading: string[] = [];
+  while (Date.now() < deadline) {
+    loading = await page.evaluate(() => {
+      const left: string[] = [];
+      const visit = (root: Document | ShadowRoot) => {
+        for (const el of root.querySelectorAll('*')) {
+          if (el.shadowRoot) visit(el.shadowRoot);
+          if (el.tagName === 'RA-LOADING') left.push('<ra-loading>');
+          else if (
+            el.getAttribute('role') === 'status' &&
+            /^\s*Loading/i.test(el.textContent ?? '')
+          )
+            left.push(`status "${el.textContent?.trim()}"`);
+        }
+      };
+      visit(document);
+      return left;
+    });
+    if (loading.length === 0) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the page was still loading after ${timeoutMs} ms: ${loading.join(', ')}`);
 }

@@ -1,11 +1,10 @@
 import { ContextProvider } from '@lit/context';
 import { css, html, LitElement } from 'lit';
-import { onUnauthenticated, setCsrfToken } from '../api/client.ts';
-import { legacyApi as api } from '../api/legacy-client.ts';
-import type { Me, Permission } from '../api/types.ts';
+import { api, ok, onUnauthenticated, setCsrfToken } from '../api/client.ts';
 import { navItems } from '../nav.ts';
 import { currentPath, interceptLinks, navigate, onNavigate } from '../router.ts';
-import { sessionContext } from '../session.ts';
+import { type Me, type Permission, sessionContext } from '../session.ts';
+import './ra-loading.ts';
 import './ra-login-page.ts';
 import type { RaShell } from './ra-shell.ts';
 import './ra-shell.ts';
@@ -28,9 +27,15 @@ const publicPaths = new Set(['/login', '/activate', '/check-card']);
 const publicTitles: Record<string, string> = {
   '/login': 'Sign in',
   '/activate': 'Choose your password',
+  '/check-card': 'Check my card',
 };
-/** Every first path segment the app has a page for; anything else leads to the profile. */
-const knownPaths = new Set(navItems.map((i) => i.path));
+
+/** What a signed-in user's address shows: a page of the navigation, a person, or neither. */
+type Place =
+  | { kind: 'page'; item: (typeof navItems)[number] }
+  | { kind: 'person'; id: string }
+  | { kind: 'forbidden'; item: (typeof navItems)[number] }
+  | { kind: 'not-found' };
 
 /**
  * The root: finds out who is signed in, shares it through context, and shows the login,
@@ -42,12 +47,18 @@ export class RaApp extends LitElement {
     failedSignIns: { state: true },
     path: { state: true },
     loading: { state: true },
+    pageTitle: { state: true },
   };
   declare me: Me | null;
   /** Failed attempts since the last sign-in, to tell once: set on signing in, not on reload. */
   declare failedSignIns: Me['failedSignIns'];
   declare path: string;
   declare loading: boolean;
+  /**
+   * A page's own name for itself (a person page names the person), set by an `ra-page-title`
+   * event and forgotten on the next navigation.
+   */
+  declare pageTitle: string;
   private session = new ContextProvider(this, { context: sessionContext, initialValue: null });
   /** Set by a navigation, so the next render puts focus at the start of the new page. */
   private moveFocus = false;
@@ -57,8 +68,9 @@ export class RaApp extends LitElement {
       display: block;
       min-height: 100vh;
     }
-    .loading {
-      padding: 2rem;
+    ra-loading {
+      display: block;
+      padding: 1rem 2rem;
       font-family: var(--ra-font);
     }
   `;
@@ -69,6 +81,7 @@ export class RaApp extends LitElement {
     this.failedSignIns = null;
     this.path = currentPath();
     this.loading = true;
+    this.pageTitle = '';
   }
 
   override connectedCallback() {
@@ -76,7 +89,11 @@ export class RaApp extends LitElement {
     this.addEventListener('click', interceptLinks);
     onNavigate((path) => {
       this.path = path;
+      this.pageTitle = '';
       this.moveFocus = true;
+    });
+    this.addEventListener('ra-page-title', (e) => {
+      this.pageTitle = (e as CustomEvent<string>).detail;
     });
     onUnauthenticated(() => this.signedOut());
     this.addEventListener('ra-signed-in', (e) => this.signedIn((e as CustomEvent<Me>).detail));
@@ -86,7 +103,7 @@ export class RaApp extends LitElement {
 
   private async loadSession() {
     try {
-      this.signedIn(await api.get<Me>('/api/me'), false);
+      this.signedIn(await ok(api.GET('/api/me')), false);
     } catch {
       this.signedOut();
     } finally {
@@ -119,17 +136,43 @@ export class RaApp extends LitElement {
   }
 
   override willUpdate() {
-    // The root path and unknown paths lead somewhere useful rather than to an error.
-    if (!this.me || publicPaths.has(this.path)) return;
-    const [, first = ''] = this.path.split('/');
-    if (first === '') navigate(this.home(this.me), { replace: true });
-    else if (!knownPaths.has(`/${first}`)) navigate('/profile', { replace: true });
+    // The root path leads to the user's start page.
+    if (this.me && this.path === '/') navigate(this.home(this.me), { replace: true });
+  }
+
+  /** Which page the current address names for this user. */
+  private place(me: Me): Place {
+    const [, first = '', second] = this.path.split('/');
+    const allowed = (p: Permission) => me.permissions.includes(p);
+    if (first === 'people' && second && allowed('people:read'))
+      return { kind: 'person', id: second };
+    // Every first path segment of the navigation has a page; anything else is "not found".
+    const item = navItems.find((i) => i.path === `/${first}`);
+    if (!item) return { kind: 'not-found' };
+    return allowed(item.permission) ? { kind: 'page', item } : { kind: 'forbidden', item };
+  }
+
+  /** The name of the page shown, for the tab's title. */
+  private pageName(): string {
+    if (this.pageTitle) return this.pageTitle;
+    if (this.loading) return '';
+    if (!this.me || publicPaths.has(this.path)) return publicTitles[this.path] ?? 'Sign in';
+    const place = this.place(this.me);
+    switch (place.kind) {
+      case 'page':
+        return place.item.label;
+      case 'person':
+        return 'Person';
+      case 'forbidden':
+        return 'Not open to your role';
+      case 'not-found':
+        return 'Page not found';
+    }
   }
 
   override async updated() {
     // The tab's title names the page: the first thing a screen reader says after a move.
-    const item = this.me ? navItems.find((i) => this.path.startsWith(i.path)) : undefined;
-    const page = item?.label ?? publicTitles[this.path];
+    const page = this.pageName();
     document.title = page ? `${page} – Smartcard RA` : 'Smartcard RA';
     if (!this.moveFocus) return;
     this.moveFocus = false;
@@ -143,7 +186,7 @@ export class RaApp extends LitElement {
   }
 
   override render() {
-    if (this.loading) return html`<p class="loading" role="status">Loading…</p>`;
+    if (this.loading) return html`<ra-loading></ra-loading>`;
     if (this.path === '/activate') return html`<ra-activate-page></ra-activate-page>`;
     if (this.path === '/check-card') return html`<ra-check-card-page></ra-check-card-page>`;
     if (!this.me) return html`<ra-login-page></ra-login-page>`;
@@ -152,16 +195,19 @@ export class RaApp extends LitElement {
   }
 
   private page(me: Me) {
-    const [, first = '', second] = this.path.split('/');
-    const allowed = (p: Permission) => me.permissions.includes(p);
-    if (first === 'people' && second && allowed('people:read')) {
-      return html`<ra-person-page .personId=${second}></ra-person-page>`;
+    const place = this.place(me);
+    if (place.kind === 'person') {
+      return html`<ra-person-page .personId=${place.id}></ra-person-page>`;
     }
-    const item = navItems.find((i) => i.path === `/${first}`);
-    if (item && !allowed(item.permission)) {
+    if (place.kind === 'forbidden') {
       return html`<section><h1>Not open to your role</h1><p>Your role does not open this page. <a href="${this.home(me)}">Go to your start page</a>.</p></section>`;
     }
-    switch (first) {
+    if (place.kind === 'not-found') {
+      return html`<section data-testid="not-found"><h1>Page not found</h1>
+        <p>There is no page at this address. If you typed it, check it for a mistake.</p>
+        <p><a href="${this.home(me)}">Go to your start page</a></p></section>`;
+    }
+    switch (place.item.path.slice(1)) {
       case 'people':
         return html`<ra-people-page></ra-people-page>`;
       case 'register':
@@ -180,8 +226,12 @@ export class RaApp extends LitElement {
         return html`<ra-workstations-page></ra-workstations-page>`;
       case 'sign-in-locks':
         return html`<ra-sign-in-locks-page></ra-sign-in-locks-page>`;
-      default:
+      case 'profile':
         return html`<ra-profile-page></ra-profile-page>`;
+      default:
+        // A place in the navigation with no page here yet.
+        return html`<section data-testid="not-found"><h1>Page not found</h1>
+          <p><a href="${this.home(me)}">Go to your start page</a></p></section>`;
     }
   }
 }

@@ -1,14 +1,16 @@
 import { css, html, LitElement } from 'lit';
-import { ApiError } from '../api/client.ts';
-import { legacyApi as api } from '../api/legacy-client.ts';
-import type { Me } from '../api/types.ts';
+import { api, ok } from '../api/client.ts';
+import { FormFeedback } from '../forms/form-feedback.ts';
 import { shared } from '../styles.ts';
 
-/** Sign in with username and password. The server's message says what went wrong. */
+/**
+ * Sign in with username and password. A missing field is named by its label before anything
+ * is sent; otherwise the server's message says what went wrong.
+ */
 export class RaLoginPage extends LitElement {
-  static override properties = { error: { state: true }, busy: { state: true } };
-  declare error: string;
+  static override properties = { busy: { state: true } };
   declare busy: boolean;
+  private feedback = new FormFeedback(this);
 
   static override styles = [
     shared,
@@ -49,31 +51,33 @@ export class RaLoginPage extends LitElement {
 
   constructor() {
     super();
-    this.error = '';
     this.busy = false;
   }
 
   private async submit(event: SubmitEvent) {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
+    if (!this.feedback.check(form)) return;
     const data = new FormData(form);
     this.busy = true;
-    this.error = '';
     try {
-      const me = await api.post<Me>('/api/auth/login', {
-        username: String(data.get('username') ?? ''),
-        password: String(data.get('password') ?? ''),
-      });
+      const me = await ok(
+        api.POST('/api/auth/login', {
+          body: {
+            username: String(data.get('username') ?? ''),
+            password: String(data.get('password') ?? ''),
+          },
+        }),
+      );
+      this.feedback.clear();
       this.dispatchEvent(
         new CustomEvent('ra-signed-in', { detail: me, bubbles: true, composed: true }),
       );
     } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'Sign-in failed. Try again.';
+      this.feedback.showError(err, 'Sign-in failed. Try again.');
+      // The password is typed again; the summary, which takes focus, says why.
       const password = form.querySelector<HTMLInputElement>('#password');
-      if (password) {
-        password.value = '';
-        password.focus();
-      }
+      if (password) password.value = '';
     } finally {
       this.busy = false;
     }
@@ -91,15 +95,18 @@ export class RaLoginPage extends LitElement {
       </div>
       <div class="card">
         <h1>Sign in</h1>
-        <div role="alert" aria-live="assertive">
-          ${this.error ? html`<p class="message error" id="login-error">${this.error}</p>` : ''}
-        </div>
         <form @submit=${this.submit} novalidate>
+          ${this.feedback.summary()}
           <label for="username">Username</label>
           <input id="username" name="username" autocomplete="username" required maxlength="64"
-            aria-describedby=${this.error ? 'login-error' : ''} />
+            aria-invalid=${this.feedback.invalid('username') ? 'true' : 'false'}
+            aria-describedby=${this.feedback.describedBy('username')} />
+          ${this.feedback.errorFor('username')}
           <label for="password">Password</label>
-          <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256" />
+          <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256"
+            aria-invalid=${this.feedback.invalid('password') ? 'true' : 'false'}
+            aria-describedby=${this.feedback.describedBy('password')} />
+          ${this.feedback.errorFor('password')}
           <button type="submit" ?disabled=${this.busy}>${this.busy ? 'Signing in…' : 'Sign in'}</button>
         </form>
       </div>

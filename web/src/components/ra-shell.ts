@@ -1,15 +1,20 @@
 import { css, html, LitElement } from 'lit';
-import { legacyApi as api } from '../api/legacy-client.ts';
-import type { Me } from '../api/types.ts';
+import { api } from '../api/client.ts';
+import { count } from '../format.ts';
 import { navItems } from '../nav.ts';
+import type { Me } from '../session.ts';
 import { shared } from '../styles.ts';
 
-/** Header with who is signed in, the navigation their permissions allow, and the page. */
+/**
+ * Header with who is signed in, the navigation their permissions allow, and the page. On a
+ * narrow screen the navigation folds behind a "Menu" button, so the page starts near the top.
+ */
 export class RaShell extends LitElement {
   static override properties = {
     me: { attribute: false },
     path: { attribute: false },
     failedSignIns: { attribute: false },
+    menuOpen: { state: true },
   };
   /** The signed-in user. */
   declare me: Me;
@@ -17,6 +22,13 @@ export class RaShell extends LitElement {
   declare failedSignIns: Me['failedSignIns'];
   /** The current path, to mark the current navigation item. */
   declare path: string;
+  /** Whether the folded navigation is open (narrow screens only; wide ones always show it). */
+  declare menuOpen: boolean;
+
+  constructor() {
+    super();
+    this.menuOpen = false;
+  }
 
   static override styles = [
     shared,
@@ -27,9 +39,9 @@ export class RaShell extends LitElement {
       }
       .bar {
         display: flex;
+        flex-wrap: wrap;
         align-items: center;
-        justify-content: space-between;
-        gap: 1rem;
+        gap: 0.5rem 1rem;
         max-width: 72rem;
         margin: 0 auto;
         padding: 0.6rem 1.25rem;
@@ -43,10 +55,13 @@ export class RaShell extends LitElement {
       .who {
         display: flex;
         align-items: center;
-        gap: 1rem;
+        gap: 0.5rem 1rem;
+        margin-left: auto;
         font-size: 0.95rem;
+        min-width: 0;
       }
       .who button {
+        flex: none;
         background: var(--ra-white);
         color: var(--ra-blue);
         border-color: var(--ra-white);
@@ -76,6 +91,41 @@ export class RaShell extends LitElement {
       nav a:hover {
         text-decoration: underline;
       }
+      button.menu {
+        display: none;
+        align-items: center;
+        gap: 0.6rem;
+        margin-left: auto;
+        padding: 0.3rem 0.8rem;
+        background: transparent;
+        border-color: var(--ra-white);
+        color: var(--ra-white);
+      }
+      button.menu:hover,
+      button.menu[aria-expanded='true'] {
+        background: var(--ra-blue-dark);
+        border-color: var(--ra-white);
+      }
+      .bars,
+      .bars::before,
+      .bars::after {
+        display: block;
+        width: 1.1rem;
+        height: 2px;
+        background: currentColor;
+        position: relative;
+      }
+      .bars::before,
+      .bars::after {
+        content: '';
+        position: absolute;
+      }
+      .bars::before {
+        top: -6px;
+      }
+      .bars::after {
+        top: 6px;
+      }
       main:focus {
         /* Focus lands here only by script (after navigating); the page is the cue. */
         outline: none;
@@ -90,6 +140,44 @@ export class RaShell extends LitElement {
         margin: 0 auto;
         padding: 0 1.25rem 2rem;
         font-size: 0.9rem;
+      }
+      /* A narrow screen folds the navigation behind the Menu button (beside the product's
+         name), one link a row when open; who is signed in takes the row below. */
+      @media (max-width: 48rem) {
+        button.menu {
+          display: inline-flex;
+        }
+        .who {
+          flex: 1 1 100%;
+          justify-content: space-between;
+        }
+        nav:not(.open) {
+          display: none;
+        }
+        nav ul {
+          flex-direction: column;
+          padding-top: 0.25rem;
+          padding-bottom: 0.5rem;
+        }
+        nav a[aria-current='page'] {
+          box-shadow: inset 4px 0 0 var(--ra-white);
+        }
+      }
+      @media (max-width: 40rem) {
+        .bar,
+        nav ul {
+          padding-left: 0.75rem;
+          padding-right: 0.75rem;
+        }
+        .who {
+          font-size: 0.9rem;
+        }
+        main {
+          padding: 1rem 0.75rem 2rem;
+        }
+        footer {
+          padding: 0 0.75rem 2rem;
+        }
       }
       .skip {
         position: absolute;
@@ -110,6 +198,22 @@ export class RaShell extends LitElement {
     this.renderRoot.querySelector<HTMLElement>('main')?.focus();
   }
 
+  override willUpdate(changed: Map<string, unknown>) {
+    // A move to another page folds the menu again, as a page load would.
+    if (changed.has('path')) this.menuOpen = false;
+  }
+
+  private toggleMenu() {
+    this.menuOpen = !this.menuOpen;
+  }
+
+  /** Escape folds an open menu and gives focus back to its button. */
+  private headerKeydown(event: KeyboardEvent) {
+    if (event.key !== 'Escape' || !this.menuOpen) return;
+    this.menuOpen = false;
+    this.renderRoot.querySelector<HTMLButtonElement>('button.menu')?.focus();
+  }
+
   private skipToContent(event: Event) {
     // Fragment links do not reach into shadow roots, so the skip link moves focus itself.
     event.preventDefault();
@@ -118,7 +222,7 @@ export class RaShell extends LitElement {
 
   private async signOut() {
     try {
-      await api.post('/api/auth/logout');
+      await api.POST('/api/auth/logout');
     } finally {
       this.dispatchEvent(new CustomEvent('ra-signed-out', { bubbles: true, composed: true }));
     }
@@ -127,10 +231,9 @@ export class RaShell extends LitElement {
   private renderFailedSignIns() {
     const failed = this.failedSignIns;
     if (!failed || failed.count === 0) return '';
-    const places = failed.addresses.length;
     return html`<div class="message error" role="alert" data-testid="failed-sign-ins">
-      <p><strong>${failed.count} failed sign-in attempt${failed.count === 1 ? '' : 's'}</strong>
-        on your account since you last signed in, from ${places} place${places === 1 ? '' : 's'}.
+      <p><strong>${count(failed.count, 'failed sign-in attempt')}</strong>
+        on your account since you last signed in, from ${count(failed.addresses.length, 'place')}.
         If they were not you, tell the RA team: they can see where they came from.</p>
       <button type="button" @click=${() => {
         this.failedSignIns = null;
@@ -145,16 +248,18 @@ export class RaShell extends LitElement {
       .join('; ');
     return html`
       <a class="skip" href="#main" @click=${this.skipToContent}>Skip to content</a>
-      <header>
+      <header @keydown=${this.headerKeydown}>
         <div class="bar">
           <a class="product" href="/">Smartcard RA</a>
+          <button type="button" class="menu" aria-expanded=${this.menuOpen ? 'true' : 'false'}
+            aria-controls="main-nav" @click=${this.toggleMenu}><span class="bars" aria-hidden="true"></span>Menu</button>
           <div class="who">
             <span><strong data-testid="display-name">${this.me.account.displayName}</strong>
               <span data-testid="roles">(${roles})</span></span>
             <button type="button" @click=${this.signOut}>Sign out</button>
           </div>
         </div>
-        <nav aria-label="Main">
+        <nav id="main-nav" aria-label="Main" class=${this.menuOpen ? 'open' : ''}>
           <ul>
             ${items.map(
               (i) => html`<li><a href=${i.path}

@@ -1,108 +1,121 @@
+import { Task } from '@lit/task';
 import { html, LitElement } from 'lit';
-import { ApiError } from '../api/client.ts';
-import { legacyApi as api, query } from '../api/legacy-client.ts';
-import type { CardFlag, FlagKind, Page } from '../api/types.ts';
+import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
-import { date, dateTime, systemLabels } from '../format.ts';
+import '../components/ra-loading.ts';
+import { count, date, dateTime, systemLabels } from '../format.ts';
 import { shared } from '../styles.ts';
+
+type CardFlag = Schemas['CardFlag'];
+type FlagStatus = 'open' | 'resolved' | 'all';
 
 /** Cards that need the RA's attention, as the workstations' agents saw them: most urgent first. */
 export class RaFlagsPage extends LitElement {
   static override properties = {
-    flags: { state: true },
     kind: { state: true },
     status: { state: true },
-    nextCursor: { state: true },
-    loaded: { state: true },
-    error: { state: true },
+    cursor: { state: true },
+    earlier: { state: true },
   };
-  declare flags: CardFlag[];
-  declare kind: FlagKind | '';
-  declare status: 'open' | 'resolved' | 'all';
-  declare nextCursor: string | null;
-  declare loaded: boolean;
-  declare error: string;
+  declare kind: CardFlag['kind'] | '';
+  declare status: FlagStatus;
+  /** The cursor of the page being shown last (null for the first page). */
+  declare cursor: string | null;
+  /** Flags of the pages before the last one, kept while "Load more" fetches the next. */
+  declare earlier: CardFlag[];
+
+  /** The last page of flags, fetched again whenever a filter or the cursor changes. */
+  private list = new Task(this, {
+    args: () => [this.kind, this.status, this.cursor] as const,
+    task: ([kind, status, cursor], { signal }) =>
+      ok(
+        api.GET('/api/flags', {
+          params: { query: { status, kind: kind || undefined, cursor: cursor ?? undefined } },
+          signal,
+        }),
+        signal,
+      ),
+  });
 
   static override styles = [shared];
 
   constructor() {
     super();
-    this.flags = [];
     this.kind = '';
     this.status = 'open';
-    this.nextCursor = null;
-    this.loaded = false;
-    this.error = '';
+    this.cursor = null;
+    this.earlier = [];
   }
 
-  override connectedCallback() {
-    super.connectedCallback();
-    void this.load();
+  private refilter(change: () => void) {
+    this.earlier = [];
+    this.cursor = null;
+    change();
   }
 
-  private async load(more = false) {
-    this.error = '';
-    try {
-      const page = await api.get<Page<CardFlag>>(
-        `/api/flags${query({
-          status: this.status,
-          kind: this.kind || undefined,
-          cursor: more ? (this.nextCursor ?? undefined) : undefined,
-        })}`,
-      );
-      this.flags = more ? [...this.flags, ...page.items] : page.items;
-      this.nextCursor = page.nextCursor;
-      this.loaded = true;
-    } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'The card flags could not be loaded.';
-    }
+  private loadMore(shown: CardFlag[], next: string) {
+    this.earlier = shown;
+    this.cursor = next;
   }
 
   override render() {
     return html`
       <h1>Card flags</h1>
       <p class="muted">What the reader agents saw on cards put in workstation readers, most urgent first.</p>
-      <div role="alert">${this.error ? html`<p class="message error">${this.error}</p>` : ''}</div>
       <div class="actions">
         <label for="flag-kind">Flag</label>
-        <select id="flag-kind" @change=${(e: Event) => {
-          this.kind = (e.target as HTMLSelectElement).value as FlagKind | '';
-          void this.load();
-        }}>
+        <select id="flag-kind" @change=${(e: Event) =>
+          this.refilter(() => {
+            this.kind = (e.target as HTMLSelectElement).value as CardFlag['kind'] | '';
+          })}>
           <option value="">All flags</option>
           ${Object.entries(flagLabels).map(([k, label]) => html`<option value=${k}>${label}</option>`)}
         </select>
         <label for="flag-status">Showing</label>
-        <select id="flag-status" @change=${(e: Event) => {
-          this.status = (e.target as HTMLSelectElement).value as 'open' | 'resolved' | 'all';
-          void this.load();
-        }}>
+        <select id="flag-status" @change=${(e: Event) =>
+          this.refilter(() => {
+            this.status = (e.target as HTMLSelectElement).value as FlagStatus;
+          })}>
           <option value="open">Open</option>
           <option value="resolved">Resolved</option>
           <option value="all">All</option>
         </select>
       </div>
-      ${
-        this.loaded && !this.flags.length
-          ? html`<p data-testid="no-flags">No ${this.status === 'open' ? 'open ' : ''}flags: nothing to act on.</p>`
-          : html`<table>
-        <thead><tr><th scope="col">Flag</th><th scope="col">Holder</th><th scope="col">Card</th><th scope="col">Systems at risk</th><th scope="col">What to do</th><th scope="col">Last seen</th></tr></thead>
-        <tbody>${this.flags.map(
-          (f) => html`<tr data-testid="flag" data-kind=${f.kind}>
-            <td><span class="tag ${f.status === 'resolved' ? '' : flagSeverity[f.kind]}">${flagLabels[f.kind]}</span>${f.summary === flagLabels[f.kind] ? '' : html`<br />${f.summary}`}
-              ${f.certificate && f.daysLeft !== null ? html`<br /><span class="muted">${date(f.certificate.notAfter)} · ${daysWords(f.daysLeft)}</span>` : ''}
-              ${f.status === 'resolved' && f.resolvedAt ? html`<br /><span class="muted">resolved ${dateTime(f.resolvedAt)}</span>` : ''}</td>
-            <td>${f.person ? html`<a href="/people/${f.person.id}">${f.person.displayName}</a>` : html`<span class="muted">Unknown holder</span>`}</td>
-            <td><abbr title=${f.card.serial}>${f.card.serial.slice(0, 8)}…</abbr>${f.card.known ? '' : html`<br /><span class="muted">not on record</span>`}</td>
-            <td>${f.systems.length ? f.systems.map((s) => systemLabels[s] ?? s).join(', ') : html`<span class="muted">none known</span>`}</td>
-            <td>${f.action}</td>
-            <td>${dateTime(f.lastSeenAt)}<br /><span class="muted">${f.workstation.name}</span></td>
-          </tr>`,
-        )}</tbody>
-      </table>`
-      }
-      ${this.nextCursor ? html`<div class="actions"><button type="button" class="secondary" @click=${() => this.load(true)}>Load more</button></div>` : ''}
+      ${this.list.render({
+        pending: () =>
+          html`${this.earlier.length ? this.renderTable(this.earlier) : ''}<ra-loading label="Loading card flags…"></ra-loading>`,
+        complete: (page) => {
+          const flags = [...this.earlier, ...page.items];
+          if (!flags.length) {
+            return html`<p data-testid="no-flags">No ${this.status === 'open' ? 'open ' : ''}flags: nothing to act on.</p>`;
+          }
+          const next = page.nextCursor;
+          return html`<p class="muted" data-testid="flag-count">${count(flags.length, 'flag')}${next ? ' so far' : ''}</p>
+            ${this.renderTable(flags)}
+            ${next ? html`<div class="actions"><button type="button" class="secondary" @click=${() => this.loadMore(flags, next)}>Load more</button></div>` : ''}`;
+        },
+        error: (err) =>
+          html`<p class="message error" role="alert">${err instanceof ApiError ? err.message : 'The card flags could not be loaded.'}</p>`,
+      })}
     `;
+  }
+
+  private renderTable(flags: CardFlag[]) {
+    return html`<table class="stack">
+      <thead><tr><th scope="col">Flag</th><th scope="col">Holder</th><th scope="col">Card</th><th scope="col">Systems at risk</th><th scope="col">What to do</th><th scope="col">Last seen</th></tr></thead>
+      <tbody>${flags.map(
+        (f) => html`<tr data-testid="flag" data-kind=${f.kind}>
+          <td data-label="Flag"><span class="tag ${f.status === 'resolved' ? '' : flagSeverity[f.kind]}">${flagLabels[f.kind]}</span>${f.summary === flagLabels[f.kind] ? '' : html`<br />${f.summary}`}
+            ${f.certificate && f.daysLeft !== null ? html`<br /><span class="muted">${date(f.certificate.notAfter)} · ${daysWords(f.daysLeft)}</span>` : ''}
+            ${f.status === 'resolved' && f.resolvedAt ? html`<br /><span class="muted">resolved ${dateTime(f.resolvedAt)}</span>` : ''}</td>
+          <td data-label="Holder">${f.person ? html`<a href="/people/${f.person.id}">${f.person.displayName}</a>` : html`<span class="muted">Unknown holder</span>`}</td>
+          <td data-label="Card"><abbr title=${f.card.serial}>${f.card.serial.slice(0, 8)}…</abbr>${f.card.known ? '' : html`<br /><span class="muted">not on record</span>`}</td>
+          <td data-label="Systems at risk">${f.systems.length ? f.systems.map((s) => systemLabels[s] ?? s).join(', ') : html`<span class="muted">none known</span>`}</td>
+          <td data-label="What to do">${f.action}</td>
+          <td data-label="Last seen">${dateTime(f.lastSeenAt)}<br /><span class="muted">${f.workstation.name}</span></td>
+        </tr>`,
+      )}</tbody>
+    </table>`;
   }
 }
 customElements.define('ra-flags-page', RaFlagsPage);
