@@ -259,16 +259,23 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first, filtered and keyset-paginated */
+        /**
+         * The audit trail, newest first, filtered and keyset-paginated
+         * @description Each event names the records it is about with the names you may read, and its category. You see the events of your organisations only.
+         */
         get: {
             parameters: {
                 query?: {
                     action?: string;
                     /** @description Account id or username */
                     actor?: string;
+                    /** @description Events of one category */
+                    category?: "people" | "access" | "cards" | "sign-in" | "workstations" | "audit";
                     cursor?: string;
                     from?: string;
                     limit?: number;
+                    /** @description Events a person took part in: done by their account, or about them, their account, a request for them or a card they hold */
+                    person?: string;
                     subjectId?: string;
                     subjectType?: string;
                     to?: string;
@@ -3852,18 +3859,68 @@ export type components = {
             unkeyedEvents: number;
         } | null;
         AuditEvent: {
+            /** @description The records the event names, with the names you may read (a name outside your organisations is null) */
+            about: {
+                account: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string | null;
+                    username: string | null;
+                } | null;
+                card: {
+                    /** @description Whether you may open the card */
+                    readable: boolean;
+                    serial: string;
+                } | null;
+                organisation: {
+                    name: string | null;
+                    odsCode: string;
+                } | null;
+                person: components["schemas"]["AuditPersonRef"];
+                position: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string | null;
+                    odsCode: string | null;
+                } | null;
+                request: {
+                    /** Format: uuid */
+                    id: string;
+                    /** @enum {string|null} */
+                    kind: "assign" | "remove" | null;
+                } | null;
+                workstation: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string | null;
+                } | null;
+            };
             action: string;
             actor: {
                 /** Format: uuid */
                 accountId: string | null;
+                /** @description The account’s display name, when you may read the account */
+                name: string | null;
+                /**
+                 * Format: uuid
+                 * @description The person behind the account, when you may read them
+                 */
+                personId: string | null;
                 username: string | null;
                 /**
                  * Format: uuid
                  * @description The workstation whose reader agent caused the event, if one did
                  */
                 workstationId: string | null;
+                workstationName: string | null;
             };
             address: string | null;
+            /**
+             * @description people: people and identity checks; access: access and requests; cards; sign-in: sign-in and accounts; workstations; audit: the trail itself and the deployment
+             * @enum {string}
+             */
+            category: "people" | "access" | "cards" | "sign-in" | "workstations" | "audit";
+            detailsWithheld: boolean;
             hash: string;
             /** @description 1: the early plain SHA-256 chain; 2: HMAC-SHA-256 with the audit key */
             hashVersion: number;
@@ -3873,10 +3930,19 @@ export type components = {
             requestId: string | null;
             subjectId: string | null;
             subjectType: string;
+            /** @description What changed, as recorded; empty when the event is about someone you may not read (detailsWithheld) */
             summary: {
                 [key: string]: unknown;
             };
         };
+        /** @description A person an event is about; name and user ID are null when you may not read them */
+        AuditPersonRef: {
+            /** Format: uuid */
+            id: string;
+            name: string | null;
+            /** @description Grouped in threes: 5550 8668 9106 */
+            userId: string | null;
+        } | null;
         AuditVerdict: {
             checked: number;
             checkpoint: {
