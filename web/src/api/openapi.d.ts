@@ -926,6 +926,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/cards/{serial}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One card by serial: state, certificates, last sighting, open flags and holder
+         * @description For its holder, and for those who read cards in one of the holder’s organisations; a card in stock for RA staff. Anyone else gets 404, as for a serial this RA does not know.
+         */
+        get: operations["getCard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flags": {
         parameters: {
             query?: never;
@@ -3420,6 +3440,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/worklist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What waits for you: requests to decide, identity checks, card flags
+         * @description One section per kind of work your permissions give you, each with how many wait in your organisations and the first few: requests you may decide (not those you raised or that are for you), people waiting for their identity check, open card flags. A card holder alone gets no section.
+         */
+        get: operations["getWorklist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workstations": {
         parameters: {
             query?: never;
@@ -3981,6 +4021,15 @@ export type components = {
             /** Format: date-time */
             updatedAt: string;
         } | null;
+        Card: components["schemas"]["PersonCard"] & {
+            /** @description Who the card is issued to; null for a card in stock */
+            holder: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                userId: string;
+            } | null;
+        };
         CardFlag: {
             /** @description What resolves it, and who may do it */
             action: string;
@@ -4396,6 +4445,85 @@ export type components = {
             workgroupIds?: string[];
         };
         Workgroup: Record<string, never>;
+        Worklist: {
+            sections: components["schemas"]["WorklistSection"][];
+        };
+        WorklistFlag: {
+            /** @description What resolves it, and who may do it */
+            action: string;
+            card: {
+                known: boolean;
+                serial: string;
+            };
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try";
+            person: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                userId: string;
+            } | null;
+            /** Format: date-time */
+            raisedAt: string;
+            summary: string;
+        };
+        WorklistPerson: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            odsCodes: string[];
+            /** Format: date-time */
+            registeredAt: string;
+            userId: string;
+        };
+        WorklistRequest: {
+            /** @description Display name of the reviewer who has it open now, if anyone does */
+            claimedBy: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "assign" | "remove";
+            person: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                userId: string;
+            };
+            position: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                odsCode: string;
+            };
+            /** Format: date-time */
+            raisedAt: string;
+            /** @description Display name of whoever raised it */
+            raisedBy: string;
+        };
+        WorklistSection: {
+            /** @description How many open requests you may decide wait, in all */
+            count: number;
+            /** @description The first 5 */
+            items: components["schemas"]["WorklistRequest"][];
+            /** @enum {string} */
+            kind: "requestsToDecide";
+        } | {
+            /** @description How many people registered and waiting for their identity check wait, in all */
+            count: number;
+            /** @description The first 5 */
+            items: components["schemas"]["WorklistPerson"][];
+            /** @enum {string} */
+            kind: "identityChecks";
+        } | {
+            /** @description How many open card flags wait, in all */
+            count: number;
+            /** @description The first 5 */
+            items: components["schemas"]["WorklistFlag"][];
+            /** @enum {string} */
+            kind: "cardFlags";
+        };
         Workstation: {
             /** Format: date-time */
             createdAt: string;
@@ -4445,4 +4573,126 @@ export type components = {
     pathItems: never;
 };
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    getCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such card, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWorklist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your sections, in the order to show them */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Worklist"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+}
