@@ -106,7 +106,7 @@ export function registerWorklist(app: OpenAPIHono<AppEnv>) {
               };
             case 'identityChecks':
               return s;
-            case 'cardFlags':
+            default:
               return {
                 kind: s.kind,
                 count: s.count,

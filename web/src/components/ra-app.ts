@@ -1,9 +1,9 @@
 import { ContextProvider } from '@lit/context';
 import { css, html, LitElement } from 'lit';
-import { onUnauthenticated, setCsrfToken } from '../api/client.ts';
+import { ok, onUnauthenticated, setCsrfToken, api as typedApi } from '../api/client.ts';
 import { legacyApi as api } from '../api/legacy-client.ts';
 import type { Me, Permission } from '../api/types.ts';
-import { navItems } from '../nav.ts';
+import { navItems, type WorklistKind } from '../nav.ts';
 import { currentPath, interceptLinks, navigate, onNavigate } from '../router.ts';
 import { sessionContext } from '../session.ts';
 import './ra-login-page.ts';
@@ -11,8 +11,10 @@ import type { RaShell } from './ra-shell.ts';
 import './ra-shell.ts';
 import '../pages/ra-activate-page.ts';
 import '../pages/ra-audit-page.ts';
+import '../pages/ra-card-page.ts';
 import '../pages/ra-check-card-page.ts';
 import '../pages/ra-flags-page.ts';
+import '../pages/ra-home-page.ts';
 import '../pages/ra-my-access-page.ts';
 import '../pages/ra-people-page.ts';
 import '../pages/ra-person-page.ts';
@@ -30,7 +32,7 @@ const publicTitles: Record<string, string> = {
   '/activate': 'Choose your password',
 };
 /** Every first path segment the app has a page for; anything else leads to the profile. */
-const knownPaths = new Set(navItems.map((i) => i.path));
+const knownPaths = new Set([...navItems.map((i) => i.path), '/cards']);
 
 /**
  * The root: finds out who is signed in, shares it through context, and shows the login,
@@ -42,12 +44,16 @@ export class RaApp extends LitElement {
     failedSignIns: { state: true },
     path: { state: true },
     loading: { state: true },
+    waiting: { state: true },
   };
   declare me: Me | null;
   /** Failed attempts since the last sign-in, to tell once: set on signing in, not on reload. */
   declare failedSignIns: Me['failedSignIns'];
   declare path: string;
   declare loading: boolean;
+  /** How much work waits, by kind, for the counts in the navigation ("Requests (3)"). */
+  declare waiting: Partial<Record<WorklistKind, number>>;
+  private counting: AbortController | null = null;
   private session = new ContextProvider(this, { context: sessionContext, initialValue: null });
   /** Set by a navigation, so the next render puts focus at the start of the new page. */
   private moveFocus = false;
@@ -69,6 +75,7 @@ export class RaApp extends LitElement {
     this.failedSignIns = null;
     this.path = currentPath();
     this.loading = true;
+    this.waiting = {};
   }
 
   override connectedCallback() {
@@ -77,6 +84,8 @@ export class RaApp extends LitElement {
     onNavigate((path) => {
       this.path = path;
       this.moveFocus = true;
+      // Work done on the page just left (a request decided) changes the counts.
+      this.countWaiting();
     });
     onUnauthenticated(() => this.signedOut());
     this.addEventListener('ra-signed-in', (e) => this.signedIn((e as CustomEvent<Me>).detail));
@@ -99,13 +108,37 @@ export class RaApp extends LitElement {
     this.failedSignIns = go ? me.failedSignIns : null;
     setCsrfToken(me.csrfToken);
     this.session.setValue(me);
+    this.countWaiting();
     // Signing in, or arriving signed in at the login or activation page, leads home; a
     // signed-in card holder on "Check my card" stays there.
     if (go || this.path === '/login' || this.path === '/activate' || this.path === '/')
       navigate(this.home(me), { replace: true });
   }
 
+  /** Refreshes the navigation's counts of waiting work, for a user whose navigation shows any. */
+  private async countWaiting() {
+    this.counting?.abort();
+    const me = this.me;
+    if (!me || !navItems.some((i) => i.waiting && me.permissions.includes(i.permission))) {
+      this.waiting = {};
+      return;
+    }
+    const counting = new AbortController();
+    this.counting = counting;
+    try {
+      const { sections } = await ok(
+        typedApi.GET('/api/worklist', { signal: counting.signal }),
+        counting.signal,
+      );
+      this.waiting = Object.fromEntries(sections.map((s) => [s.kind, s.count]));
+    } catch {
+      // A count is a hint: without it the navigation still works.
+    }
+  }
+
   private signedOut() {
+    this.counting?.abort();
+    this.waiting = {};
     this.me = null;
     this.failedSignIns = null;
     setCsrfToken('');
@@ -129,7 +162,10 @@ export class RaApp extends LitElement {
   override async updated() {
     // The tab's title names the page: the first thing a screen reader says after a move.
     const item = this.me ? navItems.find((i) => this.path.startsWith(i.path)) : undefined;
-    const page = item?.label ?? publicTitles[this.path];
+    const page =
+      item?.label ??
+      publicTitles[this.path] ??
+      (this.path.startsWith('/cards/') ? 'Card' : undefined);
     document.title = page ? `${page} – Smartcard RA` : 'Smartcard RA';
     if (!this.moveFocus) return;
     this.moveFocus = false;
@@ -148,12 +184,15 @@ export class RaApp extends LitElement {
     if (this.path === '/check-card') return html`<ra-check-card-page></ra-check-card-page>`;
     if (!this.me) return html`<ra-login-page></ra-login-page>`;
     return html`<ra-shell .me=${this.me} .path=${this.path} .failedSignIns=${this.failedSignIns}
-      >${this.page(this.me)}</ra-shell>`;
+      .waiting=${this.waiting}>${this.page(this.me)}</ra-shell>`;
   }
 
   private page(me: Me) {
     const [, first = '', second] = this.path.split('/');
     const allowed = (p: Permission) => me.permissions.includes(p);
+    if (first === 'cards' && second) {
+      return html`<ra-card-page .serial=${decodeURIComponent(second)}></ra-card-page>`;
+    }
     if (first === 'people' && second && allowed('people:read')) {
       return html`<ra-person-page .personId=${second}></ra-person-page>`;
     }
@@ -162,6 +201,8 @@ export class RaApp extends LitElement {
       return html`<section><h1>Not open to your role</h1><p>Your role does not open this page. <a href="${this.home(me)}">Go to your start page</a>.</p></section>`;
     }
     switch (first) {
+      case 'home':
+        return html`<ra-home-page></ra-home-page>`;
       case 'people':
         return html`<ra-people-page></ra-people-page>`;
       case 'register':

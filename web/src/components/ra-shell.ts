@@ -1,7 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import { legacyApi as api } from '../api/legacy-client.ts';
 import type { Me } from '../api/types.ts';
-import { navItems } from '../nav.ts';
+import { type NavItem, navItems, type WorklistKind } from '../nav.ts';
 import { shared } from '../styles.ts';
 
 /** Header with who is signed in, the navigation their permissions allow, and the page. */
@@ -10,6 +10,7 @@ export class RaShell extends LitElement {
     me: { attribute: false },
     path: { attribute: false },
     failedSignIns: { attribute: false },
+    waiting: { attribute: false },
   };
   /** The signed-in user. */
   declare me: Me;
@@ -17,6 +18,8 @@ export class RaShell extends LitElement {
   declare failedSignIns: Me['failedSignIns'];
   /** The current path, to mark the current navigation item. */
   declare path: string;
+  /** How much work waits, by worklist kind, shown beside its navigation item. */
+  declare waiting: Partial<Record<WorklistKind, number>> | undefined;
 
   static override styles = [
     shared,
@@ -138,6 +141,12 @@ export class RaShell extends LitElement {
     </div>`;
   }
 
+  /** The item's label, with how much waits there when anything does: "Requests (3)". */
+  private label(item: NavItem) {
+    const waiting = item.waiting ? (this.waiting?.[item.waiting] ?? 0) : 0;
+    return waiting ? `${item.label} (${waiting})` : item.label;
+  }
+
   override render() {
     const items = navItems.filter((i) => this.me.permissions.includes(i.permission));
     const roles = this.me.roles
@@ -158,7 +167,7 @@ export class RaShell extends LitElement {
           <ul>
             ${items.map(
               (i) => html`<li><a href=${i.path}
-                aria-current=${this.path === i.path || this.path.startsWith(`${i.path}/`) ? 'page' : 'false'}>${i.label}</a></li>`,
+                aria-current=${this.path === i.path || this.path.startsWith(`${i.path}/`) ? 'page' : 'false'}>${this.label(i)}</a></li>`,
             )}
           </ul>
         </nav>
