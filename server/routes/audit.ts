@@ -331,6 +331,7 @@ export function registerAudit(app: OpenAPIHono<AppEnv>) {
     return c.json(
       {
         items: page.items.map((e) => {
+          // Every event of the page was resolved, so its entry is there.
           const { actor, detailsWithheld, ...about } = refs.get(e.id) as AuditReferences;
           return {
             id: e.id,
