@@ -20,6 +20,7 @@ import { registerAgent } from './routes/agent.ts';
 import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
+import { registerCards } from './routes/cards.ts';
 import { registerCatalogue } from './routes/catalogue.ts';
 import { registerDocs } from './routes/docs.ts';
 import { registerFlags } from './routes/flags.ts';
@@ -30,6 +31,7 @@ import { registerPeople } from './routes/people.ts';
 import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
 import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
+import { registerWorklist } from './routes/worklist.ts';
 import { registerWorkstations } from './routes/workstations.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
 
@@ -51,6 +53,8 @@ const routeModules = [
   registerWorkstations,
   registerAgent,
   registerFlags,
+  registerCards,
+  registerWorklist,
 ];
 
 /**

@@ -3,6 +3,11 @@ import { DomainError } from '../errors.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { ErrorBody } from '../http/error-body.ts';
+import { auditCategories, categoryOf } from '../services/audit/audit-categories.ts';
+import {
+  type AuditReferences,
+  resolveAuditReferences,
+} from '../services/audit/audit-references.ts';
 import {
   makeCheckpoint,
   newestSignedCheckpoint,
@@ -13,21 +18,71 @@ import { listAuditEvents } from '../services/audit/list-audit-events.ts';
 import { verifyAuditChain } from '../services/audit/verify-audit-chain.ts';
 import { isoInstant, pageCursor } from './schemas.ts';
 
+const PersonRef = z
+  .object({
+    id: z.uuid(),
+    name: z.string().nullable(),
+    userId: z.string().nullable().openapi({ description: 'Grouped in threes: 5550 8668 9106' }),
+  })
+  .openapi('AuditPersonRef', {
+    description: 'A person an event is about; name and user ID are null when you may not read them',
+  });
+
 const AuditEvent = z
   .object({
     id: z.number().int(),
     occurredAt: z.iso.datetime(),
+    category: z.enum(auditCategories).openapi({
+      description:
+        'people: people and identity checks; access: access and requests; cards; sign-in: sign-in and accounts; workstations; audit: the trail itself and the deployment',
+    }),
     actor: z.object({
       accountId: z.uuid().nullable(),
       username: z.string().nullable(),
+      name: z.string().nullable().openapi({
+        description: 'The account’s display name, when you may read the account',
+      }),
+      personId: z.uuid().nullable().openapi({
+        description: 'The person behind the account, when you may read them',
+      }),
       workstationId: z.uuid().nullable().openapi({
         description: 'The workstation whose reader agent caused the event, if one did',
       }),
+      workstationName: z.string().nullable(),
     }),
     action: z.string(),
     subjectType: z.string(),
     subjectId: z.string().nullable(),
-    summary: z.record(z.string(), z.unknown()),
+    about: z
+      .object({
+        person: PersonRef.nullable(),
+        position: z
+          .object({ id: z.uuid(), name: z.string().nullable(), odsCode: z.string().nullable() })
+          .nullable(),
+        request: z
+          .object({ id: z.uuid(), kind: z.enum(['assign', 'remove']).nullable() })
+          .nullable(),
+        organisation: z.object({ odsCode: z.string(), name: z.string().nullable() }).nullable(),
+        workstation: z.object({ id: z.uuid(), name: z.string().nullable() }).nullable(),
+        card: z
+          .object({
+            serial: z.string(),
+            readable: z.boolean().openapi({ description: 'Whether you may open the card' }),
+          })
+          .nullable(),
+        account: z
+          .object({ id: z.uuid(), username: z.string().nullable(), name: z.string().nullable() })
+          .nullable(),
+      })
+      .openapi({
+        description:
+          'The records the event names, with the names you may read (a name outside your organisations is null)',
+      }),
+    summary: z.record(z.string(), z.unknown()).openapi({
+      description:
+        'What changed, as recorded; empty when the event is about someone you may not read (detailsWithheld)',
+    }),
+    detailsWithheld: z.boolean(),
     requestId: z.string().nullable(),
     address: z.string().nullable(),
     hash: z.string(),
@@ -42,6 +97,11 @@ const AuditQuery = z.strictObject({
   subjectId: z.string().max(128).optional(),
   actor: z.string().max(128).optional().openapi({ description: 'Account id or username' }),
   action: z.string().max(64).optional(),
+  category: z.enum(auditCategories).optional().openapi({ description: 'Events of one category' }),
+  person: z.uuid('must be a person id (UUID)').optional().openapi({
+    description:
+      'Events a person took part in: done by their account, or about them, their account, a request for them or a card they hold',
+  }),
   from: isoInstant({ offset: true }).optional(),
   to: isoInstant({ offset: true }).optional(),
   cursor: pageCursor(40).optional(),
@@ -55,6 +115,8 @@ const list = defineRoute({
   access: 'audit:read',
   tags: ['Audit'],
   summary: 'The audit trail, newest first, filtered and keyset-paginated',
+  description:
+    'Each event names the records it is about with the names you may read, and its category. You see the events of your organisations only.',
   request: { query: AuditQuery },
   responses: {
     200: {
@@ -264,30 +326,43 @@ export function registerAudit(app: OpenAPIHono<AppEnv>) {
       subjectId: q.subjectId,
       actor: q.actor,
       action: q.action,
+      category: q.category,
+      personId: q.person,
       from: q.from ? new Date(q.from) : undefined,
       to: q.to ? new Date(q.to) : undefined,
       cursor: q.cursor,
       limit: q.limit,
     });
+    const refs = await resolveAuditReferences(serviceContext(c), page.items);
     return c.json(
       {
-        items: page.items.map((e) => ({
-          id: e.id,
-          occurredAt: e.occurredAt.toISOString(),
-          actor: {
-            accountId: e.actorAccountId,
-            username: e.actorUsername,
-            workstationId: e.actorWorkstationId,
-          },
-          action: e.action,
-          subjectType: e.subjectType,
-          subjectId: e.subjectId,
-          summary: e.summary,
-          requestId: e.requestId,
-          address: e.address,
-          hash: e.hash,
-          hashVersion: e.hashVersion,
-        })),
+        items: page.items.map((e) => {
+          // Every event of the page was resolved, so its entry is there.
+          const { actor, detailsWithheld, ...about } = refs.get(e.id) as AuditReferences;
+          return {
+            id: e.id,
+            occurredAt: e.occurredAt.toISOString(),
+            category: categoryOf(e.action),
+            actor: {
+              accountId: e.actorAccountId,
+              username: e.actorUsername,
+              name: actor.name,
+              personId: actor.personId,
+              workstationId: e.actorWorkstationId,
+              workstationName: actor.workstationName,
+            },
+            action: e.action,
+            subjectType: e.subjectType,
+            subjectId: e.subjectId,
+            about,
+            summary: detailsWithheld ? {} : e.summary,
+            detailsWithheld,
+            requestId: e.requestId,
+            address: e.address,
+            hash: e.hash,
+            hashVersion: e.hashVersion,
+          };
+        }),
         nextCursor: page.nextCursor,
       },
       200,

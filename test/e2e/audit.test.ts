@@ -1,6 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { people } from '../../db/schema/people.ts';
+import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
 import {
   launchChromium,
   openPage,
@@ -16,16 +18,25 @@ describe('the audit trail page, in Chromium', () => {
   let page: Page;
   beforeAll(async () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
-    // Events to find: a card holder signs in, and someone gets the advanced agent's password wrong.
+    // The demo's morning of work: identity checks, positions, a request, a desk, card flags.
+    await seedDemoActivity(app.ctx, {
+      login: app.config.login,
+      documentHashKey: app.config.documentHashKey ?? '',
+    });
+    // Events to find: a card holder signs in, and someone gets the advanced agent's password
+    // wrong twice.
     const holder = await openPage(browser);
     await signIn(holder, app.url, 'staff');
     await holder.context().close();
     const other = await openPage(browser);
     await other.goto(`${app.url}/login`);
-    await other.getByLabel('Username').fill('advanced');
-    await other.getByLabel('Password').fill('a-wrong-guess');
-    await other.getByRole('button', { name: 'Sign in' }).click();
-    await other.getByRole('alert').getByText('not right').waitFor();
+    for (const guess of ['a-wrong-guess', 'another-wrong-guess']) {
+      await other.getByLabel('Username').fill('advanced');
+      await other.getByLabel('Password').fill(guess);
+      const answer = other.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      expect((await answer).status()).toBe(401);
+    }
     await other.context().close();
 
     page = await openPage(browser);
@@ -37,8 +48,12 @@ describe('the audit trail page, in Chromium', () => {
   });
 
   const rows = () => page.getByTestId('audit-event');
-  const column = async (n: number) =>
-    (await rows().locator(`td:nth-child(${n})`).allTextContents()).map((t) => t.trim());
+  const sentences = async () =>
+    (await page.getByTestId('sentence').allTextContents()).map((t) =>
+      t.replace(/\s+/g, ' ').trim(),
+    );
+  const actions = async () =>
+    rows().evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-action') ?? ''));
   const openAuditTrail = async () => {
     await page
       .getByRole('navigation', { name: 'Main' })
@@ -47,48 +62,132 @@ describe('the audit trail page, in Chromium', () => {
     await page.getByRole('heading', { name: 'Audit trail', exact: true }).waitFor();
     await rows().first().waitFor();
   };
+  const personId = async (givenName: string) => {
+    const [row] = await app.db
+      .select({ id: people.id })
+      .from(people)
+      .where(eq(people.givenName, givenName));
+    if (!row) throw new Error(`no demo person ${givenName}`);
+    return row.id;
+  };
 
-  it('lists the sign-ins, filters them and verifies the chain', async () => {
+  it('tells the demo’s events as sentences, with the people named and linked', async () => {
     await openAuditTrail();
-    // Newest first: the manager's own sign-in, the failed attempt, the card holder's sign-in.
-    const actions = await column(3);
-    const who = await column(2);
-    expect(actions.slice(0, 3)).toEqual(['auth.login', 'auth.login_failed', 'auth.login']);
-    expect(who.slice(0, 3)).toEqual(['manager', 'advanced', 'staff']);
+    const said = await sentences();
+    // Newest first: the manager's own sign-in, the two failed attempts as one line, the card
+    // holder's sign-in.
+    expect(said.slice(0, 3)).toEqual([
+      'Morgan Manager signed in',
+      '2 failed sign-ins for Ada Advanced (‘advanced’) from 127.0.0.1 (wrong password)',
+      'Sky Staff signed in',
+    ]);
+    expect(said).toEqual(
+      expect.arrayContaining([
+        'Sky Staff asked for the position Staff Nurse, Acute Medical Unit',
+        'Sam Sponsor gave Priya Patel the position Staff Nurse, Acute Medical Unit',
+        'Morgan Manager gave Zoë Ó Briain the position Consultant Physician',
+        'Morgan Manager registered the workstation RA desk 1 (demo) at RWG01',
+        expect.stringMatching(/^Ivy Checker checked Priya Patel’s identity: 3 documents seen$/),
+        expect.stringMatching(
+          /^The reader at RA desk 1 \(demo\) found Zoë Ó Briain’s card …[0-9a-f]{8}: PIN blocked$/,
+        ),
+        expect.stringMatching(
+          /^The reader at RA desk 1 \(demo\) found card …[0-9a-f]{8}, held by nobody/,
+        ),
+      ]),
+    );
+    // No codes, no JSON, no "null", no session ids in what a person reads.
+    const text = said.join('\n');
+    for (const noise of ['null', '{', 'auth.login', 'person 2', 'sessionId']) {
+      expect(text).not.toContain(noise);
+    }
     // The demo's seeding is the deployment's, not the trust's: a manager of RWG does not see it.
-    expect(actions).not.toContain('demo.seeded');
-    expect(await page.getByTestId('event-count').textContent()).toBe(
-      `Showing ${actions.length} events, newest first`,
+    expect(await actions()).not.toContain('demo.seeded');
+    expect(await page.getByTestId('event-count').textContent()).toMatch(
+      /^Showing \d+ events, newest first$/,
     );
 
-    await page.getByLabel('Who (username)').fill('staff');
-    await page.getByRole('button', { name: 'Filter' }).click();
-    await expect.poll(() => column(2)).toEqual(['staff']);
-    expect(await column(3)).toEqual(['auth.login']);
+    // Names link to their pages; the card to the card's page.
+    const asked = rows().filter({ hasText: 'Sky Staff asked for the position' });
+    expect(await asked.getByRole('link', { name: 'Sky Staff' }).getAttribute('href')).toBe(
+      `/people/${await personId('Sky')}`,
+    );
+    const blocked = rows().filter({ hasText: 'PIN blocked' });
+    expect(await blocked.getByRole('link', { name: /^card …/ }).getAttribute('href')).toMatch(
+      /^\/cards\/[0-9a-f]{32}$/,
+    );
 
+    // What was recorded stays one click away, in words.
+    await asked.getByText('Details').click();
+    const facts = await asked.locator('dl').textContent();
+    expect(facts).toContain('request.raised');
+    expect(facts).toContain('Starting on the Acute Medical Unit bank rota next week.');
+    expect(facts).not.toContain('null');
+    await page.screenshot({ path: `${screenshotDir}/ra-audit.png`, fullPage: true });
+  });
+
+  it('filters by what happened, by person and by day, and verifies the chain', async () => {
+    await page.goto(`${app.url}/audit`);
+    await rows().first().waitFor();
+    const everything = (await actions()).length;
+
+    await page.getByLabel('What').selectOption({ label: 'Cards' });
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect
+      .poll(async () => new Set((await actions()).map((a) => a.split('.')[0])))
+      .toEqual(new Set(['card']));
+
+    await page.getByLabel('What').selectOption({ label: 'Everything' });
+    await page.getByLabel('Person').fill('Sky');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect
+      .poll(() => page.getByTestId('person-filter').textContent())
+      .toMatch(/Events of Sky Staff/);
+    const skys = await sentences();
+    expect(skys).toEqual(
+      expect.arrayContaining([
+        'Sky Staff signed in',
+        'Sky Staff asked for the position Staff Nurse, Acute Medical Unit',
+        'Sam Sponsor gave Sky Staff the position Ward Clerk',
+      ]),
+    );
+    expect(skys.every((s) => s.includes('Sky Staff'))).toBe(true);
+
+    await page.getByLabel('Person').fill('Nobody-by-this-name');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('Nobody in your organisations is called').waitFor();
+
+    // Tomorrow holds nothing yet.
     await page.getByRole('button', { name: 'Clear' }).click();
-    await page.getByLabel('Action').fill('auth.login_failed');
-    await page.getByRole('button', { name: 'Filter' }).click();
-    await expect.poll(() => column(3)).toEqual(['auth.login_failed']);
-    // The summary is in words, not a JSON dump.
-    expect(await rows().first().locator('td').nth(4).textContent()).not.toContain('{');
-
-    await page.getByLabel('Action').fill('no.such.action');
+    const tomorrow = new Date(Date.now() + 86_400_000).toLocaleDateString('en-CA');
+    await page.getByLabel('From').fill(tomorrow);
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByText('No events match these filters.').waitFor();
 
     await page.getByRole('button', { name: 'Clear' }).click();
-    await expect.poll(async () => (await column(3)).length).toBe(actions.length);
+    await expect.poll(async () => (await actions()).length).toBeGreaterThanOrEqual(everything);
 
     await page.getByRole('button', { name: 'Verify chain' }).click();
     await expect
       .poll(() => page.getByTestId('verdict').textContent())
       .toMatch(/Chain intact\s+\d+ events checked/);
-    // The chain is the deployment's: it also counts events this manager of RWG does not
-    // list (the demo's seeding).
-    const verdict = (await page.getByTestId('verdict').textContent()) ?? '';
-    expect(Number(/(\d+) events checked/.exec(verdict)?.[1])).toBeGreaterThan(actions.length);
-    await page.screenshot({ path: `${screenshotDir}/ra-audit.png` });
+  });
+
+  it('fits a 390-pixel phone without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${app.url}/audit`);
+      await rows().first().waitFor();
+      await rows().first().getByText('Details').click();
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        view: document.documentElement.clientWidth,
+      }));
+      expect(widths.page).toBeLessThanOrEqual(widths.view);
+      await page.screenshot({ path: `${screenshotDir}/ra-audit-390.png`, fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 768 });
+    }
   });
 
   it('loads older events page by page', async () => {
@@ -109,11 +208,17 @@ describe('the audit trail page, in Chromium', () => {
 
     await page.goto(`${app.url}/audit`);
     await rows().first().waitFor();
-    await expect.poll(() => rows().count()).toBe(50);
-    const firstPage = await column(3);
+    await expect.poll(async () => (await actions()).length).toBe(50);
+    const firstPage = await actions();
+    expect(firstPage.slice(0, 3)).toEqual([
+      'position.updated',
+      'position.updated',
+      'position.updated',
+    ]);
+    expect((await sentences())[0]).toMatch(/^Morgan Manager changed the position .+ \(60\): name$/);
     await page.getByRole('button', { name: 'Load more' }).click();
-    await expect.poll(() => rows().count()).toBeGreaterThan(50);
-    const all = await column(3);
+    await expect.poll(async () => (await actions()).length).toBeGreaterThan(50);
+    const all = await actions();
     // The first page stays as it was, the next follows it, and the list ends with the trust's
     // own events (the deployment's seeding is not among them).
     expect(all.slice(0, 50)).toEqual(firstPage);

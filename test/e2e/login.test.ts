@@ -7,6 +7,7 @@ import { launchChromium, openPage, type RunningApp, signIn, startApp } from './s
 /** What each demo role must see in the navigation, in order, and nothing else. */
 const expectedNav: Record<string, string[]> = {
   manager: [
+    'Home',
     'People',
     'Register a person',
     'Requests',
@@ -19,6 +20,7 @@ const expectedNav: Record<string, string[]> = {
     'My profile',
   ],
   advanced: [
+    'Home',
     'People',
     'Register a person',
     'Requests',
@@ -29,10 +31,18 @@ const expectedNav: Record<string, string[]> = {
     'Audit trail',
     'My profile',
   ],
-  agent: ['People', 'Register a person', 'Requests', 'Card flags', 'My access', 'My profile'],
-  idchecker: ['People', 'Register a person', 'My access', 'My profile'],
-  sponsor: ['People', 'Requests', 'Card flags', 'My access', 'My profile'],
-  lsa: ['People', 'Card flags', 'My access', 'My profile'],
+  agent: [
+    'Home',
+    'People',
+    'Register a person',
+    'Requests',
+    'Card flags',
+    'My access',
+    'My profile',
+  ],
+  idchecker: ['Home', 'People', 'Register a person', 'My access', 'My profile'],
+  sponsor: ['Home', 'People', 'Requests', 'Card flags', 'My access', 'My profile'],
+  lsa: ['Home', 'People', 'Card flags', 'My access', 'My profile'],
   staff: ['My access', 'My profile'],
 };
 

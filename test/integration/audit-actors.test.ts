@@ -156,7 +156,14 @@ describe.each(testDrivers)('who the audit trail names (%s)', (driver) => {
     const raised = await events('action=card.flag_raised');
     expect(raised.length).toBeGreaterThan(0);
     for (const e of raised) {
-      expect(e.actor).toEqual({ accountId: null, username: null, workstationId: workstation.id });
+      expect(e.actor).toEqual({
+        accountId: null,
+        username: null,
+        name: null,
+        personId: null,
+        workstationId: workstation.id,
+        workstationName: 'Audit desk',
+      });
       expect(e.hashVersion).toBe(2);
     }
     // A person's own actions name no workstation.

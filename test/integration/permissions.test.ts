@@ -195,6 +195,10 @@ const crossCases: Record<string, CrossCase> = {
     outside: 'catalogue',
     params: (r) => ({ id: r.verification }),
   },
+  'GET /api/cards/{serial}': {
+    outside: 'absent',
+    params: (r) => ({ serial: r.flaggedSerials[0] ?? 'no-flagged-card' }),
+  },
   'GET /api/organisations/{ods}': { outside: 'catalogue', params: site },
   'PATCH /api/organisations/{ods}': {
     outside: 'refused',
@@ -214,6 +218,7 @@ const nothing: Record<string, string> = {
   id: placeholder,
   assignmentId: placeholder,
   ods: 'QQQ99',
+  serial: 'ffffffffffffffffffffffffffffffff',
 };
 
 describe.each(testDrivers)('every route with an id, from another trust (%s)', (driver) => {
@@ -349,6 +354,7 @@ describe.each(testDrivers)('every route with an id, from another trust (%s)', (d
         await read('/api/requests?view=mine&limit=200');
         if (granted.includes('workstations:manage')) await read('/api/workstations');
         if (granted.includes('cards:read')) await read('/api/flags?status=all&limit=200');
+        await read('/api/worklist');
         const everything = lists.join('\n');
         for (const id of [
           other.records.person,

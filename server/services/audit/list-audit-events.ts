@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, like, lt, lte, not, or, type SQL, sql } from 'drizzle-orm';
 import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
 import { accountRoles } from '../../../db/schema/accounts.ts';
 import { auditEvents } from '../../../db/schema/audit.ts';
@@ -9,6 +9,7 @@ import { workstations } from '../../../db/schema/workstations.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
+import { type AuditCategory, auditCategories, categoryPrefixes } from './audit-categories.ts';
 
 export interface AuditFilter {
   subjectType?: string | undefined;
@@ -16,6 +17,13 @@ export interface AuditFilter {
   /** An account id or a username. */
   actor?: string | undefined;
   action?: string | undefined;
+  /** Events of one category (audit-categories.ts). */
+  category?: AuditCategory | undefined;
+  /**
+   * Events a person took part in: done by their account, or about them, their account, a
+   * request for them or a card they hold.
+   */
+  personId?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
   /** The previous page's `nextCursor`: return the events older than its last. */
@@ -98,6 +106,33 @@ function inScope(codes: readonly string[]): SQL {
   )})`;
 }
 
+const startsWith = (prefix: string) => like(auditEvents.action, `${prefix}.%`);
+
+function inCategory(category: AuditCategory): SQL {
+  if (category !== 'audit') return or(...categoryPrefixes[category].map(startsWith)) as SQL;
+  // The trail's own category also takes any action no other category names.
+  const others = auditCategories.filter((c) => c !== 'audit').flatMap((c) => categoryPrefixes[c]);
+  return not(or(...others.map(startsWith)) as SQL);
+}
+
+function involving(personId: string): SQL {
+  const account = sql`(select ${people.accountId} from ${people} where ${people.id} = ${personId})`;
+  return or(
+    and(eq(auditEvents.subjectType, 'person'), eq(auditEvents.subjectId, personId)),
+    and(
+      eq(auditEvents.subjectType, 'request'),
+      sql`${auditEvents.subjectId} in (select ${accessRequests.id}::text from ${accessRequests} where ${accessRequests.personId} = ${personId})`,
+    ),
+    and(
+      eq(auditEvents.subjectType, 'card'),
+      sql`${auditEvents.subjectId} in (select ${cards.serial} from ${cards} where ${cards.personId} = ${personId})`,
+    ),
+    and(eq(auditEvents.subjectType, 'account'), sql`${auditEvents.subjectId} = ${account}::text`),
+    sql`${auditEvents.actorAccountId} = ${account}`,
+    sql`${auditEvents.summary}->>'personId' = ${personId}`,
+  ) as SQL;
+}
+
 /**
  * Newest first, keyset-paginated by id so a page costs the same however deep it is. A
  * caller whose `audit:read` is not everywhere gets only the events of their organisations
@@ -113,6 +148,8 @@ export async function listAuditEvents(ctx: ServiceContext, filter: AuditFilter) 
   if (filter.subjectType) where.push(eq(auditEvents.subjectType, filter.subjectType));
   if (filter.subjectId) where.push(eq(auditEvents.subjectId, filter.subjectId));
   if (filter.action) where.push(eq(auditEvents.action, filter.action));
+  if (filter.category) where.push(inCategory(filter.category));
+  if (filter.personId) where.push(involving(filter.personId));
   if (filter.actor) {
     const byName = eq(auditEvents.actorUsername, filter.actor);
     where.push(

@@ -120,7 +120,11 @@ export async function seedDemoActivity(
     policy.login,
   );
 
-  // Cards seen in its reader this morning.
+  // Cards seen in its reader this morning, reported by its agent: the trail names the desk.
+  const desk: ServiceContext = {
+    ...ctx,
+    workstation: { id: workstationId, name: 'RA desk 1 (demo)', odsCode: 'RWG01' },
+  };
   const now = ctx.now();
   let sequence = 0;
   const seen = async (
@@ -146,7 +150,7 @@ export async function seedDemoActivity(
       },
       error: null,
     };
-    await recordObservation(ctx, workstationId, observation);
+    await recordObservation(desk, workstationId, observation);
   };
   const issued = async (
     holder: { id: string; userId: string; name: string },

@@ -98,6 +98,46 @@ export interface ListFlagsInput {
 }
 
 /**
+ * The flags the caller may see, as a condition on card_flags joined to workstations: RA roles
+ * see every flag; a sponsor or LSA those of people in their organisations. `null`: no limit;
+ * `false`: none at all.
+ */
+async function flagsInScope(ctx: ServiceContext): Promise<SQL | null | false> {
+  const scope = (await actorScope(ctx)).of('cards:read');
+  if (scope.all) return null;
+  const codes = [...scope.odsCodes];
+  if (!codes.length) return false;
+  const ofTheirPeople = inArray(
+    cardFlags.personId,
+    ctx.db
+      .select({ id: personOrganisations.personId })
+      .from(personOrganisations)
+      .where(inArray(personOrganisations.odsCode, codes)),
+  );
+  // A card with no known holder is RA work: RA staff see those seen on their organisations'
+  // workstations; sponsors and LSAs do not.
+  const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
+  return raStaff
+    ? (or(
+        ofTheirPeople,
+        and(isNull(cardFlags.personId), inArray(workstations.odsCode, codes)),
+      ) as SQL)
+    : ofTheirPeople;
+}
+
+/** How many flags are open that the caller may see (the count of `listFlags` status open). */
+export async function countOpenFlags(ctx: ServiceContext): Promise<number> {
+  const scoped = await flagsInScope(ctx);
+  if (scoped === false) return 0;
+  const [row] = await ctx.db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(cardFlags)
+    .innerJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+    .where(scoped ? and(isNull(cardFlags.resolvedAt), scoped) : isNull(cardFlags.resolvedAt));
+  return row?.n ?? 0;
+}
+
+/**
  * Card flags, most urgent first. RA roles see every flag; a sponsor or LSA sees the flags
  * of people in their organisations only. The cursor is the position in that order.
  */
@@ -112,29 +152,9 @@ export async function listFlags(
   if (status === 'open') where.push(isNull(cardFlags.resolvedAt));
   if (status === 'resolved') where.push(isNotNull(cardFlags.resolvedAt));
   if (input.kind) where.push(eq(cardFlags.kind, input.kind));
-  const scope = (await actorScope(ctx)).of('cards:read');
-  if (!scope.all) {
-    const codes = [...scope.odsCodes];
-    if (!codes.length) return { items: [], nextCursor: null };
-    const ofTheirPeople = inArray(
-      cardFlags.personId,
-      ctx.db
-        .select({ id: personOrganisations.personId })
-        .from(personOrganisations)
-        .where(inArray(personOrganisations.odsCode, codes)),
-    );
-    // A card with no known holder is RA work: RA staff see those seen on their organisations'
-    // workstations; sponsors and LSAs do not.
-    const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
-    where.push(
-      raStaff
-        ? (or(
-            ofTheirPeople,
-            and(isNull(cardFlags.personId), inArray(workstations.odsCode, codes)),
-          ) as SQL)
-        : ofTheirPeople,
-    );
-  }
+  const scoped = await flagsInScope(ctx);
+  if (scoped === false) return { items: [], nextCursor: null };
+  if (scoped) where.push(scoped);
   const rows = await ctx.db
     .select({
       flag: cardFlags,

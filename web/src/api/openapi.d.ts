@@ -67,7 +67,10 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first, filtered and keyset-paginated */
+        /**
+         * The audit trail, newest first, filtered and keyset-paginated
+         * @description Each event names the records it is about with the names you may read, and its category. You see the events of your organisations only.
+         */
         get: operations["listAuditEvents"];
         put?: never;
         post?: never;
@@ -222,6 +225,26 @@ export type paths = {
         put?: never;
         /** Sign out: ends the session */
         post: operations["signOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cards/{serial}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One card by serial: state, certificates, last sighting, open flags and holder
+         * @description For its holder, and for those who read cards in one of the holder’s organisations; a card in stock for RA staff. Anyone else gets 404, as for a serial this RA does not know.
+         */
+        get: operations["getCard"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -695,6 +718,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/worklist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What waits for you: requests to decide, identity checks, card flags
+         * @description One section per kind of work your permissions give you, each with how many wait in your organisations and the first few: requests you may decide (not those you raised or that are for you), people waiting for their identity check, open card flags. A card holder alone gets no section.
+         */
+        get: operations["getWorklist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workstations": {
         parameters: {
             query?: never;
@@ -867,18 +910,68 @@ export type components = {
             unkeyedEvents: number;
         } | null;
         AuditEvent: {
+            /** @description The records the event names, with the names you may read (a name outside your organisations is null) */
+            about: {
+                account: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string | null;
+                    username: string | null;
+                } | null;
+                card: {
+                    /** @description Whether you may open the card */
+                    readable: boolean;
+                    serial: string;
+                } | null;
+                organisation: {
+                    name: string | null;
+                    odsCode: string;
+                } | null;
+                person: components["schemas"]["AuditPersonRef"];
+                position: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string | null;
+                    odsCode: string | null;
+                } | null;
+                request: {
+                    /** Format: uuid */
+                    id: string;
+                    /** @enum {string|null} */
+                    kind: "assign" | "remove" | null;
+                } | null;
+                workstation: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string | null;
+                } | null;
+            };
             action: string;
             actor: {
                 /** Format: uuid */
                 accountId: string | null;
+                /** @description The account’s display name, when you may read the account */
+                name: string | null;
+                /**
+                 * Format: uuid
+                 * @description The person behind the account, when you may read them
+                 */
+                personId: string | null;
                 username: string | null;
                 /**
                  * Format: uuid
                  * @description The workstation whose reader agent caused the event, if one did
                  */
                 workstationId: string | null;
+                workstationName: string | null;
             };
             address: string | null;
+            /**
+             * @description people: people and identity checks; access: access and requests; cards; sign-in: sign-in and accounts; workstations; audit: the trail itself and the deployment
+             * @enum {string}
+             */
+            category: "people" | "access" | "cards" | "sign-in" | "workstations" | "audit";
+            detailsWithheld: boolean;
             hash: string;
             /** @description 1: the early plain SHA-256 chain; 2: HMAC-SHA-256 with the audit key */
             hashVersion: number;
@@ -888,10 +981,19 @@ export type components = {
             requestId: string | null;
             subjectId: string | null;
             subjectType: string;
+            /** @description What changed, as recorded; empty when the event is about someone you may not read (detailsWithheld) */
             summary: {
                 [key: string]: unknown;
             };
         };
+        /** @description A person an event is about; name and user ID are null when you may not read them */
+        AuditPersonRef: {
+            /** Format: uuid */
+            id: string;
+            name: string | null;
+            /** @description Grouped in threes: 5550 8668 9106 */
+            userId: string | null;
+        } | null;
         AuditVerdict: {
             checked: number;
             checkpoint: {
@@ -930,6 +1032,15 @@ export type components = {
             /** Format: date-time */
             updatedAt: string;
         } | null;
+        Card: components["schemas"]["PersonCard"] & {
+            /** @description Who the card is issued to; null for a card in stock */
+            holder: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                userId: string;
+            } | null;
+        };
         CardFlag: {
             /** @description What resolves it, and who may do it */
             action: string;
@@ -1352,6 +1463,85 @@ export type components = {
             workgroupIds?: string[];
         };
         Workgroup: Record<string, never>;
+        Worklist: {
+            sections: components["schemas"]["WorklistSection"][];
+        };
+        WorklistFlag: {
+            /** @description What resolves it, and who may do it */
+            action: string;
+            card: {
+                known: boolean;
+                serial: string;
+            };
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try";
+            person: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                userId: string;
+            } | null;
+            /** Format: date-time */
+            raisedAt: string;
+            summary: string;
+        };
+        WorklistPerson: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            odsCodes: string[];
+            /** Format: date-time */
+            registeredAt: string;
+            userId: string;
+        };
+        WorklistRequest: {
+            /** @description Display name of the reviewer who has it open now, if anyone does */
+            claimedBy: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "assign" | "remove";
+            person: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                userId: string;
+            };
+            position: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                odsCode: string;
+            };
+            /** Format: date-time */
+            raisedAt: string;
+            /** @description Display name of whoever raised it */
+            raisedBy: string;
+        };
+        WorklistSection: {
+            /** @description How many open requests you may decide wait, in all */
+            count: number;
+            /** @description The first 5 */
+            items: components["schemas"]["WorklistRequest"][];
+            /** @enum {string} */
+            kind: "requestsToDecide";
+        } | {
+            /** @description How many people registered and waiting for their identity check wait, in all */
+            count: number;
+            /** @description The first 5 */
+            items: components["schemas"]["WorklistPerson"][];
+            /** @enum {string} */
+            kind: "identityChecks";
+        } | {
+            /** @description How many open card flags wait, in all */
+            count: number;
+            /** @description The first 5 */
+            items: components["schemas"]["WorklistFlag"][];
+            /** @enum {string} */
+            kind: "cardFlags";
+        };
         Workstation: {
             /** Format: date-time */
             createdAt: string;
@@ -1603,9 +1793,13 @@ export interface operations {
                 action?: string;
                 /** @description Account id or username */
                 actor?: string;
+                /** @description Events of one category */
+                category?: "people" | "access" | "cards" | "sign-in" | "workstations" | "audit";
                 cursor?: string;
                 from?: string;
                 limit?: number;
+                /** @description Events a person took part in: done by their account, or about them, their account, a request for them or a card they hold */
+                person?: string;
                 subjectId?: string;
                 subjectType?: string;
                 to?: string;
@@ -2093,6 +2287,71 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such card, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Server error */
             500: {
@@ -4326,6 +4585,62 @@ export interface operations {
             };
             /** @description Nothing was holding them back */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWorklist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your sections, in the order to show them */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Worklist"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

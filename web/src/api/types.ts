@@ -129,29 +129,5 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/**
- * One event of the audit trail, as GET /api/audit lists it. Written out here because the
- * server keeps its schema private to server/routes/audit.ts.
- */
-export interface AuditEvent {
-  id: number;
-  occurredAt: string;
-  actor: { accountId: string | null; username: string | null };
-  action: string;
-  subjectType: string;
-  subjectId: string | null;
-  summary: Record<string, unknown>;
-  requestId: string | null;
-  address: string | null;
-  hash: string;
-}
-
-/** GET /api/audit/verify: whether the hash chain is whole, and where it first breaks. */
-export interface AuditVerdict {
-  ok: boolean;
-  checked: number;
-  firstBrokenId: number | null;
-}
-
 /** A card the RA holds for a person, as their page shows it: the server's own schema. */
 export type PersonCard = z.infer<typeof PersonCardSchema>;

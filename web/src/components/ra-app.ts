@@ -1,7 +1,7 @@
 import { ContextProvider } from '@lit/context';
 import { css, html, LitElement } from 'lit';
 import { api, ok, onUnauthenticated, setCsrfToken } from '../api/client.ts';
-import { navItems } from '../nav.ts';
+import { navItems, type WorklistKind } from '../nav.ts';
 import { currentPath, interceptLinks, navigate, onNavigate } from '../router.ts';
 import { type Me, type Permission, sessionContext } from '../session.ts';
 import './ra-loading.ts';
@@ -10,8 +10,10 @@ import type { RaShell } from './ra-shell.ts';
 import './ra-shell.ts';
 import '../pages/ra-activate-page.ts';
 import '../pages/ra-audit-page.ts';
+import '../pages/ra-card-page.ts';
 import '../pages/ra-check-card-page.ts';
 import '../pages/ra-flags-page.ts';
+import '../pages/ra-home-page.ts';
 import '../pages/ra-my-access-page.ts';
 import '../pages/ra-people-page.ts';
 import '../pages/ra-person-page.ts';
@@ -34,6 +36,7 @@ const publicTitles: Record<string, string> = {
 type Place =
   | { kind: 'page'; item: (typeof navItems)[number] }
   | { kind: 'person'; id: string }
+  | { kind: 'card'; serial: string }
   | { kind: 'forbidden'; item: (typeof navItems)[number] }
   | { kind: 'not-found' };
 
@@ -48,6 +51,7 @@ export class RaApp extends LitElement {
     path: { state: true },
     loading: { state: true },
     pageTitle: { state: true },
+    waiting: { state: true },
   };
   declare me: Me | null;
   /** Failed attempts since the last sign-in, to tell once: set on signing in, not on reload. */
@@ -59,6 +63,9 @@ export class RaApp extends LitElement {
    * event and forgotten on the next navigation.
    */
   declare pageTitle: string;
+  /** How much work waits, by kind, for the counts in the navigation ("Requests (3)"). */
+  declare waiting: Partial<Record<WorklistKind, number>>;
+  private counting: AbortController | null = null;
   private session = new ContextProvider(this, { context: sessionContext, initialValue: null });
   /** Set by a navigation, so the next render puts focus at the start of the new page. */
   private moveFocus = false;
@@ -82,6 +89,7 @@ export class RaApp extends LitElement {
     this.path = currentPath();
     this.loading = true;
     this.pageTitle = '';
+    this.waiting = {};
   }
 
   override connectedCallback() {
@@ -91,6 +99,8 @@ export class RaApp extends LitElement {
       this.path = path;
       this.pageTitle = '';
       this.moveFocus = true;
+      // Work done on the page just left (a request decided) changes the counts.
+      void this.countWaiting();
     });
     this.addEventListener('ra-page-title', (e) => {
       this.pageTitle = (e as CustomEvent<string>).detail;
@@ -116,13 +126,37 @@ export class RaApp extends LitElement {
     this.failedSignIns = go ? me.failedSignIns : null;
     setCsrfToken(me.csrfToken);
     this.session.setValue(me);
+    void this.countWaiting();
     // Signing in, or arriving signed in at the login or activation page, leads home; a
     // signed-in card holder on "Check my card" stays there.
     if (go || this.path === '/login' || this.path === '/activate' || this.path === '/')
       navigate(this.home(me), { replace: true });
   }
 
+  /** Refreshes the navigation's counts of waiting work, for a user whose navigation shows any. */
+  private async countWaiting() {
+    this.counting?.abort();
+    const me = this.me;
+    if (!me || !navItems.some((i) => i.waiting && me.permissions.includes(i.permission))) {
+      this.waiting = {};
+      return;
+    }
+    const counting = new AbortController();
+    this.counting = counting;
+    try {
+      const { sections } = await ok(
+        api.GET('/api/worklist', { signal: counting.signal }),
+        counting.signal,
+      );
+      this.waiting = Object.fromEntries(sections.map((s) => [s.kind, s.count]));
+    } catch {
+      // A count is a hint: without it the navigation still works.
+    }
+  }
+
   private signedOut() {
+    this.counting?.abort();
+    this.waiting = {};
     this.me = null;
     this.failedSignIns = null;
     setCsrfToken('');
@@ -146,6 +180,7 @@ export class RaApp extends LitElement {
     const allowed = (p: Permission) => me.permissions.includes(p);
     if (first === 'people' && second && allowed('people:read'))
       return { kind: 'person', id: second };
+    if (first === 'cards' && second) return { kind: 'card', serial: decodeURIComponent(second) };
     // Every first path segment of the navigation has a page; anything else is "not found".
     const item = navItems.find((i) => i.path === `/${first}`);
     if (!item) return { kind: 'not-found' };
@@ -163,6 +198,8 @@ export class RaApp extends LitElement {
         return place.item.label;
       case 'person':
         return 'Person';
+      case 'card':
+        return 'Card';
       case 'forbidden':
         return 'Not open to your role';
       case 'not-found':
@@ -191,13 +228,16 @@ export class RaApp extends LitElement {
     if (this.path === '/check-card') return html`<ra-check-card-page></ra-check-card-page>`;
     if (!this.me) return html`<ra-login-page></ra-login-page>`;
     return html`<ra-shell .me=${this.me} .path=${this.path} .failedSignIns=${this.failedSignIns}
-      >${this.page(this.me)}</ra-shell>`;
+      .waiting=${this.waiting}>${this.page(this.me)}</ra-shell>`;
   }
 
   private page(me: Me) {
     const place = this.place(me);
     if (place.kind === 'person') {
       return html`<ra-person-page .personId=${place.id}></ra-person-page>`;
+    }
+    if (place.kind === 'card') {
+      return html`<ra-card-page .serial=${place.serial}></ra-card-page>`;
     }
     if (place.kind === 'forbidden') {
       return html`<section><h1>Not open to your role</h1><p>Your role does not open this page. <a href="${this.home(me)}">Go to your start page</a>.</p></section>`;
@@ -208,6 +248,8 @@ export class RaApp extends LitElement {
         <p><a href="${this.home(me)}">Go to your start page</a></p></section>`;
     }
     switch (place.item.path.slice(1)) {
+      case 'home':
+        return html`<ra-home-page></ra-home-page>`;
       case 'people':
         return html`<ra-people-page></ra-people-page>`;
       case 'register':

@@ -1,7 +1,7 @@
 import { css, html, LitElement } from 'lit';
 import { api } from '../api/client.ts';
 import { count } from '../format.ts';
-import { navItems } from '../nav.ts';
+import { type NavItem, navItems, type WorklistKind } from '../nav.ts';
 import type { Me } from '../session.ts';
 import { shared } from '../styles.ts';
 
@@ -15,6 +15,7 @@ export class RaShell extends LitElement {
     path: { attribute: false },
     failedSignIns: { attribute: false },
     menuOpen: { state: true },
+    waiting: { attribute: false },
   };
   /** The signed-in user. */
   declare me: Me;
@@ -24,6 +25,8 @@ export class RaShell extends LitElement {
   declare path: string;
   /** Whether the folded navigation is open (narrow screens only; wide ones always show it). */
   declare menuOpen: boolean;
+  /** How much work waits, by worklist kind, shown beside its navigation item. */
+  declare waiting: Partial<Record<WorklistKind, number>> | undefined;
 
   constructor() {
     super();
@@ -241,6 +244,12 @@ export class RaShell extends LitElement {
     </div>`;
   }
 
+  /** The item's label, with how much waits there when anything does: "Requests (3)". */
+  private label(item: NavItem) {
+    const waiting = item.waiting ? (this.waiting?.[item.waiting] ?? 0) : 0;
+    return waiting ? `${item.label} (${waiting})` : item.label;
+  }
+
   override render() {
     const items = navItems.filter((i) => this.me.permissions.includes(i.permission));
     const roles = this.me.roles
@@ -263,7 +272,7 @@ export class RaShell extends LitElement {
           <ul>
             ${items.map(
               (i) => html`<li><a href=${i.path}
-                aria-current=${this.path === i.path || this.path.startsWith(`${i.path}/`) ? 'page' : 'false'}>${i.label}</a></li>`,
+                aria-current=${this.path === i.path || this.path.startsWith(`${i.path}/`) ? 'page' : 'false'}>${this.label(i)}</a></li>`,
             )}
           </ul>
         </nav>

@@ -1,15 +1,29 @@
 import { Task, TaskStatus } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
-import { ApiError } from '../api/client.ts';
-import { legacyApi as api, query } from '../api/legacy-client.ts';
-import type { AuditEvent, AuditVerdict, Page } from '../api/types.ts';
+import { ApiError, api, ok, type Schemas } from '../api/client.ts';
+import {
+  type AuditCategory,
+  type AuditEvent,
+  categoryLabels,
+  detailsDisclosure,
+  foldTrail,
+  sentence,
+  trailStyles,
+} from '../audit-sentences.ts';
+import '../components/ra-loading.ts';
+import { count, dateTime } from '../format.ts';
 import { shared } from '../styles.ts';
 
-/** The filters the form sends; empty values are left out of the query. */
+/** A person the trail is narrowed to; the name comes from the search, or from the events. */
+interface ChosenPerson {
+  id: string;
+  name: string | null;
+}
+
+/** The filters last applied. Dates are whole days (yyyy-mm-dd), in the browser's time zone. */
 interface AuditFilters {
-  action?: string;
-  actor?: string;
-  subjectType?: string;
+  category?: AuditCategory;
+  person?: ChosenPerson;
   from?: string;
   to?: string;
 }
@@ -17,65 +31,81 @@ interface AuditFilters {
 /** Events per call: a screenful or two for an auditor, well under the API's limit of 200. */
 const pageSize = 50;
 
-const when = (iso: string) =>
-  new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
-
 const problem = (err: unknown, fallback: string) =>
   err instanceof ApiError ? err.message : fallback;
 
-/** A summary value in words: lists joined, nested objects as compact JSON. */
-function summaryValue(value: unknown): string {
-  if (Array.isArray(value)) return value.map(summaryValue).join(', ');
-  if (value !== null && typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The audit trail: newest first, filtered by action, actor, subject type and time, more
- * pages on demand, and a check that the hash chain linking every event is whole.
+ * The audit trail as sentences with the people's names linked: newest first, filtered by
+ * category, person and dates, more pages on demand, each event's recorded facts behind
+ * "Details", and a check that the hash chain linking every event is whole.
  */
 export class RaAuditPage extends LitElement {
   static override properties = {
     filters: { state: true },
     cursor: { state: true },
     earlier: { state: true },
+    personChoices: { state: true },
+    personProblem: { state: true },
   };
-  /** The filters last submitted. */
   declare filters: AuditFilters;
   /** The cursor of the page being shown last (null for the first page). */
   declare cursor: string | null;
   /** Events of the pages before the last one, kept while "Load more" fetches the next. */
   declare earlier: AuditEvent[];
+  /** People a typed name matched, when it matched more than one. */
+  declare personChoices: Schemas['PersonSummary'][] | null;
+  declare personProblem: string;
 
   /** The last page, refetched whenever the filters or the cursor change. */
   private list = new Task(this, {
     args: () => [this.filters, this.cursor] as const,
     task: ([filters, cursor], { signal }) =>
-      api.get<Page<AuditEvent>>(`/api/audit${query({ ...filters, cursor, limit: pageSize })}`, {
+      ok(
+        api.GET('/api/audit', {
+          params: {
+            query: {
+              limit: pageSize,
+              ...(cursor ? { cursor } : {}),
+              ...(filters.category ? { category: filters.category } : {}),
+              ...(filters.person ? { person: filters.person.id } : {}),
+              // Whole days in the reader's time zone, as instants with their offset.
+              ...(filters.from ? { from: new Date(`${filters.from}T00:00:00`).toISOString() } : {}),
+              ...(filters.to ? { to: new Date(`${filters.to}T23:59:59.999`).toISOString() } : {}),
+            },
+          },
+          signal,
+        }),
         signal,
-      }),
+      ),
   });
 
-  /** The chain check, run only when asked: it reads the whole trail. */
+  /** The chain check, run only when asked: it reads the trail since the last checkpoint. */
   private verdict = new Task(this, {
     autoRun: false,
-    task: (_args: [], { signal }) => api.get<AuditVerdict>('/api/audit/verify', { signal }),
+    task: (_args: [], { signal }) => ok(api.GET('/api/audit/verify', { signal }), signal),
   });
+
+  private searching: AbortController | null = null;
 
   static override styles = [
     shared,
+    trailStyles,
     css`
       form {
         display: grid;
-        grid-template-columns: repeat(5, minmax(0, 1fr)) auto;
+        grid-template-columns: repeat(4, minmax(0, 1fr)) auto;
         gap: 0 1rem;
         align-items: end;
       }
       form label {
         margin-top: 0;
       }
-      input {
+      input,
+      select {
         width: 100%;
+        box-sizing: border-box;
         height: 2.6rem;
       }
       form .actions {
@@ -93,25 +123,27 @@ export class RaAuditPage extends LitElement {
       .toolbar .actions {
         margin: 0;
       }
-      td.when {
-        white-space: nowrap;
-      }
-      code {
-        font-family: ui-monospace, 'Cascadia Mono', Menlo, Consolas, monospace;
-        font-size: 0.85rem;
-      }
-      ul.summary {
+      .choices {
         list-style: none;
-        margin: 0;
         padding: 0;
-        font-size: 0.9rem;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
       }
-      ul.summary .key {
-        color: var(--ra-muted);
+      td.when {
+        width: 11rem;
       }
       @media (max-width: 60rem) {
         form {
           grid-template-columns: repeat(2, minmax(0, 1fr));
+        }
+      }
+      @media (max-width: 40rem) {
+        form {
+          grid-template-columns: minmax(0, 1fr);
+        }
+        td.when {
+          width: auto;
         }
       }
     `,
@@ -119,32 +151,82 @@ export class RaAuditPage extends LitElement {
 
   constructor() {
     super();
-    this.filters = {};
+    const asked = new URLSearchParams(globalThis.location?.search ?? '');
+    const person = asked.get('person');
+    const category = asked.get('category');
+    this.filters = {
+      ...(person && uuidPattern.test(person) ? { person: { id: person, name: null } } : {}),
+      ...(category && category in categoryLabels ? { category: category as AuditCategory } : {}),
+    };
     this.cursor = null;
     this.earlier = [];
+    this.personChoices = null;
+    this.personProblem = '';
   }
 
-  private filter(event: SubmitEvent) {
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.searching?.abort();
+  }
+
+  private apply(filters: AuditFilters) {
+    this.earlier = [];
+    this.cursor = null;
+    this.personChoices = null;
+    this.personProblem = '';
+    this.filters = filters;
+  }
+
+  private async filter(event: SubmitEvent) {
     event.preventDefault();
     const data = new FormData(event.target as HTMLFormElement);
-    const text = (name: string) => String(data.get(name) ?? '').trim();
-    // datetime-local gives local wall time; the API wants an instant with its offset.
-    const instant = (name: string) => (text(name) ? new Date(text(name)).toISOString() : '');
-    this.earlier = [];
-    this.cursor = null;
-    this.filters = {
-      action: text('action'),
-      actor: text('actor'),
-      subjectType: text('subjectType'),
-      from: instant('from'),
-      to: instant('to'),
+    const field = (name: string) => String(data.get(name) ?? '').trim();
+    const category = field('category') as AuditCategory | '';
+    const filters: AuditFilters = {
+      ...(category ? { category } : {}),
+      ...(field('from') ? { from: field('from') } : {}),
+      ...(field('to') ? { to: field('to') } : {}),
     };
+    const typed = field('person');
+    if (!typed) return this.apply(filters);
+    // A name, username or user ID: the people search finds whom it means.
+    this.searching?.abort();
+    const searching = new AbortController();
+    this.searching = searching;
+    try {
+      const found = await ok(
+        api.GET('/api/people', {
+          params: { query: { q: typed, limit: 10 } },
+          signal: searching.signal,
+        }),
+        searching.signal,
+      );
+      if (found.items.length === 1 && found.items[0]) {
+        const p = found.items[0];
+        return this.apply({
+          ...filters,
+          person: { id: p.id, name: `${p.givenName} ${p.familyName}` },
+        });
+      }
+      this.personChoices = found.items.length ? found.items : null;
+      this.personProblem = found.items.length
+        ? ''
+        : `Nobody in your organisations is called “${typed}”. Try a family name or a 12-digit user ID.`;
+      this.pendingFilters = filters;
+    } catch (err) {
+      if (!searching.signal.aborted)
+        this.personProblem = problem(err, 'People could not be searched.');
+    }
   }
 
-  private clear() {
-    this.earlier = [];
-    this.cursor = null;
-    this.filters = {};
+  /** The other filters of the form whose person is being chosen. */
+  private pendingFilters: AuditFilters = {};
+
+  private choose(p: Schemas['PersonSummary']) {
+    this.apply({
+      ...this.pendingFilters,
+      person: { id: p.id, name: `${p.givenName} ${p.familyName}` },
+    });
   }
 
   private loadMore() {
@@ -154,32 +236,81 @@ export class RaAuditPage extends LitElement {
     this.cursor = page.nextCursor;
   }
 
+  /** The chosen person's name, from the search or from the events that name them. */
+  private personName(events: AuditEvent[]): string | null {
+    const chosen = this.filters.person;
+    if (!chosen) return null;
+    if (chosen.name) return chosen.name;
+    for (const e of events) {
+      if (e.about.person?.id === chosen.id && e.about.person.name) return e.about.person.name;
+      if (e.actor.personId === chosen.id && e.actor.name) return e.actor.name;
+    }
+    return null;
+  }
+
   override render() {
     const loading = this.list.status === TaskStatus.PENDING;
     // While the next page loads, the task still holds the previous one, already in `earlier`.
     const last = loading ? undefined : this.list.value;
     const events = [...this.earlier, ...(last?.items ?? [])];
+    const f = this.filters;
     return html`
       <h1>Audit trail</h1>
       <section class="card" aria-labelledby="filter-h">
         <h2 id="filter-h" class="visually-hidden">Filters</h2>
-        <form @submit=${this.filter} @reset=${this.clear}>
-          <div><label for="action">Action</label><input id="action" name="action" placeholder="e.g. auth.login" maxlength="64" /></div>
-          <div><label for="actor">Who (username)</label><input id="actor" name="actor" maxlength="128" /></div>
-          <div><label for="subjectType">Subject type</label><input id="subjectType" name="subjectType" placeholder="e.g. person" maxlength="64" /></div>
-          <div><label for="from">From</label><input id="from" name="from" type="datetime-local" /></div>
-          <div><label for="to">To</label><input id="to" name="to" type="datetime-local" /></div>
+        <form novalidate @submit=${this.filter} @reset=${() => this.apply({})}>
+          <div>
+            <label for="category">What</label>
+            <select id="category" name="category">
+              <option value="" ?selected=${!f.category}>Everything</option>
+              ${Object.entries(categoryLabels).map(
+                ([value, label]) =>
+                  html`<option value=${value} ?selected=${f.category === value}>${label}</option>`,
+              )}
+            </select>
+          </div>
+          <div>
+            <label for="person">Person</label>
+            <input id="person" name="person" maxlength="100" autocomplete="off"
+              placeholder="Name or user ID"
+              aria-describedby=${this.personProblem ? 'person-error' : nothing}
+              aria-invalid=${this.personProblem ? 'true' : 'false'} />
+          </div>
+          <div><label for="from">From</label><input id="from" name="from" type="date" .value=${f.from ?? ''} /></div>
+          <div><label for="to">To</label><input id="to" name="to" type="date" .value=${f.to ?? ''} /></div>
           <div class="actions">
             <button type="submit">Filter</button>
             <button type="reset" class="secondary">Clear</button>
           </div>
         </form>
+        ${this.personProblem ? html`<p id="person-error" class="field-error" role="alert">${this.personProblem}</p>` : nothing}
+        ${
+          this.personChoices
+            ? html`<fieldset>
+                <legend>Which person?</legend>
+                <ul class="choices">${this.personChoices.map(
+                  (
+                    p,
+                  ) => html`<li><button type="button" class="secondary" @click=${() => this.choose(p)}>
+                    ${p.givenName} ${p.familyName} (${p.odsCodes.join(', ')})</button></li>`,
+                )}</ul>
+              </fieldset>`
+            : nothing
+        }
+        ${
+          f.person
+            ? html`<p data-testid="person-filter">Events of <a href="/people/${f.person.id}">${
+                this.personName(events) ?? 'one person'
+              }</a>
+                <button type="button" class="secondary" @click=${() => this.apply({ ...f, person: undefined })}>Everyone</button></p>`
+            : nothing
+        }
       </section>
       <div class="toolbar">
         <p role="status" aria-live="polite" data-testid="event-count">${
           loading && events.length === 0
-            ? 'Loading events…'
-            : `Showing ${events.length} event${events.length === 1 ? '' : 's'}, newest first`
+            ? html`<ra-loading label="Loading events…"></ra-loading>`
+            : `Showing ${count(events.length, 'event')}, newest first`
         }</p>
         <div class="actions">
           <button type="button" class="secondary" @click=${() => this.verdict.run()}
@@ -195,11 +326,25 @@ export class RaAuditPage extends LitElement {
             </div>`
           : nothing
       }
-      <table>
-        <caption class="visually-hidden">Audit events, newest first</caption>
-        <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Subject</th><th scope="col">Summary</th></tr></thead>
-        <tbody>${events.map((e) => this.renderEvent(e))}</tbody>
-      </table>
+      ${
+        events.length
+          ? html`<table class="stack">
+              <caption class="visually-hidden">Audit events, newest first</caption>
+              <thead><tr><th scope="col">When</th><th scope="col">What happened</th></tr></thead>
+              <tbody>${foldTrail(events).map(
+                (entry) => html`<tr data-testid="audit-event" data-action=${entry.event.action}>
+                  <td class="when" data-label="When"><time datetime=${entry.event.occurredAt}>${dateTime(entry.event.occurredAt)}</time>${
+                    entry.since && dateTime(entry.since) !== dateTime(entry.event.occurredAt)
+                      ? html`<span class="muted"> (since <time datetime=${entry.since}>${dateTime(entry.since)}</time>)</span>`
+                      : nothing
+                  }</td>
+                  <td data-label="What happened"><span class="sentence" data-testid="sentence">${sentence(entry)}</span>
+                    ${detailsDisclosure(entry)}</td>
+                </tr>`,
+              )}</tbody>
+            </table>`
+          : nothing
+      }
       ${!loading && this.list.status !== TaskStatus.ERROR && events.length === 0 ? html`<p>No events match these filters.</p>` : nothing}
       ${
         last?.nextCursor || (loading && this.cursor)
@@ -211,28 +356,6 @@ export class RaAuditPage extends LitElement {
           : nothing
       }
     `;
-  }
-
-  private renderEvent(e: AuditEvent) {
-    const summary = Object.entries(e.summary);
-    return html`<tr data-testid="audit-event">
-      <td class="when"><time datetime=${e.occurredAt}>${when(e.occurredAt)}</time></td>
-      <td>${e.actor.username ?? html`<span class="muted">system</span>`}</td>
-      <td><code>${e.action}</code></td>
-      <td>${e.subjectType}${
-        e.subjectId
-          ? html`<br /><code class="muted" title=${e.subjectId}>${e.subjectId.slice(0, 8)}</code>`
-          : nothing
-      }</td>
-      <td>${
-        summary.length
-          ? html`<ul class="summary">${summary.map(
-              ([key, value]) =>
-                html`<li><span class="key">${key}:</span> ${summaryValue(value)}</li>`,
-            )}</ul>`
-          : nothing
-      }</td>
-    </tr>`;
   }
 
   private renderVerdict() {

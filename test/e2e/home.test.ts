@@ -1,0 +1,143 @@
+import { eq } from 'drizzle-orm';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { people } from '../../db/schema/people.ts';
+import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { post } from '../support/people.ts';
+import {
+  launchChromium,
+  openPage,
+  type RunningApp,
+  screenshotDir,
+  settleAfter,
+  signIn,
+  startApp,
+} from './support/browser.ts';
+
+/** What each demo role finds waiting when they sign in: section, its count line, first rows. */
+const ra = {
+  requestsToDecide: {
+    waiting: '1 request waits for your decision.',
+    rows: ['Sky Staff'],
+  },
+  identityChecks: {
+    waiting: '1 person registered waits for an identity check in person.',
+    rows: ['Wendell Waitinghall'],
+  },
+  cardFlags: { waiting: '7 open card flags, most urgent first.', rows: ['PIN blocked'] },
+};
+const expected: Record<string, Record<string, { waiting: string; rows: string[] }>> = {
+  manager: ra,
+  advanced: ra,
+  agent: ra,
+  idchecker: { identityChecks: ra.identityChecks },
+  sponsor: {
+    requestsToDecide: ra.requestsToDecide,
+    cardFlags: { waiting: '4 open card flags, most urgent first.', rows: ['Zoë Ó Briain'] },
+  },
+  lsa: {
+    cardFlags: { waiting: '1 open card flag, most urgent first.', rows: ['Tomasz Nowak'] },
+  },
+};
+
+describe('each role’s landing page, in Chromium', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startApp(), launchChromium()]);
+    // The demo's morning leaves a request, flags; the ID checker registers someone whose
+    // documents are still to be seen.
+    await seedDemoActivity(app.ctx, {
+      login: app.config.login,
+      documentHashKey: app.config.documentHashKey ?? '',
+    });
+    const checker = await app.login('idchecker');
+    const res = await post(app, checker, '/api/people', {
+      givenName: 'Wendell',
+      familyName: 'Waitinghall',
+      dateOfBirth: '1988-01-19',
+      odsCodes: ['RWG01'],
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+  beforeEach(async () => {
+    page = await openPage(browser);
+  });
+  afterEach(() => page.context().close());
+
+  const path = () => new URL(page.url()).pathname;
+  const nav = () => page.getByRole('navigation', { name: 'Main' });
+
+  for (const [username, sections] of Object.entries(expected)) {
+    it(`lands ${username} on what waits for them`, async () => {
+      await settleAfter(page, () => signIn(page, app.url, username));
+      expect(path()).toBe('/home');
+      await page.getByRole('heading', { name: 'Home', exact: true }).waitFor();
+      expect(await page.title()).toBe('Home – Smartcard RA');
+      const shown = page.locator('section[data-testid^="section-"]');
+      await shown.first().waitFor();
+      expect(
+        await shown.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid'))),
+      ).toEqual(Object.keys(sections).map((k) => `section-${k}`));
+      for (const [kind, want] of Object.entries(sections)) {
+        const section = page.getByTestId(`section-${kind}`);
+        expect(await section.getByTestId('waiting').textContent(), kind).toBe(want.waiting);
+        const first = (await section.locator('tbody tr').first().textContent()) ?? '';
+        for (const text of want.rows) expect(first, kind).toContain(text);
+      }
+      // A decider sees the count beside Requests, in the navigation.
+      const labels = await nav().getByRole('link').allTextContents();
+      if (sections.requestsToDecide) expect(labels).toContain('Requests (1)');
+      else expect(labels.filter((l) => l.startsWith('Requests'))).toEqual([]);
+    });
+  }
+
+  it('leaves a card holder on their own access', async () => {
+    await signIn(page, app.url, 'staff');
+    await page.getByRole('heading', { name: 'My access' }).waitFor();
+    expect(path()).toBe('/my-access');
+    expect(await nav().getByRole('link', { name: 'Home' }).count()).toBe(0);
+  });
+
+  it('links a flag to the card’s page, with its history, and fits 390 pixels', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await settleAfter(page, () => signIn(page, app.url, 'manager'));
+    const noSideways = async (what: string) => {
+      const { scroll, client } = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+      }));
+      expect(scroll, `${what} scrolls sideways`).toBeLessThanOrEqual(client);
+    };
+    await page.getByTestId('section-cardFlags').waitFor();
+    await noSideways('home');
+    await page.screenshot({ path: `${screenshotDir}/ra-home-390.png`, fullPage: true });
+
+    const blocked = page.getByTestId('waiting-flag').filter({ hasText: 'PIN blocked' });
+    await settleAfter(page, () => blocked.getByRole('link', { name: /^…/ }).click());
+    expect(path()).toMatch(/^\/cards\/[0-9a-f]{32}$/);
+    await page.getByRole('heading', { name: /^Card …/ }).waitFor();
+    expect(await page.title()).toBe('Card – Smartcard RA');
+    const [zoe] = await app.db
+      .select({ id: people.id })
+      .from(people)
+      .where(eq(people.givenName, 'Zoë'));
+    expect(
+      await page.getByRole('link', { name: 'Zoë Ó Briain' }).first().getAttribute('href'),
+    ).toBe(`/people/${zoe?.id}`);
+    expect(await page.getByTestId('state').textContent()).toBe('active');
+    expect(await page.getByTestId('certificate').count()).toBe(1);
+    const history = page.getByTestId('history-event');
+    await history.first().waitFor();
+    expect((await history.allTextContents()).join('\n').replace(/\s+/g, ' ')).toMatch(
+      /The reader at RA desk 1 \(demo\) found Zoë Ó Briain’s card …[0-9a-f]{8}: PIN blocked/,
+    );
+    await noSideways('the card page');
+    await page.screenshot({ path: `${screenshotDir}/ra-card-390.png`, fullPage: true });
+  });
+});

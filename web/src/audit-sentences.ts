@@ -1,0 +1,356 @@
+/**
+ * The audit trail in sentences: one template per recorded action, with the names the server
+ * resolved (only those the reader may read) linked to their pages. The audit page and the
+ * history on a person's or a card's page both write events through here.
+ */
+import { css, html, type TemplateResult } from 'lit';
+import type { Schemas } from './api/client.ts';
+import { flagLabels } from './card-words.ts';
+import { count } from './format.ts';
+
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditCategory = AuditEvent['category'];
+
+/** The categories a reader filters by, in the order the filter lists them. */
+export const categoryLabels: Record<AuditCategory, string> = {
+  people: 'People and identity checks',
+  access: 'Access and requests',
+  cards: 'Cards',
+  'sign-in': 'Sign-in and accounts',
+  workstations: 'Workstations',
+  audit: 'Audit',
+};
+
+/** One line of the trail: an event, or several failed sign-ins in a row folded into one. */
+export interface TrailEntry {
+  event: AuditEvent;
+  /** How many events the line stands for (1, or a run of failed sign-ins). */
+  times: number;
+  /** The oldest of the run, when `times` > 1. */
+  since: string | null;
+  ids: number[];
+}
+
+/**
+ * Folds runs of failed sign-ins for one username from one address into one line ("3 failed
+ * sign-ins for ‘sponsor’ from 127.0.0.1"): a guesser's twenty tries are one fact.
+ */
+export function foldTrail(events: readonly AuditEvent[]): TrailEntry[] {
+  const entries: TrailEntry[] = [];
+  for (const event of events) {
+    const last = entries.at(-1);
+    if (
+      last &&
+      event.action === 'auth.login_failed' &&
+      last.event.action === 'auth.login_failed' &&
+      last.event.actor.username === event.actor.username &&
+      last.event.address === event.address
+    ) {
+      last.times += 1;
+      last.since = event.occurredAt;
+      last.ids.push(event.id);
+      continue;
+    }
+    entries.push({ event, times: 1, since: null, ids: [event.id] });
+  }
+  return entries;
+}
+
+type Part = TemplateResult | string;
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const quoted = (s: string) => `‘${s}’`;
+
+function personPart(ref: AuditEvent['about']['person'], withId = false): Part {
+  if (!ref) return 'someone';
+  if (!ref.name) return 'a person outside your organisations';
+  return html`<a href="/people/${ref.id}">${ref.name}</a>${withId && ref.userId ? ` (${ref.userId})` : ''}`;
+}
+
+/** "Sky Staff’s", or "the" for someone the reader may not name. */
+function possessive(ref: AuditEvent['about']['person']): Part {
+  if (!ref?.name) return 'a';
+  return html`<a href="/people/${ref.id}">${ref.name}</a>’s`;
+}
+
+/** Who acted: their name (linked to the person when readable), a desk's reader, or the username. */
+function whoPart(e: AuditEvent): Part {
+  const { actor } = e;
+  if (actor.name && actor.personId)
+    return html`<a href="/people/${actor.personId}">${actor.name}</a>`;
+  if (actor.name) return actor.name;
+  if (actor.workstationId) {
+    return actor.workstationName
+      ? `The reader at ${actor.workstationName}`
+      : 'A workstation’s reader';
+  }
+  if (actor.username === 'system') return 'The system';
+  if (actor.username) return quoted(actor.username);
+  return 'Someone not signed in';
+}
+
+function positionPart(e: AuditEvent): Part {
+  const name = e.about.position?.name ?? text(e.summary.position) ?? text(e.summary.name);
+  return name ? html`<strong>${name}</strong>` : 'a position';
+}
+
+function cardPart(e: AuditEvent): Part {
+  const card = e.about.card;
+  if (!card) return 'a card';
+  const shown = card.serial.length > 12 ? `…${card.serial.slice(-8)}` : card.serial;
+  return card.readable
+    ? html`<a href="/cards/${encodeURIComponent(card.serial)}">card ${shown}</a>`
+    : `card ${shown}`;
+}
+
+function workstationPart(e: AuditEvent): Part {
+  const ws = e.about.workstation;
+  if (ws?.name) return html`<a href="/workstations">${ws.name}</a>`;
+  return text(e.summary.name) ?? 'a workstation';
+}
+
+function organisationPart(e: AuditEvent): Part {
+  const org = e.about.organisation;
+  if (!org) return 'an organisation';
+  return org.name ? `${org.name} (${org.odsCode})` : org.odsCode;
+}
+
+/** Field names as a person says them: `givenName` → "given name". */
+export function fieldWords(key: string): string {
+  const spaced = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return spaced.replace(/\bods\b/, 'ODS').replace(/\bid\b/, 'ID');
+}
+
+const listWords = (items: string[]) =>
+  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+
+const changedFields = (v: unknown) =>
+  v && typeof v === 'object' ? listWords(Object.keys(v).map(fieldWords)) : '';
+
+const refusals: Record<string, string> = {
+  FORBIDDEN: 'not allowed for their role',
+  CSRF: 'the page’s security token was missing',
+  SEPARATION_OF_DUTIES: 'someone else must do it',
+};
+
+const failedReasons: Record<string, string> = {
+  unknown_username: 'no such account',
+  wrong_password: 'wrong password',
+  disabled: 'account disabled',
+};
+
+const flagWords = (kind: unknown) =>
+  typeof kind === 'string' && kind in flagLabels
+    ? flagLabels[kind as keyof typeof flagLabels]
+    : 'a problem';
+
+type Template = (e: AuditEvent, entry: TrailEntry) => TemplateResult;
+
+/** What each recorded action says. An action not listed here is told by its code in words. */
+const templates: Record<string, Template> = {
+  'person.registered': (e) => html`${whoPart(e)} registered ${personPart(e.about.person, true)}`,
+  'person.identity_checked': (e) => {
+    const seen = Array.isArray(e.summary.documents) ? e.summary.documents.length : 0;
+    return html`${whoPart(e)} checked ${possessive(e.about.person)} identity${
+      seen ? `: ${count(seen, 'document')} seen` : ''
+    }`;
+  },
+  'person.updated': (e) => {
+    const changed = (e.summary.changed ?? {}) as Record<string, { to?: unknown }>;
+    const status = changed.status?.to;
+    if (status === 'suspended') return html`${whoPart(e)} suspended ${personPart(e.about.person)}`;
+    if (status === 'closed') return html`${whoPart(e)} closed ${possessive(e.about.person)} record`;
+    if (status === 'active') return html`${whoPart(e)} reactivated ${personPart(e.about.person)}`;
+    const fields = changedFields(changed);
+    return html`${whoPart(e)} changed ${possessive(e.about.person)} ${fields || 'details'}`;
+  },
+  'assignment.created': (e) =>
+    html`${whoPart(e)} gave ${personPart(e.about.person)} the position ${positionPart(e)}${
+      text(e.summary.requestId) ? ', as their request asked' : ''
+    }`,
+  'assignment.removed': (e) =>
+    html`${whoPart(e)} removed the position ${positionPart(e)} from ${personPart(e.about.person)}`,
+  'assignment.ended': (e) =>
+    html`${possessive(e.about.person)} position ${positionPart(e)} ended: the position was closed`,
+  'request.raised': (e) => {
+    const own = !!e.actor.personId && e.actor.personId === e.about.person?.id;
+    if (e.about.request?.kind === 'remove' || e.summary.kind === 'remove') {
+      return html`${whoPart(e)} asked for ${positionPart(e)} to be removed from ${
+        own ? 'themselves' : personPart(e.about.person)
+      }`;
+    }
+    return own
+      ? html`${whoPart(e)} asked for the position ${positionPart(e)}`
+      : html`${whoPart(e)} asked for ${positionPart(e)} for ${personPart(e.about.person)}`;
+  },
+  'request.claimed': (e) =>
+    html`${whoPart(e)} opened ${possessive(e.about.person)} request for ${positionPart(e)} to decide it`,
+  'request.approved': (e) =>
+    html`${whoPart(e)} approved ${possessive(e.about.person)} request for ${positionPart(e)}`,
+  'request.rejected': (e) =>
+    html`${whoPart(e)} turned down ${possessive(e.about.person)} request for ${positionPart(e)}${
+      text(e.summary.reason) ? html`: “${e.summary.reason}”` : ''
+    }`,
+  'request.withdrawn': (e) =>
+    html`${whoPart(e)} withdrew ${possessive(e.about.person)} request for ${positionPart(e)}`,
+  'position.created': (e) =>
+    html`${whoPart(e)} created the position ${positionPart(e)}${
+      text(e.summary.odsCode) ? ` at ${e.summary.odsCode}` : ''
+    }`,
+  'position.updated': (e) =>
+    html`${whoPart(e)} changed the position ${positionPart(e)}${
+      changedFields(e.summary.changes) ? `: ${changedFields(e.summary.changes)}` : ''
+    }`,
+  'position.closed': (e) => {
+    const ended = typeof e.summary.assignmentsEnded === 'number' ? e.summary.assignmentsEnded : 0;
+    return html`${whoPart(e)} closed the position ${positionPart(e)}${
+      ended ? `, ending ${count(ended, 'assignment')}` : ''
+    }`;
+  },
+  'organisation.created': (e) => html`${whoPart(e)} added the organisation ${organisationPart(e)}`,
+  'organisation.updated': (e) =>
+    html`${whoPart(e)} changed the organisation ${organisationPart(e)}${
+      changedFields(e.summary.changes) ? `: ${changedFields(e.summary.changes)}` : ''
+    }`,
+  'workgroup.created': (e) =>
+    html`${whoPart(e)} added the workgroup ${text(e.summary.name) ?? ''} to ${organisationPart(e)}`,
+  'account.created': (e) =>
+    html`${whoPart(e)} made the sign-in account ${
+      e.about.account?.username
+        ? quoted(e.about.account.username)
+        : 'of someone outside your organisations'
+    }`,
+  'account.activated': (e) => html`${whoPart(e)} chose a password and activated their account`,
+  'auth.login': (e) => html`${whoPart(e)} signed in`,
+  'auth.logout': (e) => html`${whoPart(e)} signed out`,
+  'auth.login_failed': (e, entry) => {
+    const who =
+      e.actor.name && e.actor.personId
+        ? html`<a href="/people/${e.actor.personId}">${e.actor.name}</a> (${quoted(e.actor.username ?? '')})`
+        : quoted(e.actor.username ?? '');
+    const reason = failedReasons[String(e.summary.reason)];
+    return html`${entry.times === 1 ? 'A failed sign-in' : `${entry.times} failed sign-ins`} for
+      ${who}${e.address ? ` from ${e.address}` : ''}${reason ? ` (${reason})` : ''}`;
+  },
+  'auth.sign_in_throttle_cleared': (e) => {
+    const username = text(e.summary.username);
+    const address = text(e.summary.address);
+    return html`${whoPart(e)} cleared the sign-in lock${username ? ` for ${quoted(username)}` : ''}${
+      address ? ` from ${address}` : ''
+    }`;
+  },
+  'security.refused': (e) => {
+    const why = refusals[String(e.summary.refusal)] ?? 'refused';
+    return html`${whoPart(e)} was stopped: ${text(e.summary.method) ?? ''}
+      ${text(e.summary.path) ?? ''} (${why})`;
+  },
+  'workstation.registered': (e) =>
+    html`${whoPart(e)} registered the workstation ${workstationPart(e)}${
+      text(e.summary.odsCode) ? ` at ${e.summary.odsCode}` : ''
+    }`,
+  'workstation.enrolment_code_issued': (e) =>
+    html`${whoPart(e)} issued an enrolment code for ${workstationPart(e)}`,
+  'workstation.enrolled': (e) =>
+    html`The reader agent of ${workstationPart(e)} enrolled${
+      text(e.summary.hostname) ? ` from the computer ${e.summary.hostname}` : ''
+    }`,
+  'workstation.enrolment_refused': (e) =>
+    html`A reader agent was refused enrolment${
+      e.about.workstation ? html` as ${workstationPart(e)}` : ''
+    }${text(e.summary.cause) ? `: ${String(e.summary.cause).replaceAll('_', ' ')}` : ''}`,
+  'workstation.revoked': (e) => html`${whoPart(e)} revoked the workstation ${workstationPart(e)}`,
+  'card.flag_raised': (e) =>
+    e.about.person
+      ? html`${whoPart(e)} found ${possessive(e.about.person)} ${cardPart(e)}: ${flagWords(e.summary.kind)}`
+      : html`${whoPart(e)} found ${cardPart(e)}, held by nobody this RA knows: ${flagWords(e.summary.kind)}`,
+  'card.flag_resolved': (e) =>
+    html`${whoPart(e)} saw ${e.about.person ? possessive(e.about.person) : ''} ${cardPart(e)} again:
+      no longer ${flagWords(e.summary.kind).toLowerCase()}`,
+  'demo.seeded': () => html`The demo trust was set up`,
+};
+
+/** The sentence for one line of the trail. */
+export function sentence(entry: TrailEntry): TemplateResult {
+  const e = entry.event;
+  const template = templates[e.action];
+  if (template) return template(e, entry);
+  return html`${whoPart(e)}: ${e.action.replaceAll(/[._]/g, ' ')}`;
+}
+
+/** Keys that say nothing to a reader: session ids, and ids the sentence already links. */
+const noise = new Set(['sessionId', 'replacedSessionId', 'personId', 'positionId', 'assignmentId']);
+
+function valueWords(v: unknown): string {
+  if (Array.isArray(v)) return v.map(valueWords).join(', ');
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if ('from' in o && 'to' in o)
+      return `${valueWords(o.from) || 'nothing'} → ${valueWords(o.to) || 'nothing'}`;
+    return Object.entries(o)
+      .filter(([, x]) => x !== null && x !== undefined && x !== '')
+      .map(([k, x]) => `${fieldWords(k)}: ${valueWords(x)}`)
+      .join('; ');
+  }
+  return v === null || v === undefined ? '' : String(v);
+}
+
+/** The event's recorded facts for the "Details" disclosure, without empty values or noise. */
+export function details(entry: TrailEntry): [string, string][] {
+  const e = entry.event;
+  const rows: [string, string][] = [
+    ['Event', entry.ids.length > 1 ? entry.ids.join(', ') : String(e.id)],
+    ['Action', e.action],
+  ];
+  if (e.actor.username) rows.push(['Username', e.actor.username]);
+  if (e.address) rows.push(['From address', e.address]);
+  if (e.about.card) rows.push(['Card serial', e.about.card.serial]);
+  for (const [key, value] of Object.entries(e.summary)) {
+    if (noise.has(key)) continue;
+    const words = valueWords(value);
+    if (words) rows.push([fieldWords(key).replace(/^./, (c) => c.toUpperCase()), words]);
+  }
+  if (e.detailsWithheld)
+    rows.push(['Details', 'Held back: about someone outside your organisations']);
+  return rows;
+}
+
+/** The line's details as a disclosure: shown only when asked. */
+export function detailsDisclosure(entry: TrailEntry) {
+  const rows = details(entry);
+  return html`<details>
+    <summary>Details</summary>
+    <dl>${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>
+  </details>`;
+}
+
+/** How sentences and their details look, wherever the trail is shown. */
+export const trailStyles = css`
+  .sentence {
+    overflow-wrap: anywhere;
+  }
+  details {
+    margin-top: 0.25rem;
+    font-size: 0.9rem;
+  }
+  details summary {
+    cursor: pointer;
+    color: var(--ra-blue);
+  }
+  details dl {
+    display: grid;
+    grid-template-columns: minmax(5rem, max-content) minmax(0, 1fr);
+    gap: 0.15rem 0.75rem;
+    margin: 0.4rem 0 0;
+  }
+  details dt {
+    color: var(--ra-muted);
+    max-width: 12rem;
+  }
+  details dd {
+    margin: 0;
+    overflow-wrap: anywhere;
+  }
+  time {
+    white-space: nowrap;
+  }
+`;
