@@ -1,10 +1,10 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
-import { DocumentType } from './people-schemas.ts';
 import { listDocumentTypes } from '../services/people/document-types.ts';
 import { listActivities } from '../services/positions/list-activities.ts';
 import { listJobRoles } from '../services/positions/list-job-roles.ts';
+import { DocumentType } from './people-schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 

@@ -6,8 +6,8 @@ import { listAssignablePositions } from '../services/assignments/assignable-posi
 import { closePerson } from '../services/people/close-person.ts';
 import { getPerson, getPersonInFull } from '../services/people/get-person.ts';
 import { personIdOfActor } from '../services/people/person-of-actor.ts';
-import { recordIdentityCheck } from '../services/people/record-identity-check.ts';
 import { reactivatePerson } from '../services/people/reactivate-person.ts';
+import { recordIdentityCheck } from '../services/people/record-identity-check.ts';
 import { registerPerson } from '../services/people/register-person.ts';
 import { searchPeople } from '../services/people/search-people.ts';
 import { suspendPerson } from '../services/people/suspend-person.ts';
@@ -173,7 +173,7 @@ const assignablePositions = defineRoute({
   tags: ['Assignments'],
   summary: 'The positions you may give this person, and how',
   description:
-    'Active positions of the person\'s organisations, the sites under them and the trust above them, that they do not hold and have not asked for, each with what the caller may do: `assign` directly, or `request` it for a decider. Empty unless the person is active and in the caller\'s organisations.',
+    "Active positions of the person's organisations, the sites under them and the trust above them, that they do not hold and have not asked for, each with what the caller may do: `assign` directly, or `request` it for a decider. Empty unless the person is active and in the caller's organisations.",
   request: { params: PersonId },
   responses: {
     200: {

@@ -27,6 +27,10 @@ export type DocumentType = keyof typeof documentTypes;
 export const documentTypeNames = Object.keys(documentTypes) as [DocumentType, ...DocumentType[]];
 
 /** Every document type, in the order above (photo IDs, proofs of address, others). */
-export function listDocumentTypes(): { type: DocumentType; label: string; category: DocumentCategory }[] {
+export function listDocumentTypes(): {
+  type: DocumentType;
+  label: string;
+  category: DocumentCategory;
+}[] {
   return documentTypeNames.map((type) => ({ type, ...documentTypes[type] }));
 }
