@@ -169,7 +169,7 @@ const assignablePositions = defineRoute({
   method: 'get',
   path: '/api/people/{id}/assignable-positions',
   operationId: 'listAssignablePositions',
-  access: 'assignments:assign-assignable',
+  access: 'requests:raise-own',
   tags: ['Assignments'],
   summary: 'The positions you may give this person, and how',
   description:

@@ -201,9 +201,26 @@ describe.each(testDrivers)('people maintenance (%s)', (driver) => {
       expect(error.error.code).toBe('NOT_FOUND');
     });
 
-    it('offers nothing for a person who is not active, nor to the person themselves', async () => {
+    it('offers only requests on one’s own record, and nothing for a person not yet active', async () => {
       const own = await demoPersonId(t, 'Morgan');
-      expect((await assignable(manager, own)).items).toEqual([]);
+      const mine = (await assignable(manager, own)).items;
+      expect(mine.map((p) => p.name).sort()).toEqual(
+        [
+          'Consultant Physician',
+          'Outpatient Receptionist',
+          'Staff Nurse, Acute Medical Unit',
+          'Ward Clerk',
+        ].sort(),
+      );
+      for (const p of mine) expect(p.actions).toEqual(['request']);
+      const res = await post(t, idchecker, '/api/people', {
+        givenName: 'Penelope',
+        familyName: 'Waiting',
+        dateOfBirth: '1992-03-04',
+        odsCodes: ['RWG01'],
+      });
+      const { id } = (await res.json()) as { id: string };
+      expect((await assignable(manager, id)).items).toEqual([]);
     });
   });
 

@@ -25,8 +25,9 @@ export interface AssignablePosition {
  * (of their organisations, the sites under them or the trust above them: the organisation
  * tree, as assigning checks it), that they do not already hold or have asked for, and only
  * while the person is active. What assignPosition and raiseRequest would refuse is left out.
- * A person the caller may not see is a 404; one they see only as the subject of a request
- * they decide, or their own record, gets nothing.
+ * On one's own record, only `request` (nobody gives themselves a position). A person the
+ * caller may not see is a 404; one they see only as the subject of a request they decide
+ * gets nothing.
  */
 export async function listAssignablePositions(
   ctx: ServiceContext,
@@ -39,10 +40,13 @@ export async function listAssignablePositions(
   if (!person) throw new NotFoundError(noSuchPerson);
   const { access, odsCodes } = await personAccess(ctx, personId);
   if (access === 'none') throw new NotFoundError(noSuchPerson);
-  if (access !== 'full' || person.status !== 'active' || !odsCodes.length) return [];
+  if (access === 'decider' || person.status !== 'active' || !odsCodes.length) return [];
+  const self = access === 'self';
   const scope = await actorScope(ctx);
+  // Nobody gives themselves a position; they ask for one of their organisations' like anyone.
   const personIn = (permission: Parameters<typeof scope.coversAny>[0]) =>
-    scope.coversAny(permission, odsCodes);
+    !self && scope.coversAny(permission, odsCodes);
+  const ownRequests = self && !!ctx.actor?.permissions.includes('requests:raise-own');
   const [below, above] = await Promise.all([
     descendantsOf(ctx, odsCodes),
     ancestorsOf(ctx, odsCodes),
@@ -94,8 +98,7 @@ export async function listAssignablePositions(
     }
     if (
       !askedIds.has(p.id) &&
-      scope.covers('requests:raise', p.odsCode) &&
-      personIn('requests:raise')
+      (ownRequests || (scope.covers('requests:raise', p.odsCode) && personIn('requests:raise')))
     ) {
       actions.push('request');
     }

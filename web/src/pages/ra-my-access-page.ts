@@ -8,7 +8,6 @@ import type { PositionChoice } from '../components/ra-position-form.ts';
 import '../components/ra-position-form.ts';
 import '../components/ra-requests-table.ts';
 import { shared } from '../styles.ts';
-import { positionsFor } from './ra-person-page.ts';
 
 /** A card holder's own access: positions held, asking for one, and their requests. */
 export class RaMyAccessPage extends LitElement {
@@ -52,14 +51,12 @@ export class RaMyAccessPage extends LitElement {
       return;
     }
     try {
+      // The server says which positions fit them (their organisations' tree) and are not held.
       const [positions, requests] = await Promise.all([
-        api.get<{ items: Position[] }>('/api/positions?status=active'),
+        api.get<{ items: Position[] }>(`/api/people/${this.person.id}/assignable-positions`),
         api.get<Page<AccessRequest>>('/api/requests?view=mine'),
       ]);
-      this.positions = positionsFor(
-        positions.items,
-        this.person.organisations.map((o) => o.odsCode),
-      );
+      this.positions = positions.items;
       this.requests = requests.items;
     } catch (err) {
       this.error = err instanceof ApiError ? err.message : 'Your requests could not be loaded.';
