@@ -131,8 +131,9 @@ export class RaPersonPage extends LitElement {
       .heading .actions {
         margin: 0;
       }
-      dl {
+      dd {
         overflow-wrap: anywhere;
+        min-width: 0;
       }
       .grid {
         display: grid;

@@ -50,6 +50,10 @@ export class RaProfilePage extends LitElement {
       ul.abilities li {
         break-inside: avoid;
       }
+      dd {
+        overflow-wrap: anywhere;
+        min-width: 0;
+      }
     `,
   ];
   private session = new ContextConsumer(this, { context: sessionContext, subscribe: true });
