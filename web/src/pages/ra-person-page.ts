@@ -259,8 +259,11 @@ export class RaPersonPage extends LitElement {
   override render() {
     return this.data.render({
       initial: () => html`<ra-loading></ra-loading>`,
+      // Reloading after an action keeps the page in place; another person's page does not.
       pending: () =>
-        this.data.value ? this.renderData(this.data.value) : html`<ra-loading></ra-loading>`,
+        this.data.value?.person.id === this.personId
+          ? this.renderData(this.data.value)
+          : html`<ra-loading></ra-loading>`,
       error: (err) =>
         html`<p><a href="/people">← People</a></p>
           <p class="message error" role="alert">${err instanceof ApiError ? err.message : 'This person could not be loaded.'}</p>`,
