@@ -172,14 +172,18 @@ function requireJsonBody() {
 }
 
 function assertEveryRouteDeclaresAccess(app: OpenAPIHono<AppEnv>) {
+  const operationIds = new Set<string>();
   for (const def of app.openAPIRegistry.definitions) {
     if (def.type !== 'route') continue;
+    const name = `${def.route.method.toUpperCase()} ${def.route.path}`;
     const access = (def.route as unknown as Record<string, unknown>)['x-access'];
-    if (!access) {
-      throw new Error(
-        `${def.route.method.toUpperCase()} ${def.route.path} declares no access: use defineRoute`,
-      );
-    }
+    if (!access) throw new Error(`${name} declares no access: use defineRoute`);
+    // Generated clients name their calls after operationId: two alike would collide.
+    const { operationId } = def.route;
+    if (!operationId) throw new Error(`${name} has no operationId`);
+    if (operationIds.has(operationId))
+      throw new Error(`${name}: operationId ${operationId} is taken`);
+    operationIds.add(operationId);
   }
 }
 

@@ -78,6 +78,21 @@ export class ValidationError extends DomainError {
   constructor(message: string, problems: FieldProblem[]) {
     super('VALIDATION', message, problems);
   }
+
+  /**
+   * Every problem of a request at once, under a plain count: the fields are in `details`,
+   * where the page puts each message next to its field's label.
+   */
+  static of(problems: FieldProblem[], goal = 'this can be saved'): ValidationError {
+    return new ValidationError(fixingMessage(problems.length, goal), problems);
+  }
+}
+
+/** "1 thing needs fixing before this can be saved." */
+export function fixingMessage(count: number, goal = 'this can be saved'): string {
+  return count === 1
+    ? `1 thing needs fixing before ${goal}.`
+    : `${count} things need fixing before ${goal}.`;
 }
 
 export class NotFoundError extends DomainError {

@@ -20,13 +20,22 @@ function errorResponses(access: Access) {
   return responses;
 }
 
+/** What every operation must name: the API's clients are generated from these. */
+interface OperationNames {
+  /** camelCase verb and noun, unique in the document: `registerPerson`, `listFlags`. */
+  operationId: string;
+  /** One line a person reads in the API reference. */
+  summary: string;
+}
+
 /**
  * Declares a route with the access it needs. The access is enforced by middleware and
  * published in the OpenAPI document as `x-access`, where the permission test reads it;
- * `createApp` refuses to start if any route lacks it.
+ * `createApp` refuses to start if any route lacks it. The type requires an `operationId`
+ * and a `summary`, so no operation reaches the document without them.
  */
 export function defineRoute<const R extends Omit<RouteConfig, 'middleware'>>(
-  config: R & { access: Access },
+  config: R & OperationNames & { access: Access },
 ) {
   const { access, ...rest } = config;
   return createRoute({

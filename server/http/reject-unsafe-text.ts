@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { type FieldProblem, ValidationError } from '../errors.ts';
 import type { AppEnv } from './app-env.ts';
+import { goalOf } from './validation-hook.ts';
 
 /** Half of a UTF-16 surrogate pair without its other half: not a character at all. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -76,10 +77,7 @@ export function rejectUnsafeText(): MiddlewareHandler<AppEnv> {
     checkQuery(c.req.url, report);
     const body = await jsonBody(c, report);
     if (body !== undefined) checkJson(body, report);
-    if (problems.length) {
-      const fields = [...new Set(problems.map((p) => p.field))].join(', ');
-      throw new ValidationError(`Some of what was sent is not right: ${fields}.`, problems);
-    }
+    if (problems.length) throw ValidationError.of(problems, goalOf(c));
     await next();
   };
 }

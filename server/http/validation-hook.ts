@@ -1,7 +1,9 @@
 import type { Hook } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { z } from 'zod';
-import { type FieldProblem, ValidationError } from '../errors.ts';
-import type { AppEnv } from './app-env.ts';
+import { DomainError, type FieldProblem, ValidationError } from '../errors.ts';
+import type { ServiceContext } from '../services/context.ts';
+import { type AppEnv, serviceContext } from './app-env.ts';
 
 function problemsOf(error: z.ZodError, target: string): FieldProblem[] {
   return error.issues.flatMap((issue): FieldProblem[] => {
@@ -16,10 +18,79 @@ function problemsOf(error: z.ZodError, target: string): FieldProblem[] {
   });
 }
 
-/** Every request that fails its schema gets a 400 VALIDATION naming the fields. */
-export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+/** What the caller was trying to do, for the plain sentence above the field problems. */
+export function goalOf(c: Context<AppEnv>): string {
+  return c.req.method === 'GET' || c.req.method === 'HEAD'
+    ? 'this can be shown'
+    : 'this can be saved';
+}
+
+/**
+ * Every request that fails its schema gets one 400 VALIDATION with every problem in
+ * `details`, field by field; the message only counts them, in words for a person.
+ */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
   if (result.success) return;
   const problems = problemsOf(result.error as z.ZodError, result.target);
-  const fields = [...new Set(problems.map((p) => p.field))].join(', ');
-  throw new ValidationError(`Some of what was sent is not right: ${fields}.`, problems);
+  throw ValidationError.of(problems, goalOf(c));
 };
+
+/**
+ * The service's own checks of a request (an ODS code no organisation has, a date of birth
+ * in the future), run on whichever fields passed the schema; `wrong` names the fields that
+ * did not, for checks that compare two fields. They return problems: an absent record or a
+ * scope refusal is for the service to say once the body is right.
+ */
+export type LaterChecks<T> = (
+  ctx: ServiceContext,
+  valid: Partial<T>,
+  wrong: ReadonlySet<string>,
+) => Promise<FieldProblem[]>;
+
+/**
+ * A validation hook for a body a person fills in on a form. When the body fails its schema,
+ * the service's checks still run on the fields that passed, so one 400 names every problem:
+ * a bad email, a future date of birth and an unknown ODS code together, not in rounds. When
+ * the body passes, the service runs the same checks itself.
+ */
+export function checkedTogether<S extends z.ZodObject>(
+  schema: S,
+  later: LaterChecks<z.output<S>>,
+): Hook<unknown, AppEnv, string, Promise<never> | undefined> {
+  const keys = Object.keys(schema.shape);
+  const order = (p: FieldProblem) => {
+    const at = keys.indexOf(p.field.split('.')[0] ?? '');
+    return at === -1 ? keys.length : at;
+  };
+  async function refuse(error: z.ZodError, target: string, c: Context<AppEnv>): Promise<never> {
+    const problems = problemsOf(error, target);
+    // The body as sent: parsed once by the validator, and kept by Hono.
+    const sent: unknown = target === 'json' ? await c.req.json() : undefined;
+    if (isRecord(sent)) {
+      const wrong = new Set(error.issues.map((i) => String(i.path[0])));
+      const valid: Record<string, unknown> = {};
+      for (const key of keys) {
+        if (wrong.has(key) || !(key in sent)) continue;
+        const field = (schema.shape[key] as z.ZodType).safeParse(sent[key]);
+        if (field.success) valid[key] = field.data;
+      }
+      try {
+        problems.push(...(await later(serviceContext(c), valid as Partial<z.output<S>>, wrong)));
+      } catch (error) {
+        // The schema's problems are the answer; whatever else the service would refuse,
+        // it says once the body is right.
+        if (!(error instanceof DomainError)) throw error;
+      }
+    }
+    throw ValidationError.of(
+      problems.sort((a, b) => order(a) - order(b)),
+      goalOf(c),
+    );
+  }
+  return (result, c) =>
+    result.success ? undefined : refuse(result.error as z.ZodError, result.target, c);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -101,6 +101,7 @@ const Observation = z
 const enrol = defineRoute({
   method: 'post',
   path: '/api/agent/enrol',
+  operationId: 'enrolWorkstation',
   access: 'public',
   tags: ['Reader agent'],
   summary: 'Trade a one-time enrolment code for the workstation’s credential',
@@ -117,6 +118,7 @@ const enrol = defineRoute({
 const observe = defineRoute({
   method: 'post',
   path: '/api/agent/observations',
+  operationId: 'reportObservation',
   access: 'agent',
   tags: ['Reader agent'],
   summary: 'Report what a reader saw: a card read in, taken out, or unreadable',

@@ -1,7 +1,11 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
-import { assignPosition } from '../services/assignments/assign-position.ts';
+import { checkedTogether } from '../http/validation-hook.ts';
+import {
+  assignPosition,
+  directAssignmentProblems,
+} from '../services/assignments/assign-position.ts';
 import { removeAssignment } from '../services/assignments/remove-assignment.ts';
 import { listPersonAssignments } from '../services/people/get-person.ts';
 import { Assignment, AssignPosition, PersonId, RemoveAssignment } from './people-schemas.ts';
@@ -11,6 +15,7 @@ const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema
 const list = defineRoute({
   method: 'get',
   path: '/api/people/{id}/assignments',
+  operationId: 'listAssignments',
   access: 'people:read',
   tags: ['Assignments'],
   summary: "A person's positions, current and ended",
@@ -23,6 +28,7 @@ const list = defineRoute({
 const assign = defineRoute({
   method: 'post',
   path: '/api/people/{id}/assignments',
+  operationId: 'assignPosition',
   access: 'assignments:assign-assignable',
   tags: ['Assignments'],
   summary: 'Assign a position directly',
@@ -35,6 +41,7 @@ const assign = defineRoute({
 const remove = defineRoute({
   method: 'post',
   path: '/api/people/{id}/assignments/{assignmentId}/remove',
+  operationId: 'removeAssignment',
   access: 'assignments:manage',
   tags: ['Assignments'],
   summary: 'End an assignment now, with a note',
@@ -49,14 +56,18 @@ export function registerAssignments(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) =>
     c.json({ items: await listPersonAssignments(serviceContext(c), c.req.valid('param').id) }, 200),
   );
-  app.openapi(assign, async (c) => {
-    const body = c.req.valid('json');
-    const row = await assignPosition(serviceContext(c), {
-      ...body,
-      personId: c.req.valid('param').id,
-    });
-    return c.json({ id: row.id }, 201);
-  });
+  app.openapi(
+    assign,
+    async (c) => {
+      const body = c.req.valid('json');
+      const row = await assignPosition(serviceContext(c), {
+        ...body,
+        personId: c.req.valid('param').id,
+      });
+      return c.json({ id: row.id }, 201);
+    },
+    checkedTogether(AssignPosition, directAssignmentProblems),
+  );
   app.openapi(remove, async (c) => {
     const { id, assignmentId } = c.req.valid('param');
     await removeAssignment(serviceContext(c), {

@@ -51,6 +51,7 @@ const AuditQuery = z.strictObject({
 const list = defineRoute({
   method: 'get',
   path: '/api/audit',
+  operationId: 'listAuditEvents',
   access: 'audit:read',
   tags: ['Audit'],
   summary: 'The audit trail, newest first, filtered and keyset-paginated',
@@ -131,6 +132,7 @@ const Verification = z
 const verify = defineRoute({
   method: 'get',
   path: '/api/audit/verify',
+  operationId: 'verifyAuditTrail',
   access: 'audit:read',
   tags: ['Audit'],
   summary: 'Verify the trail from the newest signed checkpoint, and optionally against a kept one',
@@ -177,6 +179,7 @@ const verify = defineRoute({
 const checkpoint = defineRoute({
   method: 'get',
   path: '/api/audit/checkpoint',
+  operationId: 'getAuditCheckpoint',
   access: 'public',
   tags: ['Audit'],
   summary: 'The newest signed checkpoint of the trail, and the public key that checks it',
@@ -201,6 +204,7 @@ const checkpoint = defineRoute({
 const makeCheckpointRoute = defineRoute({
   method: 'post',
   path: '/api/audit/checkpoints',
+  operationId: 'createAuditCheckpoint',
   access: 'audit:read',
   tags: ['Audit'],
   summary: 'Sign a checkpoint of the trail now',
@@ -221,6 +225,7 @@ const makeCheckpointRoute = defineRoute({
 const startVerification = defineRoute({
   method: 'post',
   path: '/api/audit/verifications',
+  operationId: 'startAuditVerification',
   access: 'audit:read',
   tags: ['Audit'],
   summary: 'Start a full verification of the trail in the background',
@@ -234,6 +239,7 @@ const startVerification = defineRoute({
 const showVerification = defineRoute({
   method: 'get',
   path: '/api/audit/verifications/{id}',
+  operationId: 'getAuditVerification',
   access: 'audit:read',
   tags: ['Audit'],
   summary: 'Progress and outcome of a full verification',

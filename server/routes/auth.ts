@@ -26,6 +26,7 @@ const Credentials = z
 const login = defineRoute({
   method: 'post',
   path: '/api/auth/login',
+  operationId: 'signIn',
   access: 'public',
   tags: ['Sessions'],
   summary: 'Sign in with a username and password',
@@ -44,6 +45,7 @@ const login = defineRoute({
 const logout = defineRoute({
   method: 'post',
   path: '/api/auth/logout',
+  operationId: 'signOut',
   access: 'authenticated',
   tags: ['Sessions'],
   summary: 'Sign out: ends the session',
@@ -63,6 +65,7 @@ function sessionCookieOptions(c: AppContext, maxAgeSeconds: number) {
 const activate = defineRoute({
   method: 'post',
   path: '/api/auth/activate',
+  operationId: 'activateAccount',
   access: 'public',
   tags: ['Sessions'],
   summary: 'Choose your password with the one-time activation code the RA gave you',

@@ -17,6 +17,7 @@ const Catalogue = z.object({ items: z.array(CatalogueEntry) });
 const jobRoles = defineRoute({
   method: 'get',
   path: '/api/job-roles',
+  operationId: 'listJobRoles',
   access: 'positions:read',
   tags: ['Catalogue'],
   summary: 'National RBAC job roles (R-codes), by code',
@@ -26,6 +27,7 @@ const jobRoles = defineRoute({
 const activities = defineRoute({
   method: 'get',
   path: '/api/activities',
+  operationId: 'listActivities',
   access: 'positions:read',
   tags: ['Catalogue'],
   summary: 'National RBAC activities (B-codes), by code',

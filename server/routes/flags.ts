@@ -42,6 +42,7 @@ const Flag = z
 const list = defineRoute({
   method: 'get',
   path: '/api/flags',
+  operationId: 'listFlags',
   access: 'cards:read',
   tags: ['Cards'],
   summary: 'Card flags raised by reader agents, most urgent first',

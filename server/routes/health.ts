@@ -17,6 +17,7 @@ const Health = z
 const route = defineRoute({
   method: 'get',
   path: '/api/health',
+  operationId: 'getHealth',
   access: 'public',
   tags: ['System'],
   summary: 'Whether the server and its database answer',

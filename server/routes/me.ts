@@ -8,6 +8,7 @@ import { Me } from './schemas.ts';
 const route = defineRoute({
   method: 'get',
   path: '/api/me',
+  operationId: 'getCurrentAccount',
   access: 'authenticated',
   tags: ['Sessions'],
   summary: 'Who you are: your account, roles per organisation, and permissions',

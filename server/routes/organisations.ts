@@ -83,6 +83,7 @@ const CreateWorkgroup = z
 const list = defineRoute({
   method: 'get',
   path: '/api/organisations',
+  operationId: 'listOrganisations',
   access: 'organisations:read',
   tags: ['Organisations'],
   summary: 'Every organisation, by ODS code, with its parent and status',
@@ -97,6 +98,7 @@ const list = defineRoute({
 const get = defineRoute({
   method: 'get',
   path: '/api/organisations/{ods}',
+  operationId: 'getOrganisation',
   access: 'organisations:read',
   tags: ['Organisations'],
   summary: 'One organisation with its workgroup tree',
@@ -110,6 +112,7 @@ const get = defineRoute({
 const create = defineRoute({
   method: 'post',
   path: '/api/organisations',
+  operationId: 'createOrganisation',
   access: 'organisations:manage',
   tags: ['Organisations'],
   summary: 'Add an organisation: a site under an organisation you manage',
@@ -125,6 +128,7 @@ const create = defineRoute({
 const update = defineRoute({
   method: 'patch',
   path: '/api/organisations/{ods}',
+  operationId: 'updateOrganisation',
   access: 'organisations:manage',
   tags: ['Organisations'],
   summary: 'Rename, close or reopen an organisation you manage',
@@ -141,6 +145,7 @@ const update = defineRoute({
 const workgroups = defineRoute({
   method: 'get',
   path: '/api/organisations/{ods}/workgroups',
+  operationId: 'listWorkgroups',
   access: 'organisations:read',
   tags: ['Organisations'],
   summary: "An organisation's workgroups, as a tree",
@@ -154,6 +159,7 @@ const workgroups = defineRoute({
 const addWorkgroup = defineRoute({
   method: 'post',
   path: '/api/organisations/{ods}/workgroups',
+  operationId: 'createWorkgroup',
   access: 'workgroups:manage',
   tags: ['Organisations'],
   summary: 'Add a workgroup, at the top or under one of the organisation’s workgroups',

@@ -6,32 +6,55 @@ import { documentCategories, documentTypeNames } from '../services/people/docume
 import { personActionNames } from '../services/people/person-actions.ts';
 import { isoDate as isoDateSchema } from './schemas.ts';
 
-const name = (max: number) =>
-  z.string().trim().min(1, 'is empty').max(max, `is longer than ${max} characters`);
-const isoDate = isoDateSchema();
+/** A name a person types: the messages name it, as the page shows them beside its field. */
+const name = (label: string, max: number) =>
+  z
+    .string(`Enter the ${label}`)
+    .trim()
+    .min(1, `Enter the ${label}`)
+    .max(max, `Shorten the ${label} to ${max} characters or fewer`);
+/** A calendar date a person types, YYYY-MM-DD, named in its messages. */
+const dateOf = (label: string) =>
+  isoDateSchema(
+    `Enter the ${label} as YYYY-MM-DD, like 1990-01-31`,
+    `Enter a ${label} from the year 1 to 9999`,
+  );
 const odsCode = z
-  .string()
-  .regex(/^[A-Z0-9]{3,6}$/, 'must be an ODS code: 3 to 6 capital letters and digits');
-const reason = z.string().trim().min(3, 'give a reason of a few words').max(500);
+  .string('Enter an ODS code')
+  .regex(/^[A-Z0-9]{3,6}$/, 'Enter an ODS code: 3 to 6 capital letters and digits, like RWG01');
+const reason = z
+  .string('Give a reason')
+  .trim()
+  .min(3, 'Give a reason of a few words')
+  .max(500, 'Shorten the reason to 500 characters or fewer');
+const email = z
+  .email('Enter an email address, like name@nhs.net')
+  .max(254, 'Shorten the email address to 254 characters or fewer');
+const phone = z
+  .string('Enter a phone number')
+  .regex(/^[0-9 +()-]{6,20}$/, 'Enter a phone number of 6 to 20 digits, like 01632 960001');
 
 export const PersonId = z.object({ id: z.uuid('must be a person id (UUID)') });
 
 export const RegisterPerson = z
   .strictObject({
-    givenName: name(100),
-    middleNames: name(100).optional(),
-    familyName: name(100),
-    nameOnCard: name(60).optional(),
-    dateOfBirth: isoDate,
-    email: z.email('must be an email address').max(254).optional(),
-    phone: z
-      .string()
-      .regex(/^[0-9 +()-]{6,20}$/, 'must be a phone number')
-      .optional(),
-    odsCodes: z.array(odsCode).min(1, 'give at least one organisation').max(10),
+    givenName: name('given name', 100),
+    middleNames: name('middle names', 100).optional(),
+    familyName: name('family name', 100),
+    nameOnCard: name('name on the card', 60).optional(),
+    dateOfBirth: dateOf('date of birth'),
+    email: email.optional(),
+    phone: phone.optional(),
+    odsCodes: z
+      .array(odsCode, 'Choose at least one organisation')
+      .min(1, 'Choose at least one organisation')
+      .max(10, 'Choose at most 10 organisations'),
     username: z
-      .string()
-      .regex(/^[a-z0-9._-]{3,64}$/, 'use 3 to 64 lower-case letters, digits, dots, dashes')
+      .string('Enter a username')
+      .regex(
+        /^[a-z0-9._-]{3,64}$/,
+        'Choose a username of 3 to 64 lower-case letters, digits, dots and dashes',
+      )
       .optional(),
     duplicateOverride: z.strictObject({ reason }).optional(),
   })
@@ -39,16 +62,15 @@ export const RegisterPerson = z
 
 export const UpdatePerson = z
   .strictObject({
-    givenName: name(100).optional(),
-    middleNames: name(100).nullable().optional(),
-    familyName: name(100).optional(),
-    nameOnCard: name(60).nullable().optional(),
-    dateOfBirth: isoDate.optional(),
-    email: z.email().max(254).nullable().optional(),
-    phone: z
-      .string()
-      .regex(/^[0-9 +()-]{6,20}$/, 'must be a phone number')
-      .nullable()
+    givenName: name('given name', 100).optional(),
+    middleNames: name('middle names', 100).nullable().optional(),
+    familyName: name('family name', 100).optional(),
+    nameOnCard: name('name on the card', 60).nullable().optional(),
+    dateOfBirth: dateOf('date of birth').optional(),
+    email: email.nullable().optional(),
+    phone: phone.nullable().optional(),
+    status: z
+      .enum(['active', 'suspended', 'closed'], 'Choose active, suspended or closed')
       .optional(),
   })
   .openapi('UpdatePerson', {
@@ -65,13 +87,20 @@ export const IdentityCheck = z
     documents: z
       .array(
         z.strictObject({
-          type: z.enum(documentTypeNames),
-          issuingCountry: z.string().regex(/^[A-Z]{2,3}$/, 'must be a country code such as GB'),
-          expiresOn: isoDate.optional(),
-          number: z.string().trim().min(3, 'is too short to be a document number').max(64),
+          type: z.enum(documentTypeNames, 'Choose the type of document'),
+          issuingCountry: z
+            .string('Enter the issuing country')
+            .regex(/^[A-Z]{2,3}$/, 'Enter the issuing country as a code, like GB'),
+          expiresOn: dateOf('expiry date').optional(),
+          number: z
+            .string('Enter the document number')
+            .trim()
+            .min(3, 'Enter the document number: it is too short to be one')
+            .max(64, 'Shorten the document number to 64 characters or fewer'),
         }),
+        'Give the documents seen',
       )
-      .max(10, 'at most 10 documents'),
+      .max(10, 'Give at most 10 documents'),
     duplicateOverride: z.strictObject({ reason }).optional(),
   })
   .openapi('IdentityCheck');
@@ -195,9 +224,9 @@ export const PersonView = z.union([Person, PersonForDecider]).openapi('PersonVie
 
 export const AssignPosition = z
   .strictObject({
-    positionId: z.uuid('must be a position id (UUID)'),
-    startDate: isoDate.optional(),
-    endDate: isoDate.optional(),
+    positionId: z.uuid('Choose a position'),
+    startDate: dateOf('start date').optional(),
+    endDate: dateOf('end date').optional(),
   })
   .openapi('AssignPosition');
 
@@ -227,4 +256,4 @@ export const DocumentType = z
 
 export const RemoveAssignment = z.strictObject({ note: reason }).openapi('RemoveAssignment');
 
-export { isoDate, reason };
+export { dateOf, reason };

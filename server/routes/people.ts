@@ -2,16 +2,20 @@ import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { DomainError } from '../errors.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
+import { checkedTogether } from '../http/validation-hook.ts';
 import { listAssignablePositions } from '../services/assignments/assignable-positions.ts';
 import { closePerson } from '../services/people/close-person.ts';
 import { getPerson, getPersonInFull } from '../services/people/get-person.ts';
 import { personIdOfActor } from '../services/people/person-of-actor.ts';
 import { reactivatePerson } from '../services/people/reactivate-person.ts';
-import { recordIdentityCheck } from '../services/people/record-identity-check.ts';
-import { registerPerson } from '../services/people/register-person.ts';
+import {
+  identityCheckProblems,
+  recordIdentityCheck,
+} from '../services/people/record-identity-check.ts';
+import { registerPerson, registrationProblems } from '../services/people/register-person.ts';
 import { searchPeople } from '../services/people/search-people.ts';
 import { suspendPerson } from '../services/people/suspend-person.ts';
-import { updatePerson } from '../services/people/update-person.ts';
+import { personChangeProblems, updatePerson } from '../services/people/update-person.ts';
 import {
   AssignablePosition,
   IdentityCheck,
@@ -30,6 +34,7 @@ const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema
 const search = defineRoute({
   method: 'get',
   path: '/api/people',
+  operationId: 'searchPeople',
   access: 'people:read',
   tags: ['People'],
   summary: 'Find people by name, 12-digit user ID, email or card serial',
@@ -53,6 +58,7 @@ const search = defineRoute({
 const register = defineRoute({
   method: 'post',
   path: '/api/people',
+  operationId: 'registerPerson',
   access: 'people:register',
   tags: ['People'],
   summary: 'Register a person (pending their identity check)',
@@ -79,6 +85,7 @@ const register = defineRoute({
 const get = defineRoute({
   method: 'get',
   path: '/api/people/{id}',
+  operationId: 'getPerson',
   access: 'people:read',
   tags: ['People'],
   summary: "A person's details, identity check and positions",
@@ -96,6 +103,7 @@ const get = defineRoute({
 const update = defineRoute({
   method: 'patch',
   path: '/api/people/{id}',
+  operationId: 'updatePerson',
   access: 'people:edit',
   tags: ['People'],
   summary: "Edit a person's details",
@@ -106,6 +114,7 @@ const update = defineRoute({
 const identityCheck = defineRoute({
   method: 'post',
   path: '/api/people/{id}/identity-check',
+  operationId: 'recordIdentityCheck',
   access: 'people:register',
   tags: ['People'],
   summary: 'Record the documents seen in person (e-GIF level 3)',
@@ -187,6 +196,7 @@ const assignablePositions = defineRoute({
 const mine = defineRoute({
   method: 'get',
   path: '/api/me/person',
+  operationId: 'getOwnPerson',
   access: 'profile:read-own',
   tags: ['People'],
   summary: 'Your own person record: details, identity check and positions',
@@ -201,41 +211,53 @@ export function registerPeople(app: OpenAPIHono<AppEnv>) {
     c.json(await searchPeople(serviceContext(c), c.req.valid('query')), 200),
   );
 
-  app.openapi(register, async (c) => {
-    const result = await registerPerson(serviceContext(c), c.req.valid('json'));
-    return c.json(
-      {
-        ...result,
-        activation: result.activation
-          ? { ...result.activation, expiresAt: result.activation.expiresAt.toISOString() }
-          : null,
-      },
-      201,
-    );
-  });
+  app.openapi(
+    register,
+    async (c) => {
+      const result = await registerPerson(serviceContext(c), c.req.valid('json'));
+      return c.json(
+        {
+          ...result,
+          activation: result.activation
+            ? { ...result.activation, expiresAt: result.activation.expiresAt.toISOString() }
+            : null,
+        },
+        201,
+      );
+    },
+    checkedTogether(RegisterPerson, registrationProblems),
+  );
 
   app.openapi(get, async (c) =>
     c.json(await getPerson(serviceContext(c), c.req.valid('param').id), 200),
   );
 
-  app.openapi(update, async (c) => {
-    const ctx = serviceContext(c);
-    const { id } = c.req.valid('param');
-    await updatePerson(ctx, id, c.req.valid('json'));
-    return c.json(await getPersonInFull(ctx, id), 200);
-  });
+  app.openapi(
+    update,
+    async (c) => {
+      const ctx = serviceContext(c);
+      const { id } = c.req.valid('param');
+      await updatePerson(ctx, id, c.req.valid('json'));
+      return c.json(await getPersonInFull(ctx, id), 200);
+    },
+    checkedTogether(UpdatePerson, personChangeProblems),
+  );
 
-  app.openapi(identityCheck, async (c) => {
-    const key = c.get('deps').config.documentHashKey;
-    if (!key) throw new DomainError('UNAVAILABLE', 'The server has no DOCUMENT_HASH_KEY set.');
-    const result = await recordIdentityCheck(
-      serviceContext(c),
-      c.req.valid('param').id,
-      c.req.valid('json'),
-      key,
-    );
-    return c.json(result, 200);
-  });
+  app.openapi(
+    identityCheck,
+    async (c) => {
+      const key = c.get('deps').config.documentHashKey;
+      if (!key) throw new DomainError('UNAVAILABLE', 'The server has no DOCUMENT_HASH_KEY set.');
+      const result = await recordIdentityCheck(
+        serviceContext(c),
+        c.req.valid('param').id,
+        c.req.valid('json'),
+        key,
+      );
+      return c.json(result, 200);
+    },
+    checkedTogether(IdentityCheck, identityCheckProblems),
+  );
 
   for (const [route, change] of [
     [suspend, suspendPerson],

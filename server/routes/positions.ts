@@ -3,8 +3,9 @@ import { clinicalSystems } from '../../db/schema/access.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { ErrorBody } from '../http/error-body.ts';
+import { checkedTogether } from '../http/validation-hook.ts';
 import { closePosition } from '../services/positions/close-position.ts';
-import { createPosition } from '../services/positions/create-position.ts';
+import { createPosition, newPositionProblems } from '../services/positions/create-position.ts';
 import { getPosition } from '../services/positions/get-position.ts';
 import { listPositions } from '../services/positions/list-positions.ts';
 import { updatePosition } from '../services/positions/update-position.ts';
@@ -34,24 +35,40 @@ const Position = z
 
 const content = {
   name: z
-    .string()
+    .string('Give the position a name')
     .trim()
-    .min(2, 'give the position a name')
-    .max(120, 'is longer than 120 characters'),
+    .min(2, 'Give the position a name')
+    .max(120, 'Shorten the name to 120 characters or fewer'),
   jobRoles: z
-    .array(z.string().regex(/^R\d{4}$/, 'must be a job role code such as R8001'))
-    .min(1, 'give at least one job role, such as R8001')
-    .max(20, 'has more than 20 job roles'),
+    .array(
+      z
+        .string('Enter a job role code, like R8001')
+        .regex(/^R\d{4}$/, 'Enter a job role code, like R8001'),
+      'Choose at least one job role, like R8001',
+    )
+    .min(1, 'Choose at least one job role, like R8001')
+    .max(20, 'Choose at most 20 job roles'),
   activities: z
-    .array(z.string().regex(/^B\d{4}$/, 'must be an activity code such as B0380'))
-    .max(50, 'has more than 50 activities'),
+    .array(
+      z
+        .string('Enter an activity code, like B0380')
+        .regex(/^B\d{4}$/, 'Enter an activity code, like B0380'),
+      'Give the activities as a list',
+    )
+    .max(50, 'Choose at most 50 activities'),
   workgroupIds: z
-    .array(z.uuid('must be the id (UUID) of a workgroup of the organisation'))
-    .max(50, 'has more than 50 workgroups'),
+    .array(
+      z.uuid('Choose a workgroup of the organisation (its id, a UUID)'),
+      'Give the workgroups as a list',
+    )
+    .max(50, 'Choose at most 50 workgroups'),
   systems: z
-    .array(z.enum(clinicalSystems, `must be one of ${clinicalSystems.join(', ')}`))
+    .array(
+      z.enum(clinicalSystems, `Choose systems from ${clinicalSystems.join(', ')}`),
+      'Give the systems as a list',
+    )
     .max(clinicalSystems.length),
-  assignable: z.boolean(),
+  assignable: z.boolean('Say whether sponsors may assign it (true or false)'),
 };
 
 const CreatePosition = z.strictObject({ odsCode: OdsCode, ...content }).openapi('CreatePosition');
@@ -60,7 +77,7 @@ const UpdatePosition = z
   .strictObject(content)
   .partial()
   .refine((b) => Object.values(b).some((v) => v !== undefined), {
-    message: 'give at least one field to change',
+    message: 'Change at least one field',
   })
   .openapi('UpdatePosition');
 
@@ -77,6 +94,7 @@ const ClosePosition = z
 const list = defineRoute({
   method: 'get',
   path: '/api/positions',
+  operationId: 'listPositions',
   access: 'positions:read',
   tags: ['Positions'],
   summary: 'Positions, by organisation, status and part of the name',
@@ -95,6 +113,7 @@ const list = defineRoute({
 const get = defineRoute({
   method: 'get',
   path: '/api/positions/{id}',
+  operationId: 'getPosition',
   access: 'positions:read',
   tags: ['Positions'],
   summary: 'One position',
@@ -108,6 +127,7 @@ const get = defineRoute({
 const create = defineRoute({
   method: 'post',
   path: '/api/positions',
+  operationId: 'createPosition',
   access: 'positions:manage',
   tags: ['Positions'],
   summary: 'Create a position of an organisation you manage',
@@ -123,6 +143,7 @@ const create = defineRoute({
 const update = defineRoute({
   method: 'patch',
   path: '/api/positions/{id}',
+  operationId: 'updatePosition',
   access: 'positions:manage',
   tags: ['Positions'],
   summary: 'Edit an open position of an organisation you manage',
@@ -137,6 +158,7 @@ const update = defineRoute({
 const close = defineRoute({
   method: 'post',
   path: '/api/positions/{id}/close',
+  operationId: 'closePosition',
   access: 'positions:manage',
   tags: ['Positions'],
   summary: 'Close a position, with a reason, ending every open assignment of it',
@@ -164,8 +186,10 @@ export function registerPositions(app: OpenAPIHono<AppEnv>) {
   app.openapi(get, async (c) =>
     c.json(await getPosition(serviceContext(c), c.req.valid('param').id), 200),
   );
-  app.openapi(create, async (c) =>
-    c.json(await createPosition(serviceContext(c), c.req.valid('json')), 201),
+  app.openapi(
+    create,
+    async (c) => c.json(await createPosition(serviceContext(c), c.req.valid('json')), 201),
+    checkedTogether(CreatePosition, newPositionProblems),
   );
   app.openapi(update, async (c) =>
     c.json(

@@ -1,6 +1,7 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
+import { checkedTogether } from '../http/validation-hook.ts';
 import {
   approveRequest,
   claimRequest,
@@ -8,8 +9,8 @@ import {
 } from '../services/requests/decide-request.ts';
 import { getRequest } from '../services/requests/get-request.ts';
 import { listRequests } from '../services/requests/list-requests.ts';
-import { raiseRequest } from '../services/requests/raise-request.ts';
-import { isoDate, reason } from './people-schemas.ts';
+import { raiseRequest, requestProblems } from '../services/requests/raise-request.ts';
+import { dateOf, reason } from './people-schemas.ts';
 import { pageCursor } from './schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
@@ -38,17 +39,22 @@ const AccessRequest = z
 const RaiseRequest = z
   .strictObject({
     kind: z.enum(['assign', 'remove']).default('assign'),
-    personId: z.uuid('must be a person id (UUID)'),
-    positionId: z.uuid('must be a position id (UUID)'),
-    startDate: isoDate.optional(),
-    endDate: isoDate.optional(),
-    note: z.string().trim().max(500).optional(),
+    personId: z.uuid('Choose the person'),
+    positionId: z.uuid('Choose a position'),
+    startDate: dateOf('start date').optional(),
+    endDate: dateOf('end date').optional(),
+    note: z
+      .string('Write the note as text')
+      .trim()
+      .max(500, 'Shorten the note to 500 characters or fewer')
+      .optional(),
   })
   .openapi('RaiseRequest');
 
 const list = defineRoute({
   method: 'get',
   path: '/api/requests',
+  operationId: 'listRequests',
   access: 'requests:raise-own',
   tags: ['Requests'],
   summary: 'Requests: your inbox to decide, or your own',
@@ -74,6 +80,7 @@ const list = defineRoute({
 const raise = defineRoute({
   method: 'post',
   path: '/api/requests',
+  operationId: 'raiseRequest',
   access: 'requests:raise-own',
   tags: ['Requests'],
   summary: 'Ask for a position to be assigned to (or removed from) a person',
@@ -84,6 +91,7 @@ const raise = defineRoute({
 const get = defineRoute({
   method: 'get',
   path: '/api/requests/{id}',
+  operationId: 'getRequest',
   access: 'requests:raise-own',
   tags: ['Requests'],
   summary: 'One request',
@@ -94,6 +102,7 @@ const get = defineRoute({
 const claim = defineRoute({
   method: 'post',
   path: '/api/requests/{id}/claim',
+  operationId: 'claimRequest',
   access: 'requests:decide',
   tags: ['Requests'],
   summary: 'Open a request to decide it: holds it for you for 15 minutes',
@@ -107,6 +116,7 @@ const claim = defineRoute({
 const approve = defineRoute({
   method: 'post',
   path: '/api/requests/{id}/approve',
+  operationId: 'approveRequest',
   access: 'requests:decide',
   tags: ['Requests'],
   summary: 'Approve: the assignment is made in the same transaction',
@@ -123,6 +133,7 @@ const approve = defineRoute({
 const reject = defineRoute({
   method: 'post',
   path: '/api/requests/{id}/reject',
+  operationId: 'rejectRequest',
   access: 'requests:decide',
   tags: ['Requests'],
   summary: 'Reject, with a reason',
@@ -140,11 +151,15 @@ export function registerRequests(app: OpenAPIHono<AppEnv>) {
     const view = q.view ?? (ctx.actor?.permissions.includes('requests:decide') ? 'inbox' : 'mine');
     return c.json(await listRequests(ctx, { ...q, view }), 200);
   });
-  app.openapi(raise, async (c) => {
-    const ctx = serviceContext(c);
-    const request = await raiseRequest(ctx, c.req.valid('json'));
-    return c.json(await getRequest(ctx, request.id), 201);
-  });
+  app.openapi(
+    raise,
+    async (c) => {
+      const ctx = serviceContext(c);
+      const request = await raiseRequest(ctx, c.req.valid('json'));
+      return c.json(await getRequest(ctx, request.id), 201);
+    },
+    checkedTogether(RaiseRequest, requestProblems),
+  );
   app.openapi(get, async (c) =>
     c.json(await getRequest(serviceContext(c), c.req.valid('param').id), 200),
   );

@@ -42,10 +42,10 @@ export const Me = z
 const storableYear = (year: number) => year >= 1 && year <= 9999;
 
 /** A calendar date, YYYY-MM-DD, that exists (no 30 February) and can be stored. */
-export const isoDate = (message = 'must be a date as YYYY-MM-DD') =>
-  z.iso
-    .date(message)
-    .refine((d) => storableYear(Number(d.slice(0, 4))), 'must be a date from the year 1 to 9999');
+export const isoDate = (
+  message = 'must be a date as YYYY-MM-DD',
+  yearMessage = 'must be a date from the year 1 to 9999',
+) => z.iso.date(message).refine((d) => storableYear(Number(d.slice(0, 4))), yearMessage);
 
 /** An instant, ISO 8601, that can be stored: in UTC it falls between the years 1 and 9999. */
 export const isoInstant = (options: { offset?: boolean } = {}) =>

@@ -26,6 +26,7 @@ const SignInThrottle = z
 const list = defineRoute({
   method: 'get',
   path: '/api/sign-in-throttles',
+  operationId: 'listSignInThrottles',
   access: 'accounts:unlock',
   tags: ['Sessions'],
   summary: 'Sign-in throttles and locks holding someone back now',
@@ -56,6 +57,7 @@ const ClearThrottle = z
 const clear = defineRoute({
   method: 'post',
   path: '/api/sign-in-throttles/clear',
+  operationId: 'clearSignInThrottle',
   access: 'accounts:unlock',
   tags: ['Sessions'],
   summary: 'Let a username, an address, or a username at an address sign in again',

@@ -74,6 +74,7 @@ const RevokeWorkstation = z
 const list = defineRoute({
   method: 'get',
   path: '/api/workstations',
+  operationId: 'listWorkstations',
   access: 'workstations:manage',
   tags: ['Workstations'],
   summary: 'Workstations of the organisations you manage, newest first',
@@ -88,6 +89,7 @@ const list = defineRoute({
 const register = defineRoute({
   method: 'post',
   path: '/api/workstations',
+  operationId: 'registerWorkstation',
   access: 'workstations:manage',
   tags: ['Workstations'],
   summary: 'Register a workstation, and get its one-time enrolment code (valid 24 hours)',
@@ -101,6 +103,7 @@ const register = defineRoute({
 const newCode = defineRoute({
   method: 'post',
   path: '/api/workstations/{id}/enrolment-code',
+  operationId: 'issueEnrolmentCode',
   access: 'workstations:manage',
   tags: ['Workstations'],
   summary: 'A new one-time enrolment code; any unused one stops working',
@@ -115,6 +118,7 @@ const newCode = defineRoute({
 const revoke = defineRoute({
   method: 'post',
   path: '/api/workstations/{id}/revoke',
+  operationId: 'revokeWorkstation',
   access: 'workstations:manage',
   tags: ['Workstations'],
   summary: 'Revoke a workstation: its agent’s credential stops working at once',

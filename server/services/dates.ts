@@ -19,6 +19,13 @@ const ukClock = new Intl.DateTimeFormat('en-GB', {
   hourCycle: 'h23',
 });
 
+const ukDisplayDate = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+});
+
 const dayMs = 86_400_000;
 
 /** The trust's date at an instant. */
@@ -34,6 +41,11 @@ export function timeOf(instant: Date): string {
 /** The trust's date and time at an instant, `YYYY-MM-DD HH:MM`, for messages. */
 export function dateTimeOf(instant: Date): string {
   return `${dateOf(instant)} ${timeOf(instant)}`;
+}
+
+/** A calendar date as a message says it to a person: "29 Nov 2026", as the pages write it. */
+export function displayDate(isoDate: string): string {
+  return ukDisplayDate.format(utcMidnight(isoDate));
 }
 
 /** Today's date for the trust, for start and end dates, expiry and "is it still held". */

@@ -269,18 +269,23 @@ describe.each(testDrivers)('positions and the catalogue (%s)', (driver) => {
       [
         'an unknown job role',
         { jobRoles: ['R8007', 'R9999'] },
-        'jobRoles',
-        'unknown job role R9999',
+        'jobRoles.1',
+        'No job role has code R9999',
       ],
       [
         'unknown activities',
         { activities: ['B9998', 'B0163', 'B9999'] },
-        'activities',
-        'unknown activities B9998, B9999',
+        'activities.2',
+        'No activity has code B9999',
       ],
       ['an activity that is not a B-code', { activities: ['X1'] }, 'activities.0', /B0380/],
       ['no job role', { jobRoles: [] }, 'jobRoles', /at least one job role/],
-      ['an unknown organisation', { odsCode: 'ZZZ01' }, 'odsCode', 'is not a known ODS code'],
+      [
+        'an unknown organisation',
+        { odsCode: 'ZZZ01' },
+        'odsCode',
+        'No organisation has ODS code ZZZ01',
+      ],
       [
         'a lower-case ODS code',
         { odsCode: 'rwg01' },
@@ -316,7 +321,10 @@ describe.each(testDrivers)('positions and the catalogue (%s)', (driver) => {
       expect(await errorOf(res)).toMatchObject({
         code: 'VALIDATION',
         details: [
-          { field: 'workgroupIds', message: `is not a workgroup of RWG01: ${outpatients}` },
+          {
+            field: 'workgroupIds.1',
+            message: 'Choose a workgroup of RWG01: this one is not one of its workgroups',
+          },
         ],
       });
       const clerk = await demoPositionId(t, 'Ward Clerk');

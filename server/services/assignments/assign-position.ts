@@ -7,15 +7,16 @@ import {
   ForbiddenError,
   NotFoundError,
   SeparationOfDutiesError,
+  ValidationError,
 } from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import { assertMayViewPerson, assertPersonInScope, noSuchPerson } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, type TxContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
-import { assertAssignmentDates, earliestDirectStart } from './assignment-dates.ts';
+import { assignmentDateProblems, earliestDirectStart } from './assignment-dates.ts';
 import { heldAssignment, heldSince, markExpiredAssignments } from './held-assignment.ts';
-import { assertPositionFitsPerson } from './organisation-family.ts';
+import { positionFitProblems } from './organisation-family.ts';
 
 export interface AssignInput {
   personId: string;
@@ -34,13 +35,6 @@ export async function createAssignment(ctx: TxContext, input: AssignInput) {
   const today = todayOf(ctx.now());
   const startDate = input.startDate ?? today;
   const endDate = input.endDate ?? null;
-  // A request's dates were checked when it was raised; its start may have passed while it
-  // waited for a decision, and that is no reason to refuse it now.
-  assertAssignmentDates(
-    { startDate, endDate },
-    today,
-    input.requestId ? startDate : earliestDirectStart(today),
-  );
   const [person] = await ctx.db.select().from(people).where(eq(people.id, input.personId));
   if (!person) throw new NotFoundError('There is no such person.');
   if (person.status !== 'active') {
@@ -60,7 +54,17 @@ export async function createAssignment(ctx: TxContext, input: AssignInput) {
   if (position.status !== 'active') {
     throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
   }
-  await assertPositionFitsPerson(ctx, person.id, position);
+  // A request's dates were checked when it was raised; its start may have passed while it
+  // waited for a decision, and that is no reason to refuse it now.
+  const problems = [
+    ...(await positionFitProblems(ctx, person.id, position)),
+    ...assignmentDateProblems(
+      { startDate, endDate },
+      today,
+      input.requestId ? startDate : earliestDirectStart(today),
+    ),
+  ];
+  if (problems.length) throw ValidationError.of(problems);
   const held = await heldAssignment(ctx, person.id, position.id);
   if (held) {
     throw new ConflictError(
@@ -144,4 +148,22 @@ export async function assignPosition(ctx: ServiceContext, input: AssignInput) {
     }
     return createAssignment(tx, input);
   });
+}
+
+/**
+ * What is wrong with the dates of a direct assignment, for a form: a start from today
+ * when none is given, unless the start date sent was itself wrong.
+ */
+export async function directAssignmentProblems(
+  ctx: ServiceContext,
+  input: Partial<Pick<AssignInput, 'startDate' | 'endDate'>>,
+  wrong: ReadonlySet<string> = new Set(),
+) {
+  if (wrong.has('startDate')) return [];
+  const today = todayOf(ctx.now());
+  return assignmentDateProblems(
+    { startDate: input.startDate ?? today, endDate: input.endDate ?? null },
+    today,
+    earliestDirectStart(today),
+  );
 }

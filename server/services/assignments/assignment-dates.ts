@@ -1,5 +1,5 @@
-import { type FieldProblem, ValidationError } from '../../errors.ts';
-import { addDays, addYears } from '../dates.ts';
+import type { FieldProblem } from '../../errors.ts';
+import { addDays, addYears, displayDate } from '../dates.ts';
 
 /**
  * How far the dates of an assignment may reach. An RA agent records access that started
@@ -23,9 +23,10 @@ export interface AssignmentDates {
 }
 
 /**
- * What is wrong with an assignment's dates on `today`, each naming its field and what is
- * allowed. `earliestStart` is the first start date accepted: `today` less the backdating
- * allowance for a direct assignment, `today` for a request (access is asked for ahead).
+ * What is wrong with an assignment's dates on `today`, each naming its field and, in words
+ * for a person, the dates allowed. `earliestStart` is the first start date accepted:
+ * `today` less the backdating allowance for a direct assignment, `today` for a request
+ * (access is asked for ahead).
  */
 export function assignmentDateProblems(
   dates: AssignmentDates,
@@ -35,52 +36,41 @@ export function assignmentDateProblems(
   const problems: FieldProblem[] = [];
   const { startDate, endDate } = dates;
   const latestStart = addYears(today, assignmentDateLimits.startYearsAhead);
+  const range = `from ${displayDate(earliestStart)} to ${displayDate(latestStart)}`;
   if (startDate < earliestStart) {
     problems.push({
       field: 'startDate',
       message:
         earliestStart === today
-          ? `is in the past: it must be today (${today}) or later, up to ${latestStart}`
-          : `is more than ${assignmentDateLimits.backdateDays} days ago: it must be from ${earliestStart} to ${latestStart}`,
+          ? `Enter a start date from today (${displayDate(today)}) to ${displayDate(latestStart)}: it cannot be in the past`
+          : `Enter a start date ${range}: it cannot be more than ${assignmentDateLimits.backdateDays} days ago`,
     });
   } else if (startDate > latestStart) {
     problems.push({
       field: 'startDate',
-      message: `is more than a year ahead: it must be from ${earliestStart} to ${latestStart}`,
+      message: `Enter a start date ${range}: it cannot be more than a year ahead`,
     });
   }
   if (endDate !== null) {
     const latestEnd = addYears(startDate, assignmentDateLimits.termYears);
     if (endDate < startDate) {
-      problems.push({ field: 'endDate', message: `is before the start date ${startDate}` });
+      problems.push({
+        field: 'endDate',
+        message: `Enter an end date on or after the start date (${displayDate(startDate)})`,
+      });
     } else if (endDate < today) {
       problems.push({
         field: 'endDate',
-        message: `has already passed: it must be today (${today}) or later`,
+        message: `Enter an end date from today (${displayDate(today)}): this one has passed`,
       });
     } else if (endDate > latestEnd) {
       problems.push({
         field: 'endDate',
-        message: `is more than ${assignmentDateLimits.termYears} years after the start: it must be ${latestEnd} or earlier, or left empty for no end date`,
+        message: `Enter an end date by ${displayDate(latestEnd)}, ${assignmentDateLimits.termYears} years after the start, or leave it empty for no end date`,
       });
     }
   }
   return problems;
-}
-
-const fieldNames: Record<string, string> = { startDate: 'start date', endDate: 'end date' };
-
-/** Refuses dates with problems, one sentence naming each field and what is allowed. */
-export function assertAssignmentDates(
-  dates: AssignmentDates,
-  today: string,
-  earliestStart: string,
-): void {
-  const problems = assignmentDateProblems(dates, today, earliestStart);
-  if (!problems.length) return;
-  const said = problems.map((p) => `the ${fieldNames[p.field] ?? p.field} ${p.message}`);
-  const sentence = said.join('; ');
-  throw new ValidationError(`${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`, problems);
 }
 
 /** The first start date a direct assignment accepts on `today`. */

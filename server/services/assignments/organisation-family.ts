@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { personOrganisations } from '../../../db/schema/people.ts';
-import { ValidationError } from '../../errors.ts';
+import type { FieldProblem } from '../../errors.ts';
 import { ancestorsOf } from '../access/organisation-tree.ts';
 import type { ServiceContext } from '../context.ts';
 
@@ -20,23 +20,24 @@ export async function positionFitsPerson(
 }
 
 /**
- * Refuses a position of another organisation: the rule behind assigning and requesting
- * alike, so both say the same thing.
+ * A position of another organisation, as a problem with the request's `positionId`: the
+ * rule behind assigning and requesting alike, so both say the same thing.
  */
-export async function assertPositionFitsPerson(
+export async function positionFitProblems(
   ctx: ServiceContext,
   personId: string,
   position: { name: string; odsCode: string },
-): Promise<void> {
+): Promise<FieldProblem[]> {
   const orgs = await ctx.db
     .select({ odsCode: personOrganisations.odsCode })
     .from(personOrganisations)
     .where(eq(personOrganisations.personId, personId));
   const personOds = orgs.map((o) => o.odsCode);
-  if (!(await positionFitsPerson(ctx, position.odsCode, personOds))) {
-    throw new ValidationError(
-      `The position "${position.name}" belongs to ${position.odsCode}, and this person works for ${personOds.join(', ') || 'no organisation'}.`,
-      [{ field: 'positionId', message: 'is a position of another organisation' }],
-    );
-  }
+  if (await positionFitsPerson(ctx, position.odsCode, personOds)) return [];
+  return [
+    {
+      field: 'positionId',
+      message: `Choose a position of this person's organisations: "${position.name}" belongs to ${position.odsCode}, and they work for ${personOds.join(', ') || 'no organisation'}`,
+    },
+  ];
 }

@@ -11,7 +11,7 @@ import {
 import { assertPersonInScope } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { todayOf } from '../dates.ts';
+import { displayDate, todayOf } from '../dates.ts';
 import { type DocumentType, documentTypes } from './document-types.ts';
 import { lockDocumentNumbers } from './duplicate-locks.ts';
 import { groupUserId } from './name-keys.ts';
@@ -55,23 +55,26 @@ export function egifProblems(documents: SeenDocument[], today: string): FieldPro
   if (documents.length < 3) {
     problems.push({
       field: 'documents',
-      message: `three documents are needed, ${documents.length} given`,
+      message: `Give three documents: ${documents.length === 1 ? '1 was' : `${documents.length} were`} given`,
     });
   }
   if (!categories.includes('photo_id')) {
-    problems.push({ field: 'documents', message: 'at least one must be photo ID (e.g. passport)' });
+    problems.push({
+      field: 'documents',
+      message: 'Give a photo ID, such as a passport: at least one document must be one',
+    });
   }
   if (!categories.includes('proof_of_address')) {
     problems.push({
       field: 'documents',
-      message: 'at least one must be proof of address (e.g. utility bill)',
+      message: 'Give a proof of address, such as a utility bill: at least one document must be one',
     });
   }
   documents.forEach((d, i) => {
     if (d.expiresOn && d.expiresOn < today) {
       problems.push({
         field: `documents.${i}.expiresOn`,
-        message: `the ${documentTypes[d.type].label.toLowerCase()} expired on ${d.expiresOn}`,
+        message: `This ${documentTypes[d.type].label.toLowerCase()} expired on ${displayDate(d.expiresOn)}: give one in date`,
       });
     }
   });
@@ -79,11 +82,22 @@ export function egifProblems(documents: SeenDocument[], today: string): FieldPro
   documents.forEach((d, i) => {
     const key = `${d.type}:${normalisedDocumentNumber(d.number)}`;
     if (seen.has(key)) {
-      problems.push({ field: `documents.${i}`, message: 'is the same document as another one' });
+      problems.push({
+        field: `documents.${i}`,
+        message: 'This is the same document as another one given',
+      });
     }
     seen.add(key);
   });
   return problems;
+}
+
+/** What is wrong with the documents of an identity check, for whichever are given. */
+export async function identityCheckProblems(
+  ctx: ServiceContext,
+  input: Partial<Pick<IdentityCheckInput, 'documents'>>,
+): Promise<FieldProblem[]> {
+  return input.documents ? egifProblems(input.documents, todayOf(ctx.now())) : [];
 }
 
 /**
@@ -101,13 +115,8 @@ export async function recordIdentityCheck(
 ) {
   const actor = ctx.actor;
   if (!actor) throw new DomainError('UNAUTHENTICATED', 'Sign in first.');
-  const problems = egifProblems(input.documents, todayOf(ctx.now()));
-  if (problems.length) {
-    throw new ValidationError(
-      `These documents do not meet e-GIF level 3: ${problems.map((p) => p.message).join('; ')}.`,
-      problems,
-    );
-  }
+  const problems = await identityCheckProblems(ctx, input);
+  if (problems.length) throw ValidationError.of(problems);
   return withTransaction(ctx, async (tx) => {
     const [person] = await tx.db.select().from(people).where(eq(people.id, personId)).for('update');
     if (!person) throw new NotFoundError('There is no such person.');

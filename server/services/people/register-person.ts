@@ -1,14 +1,15 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { accounts } from '../../../db/schema/accounts.ts';
 import { organisations } from '../../../db/schema/organisations.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
-import { DomainError, ForbiddenError, ValidationError } from '../../errors.ts';
+import { DomainError, type FieldProblem, ForbiddenError, ValidationError } from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import { createAccount } from '../accounts/create-account.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { lockPersonIdentity } from './duplicate-locks.ts';
 import { groupUserId, nameKeys } from './name-keys.ts';
-import { assertNoProblems, dateOfBirthProblems } from './person-input.ts';
+import { dateOfBirthProblems } from './person-input.ts';
 import { newUserId } from './user-id.ts';
 
 export interface RegisterPersonInput {
@@ -33,21 +34,9 @@ export interface RegisterPersonInput {
  * same person at once: see duplicate-locks.ts.
  */
 export async function registerPerson(ctx: ServiceContext, input: RegisterPersonInput) {
-  assertNoProblems(
-    dateOfBirthProblems(input.dateOfBirth, ctx.now()),
-    'The date of birth is not right',
-  );
+  const problems = await registrationProblems(ctx, input);
+  if (problems.length) throw ValidationError.of(problems);
   const odsCodes = [...new Set(input.odsCodes)];
-  const known = await ctx.db
-    .select({ odsCode: organisations.odsCode })
-    .from(organisations)
-    .where(inArray(organisations.odsCode, odsCodes));
-  const unknown = odsCodes.filter((c) => !known.some((k) => k.odsCode === c));
-  if (unknown.length) {
-    throw new ValidationError(`There is no organisation ${unknown.join(', ')}.`, [
-      { field: 'odsCodes', message: `unknown ODS code ${unknown.join(', ')}` },
-    ]);
-  }
   const scope = await actorScope(ctx);
   const outside = odsCodes.filter((code) => !scope.covers('people:register', code));
   if (outside.length) {
@@ -152,4 +141,45 @@ export async function registerPerson(ctx: ServiceContext, input: RegisterPersonI
     });
     return { id: person.id, userId: person.userId, activation };
   });
+}
+
+/**
+ * What is wrong with a registration beyond its format: a date of birth in the future or
+ * implausible, ODS codes no organisation has, a username taken. All of it at once, for
+ * whichever of the fields are given (a form's other fields may still be wrong). Making the
+ * login checks the username again, for a registration racing this one.
+ */
+export async function registrationProblems(
+  ctx: ServiceContext,
+  input: Partial<Pick<RegisterPersonInput, 'dateOfBirth' | 'odsCodes' | 'username'>>,
+): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  if (input.dateOfBirth !== undefined) {
+    problems.push(...dateOfBirthProblems(input.dateOfBirth, ctx.now()));
+  }
+  const odsCodes = input.odsCodes ?? [];
+  if (odsCodes.length) {
+    const known = await ctx.db
+      .select({ odsCode: organisations.odsCode })
+      .from(organisations)
+      .where(inArray(organisations.odsCode, odsCodes));
+    odsCodes.forEach((code, i) => {
+      if (!known.some((k) => k.odsCode === code)) {
+        problems.push({ field: `odsCodes.${i}`, message: `No organisation has ODS code ${code}` });
+      }
+    });
+  }
+  if (input.username !== undefined) {
+    const [taken] = await ctx.db
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(eq(sql`lower(${accounts.username})`, input.username.toLowerCase()));
+    if (taken) {
+      problems.push({
+        field: 'username',
+        message: `The username ${input.username} is taken: choose another`,
+      });
+    }
+  }
+  return problems;
 }

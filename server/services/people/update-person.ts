@@ -1,11 +1,17 @@
 import { eq } from 'drizzle-orm';
 import { people } from '../../../db/schema/people.ts';
-import { ConflictError, NotFoundError, SeparationOfDutiesError } from '../../errors.ts';
+import {
+  ConflictError,
+  type FieldProblem,
+  NotFoundError,
+  SeparationOfDutiesError,
+  ValidationError,
+} from '../../errors.ts';
 import { assertPersonInScope } from '../access/person-access.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { nameKeys } from './name-keys.ts';
-import { assertNoProblems, dateOfBirthProblems } from './person-input.ts';
+import { dateOfBirthProblems } from './person-input.ts';
 
 export interface PersonChanges {
   givenName?: string | undefined;
@@ -24,12 +30,8 @@ export interface PersonChanges {
  * their status is changed by suspending, reactivating and closing, each with a reason.)
  */
 export async function updatePerson(ctx: ServiceContext, personId: string, changes: PersonChanges) {
-  if (changes.dateOfBirth) {
-    assertNoProblems(
-      dateOfBirthProblems(changes.dateOfBirth, ctx.now()),
-      'The date of birth is not right',
-    );
-  }
+  const problems = await personChangeProblems(ctx, changes);
+  if (problems.length) throw ValidationError.of(problems);
   return withTransaction(ctx, async (tx) => {
     const [person] = await tx.db.select().from(people).where(eq(people.id, personId)).for('update');
     if (!person) throw new NotFoundError('There is no such person.');
@@ -65,4 +67,12 @@ export async function updatePerson(ctx: ServiceContext, personId: string, change
     });
     return { changed: Object.keys(changed) };
   });
+}
+
+/** What is wrong with an edit beyond its format: a date of birth in the future, or implausible. */
+export async function personChangeProblems(
+  ctx: ServiceContext,
+  changes: Pick<PersonChanges, 'dateOfBirth'>,
+): Promise<FieldProblem[]> {
+  return changes.dateOfBirth ? dateOfBirthProblems(changes.dateOfBirth, ctx.now()) : [];
 }

@@ -1,7 +1,7 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { activities, type ClinicalSystem, jobRoles, positions } from '../../../db/schema/access.ts';
 import { workgroups } from '../../../db/schema/organisations.ts';
-import { ConflictError, type FieldProblem, ValidationError } from '../../errors.ts';
+import { ConflictError, type FieldProblem } from '../../errors.ts';
 import type { ServiceContext } from '../context.ts';
 
 /** What a position bundles: everything about it that an RA manager edits. */
@@ -27,60 +27,56 @@ export function normalisePositionContent(content: PositionContent): PositionCont
 }
 
 /**
- * Checks that every code is in the national catalogue and every workgroup belongs to the
- * position's own organisation; one 400 names everything that is wrong at once.
+ * What is wrong with a position's content: a code not in the national catalogue, a
+ * workgroup not of the position's own organisation (not checked when `odsCode` is null,
+ * as when the organisation itself is unknown). Each problem names the list entry at fault.
  */
-export async function assertPositionContent(
+export async function positionContentProblems(
   ctx: ServiceContext,
-  odsCode: string,
-  content: Pick<PositionContent, 'jobRoles' | 'activities' | 'workgroupIds'>,
-): Promise<void> {
+  odsCode: string | null,
+  content: Partial<Pick<PositionContent, 'jobRoles' | 'activities' | 'workgroupIds'>>,
+): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];
-  if (content.jobRoles.length) {
+  const jobRoleCodes = content.jobRoles ?? [];
+  if (jobRoleCodes.length) {
     const found = await ctx.db
       .select({ code: jobRoles.code })
       .from(jobRoles)
-      .where(inArray(jobRoles.code, content.jobRoles));
-    const missing = content.jobRoles.filter((c) => !found.some((f) => f.code === c));
-    if (missing.length) {
-      problems.push({
-        field: 'jobRoles',
-        message: `unknown job role${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
-      });
-    }
+      .where(inArray(jobRoles.code, jobRoleCodes));
+    jobRoleCodes.forEach((code, i) => {
+      if (!found.some((f) => f.code === code)) {
+        problems.push({ field: `jobRoles.${i}`, message: `No job role has code ${code}` });
+      }
+    });
   }
-  if (content.activities.length) {
+  const activityCodes = content.activities ?? [];
+  if (activityCodes.length) {
     const found = await ctx.db
       .select({ code: activities.code })
       .from(activities)
-      .where(inArray(activities.code, content.activities));
-    const missing = content.activities.filter((c) => !found.some((f) => f.code === c));
-    if (missing.length) {
-      problems.push({
-        field: 'activities',
-        message: `unknown activit${missing.length > 1 ? 'ies' : 'y'} ${missing.join(', ')}`,
-      });
-    }
+      .where(inArray(activities.code, activityCodes));
+    activityCodes.forEach((code, i) => {
+      if (!found.some((f) => f.code === code)) {
+        problems.push({ field: `activities.${i}`, message: `No activity has code ${code}` });
+      }
+    });
   }
-  if (content.workgroupIds.length) {
+  const workgroupIds = content.workgroupIds ?? [];
+  if (odsCode && workgroupIds.length) {
     const own = await ctx.db
       .select({ id: workgroups.id })
       .from(workgroups)
-      .where(and(inArray(workgroups.id, content.workgroupIds), eq(workgroups.odsCode, odsCode)));
-    const foreign = content.workgroupIds.filter((id) => !own.some((w) => w.id === id));
-    if (foreign.length) {
-      problems.push({
-        field: 'workgroupIds',
-        message: `${foreign.length === 1 ? 'is not a workgroup' : 'are not workgroups'} of ${odsCode}: ${foreign.join(', ')}`,
-      });
-    }
+      .where(and(inArray(workgroups.id, workgroupIds), eq(workgroups.odsCode, odsCode)));
+    workgroupIds.forEach((id, i) => {
+      if (!own.some((w) => w.id === id)) {
+        problems.push({
+          field: `workgroupIds.${i}`,
+          message: `Choose a workgroup of ${odsCode}: this one is not one of its workgroups`,
+        });
+      }
+    });
   }
-  if (problems.length) {
-    throw new ValidationError(
-      `The position is not right: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}.`,
-      problems,
-    );
-  }
+  return problems;
 }
 
 /**

@@ -1,16 +1,16 @@
 import { eq } from 'drizzle-orm';
 import { positions } from '../../../db/schema/access.ts';
-import { ConflictError } from '../../errors.ts';
+import { ConflictError, ValidationError } from '../../errors.ts';
 import { assertInScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { getPosition } from './get-position.ts';
 import { lockPosition } from './lock-position.ts';
 import {
-  assertPositionContent,
   assertPositionNameFree,
   normalisePositionContent,
   type PositionContent,
+  positionContentProblems,
 } from './position-content.ts';
 import type { PositionView } from './position-view.ts';
 import { writePositionLinks } from './write-position-links.ts';
@@ -50,7 +50,9 @@ export async function updatePosition(
     const next = normalisePositionContent({ ...current, ...definedOnly(changes) });
     const changed = (Object.keys(next) as Field[]).filter((f) => !sameValue(current[f], next[f]));
     if (changed.length === 0) return before;
-    await assertPositionContent(tx, row.odsCode, next);
+    // The lists as sent, so each problem names the entry of the request at fault.
+    const problems = await positionContentProblems(tx, row.odsCode, changes);
+    if (problems.length) throw ValidationError.of(problems);
     if (changed.includes('name')) await assertPositionNameFree(tx, row.odsCode, next.name, id);
     await tx.db
       .update(positions)

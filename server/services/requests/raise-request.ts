@@ -1,12 +1,19 @@
 import { and, eq } from 'drizzle-orm';
 import { accessRequests, positions } from '../../../db/schema/access.ts';
 import { people } from '../../../db/schema/people.ts';
-import { ConflictError, DomainError, ForbiddenError, NotFoundError } from '../../errors.ts';
+import {
+  ConflictError,
+  DomainError,
+  type FieldProblem,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import { assertPersonInScope, noSuchPerson } from '../access/person-access.ts';
-import { assertAssignmentDates } from '../assignments/assignment-dates.ts';
+import { assignmentDateProblems } from '../assignments/assignment-dates.ts';
 import { heldAssignment, heldSince } from '../assignments/held-assignment.ts';
-import { assertPositionFitsPerson } from '../assignments/organisation-family.ts';
+import { positionFitProblems } from '../assignments/organisation-family.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
@@ -31,13 +38,6 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
   const actor = ctx.actor;
   if (!actor) throw new DomainError('UNAUTHENTICATED', 'Sign in first.');
   const today = todayOf(ctx.now());
-  if (input.kind === 'assign') {
-    assertAssignmentDates(
-      { startDate: input.startDate ?? today, endDate: input.endDate ?? null },
-      today,
-      today,
-    );
-  }
   return withTransaction(ctx, async (tx) => {
     const [person] = await tx.db.select().from(people).where(eq(people.id, input.personId));
     if (!person) throw new NotFoundError(noSuchPerson);
@@ -69,7 +69,11 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
     if (position.status !== 'active') {
       throw new DomainError('CONFLICT', `The position "${position.name}" is closed.`);
     }
-    await assertPositionFitsPerson(tx, person.id, position);
+    const problems = [
+      ...(await positionFitProblems(tx, person.id, position)),
+      ...(await requestProblems(tx, input)),
+    ];
+    if (problems.length) throw ValidationError.of(problems);
     // The same request raised twice at once: the second waits here, then finds the first.
     await lockOpenRequest(tx, { personId: person.id, positionId: position.id, kind: input.kind });
     const held = await heldAssignment(tx, person.id, position.id);
@@ -132,4 +136,23 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
 
 function forSelfOnly(permissions: readonly string[]): boolean {
   return !permissions.includes('requests:raise');
+}
+
+/**
+ * What is wrong with the dates of a request to assign: a start from today to a year ahead,
+ * an end within five years of it (a request asks ahead, so no backdating). A start date
+ * that was itself wrong (`wrong`) leaves the end unchecked against it.
+ */
+export async function requestProblems(
+  ctx: ServiceContext,
+  input: Partial<Pick<RaiseRequestInput, 'kind' | 'startDate' | 'endDate'>>,
+  wrong: ReadonlySet<string> = new Set(),
+): Promise<FieldProblem[]> {
+  if ((input.kind ?? 'assign') !== 'assign' || wrong.has('startDate')) return [];
+  const today = todayOf(ctx.now());
+  return assignmentDateProblems(
+    { startDate: input.startDate ?? today, endDate: input.endDate ?? null },
+    today,
+    today,
+  );
 }
