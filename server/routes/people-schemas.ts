@@ -69,9 +69,6 @@ export const UpdatePerson = z
     dateOfBirth: dateOf('date of birth').optional(),
     email: email.nullable().optional(),
     phone: phone.nullable().optional(),
-    status: z
-      .enum(['active', 'suspended', 'closed'], 'Choose active, suspended or closed')
-      .optional(),
   })
   .openapi('UpdatePerson', {
     description:

@@ -1415,8 +1415,6 @@ export type components = {
             middleNames?: string | null;
             nameOnCard?: string | null;
             phone?: string | null;
-            /** @enum {string} */
-            status?: "active" | "suspended" | "closed";
         };
         UpdatePosition: {
             activities?: string[];
