@@ -101,7 +101,12 @@ export const positionWorkgroups = pgTable(
   (t) => [primaryKey({ columns: [t.positionId, t.workgroupId] })],
 );
 
-export const assignmentEndReasons = ['removed', 'position_closed', 'expired'] as const;
+export const assignmentEndReasons = [
+  'removed',
+  'position_closed',
+  'person_closed',
+  'expired',
+] as const;
 
 /**
  * A person holding a position from `startDate` to an optional `endDate`. Ended rows stay,

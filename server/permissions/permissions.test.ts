@@ -44,6 +44,14 @@ describe('the role table', () => {
     ).toBe(false);
   });
 
+  it('keeps suspending, reactivating and closing people to RA agents and above', () => {
+    for (const role of Object.keys(rolePermissions) as (keyof typeof rolePermissions)[]) {
+      expect(has(role, 'people:change-status'), role).toBe(
+        role === 'ra_manager' || role === 'ra_agent_advanced' || role === 'ra_agent',
+      );
+    }
+  });
+
   it('lets sponsors decide and assign assignable positions, but not issue cards', () => {
     expect(has('sponsor', 'requests:decide')).toBe(true);
     expect(has('sponsor', 'assignments:assign-assignable')).toBe(true);

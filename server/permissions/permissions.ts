@@ -16,6 +16,9 @@ export const permissions = [
   'people:read',
   'people:register',
   'people:edit',
+  // Suspend, reactivate and close a person: closing ends their positions, so it is RA work,
+  // not the ID checker's (DOMAIN.md: ID checkers register and edit details, no positions).
+  'people:change-status',
   'positions:read',
   'positions:manage',
   'assignments:manage',
@@ -46,6 +49,7 @@ const ragent: readonly Permission[] = [
   'people:read',
   'people:register',
   'people:edit',
+  'people:change-status',
   'positions:read',
   'assignments:manage',
   // Everything assignable is assignable by RA users too; the route checks this permission.

@@ -1,7 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import { cardStates, flagKinds } from '../../db/schema/cards.ts';
 import { personStatuses } from '../../db/schema/people.ts';
-import { documentTypeNames } from '../services/people/document-types.ts';
+import { assignmentStates } from '../services/assignments/assignment-state.ts';
+import { documentCategories, documentTypeNames } from '../services/people/document-types.ts';
+import { personActionNames } from '../services/people/person-actions.ts';
 import { isoDate as isoDateSchema } from './schemas.ts';
 
 /** A name a person types: the messages name it, as the page shows them beside its field. */
@@ -67,11 +69,15 @@ export const UpdatePerson = z
     dateOfBirth: dateOf('date of birth').optional(),
     email: email.nullable().optional(),
     phone: phone.nullable().optional(),
-    status: z
-      .enum(['active', 'suspended', 'closed'], 'Choose active, suspended or closed')
-      .optional(),
   })
-  .openapi('UpdatePerson');
+  .openapi('UpdatePerson', {
+    description:
+      'The details to change; others stay. Status is changed by suspending, reactivating and closing.',
+  });
+
+export const PersonStatusChange = z
+  .strictObject({ reason: reason.openapi({ description: 'Why, for the audit trail' }) })
+  .openapi('PersonStatusChange');
 
 export const IdentityCheck = z
   .strictObject({
@@ -121,10 +127,13 @@ export const Assignment = z
     }),
     startDate: z.string(),
     endDate: z.string().nullable(),
-    state: z.enum(['active', 'future', 'expired', 'removed', 'position_closed']),
+    state: z.enum(assignmentStates),
     endedAt: z.string().nullable(),
     endNote: z.string().nullable(),
     requestId: z.string().nullable(),
+    actions: z.array(z.enum(['remove'])).openapi({
+      description: 'What the caller may do to this assignment now',
+    }),
   })
   .openapi('Assignment');
 
@@ -180,6 +189,10 @@ export const Person = z
       .nullable(),
     assignments: z.array(Assignment),
     cards: z.array(PersonCard),
+    actions: z.array(z.enum(personActionNames)).openapi({
+      description:
+        'What the caller may do to this person now, given their permissions and scope, separation of duties and the person’s status',
+    }),
   })
   .openapi('Person');
 
@@ -213,6 +226,30 @@ export const AssignPosition = z
     endDate: dateOf('end date').optional(),
   })
   .openapi('AssignPosition');
+
+export const AssignablePosition = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    odsCode: z.string(),
+    systems: z.array(z.string()),
+    assignable: z.boolean().openapi({ description: 'Sponsors may assign it directly' }),
+    actions: z.array(z.enum(['assign', 'request'])).openapi({
+      description:
+        'How the caller may give it to the person: assign it directly, or raise a request for it',
+    }),
+  })
+  .openapi('AssignablePosition');
+
+export const DocumentType = z
+  .object({
+    type: z.enum(documentTypeNames),
+    label: z.string(),
+    category: z.enum(documentCategories),
+  })
+  .openapi('DocumentType', {
+    description: 'An identity document an RA accepts as seen in person (e-GIF level 3)',
+  });
 
 export const RemoveAssignment = z.strictObject({ note: reason }).openapi('RemoveAssignment');
 

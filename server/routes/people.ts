@@ -3,19 +3,25 @@ import { DomainError } from '../errors.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { checkedTogether } from '../http/validation-hook.ts';
+import { listAssignablePositions } from '../services/assignments/assignable-positions.ts';
+import { closePerson } from '../services/people/close-person.ts';
 import { getPerson, getPersonInFull } from '../services/people/get-person.ts';
 import { personIdOfActor } from '../services/people/person-of-actor.ts';
+import { reactivatePerson } from '../services/people/reactivate-person.ts';
 import {
   identityCheckProblems,
   recordIdentityCheck,
 } from '../services/people/record-identity-check.ts';
 import { registerPerson, registrationProblems } from '../services/people/register-person.ts';
 import { searchPeople } from '../services/people/search-people.ts';
+import { suspendPerson } from '../services/people/suspend-person.ts';
 import { personChangeProblems, updatePerson } from '../services/people/update-person.ts';
 import {
+  AssignablePosition,
   IdentityCheck,
   Person,
   PersonId,
+  PersonStatusChange,
   PersonSummary,
   PersonView,
   RegisterPerson,
@@ -31,7 +37,9 @@ const search = defineRoute({
   operationId: 'searchPeople',
   access: 'people:read',
   tags: ['People'],
-  summary: 'Find people by name prefix, 12-digit user ID or email',
+  summary: 'Find people by name, 12-digit user ID, email or card serial',
+  description:
+    'A name matches from the start of any of its words, ignoring case and accents ("briain" finds "Ó Briain"); a user ID with or without spaces; an email whole; a card serial (whole, or its first 6 characters or more) for callers who may read cards. Only people of the caller\'s organisations are found.',
   request: {
     query: z.strictObject({
       q: z.string().max(100).default(''),
@@ -98,7 +106,7 @@ const update = defineRoute({
   operationId: 'updatePerson',
   access: 'people:edit',
   tags: ['People'],
-  summary: "Edit a person's details or status",
+  summary: "Edit a person's details",
   request: { params: PersonId, body: { required: true, content: json(UpdatePerson) } },
   responses: { 200: { description: 'Updated', content: json(Person) } },
 });
@@ -118,6 +126,70 @@ const identityCheck = defineRoute({
       description: 'Check recorded',
       content: json(z.object({ checkId: z.uuid(), status: z.string() })),
     },
+  },
+});
+
+/** Suspend, reactivate, close: the same shape, each with a reason for the audit trail. */
+function statusRoute(
+  verb: 'suspend' | 'reactivate' | 'close',
+  operationId: string,
+  summary: string,
+  description: string,
+) {
+  return defineRoute({
+    method: 'post',
+    path: `/api/people/{id}/${verb}`,
+    operationId,
+    access: 'people:change-status',
+    tags: ['People'],
+    summary,
+    description,
+    request: { params: PersonId, body: { required: true, content: json(PersonStatusChange) } },
+    responses: {
+      200: { description: 'The person as they now are', content: json(Person) },
+      404: { description: 'No such person, or none you may see' },
+      409: { description: 'Their status does not allow it' },
+    },
+  });
+}
+
+const suspend = statusRoute(
+  'suspend',
+  'suspendPerson',
+  'Suspend an active person, with a reason',
+  'They keep their record and positions; while suspended nobody can give them a position or raise a request for them. Nobody suspends themselves.',
+);
+
+const reactivate = statusRoute(
+  'reactivate',
+  'reactivatePerson',
+  'Make a suspended person active again, with a reason',
+  'Nobody reactivates themselves.',
+);
+
+const close = statusRoute(
+  'close',
+  'closePerson',
+  'Close a person, with a reason',
+  'For someone who left or was registered in error. The record stays and its user ID is never reused; every position they hold now or later ends, their open requests are withdrawn and their login is disabled, all in one transaction. A closed person is never reopened. Nobody closes themselves.',
+);
+
+const assignablePositions = defineRoute({
+  method: 'get',
+  path: '/api/people/{id}/assignable-positions',
+  operationId: 'listAssignablePositions',
+  access: 'requests:raise-own',
+  tags: ['Assignments'],
+  summary: 'The positions you may give this person, and how',
+  description:
+    "Active positions of the person's organisations, the sites under them and the trust above them, that they do not hold and have not asked for, each with what the caller may do: `assign` directly, or `request` it for a decider. Empty unless the person is active and in the caller's organisations.",
+  request: { params: PersonId },
+  responses: {
+    200: {
+      description: 'Positions, by organisation and name',
+      content: json(z.object({ items: z.array(AssignablePosition) })),
+    },
+    404: { description: 'No such person, or none you may see' },
   },
 });
 
@@ -185,6 +257,26 @@ export function registerPeople(app: OpenAPIHono<AppEnv>) {
       return c.json(result, 200);
     },
     checkedTogether(IdentityCheck, identityCheckProblems),
+  );
+
+  for (const [route, change] of [
+    [suspend, suspendPerson],
+    [reactivate, reactivatePerson],
+    [close, closePerson],
+  ] as const) {
+    app.openapi(route, async (c) => {
+      const ctx = serviceContext(c);
+      const { id } = c.req.valid('param');
+      await change(ctx, id, c.req.valid('json').reason);
+      return c.json(await getPersonInFull(ctx, id), 200);
+    });
+  }
+
+  app.openapi(assignablePositions, async (c) =>
+    c.json(
+      { items: await listAssignablePositions(serviceContext(c), c.req.valid('param').id) },
+      200,
+    ),
   );
 
   app.openapi(mine, async (c) => {

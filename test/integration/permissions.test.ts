@@ -147,6 +147,22 @@ const crossCases: Record<string, CrossCase> = {
     params: person,
     body: () => ({ documents: egifDocuments(`Q${String(++passports).padStart(7, '0')}`) }),
   },
+  'POST /api/people/{id}/suspend': {
+    outside: 'absent',
+    params: person,
+    body: () => ({ reason: 'Suspended by another trust' }),
+  },
+  'POST /api/people/{id}/reactivate': {
+    outside: 'absent',
+    params: person,
+    body: () => ({ reason: 'Reactivated by another trust' }),
+  },
+  'POST /api/people/{id}/close': {
+    outside: 'absent',
+    params: person,
+    body: () => ({ reason: 'Closed by another trust' }),
+  },
+  'GET /api/people/{id}/assignable-positions': { outside: 'absent', params: person },
   'GET /api/people/{id}/assignments': { outside: 'absent', params: person },
   'POST /api/people/{id}/assignments': {
     outside: 'absent',
@@ -349,6 +365,11 @@ describe.each(testDrivers)('every route with an id, from another trust (%s)', (d
         if (granted.includes('people:read')) {
           await read('/api/people?limit=100');
           await read(`/api/people?q=${encodeURIComponent(other.records.secrets[1] ?? '')}`);
+          // A card serial of theirs, whole and its start, finds nobody.
+          for (const serial of other.records.flaggedSerials) {
+            await read(`/api/people?q=${serial}`);
+            await read(`/api/people?q=${serial.slice(0, 8)}`);
+          }
         }
         if (granted.includes('requests:decide')) await read('/api/requests?view=inbox&limit=200');
         await read('/api/requests?view=mine&limit=200');

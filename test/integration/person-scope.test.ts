@@ -120,11 +120,16 @@ describe.each(testDrivers)('people are edited and checked only in scope (%s)', (
       documents: egifDocuments('S1000002'),
     });
     expect(await errorOf(check, 404)).toMatchObject(absent);
-    const edit = await patch(otherTrustAgent, id, { status: 'closed' });
+    const edit = await patch(otherTrustAgent, id, { phone: '01000 000000' });
     expect(await errorOf(edit, 404)).toMatchObject(absent);
+    const close = await post(t, otherTrustAgent, `/api/people/${id}/close`, {
+      reason: 'Closed by another trust',
+    });
+    expect(await errorOf(close, 404)).toMatchObject(absent);
     expect(await read(id)).toEqual(before);
     const actions = await auditActions(id);
     expect(actions).not.toContain('person.updated');
+    expect(actions).not.toContain('person.closed');
     expect(actions).not.toContain('person.identity_checked');
   });
 

@@ -164,6 +164,22 @@ const templates: Record<string, Template> = {
     const fields = changedFields(changed);
     return html`${whoPart(e)} changed ${possessive(e.about.person)} ${fields || 'details'}`;
   },
+  'person.suspended': (e) =>
+    html`${whoPart(e)} suspended ${personPart(e.about.person)}${
+      text(e.summary.reason) ? html`: “${e.summary.reason}”` : ''
+    }`,
+  'person.reactivated': (e) =>
+    html`${whoPart(e)} reactivated ${personPart(e.about.person)}${
+      text(e.summary.reason) ? html`: “${e.summary.reason}”` : ''
+    }`,
+  'person.closed': (e) => {
+    const ended = Array.isArray(e.summary.assignmentsEnded) ? e.summary.assignmentsEnded.length : 0;
+    return html`${whoPart(e)} closed ${possessive(e.about.person)} record${
+      text(e.summary.reason) ? html`: “${e.summary.reason}”` : ''
+    }${ended ? `; ${count(ended, 'position')} ended` : ''}${
+      e.summary.loginDisabled ? '; their sign-in was turned off' : ''
+    }`;
+  },
   'assignment.created': (e) =>
     html`${whoPart(e)} gave ${personPart(e.about.person)} the position ${positionPart(e)}${
       text(e.summary.requestId) ? ', as their request asked' : ''

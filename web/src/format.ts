@@ -19,6 +19,7 @@ export const statusTag: Record<string, string> = {
   removed: '',
   expired: '',
   position_closed: '',
+  person_closed: '',
 };
 
 export const words = (s: string) => s.replaceAll('_', ' ');

@@ -1,3 +1,7 @@
+/** What a document proves: e-GIF level 3 wants a photo ID and a proof of address among three. */
+export const documentCategories = ['photo_id', 'proof_of_address', 'other'] as const;
+export type DocumentCategory = (typeof documentCategories)[number];
+
 /** The documents an RA accepts as seen in person (e-GIF level 3), and what each proves. */
 export const documentTypes = {
   passport: { category: 'photo_id', label: 'Passport' },
@@ -21,3 +25,12 @@ export const documentTypes = {
 
 export type DocumentType = keyof typeof documentTypes;
 export const documentTypeNames = Object.keys(documentTypes) as [DocumentType, ...DocumentType[]];
+
+/** Every document type, in the order above (photo IDs, proofs of address, others). */
+export function listDocumentTypes(): {
+  type: DocumentType;
+  label: string;
+  category: DocumentCategory;
+}[] {
+  return documentTypeNames.map((type) => ({ type, ...documentTypes[type] }));
+}

@@ -9,6 +9,7 @@ import {
   personOrganisations,
 } from '../../../db/schema/people.ts';
 import { ForbiddenError, NotFoundError } from '../../errors.ts';
+import { actorScope } from '../access/actor-scope.ts';
 import { assertMayViewPerson, noSuchPerson } from '../access/person-access.ts';
 import { assignmentState } from '../assignments/assignment-state.ts';
 import { listPersonCards } from '../cards/person-cards.ts';
@@ -16,6 +17,8 @@ import type { ServiceContext } from '../context.ts';
 import { todayOf } from '../dates.ts';
 import { documentTypes } from './document-types.ts';
 import { groupUserId } from './name-keys.ts';
+import { personActions } from './person-actions.ts';
+import { personIdOfActor } from './person-of-actor.ts';
 
 /**
  * A person's assignments for a caller who may see the person (GET …/assignments): all of
@@ -35,15 +38,28 @@ export async function listPersonAssignments(ctx: ServiceContext, personId: strin
 
 const heldNowOrToCome = (a: { state: string }) => a.state === 'active' || a.state === 'future';
 
-/** A person's assignments, current and ended, with how each stands today. */
+/**
+ * A person's assignments, current and ended, with how each stands today and what the caller
+ * may do to it: `remove` one held now or later, of a position of their organisations
+ * (assignments:manage), unless it is their own (removeAssignment's checks, asked here).
+ */
 export async function listAssignments(ctx: ServiceContext, personId: string) {
   const today = todayOf(ctx.now());
-  const rows = await ctx.db
-    .select({ a: assignments, position: positions })
-    .from(assignments)
-    .innerJoin(positions, eq(positions.id, assignments.positionId))
-    .where(eq(assignments.personId, personId))
-    .orderBy(desc(assignments.createdAt));
+  const [rows, scope, self] = await Promise.all([
+    ctx.db
+      .select({ a: assignments, position: positions })
+      .from(assignments)
+      .innerJoin(positions, eq(positions.id, assignments.positionId))
+      .where(eq(assignments.personId, personId))
+      .orderBy(desc(assignments.createdAt)),
+    actorScope(ctx),
+    personIdOfActor(ctx),
+  ]);
+  const removable = (state: string, endedAt: Date | null, odsCode: string) =>
+    self !== personId &&
+    endedAt === null &&
+    (state === 'active' || state === 'future') &&
+    scope.covers('assignments:manage', odsCode);
   return rows.map(({ a, position }) => ({
     id: a.id,
     position: {
@@ -58,6 +74,9 @@ export async function listAssignments(ctx: ServiceContext, personId: string) {
     endedAt: a.endedAt?.toISOString() ?? null,
     endNote: a.endNote,
     requestId: a.requestId,
+    actions: removable(assignmentState(a, today), a.endedAt, position.odsCode)
+      ? ['remove' as const]
+      : [],
   }));
 }
 
@@ -142,6 +161,7 @@ async function personInFull(ctx: ServiceContext, person: typeof people.$inferSel
         .from(accounts)
         .where(eq(accounts.id, person.accountId))
     : [];
+  const assignmentList = await listAssignments(ctx, personId);
   return {
     view: 'full' as const,
     id: person.id,
@@ -167,7 +187,13 @@ async function personInFull(ctx: ServiceContext, person: typeof people.$inferSel
           })),
         }
       : null,
-    assignments: await listAssignments(ctx, personId),
+    assignments: assignmentList,
+    actions: await personActions(ctx, {
+      status: person.status,
+      accountId: person.accountId,
+      odsCodes: orgs.map((o) => o.odsCode),
+      identityChecked: check !== undefined,
+    }),
     // Cards are shown to those who may read cards, and to the holder themselves.
     cards:
       ctx.actor?.permissions.includes('cards:read') ||

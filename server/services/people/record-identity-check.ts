@@ -125,7 +125,10 @@ export async function recordIdentityCheck(
       throw new SeparationOfDutiesError('You cannot check your own identity: ask a colleague.');
     }
     if (person.status === 'closed') {
-      throw new DomainError('CONFLICT', 'This person’s record is closed: reopen it first.');
+      throw new DomainError(
+        'CONFLICT',
+        'This person’s record is closed, and a closed record stays closed: register them again.',
+      );
     }
     const hashed = input.documents.map((d) => ({
       ...d,

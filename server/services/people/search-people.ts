@@ -1,4 +1,5 @@
 import { and, asc, eq, exists, inArray, like, or, type SQL, sql } from 'drizzle-orm';
+import { cards } from '../../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
@@ -13,9 +14,28 @@ export interface PeopleQuery {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** What separates the words of a name: "Ó Briain", "Smith-Jones", "O'Brien". */
+const wordBreaks = [' ', '-', "'", '’'];
+
+/** Something typed that may be (the start of) a card serial: one run of letters and digits. */
+const serialLike = /^[0-9a-z]{6,64}$/i;
+
+/** The people holding cards whose serial is, or starts with, what was typed (any case). */
+async function cardHolders(ctx: ServiceContext, typed: string): Promise<string[]> {
+  const rows = await ctx.db
+    .selectDistinct({ personId: cards.personId })
+    .from(cards)
+    .where(like(sql`lower(${cards.serial})`, `${escapeLike(typed.toLowerCase())}%`))
+    .limit(100);
+  return rows.flatMap((r) => (r.personId ? [r.personId] : []));
+}
+
 /**
- * Finds people by user ID (12 digits, spaces allowed), email, or name prefix ("smi",
- * "jo smi", "smith jo"), ignoring case and accents. Ordered by family then given name,
+ * Finds people by user ID (12 digits, spaces allowed), email, name, or card serial. A name
+ * matches from the start of the whole name in either order ("jo smi", "smith jo") or of
+ * any of its words ("briain" finds "Zoë Ó Briain", "jones" finds "Smith-Jones"), ignoring
+ * case and accents. A card serial, whole or its first 6 characters or more, finds the
+ * card's holder for callers who may read cards. Ordered by family then given name,
  * keyset-paginated on that order so deep pages cost the same as the first. Only people of
  * the caller's organisations are found.
  */
@@ -28,8 +48,19 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
   } else if (q.includes('@')) {
     where.push(eq(sql`lower(${people.email})`, q.toLowerCase()));
   } else if (q) {
-    const prefix = `${escapeLike(nameKey(q))}%`;
-    where.push(or(like(people.familyGivenKey, prefix), like(people.givenFamilyKey, prefix)) as SQL);
+    const key = escapeLike(nameKey(q));
+    // The two prefixes use their indexes; a word inside the name is a scan of the caller's
+    // people, which at a trust's 25,000 is quick (a trigram index would serve a nation).
+    const matches: SQL[] = [
+      like(people.familyGivenKey, `${key}%`),
+      like(people.givenFamilyKey, `${key}%`),
+      ...wordBreaks.map((mark) => like(people.familyGivenKey, `%${escapeLike(mark)}${key}%`)),
+    ];
+    if (serialLike.test(q) && ctx.actor?.permissions.includes('cards:read')) {
+      const holders = await cardHolders(ctx, q);
+      if (holders.length) matches.push(inArray(people.id, holders));
+    }
+    where.push(or(...matches) as SQL);
   }
   if (query.cursor) {
     const [family, given, id] = decodeCursor(query.cursor, ['text', 'text', 'uuid']);

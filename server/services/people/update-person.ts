@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
-import { type PersonStatus, people } from '../../../db/schema/people.ts';
+import { people } from '../../../db/schema/people.ts';
 import {
-  DomainError,
+  ConflictError,
   type FieldProblem,
   NotFoundError,
   SeparationOfDutiesError,
@@ -21,21 +21,13 @@ export interface PersonChanges {
   dateOfBirth?: string | undefined;
   email?: string | null | undefined;
   phone?: string | null | undefined;
-  status?: Exclude<PersonStatus, 'pending_id_check'> | undefined;
 }
 
-// Only an identity check makes a pending person active; edits move between the others.
-const allowedMoves: Record<PersonStatus, PersonStatus[]> = {
-  pending_id_check: ['closed'],
-  active: ['suspended', 'closed'],
-  suspended: ['active', 'closed'],
-  closed: [],
-};
-
 /**
- * Edits a person's details or status; every changed field is audited, old and new. Only an
- * actor who may edit people for one of the person's organisations may do it. (The person's
- * organisations are not changed here.)
+ * Edits a person's details; every changed field is audited, old and new. Only an actor who
+ * may edit people for one of the person's organisations may do it, and not on a closed
+ * record, which stays as it was closed. (The person's organisations are not changed here;
+ * their status is changed by suspending, reactivating and closing, each with a reason.)
  */
 export async function updatePerson(ctx: ServiceContext, personId: string, changes: PersonChanges) {
   const problems = await personChangeProblems(ctx, changes);
@@ -47,13 +39,10 @@ export async function updatePerson(ctx: ServiceContext, personId: string, change
     if (person.accountId && person.accountId === ctx.actor?.accountId) {
       throw new SeparationOfDutiesError('You cannot edit your own record: ask a colleague.');
     }
-    if (changes.status && changes.status !== person.status) {
-      if (!allowedMoves[person.status].includes(changes.status)) {
-        throw new DomainError(
-          'CONFLICT',
-          `A ${person.status.replaceAll('_', ' ')} person cannot be made ${changes.status}.`,
-        );
-      }
+    if (person.status === 'closed') {
+      throw new ConflictError(
+        `${person.givenName} ${person.familyName} is closed: a closed record is kept as it was.`,
+      );
     }
     const changed: Record<string, { from: unknown; to: unknown }> = {};
     for (const [key, value] of Object.entries(changes)) {

@@ -251,6 +251,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/document-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Identity documents accepted as seen in person (e-GIF level 3)
+         * @description Photo IDs first, then proofs of address, then other documents. An identity check needs three, at least one photo ID and one proof of address, none expired.
+         */
+        get: operations["listDocumentTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flags": {
         parameters: {
             query?: never;
@@ -426,7 +446,10 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Find people by name prefix, 12-digit user ID or email */
+        /**
+         * Find people by name, 12-digit user ID, email or card serial
+         * @description A name matches from the start of any of its words, ignoring case and accents ("briain" finds "Ó Briain"); a user ID with or without spaces; an email whole; a card serial (whole, or its first 6 characters or more) for callers who may read cards. Only people of the caller's organisations are found.
+         */
         get: operations["searchPeople"];
         put?: never;
         /**
@@ -454,8 +477,28 @@ export type paths = {
         delete?: never;
         options?: never;
         head?: never;
-        /** Edit a person's details or status */
+        /** Edit a person's details */
         patch: operations["updatePerson"];
+        trace?: never;
+    };
+    "/api/people/{id}/assignable-positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The positions you may give this person, and how
+         * @description Active positions of the person's organisations, the sites under them and the trust above them, that they do not hold and have not asked for, each with what the caller may do: `assign` directly, or `request` it for a decider. Empty unless the person is active and in the caller's organisations.
+         */
+        get: operations["listAssignablePositions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/people/{id}/assignments": {
@@ -496,6 +539,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/people/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a person, with a reason
+         * @description For someone who left or was registered in error. The record stays and its user ID is never reused; every position they hold now or later ends, their open requests are withdrawn and their login is disabled, all in one transaction. A closed person is never reopened. Nobody closes themselves.
+         */
+        post: operations["closePerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/people/{id}/identity-check": {
         parameters: {
             query?: never;
@@ -510,6 +573,46 @@ export type paths = {
          * @description Three documents, at least one photo ID and one proof of address, none expired. Document numbers are kept only as a keyed hash; one already seen for another person stops the check (409 POSSIBLE_DUPLICATE) unless `duplicateOverride.reason` is given.
          */
         post: operations["recordIdentityCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/people/{id}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a suspended person active again, with a reason
+         * @description Nobody reactivates themselves.
+         */
+        post: operations["reactivatePerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/people/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend an active person, with a reason
+         * @description They keep their record and positions; while suspended nobody can give them a position or raise a request for them. Nobody suspends themselves.
+         */
+        post: operations["suspendPerson"];
         delete?: never;
         options?: never;
         head?: never;
@@ -867,7 +970,20 @@ export type components = {
             workstationId: string;
             workstationName: string;
         };
+        AssignablePosition: {
+            /** @description How the caller may give it to the person: assign it directly, or raise a request for it */
+            actions: ("assign" | "request")[];
+            /** @description Sponsors may assign it directly */
+            assignable: boolean;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            odsCode: string;
+            systems: string[];
+        };
         Assignment: {
+            /** @description What the caller may do to this assignment now */
+            actions: "remove"[];
             endDate: string | null;
             endedAt: string | null;
             endNote: string | null;
@@ -883,7 +999,7 @@ export type components = {
             requestId: string | null;
             startDate: string;
             /** @enum {string} */
-            state: "active" | "future" | "expired" | "removed" | "position_closed";
+            state: "active" | "future" | "expired" | "removed" | "position_closed" | "person_closed";
         };
         AssignPosition: {
             /** Format: date */
@@ -1178,6 +1294,14 @@ export type components = {
             password: string;
             username: string;
         };
+        /** @description An identity document an RA accepts as seen in person (e-GIF level 3) */
+        DocumentType: {
+            /** @enum {string} */
+            category: "photo_id" | "proof_of_address" | "other";
+            label: string;
+            /** @enum {string} */
+            type: "passport" | "photocard_driving_licence" | "biometric_residence_permit" | "armed_forces_id" | "pass_card" | "national_identity_card" | "utility_bill" | "bank_statement" | "council_tax_bill" | "mortgage_statement" | "hmrc_letter" | "tenancy_agreement" | "birth_certificate" | "marriage_certificate" | "paper_driving_licence" | "p45_p60" | "employment_letter";
+        };
         Error: {
             error: {
                 /** @enum {string} */
@@ -1231,7 +1355,7 @@ export type components = {
                 count: number;
                 since: string | null;
             } | null;
-            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "reports:read" | "workstations:manage" | "accounts:unlock")[];
+            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "people:change-status" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "reports:read" | "workstations:manage" | "accounts:unlock")[];
             roles: {
                 label: string;
                 organisation: {
@@ -1253,6 +1377,8 @@ export type components = {
             workgroups: components["schemas"]["Workgroup"][];
         };
         Person: {
+            /** @description What the caller may do to this person now, given their permissions and scope, separation of duties and the person’s status */
+            actions: ("edit" | "suspend" | "reactivate" | "close" | "recordIdentityCheck" | "assignPosition" | "requestPosition")[];
             assignments: components["schemas"]["Assignment"][];
             cards: components["schemas"]["PersonCard"][];
             dateOfBirth: string;
@@ -1328,6 +1454,10 @@ export type components = {
              * @enum {string}
              */
             view: "decider";
+        };
+        PersonStatusChange: {
+            /** @description Why, for the audit trail */
+            reason: string;
         };
         PersonSummary: {
             dateOfBirth: string;
@@ -1441,6 +1571,7 @@ export type components = {
             /** @enum {string} */
             status?: "active" | "closed";
         };
+        /** @description The details to change; others stay. Status is changed by suspending, reactivating and closing. */
         UpdatePerson: {
             /** Format: date */
             dateOfBirth?: string;
@@ -1451,8 +1582,6 @@ export type components = {
             middleNames?: string | null;
             nameOnCard?: string | null;
             phone?: string | null;
-            /** @enum {string} */
-            status?: "active" | "suspended" | "closed";
         };
         UpdatePosition: {
             activities?: string[];
@@ -2352,6 +2481,64 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDocumentTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document types */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["DocumentType"][];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Server error */
             500: {
@@ -3412,6 +3599,73 @@ export interface operations {
             };
         };
     };
+    listAssignablePositions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Positions, by organisation and name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AssignablePosition"][];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such person, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listAssignments: {
         parameters: {
             query?: never;
@@ -3598,6 +3852,82 @@ export interface operations {
             };
         };
     };
+    closePerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonStatusChange"];
+            };
+        };
+        responses: {
+            /** @description The person as they now are */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such person, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Their status does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     recordIdentityCheck: {
         parameters: {
             query?: never;
@@ -3652,6 +3982,158 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reactivatePerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonStatusChange"];
+            };
+        };
+        responses: {
+            /** @description The person as they now are */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such person, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Their status does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    suspendPerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonStatusChange"];
+            };
+        };
+        responses: {
+            /** @description The person as they now are */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such person, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Their status does not allow it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Server error */
             500: {

@@ -14,23 +14,6 @@ export interface ErrorBody {
   error: { code: string; message: string; requestId: string; details?: unknown };
 }
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-export interface PersonSummary {
-  id: string;
-  userId: string;
-  givenName: string;
-  middleNames: string | null;
-  familyName: string;
-  dateOfBirth: string;
-  email: string | null;
-  status: string;
-  odsCodes: string[];
-}
-
 export interface Assignment {
   id: string;
   position: { id: string; name: string; odsCode: string; systems: string[] };
@@ -71,23 +54,6 @@ export interface Person {
   /** Listed to those who may read cards, and to the holder; empty otherwise. */
   cards: PersonCard[];
 }
-
-/** A person seen only as the subject of a request the caller decides: what deciding needs. */
-export interface PersonForDecider {
-  view: 'decider';
-  id: string;
-  userId: string;
-  givenName: string;
-  middleNames: string | null;
-  familyName: string;
-  status: string;
-  organisations: { odsCode: string; name: string }[];
-  /** Positions held now or to come. */
-  assignments: Assignment[];
-}
-
-/** What GET /api/people/{id} answers. */
-export type PersonView = Person | PersonForDecider;
 
 interface Who {
   username: string;

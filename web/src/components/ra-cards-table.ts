@@ -1,10 +1,15 @@
 import { html, LitElement } from 'lit';
-import type { PersonCard } from '../api/types.ts';
+import type { Schemas } from '../api/client.ts';
 import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
 import { date, dateTime, statusTag, words } from '../format.ts';
 import { shared } from '../styles.ts';
 
-/** A person's cards: state, certificate expiry, where a reader last saw each, open flags. */
+type PersonCard = Schemas['PersonCard'];
+
+/**
+ * A person's cards: state, certificate expiry, where a reader last saw each, open flags.
+ * Rows stack on a narrow screen.
+ */
 export class RaCardsTable extends LitElement {
   static override properties = { cards: { attribute: false } };
   declare cards: PersonCard[];
@@ -17,13 +22,13 @@ export class RaCardsTable extends LitElement {
 
   override render() {
     if (!this.cards.length) return html`<p>No cards on record.</p>`;
-    return html`<table data-testid="person-cards">
+    return html`<table class="stack" data-testid="person-cards">
       <thead><tr><th scope="col">Card</th><th scope="col">State</th><th scope="col">Certificate</th><th scope="col">Last seen</th><th scope="col">Flags</th></tr></thead>
       <tbody>${this.cards.map(
         (c) => html`<tr>
-          <td><abbr title=${c.serial}>${c.serial.slice(0, 8)}…</abbr><br /><span class="muted">${c.cardType}</span></td>
-          <td><span class="tag ${statusTag[c.state] ?? ''}">${words(c.state)}</span></td>
-          <td>${
+          <td data-label="Card"><abbr title=${c.serial}>${c.serial.slice(0, 8)}…</abbr> <span class="muted">${c.cardType}</span></td>
+          <td data-label="State"><span class="tag ${statusTag[c.state] ?? ''}">${words(c.state)}</span></td>
+          <td data-label="Certificate">${
             c.certificates.length
               ? c.certificates.map(
                   (cert) =>
@@ -32,8 +37,8 @@ export class RaCardsTable extends LitElement {
                 )
               : html`<span class="muted">none</span>`
           }</td>
-          <td>${c.lastSeen ? html`${dateTime(c.lastSeen.at)}<br /><span class="muted">${c.lastSeen.workstation}</span>` : html`<span class="muted">not seen by a reader</span>`}</td>
-          <td>${
+          <td data-label="Last seen">${c.lastSeen ? html`${dateTime(c.lastSeen.at)} <span class="muted">${c.lastSeen.workstation}</span>` : html`<span class="muted">not seen by a reader</span>`}</td>
+          <td data-label="Flags">${
             c.openFlags.length
               ? c.openFlags.map(
                   (k) => html`<span class="tag ${flagSeverity[k]}">${flagLabels[k]}</span> `,

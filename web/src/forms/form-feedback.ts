@@ -3,6 +3,9 @@
  * field by the field's label, and a summary at the top of the form that takes focus and is
  * scrolled into view, with a link to each field.
  *
+ * A control in a `<fieldset data-names-fields>` is named by the fieldset's legend and its
+ * label ("Document 2: Document number"), for rows of like controls.
+ *
  * A form opts in with `novalidate` (so the browser's one-at-a-time bubbles stay away), gives
  * every control a `name` (the API's field path, `documents.0.number` style, or a name that
  * `fieldFor` maps to one) and a `<label for>`, and renders:
@@ -26,6 +29,7 @@ export interface Problem {
   message: string;
 }
 
+// A LitElement's renderRoot is typed HTMLElement | DocumentFragment (a shadow root at run time).
 type Host = ReactiveControllerHost & HTMLElement & { renderRoot: HTMLElement | DocumentFragment };
 
 export class FormFeedback implements ReactiveController {
@@ -194,13 +198,13 @@ export class FormFeedback implements ReactiveController {
     const control = this.control(name);
     if (!control) return name;
     // A group of checkboxes or radios is named by its legend, not by one box's own label.
-    const group =
+    const groupLegend =
       control instanceof HTMLInputElement &&
       (control.type === 'checkbox' || control.type === 'radio')
         ? control.closest('fieldset')?.querySelector('legend')
         : null;
     const label =
-      group ||
+      groupLegend ||
       (control.id &&
         this.host.renderRoot.querySelector<HTMLLabelElement>(
           `label[for="${CSS.escape(control.id)}"]`,
@@ -208,9 +212,12 @@ export class FormFeedback implements ReactiveController {
       control.closest('label') ||
       control.closest('fieldset')?.querySelector('legend');
     if (!label) return control.getAttribute('aria-label') ?? name;
-    const clone = label.cloneNode(true) as HTMLElement;
-    for (const hint of Array.from(clone.querySelectorAll('.hint, .visually-hidden'))) hint.remove();
-    return clone.textContent?.replace(/\s+/g, ' ').trim() || name;
+    const text = textOf(label) || name;
+    // Rows of like controls ("Document 2" of several, each with its "Document number") are
+    // named by their group too, when the group asks for it.
+    const rows = control.parentElement?.closest('fieldset[data-names-fields]');
+    const legend = rows?.querySelector('legend');
+    return legend && legend !== label ? `${textOf(legend)}: ${text}` : text;
   }
 
   /** The browser's verdict on one control, in our words. */
@@ -233,6 +240,13 @@ export class FormFeedback implements ReactiveController {
     if (v.badInput) return 'Enter a whole date';
     return control.validationMessage || 'This is not right';
   }
+}
+
+/** An element's words as shown, without its hint or text for screen readers only. */
+function textOf(element: Element): string {
+  const clone = element.cloneNode(true) as HTMLElement;
+  for (const hint of Array.from(clone.querySelectorAll('.hint, .visually-hidden'))) hint.remove();
+  return clone.textContent?.replace(/\s+/g, ' ').trim() ?? '';
 }
 
 function fixCount(n: number): string {

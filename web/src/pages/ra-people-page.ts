@@ -1,23 +1,52 @@
-import { css, html, LitElement } from 'lit';
-import { ApiError } from '../api/client.ts';
-import { legacyApi as api, query } from '../api/legacy-client.ts';
-import type { Page, PersonSummary } from '../api/types.ts';
-import { date, statusTag, words } from '../format.ts';
+import { ContextConsumer } from '@lit/context';
+import { Task } from '@lit/task';
+import { css, html, LitElement, nothing } from 'lit';
+import { ApiError, api, ok, type Schemas } from '../api/client.ts';
+import '../components/ra-loading.ts';
+import { count, date, statusTag, words } from '../format.ts';
+import { can, sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
 
-/** Find a person by name, 12-digit user ID or email. */
+type PersonSummary = Schemas['PersonSummary'];
+
+/** People per call: a screenful; "More" fetches the next. */
+const pageSize = 25;
+
+/**
+ * Find a person by name (any word of it, accents ignored), 12-digit user ID, email or, for
+ * those who read cards, a card's serial. The search is kept in the address (`?q=`), so
+ * going back to the list finds it again.
+ */
 export class RaPeoplePage extends LitElement {
   static override properties = {
-    people: { state: true },
+    q: { state: true },
+    more: { state: true },
     cursor: { state: true },
-    error: { state: true },
-    searched: { state: true },
+    moreError: { state: true },
   };
-  declare people: PersonSummary[];
+  /** What was last searched for; empty before the first search. */
+  declare q: string;
+  /** People of the pages after the first, fetched by "More". */
+  declare more: PersonSummary[];
+  /** Where the next page starts, or null when there is none. */
   declare cursor: string | null;
-  declare error: string;
-  declare searched: boolean;
-  private q = '';
+  declare moreError: string;
+  private session = new ContextConsumer(this, { context: sessionContext, subscribe: true });
+
+  /** The first page, fetched whenever the search changes; a newer search cancels an older one. */
+  private results = new Task(this, {
+    args: () => [this.q] as const,
+    task: async ([q], { signal }) => {
+      if (!q) return null;
+      const page = await ok(
+        api.GET('/api/people', { params: { query: { q, limit: pageSize } }, signal }),
+        signal,
+      );
+      this.more = [];
+      this.cursor = page.nextCursor;
+      return page.items;
+    },
+  });
 
   static override styles = [
     shared,
@@ -28,74 +57,111 @@ export class RaPeoplePage extends LitElement {
         align-items: end;
         flex-wrap: wrap;
       }
+      form > div {
+        flex: 1 1 20rem;
+        max-width: 32rem;
+      }
       #q {
-        width: 28rem;
+        width: 100%;
+      }
+      .count {
+        font-weight: 600;
       }
     `,
   ];
 
   constructor() {
     super();
-    this.people = [];
+    this.q = new URLSearchParams(window.location.search).get('q')?.trim() ?? '';
+    this.more = [];
     this.cursor = null;
-    this.error = '';
-    this.searched = false;
-  }
-
-  private async search(more = false) {
-    this.error = '';
-    try {
-      const page = await api.get<Page<PersonSummary>>(
-        `/api/people${query({ q: this.q, cursor: more ? this.cursor : undefined, limit: 25 })}`,
-      );
-      this.people = more ? [...this.people, ...page.items] : page.items;
-      this.cursor = page.nextCursor;
-      this.searched = true;
-    } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'The search failed.';
-    }
+    this.moreError = '';
   }
 
   private submit(event: SubmitEvent) {
     event.preventDefault();
-    this.q = String(new FormData(event.target as HTMLFormElement).get('q') ?? '');
-    void this.search();
+    const q = String(new FormData(event.target as HTMLFormElement).get('q') ?? '').trim();
+    const url = q ? `/people?q=${encodeURIComponent(q)}` : '/people';
+    history.replaceState(null, '', url);
+    this.moreError = '';
+    if (q === this.q) void this.results.run();
+    else this.q = q;
+  }
+
+  private async loadMore() {
+    if (!this.cursor) return;
+    this.moreError = '';
+    try {
+      const page = await ok(
+        api.GET('/api/people', {
+          params: { query: { q: this.q, limit: pageSize, cursor: this.cursor } },
+        }),
+      );
+      this.more = [...this.more, ...page.items];
+      this.cursor = page.nextCursor;
+    } catch (err) {
+      this.moreError = err instanceof ApiError ? err.message : 'More could not be loaded.';
+    }
   }
 
   override render() {
+    const me = this.session.value;
+    const byCard = can(me, 'cards:read');
     return html`
       <h1>People</h1>
       <section class="card">
-        <form @submit=${this.submit} role="search">
+        <form @submit=${this.submit} role="search" aria-label="People">
           <div>
-            <label for="q">Name, user ID or email <span class="hint">For example "smi", "jo smith" or "5550 8668 9106"</span></label>
-            <input id="q" name="q" type="search" maxlength="100" autocomplete="off" />
+            <label for="q">${byCard ? 'Name, user ID, email or card serial' : 'Name, user ID or email'}
+              <span class="hint">For example "smi", "jo smith" or "5550 8668 9106"</span></label>
+            <input id="q" name="q" type="search" maxlength="100" autocomplete="off" .value=${this.q} />
           </div>
           <button type="submit">Search</button>
         </form>
       </section>
-      ${this.error ? html`<p class="message error" role="alert">${this.error}</p>` : ''}
-      <div role="status" aria-live="polite" class="visually-hidden">${this.searched ? `${this.people.length} people found` : ''}</div>
+      ${this.results.render({
+        pending: () => html`<ra-loading label="Searching…"></ra-loading>`,
+        error: (err) =>
+          html`<p class="message error" role="alert">${err instanceof ApiError ? err.message : 'The search failed. Try again.'}</p>`,
+        complete: (items) => (items ? this.renderResults([...items, ...this.more]) : nothing),
+      })}
+    `;
+  }
+
+  private renderResults(people: PersonSummary[]) {
+    const found = `${count(people.length, 'person', 'people')}${this.cursor ? ' so far' : ''} found`;
+    return html`
+      <p class="count" role="status">${people.length ? found : this.nobody()}</p>
       ${
-        this.searched
-          ? this.people.length
-            ? html`<table>
-                <thead><tr><th scope="col">Name</th><th scope="col">User ID</th><th scope="col">Date of birth</th><th scope="col">Organisations</th><th scope="col">Status</th></tr></thead>
-                <tbody>${this.people.map(
-                  (p) => html`<tr>
-                    <td><a href="/people/${p.id}">${p.familyName}, ${p.givenName}${p.middleNames ? ` ${p.middleNames}` : ''}</a></td>
-                    <td>${p.userId.replace(/(\d{4})(?=\d)/g, '$1 ')}</td>
-                    <td>${date(p.dateOfBirth)}</td>
-                    <td>${p.odsCodes.join(', ')}</td>
-                    <td><span class="tag ${statusTag[p.status] ?? ''}">${words(p.status)}</span></td>
-                  </tr>`,
-                )}</tbody>
-              </table>
-              ${this.cursor ? html`<div class="actions"><button class="secondary" type="button" @click=${() => this.search(true)}>More</button></div>` : ''}`
-            : html`<p>Nobody matches. Check the spelling, or <a href="/register">register a person</a>.</p>`
-          : ''
+        people.length
+          ? html`<table class="stack">
+              <thead><tr><th scope="col">Name</th><th scope="col">User ID</th><th scope="col">Date of birth</th><th scope="col">Organisations</th><th scope="col">Status</th></tr></thead>
+              <tbody>${people.map(
+                (p) => html`<tr data-testid="person">
+                  <td data-label="Name"><a href="/people/${p.id}">${p.familyName}, ${p.givenName}${p.middleNames ? ` ${p.middleNames}` : ''}</a></td>
+                  <td data-label="User ID">${p.userId.replace(/(\d{4})(?=\d)/g, '$1 ')}</td>
+                  <td data-label="Date of birth">${date(p.dateOfBirth)}</td>
+                  <td data-label="Organisations">${p.odsCodes.join(', ')}</td>
+                  <td data-label="Status"><span class="tag ${statusTag[p.status] ?? ''}">${words(p.status)}</span></td>
+                </tr>`,
+              )}</tbody>
+            </table>
+            ${this.moreError ? html`<p class="message error" role="alert">${this.moreError}</p>` : nothing}
+            ${this.cursor ? html`<div class="actions"><button class="secondary" type="button" @click=${this.loadMore}>More</button></div>` : nothing}`
+          : nothing
       }
     `;
+  }
+
+  /** What to say when nobody matches: registering is offered only to those who may. */
+  private nobody() {
+    const me = this.session.value;
+    return html`Nobody matches “${this.q}”. Check the spelling, or search by user ID.
+      ${
+        can(me, 'people:register')
+          ? html`If they are new, <a href="/register">register them</a>.`
+          : 'If they should be here, ask your RA team to register them.'
+      }`;
   }
 }
 customElements.define('ra-people-page', RaPeoplePage);

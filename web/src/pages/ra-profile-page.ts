@@ -15,6 +15,7 @@ const permissionLabels: Record<Permission, string> = {
   'people:read': 'Find people',
   'people:register': 'Register people and check identity',
   'people:edit': "Edit people's details",
+  'people:change-status': 'Suspend, reactivate and close people',
   'positions:read': 'See positions',
   'positions:manage': 'Create, edit and close positions',
   'assignments:manage': 'Assign and remove positions',
@@ -48,6 +49,10 @@ export class RaProfilePage extends LitElement {
       }
       ul.abilities li {
         break-inside: avoid;
+      }
+      dd {
+        overflow-wrap: anywhere;
+        min-width: 0;
       }
     `,
   ];

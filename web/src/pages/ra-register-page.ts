@@ -1,47 +1,29 @@
-import { css, html, LitElement } from 'lit';
-import { ApiError } from '../api/client.ts';
-import { legacyApi as api } from '../api/legacy-client.ts';
-import type { FieldProblem, Person } from '../api/types.ts';
+import { Task } from '@lit/task';
+import { css, html, LitElement, nothing } from 'lit';
+import { ApiError, api, ok, type Schemas } from '../api/client.ts';
+import '../components/ra-loading.ts';
+import { date, dateTime } from '../format.ts';
+import { FormFeedback } from '../forms/form-feedback.ts';
 import { navigate } from '../router.ts';
 import { shared } from '../styles.ts';
 
-/** The documents an ID checker can record, grouped as e-GIF counts them. */
-const documentGroups: [string, [string, string][]][] = [
-  [
-    'Photo ID',
-    [
-      ['passport', 'Passport'],
-      ['photocard_driving_licence', 'Photocard driving licence'],
-      ['biometric_residence_permit', 'Biometric residence permit'],
-      ['armed_forces_id', 'Armed forces ID card'],
-      ['pass_card', 'PASS card'],
-      ['national_identity_card', 'National identity card (EEA)'],
-    ],
-  ],
-  [
-    'Proof of address',
-    [
-      ['utility_bill', 'Utility bill'],
-      ['bank_statement', 'Bank or building society statement'],
-      ['council_tax_bill', 'Council tax bill'],
-      ['mortgage_statement', 'Mortgage statement'],
-      ['hmrc_letter', 'HMRC tax notification'],
-      ['tenancy_agreement', 'Tenancy agreement'],
-    ],
-  ],
-  [
-    'Other',
-    [
-      ['birth_certificate', 'Birth certificate'],
-      ['marriage_certificate', 'Marriage or civil partnership certificate'],
-      ['paper_driving_licence', 'Paper driving licence'],
-      ['p45_p60', 'P45 or P60'],
-      ['employment_letter', 'Letter of employment'],
-    ],
-  ],
-];
+type DocumentType = Schemas['DocumentType'];
+type Category = DocumentType['category'];
 
+/** How the page names each group of documents, in the order e-GIF counts them. */
+const categoryLabels: Record<Category, string> = {
+  photo_id: 'Photo ID',
+  proof_of_address: 'Proof of address',
+  other: 'Other',
+};
+
+/** The rows start as the usual three: a photo ID, a proof of address and one more. */
 const defaultTypes = ['passport', 'utility_bill', 'birth_certificate'];
+
+// The browser checks these formats before sending, in the words of `title`.
+const phonePattern = String.raw`[0-9 +\(\)\-]{6,20}`;
+const odsPattern = String.raw`\s*[A-Za-z0-9]{3,6}([\s,]+[A-Za-z0-9]{3,6})*[\s,]*`;
+const usernamePattern = String.raw`[a-z0-9\._\-]{3,64}`;
 
 interface Registered {
   id: string;
@@ -49,35 +31,61 @@ interface Registered {
   activation: { username: string; code: string; expiresAt: string } | null;
 }
 
+const today = () => new Date().toLocaleDateString('en-CA');
+
 /**
- * Register a person, then record the identity documents seen in person. A possible
- * duplicate is shown with the existing record, and needs a reason to go on.
+ * Register a person, then record the identity documents seen in person. Every problem shows
+ * at once, beside its field and in a summary; a possible duplicate is shown with the
+ * server's words, and needs a reason to go on. With `?person=<id>`, only the identity check
+ * of someone already registered.
  */
 export class RaRegisterPage extends LitElement {
   static override properties = {
     step: { state: true },
     registered: { state: true },
-    person: { state: true },
-    error: { state: true },
-    problems: { state: true },
     duplicate: { state: true },
     rows: { state: true },
+    sending: { state: true },
   };
   declare step: 'details' | 'documents' | 'done';
   declare registered: Registered | null;
-  declare person: Person | null;
-  declare error: string;
-  declare problems: FieldProblem[];
   /** The server's word on a possible duplicate, while the user decides. */
   declare duplicate: string;
   declare rows: number;
+  declare sending: boolean;
+  private feedback = new FormFeedback(this);
+  /** The person whose identity is checked, when the page opened for one. */
+  private existingId = new URLSearchParams(window.location.search).get('person');
+
+  /**
+   * What the documents step needs: the document types the server accepts, and the person
+   * when the page opened for one already registered. In parallel; cancelled if the user
+   * leaves.
+   */
+  private documentsData = new Task(this, {
+    args: () => [this.step !== 'details', this.existingId] as const,
+    task: async ([needed, existing], { signal }) => {
+      if (!needed && !existing) return null;
+      const [types, person] = await Promise.all([
+        ok(api.GET('/api/document-types', { signal }), signal),
+        existing
+          ? ok(api.GET('/api/people/{id}', { params: { path: { id: existing } }, signal }), signal)
+          : Promise.resolve(null),
+      ]);
+      if (person && !this.registered) {
+        this.registered = { id: person.id, userId: person.userId, activation: null };
+        this.step = 'documents';
+      }
+      return { types: types.items, person };
+    },
+  });
 
   static override styles = [
     shared,
     css`
       .grid {
         display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr));
+        grid-template-columns: repeat(auto-fill, minmax(min(16rem, 100%), 1fr));
         gap: 0 1.25rem;
       }
       .grid input,
@@ -89,6 +97,11 @@ export class RaRegisterPage extends LitElement {
         border-radius: 4px;
         margin: 0 0 1rem;
         padding: 0.5rem 1rem 1rem;
+        min-width: 0;
+      }
+      fieldset.documents {
+        border: none;
+        padding: 0;
       }
       legend {
         font-weight: 700;
@@ -97,146 +110,151 @@ export class RaRegisterPage extends LitElement {
         font-family: ui-monospace, monospace;
         font-size: 1.5rem;
         letter-spacing: 0.15em;
+        overflow-wrap: anywhere;
       }
     `,
   ];
 
   constructor() {
     super();
-    this.step = 'details';
+    this.step = this.existingId ? 'documents' : 'details';
     this.registered = null;
-    this.person = null;
-    this.error = '';
-    this.problems = [];
     this.duplicate = '';
     this.rows = 3;
-  }
-
-  override connectedCallback() {
-    super.connectedCallback();
-    const existing = new URLSearchParams(window.location.search).get('person');
-    if (existing) void this.openExisting(existing);
-  }
-
-  private async openExisting(id: string) {
-    try {
-      this.person = await api.get<Person>(`/api/people/${id}`);
-      this.registered = { id, userId: this.person.userId, activation: null };
-      this.step = 'documents';
-    } catch (err) {
-      this.error = err instanceof ApiError ? err.message : 'That person could not be loaded.';
-    }
+    this.sending = false;
   }
 
   private fail(err: unknown) {
-    if (err instanceof ApiError) {
-      this.error = err.message;
-      this.problems = err.fieldProblems;
-      this.duplicate = err.code === 'POSSIBLE_DUPLICATE' ? err.message : '';
-    } else {
-      this.error = 'That did not work. Try again.';
-    }
-    void this.updateComplete.then(() =>
-      this.renderRoot.querySelector<HTMLElement>('.message.error')?.focus(),
-    );
-  }
-
-  private problemFor(field: string) {
-    return this.problems.find((p) => p.field === field || p.field.startsWith(`${field}.`))?.message;
+    this.duplicate =
+      err instanceof ApiError && err.code === 'POSSIBLE_DUPLICATE' ? err.message : '';
+    this.feedback.showError(err);
   }
 
   private async registerPerson(event: SubmitEvent) {
     event.preventDefault();
-    const data = new FormData(event.target as HTMLFormElement);
+    const form = event.target as HTMLFormElement;
+    if (!this.feedback.check(form)) return;
+    const data = new FormData(form);
     const text = (k: string) => String(data.get(k) ?? '').trim();
-    const body: Record<string, unknown> = {
-      givenName: text('givenName'),
-      familyName: text('familyName'),
-      dateOfBirth: text('dateOfBirth'),
-      odsCodes: text('odsCodes')
-        .toUpperCase()
-        .split(/[\s,]+/)
-        .filter(Boolean),
-    };
-    for (const k of ['middleNames', 'nameOnCard', 'email', 'phone', 'username'])
-      if (text(k)) body[k] = text(k);
-    const override = text('overrideReason');
-    if (this.duplicate && override) body.duplicateOverride = { reason: override };
-    await this.send(body);
-  }
-
-  private async send(body: Record<string, unknown>) {
-    this.error = '';
-    this.problems = [];
-    try {
-      this.registered = await api.post<Registered>('/api/people', body);
-      this.duplicate = '';
-      this.step = 'documents';
-    } catch (err) {
-      this.fail(err);
-    }
+    const optional = (k: string) => text(k) || undefined;
+    const override = text('duplicateOverride.reason');
+    await this.send(() =>
+      ok(
+        api.POST('/api/people', {
+          body: {
+            givenName: text('givenName'),
+            middleNames: optional('middleNames'),
+            familyName: text('familyName'),
+            nameOnCard: optional('nameOnCard'),
+            dateOfBirth: text('dateOfBirth'),
+            email: optional('email'),
+            phone: optional('phone'),
+            odsCodes: text('odsCodes')
+              .toUpperCase()
+              .split(/[\s,]+/)
+              .filter(Boolean),
+            username: optional('username'),
+            duplicateOverride: this.duplicate && override ? { reason: override } : undefined,
+          },
+        }),
+      ).then((registered) => {
+        this.registered = registered;
+        this.step = 'documents';
+      }),
+    );
   }
 
   private async recordDocuments(event: SubmitEvent) {
     event.preventDefault();
-    if (!this.registered) return;
-    const data = new FormData(event.target as HTMLFormElement);
-    const documents = Array.from({ length: this.rows }, (_, i) => {
-      const doc: Record<string, string> = {
-        type: String(data.get(`type${i}`) ?? ''),
-        issuingCountry: String(data.get(`country${i}`) ?? '').toUpperCase(),
-        number: String(data.get(`number${i}`) ?? ''),
-      };
-      const expires = String(data.get(`expires${i}`) ?? '');
-      if (expires) doc.expiresOn = expires;
-      return doc;
-    });
-    const body: Record<string, unknown> = { documents };
-    const override = String(data.get('overrideReason') ?? '').trim();
-    if (this.duplicate && override) body.duplicateOverride = { reason: override };
-    this.error = '';
-    this.problems = [];
+    const form = event.target as HTMLFormElement;
+    const registered = this.registered;
+    if (!registered || !this.feedback.check(form)) return;
+    const data = new FormData(form);
+    const text = (k: string) => String(data.get(k) ?? '').trim();
+    const documents = Array.from({ length: this.rows }, (_, i) => ({
+      type: text(`documents.${i}.type`) as DocumentType['type'],
+      issuingCountry: text(`documents.${i}.issuingCountry`).toUpperCase(),
+      number: text(`documents.${i}.number`),
+      expiresOn: text(`documents.${i}.expiresOn`) || undefined,
+    }));
+    const override = text('duplicateOverride.reason');
+    await this.send(() =>
+      ok(
+        api.POST('/api/people/{id}/identity-check', {
+          params: { path: { id: registered.id } },
+          body: {
+            documents,
+            duplicateOverride: this.duplicate && override ? { reason: override } : undefined,
+          },
+        }),
+      ).then(() => {
+        this.step = 'done';
+      }),
+    );
+  }
+
+  /** Sends one form; on success the next step starts clean, on refusal every problem shows. */
+  private async send(call: () => Promise<unknown>) {
+    this.sending = true;
     try {
-      await api.post(`/api/people/${this.registered.id}/identity-check`, body);
+      await call();
       this.duplicate = '';
-      this.step = 'done';
+      this.feedback.clear();
     } catch (err) {
       this.fail(err);
+    } finally {
+      this.sending = false;
     }
   }
 
   override render() {
+    const stepNumber = this.step === 'details' ? 1 : this.step === 'documents' ? 2 : 3;
+    const stepName =
+      this.step === 'details'
+        ? 'details'
+        : this.step === 'documents'
+          ? 'identity documents seen in person'
+          : 'done';
     return html`
-      <h1>Register a person</h1>
-      <p class="muted">Step ${this.step === 'details' ? 1 : this.step === 'documents' ? 2 : 3} of 3: ${
+      <h1>${this.existingId ? 'Record an identity check' : 'Register a person'}</h1>
+      ${this.existingId ? nothing : html`<p class="muted">Step ${stepNumber} of 3: ${stepName}</p>`}
+      ${
         this.step === 'details'
-          ? 'details'
+          ? this.renderDetails()
           : this.step === 'documents'
-            ? 'identity documents seen in person'
-            : 'done'
-      }</p>
-      <div role="alert">${this.error ? html`<p class="message error" tabindex="-1">${this.error}</p>` : ''}</div>
-      ${this.step === 'details' ? this.renderDetails() : this.step === 'documents' ? this.renderDocuments() : this.renderDone()}
+            ? this.renderDocumentsStep()
+            : this.renderDone()
+      }
     `;
   }
 
   private field(
     name: string,
     label: string,
-    options: { type?: string; hint?: string; required?: boolean; max?: number } = {},
+    options: {
+      type?: string;
+      hint?: string;
+      required?: boolean;
+      max?: number;
+      pattern?: string;
+      title?: string;
+      autocomplete?: string;
+    } = {},
   ) {
-    const problem = this.problemFor(name);
     return html`<div>
       <label for=${name}>${label}${options.hint ? html` <span class="hint">${options.hint}</span>` : ''}</label>
       <input id=${name} name=${name} type=${options.type ?? 'text'} ?required=${options.required ?? false}
-        maxlength=${options.max ?? 100} aria-invalid=${problem ? 'true' : 'false'}
-        aria-describedby=${problem ? `${name}-error` : ''} />
-      ${problem ? html`<p class="field-error" id="${name}-error">${problem}</p>` : ''}
+        maxlength=${options.max ?? 100} pattern=${options.pattern ?? nothing} title=${options.title ?? nothing}
+        autocomplete=${options.autocomplete ?? 'off'}
+        aria-invalid=${this.feedback.invalid(name) ? 'true' : 'false'}
+        aria-describedby=${this.feedback.describedBy(name)} />
+      ${this.feedback.errorFor(name)}
     </div>`;
   }
 
   private renderDetails() {
     return html`<form class="card" @submit=${this.registerPerson} novalidate>
+      ${this.feedback.summary()}
       <h2>Legal name, as on the documents</h2>
       <div class="grid">
         ${this.field('givenName', 'Given name', { required: true })}
@@ -246,73 +264,145 @@ export class RaRegisterPage extends LitElement {
       </div>
       <h2>Other details</h2>
       <div class="grid">
-        ${this.field('dateOfBirth', 'Date of birth', { type: 'date', required: true })}
+        <div>
+          <label for="dateOfBirth">Date of birth</label>
+          <input id="dateOfBirth" name="dateOfBirth" type="date" required max=${today()}
+            data-error="Enter a date of birth in the past"
+            aria-invalid=${this.feedback.invalid('dateOfBirth') ? 'true' : 'false'}
+            aria-describedby=${this.feedback.describedBy('dateOfBirth')} />
+          ${this.feedback.errorFor('dateOfBirth')}
+        </div>
         ${this.field('email', 'Work email', { type: 'email', max: 254 })}
-        ${this.field('phone', 'Phone', { type: 'tel', max: 20 })}
-        ${this.field('odsCodes', 'Organisations', { hint: 'ODS codes, e.g. RWG01', required: true, max: 70 })}
-        ${this.field('username', 'Login username', { hint: 'Optional: gives them a login', max: 64 })}
+        ${this.field('phone', 'Phone', { type: 'tel', max: 20, pattern: phonePattern, title: 'Enter a phone number, like 01727 123456' })}
+        ${this.field('odsCodes', 'Organisations', {
+          hint: 'ODS codes, e.g. RWG01',
+          required: true,
+          max: 70,
+          pattern: odsPattern,
+          title: 'Enter ODS codes such as RWG01, separated by commas',
+        })}
+        ${this.field('username', 'Login username', {
+          hint: 'Optional: gives them a login',
+          max: 64,
+          pattern: usernamePattern,
+          title: 'Use 3 to 64 lower-case letters, digits, dots and dashes',
+        })}
       </div>
-      ${this.duplicate ? this.renderOverride() : ''}
-      <div class="actions"><button type="submit">${this.duplicate ? 'Register anyway' : 'Continue'}</button></div>
+      ${this.duplicate ? this.renderOverride() : nothing}
+      <div class="actions"><button type="submit" ?disabled=${this.sending}>${this.duplicate ? 'Register anyway' : 'Continue'}</button></div>
     </form>`;
   }
 
   private renderOverride() {
+    const name = 'duplicateOverride.reason';
     return html`<fieldset>
       <legend>Possible duplicate</legend>
       <p>${this.duplicate}</p>
       <label for="overrideReason">Why this is a different person <span class="hint">Recorded in the audit trail</span></label>
-      <input id="overrideReason" name="overrideReason" maxlength="500" size="60" required />
+      <input id="overrideReason" name=${name} maxlength="500" minlength="3" required
+        aria-invalid=${this.feedback.invalid(name) ? 'true' : 'false'}
+        aria-describedby=${this.feedback.describedBy(name)} />
+      ${this.feedback.errorFor(name)}
     </fieldset>`;
   }
 
-  private renderDocuments() {
+  private renderDocumentsStep() {
+    return this.documentsData.render({
+      initial: () => html`<ra-loading></ra-loading>`,
+      pending: () => html`<ra-loading></ra-loading>`,
+      error: (err) =>
+        html`<p class="message error" role="alert">${err instanceof ApiError ? err.message : 'This page could not be loaded.'}</p>`,
+      complete: (data) => (data ? this.renderDocuments(data.types, data.person) : nothing),
+    });
+  }
+
+  private renderDocuments(types: DocumentType[], person: Schemas['PersonView'] | null) {
+    const categories = Object.keys(categoryLabels) as Category[];
     return html`<form class="card" @submit=${this.recordDocuments} novalidate>
+      ${this.feedback.summary()}
+      ${person ? html`<p>For <strong>${person.givenName} ${person.familyName}</strong>, user ID ${person.userId}.</p>` : nothing}
       <p>Record three documents you have seen in person: at least one photo ID and one proof of address, none expired.
         Document numbers are kept only as a fingerprint to catch a second registration.</p>
-      ${Array.from({ length: this.rows }, (_, i) => {
-        const problem = this.problemFor(`documents.${i}`);
-        return html`<fieldset>
-          <legend>Document ${i + 1}</legend>
-          <div class="grid">
-            <div><label for="type${i}">Type</label>
-              <select id="type${i}" name="type${i}" required>
-                ${documentGroups.map(([group, types]) => html`<optgroup label=${group}>${types.map(([value, label]) => html`<option value=${value} ?selected=${defaultTypes[i] === value}>${label}</option>`)}</optgroup>`)}
-              </select></div>
-            <div><label for="number${i}">Document number</label><input id="number${i}" name="number${i}" required maxlength="64" autocomplete="off" /></div>
-            <div><label for="country${i}">Issuing country <span class="hint">e.g. GB</span></label><input id="country${i}" name="country${i}" value="GB" maxlength="3" required /></div>
-            <div><label for="expires${i}">Expires <span class="hint">If it has an expiry date</span></label><input id="expires${i}" name="expires${i}" type="date" /></div>
-          </div>
-          ${problem ? html`<p class="field-error">${problem}</p>` : ''}
-        </fieldset>`;
-      })}
-      <div class="actions"><button type="button" class="secondary" @click=${() => {
-        this.rows = Math.min(this.rows + 1, 10);
-      }}>Add another document</button></div>
-      ${this.duplicate ? this.renderOverride() : ''}
-      <div class="actions"><button type="submit">${this.duplicate ? 'Record anyway' : 'Record identity check'}</button></div>
+      <fieldset class="documents" name="documents" id="documents">
+        <legend class="visually-hidden">Documents seen in person</legend>
+        ${this.feedback.errorFor('documents')}
+        ${Array.from({ length: this.rows }, (_, i) => {
+          const n = (field: string) => `documents.${i}.${field}`;
+          const aria = (name: string) => ({
+            invalid: this.feedback.invalid(name) ? 'true' : 'false',
+            describedBy: this.feedback.describedBy(name),
+          });
+          return html`<fieldset name="documents.${i}" data-names-fields>
+            <legend>Document ${i + 1}</legend>
+            ${this.feedback.errorFor(`documents.${i}`)}
+            <div class="grid">
+              <div><label for="type${i}">Type</label>
+                <select id="type${i}" name=${n('type')} required aria-invalid=${aria(n('type')).invalid}
+                  aria-describedby=${aria(n('type')).describedBy}>
+                  ${categories.map(
+                    (c) =>
+                      html`<optgroup label=${categoryLabels[c]}>${types
+                        .filter((t) => t.category === c)
+                        .map(
+                          (t) =>
+                            html`<option value=${t.type} ?selected=${defaultTypes[i] === t.type}>${t.label}</option>`,
+                        )}</optgroup>`,
+                  )}
+                </select>
+                ${this.feedback.errorFor(n('type'))}</div>
+              <div><label for="number${i}">Document number</label>
+                <input id="number${i}" name=${n('number')} required minlength="3" maxlength="64" autocomplete="off"
+                  aria-invalid=${aria(n('number')).invalid} aria-describedby=${aria(n('number')).describedBy} />
+                ${this.feedback.errorFor(n('number'))}</div>
+              <div><label for="country${i}">Issuing country <span class="hint">e.g. GB</span></label>
+                <input id="country${i}" name=${n('issuingCountry')} value="GB" maxlength="3" required pattern="[A-Za-z]{2,3}"
+                  title="Enter a country code such as GB"
+                  aria-invalid=${aria(n('issuingCountry')).invalid} aria-describedby=${aria(n('issuingCountry')).describedBy} />
+                ${this.feedback.errorFor(n('issuingCountry'))}</div>
+              <div><label for="expires${i}">Expires <span class="hint">If it has an expiry date</span></label>
+                <input id="expires${i}" name=${n('expiresOn')} type="date"
+                  aria-invalid=${aria(n('expiresOn')).invalid} aria-describedby=${aria(n('expiresOn')).describedBy} />
+                ${this.feedback.errorFor(n('expiresOn'))}</div>
+            </div>
+          </fieldset>`;
+        })}
+      </fieldset>
+      ${
+        this.rows < 10
+          ? html`<div class="actions"><button type="button" class="secondary" @click=${() => {
+              this.rows += 1;
+            }}>Add another document</button></div>`
+          : nothing
+      }
+      ${this.duplicate ? this.renderOverride() : nothing}
+      <div class="actions"><button type="submit" ?disabled=${this.sending}>${this.duplicate ? 'Record anyway' : 'Record identity check'}</button></div>
     </form>`;
   }
 
   private renderDone() {
     const r = this.registered;
-    if (!r) return html``;
+    if (!r) return nothing;
     return html`<section class="card">
       <p class="message success" role="status">Identity checked: the person is active. User ID <strong data-testid="new-user-id">${r.userId.replace(/(\d{4})(?=\d)/g, '$1 ')}</strong>.</p>
       ${
         r.activation
           ? html`<h2>Login activation code</h2>
             <p>Give this code to ${r.activation.username} in person. It is shown once, and works until
-              ${new Date(r.activation.expiresAt).toLocaleDateString('en-GB')}. They choose their password at <strong>/activate</strong>.</p>
+              <span title=${dateTime(r.activation.expiresAt)}>${date(r.activation.expiresAt)}</span>. They choose their password at <strong>/activate</strong>.</p>
             <p class="code" data-testid="activation-code">${r.activation.code}</p>`
-          : ''
+          : nothing
       }
       <div class="actions">
         <button type="button" @click=${() => navigate(`/people/${r.id}`)}>Open their record</button>
-        <button type="button" class="secondary" @click=${() => {
-          this.step = 'details';
-          this.registered = null;
-        }}>Register someone else</button>
+        ${
+          this.existingId
+            ? nothing
+            : html`<button type="button" class="secondary" @click=${() => {
+                this.step = 'details';
+                this.registered = null;
+                this.rows = 3;
+              }}>Register someone else</button>`
+        }
       </div>
     </section>`;
   }
