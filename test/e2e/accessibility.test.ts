@@ -97,7 +97,7 @@ describe('accessibility, in Chromium', () => {
     // Escape folds it again, from a link in it, focus back on the button.
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    expect(await focusedElement(page)).toBe('a People');
+    expect(await focusedElement(page)).toBe('a Home');
     await page.keyboard.press('Escape');
     expect(await menu.getAttribute('aria-expanded')).toBe('false');
     expect(await focusedElement(page)).toBe('button Menu');

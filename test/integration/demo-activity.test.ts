@@ -129,4 +129,13 @@ describe.each(testDrivers)('the demo morning (%s)', (driver) => {
       ]),
     );
   });
+
+  it("leaves a new starter waiting on the ID checker's home page", async () => {
+    const { sections } = await get<{
+      sections: { kind: string; count: number; items: { name: string }[] }[];
+    }>(await t.login('idchecker'), '/api/worklist');
+    const checks = sections.find((s) => s.kind === 'identityChecks');
+    expect(checks?.count).toBe(1);
+    expect(checks?.items.map((i) => i.name)).toEqual(['Amara Okafor']);
+  });
 });

@@ -11,6 +11,7 @@ import type { Actor, ServiceContext } from '../context.ts';
 import type { CertificateReport, ObservationInput } from '../observations/observation-input.ts';
 import { recordObservation } from '../observations/record-observation.ts';
 import { recordIdentityCheck } from '../people/record-identity-check.ts';
+import { registerPerson } from '../people/register-person.ts';
 import { raiseRequest } from '../requests/raise-request.ts';
 import { enrolWorkstation } from '../workstations/enrol-workstation.ts';
 import { registerWorkstation } from '../workstations/manage-workstations.ts';
@@ -21,7 +22,7 @@ export const demoIssuer = 'CN=Smartcard RA Demo CA, O=RWG (demo)';
 
 /**
  * A morning's work on top of the demo trust, so that every screen has something to show:
- * identity checks, positions held, a request waiting for its sponsor, a workstation whose reader has seen
+ * identity checks (and one new starter still waiting for theirs), positions held, a request waiting for its sponsor, a workstation whose reader has seen
  * cards, and the card flags those sightings raise. It goes through the same service verbs
  * as the screens, as the demo people, so the audit trail tells the story too.
  *
@@ -78,6 +79,15 @@ export async function seedDemoActivity(
       policy.documentHashKey,
     );
   }
+
+  // A new starter registered at the RA desk this morning: the ID checker's work waiting.
+  await registerPerson(await as('agent'), {
+    givenName: 'Amara',
+    familyName: 'Okafor',
+    dateOfBirth: '1996-04-17',
+    email: 'amara.okafor@demo.nhs.example',
+    odsCodes: ['RWG01'],
+  });
 
   const priya = await person('Priya');
   const zoe = await person('Zoë');
