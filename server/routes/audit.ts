@@ -15,6 +15,7 @@ import {
 } from '../services/audit/checkpoints.ts';
 import { getVerification, startFullVerification } from '../services/audit/full-verification.ts';
 import { listAuditEvents } from '../services/audit/list-audit-events.ts';
+import { canonicalId } from '../services/audit/record-audit-event.ts';
 import { verifyAuditChain } from '../services/audit/verify-audit-chain.ts';
 import { isoInstant, pageCursor } from './schemas.ts';
 
@@ -323,11 +324,11 @@ export function registerAudit(app: OpenAPIHono<AppEnv>) {
     const q = c.req.valid('query');
     const page = await listAuditEvents(serviceContext(c), {
       subjectType: q.subjectType,
-      subjectId: q.subjectId,
+      subjectId: canonicalId(q.subjectId ?? null) ?? undefined,
       actor: q.actor,
       action: q.action,
       category: q.category,
-      personId: q.person,
+      personId: q.person?.toLowerCase(),
       from: q.from ? new Date(q.from) : undefined,
       to: q.to ? new Date(q.to) : undefined,
       cursor: q.cursor,

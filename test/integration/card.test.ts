@@ -42,6 +42,14 @@ describe.each(testDrivers)('one card (%s)', (driver) => {
     }
   });
 
+  it('finds the card whatever the case of its serial, as the people search does', async () => {
+    for (const spelt of [skysCard.toLowerCase(), skysCard.toUpperCase()]) {
+      const res = await read('manager', spelt);
+      expect(res.status, spelt).toBe(200);
+      expect((await res.json()).serial).toBe(skysCard);
+    }
+  });
+
   it('answers as for no such card to those who may not see it', async () => {
     const unknown = await read('manager', 'ffffffffffffffffffffffffffffffff');
     expect(unknown.status).toBe(404);

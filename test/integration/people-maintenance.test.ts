@@ -281,7 +281,7 @@ describe.each(testDrivers)('people maintenance (%s)', (driver) => {
       const created = await registerActivePerson(t, idchecker, {
         givenName: 'Clement',
         familyName: 'Leaver',
-        passport: 'C3000001',
+        passport: 'U7000001',
         username: 'clement.leaver',
       });
       const activation = created.activation;
@@ -354,6 +354,56 @@ describe.each(testDrivers)('people maintenance (%s)', (driver) => {
         body: JSON.stringify({ phone: '01000 000001' }),
       });
       expect((await errorOf(edit, 409)).code).toBe('CONFLICT');
+    });
+
+    it("leaves an RA staff member's record to the RA manager: no agent locks a colleague out", async () => {
+      const ada = await demoPersonId(t, 'Ada'); // RA agent (advanced), with a login
+      const offered = (await person(agent, ada)).actions;
+      for (const action of ['edit', 'suspend', 'close']) expect(offered).not.toContain(action);
+      for (const verb of ['suspend', 'close']) {
+        const res = await post(t, agent, `/api/people/${ada}/${verb}`, {
+          reason: 'Trying to lock a colleague out',
+        });
+        expect((await errorOf(res, 403)).message).toMatch(/only an RA manager/);
+      }
+      // An ID checker edits people's details, but not where an RA colleague's codes are sent.
+      const edit = await t.app.request(`/api/people/${ada}`, {
+        method: 'PATCH',
+        headers: idchecker.headers,
+        body: JSON.stringify({ email: 'somewhere.else@example.org' }),
+      });
+      expect((await errorOf(edit, 403)).message).toMatch(/only an RA manager/);
+      expect(await t.login('advanced')).toBeTruthy();
+      // Their manager may.
+      expect((await person(manager, ada)).actions).toEqual(
+        expect.arrayContaining(['edit', 'suspend', 'close']),
+      );
+      const suspended = await post(t, manager, `/api/people/${ada}/suspend`, {
+        reason: 'On leave for a month',
+      });
+      expect(suspended.status, await suspended.clone().text()).toBe(200);
+      const back = await post(t, manager, `/api/people/${ada}/reactivate`, {
+        reason: 'Back from leave',
+      });
+      expect(back.status, await back.clone().text()).toBe(200);
+    });
+
+    it('keeps the history of a change made through an id in capitals', async () => {
+      const { id } = await registerActivePerson(t, idchecker, {
+        givenName: 'Capitolina',
+        familyName: 'Upton',
+        passport: 'U7000001',
+      });
+      const res = await post(t, agent, `/api/people/${id.toUpperCase()}/suspend`, {
+        reason: 'Asked for a break',
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect((await auditOf(id)).map((e) => e.action)).toContain('person.suspended');
+      const history = await get<{ items: { action: string }[] }>(
+        manager,
+        `/api/audit?person=${id.toUpperCase()}`,
+      );
+      expect(history.items.map((e) => e.action)).toContain('person.suspended');
     });
 
     it('no longer changes status through an edit', async () => {

@@ -35,7 +35,13 @@ export async function createAssignment(ctx: TxContext, input: AssignInput) {
   const today = todayOf(ctx.now());
   const startDate = input.startDate ?? today;
   const endDate = input.endDate ?? null;
-  const [person] = await ctx.db.select().from(people).where(eq(people.id, input.personId));
+  // FOR SHARE: a person being suspended or closed at this moment makes us wait, then see
+  // them so, so nobody closed is left holding a position granted in the same instant.
+  const [person] = await ctx.db
+    .select()
+    .from(people)
+    .where(eq(people.id, input.personId))
+    .for('share');
   if (!person) throw new NotFoundError('There is no such person.');
   if (person.status !== 'active') {
     throw new DomainError(

@@ -52,7 +52,7 @@ export async function recordAuditEvent(ctx: TxContext, input: AuditEventInput) {
     actorWorkstationId: ctx.workstation?.id ?? null,
     action: input.action,
     subjectType: input.subjectType,
-    subjectId: input.subjectId ?? null,
+    subjectId: canonicalId(input.subjectId ?? null),
     summary,
     requestId: ctx.requestId,
     address: ctx.address,
@@ -67,4 +67,15 @@ export async function recordAuditEvent(ctx: TxContext, input: AuditEventInput) {
     })
     .returning({ id: auditEvents.id });
   return row;
+}
+
+const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A subject's id as the trail keeps it: a UUID in lower case, however the request spelt it
+ * (`z.uuid()` accepts upper case, and PostgreSQL finds the row either way), so that a
+ * person's history and the filters find every event about them.
+ */
+export function canonicalId(id: string | null): string | null {
+  return id && uuidShape.test(id) ? id.toLowerCase() : id;
 }

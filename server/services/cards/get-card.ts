@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { cards } from '../../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { NotFoundError } from '../../errors.ts';
@@ -25,6 +25,7 @@ export interface CardView extends PersonCard {
 export async function getCard(ctx: ServiceContext, serial: string): Promise<CardView> {
   const [card] = await ctx.db
     .select({
+      serial: cards.serial,
       personId: cards.personId,
       cardType: cards.cardType,
       state: cards.state,
@@ -34,8 +35,13 @@ export async function getCard(ctx: ServiceContext, serial: string): Promise<Card
     })
     .from(cards)
     .leftJoin(people, eq(people.id, cards.personId))
-    .where(eq(cards.serial, serial));
+    // Serials are matched in any case, as the people search matches them; the exact
+    // spelling first, should two ever differ only in case.
+    .where(eq(sql`lower(${cards.serial})`, serial.toLowerCase()))
+    .orderBy(sql`${cards.serial} = ${serial} desc`)
+    .limit(1);
   if (!card) throw new NotFoundError(noSuchCard);
+  serial = card.serial;
   const scope = (await actorScope(ctx)).of('cards:read');
   if (card.personId) {
     const mine = card.personId === (await personIdOfActor(ctx));

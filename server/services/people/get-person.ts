@@ -189,6 +189,7 @@ async function personInFull(ctx: ServiceContext, person: typeof people.$inferSel
       : null,
     assignments: assignmentList,
     actions: await personActions(ctx, {
+      id: person.id,
       status: person.status,
       accountId: person.accountId,
       odsCodes: orgs.map((o) => o.odsCode),

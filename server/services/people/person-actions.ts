@@ -2,6 +2,7 @@ import type { PersonStatus } from '../../../db/schema/people.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 import { canMove } from './person-status.ts';
+import { mayChangeRecordOf } from './ra-staff-records.ts';
 
 /** What a caller may do to a person, as the person's page offers it. */
 export const personActionNames = [
@@ -24,6 +25,7 @@ export type PersonAction = (typeof personActionNames)[number];
 export async function personActions(
   ctx: ServiceContext,
   person: {
+    id: string;
     status: PersonStatus;
     accountId: string | null;
     odsCodes: readonly string[];
@@ -36,8 +38,10 @@ export async function personActions(
   const may = (permission: Parameters<typeof scope.coversAny>[0]) =>
     scope.coversAny(permission, person.odsCodes);
   const actions: PersonAction[] = [];
-  if (may('people:edit') && person.status !== 'closed') actions.push('edit');
-  if (may('people:change-status')) {
+  // A member of the RA team's record is their manager's to change (ra-staff-records.ts).
+  const mayChange = await mayChangeRecordOf(ctx, person);
+  if (mayChange && may('people:edit') && person.status !== 'closed') actions.push('edit');
+  if (mayChange && may('people:change-status')) {
     for (const move of ['suspend', 'reactivate', 'close'] as const) {
       if (canMove(move, person.status)) actions.push(move);
     }

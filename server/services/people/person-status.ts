@@ -3,6 +3,7 @@ import { type PersonStatus, people } from '../../../db/schema/people.ts';
 import { ConflictError, NotFoundError, SeparationOfDutiesError } from '../../errors.ts';
 import { assertPersonInScope, noSuchPerson } from '../access/person-access.ts';
 import type { TxContext } from '../context.ts';
+import { assertMayChangeRecordOf } from './ra-staff-records.ts';
 
 /**
  * The moves between a person's statuses that suspending, reactivating and closing make.
@@ -34,6 +35,7 @@ export async function lockPersonForMove(tx: TxContext, personId: string, move: S
   if (person.accountId && person.accountId === tx.actor?.accountId) {
     throw new SeparationOfDutiesError('You cannot change your own status: ask a colleague.');
   }
+  await assertMayChangeRecordOf(tx, person);
   if (!canMove(move, person.status)) {
     const name = `${person.givenName} ${person.familyName}`;
     throw new ConflictError(

@@ -20,14 +20,16 @@ const wordBreaks = [' ', '-', "'", '’'];
 /** Something typed that may be (the start of) a card serial: one run of letters and digits. */
 const serialLike = /^[0-9a-z]{6,64}$/i;
 
-/** The people holding cards whose serial is, or starts with, what was typed (any case). */
-async function cardHolders(ctx: ServiceContext, typed: string): Promise<string[]> {
-  const rows = await ctx.db
-    .selectDistinct({ personId: cards.personId })
+/**
+ * The holders of cards whose serial is, or starts with, what was typed (any case), as a
+ * subquery: the search's own scope then keeps the caller to their organisations' people,
+ * so no other trust's cards can crowd theirs out.
+ */
+function cardHolders(ctx: ServiceContext, typed: string) {
+  return ctx.db
+    .select({ personId: cards.personId })
     .from(cards)
-    .where(like(sql`lower(${cards.serial})`, `${escapeLike(typed.toLowerCase())}%`))
-    .limit(100);
-  return rows.flatMap((r) => (r.personId ? [r.personId] : []));
+    .where(like(sql`lower(${cards.serial})`, `${escapeLike(typed.toLowerCase())}%`));
 }
 
 /**
@@ -57,8 +59,7 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
       ...wordBreaks.map((mark) => like(people.familyGivenKey, `%${escapeLike(mark)}${key}%`)),
     ];
     if (serialLike.test(q) && ctx.actor?.permissions.includes('cards:read')) {
-      const holders = await cardHolders(ctx, q);
-      if (holders.length) matches.push(inArray(people.id, holders));
+      matches.push(inArray(people.id, cardHolders(ctx, q)));
     }
     where.push(or(...matches) as SQL);
   }

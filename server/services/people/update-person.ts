@@ -12,6 +12,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { nameKeys } from './name-keys.ts';
 import { dateOfBirthProblems } from './person-input.ts';
+import { assertMayChangeRecordOf } from './ra-staff-records.ts';
 
 export interface PersonChanges {
   givenName?: string | undefined;
@@ -39,6 +40,7 @@ export async function updatePerson(ctx: ServiceContext, personId: string, change
     if (person.accountId && person.accountId === ctx.actor?.accountId) {
       throw new SeparationOfDutiesError('You cannot edit your own record: ask a colleague.');
     }
+    await assertMayChangeRecordOf(tx, person);
     if (person.status === 'closed') {
       throw new ConflictError(
         `${person.givenName} ${person.familyName} is closed: a closed record is kept as it was.`,

@@ -39,7 +39,13 @@ export async function raiseRequest(ctx: ServiceContext, input: RaiseRequestInput
   if (!actor) throw new DomainError('UNAUTHENTICATED', 'Sign in first.');
   const today = todayOf(ctx.now());
   return withTransaction(ctx, async (tx) => {
-    const [person] = await tx.db.select().from(people).where(eq(people.id, input.personId));
+    // FOR SHARE: closing the person at this moment (which withdraws their open requests)
+    // makes us wait and then see them closed, so no request is left open for a closed person.
+    const [person] = await tx.db
+      .select()
+      .from(people)
+      .where(eq(people.id, input.personId))
+      .for('share');
     if (!person) throw new NotFoundError(noSuchPerson);
     const forSelf = person.id === (await personIdOfActor(tx));
     if (!forSelf) {
