@@ -281,7 +281,7 @@ describe.each(testDrivers)('people maintenance (%s)', (driver) => {
       const created = await registerActivePerson(t, idchecker, {
         givenName: 'Clement',
         familyName: 'Leaver',
-        passport: 'U7000001',
+        passport: 'C3000001',
         username: 'clement.leaver',
       });
       const activation = created.activation;
@@ -392,7 +392,7 @@ describe.each(testDrivers)('people maintenance (%s)', (driver) => {
       const { id } = await registerActivePerson(t, idchecker, {
         givenName: 'Capitolina',
         familyName: 'Upton',
-        passport: 'U7000001',
+        passport: 'K9000009',
       });
       const res = await post(t, agent, `/api/people/${id.toUpperCase()}/suspend`, {
         reason: 'Asked for a break',

@@ -1,13 +1,11 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
-import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
+import { asc, eq } from 'drizzle-orm';
+import { positions } from '../../../db/schema/access.ts';
 import { people } from '../../../db/schema/people.ts';
 import { NotFoundError } from '../../errors.ts';
 import { actorScope } from '../access/actor-scope.ts';
-import { ancestorsOf, descendantsOf } from '../access/organisation-tree.ts';
 import { noSuchPerson, personAccess } from '../access/person-access.ts';
 import type { ServiceContext } from '../context.ts';
-import { todayOf } from '../dates.ts';
-import { isHeld } from './held-assignment.ts';
+import { positionsFittingPerson } from '../positions/positions-fitting-person.ts';
 
 export interface AssignablePosition {
   id: string;
@@ -47,41 +45,22 @@ export async function listAssignablePositions(
   const personIn = (permission: Parameters<typeof scope.coversAny>[0]) =>
     !self && scope.coversAny(permission, odsCodes);
   const ownRequests = self && !!ctx.actor?.permissions.includes('requests:raise-own');
-  const [below, above] = await Promise.all([
-    descendantsOf(ctx, odsCodes),
-    ancestorsOf(ctx, odsCodes),
-  ]);
-  const fitting = [...new Set([...below.values(), ...above.values()].flatMap((s) => [...s]))];
-  const today = todayOf(ctx.now());
-  const [rows, held, asked] = await Promise.all([
-    ctx.db
-      .select({
-        id: positions.id,
-        name: positions.name,
-        odsCode: positions.odsCode,
-        systems: positions.systems,
-        assignable: positions.assignable,
-      })
-      .from(positions)
-      .where(and(eq(positions.status, 'active'), inArray(positions.odsCode, fitting)))
-      .orderBy(asc(positions.odsCode), asc(positions.name)),
-    ctx.db
-      .select({ positionId: assignments.positionId })
-      .from(assignments)
-      .where(and(eq(assignments.personId, personId), isHeld(today))),
-    ctx.db
-      .select({ positionId: accessRequests.positionId })
-      .from(accessRequests)
-      .where(
-        and(
-          eq(accessRequests.personId, personId),
-          eq(accessRequests.kind, 'assign'),
-          eq(accessRequests.status, 'open'),
-        ),
-      ),
-  ]);
-  const heldIds = new Set(held.map((h) => h.positionId));
-  const askedIds = new Set(asked.map((a) => a.positionId));
+  const {
+    fitting,
+    held: heldIds,
+    asked: askedIds,
+  } = await positionsFittingPerson(ctx, personId, odsCodes);
+  const rows = await ctx.db
+    .select({
+      id: positions.id,
+      name: positions.name,
+      odsCode: positions.odsCode,
+      systems: positions.systems,
+      assignable: positions.assignable,
+    })
+    .from(positions)
+    .where(fitting)
+    .orderBy(asc(positions.odsCode), asc(positions.name));
   const result: AssignablePosition[] = [];
   for (const p of rows) {
     if (heldIds.has(p.id)) continue;

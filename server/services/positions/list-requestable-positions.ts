@@ -1,13 +1,10 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
+import { eq } from 'drizzle-orm';
 import { personOrganisations } from '../../../db/schema/people.ts';
 import { DomainError, NotFoundError } from '../../errors.ts';
-import { ancestorsOf, descendantsOf } from '../access/organisation-tree.ts';
-import { isHeld } from '../assignments/held-assignment.ts';
 import type { ServiceContext } from '../context.ts';
-import { todayOf } from '../dates.ts';
 import { personIdOfActor } from '../people/person-of-actor.ts';
 import { type PositionView, selectPositions } from './position-view.ts';
+import { positionsFittingPerson } from './positions-fitting-person.ts';
 
 /**
  * Whether the caller may ask for a position now: `requestable`; `held` (they hold it, today
@@ -38,33 +35,12 @@ export async function listRequestablePositions(
       .where(eq(personOrganisations.personId, personId))
   ).map((o) => o.odsCode);
   if (!worksFor.length) return [];
-  const [below, above] = await Promise.all([
-    descendantsOf(ctx, worksFor),
-    ancestorsOf(ctx, worksFor),
-  ]);
-  const reach = new Set([...below.values(), ...above.values()].flatMap((codes) => [...codes]));
-  const [open, held, asked] = await Promise.all([
-    selectPositions(
-      ctx,
-      and(inArray(positions.odsCode, [...reach]), eq(positions.status, 'active')),
-    ),
-    ctx.db
-      .select({ positionId: assignments.positionId })
-      .from(assignments)
-      .where(and(eq(assignments.personId, personId), isHeld(todayOf(ctx.now())))),
-    ctx.db
-      .select({ positionId: accessRequests.positionId })
-      .from(accessRequests)
-      .where(
-        and(
-          eq(accessRequests.personId, personId),
-          eq(accessRequests.kind, 'assign'),
-          eq(accessRequests.status, 'open'),
-        ),
-      ),
-  ]);
-  const heldIds = new Set(held.map((h) => h.positionId));
-  const askedIds = new Set(asked.map((a) => a.positionId));
+  const {
+    fitting,
+    held: heldIds,
+    asked: askedIds,
+  } = await positionsFittingPerson(ctx, personId, worksFor);
+  const open = await selectPositions(ctx, fitting);
   return open.map((p) => ({
     ...p,
     availability: heldIds.has(p.id) ? 'held' : askedIds.has(p.id) ? 'requested' : 'requestable',
