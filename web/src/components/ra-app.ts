@@ -102,6 +102,8 @@ export class RaApp extends LitElement {
       // Work done on the page just left (a request decided) changes the counts.
       void this.countWaiting();
     });
+    // A page changed what waits (a request decided, raised or withdrawn): count again.
+    this.addEventListener('ra-work-changed', () => void this.countWaiting());
     this.addEventListener('ra-page-title', (e) => {
       this.pageTitle = (e as CustomEvent<string>).detail;
     });
