@@ -70,13 +70,20 @@ export class RaShell extends LitElement {
         margin: 0;
         padding: 0;
       }
+      .who nav {
+        background: transparent;
+      }
       .who a {
+        display: inline;
+        padding: 0;
         color: var(--ra-white);
         font-weight: 600;
         white-space: nowrap;
+        text-decoration: underline;
       }
       .who a[aria-current='page'] {
         text-decoration-thickness: 3px;
+        box-shadow: none;
       }
       /* The user's own pages sit by their name on a wide screen, in the menu on a narrow one. */
       nav li.personal {
