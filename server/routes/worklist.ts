@@ -19,6 +19,10 @@ const RequestWaiting = z
     claimedBy: z.string().nullable().openapi({
       description: 'Display name of the reviewer who has it open now, if anyone does',
     }),
+    actions: z.array(z.enum(['decide', 'withdraw'])).openapi({
+      description:
+        'What you may do to it now, as on the request itself: `decide` unless another reviewer has it open',
+    }),
   })
   .openapi('WorklistRequest');
 
@@ -102,6 +106,7 @@ export function registerWorklist(app: OpenAPIHono<AppEnv>) {
                   raisedAt: r.raisedAt,
                   raisedBy: r.raisedBy.displayName,
                   claimedBy: r.claim?.by.displayName ?? null,
+                  actions: r.actions,
                 })),
               };
             case 'identityChecks':

@@ -31,7 +31,7 @@ describe('from registration to access, in Chromium', () => {
   it('runs the whole journey', { timeout: 120_000 }, async () => {
     // 1. The ID checker registers Nia with a login, then records three documents.
     await signIn(page, app.url, 'idchecker');
-    await page.getByRole('link', { name: 'Register a person' }).click();
+    await page.getByRole('link', { name: 'Register', exact: true }).click();
     await page.getByLabel('Given name').fill('Nia');
     await page.getByLabel('Family name').fill('Okafor');
     await page.getByLabel('Date of birth').fill('1994-03-08');
@@ -97,7 +97,7 @@ describe('from registration to access, in Chromium', () => {
     await signIn(page, app.url, 'manager');
     await page
       .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Audit trail' })
+      .getByRole('link', { name: 'Audit', exact: true })
       .click();
     const rows = page.locator('ra-audit-page tbody tr');
     await expect.poll(() => rows.count()).toBeGreaterThan(10);

@@ -126,6 +126,15 @@ describe('the access screens, in Chromium', () => {
     await page.getByLabel('Note or reason').fill('Priya is not a consultant');
     await page.getByRole('button', { name: 'Reject' }).click();
     await page.getByText('Rejected: Consultant Physician for Priya Patel.').waitFor();
+    // Nothing else waits for Sam: the navigation's count goes without leaving the page.
+    await expect
+      .poll(() =>
+        page
+          .getByRole('navigation', { name: 'Main' })
+          .getByRole('link', { name: /^Requests/ })
+          .textContent(),
+      )
+      .toBe('Requests');
   });
 
   it('shows every problem of a bad position form beside its field, in view', async () => {
@@ -180,7 +189,10 @@ describe('the access screens, in Chromium', () => {
     await page.getByRole('button', { name: 'Create position' }).click();
     await page.getByText('Position "Ward Clerk, Theatres" created.').waitFor();
     const row = page.getByTestId('position').filter({ hasText: 'Ward Clerk, Theatres' });
-    expect(await row.textContent()).toContain('R8010');
+    // What it grants by name, not by bare code.
+    expect(await row.getByTestId('grants').first().textContent()).toContain(
+      'Clerical Access Role (R8010)',
+    );
   });
 
   it('offers a card holder their organisations’ positions, and says in view when the same request is open', async () => {
@@ -220,9 +232,51 @@ describe('the access screens, in Chromium', () => {
     // The request they raised can be withdrawn from the list, after a confirmation.
     await page.getByRole('button', { name: 'Withdraw the request for Ward Clerk' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Withdraw request' }).click();
-    await expect
-      .poll(() => page.getByTestId('request').filter({ hasText: 'Ward Clerk' }).textContent())
-      .toContain('withdrawn');
+    const clerkRows = page.getByTestId('request').filter({ hasText: 'Ward Clerk' });
+    await expect.poll(() => clerkRows.first().textContent()).toContain('withdrawn');
+    expect(await clerkRows.first().textContent()).toContain('Withdrawn by you');
+
+    // Asked for again and sent, then withdrawn: the old "Request sent" goes, the withdrawal
+    // says its own result.
+    await position.selectOption(clerk);
+    await page.getByRole('button', { name: 'Send request' }).click();
+    const sent = page.getByText('Request sent. Your sponsor or the RA team will decide it.');
+    await sent.waitFor();
+    await page.getByRole('button', { name: 'Withdraw the request for Ward Clerk' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Withdraw request' }).click();
+    await page.getByTestId('withdrawn-notice').waitFor();
+    expect(await page.getByTestId('withdrawn-notice').textContent()).toContain(
+      'Request for Ward Clerk withdrawn.',
+    );
+    expect(await sent.count()).toBe(0);
+    await expect.poll(() => clerkRows.count()).toBe(2);
+    for (const text of await clerkRows.allTextContents())
+      expect(text).toContain('Withdrawn by you');
+  });
+
+  it('shows a signed-in card holder Check my card inside the app, with the navigation', async () => {
+    await signIn(page, app.url, 'staff');
+    await page.getByRole('heading', { name: 'My access' }).waitFor();
+    await settleAfter(page, () => page.getByRole('link', { name: 'check your card' }).click());
+    await page.getByRole('heading', { name: 'Check my card' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/check-card');
+    expect(await page.title()).toBe('Check my card – Smartcard RA');
+    // The way back is the navigation; nobody signed in is offered "Sign in".
+    expect(
+      await page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'My access' })
+        .isVisible(),
+    ).toBe(true);
+    expect(
+      await page
+        .getByRole('navigation', { name: 'Your account' })
+        .getByRole('link', { name: 'Check my card' })
+        .getAttribute('aria-current'),
+    ).toBe('page');
+    expect(await page.getByRole('link', { name: 'Sign in to Smartcard RA' }).count()).toBe(0);
+    expect(await page.locator('main').count()).toBe(1);
+    expect(await seriousViolations(page), 'Check my card, signed in').toEqual([]);
   });
 
   it('opens an ID checker’s My access on their positions, not on a refusal', async () => {

@@ -57,7 +57,7 @@ describe('the audit trail page, in Chromium', () => {
   const openAuditTrail = async () => {
     await page
       .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Audit trail' })
+      .getByRole('link', { name: 'Audit', exact: true })
       .click();
     await page.getByRole('heading', { name: 'Audit trail', exact: true }).waitFor();
     await rows().first().waitFor();

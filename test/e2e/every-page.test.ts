@@ -69,7 +69,7 @@ const visits: Visit[] = [
       as,
       name: item.path.slice(1),
       path: item.path,
-      title: item.label,
+      title: item.title ?? item.label,
     })),
   ),
   ...viewers('people:read').map((as) => ({

@@ -45,8 +45,8 @@ describe('each role’s landing page, in Chromium', () => {
   let page: Page;
   beforeAll(async () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
-    // The demo's morning leaves a request, flags, and a new starter whose documents are
-    // still to be seen.
+    // The demo's morning leaves a request, flags, and a new starter waiting for her
+    // identity check.
     await seedDemoActivity(app.ctx, {
       login: app.config.login,
       documentHashKey: app.config.documentHashKey ?? '',
@@ -110,7 +110,7 @@ describe('each role’s landing page, in Chromium', () => {
     await page.screenshot({ path: `${screenshotDir}/ra-home-390.png`, fullPage: true });
 
     const blocked = page.getByTestId('waiting-flag').filter({ hasText: 'PIN blocked' });
-    await settleAfter(page, () => blocked.getByRole('link', { name: /^…/ }).click());
+    await settleAfter(page, () => blocked.getByRole('link', { name: /^[0-9a-f]{8}…$/ }).click());
     expect(path()).toMatch(/^\/cards\/[0-9a-f]{32}$/);
     await page.getByRole('heading', { name: /^Card …/ }).waitFor();
     expect(await page.title()).toBe('Card – Smartcard RA');
@@ -130,5 +130,45 @@ describe('each role’s landing page, in Chromium', () => {
     );
     await noSideways('the card page');
     await page.screenshot({ path: `${screenshotDir}/ra-card-390.png`, fullPage: true });
+  });
+
+  // Last: it decides the demo's waiting request, which the tests above count.
+  it('takes a sponsor from a waiting request to its decision, and the count follows it', async () => {
+    await settleAfter(page, () => signIn(page, app.url, 'sponsor'));
+    const row = page.getByTestId('waiting-request').first();
+    await row.waitFor();
+    expect(await nav().getByRole('link').allTextContents()).toContain('Requests (1)');
+    const decide = row.getByRole('link', { name: 'Decide the request for Sky Staff' });
+    const href = (await decide.getAttribute('href')) ?? '';
+    expect(href).toMatch(/^\/requests\?request=[0-9a-f-]{36}$/);
+    // What it asks for leads there too.
+    expect(await row.locator('td[data-label="Asks for"] a').getAttribute('href')).toBe(href);
+
+    await settleAfter(page, () => decide.click());
+    expect(path()).toBe('/requests');
+    const heading = page.locator('#decide-h');
+    await heading.waitFor();
+    expect(await heading.textContent()).toContain('for Sky Staff');
+    // Reloading or going back does not open it again: the address no longer names it.
+    expect(new URL(page.url()).search).toBe('');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText(/^Approved: .+ for Sky Staff\.$/).waitFor();
+    // The navigation's count follows the decision without moving to another page.
+    await expect
+      .poll(() =>
+        nav()
+          .getByRole('link', { name: /^Requests/ })
+          .textContent(),
+      )
+      .toBe('Requests');
+
+    // Decided, the same link says so instead of opening anything.
+    await settleAfter(page, () => page.goto(`${app.url}${href}`));
+    await page.getByTestId('request-gone').waitFor();
+    expect(await page.locator('#decide-h').count()).toBe(0);
+    // Home now offers nothing to decide.
+    await settleAfter(page, () => nav().getByRole('link', { name: 'Home' }).click());
+    await page.getByTestId('section-requestsToDecide').getByTestId('waiting').waitFor();
+    expect(await page.getByTestId('waiting-request').count()).toBe(0);
   });
 });

@@ -147,6 +147,10 @@ describe('workstations and card flags, in Chromium', () => {
     expect(await blocked.getByRole('link', { name: 'Priya Patel' }).getAttribute('href')).toBe(
       `/people/${priya.id}`,
     );
+    // The card is on record: its shortened serial leads to its page.
+    expect(
+      await blocked.getByRole('link', { name: `${serial.slice(0, 8)}…` }).getAttribute('href'),
+    ).toBe(`/cards/${serial}`);
     const text = (await blocked.textContent()) ?? '';
     expect(text).toContain('e-RS, PACS, SUS, SystmOne');
     expect(text).toContain('unlocks it with the card present');
@@ -178,6 +182,37 @@ describe('workstations and card flags, in Chromium', () => {
     expect(row).toContain('active');
     expect(row).toContain('AMU desk 1');
     expect(row).toContain('PIN blocked');
+
+    // A card the RA has no record of: its holder is not known here, and it has no page.
+    const stranger = randomUUID().replace(/-/g, '');
+    const seen = await app.app.request('/api/agent/observations', {
+      method: 'POST',
+      headers: agentHeaders,
+      body: JSON.stringify({
+        idempotencyKey: randomUUID(),
+        sequence: 2,
+        observedAt: now.toISOString(),
+        kind: 'card_inserted',
+        reader: 'Reader 0',
+        atr: '3b8c80',
+        cardSerial: stranger,
+        card: {
+          cardType: 'PIV',
+          chuid: null,
+          certificates: [],
+          pin: { triesLeft: 0, blocked: true, verified: false },
+        },
+        error: null,
+      }),
+    });
+    expect(seen.status, await seen.clone().text()).toBe(201);
+    await nav('Card flags');
+    const unknown = flags.filter({ hasText: `${stranger.slice(0, 8)}…` });
+    await unknown.first().waitFor();
+    const unknownText = (await unknown.first().textContent()) ?? '';
+    expect(unknownText).toContain('Holder not known here');
+    expect(unknownText).toContain('not on record');
+    expect(await unknown.first().getByRole('link').count()).toBe(0);
   });
 
   it('shows the workstation enrolled and reporting, and revoking it cuts the agent off', async () => {

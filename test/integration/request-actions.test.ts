@@ -116,7 +116,8 @@ describe.each(testDrivers)('what a request view lets its reader do (%s)', (drive
     expect(withdrawn.status, await withdrawn.clone().text()).toBe(200);
     expect(await withdrawn.json()).toMatchObject({
       status: 'withdrawn',
-      decisionReason: 'Withdrawn: Asked for the wrong post',
+      decisionReason: 'Asked for the wrong post',
+      decidedBy: { username: 'staff' },
       actions: [],
     });
     const again = await post(t, staff, `/api/requests/${mine.id}/withdraw`, {});

@@ -10,6 +10,13 @@ export interface NavItem {
   permission: Permission;
   /** The worklist section whose count the item shows ("Requests (3)"), if any. */
   waiting?: WorklistKind;
+  /** The page's own name (its tab's title), when the label is a shorter form of it. */
+  title?: string;
+  /**
+   * The user's own things (their profile, their card): offered beside their name in the
+   * header rather than in the main navigation, which then fits one row on a desk screen.
+   */
+  personal?: boolean;
 }
 
 /**
@@ -21,7 +28,12 @@ export const navItems: readonly NavItem[] = [
   // sponsors, LSAs) reads people; a card holder alone lands on My access instead.
   { path: '/home', label: 'Home', permission: 'people:read' },
   { path: '/people', label: 'People', permission: 'people:read' },
-  { path: '/register', label: 'Register a person', permission: 'people:register' },
+  {
+    path: '/register',
+    label: 'Register',
+    title: 'Register a person',
+    permission: 'people:register',
+  },
   {
     path: '/requests',
     label: 'Requests',
@@ -32,7 +44,9 @@ export const navItems: readonly NavItem[] = [
   { path: '/card-flags', label: 'Card flags', permission: 'cards:read' },
   { path: '/my-access', label: 'My access', permission: 'requests:raise-own' },
   { path: '/workstations', label: 'Workstations', permission: 'workstations:manage' },
-  { path: '/audit', label: 'Audit trail', permission: 'audit:read' },
+  { path: '/audit', label: 'Audit', title: 'Audit trail', permission: 'audit:read' },
   { path: '/sign-in-locks', label: 'Sign-in locks', permission: 'accounts:unlock' },
-  { path: '/profile', label: 'My profile', permission: 'profile:read-own' },
+  { path: '/profile', label: 'My profile', permission: 'profile:read-own', personal: true },
+  // Public too (a holder at a workstation before signing in); signed in, it is in the shell.
+  { path: '/check-card', label: 'Check my card', permission: 'profile:read-own', personal: true },
 ];

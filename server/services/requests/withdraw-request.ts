@@ -28,14 +28,14 @@ export async function withdrawRequest(ctx: ServiceContext, requestId: string, no
       );
     }
     assertOpen(request);
-    const reason = note ? `Withdrawn: ${note}` : 'Withdrawn by whoever raised it';
     await tx.db
       .update(accessRequests)
       .set({
         status: 'withdrawn',
         decidedBy: actor.accountId,
         decidedAt: ctx.now(),
-        decisionReason: reason,
+        // Their own words, if any: the request's state and who decided it say "withdrawn".
+        decisionReason: note ?? null,
         claimedBy: null,
         claimedUntil: null,
       })

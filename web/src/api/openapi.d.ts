@@ -1626,6 +1626,8 @@ export type components = {
             userId: string;
         };
         WorklistRequest: {
+            /** @description What you may do to it now, as on the request itself: `decide` unless another reviewer has it open */
+            actions: ("decide" | "withdraw")[];
             /** @description Display name of the reviewer who has it open now, if anyone does */
             claimedBy: string | null;
             /** Format: uuid */

@@ -102,6 +102,8 @@ export class RaApp extends LitElement {
       // Work done on the page just left (a request decided) changes the counts.
       void this.countWaiting();
     });
+    // A page changed what waits (a request decided, raised or withdrawn): count again.
+    this.addEventListener('ra-work-changed', () => void this.countWaiting());
     this.addEventListener('ra-page-title', (e) => {
       this.pageTitle = (e as CustomEvent<string>).detail;
     });
@@ -195,7 +197,7 @@ export class RaApp extends LitElement {
     const place = this.place(this.me);
     switch (place.kind) {
       case 'page':
-        return place.item.label;
+        return place.item.title ?? place.item.label;
       case 'person':
         return 'Person';
       case 'card':
@@ -225,8 +227,12 @@ export class RaApp extends LitElement {
   override render() {
     if (this.loading) return html`<ra-loading></ra-loading>`;
     if (this.path === '/activate') return html`<ra-activate-page></ra-activate-page>`;
-    if (this.path === '/check-card') return html`<ra-check-card-page></ra-check-card-page>`;
-    if (!this.me) return html`<ra-login-page></ra-login-page>`;
+    if (!this.me) {
+      // Check my card is open to a holder not signed in, on its own; signed in, it is a page
+      // of the shell like any other.
+      if (this.path === '/check-card') return html`<ra-check-card-page></ra-check-card-page>`;
+      return html`<ra-login-page></ra-login-page>`;
+    }
     return html`<ra-shell .me=${this.me} .path=${this.path} .failedSignIns=${this.failedSignIns}
       .waiting=${this.waiting}>${this.page(this.me)}</ra-shell>`;
   }
@@ -270,6 +276,8 @@ export class RaApp extends LitElement {
         return html`<ra-sign-in-locks-page></ra-sign-in-locks-page>`;
       case 'profile':
         return html`<ra-profile-page></ra-profile-page>`;
+      case 'check-card':
+        return html`<ra-check-card-page signed-in></ra-check-card-page>`;
       default:
         // A place in the navigation with no page here yet.
         return html`<section data-testid="not-found"><h1>Page not found</h1>

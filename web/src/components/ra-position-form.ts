@@ -92,6 +92,11 @@ export class RaPositionForm extends LitElement {
     this.feedback.showError(err, 'That was not saved. Try again.');
   }
 
+  /** Forgets the last message (success or problems): the page did something else since. */
+  clear() {
+    this.feedback.clear();
+  }
+
   /** Shows a success message and empties the form for the next one. */
   succeed(message: string) {
     this.renderRoot.querySelector('form')?.reset();

@@ -1,11 +1,13 @@
+import { ContextConsumer } from '@lit/context';
 import { html, LitElement } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import { dateTime, statusTag, words } from '../format.ts';
+import { sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
 import './ra-dialog.ts';
 import type { RaDialog } from './ra-dialog.ts';
 
-type Who = { displayName: string };
+type Who = { displayName: string; username?: string };
 
 /**
  * A request as the table shows it: the API's `AccessRequest`, or anything with these
@@ -43,6 +45,7 @@ export class RaRequestsTable extends LitElement {
   declare showPerson: boolean;
   declare withdrawing: RequestRow | null;
   static override styles = [shared];
+  private session = new ContextConsumer(this, { context: sessionContext, subscribe: true });
 
   constructor() {
     super();
@@ -78,9 +81,28 @@ export class RaRequestsTable extends LitElement {
       this.dispatchEvent(
         new CustomEvent('ra-request-withdrawn', { detail: done, bubbles: true, composed: true }),
       );
+      // Less work waits for whoever would have decided it (the navigation's counts).
+      this.dispatchEvent(new CustomEvent('ra-work-changed', { bubbles: true, composed: true }));
     } catch (err) {
       this.dialog?.fail(err instanceof ApiError ? err.message : 'The request was not withdrawn.');
     }
+  }
+
+  /** "you" for the signed-in user, their name for anyone else. */
+  private who(w: Who) {
+    const me = this.session.value?.account.username;
+    return me && w.username === me ? 'you' : w.displayName;
+  }
+
+  /** Who decided and when: "Withdrawn by you, 30 Nov 2026, 00:40", with their words. */
+  private decision(r: RequestRow) {
+    if (!r.decidedBy) return '';
+    const at = r.decidedAt ? `, ${dateTime(r.decidedAt)}` : '';
+    const by =
+      r.status === 'withdrawn'
+        ? `Withdrawn by ${this.who(r.decidedBy)}`
+        : `${words(r.status).replace(/^./, (c) => c.toUpperCase())} by ${this.who(r.decidedBy)}`;
+    return html`${by}${at}${r.decisionReason ? html`<br />“${r.decisionReason}”` : ''}`;
   }
 
   override render() {
@@ -99,7 +121,7 @@ export class RaRequestsTable extends LitElement {
           <td data-label="Request">${r.kind === 'assign' ? 'Give' : 'Remove'} <strong>${r.position.name}</strong> <span class="muted">${r.position.odsCode}</span>${r.note ? html`<br /><span class="muted">“${r.note}”</span>` : ''}</td>
           <td data-label="Raised">${dateTime(r.raisedAt)}<br /><span class="muted">by ${r.raisedBy.displayName}</span></td>
           <td data-label="State"><span class="tag ${statusTag[r.status] ?? ''}">${words(r.status)}</span>${r.claim ? html`<br /><span class="muted">being decided by ${r.claim.by.displayName}</span>` : ''}</td>
-          <td data-label="Decision">${r.decidedBy ? html`${r.decidedBy.displayName}${r.decidedAt ? html`, ${dateTime(r.decidedAt)}` : ''}` : ''}${r.decisionReason ? html`<br />“${r.decisionReason}”` : ''}</td>
+          <td data-label="Decision">${this.decision(r)}</td>
           <td>${
             r.actions?.includes('withdraw')
               ? html`<button type="button" class="secondary" aria-label="Withdraw the request for ${r.position.name}"

@@ -63,6 +63,32 @@ export class RaShell extends LitElement {
         font-size: 0.95rem;
         min-width: 0;
       }
+      .who ul {
+        display: flex;
+        gap: 0.25rem 1rem;
+        list-style: none;
+        margin: 0;
+        padding: 0;
+      }
+      .who nav {
+        background: transparent;
+      }
+      .who a {
+        display: inline;
+        padding: 0;
+        color: var(--ra-white);
+        font-weight: 600;
+        white-space: nowrap;
+        text-decoration: underline;
+      }
+      .who a[aria-current='page'] {
+        text-decoration-thickness: 3px;
+        box-shadow: none;
+      }
+      /* The user's own pages sit by their name on a wide screen, in the menu on a narrow one. */
+      nav li.personal {
+        display: none;
+      }
       .who button {
         flex: none;
         background: var(--ra-white);
@@ -83,7 +109,7 @@ export class RaShell extends LitElement {
       }
       nav a {
         display: block;
-        padding: 0.6rem 0.9rem;
+        padding: 0.6rem 0.75rem;
         color: var(--ra-white);
         text-decoration: none;
         font-weight: 600;
@@ -154,8 +180,12 @@ export class RaShell extends LitElement {
           flex: 1 1 100%;
           justify-content: space-between;
         }
-        nav:not(.open) {
+        nav:not(.open),
+        .who nav {
           display: none;
+        }
+        nav li.personal {
+          display: list-item;
         }
         nav ul {
           flex-direction: column;
@@ -250,8 +280,13 @@ export class RaShell extends LitElement {
     return waiting ? `${item.label} (${waiting})` : item.label;
   }
 
+  private current(item: NavItem) {
+    return this.path === item.path || this.path.startsWith(`${item.path}/`) ? 'page' : 'false';
+  }
+
   override render() {
     const items = navItems.filter((i) => this.me.permissions.includes(i.permission));
+    const personal = items.filter((i) => i.personal);
     const roles = this.me.roles
       .map((r) => (r.organisation ? `${r.label}, ${r.organisation.odsCode}` : r.label))
       .join('; ');
@@ -265,14 +300,22 @@ export class RaShell extends LitElement {
           <div class="who">
             <span><strong data-testid="display-name">${this.me.account.displayName}</strong>
               <span data-testid="roles">(${roles})</span></span>
+            ${
+              personal.length
+                ? html`<nav aria-label="Your account"><ul>${personal.map(
+                    (i) =>
+                      html`<li><a href=${i.path} aria-current=${this.current(i)}>${i.label}</a></li>`,
+                  )}</ul></nav>`
+                : ''
+            }
             <button type="button" @click=${this.signOut}>Sign out</button>
           </div>
         </div>
         <nav id="main-nav" aria-label="Main" class=${this.menuOpen ? 'open' : ''}>
           <ul>
             ${items.map(
-              (i) => html`<li><a href=${i.path}
-                aria-current=${this.path === i.path || this.path.startsWith(`${i.path}/`) ? 'page' : 'false'}>${this.label(i)}</a></li>`,
+              (i) => html`<li class=${i.personal ? 'personal' : ''}><a href=${i.path}
+                aria-current=${this.current(i)}>${this.label(i)}</a></li>`,
             )}
           </ul>
         </nav>

@@ -26,9 +26,14 @@ const pollMs = 2000;
  * they can renew, their PIN state, and what to do next.
  */
 export class RaCheckCardPage extends LitElement {
-  static override properties = { tick: { state: true } };
+  static override properties = {
+    tick: { state: true },
+    signedIn: { type: Boolean, attribute: 'signed-in' },
+  };
   /** Counts the looks at the reader: each new value asks the agent again. */
   declare tick: number;
+  /** Shown inside the app's shell, which has the page's `main` and the way out. */
+  declare signedIn: boolean;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   /** The last look at the reader; a look still running when the next starts is cancelled. */
@@ -55,6 +60,7 @@ export class RaCheckCardPage extends LitElement {
   constructor() {
     super();
     this.tick = 0;
+    this.signedIn = false;
   }
 
   private get agentUrl() {
@@ -131,10 +137,12 @@ export class RaCheckCardPage extends LitElement {
   }
 
   override render() {
-    return html`<main>
-      <h1>Check my card</h1>
+    const content = html`<h1>Check my card</h1>
       <p>Put your smart card in the reader. This page asks the card reader on this computer; nothing is sent anywhere else, and it never asks for your passcode.</p>
-      ${this.renderReading(this.reading.value)}
+      ${this.renderReading(this.reading.value)}`;
+    if (this.signedIn) return content;
+    return html`<main>
+      ${content}
       <p><a href="/login">Sign in to Smartcard RA</a></p>
     </main>`;
   }

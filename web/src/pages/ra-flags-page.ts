@@ -3,7 +3,7 @@ import { html, LitElement } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
 import '../components/ra-loading.ts';
-import { count, date, dateTime, systemLabels } from '../format.ts';
+import { count, date, dateTime, shortSerial, systemLabels } from '../format.ts';
 import { shared } from '../styles.ts';
 
 type CardFlag = Schemas['CardFlag'];
@@ -108,8 +108,13 @@ export class RaFlagsPage extends LitElement {
           <td data-label="Flag"><span class="tag ${f.status === 'resolved' ? '' : flagSeverity[f.kind]}">${flagLabels[f.kind]}</span>${f.summary === flagLabels[f.kind] ? '' : html`<br />${f.summary}`}
             ${f.certificate && f.daysLeft !== null ? html`<br /><span class="muted">${date(f.certificate.notAfter)} · ${daysWords(f.daysLeft)}</span>` : ''}
             ${f.status === 'resolved' && f.resolvedAt ? html`<br /><span class="muted">resolved ${dateTime(f.resolvedAt)}</span>` : ''}</td>
-          <td data-label="Holder">${f.person ? html`<a href="/people/${f.person.id}">${f.person.displayName}</a>` : html`<span class="muted">Unknown holder</span>`}</td>
-          <td data-label="Card"><abbr title=${f.card.serial}>${f.card.serial.slice(0, 8)}…</abbr>${f.card.known ? '' : html`<br /><span class="muted">not on record</span>`}</td>
+          <td data-label="Holder">${f.person ? html`<a href="/people/${f.person.id}">${f.person.displayName}</a>` : html`<span class="muted">Holder not known here</span>`}</td>
+          <td data-label="Card">${
+            // A card on record has its own page; the whole serial is there and on hover.
+            f.card.known && f.person
+              ? html`<a href="/cards/${encodeURIComponent(f.card.serial)}" title=${f.card.serial}>${shortSerial(f.card.serial)}</a>`
+              : html`<span title=${f.card.serial}>${shortSerial(f.card.serial)}</span>`
+          }${f.card.known ? '' : html`<br /><span class="muted">not on record</span>`}</td>
           <td data-label="Systems at risk">${f.systems.length ? f.systems.map((s) => systemLabels[s] ?? s).join(', ') : html`<span class="muted">none known</span>`}</td>
           <td data-label="What to do">${f.action}</td>
           <td data-label="Last seen">${dateTime(f.lastSeenAt)}<br /><span class="muted">${f.workstation.name}</span></td>

@@ -3,7 +3,7 @@ import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import { flagLabels, flagSeverity } from '../card-words.ts';
 import '../components/ra-loading.ts';
-import { count, date } from '../format.ts';
+import { count, date, shortSerial } from '../format.ts';
 import { shared } from '../styles.ts';
 
 type Section = Schemas['WorklistSection'];
@@ -22,7 +22,8 @@ interface SectionView<K extends Kind> {
   all?: { href: string; label: string };
 }
 
-const shortSerial = (serial: string) => (serial.length > 12 ? `…${serial.slice(-8)}` : serial);
+/** Where a request is decided: the requests page, which opens it. */
+const decideHref = (id: string) => `/requests?request=${encodeURIComponent(id)}`;
 
 /**
  * One entry per kind of work: adding a section (the card dashboard of the next issue) is a
@@ -36,16 +37,22 @@ const views: { [K in Kind]: SectionView<K> } = {
     all: { href: '/requests', label: 'All requests' },
     table: (s) => html`<table class="stack">
       <caption class="visually-hidden">Requests to decide</caption>
-      <thead><tr><th scope="col">Person</th><th scope="col">Asks for</th><th scope="col">Raised</th></tr></thead>
+      <thead><tr><th scope="col">Person</th><th scope="col">Asks for</th><th scope="col">Raised</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
       <tbody>${s.items.map(
         (r) => html`<tr data-testid="waiting-request">
           <td data-label="Person"><a href="/people/${r.person.id}">${r.person.name}</a>
             <span class="muted">${r.person.userId}</span></td>
-          <td data-label="Asks for">${r.kind === 'remove' ? 'Removal of ' : ''}${r.position.name}
+          <td data-label="Asks for"><a href=${decideHref(r.id)}>${r.kind === 'remove' ? 'Removal of ' : ''}${r.position.name}</a>
             <span class="muted">(${r.position.odsCode})</span></td>
           <td data-label="Raised">${date(r.raisedAt)} by ${r.raisedBy}${
             r.claimedBy
               ? html`<br /><span class="tag amber">Open with ${r.claimedBy}</span>`
+              : nothing
+          }</td>
+          <td>${
+            r.actions.includes('decide')
+              ? html`<a class="button" href=${decideHref(r.id)}
+                  aria-label="Decide the request for ${r.person.name}">Decide</a>`
               : nothing
           }</td>
         </tr>`,
@@ -85,7 +92,7 @@ const views: { [K in Kind]: SectionView<K> } = {
           <td data-label="Holder">${
             f.person
               ? html`<a href="/people/${f.person.id}">${f.person.name}</a>`
-              : html`<span class="muted">Not known here</span>`
+              : html`<span class="muted">Holder not known here</span>`
           }</td>
           <td data-label="Card">${
             f.card.known && f.person
@@ -125,6 +132,21 @@ export class RaHomePage extends LitElement {
     css`
       section.card h2 {
         margin-top: 0;
+      }
+      /* A link that reads as the button it leads to (the decision is on the requests page). */
+      a.button {
+        display: inline-block;
+        font-weight: 600;
+        padding: 0.4rem 0.9rem;
+        border-radius: 4px;
+        border: 2px solid var(--ra-blue);
+        background: var(--ra-blue);
+        color: var(--ra-white);
+        text-decoration: none;
+      }
+      a.button:hover {
+        background: var(--ra-blue-dark);
+        border-color: var(--ra-blue-dark);
       }
     `,
   ];

@@ -4,8 +4,9 @@ import { ApiError, api, ok } from '../api/client.ts';
 import '../components/ra-assignments-table.ts';
 import '../components/ra-cards-table.ts';
 import '../components/ra-loading.ts';
-import type { PositionChoice } from '../components/ra-position-form.ts';
+import type { PositionChoice, RaPositionForm } from '../components/ra-position-form.ts';
 import '../components/ra-position-form.ts';
+import type { RequestRow } from '../components/ra-requests-table.ts';
 import '../components/ra-requests-table.ts';
 import { count } from '../format.ts';
 import { shared } from '../styles.ts';
@@ -16,9 +17,11 @@ import { shared } from '../styles.ts';
  * those held or already asked for shown but not choosable.
  */
 export class RaMyAccessPage extends LitElement {
-  static override properties = { reloads: { state: true } };
+  static override properties = { reloads: { state: true }, notice: { state: true } };
   /** Bumped to fetch again after a request is sent or withdrawn. */
   declare reloads: number;
+  /** What the last withdrawal did, said beside the requests until the next action. */
+  declare notice: string;
   static override styles = [shared];
 
   private readonly data = new Task(this, {
@@ -41,11 +44,24 @@ export class RaMyAccessPage extends LitElement {
   constructor() {
     super();
     this.reloads = 0;
+    this.notice = '';
   }
+
+  private workChanged() {
+    this.dispatchEvent(new CustomEvent('ra-work-changed', { bubbles: true, composed: true }));
+  }
+
+  private readonly withdrawn = (event: CustomEvent<RequestRow>) => {
+    // The form's "Request sent" is about an earlier action: this one says its own result.
+    this.renderRoot.querySelector<RaPositionForm>('ra-position-form')?.clear();
+    this.notice = `Request for ${event.detail.position.name} withdrawn. Nobody will decide it.`;
+    this.reloads++;
+  };
 
   private readonly send = async (choice: PositionChoice) => {
     const person = this.data.value?.person;
     if (!person) throw new Error('not loaded');
+    this.notice = '';
     try {
       await ok(
         api.POST('/api/requests', { body: { kind: 'assign', personId: person.id, ...choice } }),
@@ -56,6 +72,7 @@ export class RaMyAccessPage extends LitElement {
       throw err;
     }
     this.reloads++;
+    this.workChanged();
     return 'Request sent. Your sponsor or the RA team will decide it.';
   };
 
@@ -105,9 +122,8 @@ export class RaMyAccessPage extends LitElement {
       </section>
       <section class="card" aria-labelledby="mine-h">
         <h2 id="mine-h">Your requests</h2>
-        <ra-requests-table .requests=${requests} @ra-request-withdrawn=${() => {
-          this.reloads++;
-        }}></ra-requests-table>
+        <div role="status">${this.notice ? html`<p class="message success" data-testid="withdrawn-notice">${this.notice}</p>` : nothing}</div>
+        <ra-requests-table .requests=${requests} @ra-request-withdrawn=${this.withdrawn}></ra-requests-table>
       </section>
     `;
   }

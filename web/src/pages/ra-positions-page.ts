@@ -31,6 +31,12 @@ const message = (err: unknown, fallback: string) =>
 const nameClash = (err: ApiError) =>
   typeof err.details === 'object' && err.details !== null && 'positionId' in err.details;
 
+/** What a position grants, by name, each with its national code: "Perform Detailed Health Record (B0380)". */
+const grants = (list: readonly { code: string; name: string }[]) =>
+  list.length
+    ? html`<ul class="grants" data-testid="grants">${list.map((g) => html`<li>${g.name} <span class="muted">(${g.code})</span></li>`)}</ul>`
+    : html`<span class="muted">None</span>`;
+
 /** The positions catalogue: RA managers and advanced agents create, edit and close positions. */
 export class RaPositionsPage extends LitElement {
   static override properties = {
@@ -129,8 +135,9 @@ export class RaPositionsPage extends LitElement {
       #reason {
         width: 100%;
       }
-      .codes abbr {
-        margin-right: 0.35rem;
+      ul.grants {
+        margin: 0;
+        padding-left: 1rem;
       }
     `,
   ];
@@ -297,8 +304,8 @@ export class RaPositionsPage extends LitElement {
         <tbody>${positions.map(
           (p) => html`<tr data-testid="position">
             <td data-label="Position"><strong>${p.name}</strong><br /><span class="muted">${p.odsCode}${p.assignable ? ' · assignable by sponsors' : ''}</span></td>
-            <td data-label="Job roles" class="codes">${p.jobRoles.map((r) => html`<abbr title=${r.name}>${r.code}</abbr>`)}</td>
-            <td data-label="Activities" class="codes">${p.activities.map((a) => html`<abbr title=${a.name}>${a.code}</abbr>`)}</td>
+            <td data-label="Job roles">${grants(p.jobRoles)}</td>
+            <td data-label="Activities">${grants(p.activities)}</td>
             <td data-label="Systems">${p.systems.map((s) => systemLabels[s] ?? s).join(', ')}</td>
             <td data-label="Status"><span class="tag ${statusTag[p.status] ?? ''}">${words(p.status)}</span></td>
             <td>${

@@ -25,7 +25,15 @@ export class RaRequestsPage extends LitElement {
     rowError: { state: true },
     reloads: { state: true },
     busy: { state: true },
+    gone: { state: true },
   };
+  /**
+   * The request the address names (`/requests?request=<id>`, as Home links it), opened for a
+   * decision once the list has loaded; forgotten then.
+   */
+  private wanted = new URLSearchParams(window.location.search).get('request');
+  /** Said when the request the address named cannot be decided here now. */
+  declare gone: string;
   declare status: 'open' | 'decided';
   /** The request claimed and being decided, if any. */
   declare open: AccessRequest | null;
@@ -42,14 +50,17 @@ export class RaRequestsPage extends LitElement {
 
   private readonly list = new Task(this, {
     args: () => [this.status, this.reloads] as const,
-    task: async ([status], { signal }) =>
-      ok(
+    task: async ([status], { signal }) => {
+      const page = await ok(
         api.GET('/api/requests', {
           params: { query: { view: 'inbox', status, limit: 200 } },
           signal,
         }),
         signal,
-      ),
+      );
+      if (this.wanted) void this.openWanted(this.wanted, page.items);
+      return page;
+    },
   });
 
   static override styles = [
@@ -94,6 +105,26 @@ export class RaRequestsPage extends LitElement {
     this.rowError = null;
     this.reloads = 0;
     this.busy = false;
+    this.gone = '';
+  }
+
+  /** Opens the request the address named, if this user may decide it now. */
+  private async openWanted(id: string, items: AccessRequest[]) {
+    this.wanted = null;
+    // Done with the address: going back or reloading should not claim it again.
+    history.replaceState(history.state, '', window.location.pathname);
+    const r = items.find((x) => x.id === id);
+    if (r?.actions.includes('decide')) {
+      await this.claim(r);
+      return;
+    }
+    this.gone = r?.claim
+      ? `${r.claim.by.displayName} is deciding that request now.`
+      : 'That request does not wait for your decision now: it has been decided or withdrawn, or it is not yours to decide.';
+  }
+
+  private workChanged() {
+    this.dispatchEvent(new CustomEvent('ra-work-changed', { bubbles: true, composed: true }));
   }
 
   private async focusOn(selector: string) {
@@ -105,6 +136,7 @@ export class RaRequestsPage extends LitElement {
 
   private async claim(request: AccessRequest) {
     this.notice = '';
+    this.gone = '';
     this.rowError = null;
     this.feedback.clear();
     try {
@@ -149,6 +181,7 @@ export class RaRequestsPage extends LitElement {
       this.feedback.clear();
       this.notice = `${kind === 'approve' ? 'Approved' : 'Rejected'}: ${decided.position.name} for ${decided.person.name}.`;
       this.reloads++;
+      this.workChanged();
       await this.focusOn('#notice');
     } catch (err) {
       this.feedback.showError(err, 'The decision was not saved. Try again.');
@@ -170,6 +203,7 @@ export class RaRequestsPage extends LitElement {
           ? html`<p id="notice" class="message success" role="status" tabindex="-1">${this.notice}</p>`
           : nothing
       }
+      ${this.gone ? html`<p class="message" role="status" data-testid="request-gone">${this.gone}</p>` : nothing}
       ${this.open ? this.renderDecision(this.open) : nothing}
       <div class="filter">
         <label for="status">Show</label>
