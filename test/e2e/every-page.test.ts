@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permissionsOf } from '../../server/permissions/permissions.ts';
 import { demoAccounts } from '../../server/services/demo/seed-demo.ts';
+import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
 import { navItems } from '../../web/src/nav.ts';
 import {
   axeViolations,
@@ -55,6 +56,20 @@ const somePerson = async (page: Page) => {
   return `/people/${items[0].id}`;
 };
 
+/** A card the signed-in user may open: the first of their own, or of a flag they see. */
+const someCard = async (page: Page) => {
+  const api = (path: string) => page.request.get(new URL(path, page.url()).href);
+  const me = (await (await api('/api/me/person')).json()) as { cards?: { serial: string }[] };
+  const own = me.cards?.[0]?.serial;
+  if (own) return `/cards/${own}`;
+  const flags = (await (await api('/api/flags')).json()) as {
+    items: { card: { serial: string }; person: unknown }[];
+  };
+  const held = flags.items.find((f) => f.person)?.card.serial;
+  if (!held) throw new Error('this user can see no card');
+  return `/cards/${held}`;
+};
+
 /**
  * Every page of the app: the public ones, then each place of the navigation (so a page
  * added there is visited here without anyone remembering to), a person's page, and the
@@ -78,6 +93,13 @@ const visits: Visit[] = [
     path: somePerson,
     title: /^.+$/,
   })),
+  ...viewers('cards:read').map((as) => ({
+    as,
+    name: 'card',
+    path: someCard,
+    title: /^Card .+$/,
+  })),
+  { as: 'staff', name: 'card', path: someCard, title: /^Card .+$/ },
   { as: 'staff', name: 'not-found', path: '/peple', title: 'Page not found' },
   { as: 'staff', name: 'not-open', path: '/audit', title: 'Not open to your role' },
 ];
@@ -92,6 +114,12 @@ describe('every page, at 1280 and 390 pixels wide, in Chromium', () => {
   const shots = `${screenshotDir}/ra-pages`;
   beforeAll(async () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
+    // The demo's morning, so that lists, tables and the audit trail are full, as people
+    // see them, rather than empty.
+    await seedDemoActivity(app.ctx, {
+      login: app.config.login,
+      documentHashKey: app.config.documentHashKey ?? '',
+    });
     mkdirSync(shots, { recursive: true });
   });
   afterAll(async () => {

@@ -261,7 +261,7 @@ export class RaWorkstationsPage extends LitElement {
           <td>${
             w.status === 'revoked'
               ? ''
-              : html`<div class="actions"><button type="button" class="secondary" aria-label="New enrolment code for ${w.name}" @click=${() => this.newCode(w)}>New code</button>
+              : html`<div class="actions"><button type="button" class="secondary" aria-label="New code for ${w.name}" @click=${() => this.newCode(w)}>New code</button>
                 <button type="button" class="secondary" aria-label="Revoke ${w.name}" @click=${() => this.askRevoke(w)}>Revoke</button></div>`
           }</td>
         </tr>`,
