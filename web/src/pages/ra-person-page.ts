@@ -80,10 +80,13 @@ export class RaPersonPage extends LitElement {
     editing: { state: true },
     notice: { state: true },
     pending: { state: true },
+    historyRevision: { state: true },
   };
   /** The person's id (UUID). */
   declare personId: string;
   declare editing: boolean;
+  /** Counts the actions taken here, so the history shows each one without a reload. */
+  declare historyRevision: number;
   /** The last success, and where it belongs. */
   declare notice: { place: Place; text: string } | null;
   declare pending: Pending | null;
@@ -161,6 +164,7 @@ export class RaPersonPage extends LitElement {
     this.editing = false;
     this.notice = null;
     this.pending = null;
+    this.historyRevision = 0;
   }
 
   override willUpdate(changed: Map<string, unknown>) {
@@ -179,6 +183,12 @@ export class RaPersonPage extends LitElement {
     return this.notice?.place === place
       ? html`<p class="message success" role="status">${this.notice.text}</p>`
       : nothing;
+  }
+
+  /** After an action: the person again, and their history with the action in it. */
+  private async refresh() {
+    this.historyRevision += 1;
+    await this.data.run();
   }
 
   private async ask(pending: Pending) {
@@ -216,7 +226,7 @@ export class RaPersonPage extends LitElement {
       }
       dialog.close();
       this.pending = null;
-      await this.data.run();
+      await this.refresh();
     } catch (err) {
       const problems = err instanceof ApiError ? err.fieldProblems : [];
       dialog.fail(
@@ -251,7 +261,7 @@ export class RaPersonPage extends LitElement {
       this.editing = false;
       this.editFeedback.clear();
       this.say('details', 'Details saved.');
-      await this.data.run();
+      await this.refresh();
     } catch (err) {
       this.editFeedback.showError(err);
     }
@@ -326,7 +336,7 @@ export class RaPersonPage extends LitElement {
         <ra-requests-table .requests=${requests}></ra-requests-table>
       </section>
       ${this.renderDialog(person)}
-      <ra-history subject-type="person" subject-id=${person.id}></ra-history>
+      <ra-history subject-type="person" subject-id=${person.id} .revision=${this.historyRevision}></ra-history>
     `;
   }
 
@@ -401,7 +411,7 @@ export class RaPersonPage extends LitElement {
     const name = fullName(person);
     const form = (mode: 'assign' | 'request') =>
       html`<ra-give-position-form mode=${mode} person-id=${person.id} person-name=${name}
-        .positions=${positions} @ra-position-given=${() => this.data.run()}></ra-give-position-form>`;
+        .positions=${positions} @ra-position-given=${() => this.refresh()}></ra-give-position-form>`;
     return html`
       ${offers('assign') ? html`<details><summary>Assign a position</summary>${form('assign')}</details>` : nothing}
       ${offers('request') ? html`<details><summary>Request a position</summary>${form('request')}</details>` : nothing}
@@ -441,7 +451,7 @@ export class RaPersonPage extends LitElement {
         <h2 id="req-h">Requests</h2>
         <ra-requests-table .requests=${requests}></ra-requests-table>
       </section>
-      <ra-history subject-type="person" subject-id=${p.id}></ra-history>
+      <ra-history subject-type="person" subject-id=${p.id} .revision=${this.historyRevision}></ra-history>
     `;
   }
 }
