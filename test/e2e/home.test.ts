@@ -130,7 +130,7 @@ describe('each role’s landing page, in Chromium', () => {
     expect(
       await page.getByRole('link', { name: 'Zoë Ó Briain' }).first().getAttribute('href'),
     ).toBe(`/people/${zoe?.id}`);
-    expect(await page.getByTestId('state').textContent()).toBe('active');
+    expect(await page.getByTestId('state').textContent()).toBe('Active');
     expect(await page.getByTestId('certificate').count()).toBe(1);
     const history = page.getByTestId('history-event');
     await history.first().waitFor();

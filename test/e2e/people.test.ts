@@ -170,7 +170,7 @@ describe('the people screens, in Chromium', () => {
     await page.getByRole('heading', { name: 'Imelda Keeper' }).waitFor();
     expect(await page.title()).toContain('Imelda Keeper');
     const status = page.getByTestId('person-status');
-    expect(await status.textContent()).toBe('active');
+    expect(await status.textContent()).toBe('Active');
     // What an RA agent may do to an active person, and nothing else.
     for (const name of ['Edit details', 'Suspend', 'Close record'])
       expect(await page.getByRole('button', { name }).count(), name).toBe(1);
@@ -200,20 +200,20 @@ describe('the people screens, in Chromium', () => {
     await page.screenshot({ path: `${screenshotDir}/ra-person-suspend.png` });
     await dialog.getByRole('button', { name: 'Suspend' }).click();
     await page.getByText('Imelda Keeper is suspended.').waitFor();
-    await expect.poll(() => status.textContent()).toBe('suspended');
+    await expect.poll(() => status.textContent()).toBe('Suspended');
     expect(await page.getByRole('button', { name: 'Suspend' }).count()).toBe(0);
 
     await page.getByRole('button', { name: 'Reactivate' }).click();
     const back = page.getByRole('dialog', { name: 'Reactivate Imelda Keeper' });
     await back.getByLabel('Why are they being reactivated?').fill('Back from secondment');
     await back.getByRole('button', { name: 'Reactivate' }).click();
-    await expect.poll(() => status.textContent()).toBe('active');
+    await expect.poll(() => status.textContent()).toBe('Active');
 
     await page.getByRole('button', { name: 'Close record' }).click();
     const closing = page.getByRole('dialog', { name: 'Close Imelda Keeper' });
     await closing.getByLabel('Why is their record being closed?').fill('Left the trust');
     await closing.getByRole('button', { name: 'Close record' }).click();
-    await expect.poll(() => status.textContent()).toBe('closed');
+    await expect.poll(() => status.textContent()).toBe('Closed');
     // A closed record offers nothing more.
     for (const name of ['Edit details', 'Suspend', 'Close record', 'Reactivate'])
       expect(await page.getByRole('button', { name }).count(), name).toBe(0);

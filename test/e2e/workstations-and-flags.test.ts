@@ -175,7 +175,7 @@ describe('workstations and card flags, in Chromium', () => {
     const personCards = page.getByTestId('person-cards');
     await personCards.waitFor();
     const row = (await personCards.locator('tbody tr').first().textContent()) ?? '';
-    expect(row).toContain('active');
+    expect(row).toContain('Active');
     expect(row).toContain('AMU desk 1');
     expect(row).toContain('PIN blocked');
   });

@@ -3,7 +3,7 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import '../components/ra-loading.ts';
-import { count, date, statusTag, words } from '../format.ts';
+import { count, date, statusLabel, statusTag } from '../format.ts';
 import { can, sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
 
@@ -142,7 +142,7 @@ export class RaPeoplePage extends LitElement {
                   <td data-label="User ID">${p.userId.replace(/(\d{4})(?=\d)/g, '$1 ')}</td>
                   <td data-label="Date of birth">${date(p.dateOfBirth)}</td>
                   <td data-label="Organisations">${p.odsCodes.join(', ')}</td>
-                  <td data-label="Status"><span class="tag ${statusTag[p.status] ?? ''}">${words(p.status)}</span></td>
+                  <td data-label="Status"><span class="tag ${statusTag[p.status] ?? ''}">${statusLabel(p.status)}</span></td>
                 </tr>`,
               )}</tbody>
             </table>

@@ -10,7 +10,7 @@ import type { RaDialog } from '../components/ra-dialog.ts';
 import '../components/ra-give-position-form.ts';
 import '../components/ra-loading.ts';
 import '../components/ra-requests-table.ts';
-import { date, dateTime, statusTag, words } from '../format.ts';
+import { date, dateTime, statusLabel, statusTag } from '../format.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
 import { can, sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
@@ -351,7 +351,7 @@ export class RaPersonPage extends LitElement {
   private renderDetails(p: Person) {
     return html`<dl>
       <dt>User ID</dt><dd data-testid="user-id">${p.userId}</dd>
-      <dt>Status</dt><dd><span class="tag ${statusTag[p.status] ?? ''}" data-testid="person-status">${words(p.status)}</span></dd>
+      <dt>Status</dt><dd><span class="tag ${statusTag[p.status] ?? ''}" data-testid="person-status">${statusLabel(p.status)}</span></dd>
       <dt>Date of birth</dt><dd>${date(p.dateOfBirth)}</dd>
       <dt>Name on card</dt><dd>${p.nameOnCard ?? html`<span class="muted">as legal name</span>`}</dd>
       <dt>Work email</dt><dd>${p.email ?? html`<span class="muted">none</span>`}</dd>
@@ -439,7 +439,7 @@ export class RaPersonPage extends LitElement {
         <h2 id="details-h">Details</h2>
         <dl>
           <dt>User ID</dt><dd data-testid="user-id">${p.userId}</dd>
-          <dt>Status</dt><dd><span class="tag ${statusTag[p.status] ?? ''}" data-testid="person-status">${words(p.status)}</span></dd>
+          <dt>Status</dt><dd><span class="tag ${statusTag[p.status] ?? ''}" data-testid="person-status">${statusLabel(p.status)}</span></dd>
           <dt>Organisations</dt><dd>${p.organisations.map((o) => `${o.odsCode} ${o.name}`).join('; ')}</dd>
         </dl>
       </section>
