@@ -153,6 +153,10 @@ describe('the people screens, in Chromium', () => {
     const told = lsaPage.getByText('Nobody matches');
     await told.waitFor();
     expect(await told.textContent()).toContain('ask your RA team to register them');
+    // The LSA finds only people of their own site, and is told so.
+    expect(await told.textContent()).toContain(
+      'among the people of St Albans City Hospital (RWG02), the only people you can find',
+    );
     expect(await told.getByRole('link').count()).toBe(0);
     await lsaPage.context().close();
   });
