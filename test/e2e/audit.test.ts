@@ -161,6 +161,9 @@ describe('the audit trail page, in Chromium', () => {
     await expect
       .poll(() => page.getByTestId('person-filter').textContent())
       .toMatch(/Events of Sky Staff/);
+    await expect
+      .poll(sentences)
+      .toContain('Sky Staff withdrew their request for Staff Nurse, Acute Medical Unit');
     const skys = await sentences();
     expect(skys).toEqual(
       expect.arrayContaining([
@@ -171,7 +174,7 @@ describe('the audit trail page, in Chromium', () => {
       ]),
     );
     expect(skys.every((s) => s.includes('Sky Staff'))).toBe(true);
-    expect(skys.join('\n')).not.toContain('Sky Staff’s');
+    expect(skys.join('\n')).not.toContain('withdrew Sky Staff’s');
 
     // The filtered view is an address: Back returns to the one before, and it can be opened again.
     const skyId = await personId('Sky');
