@@ -36,7 +36,7 @@ describe('from registration to access, in Chromium', () => {
     await page.getByLabel('Family name').fill('Okafor');
     await page.getByLabel('Date of birth').fill('1994-03-08');
     await page.getByLabel('Work email').fill('nia.okafor@demo.nhs.example');
-    await page.getByLabel('Organisations').fill('RWG01');
+    await page.getByRole('checkbox', { name: /RWG01/ }).check();
     await page.getByLabel('Login username').fill('nia.okafor');
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('group', { name: 'Document 1' }).waitFor();

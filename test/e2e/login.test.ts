@@ -234,7 +234,7 @@ describe('signing in and out, in Chromium', () => {
     const summary = page.getByRole('alert');
     await summary.waitFor();
     expect(await summary.getByRole('listitem').allTextContents()).toEqual([
-      'Activation code: Enter activation code',
+      'Activation code: Enter the activation code',
     ]);
     await page.getByLabel('Activation code').fill('ABCD-EFGH');
     await page.getByRole('button', { name: 'Set password' }).click();
