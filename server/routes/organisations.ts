@@ -6,6 +6,7 @@ import { createOrganisation } from '../services/organisations/create-organisatio
 import { createWorkgroup } from '../services/organisations/create-workgroup.ts';
 import { getOrganisation } from '../services/organisations/get-organisation.ts';
 import { listOrganisations } from '../services/organisations/list-organisations.ts';
+import { listRegistrationOrganisations } from '../services/organisations/list-registration-organisations.ts';
 import { listWorkgroups } from '../services/organisations/list-workgroups.ts';
 import { odsCodeProblem } from '../services/organisations/ods-code.ts';
 import { updateOrganisation } from '../services/organisations/update-organisation.ts';
@@ -87,6 +88,21 @@ const list = defineRoute({
   access: 'organisations:read',
   tags: ['Organisations'],
   summary: 'Every organisation, by ODS code, with its parent and status',
+  responses: {
+    200: {
+      description: 'Organisations',
+      content: json(z.object({ items: z.array(Organisation) })),
+    },
+  },
+});
+
+const listForRegistration = defineRoute({
+  method: 'get',
+  path: '/api/registration-organisations',
+  operationId: 'listRegistrationOrganisations',
+  access: 'people:register',
+  tags: ['Organisations'],
+  summary: 'The open organisations you may register people in',
   responses: {
     200: {
       description: 'Organisations',
@@ -194,6 +210,12 @@ const withWorkgroups = <
 export function registerOrganisations(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) =>
     c.json({ items: (await listOrganisations(serviceContext(c))).map(organisationOut) }, 200),
+  );
+  app.openapi(listForRegistration, async (c) =>
+    c.json(
+      { items: (await listRegistrationOrganisations(serviceContext(c))).map(organisationOut) },
+      200,
+    ),
   );
   app.openapi(get, async (c) =>
     c.json(withWorkgroups(await getOrganisation(serviceContext(c), c.req.valid('param').ods)), 200),

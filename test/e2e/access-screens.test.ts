@@ -157,11 +157,11 @@ describe('the access screens, in Chromium', () => {
     await summary.waitFor();
     expect(await summary.textContent()).toContain('There are 2 problems');
     expect(await summary.getByRole('link').allTextContents()).toEqual([
-      'Name: Enter name',
+      'Name: Enter the name',
       'Job roles: Choose at least one job role',
     ]);
     expect(await inView(page, summary)).toBe(true);
-    expect(await form.locator('#name-error').textContent()).toContain('Enter name');
+    expect(await form.locator('#name-error').textContent()).toContain('Enter the name');
     expect(await roles.locator('#jobRoles-error').textContent()).toContain(
       'Choose at least one job role',
     );

@@ -112,8 +112,10 @@ describe('each role’s landing page, in Chromium', () => {
     const blocked = page.getByTestId('waiting-flag').filter({ hasText: 'PIN blocked' });
     await settleAfter(page, () => blocked.getByRole('link', { name: /^[0-9a-f]{8}…$/ }).click());
     expect(path()).toMatch(/^\/cards\/[0-9a-f]{32}$/);
-    await page.getByRole('heading', { name: /^Card …/ }).waitFor();
-    expect(await page.title()).toBe('Card – Smartcard RA');
+    // Heading and tab name the card by its serial's first 8 characters.
+    const serial = decodeURIComponent(path().split('/')[2] ?? '');
+    await page.getByRole('heading', { name: `Card ${serial.slice(0, 8)}…` }).waitFor();
+    await expect.poll(() => page.title()).toBe(`Card ${serial.slice(0, 8)}… – Smartcard RA`);
     const [zoe] = await app.db
       .select({ id: people.id })
       .from(people)
@@ -121,12 +123,12 @@ describe('each role’s landing page, in Chromium', () => {
     expect(
       await page.getByRole('link', { name: 'Zoë Ó Briain' }).first().getAttribute('href'),
     ).toBe(`/people/${zoe?.id}`);
-    expect(await page.getByTestId('state').textContent()).toBe('active');
+    expect(await page.getByTestId('state').textContent()).toBe('Active');
     expect(await page.getByTestId('certificate').count()).toBe(1);
     const history = page.getByTestId('history-event');
     await history.first().waitFor();
     expect((await history.allTextContents()).join('\n').replace(/\s+/g, ' ')).toMatch(
-      /The reader at RA desk 1 \(demo\) found Zoë Ó Briain’s card …[0-9a-f]{8}: PIN blocked/,
+      /The reader at RA desk 1 \(demo\) found Zoë Ó Briain’s card [0-9a-f]{8}…: PIN blocked/,
     );
     await noSideways('the card page');
     await page.screenshot({ path: `${screenshotDir}/ra-card-390.png`, fullPage: true });

@@ -113,11 +113,11 @@ describe('signing in and out, in Chromium', () => {
     await summary.waitFor();
     // Both problems at once, in words: no API field names ("username, password").
     expect(await summary.getByRole('listitem').allTextContents()).toEqual([
-      'Username: Enter username',
-      'Password: Enter password',
+      'Username: Enter the username',
+      'Password: Enter the password',
     ]);
-    expect(await page.locator('#username-error').textContent()).toContain('Enter username');
-    expect(await page.locator('#password-error').textContent()).toContain('Enter password');
+    expect(await page.locator('#username-error').textContent()).toContain('Enter the username');
+    expect(await page.locator('#password-error').textContent()).toContain('Enter the password');
     expect(await page.getByLabel('Username').getAttribute('aria-invalid')).toBe('true');
     // The summary has focus, so a screen reader reads it, and its links lead to the fields.
     expect(await summary.evaluate((el) => el.matches(':focus'))).toBe(true);
@@ -232,7 +232,7 @@ describe('signing in and out, in Chromium', () => {
     const summary = page.getByRole('alert');
     await summary.waitFor();
     expect(await summary.getByRole('listitem').allTextContents()).toEqual([
-      'Activation code: Enter activation code',
+      'Activation code: Enter the activation code',
     ]);
     await page.getByLabel('Activation code').fill('ABCD-EFGH');
     await page.getByRole('button', { name: 'Set password' }).click();

@@ -51,10 +51,14 @@ describe('the people screens, in Chromium', () => {
     const page = await openPage(browser);
     await signIn(page, app.url, 'idchecker');
     await page.goto(`${app.url}/register`);
+    // Organisations are chosen from those the ID checker registers people in: none is typed.
+    const organisations = page.getByRole('group', { name: /^Organisations/ });
+    await organisations.waitFor();
+    expect(await organisations.getByRole('checkbox').count()).toBe(3);
+    expect(await page.getByRole('textbox', { name: 'Organisations' }).count()).toBe(0);
     await page.getByLabel('Given name').fill('Quentin');
     await page.getByLabel('Work email').fill('not-an-email');
     await page.getByLabel('Phone').fill('call me');
-    await page.getByLabel('Organisations').fill('RWG01!');
     await page.getByRole('button', { name: 'Continue' }).click();
 
     const summary = page.locator('ra-register-page .error-summary');
@@ -68,6 +72,8 @@ describe('the people screens, in Chromium', () => {
       'Phone',
       'Organisations',
     ]);
+    expect(items[0]).toBe('Family name: Enter the family name');
+    expect(items[4]).toBe('Organisations: Choose at least one organisation');
     expect(items.join('\n')).not.toMatch(/familyName|dateOfBirth|odsCodes/);
     expect(await inView(page, summary)).toBe(true);
     expect(await summary.evaluate((el) => el.matches(':focus'))).toBe(true);
@@ -80,20 +86,21 @@ describe('the people screens, in Chromium', () => {
     );
     await page.screenshot({ path: `${screenshotDir}/ra-register-problems.png`, fullPage: true });
 
-    // Formats right, but an organisation that does not exist: the server says so, by label.
+    // Formats right: what only the server knows (a username taken) comes next, by label.
     await page.getByLabel('Family name').fill('Quarrie');
     await page.getByLabel('Date of birth').fill('1988-06-01');
     await page.getByLabel('Work email').fill('quentin.quarrie@demo.nhs.example');
     await page.getByLabel('Phone').fill('01727 000111');
-    await page.getByLabel('Organisations').fill('QQQ99');
+    await organisations.getByRole('checkbox', { name: /RWG01/ }).check();
+    await page.getByLabel('Login username').fill('manager');
     await page.getByRole('button', { name: 'Continue' }).click();
     await expect
       .poll(() => summary.getByRole('listitem').allTextContents())
-      .toEqual([expect.stringMatching(/^Organisations: .*QQQ99/)]);
+      .toEqual([expect.stringMatching(/^Login username: .*taken/)]);
     expect(await inView(page, summary)).toBe(true);
 
-    // Then the documents: two problems of the server's at once, each by its document.
-    await page.getByLabel('Organisations').fill('RWG01');
+    // Then the documents: an empty number is named once, by its own label beside it.
+    await page.getByLabel('Login username').fill('');
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('group', { name: 'Document 1' }).waitFor();
     const type = (n: number) => page.getByLabel('Type').nth(n);
@@ -101,14 +108,27 @@ describe('the people screens, in Chromium', () => {
     await page.getByLabel('Document number').nth(0).fill('QQ1234567');
     await page.getByLabel('Expires').nth(0).fill('2020-01-01');
     await page.getByLabel('Document number').nth(1).fill('P60-2025-QQ');
-    await page.getByLabel('Document number').nth(2).fill('BC-QQ-1988');
     await page.getByRole('button', { name: 'Record identity check' }).click();
     const documentsSummary = page.locator('ra-register-page .error-summary');
     await documentsSummary.waitFor();
+    expect(await documentsSummary.getByRole('listitem').allTextContents()).toEqual([
+      'Document 3: Document number: Enter the document number',
+    ]);
+    expect(
+      await page.locator('ra-register-page #documents\\.2\\.number-error').textContent(),
+    ).toMatch(/^\s*Error: Enter the document number\s*$/);
+
+    // Two problems of the server's at once, each by its document.
+    await page.getByLabel('Document number').nth(2).fill('BC-QQ-1988');
+    await page.getByRole('button', { name: 'Record identity check' }).click();
+    await expect
+      .poll(async () => (await documentsSummary.getByRole('listitem').allTextContents()).join('\n'))
+      .toContain('Document 1: Expires');
     const problems = await documentsSummary.getByRole('listitem').allTextContents();
     expect(problems.length).toBeGreaterThanOrEqual(2);
-    expect(problems.join('\n')).toContain('Document 1: Expires');
-    expect(problems.join('\n')).toMatch(/Documents seen in person: .*address/);
+    expect(problems).toContain(
+      'Documents seen in person: At least one document must be a proof of address, such as a utility bill',
+    );
     expect(await inView(page, documentsSummary)).toBe(true);
     await page.context().close();
   });
@@ -153,6 +173,10 @@ describe('the people screens, in Chromium', () => {
     const told = lsaPage.getByText('Nobody matches');
     await told.waitFor();
     expect(await told.textContent()).toContain('ask your RA team to register them');
+    // The LSA finds only people of their own site, and is told so.
+    expect(await told.textContent()).toContain(
+      'among the people of St Albans City Hospital (RWG02), the only people you can find',
+    );
     expect(await told.getByRole('link').count()).toBe(0);
     await lsaPage.context().close();
   });
@@ -165,13 +189,14 @@ describe('the people screens, in Chromium', () => {
       passport: 'K5000001',
     });
     const page = await openPage(browser);
-    await signIn(page, app.url, 'agent');
+    // An advanced agent: they act on the person and read the history those acts write.
+    await signIn(page, app.url, 'advanced');
     await page.goto(`${app.url}/people/${id}`);
     await page.getByRole('heading', { name: 'Imelda Keeper' }).waitFor();
     expect(await page.title()).toContain('Imelda Keeper');
     const status = page.getByTestId('person-status');
-    expect(await status.textContent()).toBe('active');
-    // What an RA agent may do to an active person, and nothing else.
+    expect(await status.textContent()).toBe('Active');
+    // What RA staff may do to an active person, and nothing else.
     for (const name of ['Edit details', 'Suspend', 'Close record'])
       expect(await page.getByRole('button', { name }).count(), name).toBe(1);
     expect(await page.getByRole('button', { name: 'Reactivate' }).count()).toBe(0);
@@ -188,32 +213,38 @@ describe('the people screens, in Chromium', () => {
     await page.getByLabel('Work email').fill('imelda.keeper@demo.nhs.example');
     await page.getByRole('button', { name: 'Save details' }).click();
     await page.getByText('Details saved.').waitFor();
-    await page.getByText('01923 111222').waitFor();
+    await page.getByRole('region', { name: 'Details' }).getByText('01923 111222').waitFor();
 
     // Suspend: the dialog wants a reason.
     await page.getByRole('button', { name: 'Suspend' }).click();
     const dialog = page.getByRole('dialog', { name: 'Suspend Imelda Keeper' });
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Suspend' }).click();
-    await dialog.getByText('Enter why are they being suspended').waitFor();
+    await dialog.getByText('Give a reason').waitFor();
     await dialog.getByLabel('Why are they being suspended?').fill('On secondment for six months');
     await page.screenshot({ path: `${screenshotDir}/ra-person-suspend.png` });
     await dialog.getByRole('button', { name: 'Suspend' }).click();
     await page.getByText('Imelda Keeper is suspended.').waitFor();
-    await expect.poll(() => status.textContent()).toBe('suspended');
+    await expect.poll(() => status.textContent()).toBe('Suspended');
+    // The history tells of it at once, without a reload.
+    const history = page.getByTestId('history-event');
+    await expect.poll(() => history.first().textContent()).toContain('suspended Imelda Keeper');
     expect(await page.getByRole('button', { name: 'Suspend' }).count()).toBe(0);
 
     await page.getByRole('button', { name: 'Reactivate' }).click();
     const back = page.getByRole('dialog', { name: 'Reactivate Imelda Keeper' });
     await back.getByLabel('Why are they being reactivated?').fill('Back from secondment');
     await back.getByRole('button', { name: 'Reactivate' }).click();
-    await expect.poll(() => status.textContent()).toBe('active');
+    await expect.poll(() => status.textContent()).toBe('Active');
 
     await page.getByRole('button', { name: 'Close record' }).click();
     const closing = page.getByRole('dialog', { name: 'Close Imelda Keeper' });
     await closing.getByLabel('Why is their record being closed?').fill('Left the trust');
     await closing.getByRole('button', { name: 'Close record' }).click();
-    await expect.poll(() => status.textContent()).toBe('closed');
+    await expect.poll(() => status.textContent()).toBe('Closed');
+    await expect
+      .poll(() => history.first().textContent())
+      .toContain('closed Imelda Keeper’s record');
     // A closed record offers nothing more.
     for (const name of ['Edit details', 'Suspend', 'Close record', 'Reactivate'])
       expect(await page.getByRole('button', { name }).count(), name).toBe(0);
@@ -239,7 +270,7 @@ describe('the people screens, in Chromium', () => {
     expect(options.join('\n')).not.toContain('Outpatient Receptionist');
     await form.getByRole('button', { name: 'Assign' }).click();
     expect(await form.locator('.error-summary li').allTextContents()).toEqual([
-      'Position: Choose position',
+      'Position: Choose the position',
     ]);
     await form
       .getByLabel('Position')
@@ -296,6 +327,8 @@ describe('the people screens, in Chromium', () => {
     await settleAfter(page, () => page.goto(`${app.url}/register?person=${id}`));
     await page.getByRole('group', { name: 'Document 1' }).waitFor();
     expect(await scrollsSideways(page), 'identity check').toBe(false);
+    // The tab names the page as its heading does.
+    expect(await page.title()).toContain('Record an identity check');
     await page.context().close();
   });
 });

@@ -42,11 +42,11 @@ describe('workstations and card flags, in Chromium', () => {
     const summary = page.getByRole('alert');
     await summary.waitFor();
     expect(await summary.getByRole('listitem').allTextContents()).toEqual([
-      'Name: Enter name',
-      'Organisation: Choose organisation',
+      'Name: Enter the name',
+      'Organisation: Choose the organisation',
     ]);
-    expect(await page.locator('#name-error').textContent()).toContain('Enter name');
-    expect(await page.locator('#odsCode-error').textContent()).toContain('Choose organisation');
+    expect(await page.locator('#name-error').textContent()).toContain('Enter the name');
+    expect(await page.locator('#odsCode-error').textContent()).toContain('Choose the organisation');
     expect(await summary.evaluate((el) => el.matches(':focus'))).toBe(true);
   });
 
@@ -179,7 +179,7 @@ describe('workstations and card flags, in Chromium', () => {
     const personCards = page.getByTestId('person-cards');
     await personCards.waitFor();
     const row = (await personCards.locator('tbody tr').first().textContent()) ?? '';
-    expect(row).toContain('active');
+    expect(row).toContain('Active');
     expect(row).toContain('AMU desk 1');
     expect(row).toContain('PIN blocked');
 
@@ -226,7 +226,7 @@ describe('workstations and card flags, in Chromium', () => {
     await dialog.waitFor();
     // A revocation needs its reason: asked in the dialog, not refused after a round trip.
     await dialog.getByRole('button', { name: 'Revoke workstation' }).click();
-    await dialog.getByText('Enter reason').waitFor();
+    await dialog.getByText('Give a reason').waitFor();
     await page.getByLabel('Reason').fill('PC replaced');
     await page.getByRole('button', { name: 'Revoke workstation' }).click();
     await page.getByText('Workstation "AMU desk 1" is revoked').waitFor();

@@ -138,8 +138,7 @@ describe.each(testDrivers)('every problem of a request at once (%s)', (driver) =
       { field: 'documents', message: 'Give three documents: 2 were given' },
       {
         field: 'documents',
-        message:
-          'Give a proof of address, such as a utility bill: at least one document must be one',
+        message: 'At least one document must be a proof of address, such as a utility bill',
       },
       {
         field: 'documents.0.expiresOn',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { organisations } from '../../db/schema/organisations.ts';
 import { testDrivers } from '../support/databases.ts';
 import {
   demoPersonId,
@@ -35,6 +36,25 @@ describe.each(testDrivers)('registering people (%s)', (driver) => {
       details?: { field: string; message: string }[];
     };
   };
+
+  it('offers the open organisations the caller may register people in, and no others', async () => {
+    await t.db
+      .insert(organisations)
+      .values({ odsCode: 'RYY', name: 'Elsewhere NHS Trust (test)' })
+      .onConflictDoNothing();
+    const res = await t.app.request('/api/registration-organisations', {
+      headers: checker.headers,
+    });
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as { items: { odsCode: string; name: string }[] };
+    expect(items.map((o) => o.odsCode)).toEqual(['RWG', 'RWG01', 'RWG02']);
+    expect(items[1]?.name).toBe('Watford General Hospital');
+    const lsa = await t.login('lsa');
+    const refused = await t.app.request('/api/registration-organisations', {
+      headers: lsa.headers,
+    });
+    expect(refused.status).toBe(403);
+  });
 
   it('catches a second registration with the same passport, and audits the override', async () => {
     const first = await registerActivePerson(t, checker, {

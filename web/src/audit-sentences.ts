@@ -6,7 +6,7 @@
 import { css, html, type TemplateResult } from 'lit';
 import type { Schemas } from './api/client.ts';
 import { flagLabels } from './card-words.ts';
-import { count } from './format.ts';
+import { count, date, dateTime, shortSerial } from './format.ts';
 
 export type AuditEvent = Schemas['AuditEvent'];
 export type AuditCategory = AuditEvent['category'];
@@ -73,6 +73,19 @@ function possessive(ref: AuditEvent['about']['person']): Part {
   return html`<a href="/people/${ref.id}">${ref.name}</a>’s`;
 }
 
+/** Whether the one who acted is the person the event is about ("withdrew their request"). */
+const isSelf = (e: AuditEvent) => !!e.actor.personId && e.actor.personId === e.about.person?.id;
+
+/** "Sky Staff’s", or "their" when Sky Staff acted on their own record. */
+function whosePart(e: AuditEvent): Part {
+  return isSelf(e) ? 'their' : possessive(e.about.person);
+}
+
+/** The person acted on, or "themselves" when they acted on their own record. */
+function whomPart(e: AuditEvent, withId = false): Part {
+  return isSelf(e) ? 'themselves' : personPart(e.about.person, withId);
+}
+
 /** Who acted: their name (linked to the person when readable), a desk's reader, or the username. */
 function whoPart(e: AuditEvent): Part {
   const { actor } = e;
@@ -97,7 +110,7 @@ function positionPart(e: AuditEvent): Part {
 function cardPart(e: AuditEvent): Part {
   const card = e.about.card;
   if (!card) return 'a card';
-  const shown = card.serial.length > 12 ? `…${card.serial.slice(-8)}` : card.serial;
+  const shown = shortSerial(card.serial);
   return card.readable
     ? html`<a href="/cards/${encodeURIComponent(card.serial)}">card ${shown}</a>`
     : `card ${shown}`;
@@ -148,67 +161,65 @@ type Template = (e: AuditEvent, entry: TrailEntry) => TemplateResult;
 
 /** What each recorded action says. An action not listed here is told by its code in words. */
 const templates: Record<string, Template> = {
-  'person.registered': (e) => html`${whoPart(e)} registered ${personPart(e.about.person, true)}`,
+  'person.registered': (e) => html`${whoPart(e)} registered ${whomPart(e, true)}`,
   'person.identity_checked': (e) => {
     const seen = Array.isArray(e.summary.documents) ? e.summary.documents.length : 0;
-    return html`${whoPart(e)} checked ${possessive(e.about.person)} identity${
+    return html`${whoPart(e)} checked ${whosePart(e)} identity${
       seen ? `: ${count(seen, 'document')} seen` : ''
     }`;
   },
   'person.updated': (e) => {
     const changed = (e.summary.changed ?? {}) as Record<string, { to?: unknown }>;
     const status = changed.status?.to;
-    if (status === 'suspended') return html`${whoPart(e)} suspended ${personPart(e.about.person)}`;
-    if (status === 'closed') return html`${whoPart(e)} closed ${possessive(e.about.person)} record`;
-    if (status === 'active') return html`${whoPart(e)} reactivated ${personPart(e.about.person)}`;
+    if (status === 'suspended') return html`${whoPart(e)} suspended ${whomPart(e)}`;
+    if (status === 'closed') return html`${whoPart(e)} closed ${whosePart(e)} record`;
+    if (status === 'active') return html`${whoPart(e)} reactivated ${whomPart(e)}`;
     const fields = changedFields(changed);
-    return html`${whoPart(e)} changed ${possessive(e.about.person)} ${fields || 'details'}`;
+    return html`${whoPart(e)} changed ${whosePart(e)} ${fields || 'details'}`;
   },
   'person.suspended': (e) =>
-    html`${whoPart(e)} suspended ${personPart(e.about.person)}${
+    html`${whoPart(e)} suspended ${whomPart(e)}${
       text(e.summary.reason) ? html`: “${e.summary.reason}”` : ''
     }`,
   'person.reactivated': (e) =>
-    html`${whoPart(e)} reactivated ${personPart(e.about.person)}${
+    html`${whoPart(e)} reactivated ${whomPart(e)}${
       text(e.summary.reason) ? html`: “${e.summary.reason}”` : ''
     }`,
   'person.closed': (e) => {
     const ended = Array.isArray(e.summary.assignmentsEnded) ? e.summary.assignmentsEnded.length : 0;
-    return html`${whoPart(e)} closed ${possessive(e.about.person)} record${
+    return html`${whoPart(e)} closed ${whosePart(e)} record${
       text(e.summary.reason) ? html`: “${e.summary.reason}”` : ''
     }${ended ? `; ${count(ended, 'position')} ended` : ''}${
       e.summary.loginDisabled ? '; their sign-in was turned off' : ''
     }`;
   },
   'assignment.created': (e) =>
-    html`${whoPart(e)} gave ${personPart(e.about.person)} the position ${positionPart(e)}${
+    html`${whoPart(e)} gave ${whomPart(e)} the position ${positionPart(e)}${
       text(e.summary.requestId) ? ', as their request asked' : ''
     }`,
   'assignment.removed': (e) =>
-    html`${whoPart(e)} removed the position ${positionPart(e)} from ${personPart(e.about.person)}`,
+    html`${whoPart(e)} removed the position ${positionPart(e)} from ${whomPart(e)}`,
   'assignment.ended': (e) =>
     html`${possessive(e.about.person)} position ${positionPart(e)} ended: the position was closed`,
   'request.raised': (e) => {
-    const own = !!e.actor.personId && e.actor.personId === e.about.person?.id;
+    const own = isSelf(e);
     if (e.about.request?.kind === 'remove' || e.summary.kind === 'remove') {
-      return html`${whoPart(e)} asked for ${positionPart(e)} to be removed from ${
-        own ? 'themselves' : personPart(e.about.person)
-      }`;
+      return html`${whoPart(e)} asked for ${positionPart(e)} to be removed from ${whomPart(e)}`;
     }
     return own
       ? html`${whoPart(e)} asked for the position ${positionPart(e)}`
-      : html`${whoPart(e)} asked for ${positionPart(e)} for ${personPart(e.about.person)}`;
+      : html`${whoPart(e)} asked for ${positionPart(e)} for ${whomPart(e)}`;
   },
   'request.claimed': (e) =>
-    html`${whoPart(e)} opened ${possessive(e.about.person)} request for ${positionPart(e)} to decide it`,
+    html`${whoPart(e)} opened ${whosePart(e)} request for ${positionPart(e)} to decide it`,
   'request.approved': (e) =>
-    html`${whoPart(e)} approved ${possessive(e.about.person)} request for ${positionPart(e)}`,
+    html`${whoPart(e)} approved ${whosePart(e)} request for ${positionPart(e)}`,
   'request.rejected': (e) =>
-    html`${whoPart(e)} turned down ${possessive(e.about.person)} request for ${positionPart(e)}${
+    html`${whoPart(e)} turned down ${whosePart(e)} request for ${positionPart(e)}${
       text(e.summary.reason) ? html`: “${e.summary.reason}”` : ''
     }`,
   'request.withdrawn': (e) =>
-    html`${whoPart(e)} withdrew ${possessive(e.about.person)} request for ${positionPart(e)}`,
+    html`${whoPart(e)} withdrew ${whosePart(e)} request for ${positionPart(e)}`,
   'position.created': (e) =>
     html`${whoPart(e)} created the position ${positionPart(e)}${
       text(e.summary.odsCode) ? ` at ${e.summary.odsCode}` : ''
@@ -277,10 +288,10 @@ const templates: Record<string, Template> = {
   'workstation.revoked': (e) => html`${whoPart(e)} revoked the workstation ${workstationPart(e)}`,
   'card.flag_raised': (e) =>
     e.about.person
-      ? html`${whoPart(e)} found ${possessive(e.about.person)} ${cardPart(e)}: ${flagWords(e.summary.kind)}`
+      ? html`${whoPart(e)} found ${whosePart(e)} ${cardPart(e)}: ${flagWords(e.summary.kind)}`
       : html`${whoPart(e)} found ${cardPart(e)}, held by nobody this RA knows: ${flagWords(e.summary.kind)}`,
   'card.flag_resolved': (e) =>
-    html`${whoPart(e)} saw ${e.about.person ? possessive(e.about.person) : ''} ${cardPart(e)} again:
+    html`${whoPart(e)} saw ${e.about.person ? whosePart(e) : ''} ${cardPart(e)} again:
       no longer ${flagWords(e.summary.kind).toLowerCase()}`,
   'demo.seeded': () => html`The demo trust was set up`,
 };
@@ -296,33 +307,49 @@ export function sentence(entry: TrailEntry): TemplateResult {
 /** Keys that say nothing to a reader: session ids, and ids the sentence already links. */
 const noise = new Set(['sessionId', 'replacedSessionId', 'personId', 'positionId', 'assignmentId']);
 
-function valueWords(v: unknown): string {
-  if (Array.isArray(v)) return v.map(valueWords).join(', ');
+/** A user ID as people read it: 1234 5678 9012. */
+const grouped = (id: string) => id.replace(/(\d{4})(?=\d)/g, '$1 ');
+
+/**
+ * One recorded value in words: a day as "29 Nov 2026", a moment with its time, a user ID
+ * in groups of four, a code ("utility_bill", "pin_blocked") in words; `key` is the field
+ * it was recorded under.
+ */
+function valueWords(v: unknown, key = ''): string {
+  if (Array.isArray(v)) return v.map((x) => valueWords(x, key)).join(', ');
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
     if ('from' in o && 'to' in o)
-      return `${valueWords(o.from) || 'nothing'} → ${valueWords(o.to) || 'nothing'}`;
+      return `${valueWords(o.from, key) || 'nothing'} → ${valueWords(o.to, key) || 'nothing'}`;
     return Object.entries(o)
       .filter(([, x]) => x !== null && x !== undefined && x !== '')
-      .map(([k, x]) => `${fieldWords(k)}: ${valueWords(x)}`)
+      .map(([k, x]) => `${fieldWords(k)}: ${valueWords(x, k)}`)
       .join('; ');
   }
-  return v === null || v === undefined ? '' : String(v);
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'string') return String(v);
+  if (key === 'kind' && v in flagLabels) return flagLabels[v as keyof typeof flagLabels];
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return date(v);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return dateTime(v);
+  if (/userid$/i.test(key) && /^\d{12}$/.test(v)) return grouped(v);
+  // A code of lower-case words joined by underscores, as the server records its choices.
+  if (/^[a-z]+(_[a-z]+)+$/.test(v)) return v.replaceAll('_', ' ');
+  return v;
 }
 
 /** The event's recorded facts for the "Details" disclosure, without empty values or noise. */
 export function details(entry: TrailEntry): [string, string][] {
   const e = entry.event;
+  // The action is what the sentence says: it is not repeated here.
   const rows: [string, string][] = [
     ['Event', entry.ids.length > 1 ? entry.ids.join(', ') : String(e.id)],
-    ['Action', e.action],
   ];
   if (e.actor.username) rows.push(['Username', e.actor.username]);
   if (e.address) rows.push(['From address', e.address]);
   if (e.about.card) rows.push(['Card serial', e.about.card.serial]);
   for (const [key, value] of Object.entries(e.summary)) {
     if (noise.has(key)) continue;
-    const words = valueWords(value);
+    const words = valueWords(value, key);
     if (words) rows.push([fieldWords(key).replace(/^./, (c) => c.toUpperCase()), words]);
   }
   if (e.detailsWithheld)

@@ -61,13 +61,13 @@ export function egifProblems(documents: SeenDocument[], today: string): FieldPro
   if (!categories.includes('photo_id')) {
     problems.push({
       field: 'documents',
-      message: 'Give a photo ID, such as a passport: at least one document must be one',
+      message: 'At least one document must be a photo ID, such as a passport',
     });
   }
   if (!categories.includes('proof_of_address')) {
     problems.push({
       field: 'documents',
-      message: 'Give a proof of address, such as a utility bill: at least one document must be one',
+      message: 'At least one document must be a proof of address, such as a utility bill',
     });
   }
   documents.forEach((d, i) => {

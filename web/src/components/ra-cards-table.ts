@@ -1,7 +1,7 @@
 import { html, LitElement } from 'lit';
 import type { Schemas } from '../api/client.ts';
 import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
-import { date, dateTime, statusTag, words } from '../format.ts';
+import { date, dateTime, shortSerial, statusLabel, statusTag } from '../format.ts';
 import { shared } from '../styles.ts';
 
 type PersonCard = Schemas['PersonCard'];
@@ -26,8 +26,8 @@ export class RaCardsTable extends LitElement {
       <thead><tr><th scope="col">Card</th><th scope="col">State</th><th scope="col">Certificate</th><th scope="col">Last seen</th><th scope="col">Flags</th></tr></thead>
       <tbody>${this.cards.map(
         (c) => html`<tr>
-          <td data-label="Card"><abbr title=${c.serial}>${c.serial.slice(0, 8)}…</abbr> <span class="muted">${c.cardType}</span></td>
-          <td data-label="State"><span class="tag ${statusTag[c.state] ?? ''}">${words(c.state)}</span></td>
+          <td data-label="Card"><abbr title=${c.serial}>${shortSerial(c.serial)}</abbr> <span class="muted">${c.cardType}</span></td>
+          <td data-label="State"><span class="tag ${statusTag[c.state] ?? ''}">${statusLabel(c.state)}</span></td>
           <td data-label="Certificate">${
             c.certificates.length
               ? c.certificates.map(

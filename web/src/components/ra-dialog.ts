@@ -86,7 +86,8 @@ export class RaDialog extends LitElement {
     event.preventDefault();
     const reason = String(new FormData(event.target as HTMLFormElement).get('reason') ?? '').trim();
     if (this.reasonLabel && !reason) {
-      this.error = `Enter ${this.reasonLabel.toLowerCase().replace(/\?$/, '')}`;
+      // The label is often a question ("Why are they being suspended?"): the message is not.
+      this.error = 'Give a reason';
       return;
     }
     this.error = '';

@@ -29,12 +29,18 @@ export class RaHistory extends LitElement {
   static override properties = {
     subjectType: { attribute: 'subject-type' },
     subjectId: { attribute: 'subject-id' },
+    revision: { type: Number },
     cursor: { state: true },
     earlier: { state: true },
   };
   /** `person`, `card`, or any subject type the audit trail records. */
   declare subjectType: string;
   declare subjectId: string;
+  /**
+   * Bumped by the page after each action on the record: the history loads again from the
+   * newest event, so the action shows at once.
+   */
+  declare revision: number;
   declare cursor: string | null;
   declare earlier: AuditEvent[];
 
@@ -46,9 +52,10 @@ export class RaHistory extends LitElement {
         this.subjectType,
         this.subjectId,
         this.cursor,
+        this.revision,
         can(this.session.value, 'audit:read'),
       ] as const,
-    task: async ([subjectType, subjectId, cursor, reads], { signal }) => {
+    task: async ([subjectType, subjectId, cursor, _revision, reads], { signal }) => {
       if (!reads || !subjectType || !subjectId) return null;
       const query = subjectType === 'person' ? { person: subjectId } : { subjectType, subjectId };
       return ok(
@@ -89,12 +96,13 @@ export class RaHistory extends LitElement {
     super();
     this.subjectType = '';
     this.subjectId = '';
+    this.revision = 0;
     this.cursor = null;
     this.earlier = [];
   }
 
   override willUpdate(changed: Map<string, unknown>) {
-    if (changed.has('subjectType') || changed.has('subjectId')) {
+    if (changed.has('subjectType') || changed.has('subjectId') || changed.has('revision')) {
       this.cursor = null;
       this.earlier = [];
     }
@@ -110,7 +118,9 @@ export class RaHistory extends LitElement {
   override render() {
     if (!can(this.session.value, 'audit:read')) return nothing;
     const loading = this.events.status === TaskStatus.PENDING;
-    const last = loading ? undefined : this.events.value;
+    // While older events load, the page before them is already in `earlier`; while the
+    // newest load again (after an action), what was shown stays until they come.
+    const last = loading && this.cursor ? undefined : this.events.value;
     const events = [...this.earlier, ...(last?.items ?? [])];
     return html`<section aria-labelledby="history-h">
       <h2 id="history-h">History</h2>

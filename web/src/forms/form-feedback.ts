@@ -20,6 +20,7 @@
  */
 import { html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
 import { ApiError } from '../api/client.ts';
+import { missingMessage } from './messages.ts';
 
 export interface Problem {
   /** The control's `name` (the API's field path where the control sends one). */
@@ -100,7 +101,7 @@ export class FormFeedback implements ReactiveController {
       if (problems.some((p) => p.field === control.name)) continue;
       problems.push({
         field: control.name,
-        message: this.formatMessage(control, this.labelOf(control.name)),
+        message: this.formatMessage(control, this.labelOf(control.name, false)),
       });
     }
     for (const p of extra) if (!problems.some((q) => q.field === p.field)) problems.push(p);
@@ -193,8 +194,12 @@ export class FormFeedback implements ReactiveController {
     return mapped;
   }
 
-  /** A control's label as shown, without its hint. */
-  private labelOf(name: string): string {
+  /**
+   * A control's label as shown, without its hint; with its group's name in front
+   * ("Document 2: Document number") unless `withGroup` is false (for the message beside the
+   * control, which sits inside its group already).
+   */
+  private labelOf(name: string, withGroup = true): string {
     const control = this.control(name);
     if (!control) return name;
     // A group of checkboxes or radios is named by its legend, not by one box's own label.
@@ -213,6 +218,7 @@ export class FormFeedback implements ReactiveController {
       control.closest('fieldset')?.querySelector('legend');
     if (!label) return control.getAttribute('aria-label') ?? name;
     const text = textOf(label) || name;
+    if (!withGroup) return text;
     // Rows of like controls ("Document 2" of several, each with its "Document number") are
     // named by their group too, when the group asks for it.
     const rows = control.parentElement?.closest('fieldset[data-names-fields]');
@@ -224,10 +230,7 @@ export class FormFeedback implements ReactiveController {
   private formatMessage(control: HTMLInputElement, label: string): string {
     const v = control.validity;
     const custom = control.dataset.error;
-    if (v.valueMissing)
-      return control.type === 'checkbox' || control.tagName === 'SELECT'
-        ? `Choose ${label.toLowerCase()}`
-        : `Enter ${label.toLowerCase()}`;
+    if (v.valueMissing) return missingMessage(control, label);
     if (custom) return custom;
     if (v.typeMismatch && control.type === 'email')
       return 'Enter an email address like name@nhs.net';

@@ -35,6 +35,33 @@ const problem = (err: unknown, fallback: string) =>
   err instanceof ApiError ? err.message : fallback;
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The filters an address asks for (`?category=&person=&from=&to=`), ignoring any it cannot mean. */
+function filtersFrom(search: string): AuditFilters {
+  const asked = new URLSearchParams(search);
+  const person = asked.get('person');
+  const category = asked.get('category');
+  const from = asked.get('from');
+  const to = asked.get('to');
+  return {
+    ...(category && category in categoryLabels ? { category: category as AuditCategory } : {}),
+    ...(person && uuidPattern.test(person) ? { person: { id: person, name: null } } : {}),
+    ...(from && dayPattern.test(from) ? { from } : {}),
+    ...(to && dayPattern.test(to) ? { to } : {}),
+  };
+}
+
+/** The address of a filtered view, so it can be bookmarked and Back returns to the last one. */
+function addressOf(filters: AuditFilters): string {
+  const query = new URLSearchParams();
+  if (filters.category) query.set('category', filters.category);
+  if (filters.person) query.set('person', filters.person.id);
+  if (filters.from) query.set('from', filters.from);
+  if (filters.to) query.set('to', filters.to);
+  const q = query.toString();
+  return q ? `/audit?${q}` : '/audit';
+}
 
 /**
  * The audit trail as sentences with the people's names linked: newest first, filtered by
@@ -151,25 +178,41 @@ export class RaAuditPage extends LitElement {
 
   constructor() {
     super();
-    const asked = new URLSearchParams(globalThis.location?.search ?? '');
-    const person = asked.get('person');
-    const category = asked.get('category');
-    this.filters = {
-      ...(person && uuidPattern.test(person) ? { person: { id: person, name: null } } : {}),
-      ...(category && category in categoryLabels ? { category: category as AuditCategory } : {}),
-    };
+    this.filters = filtersFrom(globalThis.location?.search ?? '');
     this.cursor = null;
     this.earlier = [];
     this.personChoices = null;
     this.personProblem = '';
   }
 
+  /** Back and Forward between filtered views: the address says which. */
+  private readonly onPopState = () => {
+    if (window.location.pathname !== '/audit') return;
+    this.show(filtersFrom(window.location.search));
+  };
+
+  override connectedCallback() {
+    super.connectedCallback();
+    window.addEventListener('popstate', this.onPopState);
+  }
+
   override disconnectedCallback() {
     super.disconnectedCallback();
+    window.removeEventListener('popstate', this.onPopState);
     this.searching?.abort();
   }
 
+  /** Shows the trail with these filters, and puts them in the address. */
   private apply(filters: AuditFilters) {
+    const address = addressOf(filters);
+    if (address !== window.location.pathname + window.location.search) {
+      // Not a navigation: the page stays, only its address changes (and Back comes here).
+      history.pushState(null, '', address);
+    }
+    this.show(filters);
+  }
+
+  private show(filters: AuditFilters) {
     this.earlier = [];
     this.cursor = null;
     this.personChoices = null;
@@ -262,10 +305,10 @@ export class RaAuditPage extends LitElement {
           <div>
             <label for="category">What</label>
             <select id="category" name="category">
-              <option value="" ?selected=${!f.category}>Everything</option>
+              <option value="" .selected=${!f.category}>Everything</option>
               ${Object.entries(categoryLabels).map(
                 ([value, label]) =>
-                  html`<option value=${value} ?selected=${f.category === value}>${label}</option>`,
+                  html`<option value=${value} .selected=${f.category === value}>${label}</option>`,
               )}
             </select>
           </div>

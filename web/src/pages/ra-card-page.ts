@@ -4,7 +4,7 @@ import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
 import '../components/ra-history.ts';
 import '../components/ra-loading.ts';
-import { date, dateTime, words } from '../format.ts';
+import { date, dateTime, shortSerial, statusLabel } from '../format.ts';
 import { shared } from '../styles.ts';
 
 const stateTag: Record<Schemas['Card']['state'], string> = {
@@ -35,8 +35,21 @@ export class RaCardPage extends LitElement {
 
   private card = new Task(this, {
     args: () => [this.serial] as const,
-    task: ([serial], { signal }) =>
-      ok(api.GET('/api/cards/{serial}', { params: { path: { serial } }, signal }), signal),
+    task: async ([serial], { signal }) => {
+      const card = await ok(
+        api.GET('/api/cards/{serial}', { params: { path: { serial } }, signal }),
+        signal,
+      );
+      // The tab names the card, as the heading does.
+      this.dispatchEvent(
+        new CustomEvent('ra-page-title', {
+          detail: `Card ${shortSerial(card.serial)}`,
+          bubbles: true,
+          composed: true,
+        }),
+      );
+      return card;
+    },
   });
 
   static override styles = [
@@ -73,16 +86,18 @@ export class RaCardPage extends LitElement {
           err instanceof ApiError ? err.message : 'The card could not be loaded.'
         }</p></div>`,
       complete: (card) => html`
-        <h1>Card ${card.serial.length > 12 ? `…${card.serial.slice(-8)}` : card.serial}</h1>
+        <h1>Card ${shortSerial(card.serial)}</h1>
         <section class="card" aria-label="The card">
           <dl>
             <dt>Serial</dt><dd data-testid="serial">${card.serial}</dd>
             <dt>Holder</dt><dd>${
               card.holder
                 ? html`<a href="/people/${card.holder.id}">${card.holder.name}</a> <span class="muted">${card.holder.userId}</span>`
-                : html`<span class="muted">In stock: nobody holds it</span>`
+                : card.state === 'in_stock'
+                  ? html`<span class="muted">In stock: nobody holds it</span>`
+                  : html`<span class="muted">Holder not known here</span>`
             }</dd>
-            <dt>State</dt><dd><span class="tag ${stateTag[card.state]}" data-testid="state">${words(card.state)}</span></dd>
+            <dt>State</dt><dd><span class="tag ${stateTag[card.state]}" data-testid="state">${statusLabel(card.state)}</span></dd>
             <dt>Type</dt><dd>${card.cardType}</dd>
             <dt>Last seen</dt><dd>${
               card.lastSeen

@@ -3,7 +3,7 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import '../components/ra-loading.ts';
-import { count, date, statusTag, words } from '../format.ts';
+import { count, date, statusLabel, statusTag } from '../format.ts';
 import { can, sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
 
@@ -142,7 +142,7 @@ export class RaPeoplePage extends LitElement {
                   <td data-label="User ID">${p.userId.replace(/(\d{4})(?=\d)/g, '$1 ')}</td>
                   <td data-label="Date of birth">${date(p.dateOfBirth)}</td>
                   <td data-label="Organisations">${p.odsCodes.join(', ')}</td>
-                  <td data-label="Status"><span class="tag ${statusTag[p.status] ?? ''}">${words(p.status)}</span></td>
+                  <td data-label="Status"><span class="tag ${statusTag[p.status] ?? ''}">${statusLabel(p.status)}</span></td>
                 </tr>`,
               )}</tbody>
             </table>
@@ -156,12 +156,28 @@ export class RaPeoplePage extends LitElement {
   /** What to say when nobody matches: registering is offered only to those who may. */
   private nobody() {
     const me = this.session.value;
-    return html`Nobody matches “${this.q}”. Check the spelling, or search by user ID.
+    return html`Nobody matches “${this.q}”${this.scopeWords()}. Check the spelling, or search by user ID.
       ${
         can(me, 'people:register')
           ? html`If they are new, <a href="/register">register them</a>.`
           : 'If they should be here, ask your RA team to register them.'
       }`;
+  }
+
+  /**
+   * Where the search looks, when that is not everywhere: the caller finds only people of
+   * their own organisations (a role at a trust reaches its sites too). Every role but a
+   * staff member's reads people, and a staff member does not search.
+   */
+  private scopeWords(): string {
+    const roles = (this.session.value?.roles ?? []).filter((r) => r.role !== 'staff');
+    if (!roles.length || roles.some((r) => !r.organisation)) return '';
+    const names = [
+      ...new Set(roles.map((r) => `${r.organisation?.name} (${r.organisation?.odsCode})`)),
+    ];
+    const list =
+      names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+    return ` among the people of ${list}, the only people you can find`;
   }
 }
 customElements.define('ra-people-page', RaPeoplePage);

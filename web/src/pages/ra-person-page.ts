@@ -10,7 +10,7 @@ import type { RaDialog } from '../components/ra-dialog.ts';
 import '../components/ra-give-position-form.ts';
 import '../components/ra-loading.ts';
 import '../components/ra-requests-table.ts';
-import { date, dateTime, statusTag, words } from '../format.ts';
+import { date, dateTime, statusLabel, statusTag } from '../format.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
 import { can, sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
@@ -80,10 +80,13 @@ export class RaPersonPage extends LitElement {
     editing: { state: true },
     notice: { state: true },
     pending: { state: true },
+    historyRevision: { state: true },
   };
   /** The person's id (UUID). */
   declare personId: string;
   declare editing: boolean;
+  /** Counts the actions taken here, so the history shows each one without a reload. */
+  declare historyRevision: number;
   /** The last success, and where it belongs. */
   declare notice: { place: Place; text: string } | null;
   declare pending: Pending | null;
@@ -161,6 +164,7 @@ export class RaPersonPage extends LitElement {
     this.editing = false;
     this.notice = null;
     this.pending = null;
+    this.historyRevision = 0;
   }
 
   override willUpdate(changed: Map<string, unknown>) {
@@ -179,6 +183,12 @@ export class RaPersonPage extends LitElement {
     return this.notice?.place === place
       ? html`<p class="message success" role="status">${this.notice.text}</p>`
       : nothing;
+  }
+
+  /** After an action: the person again, and their history with the action in it. */
+  private async refresh() {
+    this.historyRevision += 1;
+    await this.data.run();
   }
 
   private async ask(pending: Pending) {
@@ -216,7 +226,7 @@ export class RaPersonPage extends LitElement {
       }
       dialog.close();
       this.pending = null;
-      await this.data.run();
+      await this.refresh();
     } catch (err) {
       const problems = err instanceof ApiError ? err.fieldProblems : [];
       dialog.fail(
@@ -251,7 +261,7 @@ export class RaPersonPage extends LitElement {
       this.editing = false;
       this.editFeedback.clear();
       this.say('details', 'Details saved.');
-      await this.data.run();
+      await this.refresh();
     } catch (err) {
       this.editFeedback.showError(err);
     }
@@ -326,7 +336,7 @@ export class RaPersonPage extends LitElement {
         <ra-requests-table .requests=${requests}></ra-requests-table>
       </section>
       ${this.renderDialog(person)}
-      <ra-history subject-type="person" subject-id=${person.id}></ra-history>
+      <ra-history subject-type="person" subject-id=${person.id} .revision=${this.historyRevision}></ra-history>
     `;
   }
 
@@ -341,7 +351,7 @@ export class RaPersonPage extends LitElement {
   private renderDetails(p: Person) {
     return html`<dl>
       <dt>User ID</dt><dd data-testid="user-id">${p.userId}</dd>
-      <dt>Status</dt><dd><span class="tag ${statusTag[p.status] ?? ''}" data-testid="person-status">${words(p.status)}</span></dd>
+      <dt>Status</dt><dd><span class="tag ${statusTag[p.status] ?? ''}" data-testid="person-status">${statusLabel(p.status)}</span></dd>
       <dt>Date of birth</dt><dd>${date(p.dateOfBirth)}</dd>
       <dt>Name on card</dt><dd>${p.nameOnCard ?? html`<span class="muted">as legal name</span>`}</dd>
       <dt>Work email</dt><dd>${p.email ?? html`<span class="muted">none</span>`}</dd>
@@ -401,7 +411,7 @@ export class RaPersonPage extends LitElement {
     const name = fullName(person);
     const form = (mode: 'assign' | 'request') =>
       html`<ra-give-position-form mode=${mode} person-id=${person.id} person-name=${name}
-        .positions=${positions} @ra-position-given=${() => this.data.run()}></ra-give-position-form>`;
+        .positions=${positions} @ra-position-given=${() => this.refresh()}></ra-give-position-form>`;
     return html`
       ${offers('assign') ? html`<details><summary>Assign a position</summary>${form('assign')}</details>` : nothing}
       ${offers('request') ? html`<details><summary>Request a position</summary>${form('request')}</details>` : nothing}
@@ -429,7 +439,7 @@ export class RaPersonPage extends LitElement {
         <h2 id="details-h">Details</h2>
         <dl>
           <dt>User ID</dt><dd data-testid="user-id">${p.userId}</dd>
-          <dt>Status</dt><dd><span class="tag ${statusTag[p.status] ?? ''}" data-testid="person-status">${words(p.status)}</span></dd>
+          <dt>Status</dt><dd><span class="tag ${statusTag[p.status] ?? ''}" data-testid="person-status">${statusLabel(p.status)}</span></dd>
           <dt>Organisations</dt><dd>${p.organisations.map((o) => `${o.odsCode} ${o.name}`).join('; ')}</dd>
         </dl>
       </section>
@@ -441,7 +451,7 @@ export class RaPersonPage extends LitElement {
         <h2 id="req-h">Requests</h2>
         <ra-requests-table .requests=${requests}></ra-requests-table>
       </section>
-      <ra-history subject-type="person" subject-id=${p.id}></ra-history>
+      <ra-history subject-type="person" subject-id=${p.id} .revision=${this.historyRevision}></ra-history>
     `;
   }
 }

@@ -1,6 +1,8 @@
 import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
+import { checkListStyles } from '../components/ra-check-list.ts';
+import '../components/ra-check-list.ts';
 import '../components/ra-loading.ts';
 import { date, dateTime } from '../format.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
@@ -22,7 +24,6 @@ const defaultTypes = ['passport', 'utility_bill', 'birth_certificate'];
 
 // The browser checks these formats before sending, in the words of `title`.
 const phonePattern = String.raw`[0-9 +\(\)\-]{6,20}`;
-const odsPattern = String.raw`\s*[A-Za-z0-9]{3,6}([\s,]+[A-Za-z0-9]{3,6})*[\s,]*`;
 const usernamePattern = String.raw`[a-z0-9\._\-]{3,64}`;
 
 interface Registered {
@@ -57,6 +58,15 @@ export class RaRegisterPage extends LitElement {
   /** The person whose identity is checked, when the page opened for one. */
   private existingId = new URLSearchParams(window.location.search).get('person');
 
+  /** The organisations the caller may register people in: the only ones the form offers. */
+  private organisations = new Task(this, {
+    args: () => [this.step === 'details'] as const,
+    task: async ([needed], { signal }) => {
+      if (!needed) return null;
+      return (await ok(api.GET('/api/registration-organisations', { signal }), signal)).items;
+    },
+  });
+
   /**
    * What the documents step needs: the document types the server accepts, and the person
    * when the page opened for one already registered. In parallel; cancelled if the user
@@ -82,6 +92,7 @@ export class RaRegisterPage extends LitElement {
 
   static override styles = [
     shared,
+    checkListStyles,
     css`
       .grid {
         display: grid;
@@ -124,6 +135,19 @@ export class RaRegisterPage extends LitElement {
     this.sending = false;
   }
 
+  override firstUpdated() {
+    // The tab names the page as its heading does.
+    if (this.existingId) {
+      this.dispatchEvent(
+        new CustomEvent('ra-page-title', {
+          detail: 'Record an identity check',
+          bubbles: true,
+          composed: true,
+        }),
+      );
+    }
+  }
+
   private fail(err: unknown) {
     this.duplicate =
       err instanceof ApiError && err.code === 'POSSIBLE_DUPLICATE' ? err.message : '';
@@ -133,8 +157,12 @@ export class RaRegisterPage extends LitElement {
   private async registerPerson(event: SubmitEvent) {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
-    if (!this.feedback.check(form)) return;
     const data = new FormData(form);
+    const odsCodes = data.getAll('odsCodes').map(String);
+    const chooseOne = odsCodes.length
+      ? []
+      : [{ field: 'odsCodes', message: 'Choose at least one organisation' }];
+    if (!this.feedback.check(form, chooseOne)) return;
     const text = (k: string) => String(data.get(k) ?? '').trim();
     const optional = (k: string) => text(k) || undefined;
     const override = text('duplicateOverride.reason');
@@ -149,10 +177,7 @@ export class RaRegisterPage extends LitElement {
             dateOfBirth: text('dateOfBirth'),
             email: optional('email'),
             phone: optional('phone'),
-            odsCodes: text('odsCodes')
-              .toUpperCase()
-              .split(/[\s,]+/)
-              .filter(Boolean),
+            odsCodes,
             username: optional('username'),
             duplicateOverride: this.duplicate && override ? { reason: override } : undefined,
           },
@@ -274,13 +299,6 @@ export class RaRegisterPage extends LitElement {
         </div>
         ${this.field('email', 'Work email', { type: 'email', max: 254 })}
         ${this.field('phone', 'Phone', { type: 'tel', max: 20, pattern: phonePattern, title: 'Enter a phone number, like 01727 123456' })}
-        ${this.field('odsCodes', 'Organisations', {
-          hint: 'ODS codes, e.g. RWG01',
-          required: true,
-          max: 70,
-          pattern: odsPattern,
-          title: 'Enter ODS codes such as RWG01, separated by commas',
-        })}
         ${this.field('username', 'Login username', {
           hint: 'Optional: gives them a login',
           max: 64,
@@ -288,9 +306,39 @@ export class RaRegisterPage extends LitElement {
           title: 'Use 3 to 64 lower-case letters, digits, dots and dashes',
         })}
       </div>
+      ${this.renderOrganisations()}
       ${this.duplicate ? this.renderOverride() : nothing}
       <div class="actions"><button type="submit" ?disabled=${this.sending}>${this.duplicate ? 'Register anyway' : 'Continue'}</button></div>
     </form>`;
+  }
+
+  /**
+   * Where the person works, chosen from the organisations the caller may register people in:
+   * one is simply named, several are a check list.
+   */
+  private renderOrganisations() {
+    const pending = () => html`<ra-loading></ra-loading>`;
+    return this.organisations.render({
+      initial: pending,
+      pending,
+      error: (err) =>
+        html`<p class="message error" role="alert">${err instanceof ApiError ? err.message : 'The organisations could not be loaded.'}</p>`,
+      complete: (orgs) => {
+        if (!orgs) return nothing;
+        if (orgs.length === 0)
+          return html`<p class="message error">You cannot register people in any organisation.</p>`;
+        const only = orgs.length === 1 ? orgs[0] : undefined;
+        if (only)
+          return html`<p>Organisation: <strong>${only.name}</strong> (${only.odsCode})</p>
+            <input type="hidden" name="odsCodes" value=${only.odsCode} />
+            ${this.feedback.errorFor('odsCodes')}`;
+        return html`<ra-check-list legend="Organisations" field="odsCodes"
+          hint="Where they work: the organisations you register people in"
+          .options=${orgs.map((o) => ({ value: o.odsCode, code: o.odsCode, label: o.name }))}
+          .value=${[]}
+          .error=${this.feedback.errorFor('odsCodes')} ?invalid=${this.feedback.invalid('odsCodes')}></ra-check-list>`;
+      },
+    });
   }
 
   private renderOverride() {

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { type AuditEvent, details, sentence, type TrailEntry } from './audit-sentences.ts';
+
+const sky = { id: 'p-sky', name: 'Sky Staff', userId: '600566349261' };
+
+function event(action: string, summary: Record<string, unknown>, self = true): TrailEntry {
+  const e: AuditEvent = {
+    id: 7,
+    action,
+    category: 'access',
+    about: {
+      account: null,
+      card: null,
+      organisation: null,
+      person: sky,
+      position: { id: 'pos', name: 'Ward clerk', odsCode: 'RWG01' },
+      request: null,
+      workstation: null,
+    },
+    actor: {
+      accountId: 'a',
+      name: self ? 'Sky Staff' : 'Morgan Manager',
+      personId: self ? 'p-sky' : 'p-morgan',
+      username: self ? 'staff' : 'manager',
+      workstationId: null,
+      workstationName: null,
+    },
+    address: null,
+    detailsWithheld: false,
+    hash: '',
+    hashVersion: 1,
+    occurredAt: '2026-11-29T10:00:00Z',
+    requestId: null,
+    subjectId: null,
+    subjectType: 'request',
+    summary,
+  };
+  return { event: e, times: 1, since: null, ids: [e.id] };
+}
+
+/** A sentence's words, as a reader sees them. */
+function words(entry: TrailEntry): string {
+  const flat = (part: unknown): string => {
+    if (Array.isArray(part)) return part.map(flat).join('');
+    if (part && typeof part === 'object' && 'strings' in part && 'values' in part) {
+      const t = part as { strings: readonly string[]; values: unknown[] };
+      return t.strings.map((s, i) => s + (i < t.values.length ? flat(t.values[i]) : '')).join('');
+    }
+    return part === null || part === undefined ? '' : String(part);
+  };
+  return flat(sentence(entry))
+    .replace(/<[^>]+>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+describe('audit sentences', () => {
+  it('says "their" when the person acted on their own record', () => {
+    expect(words(event('request.withdrawn', {}))).toBe(
+      'Sky Staff withdrew their request for Ward clerk',
+    );
+    expect(words(event('request.withdrawn', {}, false))).toBe(
+      'Morgan Manager withdrew Sky Staff’s request for Ward clerk',
+    );
+    expect(words(event('request.raised', { kind: 'remove' }))).toBe(
+      'Sky Staff asked for Ward clerk to be removed from themselves',
+    );
+  });
+
+  it('writes details in words: days, user IDs in fours, codes, and no action code', () => {
+    const rows = details(
+      event('assignment.created', {
+        startDate: '2026-11-30',
+        userId: '600566349261',
+        documents: [{ type: 'utility_bill' }],
+        kind: 'pin_blocked',
+      }),
+    );
+    const shown = Object.fromEntries(rows);
+    expect(shown['Start date']).toBe('30 Nov 2026');
+    expect(shown['User ID']).toBe('6005 6634 9261');
+    expect(shown.Documents).toBe('type: utility bill');
+    expect(shown.Kind).toBe('PIN blocked');
+    expect(rows.map(([k]) => k)).not.toContain('Action');
+  });
+});
