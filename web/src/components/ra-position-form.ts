@@ -121,7 +121,9 @@ export class RaPositionForm extends LitElement {
       this.feedback.show('There is a problem', [
         {
           field: 'endDate',
-          message: startDate ? 'is before the start date' : 'is before today, when it would start',
+          message: startDate
+            ? 'Enter an end date on or after the start date'
+            : 'Enter an end date from today, when it would start',
         },
       ]);
       return;
