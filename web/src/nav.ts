@@ -1,5 +1,5 @@
 import type { Schemas } from './api/client.ts';
-import type { Permission } from './api/types.ts';
+import type { Permission } from './session.ts';
 
 /** A kind of work that waits (GET /api/worklist). */
 export type WorklistKind = Schemas['WorklistSection']['kind'];

@@ -1,6 +1,6 @@
 import { ContextConsumer } from '@lit/context';
 import { css, html, LitElement, nothing } from 'lit';
-import type { Permission } from '../api/types.ts';
+import type { Permission } from '../session.ts';
 import { sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
 
