@@ -68,7 +68,7 @@ describe('from registration to access, in Chromium', () => {
     await page.getByLabel('Why is it needed?').fill('Starting on AMU on Monday');
     await page.getByRole('button', { name: 'Send request' }).click();
     await page.getByText('Request sent').waitFor();
-    await expect.poll(() => page.getByTestId('request').first().textContent()).toContain('open');
+    await expect.poll(() => page.getByTestId('request').first().textContent()).toContain('Open');
     await signOut();
 
     // 3. The sponsor of RWG01 opens it (claiming it) and approves it.
@@ -89,7 +89,7 @@ describe('from registration to access, in Chromium', () => {
     const held = page.getByTestId('assignment');
     await expect.poll(() => held.count()).toBe(1);
     expect(await held.first().textContent()).toMatch(
-      /Staff Nurse, Acute Medical Unit[\s\S]*active/,
+      /Staff Nurse, Acute Medical Unit[\s\S]*Active/,
     );
     await signOut();
 

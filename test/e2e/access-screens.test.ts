@@ -233,7 +233,7 @@ describe('the access screens, in Chromium', () => {
     await page.getByRole('button', { name: 'Withdraw the request for Ward Clerk' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Withdraw request' }).click();
     const clerkRows = page.getByTestId('request').filter({ hasText: 'Ward Clerk' });
-    await expect.poll(() => clerkRows.first().textContent()).toContain('withdrawn');
+    await expect.poll(() => clerkRows.first().textContent()).toContain('Withdrawn');
     expect(await clerkRows.first().textContent()).toContain('Withdrawn by you');
 
     // Asked for again and sent, then withdrawn: the old "Request sent" goes, the withdrawal

@@ -154,7 +154,7 @@ describe('workstations and card flags, in Chromium', () => {
     const text = (await blocked.textContent()) ?? '';
     expect(text).toContain('e-RS, PACS, SUS, SystmOne');
     expect(text).toContain('unlocks it with the card present');
-    expect(await flags.nth(2).textContent()).toContain('45 days left');
+    expect(await flags.nth(2).textContent()).toContain('expires in 45 days');
 
     await page.getByLabel('Flag').selectOption('certificate_expiring');
     await expect.poll(() => flags.count()).toBe(1);

@@ -6,7 +6,7 @@
 import { css, html, type TemplateResult } from 'lit';
 import type { Schemas } from './api/client.ts';
 import { flagLabels } from './card-words.ts';
-import { count, date, dateTime, shortSerial } from './format.ts';
+import { count, date, dateTime, shortSerial, statusLabel } from './format.ts';
 
 export type AuditEvent = Schemas['AuditEvent'];
 export type AuditCategory = AuditEvent['category'];
@@ -332,6 +332,8 @@ function valueWords(v: unknown, key = ''): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return date(v);
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return dateTime(v);
   if (/userid$/i.test(key) && /^\d{12}$/.test(v)) return grouped(v);
+  // A status, as a tag shows it: "From: Active", "Status: Pending ID check".
+  if (/^(status|from|to|state)$/i.test(key)) return statusLabel(v);
   // A code of lower-case words joined by underscores, as the server records its choices.
   if (/^[a-z]+(_[a-z]+)+$/.test(v)) return v.replaceAll('_', ' ');
   return v;

@@ -1,6 +1,6 @@
 import { html, LitElement, nothing } from 'lit';
 import type { Schemas } from '../api/client.ts';
-import { date, statusTag, systemLabels, words } from '../format.ts';
+import { date, statusLabel, statusTag, systemLabels } from '../format.ts';
 import { shared } from '../styles.ts';
 
 type Assignment = Schemas['Assignment'];
@@ -40,7 +40,7 @@ export class RaAssignmentsTable extends LitElement {
           <td data-label="Systems">${a.position.systems.map((s) => systemLabels[s] ?? s).join(', ')}</td>
           <td data-label="From">${date(a.startDate)}</td>
           <td data-label="To">${a.endedAt ? date(a.endedAt) : date(a.endDate) || html`<span class="muted">no end date</span>`}</td>
-          <td data-label="State"><span class="tag ${statusTag[a.state] ?? ''}">${words(a.state)}</span>${a.endNote ? html`<br /><span class="muted">${a.endNote}</span>` : nothing}</td>
+          <td data-label="State"><span class="tag ${statusTag[a.state] ?? ''}">${statusLabel(a.state)}</span>${a.endNote ? html`<br /><span class="muted">${a.endNote}</span>` : nothing}</td>
           ${
             withActions
               ? html`<td>${

@@ -26,7 +26,7 @@ export class RaCardsTable extends LitElement {
       <thead><tr><th scope="col">Card</th><th scope="col">State</th><th scope="col">Certificate</th><th scope="col">Last seen</th><th scope="col">Flags</th></tr></thead>
       <tbody>${this.cards.map(
         (c) => html`<tr>
-          <td data-label="Card"><abbr title=${c.serial}>${shortSerial(c.serial)}</abbr> <span class="muted">${c.cardType}</span></td>
+          <td data-label="Card"><a href="/cards/${encodeURIComponent(c.serial)}" title=${c.serial}>${shortSerial(c.serial)}</a> <span class="muted">${c.cardType}</span></td>
           <td data-label="State"><span class="tag ${statusTag[c.state] ?? ''}">${statusLabel(c.state)}</span></td>
           <td data-label="Certificate">${
             c.certificates.length

@@ -1,7 +1,7 @@
 import { Task } from '@lit/task';
 import { html, LitElement } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
-import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
+import { flagLabels, flagSeverity } from '../card-words.ts';
 import '../components/ra-loading.ts';
 import { count, date, dateTime, shortSerial, systemLabels } from '../format.ts';
 import { shared } from '../styles.ts';
@@ -106,7 +106,7 @@ export class RaFlagsPage extends LitElement {
       <tbody>${flags.map(
         (f) => html`<tr data-testid="flag" data-kind=${f.kind}>
           <td data-label="Flag"><span class="tag ${f.status === 'resolved' ? '' : flagSeverity[f.kind]}">${flagLabels[f.kind]}</span>${f.summary === flagLabels[f.kind] ? '' : html`<br />${f.summary}`}
-            ${f.certificate && f.daysLeft !== null ? html`<br /><span class="muted">${date(f.certificate.notAfter)} · ${daysWords(f.daysLeft)}</span>` : ''}
+            ${f.certificate && f.daysLeft !== null ? html`<br /><span class="muted">${f.daysLeft < 0 ? 'Expired' : 'Expires'} ${date(f.certificate.notAfter)}</span>` : ''}
             ${f.status === 'resolved' && f.resolvedAt ? html`<br /><span class="muted">resolved ${dateTime(f.resolvedAt)}</span>` : ''}</td>
           <td data-label="Holder">${f.person ? html`<a href="/people/${f.person.id}">${f.person.displayName}</a>` : html`<span class="muted">Holder not known here</span>`}</td>
           <td data-label="Card">${

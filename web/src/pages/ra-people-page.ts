@@ -131,7 +131,7 @@ export class RaPeoplePage extends LitElement {
   private renderResults(people: PersonSummary[]) {
     const found = `${count(people.length, 'person', 'people')}${this.cursor ? ' so far' : ''} found`;
     return html`
-      <p class="count" role="status">${people.length ? found : this.nobody()}</p>
+      <p class=${people.length ? 'count' : 'nobody'} role="status">${people.length ? found : this.nobody()}</p>
       ${
         people.length
           ? html`<table class="stack">

@@ -4,7 +4,7 @@ import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import { type CheckOption, checkListStyles } from '../components/ra-check-list.ts';
 import '../components/ra-check-list.ts';
 import '../components/ra-loading.ts';
-import { count, statusTag, systemLabels, words } from '../format.ts';
+import { count, statusLabel, statusTag, systemLabels } from '../format.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
 import { shared } from '../styles.ts';
 
@@ -307,7 +307,7 @@ export class RaPositionsPage extends LitElement {
             <td data-label="Job roles">${grants(p.jobRoles)}</td>
             <td data-label="Activities">${grants(p.activities)}</td>
             <td data-label="Systems">${p.systems.map((s) => systemLabels[s] ?? s).join(', ')}</td>
-            <td data-label="Status"><span class="tag ${statusTag[p.status] ?? ''}">${words(p.status)}</span></td>
+            <td data-label="Status"><span class="tag ${statusTag[p.status] ?? ''}">${statusLabel(p.status)}</span></td>
             <td>${
               p.status === 'active'
                 ? html`<div class="actions"><button type="button" class="secondary" aria-label="Edit ${p.name}" @click=${() => this.openEditor(p)}>Edit</button>

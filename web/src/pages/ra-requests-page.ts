@@ -2,7 +2,7 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import '../components/ra-loading.ts';
-import { count, date, dateTime, statusTag, systemLabels, words } from '../format.ts';
+import { count, date, dateTime, statusLabel, statusTag, systemLabels } from '../format.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
 import { shared } from '../styles.ts';
 
@@ -242,7 +242,7 @@ export class RaRequestsPage extends LitElement {
       <td data-label="Person"><a href="/people/${r.person.id}">${r.person.name}</a><br /><span class="muted">${r.person.userId}</span></td>
       <td data-label="Request">${r.kind === 'assign' ? 'Give' : 'Remove'} <strong>${r.position.name}</strong> <span class="muted">${r.position.odsCode}</span>${r.note ? html`<br />“${r.note}”` : nothing}</td>
       <td data-label="Raised">${dateTime(r.raisedAt)}<br /><span class="muted">by ${r.raisedBy.displayName}</span></td>
-      <td data-label="State"><span class="tag ${statusTag[r.status] ?? ''}">${words(r.status)}</span>${r.claim ? html`<br /><span class="muted">${r.claim.by.displayName} is deciding</span>` : nothing}${r.decisionReason ? html`<br />“${r.decisionReason}”` : nothing}</td>
+      <td data-label="State"><span class="tag ${statusTag[r.status] ?? ''}">${statusLabel(r.status)}</span>${r.claim ? html`<br /><span class="muted">${r.claim.by.displayName} is deciding</span>` : nothing}${r.decisionReason ? html`<br />“${r.decisionReason}”` : nothing}</td>
       <td>${
         r.actions.includes('decide')
           ? html`<button type="button" @click=${() => this.claim(r)} aria-label="Decide the request for ${r.person.name}">Decide</button>`
