@@ -28,6 +28,7 @@ import { registerHealth } from './routes/health.ts';
 import { registerMe } from './routes/me.ts';
 import { registerOrganisations } from './routes/organisations.ts';
 import { registerPeople } from './routes/people.ts';
+import { registerPki } from './routes/pki.ts';
 import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
 import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
@@ -55,6 +56,7 @@ const routeModules = [
   registerFlags,
   registerCards,
   registerWorklist,
+  registerPki,
 ];
 
 /**
@@ -117,6 +119,16 @@ export function createApp(deps: AppDeps) {
       maxSize: 64 * 1024,
       onError: () => {
         throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
+      },
+    }),
+  );
+  // OCSP requests are a few hundred bytes; nothing else under /pki takes a body.
+  app.use(
+    '/pki/*',
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: () => {
+        throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 16 KiB.');
       },
     }),
   );

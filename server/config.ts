@@ -29,6 +29,8 @@ const envSchema = z.object({
   DOCUMENT_HASH_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
   AUDIT_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
   AUDIT_KEY_FILE: z.string().min(1).optional(),
+  CA_KEY_PASSPHRASE: z.string().min(12, 'must be at least 12 characters').optional(),
+  CA_KEY_PASSPHRASE_FILE: z.string().min(1).optional(),
   AUDIT_UNKEYED_EVENTS: z.coerce.number().int().min(0).default(0),
   DATABASE_OWNER_URL: z
     .string()
@@ -56,6 +58,32 @@ function auditKeyOf(e: {
     return { problem: 'AUDIT_KEY_FILE: the file must hold at least 32 characters of secret' };
   }
   return { key };
+}
+
+/** The CA key passphrase from CA_KEY_PASSPHRASE or the file CA_KEY_PASSPHRASE_FILE names. */
+function caPassphraseOf(e: {
+  CA_KEY_PASSPHRASE?: string | undefined;
+  CA_KEY_PASSPHRASE_FILE?: string | undefined;
+}): { passphrase: string | undefined } | { problem: string } {
+  if (e.CA_KEY_PASSPHRASE && e.CA_KEY_PASSPHRASE_FILE) {
+    return {
+      problem: 'CA_KEY_PASSPHRASE_FILE: give CA_KEY_PASSPHRASE or CA_KEY_PASSPHRASE_FILE, not both',
+    };
+  }
+  if (!e.CA_KEY_PASSPHRASE_FILE) return { passphrase: e.CA_KEY_PASSPHRASE };
+  let passphrase: string;
+  try {
+    passphrase = readFileSync(e.CA_KEY_PASSPHRASE_FILE, 'utf8').trim();
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    return {
+      problem: `CA_KEY_PASSPHRASE_FILE: cannot read ${e.CA_KEY_PASSPHRASE_FILE} (${why})`,
+    };
+  }
+  if (passphrase.length < 12) {
+    return { problem: 'CA_KEY_PASSPHRASE_FILE: the file must hold at least 12 characters' };
+  }
+  return { passphrase };
 }
 
 export interface SessionPolicy {
@@ -104,6 +132,12 @@ export interface Config {
    * start with; any other unkeyed event is a break. 0 unless upgrading a pre-keyed trail.
    */
   auditUnkeyedEvents: number;
+  /**
+   * Opens the CA private keys (CA_KEY_PASSPHRASE, or read from CA_KEY_PASSPHRASE_FILE). When
+   * unset, the embedded database keeps a generated one in DATA_DIR; PostgreSQL deployments
+   * must set it once a CA exists. Never logged, never in the database.
+   */
+  caKeyPassphrase: string | undefined;
   /** PostgreSQL only: the tables' owner, which applies migrations and grants the app role. */
   databaseOwnerUrl: string | undefined;
 }
@@ -120,7 +154,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
   const audit = auditKeyOf(parsed.success ? parsed.data : env);
   if ('problem' in audit) lines.push(`  ${audit.problem}`);
-  if (!parsed.success || 'problem' in audit) {
+  const ca = caPassphraseOf(parsed.success ? parsed.data : env);
+  if ('problem' in ca) lines.push(`  ${ca.problem}`);
+  if (!parsed.success || 'problem' in audit || 'problem' in ca) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -143,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     documentHashKey: e.DOCUMENT_HASH_KEY,
     auditKey: audit.key,
     auditUnkeyedEvents: e.AUDIT_UNKEYED_EVENTS,
+    caKeyPassphrase: ca.passphrase,
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
   };
 }

@@ -15,6 +15,12 @@ import { purgeDeadSessions } from './services/auth/sessions.ts';
 import { withTransaction } from './services/context.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
 import { seedDemoActivity } from './services/demo/seed-demo-activity.ts';
+import { caPassphraseFor } from './services/pki/ca-passphrase.ts';
+import {
+  certificateAuthorityExists,
+  initCertificateAuthority,
+  loadCertificateAuthority,
+} from './services/pki/certificate-authority.ts';
 
 /** The embedded database's HMAC key: made once, kept beside the data, readable by us only. */
 function localDocumentHashKey(dataDir: string): string {
@@ -122,6 +128,28 @@ async function main() {
     logger.warn(
       `demo data seeded: accounts manager, advanced, agent, idchecker, sponsor, lsa, staff with password "${demoPassword}" (demo only)`,
     );
+  }
+
+  // The CA: made on the demo's first start; elsewhere by `npm run ca -- init`. Its key is
+  // opened now, so a wrong or missing passphrase stops the start rather than the first OCSP call.
+  config.caKeyPassphrase = caPassphraseFor(config);
+  if (wantDemo && config.caKeyPassphrase && !(await certificateAuthorityExists(ctx))) {
+    const made = await initCertificateAuthority(ctx, {
+      passphrase: config.caKeyPassphrase,
+      organisation: 'Smartcard RA Demo',
+    });
+    logger.warn(
+      { authorities: made.map((m) => ({ name: m.name, subject: m.subject })) },
+      'demo certificate authority created (its key passphrase is in DATA_DIR)',
+    );
+  }
+  try {
+    const ca = await loadCertificateAuthority(ctx, config.caKeyPassphrase);
+    if (!ca) logger.warn('no certificate authority yet: run `npm run ca -- init`');
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
   }
 
   const app = createApp({

@@ -256,7 +256,9 @@ describe.each(testDrivers)('every route with an id, from another trust (%s)', (d
   afterAll(() => t.close());
 
   const key = (op: Operation) => `${op.method.toUpperCase()} ${op.path}`;
-  const withIds = () => operations.filter((op) => op.path.includes('{'));
+  // Public protocol endpoints (GET /pki/ocsp/{request}) carry a request, not a record of any
+  // organisation: there is nothing to scope, so they have no cross-organisation case.
+  const withIds = () => operations.filter((op) => op.path.includes('{') && op.access !== 'public');
 
   function call(op: Operation, who: SignedIn, ids: Record<string, string>, body: unknown) {
     const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
