@@ -144,6 +144,8 @@ export function createApp(deps: AppDeps) {
 
   app.onError(onError);
   app.all('/api/*', notFoundApi);
+  // Not the web app's client router: a publication that is not there is a plain 404.
+  app.all('/pki/*', notFoundApi);
   if (resolved.webRoot) serveWeb(app, resolved.webRoot);
   return app;
 }
