@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoPersonId, demoPositionId, post } from '../support/people.ts';
+import { axeViolations, inView, sidewaysOverflow } from './support/accessibility.ts';
 import {
   launchChromium,
   openPage,
@@ -12,47 +11,6 @@ import {
   signIn,
   startApp,
 } from './support/browser.ts';
-
-/** Whether the element is wholly inside the window: what the person sees without scrolling. */
-async function inView(page: Page, element: Locator): Promise<boolean> {
-  const box = await element.boundingBox();
-  const viewport = page.viewportSize();
-  if (!box || !viewport) return false;
-  return box.y >= 0 && box.y + box.height <= viewport.height && box.x >= 0;
-}
-
-const axeSource = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
-
-/** axe-core's serious and critical violations of the page as it is now, shadow roots included. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated, not added as a <script>: the app's CSP rightly refuses inline scripts.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  return page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: {
-          run(): Promise<{
-            violations: { id: string; impact: string; nodes: { target: unknown }[] }[];
-            passes: unknown[];
-          }>;
-        };
-      }
-    ).axe;
-    const { violations, passes } = await axe.run();
-    // A run that checked nothing (no page, a blank frame) must not pass for a clean one.
-    if (!passes.length) return ['axe-core checked nothing'];
-    return violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
-  });
-}
-
-/** How far the page scrolls sideways (0 when it does not). */
-const sideways = (page: Page) =>
-  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
 /**
  * The access screens as their users meet them: the sponsor's inbox and decision, the
@@ -115,7 +73,7 @@ describe('the access screens, in Chromium', () => {
       expect(granted).toContain(words);
     }
     await page.screenshot({ path: `${screenshotDir}/ra-decide-grants.png`, fullPage: true });
-    expect(await seriousViolations(page), 'the decision screen').toEqual([]);
+    expect(await axeViolations(page), 'the decision screen').toEqual([]);
 
     // Rejecting needs a reason: said beside the field, in view.
     await page.getByRole('button', { name: 'Reject' }).click();
@@ -178,7 +136,7 @@ describe('the access screens, in Chromium', () => {
     );
     expect(await inView(page, summary)).toBe(true);
     await page.screenshot({ path: `${screenshotDir}/ra-position-form-errors.png` });
-    expect(await seriousViolations(page), 'the position form with problems').toEqual([]);
+    expect(await axeViolations(page), 'the position form with problems').toEqual([]);
 
     // Put right, it is created with what was ticked.
     await page.getByLabel('Name').fill('Ward Clerk, Theatres');
@@ -225,9 +183,9 @@ describe('the access screens, in Chromium', () => {
     await beside.waitFor();
     expect(await beside.textContent()).toContain('The same request is already open.');
     expect(await inView(page, page.locator('ra-position-form .error-summary'))).toBe(true);
-    expect(await sideways(page)).toBe(0);
+    expect(await sidewaysOverflow(page)).toEqual([]);
     await page.screenshot({ path: `${screenshotDir}/ra-my-access-duplicate.png` });
-    expect(await seriousViolations(page), 'My access with a refusal').toEqual([]);
+    expect(await axeViolations(page), 'My access with a refusal').toEqual([]);
 
     // The request they raised can be withdrawn from the list, after a confirmation.
     await page.getByRole('button', { name: 'Withdraw the request for Ward Clerk' }).click();
@@ -276,7 +234,7 @@ describe('the access screens, in Chromium', () => {
     ).toBe('page');
     expect(await page.getByRole('link', { name: 'Sign in to Smartcard RA' }).count()).toBe(0);
     expect(await page.locator('main').count()).toBe(1);
-    expect(await seriousViolations(page), 'Check my card, signed in').toEqual([]);
+    expect(await axeViolations(page), 'Check my card, signed in').toEqual([]);
   });
 
   it('opens an ID checker’s My access on their positions, not on a refusal', async () => {
@@ -305,10 +263,10 @@ describe('the access screens, in Chromium', () => {
       ['/my-access', null],
     ] as const) {
       await settleAfter(page, () => page.goto(`${app.url}${path}`));
-      expect(await sideways(page), path).toBe(0);
+      expect(await sidewaysOverflow(page), path).toEqual([]);
       if (open) {
         await settleAfter(page, () => page.getByRole('button', { name: open }).first().click());
-        expect(await sideways(page), `${path} with ${open}`).toBe(0);
+        expect(await sidewaysOverflow(page), `${path} with ${open}`).toEqual([]);
       }
       await page.screenshot({
         path: `${screenshotDir}/ra${path.replace('/', '-')}-390.png`,

@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cards } from '../../db/schema/cards.ts';
 import { people } from '../../db/schema/people.ts';
 import { registerActivePerson } from '../support/people.ts';
+import { inView, sidewaysOverflow } from './support/accessibility.ts';
 import {
   launchChromium,
   openPage,
@@ -13,18 +14,6 @@ import {
   signIn,
   startApp,
 } from './support/browser.ts';
-
-/** Whether an element is wholly inside the visible part of the page. */
-async function inView(page: Page, locator: Locator): Promise<boolean> {
-  const box = await locator.boundingBox();
-  const viewport = page.viewportSize();
-  if (!box || !viewport) return false;
-  return box.y >= 0 && box.y + box.height <= viewport.height && box.x >= 0;
-}
-
-/** Whether the page scrolls sideways. */
-const scrollsSideways = (page: Page) =>
-  page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
 
 /**
  * The people screens as RA staff use them all day: finding someone, registering them with
@@ -309,7 +298,7 @@ describe('the people screens, in Chromium', () => {
       await settleAfter(page, () => page.goto(`${app.url}${path}`));
       await ready();
       await page.screenshot({ path: `${screenshotDir}/ra-${name}-390.png`, fullPage: true });
-      expect(await scrollsSideways(page), name).toBe(false);
+      expect(await sidewaysOverflow(page), name).toEqual([]);
     }
     // The registration's second step too, with its document rows.
     const pending = await app.login('idchecker');
@@ -326,7 +315,7 @@ describe('the people screens, in Chromium', () => {
     const { id } = (await res.json()) as { id: string };
     await settleAfter(page, () => page.goto(`${app.url}/register?person=${id}`));
     await page.getByRole('group', { name: 'Document 1' }).waitFor();
-    expect(await scrollsSideways(page), 'identity check').toBe(false);
+    expect(await sidewaysOverflow(page), 'identity check').toEqual([]);
     // The tab names the page as its heading does.
     expect(await page.title()).toContain('Record an identity check');
     await page.context().close();

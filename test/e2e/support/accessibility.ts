@@ -1,5 +1,5 @@
 import axe from 'axe-core';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 /** The impacts a page may not have: axe-core's two highest. */
 const blocking = new Set(['serious', 'critical']);
@@ -170,4 +170,12 @@ export async function waitForLoaded(page: Page, timeoutMs = 10_000): Promise<voi
     await page.waitForTimeout(100);
   }
   throw new Error(`the page was still loading after ${timeoutMs} ms: ${loading.join(', ')}`);
+}
+
+/** Whether an element is wholly inside the window: what the person sees without scrolling. */
+export async function inView(page: Page, element: Locator): Promise<boolean> {
+  const box = await element.boundingBox();
+  const viewport = page.viewportSize();
+  if (!box || !viewport) return false;
+  return box.y >= 0 && box.y + box.height <= viewport.height && box.x >= 0;
 }
