@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
+  customType,
   index,
   jsonb,
   pgTable,
@@ -10,7 +12,9 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { organisations } from './organisations.ts';
 import { people } from './people.ts';
+import { certificateAuthorities } from './pki.ts';
 import { cardObservations, workstations } from './workstations.ts';
 
 export const cardStates = [
@@ -24,7 +28,32 @@ export const cardStates = [
   'destroyed',
 ] as const;
 
-/** A card this RA knows, by serial (the CHUID GUID for PIV). Card lifecycle extends it. */
+/** DER bytes, kept as PostgreSQL bytea. */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => Buffer.from(value),
+  toDriver: (value) => value,
+});
+
+/** Where blank and returned cards are kept: a named place of one organisation. */
+export const cardLocations = pgTable(
+  'card_locations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    odsCode: text('ods_code')
+      .notNull()
+      .references(() => organisations.odsCode),
+    name: text('name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex('card_locations_name_uq').on(t.odsCode, t.name)],
+);
+
+/**
+ * A card this RA knows, by serial (the CHUID GUID for PIV). Its state changes only through
+ * the lifecycle table (server/services/cards/card-lifecycle.ts), audited in the same
+ * transaction; the audit trail is its history.
+ */
 export const cards = pgTable(
   'cards',
   {
@@ -34,12 +63,32 @@ export const cards = pgTable(
     atr: text('atr'),
     personId: uuid('person_id').references(() => people.id),
     state: text('state', { enum: cardStates }).notNull(),
+    /** Why the card is in its state (a CardReason such as 'lost'), when the move needed one. */
+    stateReason: text('state_reason'),
+    stateChangedAt: timestamp('state_changed_at', { withTimezone: true }),
+    /** Where the card is kept while in stock or returned (and where it was issued from). */
+    locationId: uuid('location_id').references(() => cardLocations.id),
+    /**
+     * The card's management key as it came from the manufacturer (or the import file),
+     * encrypted with the CA key's passphrase-derived key (pki/ca/key-at-rest.ts); never
+     * returned by any route. Null for cards known only from a reader.
+     */
+    encryptedTransportKey: text('encrypted_transport_key'),
+    /**
+     * The earliest notAfter of the card's certificates that are not revoked for good, kept by
+     * the CA's issue and revoke verbs: the dashboard's expiry buckets count this column
+     * through an index, never joining every certificate.
+     */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
   },
   (t) => [
     uniqueIndex('cards_serial_uq').on(t.serial),
     index('cards_person_idx').on(t.personId),
+    index('cards_state_idx').on(t.state, t.expiresAt),
+    index('cards_location_idx').on(t.locationId, t.state),
+    index('cards_expires_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null`),
     check(
       'cards_state_ck',
       sql`${t.state} in ('in_stock', 'issued_locked', 'active', 'blocked', 'suspended', 'cancelled', 'returned', 'destroyed')`,
@@ -47,14 +96,31 @@ export const cards = pgTable(
   ],
 );
 
-/** Certificates this RA's CA issued, by SHA-256 fingerprint. The CA fills it. */
+export const revocationReasons = [
+  'keyCompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'certificateHold',
+] as const;
+
+/**
+ * Certificates this RA's CA issued, by SHA-256 fingerprint. The CA's issue verb fills it;
+ * its revoke verb sets revoked_at and the RFC 5280 reason (certificateHold is undone by
+ * clearing both), in the same transaction as the CRL that lists it.
+ */
 export const certificates = pgTable(
   'certificates',
   {
     id: uuid('id').primaryKey().defaultRandom(),
     cardId: uuid('card_id').references(() => cards.id),
     personId: uuid('person_id').references(() => people.id),
+    /** The CA that signed it; null only for rows written before the CA existed. */
+    caId: uuid('ca_id').references(() => certificateAuthorities.id),
+    /** 'authentication' (slot 9a) or 'signature' (9c), as pki/ca/issue-certificate.ts names them. */
+    profile: text('profile'),
     slot: text('slot'),
+    /** Hex content octets of the serial, lower case: what OCSP and CRLs look up. */
     serialNumber: text('serial_number').notNull(),
     subject: text('subject').notNull(),
     issuer: text('issuer').notNull(),
@@ -62,13 +128,30 @@ export const certificates = pgTable(
     notBefore: timestamp('not_before', { withTimezone: true }).notNull(),
     notAfter: timestamp('not_after', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
-    revocationReason: text('revocation_reason'),
+    revocationReason: text('revocation_reason', { enum: revocationReasons }),
+    /** The certificate itself; null only for rows written before the CA existed. */
+    der: bytea('der'),
+    /** True while it is the card's current certificate for its slot (not yet renewed). */
+    current: boolean('current').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (t) => [
     uniqueIndex('certificates_sha256_uq').on(t.sha256),
     index('certificates_card_idx').on(t.cardId),
     index('certificates_not_after_idx').on(t.notAfter),
+    uniqueIndex('certificates_ca_serial_uq').on(t.caId, t.serialNumber),
+    // The CRL lists every revoked, unexpired certificate of a CA.
+    index('certificates_revoked_idx')
+      .on(t.caId, t.revokedAt)
+      .where(sql`${t.revokedAt} is not null`),
+    check(
+      'certificates_revocation_ck',
+      sql`(${t.revokedAt} is null) = (${t.revocationReason} is null)`,
+    ),
+    check(
+      'certificates_revocation_reason_ck',
+      sql`${t.revocationReason} in ('keyCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold')`,
+    ),
   ],
 );
 
@@ -91,6 +174,14 @@ export const flagKinds = [
   'certificate_expiring',
   'pin_blocked',
   'pin_last_try',
+  // Reconciliation (issue 10): what a reader saw against the records and the CA.
+  'cancelled_card_in_use',
+  'suspended_card_in_use',
+  'certificate_revoked',
+  'certificate_not_chaining',
+  'certificates_differ',
+  'stock_card_in_use',
+  'holder_differs',
 ] as const;
 export type FlagKind = (typeof flagKinds)[number];
 

@@ -11,6 +11,13 @@ export const flagLabels: Record<FlagKind, string> = {
   unknown_card: 'Unknown card',
   pin_last_try: 'PIN on last try',
   certificate_expiring: 'Certificate expiring',
+  cancelled_card_in_use: 'Cancelled card in use',
+  suspended_card_in_use: 'Suspended card in use',
+  certificate_revoked: 'Certificate revoked',
+  certificate_not_chaining: 'Certificate not from our CA',
+  certificates_differ: 'Certificates differ from ours',
+  stock_card_in_use: 'Stock card in use',
+  holder_differs: 'Holder differs',
 };
 
 export const flagSeverity: Record<FlagKind, string> = {
@@ -20,6 +27,13 @@ export const flagSeverity: Record<FlagKind, string> = {
   unknown_card: 'amber',
   pin_last_try: 'amber',
   certificate_expiring: 'amber',
+  cancelled_card_in_use: 'red',
+  suspended_card_in_use: 'red',
+  certificate_revoked: 'red',
+  certificate_not_chaining: 'red',
+  certificates_differ: 'red',
+  stock_card_in_use: 'amber',
+  holder_differs: 'red',
 };
 
 /** "45 days left", "expires today", "expired 1 day ago". */

@@ -50,6 +50,20 @@ export const flagActions: Record<FlagKind, string> = {
     'PIN blocked: an LSA, sponsor or RA agent unlocks it with the card present, or the holder unlocks it with a one-time code.',
   pin_last_try:
     'One PIN try left: remind the holder; if they have forgotten it, unlock and set a new PIN before it blocks.',
+  cancelled_card_in_use:
+    'A cancelled card is still in use: an RA agent takes it back from whoever has it; its certificates are already revoked.',
+  suspended_card_in_use:
+    'A card reported missing has turned up: if it is with its holder, an RA agent reinstates it; if not, cancels it as lost or stolen.',
+  certificate_revoked:
+    'A revoked certificate on a card still in use: an RA agent checks the card and cancels or renews it.',
+  certificate_not_chaining:
+    'A certificate that does not chain to this RA’s CAs on a card of ours: an RA agent cancels the card as damaged and issues a new one.',
+  certificates_differ:
+    'The card holds certificates other than those this RA issued for it: an RA agent cancels it (it may have been tampered with) and issues a new one.',
+  stock_card_in_use:
+    'A card still in stock is in use: an RA manager finds out who has it and records it, or takes it back to stock.',
+  holder_differs:
+    'The card’s certificate names someone other than its recorded holder: an RA agent checks both people and cancels the card if it is not theirs.',
 };
 
 const slotNames: Record<string, string> = {
@@ -87,6 +101,20 @@ function summaryOf(kind: FlagKind, certificate: FlagView['certificate'], days: n
       return 'PIN blocked';
     case 'pin_last_try':
       return 'PIN on its last try';
+    case 'cancelled_card_in_use':
+      return 'A cancelled card in use';
+    case 'suspended_card_in_use':
+      return 'A suspended card in use';
+    case 'certificate_revoked':
+      return `${what} revoked`;
+    case 'certificate_not_chaining':
+      return `${what} does not chain to this RA’s CA`;
+    case 'certificates_differ':
+      return `${what} is not the one this RA issued for the card`;
+    case 'stock_card_in_use':
+      return 'A card in stock in use';
+    case 'holder_differs':
+      return `${what} names someone other than the holder`;
   }
 }
 

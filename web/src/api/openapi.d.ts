@@ -1281,7 +1281,7 @@ export type components = {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try";
+            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
             /** Format: date-time */
             lastSeenAt: string;
             person: {
@@ -1531,7 +1531,7 @@ export type components = {
                 at: string;
                 workstation: string;
             } | null;
-            openFlags: ("unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try")[];
+            openFlags: ("unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs")[];
             serial: string;
             /** @enum {string} */
             state: "in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed";
@@ -1707,7 +1707,7 @@ export type components = {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try";
+            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
             person: {
                 /** Format: uuid */
                 id: string;
@@ -2659,7 +2659,7 @@ export interface operations {
         parameters: {
             query?: {
                 cursor?: string;
-                kind?: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try";
+                kind?: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
                 limit?: number;
                 status?: "open" | "resolved" | "all";
             };
