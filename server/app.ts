@@ -35,6 +35,7 @@ import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
 import { registerWorklist } from './routes/worklist.ts';
 import { registerWorkstations } from './routes/workstations.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
+import { caOpenerFor } from './services/pki/certificate-authority.ts';
 
 export type { AppDeps } from './http/app-env.ts';
 
@@ -66,12 +67,21 @@ const routeModules = [
 export function createApp(deps: AppDeps) {
   const { auditKey } = deps.config;
   if (!deps.auditKeys && !auditKey) throw new Error('createApp needs config.auditKey');
+  const auditKeys =
+    deps.auditKeys ?? deriveAuditKeys(auditKey ?? '', deps.config.auditUnkeyedEvents);
+  const now = deps.now ?? (() => new Date());
   const resolved: Required<AppDeps> = {
-    now: () => new Date(),
     webRoot: null,
     version: '0.0.0',
     ...deps,
-    auditKeys: deps.auditKeys ?? deriveAuditKeys(auditKey ?? '', deps.config.auditUnkeyedEvents),
+    now,
+    auditKeys,
+    certificateAuthority:
+      deps.certificateAuthority ??
+      caOpenerFor(
+        { db: deps.db, actor: null, requestId: null, address: null, now, auditKeys },
+        deps.config.caKeyPassphrase,
+      ),
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
