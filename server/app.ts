@@ -20,6 +20,7 @@ import { registerAgent } from './routes/agent.ts';
 import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
+import { registerCardTransitions } from './routes/card-transitions.ts';
 import { registerCards } from './routes/cards.ts';
 import { registerCatalogue } from './routes/catalogue.ts';
 import { registerDocs } from './routes/docs.ts';
@@ -56,6 +57,7 @@ const routeModules = [
   registerAgent,
   registerFlags,
   registerCards,
+  registerCardTransitions,
   registerWorklist,
   registerPki,
 ];

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { cardStates, flagKinds } from '../../db/schema/cards.ts';
+import { cardStates, flagKinds, revocationReasons } from '../../db/schema/cards.ts';
 import { personStatuses } from '../../db/schema/people.ts';
 import { assignmentStates } from '../services/assignments/assignment-state.ts';
 import { documentCategories, documentTypeNames } from '../services/people/document-types.ts';
@@ -148,7 +148,19 @@ export const PersonCard = z
         subject: z.string(),
         notAfter: z.string(),
         daysLeft: z.number().int(),
-        revoked: z.boolean(),
+        serialNumber: z
+          .string()
+          .openapi({ description: 'Hex serial number, as the CRL and OCSP name it' }),
+        revoked: z.boolean().openapi({ description: 'Revoked or on hold: not to be trusted now' }),
+        status: z.enum(['valid', 'on_hold', 'revoked']).openapi({
+          description:
+            '`on_hold`: suspended with certificateHold, released if the card comes back; `revoked`: for good',
+        }),
+        revocationReason: z
+          .enum(revocationReasons)
+          .nullable()
+          .openapi({ description: 'The RFC 5280 reason it is revoked or held with' }),
+        revokedAt: z.string().nullable(),
       }),
     ),
     lastSeen: z.object({ at: z.string(), workstation: z.string() }).nullable(),

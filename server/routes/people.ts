@@ -149,6 +149,14 @@ function statusRoute(
       200: { description: 'The person as they now are', content: json(Person) },
       404: { description: 'No such person, or none you may see' },
       409: { description: 'Their status does not allow it' },
+      ...(verb === 'close'
+        ? {
+            503: {
+              description:
+                'Their cards have certificates of ours and the certificate authority’s key is not open: nothing changed',
+            },
+          }
+        : {}),
     },
   });
 }
@@ -171,7 +179,7 @@ const close = statusRoute(
   'close',
   'closePerson',
   'Close a person, with a reason',
-  'For someone who left or was registered in error. The record stays and its user ID is never reused; every position they hold now or later ends, their open requests are withdrawn and their login is disabled, all in one transaction. A closed person is never reopened. Nobody closes themselves.',
+  'For someone who left or was registered in error. The record stays and its user ID is never reused; every position they hold now or later ends, their open requests are withdrawn, their login is disabled and their cards are cancelled as `left` (certificates revoked as affiliationChanged, on the CRL at once), all in one transaction. A closed person is never reopened. Nobody closes themselves.',
 );
 
 const assignablePositions = defineRoute({

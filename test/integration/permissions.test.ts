@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoleName } from '../../db/schema/accounts.ts';
 import { type Access, allows, rolePermissions } from '../../server/permissions/permissions.ts';
+import { routedCardVerbs } from '../../server/services/cards/card-access.ts';
+import { cardTransitions } from '../../server/services/cards/card-lifecycle.ts';
 import { demoAccounts } from '../../server/services/demo/seed-demo.ts';
 import { testDrivers } from '../support/databases.ts';
 import { egifDocuments } from '../support/people.ts';
@@ -215,6 +217,19 @@ const crossCases: Record<string, CrossCase> = {
     outside: 'absent',
     params: (r) => ({ serial: r.flaggedSerials[0] ?? 'no-flagged-card' }),
   },
+  ...Object.fromEntries(
+    routedCardVerbs.map((verb) => [
+      `POST /api/cards/{serial}/${verb}`,
+      {
+        outside: 'absent',
+        params: (r: TrustRecords) => ({ serial: r.flaggedSerials[0] ?? 'no-flagged-card' }),
+        body: () => {
+          const row = cardTransitions.find((t) => t.verb === verb);
+          return row?.needsReason ? { reason: row.reasons[0]?.reason } : {};
+        },
+      } satisfies CrossCase,
+    ]),
+  ),
   'GET /api/organisations/{ods}': { outside: 'catalogue', params: site },
   'PATCH /api/organisations/{ods}': {
     outside: 'refused',

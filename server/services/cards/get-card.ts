@@ -1,79 +1,71 @@
-import { eq, sql } from 'drizzle-orm';
-import { cards } from '../../../db/schema/cards.ts';
-import { people, personOrganisations } from '../../../db/schema/people.ts';
+import { eq } from 'drizzle-orm';
+import { people } from '../../../db/schema/people.ts';
 import { NotFoundError } from '../../errors.ts';
-import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 import { groupUserId } from '../people/name-keys.ts';
-import { personIdOfActor } from '../people/person-of-actor.ts';
-import { listPersonCards, type PersonCard } from './person-cards.ts';
+import {
+  assertMayViewCard,
+  cardActions,
+  findCard,
+  noSuchCard,
+  type RoutedCardVerb,
+} from './card-access.ts';
+import { type CardReason, reasonWords, transitionFrom } from './card-lifecycle.ts';
+import { describeCards, type PersonCard } from './person-cards.ts';
 
-/** The answer for a card the caller may not see, word for word that for one that does not exist. */
-export const noSuchCard = 'There is no such card.';
-
-const raRoles = new Set(['ra_manager', 'ra_agent_advanced', 'ra_agent']);
+export { noSuchCard };
 
 export interface CardView extends PersonCard {
   holder: { id: string; userId: string; name: string } | null;
+  stateReason: CardReason | null;
+  stateChangedAt: string | null;
+  /** The moves the caller may make on the card now, each with a route of its own. */
+  actions: RoutedCardVerb[];
+  /** For each of `actions` that needs a reason (suspend, cancel), the reasons allowed, in words. */
+  reasons: Partial<Record<'suspend' | 'cancel', { reason: CardReason; label: string }[]>>;
 }
 
 /**
- * One card by serial: its state, certificates, last sighting, open flags and holder. Seen by
- * its holder, and by holders of `cards:read` in one of the holder's organisations; a card
- * with no holder (stock) by RA staff only. Anyone else gets the answer for no such card.
+ * One card by serial: its state and why, its certificates and their status, last sighting,
+ * open flags, holder, and what the caller may do to it. Seen by its holder, and by holders of
+ * `cards:read` in one of the holder's organisations; a card with no holder (stock) by RA
+ * staff only. Anyone else gets the answer for no such card.
  */
 export async function getCard(ctx: ServiceContext, serial: string): Promise<CardView> {
-  const [card] = await ctx.db
-    .select({
-      serial: cards.serial,
-      personId: cards.personId,
-      cardType: cards.cardType,
-      state: cards.state,
-      given: people.givenName,
-      family: people.familyName,
-      userId: people.userId,
-    })
-    .from(cards)
-    .leftJoin(people, eq(people.id, cards.personId))
-    // Serials are matched in any case, as the people search matches them; the exact
-    // spelling first, should two ever differ only in case.
-    .where(eq(sql`lower(${cards.serial})`, serial.toLowerCase()))
-    .orderBy(sql`${cards.serial} = ${serial} desc`)
-    .limit(1);
+  const card = await findCard(ctx, serial);
   if (!card) throw new NotFoundError(noSuchCard);
-  serial = card.serial;
-  const scope = (await actorScope(ctx)).of('cards:read');
-  if (card.personId) {
-    const mine = card.personId === (await personIdOfActor(ctx));
-    if (!mine) {
-      const orgs = await ctx.db
-        .select({ odsCode: personOrganisations.odsCode })
-        .from(personOrganisations)
-        .where(eq(personOrganisations.personId, card.personId));
-      if (!scope.all && !orgs.some((o) => scope.odsCodes.has(o.odsCode))) {
-        throw new NotFoundError(noSuchCard);
-      }
+  await assertMayViewCard(ctx, card);
+  const [described] = await describeCards(ctx, [card]);
+  if (!described) throw new NotFoundError(noSuchCard);
+  const holder = card.personId
+    ? (
+        await ctx.db
+          .select({ given: people.givenName, family: people.familyName, userId: people.userId })
+          .from(people)
+          .where(eq(people.id, card.personId))
+      )[0]
+    : undefined;
+  const actions = await cardActions(ctx, card);
+  const reasons: CardView['reasons'] = {};
+  for (const verb of actions) {
+    const row = transitionFrom(card.state, verb);
+    if (row?.needsReason && (verb === 'suspend' || verb === 'cancel')) {
+      reasons[verb] = row.reasons.map((r) => ({ reason: r.reason, label: reasonWords[r.reason] }));
     }
-    const held = (await listPersonCards(ctx, card.personId)).find((c) => c.serial === serial);
-    if (!held) throw new NotFoundError(noSuchCard);
-    return {
-      ...held,
-      holder: {
-        id: card.personId,
-        userId: groupUserId(card.userId ?? ''),
-        name: `${card.given} ${card.family}`,
-      },
-    };
   }
-  const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
-  if (!raStaff) throw new NotFoundError(noSuchCard);
   return {
-    serial,
-    cardType: card.cardType,
-    state: card.state,
-    certificates: [],
-    lastSeen: null,
-    openFlags: [],
-    holder: null,
+    ...described,
+    holder:
+      card.personId && holder
+        ? {
+            id: card.personId,
+            userId: groupUserId(holder.userId ?? ''),
+            name: `${holder.given} ${holder.family}`,
+          }
+        : null,
+    stateReason: card.stateReason as CardReason | null,
+    stateChangedAt: card.stateChangedAt?.toISOString() ?? null,
+    actions,
+    reasons,
   };
 }

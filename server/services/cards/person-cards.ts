@@ -6,10 +6,14 @@ import {
   cards,
   certificates,
   type FlagKind,
+  type revocationReasons,
 } from '../../../db/schema/cards.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
 import type { ServiceContext } from '../context.ts';
 import { daysLeftUntil } from '../dates.ts';
+
+export type CertificateStatus = 'valid' | 'on_hold' | 'revoked';
+type RevocationReason = (typeof revocationReasons)[number];
 
 export interface PersonCard {
   serial: string;
@@ -20,7 +24,15 @@ export interface PersonCard {
     subject: string;
     notAfter: string;
     daysLeft: number;
+    /** Hex serial number, as the CRL and OCSP name it. */
+    serialNumber: string;
+    /** Revoked or on hold: not to be trusted now. */
     revoked: boolean;
+    /** `valid`, `on_hold` (certificateHold: the card may come back) or `revoked` for good. */
+    status: CertificateStatus;
+    /** The RFC 5280 reason it is revoked or held with; null while valid. */
+    revocationReason: RevocationReason | null;
+    revokedAt: string | null;
   }[];
   lastSeen: { at: string; workstation: string } | null;
   openFlags: FlagKind[];
@@ -39,6 +51,14 @@ export async function listPersonCards(
     .from(cards)
     .where(eq(cards.personId, personId))
     .orderBy(asc(cards.createdAt));
+  return describeCards(ctx, held);
+}
+
+/** What the RA knows of these cards: certificates and their status, last sighting, open flags. */
+export async function describeCards(
+  ctx: ServiceContext,
+  held: { id: string; serial: string; cardType: string; state: PersonCard['state'] }[],
+): Promise<PersonCard[]> {
   if (!held.length) return [];
   const ids = held.map((c) => c.id);
   const serials = held.map((c) => c.serial);
@@ -49,7 +69,9 @@ export async function listPersonCards(
         slot: certificates.slot,
         subject: certificates.subject,
         notAfter: certificates.notAfter,
+        serialNumber: certificates.serialNumber,
         revokedAt: certificates.revokedAt,
+        revocationReason: certificates.revocationReason,
       })
       .from(certificates)
       .where(inArray(certificates.cardId, ids))
@@ -82,7 +104,11 @@ export async function listPersonCards(
           subject: c.subject,
           notAfter: c.notAfter.toISOString(),
           daysLeft: daysLeftUntil(c.notAfter, now),
+          serialNumber: c.serialNumber,
           revoked: c.revokedAt !== null,
+          status: statusOf(c.revokedAt, c.revocationReason),
+          revocationReason: c.revokedAt ? c.revocationReason : null,
+          revokedAt: c.revokedAt?.toISOString() ?? null,
         })),
       lastSeen: sighting
         ? { at: sighting.at.toISOString(), workstation: sighting.workstation }
@@ -90,4 +116,9 @@ export async function listPersonCards(
       openFlags: [...new Set(flags.filter((f) => f.serial === card.serial).map((f) => f.kind))],
     };
   });
+}
+
+function statusOf(revokedAt: Date | null, reason: RevocationReason | null): CertificateStatus {
+  if (!revokedAt) return 'valid';
+  return reason === 'certificateHold' ? 'on_hold' : 'revoked';
 }

@@ -4,6 +4,7 @@ import { accounts } from '../../../db/schema/accounts.ts';
 import { people } from '../../../db/schema/people.ts';
 import { isHeld } from '../assignments/held-assignment.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { cancelCardsOfClosedPerson } from '../cards/cancel-cards-of-closed-person.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
 import { lockPersonForMove } from './person-status.ts';
@@ -12,9 +13,10 @@ import { lockPersonForMove } from './person-status.ts';
  * Closes a person with a reason (they left, or were registered in error). The record stays,
  * and their user ID is never given to anyone else; in the same transaction every position
  * they hold now or later ends (the reason noted on each, as closing a position does), their
- * open requests are withdrawn, and their login, if they have one, is disabled, which ends
- * its sessions. A closed person is never reopened: someone who comes back is registered
- * again. (Their cards are the card lifecycle's: cancelling them is not done here.)
+ * open requests are withdrawn, their login, if they have one, is disabled, which ends its
+ * sessions, and their cards are cancelled as `left` through the card lifecycle (certificates
+ * revoked as affiliationChanged, the next CRL published). A closed person is never reopened:
+ * someone who comes back is registered again.
  */
 export async function closePerson(ctx: ServiceContext, personId: string, reason: string) {
   return withTransaction(ctx, async (tx) => {
@@ -62,6 +64,7 @@ export async function closePerson(ctx: ServiceContext, personId: string, reason:
         .returning({ id: accounts.id });
       loginDisabled = disabled.length > 0;
     }
+    const cardsCancelled = await cancelCardsOfClosedPerson(tx, personId);
     const nameOf = new Map(endedPositions.map((p) => [p.id, p.name]));
     await recordAuditEvent(tx, {
       action: 'person.closed',
@@ -76,6 +79,7 @@ export async function closePerson(ctx: ServiceContext, personId: string, reason:
         })),
         requestsWithdrawn: withdrawn.map((r) => r.id),
         loginDisabled,
+        cardsCancelled: cardsCancelled.map((c) => c.serial),
       },
     });
   });

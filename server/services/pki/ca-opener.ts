@@ -1,3 +1,5 @@
+import type { Database } from '../../../db/client.ts';
+
 /** The CAs opened for signing: the issuing key decrypted, held in this process only. */
 export interface LoadedCertificateAuthority {
   root: { certificate: Buffer };
@@ -7,19 +9,23 @@ export interface LoadedCertificateAuthority {
 /**
  * Opens the deployment's CAs for a verb that signs (a CRL after a revocation, a card's
  * certificate): null when no CA exists yet; throws ConfigError when the passphrase does not
- * open the key. The key is opened once per process and kept in memory only.
+ * open the key. The key is opened once per process and kept in memory only. `db` is the
+ * database to read the CA from: inside a transaction, that transaction (withTransaction
+ * passes it), since on the embedded PGlite a read outside it would wait for it to end.
  */
-export type CaOpener = () => Promise<LoadedCertificateAuthority | null>;
+export type CaOpener = (db?: Database) => Promise<LoadedCertificateAuthority | null>;
 
 /**
  * A CaOpener that opens the key once and keeps it; a CA not yet made (or a failure) is looked
  * for again on the next call, so `npm run ca -- init` on a running server is picked up.
  */
-export function memoisedCaOpener(open: () => Promise<LoadedCertificateAuthority | null>): CaOpener {
+export function memoisedCaOpener(
+  open: (db?: Database) => Promise<LoadedCertificateAuthority | null>,
+): CaOpener {
   let loading: Promise<LoadedCertificateAuthority | null> | undefined;
-  return () => {
+  return (db) => {
     if (!loading) {
-      const attempt = open();
+      const attempt = open(db);
       loading = attempt;
       attempt.then(
         (ca) => {

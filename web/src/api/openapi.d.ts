@@ -239,12 +239,132 @@ export type paths = {
             cookie?: never;
         };
         /**
-         * One card by serial: state, certificates, last sighting, open flags and holder
-         * @description For its holder, and for those who read cards in one of the holder’s organisations; a card in stock for RA staff. Anyone else gets 404, as for a serial this RA does not know.
+         * One card by serial: state, certificates and their status, last sighting, open flags, holder and what you may do to it
+         * @description For its holder, and for those who read cards in one of the holder’s organisations; a card in stock for RA staff. Anyone else gets 404, as for a serial this RA does not know. Its history is the audit trail’s (GET /api/audit?subjectType=card&subjectId=<serial>).
          */
         get: operations["getCard"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cards/{serial}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a card for good, with a reason: its certificates are revoked
+         * @description Final. Lost or stolen revoke as keyCompromise, damaged as cessationOfOperation, left as affiliationChanged, replaced as superseded; the CRL and OCSP answers say so as the call returns. From: issued locked, active, blocked, suspended. Nobody makes this move on their own card. Answers the card as it now is; the move is audited as card.cancel.
+         */
+        post: operations["cancelCard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cards/{serial}/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear a returned card back to stock
+         * @description The card is blank again and held by nobody, ready to be issued. From: returned. Answers the card as it now is; the move is audited as card.clear.
+         */
+        post: operations["clearCard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cards/{serial}/destroy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a returned or stock card as destroyed
+         * @description Final: the card is never issued again. From: returned, in stock. Answers the card as it now is; the move is audited as card.destroy.
+         */
+        post: operations["destroyCard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cards/{serial}/reinstate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reinstate a suspended card: the hold on its certificates is released
+         * @description The card is active again (a PIN still blocked shows at its next sighting); its certificates leave the CRL (removeFromCRL) and OCSP answers good again. From: suspended. Nobody makes this move on their own card. Answers the card as it now is; the move is audited as card.reinstate.
+         */
+        post: operations["reinstateCard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cards/{serial}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a cancelled card as handed back to the RA
+         * @description About the plastic: the certificates were revoked when it was cancelled. From: cancelled. Answers the card as it now is; the move is audited as card.return.
+         */
+        post: operations["returnCard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cards/{serial}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend a card reported missing: its certificates go on hold
+         * @description For a card that may come back. Its certificates are put on hold (RFC 5280 certificateHold); the CRL and OCSP answers say so as the call returns. From: active, blocked. Nobody makes this move on their own card. Answers the card as it now is; the move is audited as card.suspend.
+         */
+        post: operations["suspendCard"];
         delete?: never;
         options?: never;
         head?: never;
@@ -550,7 +670,7 @@ export type paths = {
         put?: never;
         /**
          * Close a person, with a reason
-         * @description For someone who left or was registered in error. The record stays and its user ID is never reused; every position they hold now or later ends, their open requests are withdrawn and their login is disabled, all in one transaction. A closed person is never reopened. Nobody closes themselves.
+         * @description For someone who left or was registered in error. The record stays and its user ID is never reused; every position they hold now or later ends, their open requests are withdrawn, their login is disabled and their cards are cancelled as `left` (certificates revoked as affiliationChanged, on the CRL at once), all in one transaction. A closed person is never reopened. Nobody closes themselves.
          */
         post: operations["closePerson"];
         delete?: never;
@@ -1251,6 +1371,8 @@ export type components = {
             updatedAt: string;
         } | null;
         Card: components["schemas"]["PersonCard"] & {
+            /** @description The moves the caller may make on the card now (the lifecycle table, their permissions and scope, separation of duties), each a POST /api/cards/{serial}/<verb> */
+            actions: ("suspend" | "reinstate" | "cancel" | "return" | "clear" | "destroy")[];
             /** @description Who the card is issued to; null for a card in stock */
             holder: {
                 /** Format: uuid */
@@ -1258,6 +1380,25 @@ export type components = {
                 name: string;
                 userId: string;
             } | null;
+            /** @description For each action that needs a reason, the reasons it takes, with their words */
+            reasons: {
+                cancel?: {
+                    label: string;
+                    /** @enum {string} */
+                    reason: "lost" | "stolen" | "damaged" | "left" | "replaced" | "reported_missing";
+                }[];
+                suspend?: {
+                    label: string;
+                    /** @enum {string} */
+                    reason: "lost" | "stolen" | "damaged" | "left" | "replaced" | "reported_missing";
+                }[];
+            };
+            stateChangedAt: string | null;
+            /**
+             * @description Why the card is in its state, when the move needed a reason
+             * @enum {string|null}
+             */
+            stateReason: "lost" | "stolen" | "damaged" | "left" | "replaced" | "reported_missing" | null;
         };
         CardFlag: {
             /** @description What resolves it, and who may do it */
@@ -1523,8 +1664,22 @@ export type components = {
             certificates: {
                 daysLeft: number;
                 notAfter: string;
+                /**
+                 * @description The RFC 5280 reason it is revoked or held with
+                 * @enum {string|null}
+                 */
+                revocationReason: "keyCompromise" | "affiliationChanged" | "superseded" | "cessationOfOperation" | "certificateHold" | null;
+                /** @description Revoked or on hold: not to be trusted now */
                 revoked: boolean;
+                revokedAt: string | null;
+                /** @description Hex serial number, as the CRL and OCSP name it */
+                serialNumber: string;
                 slot: string | null;
+                /**
+                 * @description `on_hold`: suspended with certificateHold, released if the card comes back; `revoked`: for good
+                 * @enum {string}
+                 */
+                status: "valid" | "on_hold" | "revoked";
                 subject: string;
             }[];
             lastSeen: {
@@ -2594,6 +2749,500 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    cancelCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why: `lost` (lost), `stolen` (stolen), `damaged` (damaged), `left` (the holder left), `replaced` (replaced by another card)
+                     * @example lost
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The card as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such card, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The card’s state does not allow this move; the message says what does */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The certificate authority’s key is not open, and the card has certificates of ours: nothing changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    clearCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such card, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The card’s state does not allow this move; the message says what does */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The certificate authority’s key is not open, and the card has certificates of ours: nothing changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    destroyCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such card, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The card’s state does not allow this move; the message says what does */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The certificate authority’s key is not open, and the card has certificates of ours: nothing changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    reinstateCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such card, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The card’s state does not allow this move; the message says what does */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The certificate authority’s key is not open, and the card has certificates of ours: nothing changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    returnCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such card, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The card’s state does not allow this move; the message says what does */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The certificate authority’s key is not open, and the card has certificates of ours: nothing changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    suspendCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Why: `reported_missing` (reported missing)
+                     * @example reported_missing
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The card as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Card"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such card, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The card’s state does not allow this move; the message says what does */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The certificate authority’s key is not open, and the card has certificates of ours: nothing changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -4029,6 +4678,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            /** @description Their cards have certificates of ours and the certificate authority’s key is not open: nothing changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
