@@ -83,4 +83,61 @@ describe('audit sentences', () => {
     expect(shown.Kind).toBe('PIN blocked');
     expect(rows.map(([k]) => k)).not.toContain('Action');
   });
+
+  it('tells a card’s moves and its certificates’ in words, with the reason and what happened to the certificates', () => {
+    const onCard = (action: string, summary: Record<string, unknown>, self = false) => {
+      const entry = event(action, summary, self);
+      entry.event.about.card = { serial: '0123456789abcdef0123456789abcdef', readable: true };
+      entry.event.about.position = null;
+      return entry;
+    };
+    const revoked = ['0a', '0b'];
+    expect(
+      words(
+        onCard('card.cancel', {
+          reason: 'lost',
+          certificatesRevoked: revoked,
+          revocationReason: 'keyCompromise',
+        }),
+      ),
+    ).toBe('Morgan Manager cancelled Sky Staff’s card 01234567…: lost; 2 certificates revoked');
+    expect(
+      words(
+        onCard('card.cancel', { reason: 'left', cause: 'person_closed', certificatesRevoked: [] }),
+      ),
+    ).toBe(
+      'Morgan Manager cancelled Sky Staff’s card 01234567…: the holder left, as their record was closed',
+    );
+    expect(
+      words(onCard('card.suspend', { reason: 'reported_missing', certificatesHeld: revoked })),
+    ).toBe(
+      'Morgan Manager suspended Sky Staff’s card 01234567…, reported missing; 2 certificates put on hold',
+    );
+    expect(words(onCard('card.reinstate', { certificatesReleased: ['0a'] }))).toBe(
+      'Morgan Manager reinstated Sky Staff’s card 01234567…; 1 certificate released from hold',
+    );
+    expect(words(onCard('card.return', {}))).toBe(
+      'Morgan Manager recorded Sky Staff’s card 01234567… as handed back',
+    );
+    expect(words(onCard('card.clear', {}))).toBe(
+      'Morgan Manager cleared Sky Staff’s card 01234567… back to stock',
+    );
+    expect(words(onCard('card.destroy', {}))).toBe(
+      'Morgan Manager recorded Sky Staff’s card 01234567… as destroyed',
+    );
+    expect(words(onCard('card.certificate_revoked', { reason: 'certificateHold' }))).toBe(
+      'Morgan Manager put a certificate of Sky Staff’s card 01234567… on hold',
+    );
+    expect(words(onCard('card.certificate_revoked', { reason: 'superseded' }))).toBe(
+      'Morgan Manager revoked a certificate of Sky Staff’s card 01234567… (replaced)',
+    );
+    expect(words(onCard('card.certificate_issued', { profile: 'signature' }))).toBe(
+      'Morgan Manager issued Sky Staff’s card 01234567… its signing certificate',
+    );
+    const shown = Object.fromEntries(
+      details(onCard('card.cancel', { reason: 'left', revocationReason: 'affiliationChanged' })),
+    );
+    expect(shown.Reason).toBe('the holder left');
+    expect(shown['Revocation reason']).toBe('holder left');
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { css, html, type TemplateResult } from 'lit';
 import type { Schemas } from './api/client.ts';
-import { flagLabels } from './card-words.ts';
+import { cardReasonWords, flagLabels, revocationWords } from './card-words.ts';
 import { count, date, dateTime, shortSerial, statusLabel } from './format.ts';
 
 export type AuditEvent = Schemas['AuditEvent'];
@@ -159,6 +159,40 @@ const flagWords = (kind: unknown) =>
 
 type Template = (e: AuditEvent, entry: TrailEntry) => TemplateResult;
 
+/** "Sky Staff’s card 1a2b…", or just "card 1a2b…" when nobody this RA knows holds it. */
+function heldCardPart(e: AuditEvent): Part {
+  return e.about.person ? html`${whosePart(e)} ${cardPart(e)}` : cardPart(e);
+}
+
+/** Why a card moved, in words: "lost", "the holder left". */
+function cardReasonPart(e: AuditEvent): string {
+  const reason = text(e.summary.reason);
+  if (!reason) return '';
+  return reason in cardReasonWords
+    ? cardReasonWords[reason as keyof typeof cardReasonWords]
+    : reason.replaceAll('_', ' ');
+}
+
+/** "; 2 certificates revoked", from the serials a card's move recorded under `key`. */
+function certificatesPart(e: AuditEvent, key: string, done: string): string {
+  const changed = e.summary[key];
+  return Array.isArray(changed) && changed.length
+    ? `; ${count(changed.length, 'certificate')} ${done}`
+    : '';
+}
+
+/** The RFC 5280 reason a certificate was revoked with, in words. */
+function revocationPart(reason: unknown): string {
+  return typeof reason === 'string' && reason in revocationWords
+    ? revocationWords[reason as keyof typeof revocationWords]
+    : '';
+}
+
+const profileWords: Record<string, string> = {
+  authentication: 'authentication',
+  signature: 'signing',
+};
+
 /** What each recorded action says. An action not listed here is told by its code in words. */
 const templates: Record<string, Template> = {
   'person.registered': (e) => html`${whoPart(e)} registered ${whomPart(e, true)}`,
@@ -293,6 +327,51 @@ const templates: Record<string, Template> = {
   'card.flag_resolved': (e) =>
     html`${whoPart(e)} saw ${e.about.person ? whosePart(e) : ''} ${cardPart(e)} again:
       no longer ${flagWords(e.summary.kind).toLowerCase()}`,
+  'card.issue': (e) => html`${whoPart(e)} issued ${cardPart(e)} to ${whomPart(e)}`,
+  'card.activate': (e) =>
+    html`${whoPart(e)} finished issuing ${heldCardPart(e)}: its passcode is set`,
+  'card.block': (e) =>
+    html`${whoPart(e)} recorded ${heldCardPart(e)} as blocked: its passcode tries ran out`,
+  'card.unlock': (e) => html`${whoPart(e)} unlocked ${heldCardPart(e)}`,
+  'card.suspend': (e) =>
+    html`${whoPart(e)} suspended ${heldCardPart(e)}${
+      cardReasonPart(e) ? `, ${cardReasonPart(e)}` : ''
+    }${certificatesPart(e, 'certificatesHeld', 'put on hold')}`,
+  'card.reinstate': (e) =>
+    html`${whoPart(e)} reinstated ${heldCardPart(e)}${certificatesPart(
+      e,
+      'certificatesReleased',
+      'released from hold',
+    )}`,
+  'card.cancel': (e) =>
+    html`${whoPart(e)} cancelled ${heldCardPart(e)}${
+      cardReasonPart(e) ? `: ${cardReasonPart(e)}` : ''
+    }${e.summary.cause === 'person_closed' ? ', as their record was closed' : ''}${certificatesPart(
+      e,
+      'certificatesRevoked',
+      'revoked',
+    )}`,
+  'card.return': (e) => html`${whoPart(e)} recorded ${heldCardPart(e)} as handed back`,
+  'card.clear': (e) => html`${whoPart(e)} cleared ${heldCardPart(e)} back to stock`,
+  'card.destroy': (e) => html`${whoPart(e)} recorded ${heldCardPart(e)} as destroyed`,
+  'card.certificate_issued': (e) =>
+    html`${whoPart(e)} issued ${heldCardPart(e)} its ${
+      profileWords[String(e.summary.profile)] ?? 'new'
+    } certificate`,
+  'card.certificate_revoked': (e) =>
+    e.summary.reason === 'certificateHold'
+      ? html`${whoPart(e)} put a certificate of ${heldCardPart(e)} on hold`
+      : html`${whoPart(e)} revoked a certificate of ${heldCardPart(e)}${
+          revocationPart(e.summary.reason) ? ` (${revocationPart(e.summary.reason)})` : ''
+        }`,
+  'card.certificate_released': (e) =>
+    html`${whoPart(e)} released the hold on a certificate of ${heldCardPart(e)}`,
+  'pki.ca_created': (e) => {
+    const of = text(e.summary.organisation) ? ` of ${e.summary.organisation}` : '';
+    return e.actor.username || e.actor.name
+      ? html`${whoPart(e)} created the certificate authority${of}`
+      : html`The certificate authority${of} was created`;
+  },
   'demo.seeded': () => html`The demo trust was set up`,
 };
 
@@ -329,6 +408,9 @@ function valueWords(v: unknown, key = ''): string {
   if (v === null || v === undefined) return '';
   if (typeof v !== 'string') return String(v);
   if (key === 'kind' && v in flagLabels) return flagLabels[v as keyof typeof flagLabels];
+  if (/^(reason|revocationReason)$/.test(key) && v in revocationWords) return revocationPart(v);
+  if (key === 'reason' && v in cardReasonWords)
+    return cardReasonWords[v as keyof typeof cardReasonWords];
   if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return date(v);
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return dateTime(v);
   if (/userid$/i.test(key) && /^\d{12}$/.test(v)) return grouped(v);

@@ -42,3 +42,25 @@ export function daysWords(days: number) {
   if (days === 0) return 'expires today';
   return `${count(days, 'day')} left`;
 }
+
+type CardReason = NonNullable<Schemas['Card']['stateReason']>;
+type RevocationReason = NonNullable<Schemas['Card']['certificates'][number]['revocationReason']>;
+
+/** Why a card was cancelled or suspended, as a person says it ("Cancelled: lost"). */
+export const cardReasonWords: Record<CardReason, string> = {
+  lost: 'lost',
+  stolen: 'stolen',
+  damaged: 'damaged',
+  left: 'the holder left',
+  replaced: 'replaced by another card',
+  reported_missing: 'reported missing',
+};
+
+/** The RFC 5280 reason a certificate was revoked with, in words. */
+export const revocationWords: Record<RevocationReason, string> = {
+  keyCompromise: 'key compromise',
+  affiliationChanged: 'holder left',
+  superseded: 'replaced',
+  cessationOfOperation: 'no longer in use',
+  certificateHold: 'on hold',
+};

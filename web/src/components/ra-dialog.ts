@@ -1,10 +1,18 @@
 import { css, html, LitElement } from 'lit';
 import { shared } from '../styles.ts';
 
+/** One answer of a question the dialog asks with radio buttons. */
+export interface DialogChoice {
+  value: string;
+  label: string;
+}
+
 /**
  * A modal dialog (the native `<dialog>`) asking for a confirmation, with an optional
- * required reason: the app's answer to the browser's `prompt()`. Fires `confirm` with
- * `detail.reason` or `cancel`; the page decides what to do and closes it.
+ * required reason, typed (`reasonLabel`) or picked from `choices` (radio buttons under the
+ * question `choiceLabel`): the app's answer to the browser's `prompt()`. Fires `confirm`
+ * with `detail.reason` (the text, or the value picked) or `cancel`; the page decides what to
+ * do and closes it.
  *
  *     <ra-dialog heading="Suspend Jo Smith" reasonLabel="Why?" confirmLabel="Suspend"
  *       @confirm=${...} @cancel=${...}></ra-dialog>   then  dialog.show()
@@ -14,6 +22,9 @@ export class RaDialog extends LitElement {
     heading: {},
     reasonLabel: {},
     confirmLabel: {},
+    dismissLabel: {},
+    choiceLabel: {},
+    choices: { attribute: false },
     danger: { type: Boolean },
     error: { state: true },
   };
@@ -21,6 +32,11 @@ export class RaDialog extends LitElement {
   /** The label of a required reason; empty for no reason field. */
   declare reasonLabel: string;
   declare confirmLabel: string;
+  /** The button that closes the dialog without doing anything ("Cancel" unless that misleads). */
+  declare dismissLabel: string;
+  /** The question the choices answer; with `choices`, one must be picked. */
+  declare choiceLabel: string;
+  declare choices: DialogChoice[];
   declare danger: boolean;
   declare error: string;
 
@@ -42,6 +58,22 @@ export class RaDialog extends LitElement {
         margin-top: 0;
         font-size: 1.25rem;
       }
+      fieldset {
+        border: none;
+        margin: 0 0 0.75rem;
+        padding: 0;
+      }
+      legend {
+        font-weight: 600;
+        margin-bottom: 0.35rem;
+      }
+      fieldset label {
+        display: flex;
+        gap: 0.5rem;
+        align-items: center;
+        padding: 0.2rem 0;
+        font-weight: normal;
+      }
       textarea {
         width: 100%;
         box-sizing: border-box;
@@ -56,6 +88,9 @@ export class RaDialog extends LitElement {
     this.heading = '';
     this.reasonLabel = '';
     this.confirmLabel = 'Confirm';
+    this.dismissLabel = 'Cancel';
+    this.choiceLabel = '';
+    this.choices = [];
     this.danger = false;
     this.error = '';
   }
@@ -84,7 +119,18 @@ export class RaDialog extends LitElement {
 
   private submit(event: SubmitEvent) {
     event.preventDefault();
-    const reason = String(new FormData(event.target as HTMLFormElement).get('reason') ?? '').trim();
+    const data = new FormData(event.target as HTMLFormElement);
+    if (this.choices.length) {
+      const choice = String(data.get('choice') ?? '');
+      if (!choice) {
+        this.error = 'Choose a reason';
+        return;
+      }
+      this.error = '';
+      this.dispatchEvent(new CustomEvent('confirm', { detail: { reason: choice } }));
+      return;
+    }
+    const reason = String(data.get('reason') ?? '').trim();
     if (this.reasonLabel && !reason) {
       // The label is often a question ("Why are they being suspended?"): the message is not.
       this.error = 'Give a reason';
@@ -105,19 +151,28 @@ export class RaDialog extends LitElement {
       <slot></slot>
       <form novalidate @submit=${this.submit}>
         ${
-          this.reasonLabel
-            ? html`<label for="reason">${this.reasonLabel}</label>
+          this.choices.length
+            ? html`<fieldset aria-describedby=${this.error ? 'choice-error' : ''}>
+                <legend>${this.choiceLabel}</legend>
+                ${this.choices.map(
+                  (c) =>
+                    html`<label><input type="radio" name="choice" value=${c.value} required> ${c.label}</label>`,
+                )}
+                ${this.error ? html`<p class="field-error" id="choice-error" role="alert">${this.error}</p>` : ''}
+              </fieldset>`
+            : this.reasonLabel
+              ? html`<label for="reason">${this.reasonLabel}</label>
               <textarea id="reason" name="reason" maxlength="500" required
                 aria-invalid=${this.error ? 'true' : 'false'}
                 aria-describedby=${this.error ? 'reason-error' : ''}></textarea>
               ${this.error ? html`<p class="field-error" id="reason-error" role="alert">${this.error}</p>` : ''}`
-            : this.error
-              ? html`<p class="message error" role="alert">${this.error}</p>`
-              : ''
+              : this.error
+                ? html`<p class="message error" role="alert">${this.error}</p>`
+                : ''
         }
         <div class="actions">
           <button type="submit" class=${this.danger ? 'danger' : ''}>${this.confirmLabel}</button>
-          <button type="button" class="secondary" @click=${this.cancel}>Cancel</button>
+          <button type="button" class="secondary" @click=${this.cancel}>${this.dismissLabel}</button>
         </div>
       </form>
     </dialog>`;

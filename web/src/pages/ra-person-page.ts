@@ -53,7 +53,7 @@ function dialogWords(pending: Pending, name: string) {
     case 'close':
       return {
         heading: `Close ${name}`,
-        text: 'Closing is final: every position they hold ends, their open requests are withdrawn and their login stops working. Their record stays, and their user ID is never reused.',
+        text: 'Closing is final: every position they hold ends, their open requests are withdrawn, their cards are cancelled (their certificates revoked) and their login stops working. Their record stays, and their user ID is never reused.',
         reasonLabel: 'Why is their record being closed?',
         confirmLabel: 'Close record',
         danger: true,
