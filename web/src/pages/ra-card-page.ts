@@ -196,9 +196,11 @@ export class RaCardPage extends LitElement {
         flex-wrap: wrap;
         gap: 0.5rem 1rem;
         align-items: center;
+        margin-bottom: 1rem;
       }
       .heading h1 {
         margin-right: auto;
+        margin-bottom: 0;
       }
       .heading .actions {
         margin: 0;
@@ -330,7 +332,7 @@ export class RaCardPage extends LitElement {
             }</dd>
             <dt>State</dt><dd><span class="tag ${stateTag[card.state]}" data-testid="state">${statusLabel(card.state)}</span>${
               card.stateReason
-                ? html` <span data-testid="state-reason">${cardReasonWords[card.stateReason]}</span>`
+                ? html` (<span data-testid="state-reason">${cardReasonWords[card.stateReason]}</span>)`
                 : nothing
             }${stateSince ? html` <span class="muted">${stateSince}</span>` : nothing}</dd>
             <dt>Type</dt><dd>${card.cardType}</dd>
