@@ -73,6 +73,8 @@ describe('secret box', () => {
       sealed.replace(/^sb1/, 'sb9'),
       `${sealed}.extra`,
       withPart(sealed, 1, '30'),
+      // 2^20 × 32 × 128 bytes would be 4 GiB of memory.
+      withPart(withPart(sealed, 1, '20'), 2, '32'),
       withPart(sealed, 2, '0'),
       withPart(sealed, 3, '99'),
       withPart(sealed, 4, 'c2hvcnQ'),
@@ -81,7 +83,7 @@ describe('secret box', () => {
     for (const bad of refused) {
       const started = performance.now();
       await expect(openSealed(bad, passphrase, 'card:1'), bad).rejects.toThrow(SealedSecretError);
-      expect(performance.now() - started).toBeLessThan(50);
+      expect(performance.now() - started).toBeLessThan(200);
     }
     await expect(secretBox('', quick)).rejects.toThrow(RangeError);
     await expect(secretBox(passphrase, { N: 1000, r: 8, p: 1 })).rejects.toThrow(RangeError);

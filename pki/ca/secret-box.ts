@@ -43,6 +43,8 @@ export interface ScryptParams {
 
 const defaults: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
 const maxLog2N = 20;
+// scrypt needs 128·N·r bytes: at most 256 MiB, so a crafted value cannot exhaust memory.
+const maxNr = 2 ** 21;
 const version = 'sb1';
 
 interface Derived {
@@ -96,8 +98,8 @@ export async function secretBox(
 ): Promise<SecretBox> {
   if (passphrase.length === 0) throw new RangeError('the passphrase must not be empty');
   const log2N = Math.log2(params.N);
-  if (!Number.isInteger(log2N) || log2N < 1 || log2N > maxLog2N) {
-    throw new RangeError('N must be a power of two up to 2^20');
+  if (!Number.isInteger(log2N) || log2N < 1 || log2N > maxLog2N || params.N * params.r > maxNr) {
+    throw new RangeError('N must be a power of two up to 2^20, and N·r at most 2^21');
   }
   const saltId = `${passphraseId(passphrase)}|${params.N}|${params.r}|${params.p}`;
   let salt = processSalts.get(saltId);
@@ -139,7 +141,7 @@ export async function openSealed(
   const params = { N: 2 ** Number(log2N), r: Number(r), p: Number(p) };
   const small = (s: string | undefined, max: number) =>
     /^\d{1,2}$/.test(s ?? '') && Number(s) >= 1 && Number(s) <= max;
-  if (!small(log2N, maxLog2N) || !small(r, 32) || !small(p, 16)) {
+  if (!small(log2N, maxLog2N) || !small(r, 32) || !small(p, 16) || params.N * params.r > maxNr) {
     throw new SealedSecretError('the sealed secret has key-derivation parameters we do not accept');
   }
   const saltBytes = Buffer.from(salt ?? '', 'base64url');
