@@ -32,6 +32,7 @@ import { registerPki } from './routes/pki.ts';
 import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
 import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
+import { registerStock } from './routes/stock.ts';
 import { registerWorklist } from './routes/worklist.ts';
 import { registerWorkstations } from './routes/workstations.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
@@ -56,6 +57,7 @@ const routeModules = [
   registerAgent,
   registerFlags,
   registerCards,
+  registerStock,
   registerWorklist,
   registerPki,
 ];
@@ -123,14 +125,21 @@ export function createApp(deps: AppDeps) {
   );
   app.use('/api/*', noStore());
   app.use('/api/*', clientAddress());
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: 64 * 1024,
-      onError: () => {
-        throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
-      },
-    }),
+  const apiBodyLimit = bodyLimit({
+    maxSize: 64 * 1024,
+    onError: () => {
+      throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
+    },
+  });
+  // A card import carries up to 10,000 lines of serials and keys.
+  const importBodyLimit = bodyLimit({
+    maxSize: 2 * 1024 * 1024,
+    onError: () => {
+      throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 2 MiB.');
+    },
+  });
+  app.use('/api/*', (c, next) =>
+    c.req.path === '/api/card-stock/imports' ? importBodyLimit(c, next) : apiBodyLimit(c, next),
   );
   // OCSP requests are a few hundred bytes; nothing else under /pki takes a body.
   app.use(

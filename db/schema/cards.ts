@@ -70,8 +70,9 @@ export const cards = pgTable(
     locationId: uuid('location_id').references(() => cardLocations.id),
     /**
      * The card's management key as it came from the manufacturer (or the import file),
-     * encrypted with the CA key's passphrase-derived key (pki/ca/key-at-rest.ts); never
-     * returned by any route. Null for cards known only from a reader.
+     * sealed under the CA key passphrase and bound to the serial (pki/ca/secret-box.ts, via
+     * server/services/stock/transport-key.ts); never returned by any route. Null for cards
+     * known only from a reader.
      */
     encryptedTransportKey: text('encrypted_transport_key'),
     /**
