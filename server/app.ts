@@ -123,14 +123,23 @@ export function createApp(deps: AppDeps) {
   );
   app.use('/api/*', noStore());
   app.use('/api/*', clientAddress());
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: 64 * 1024,
-      onError: () => {
-        throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
-      },
-    }),
+  const apiBodyLimit = bodyLimit({
+    maxSize: 64 * 1024,
+    onError: () => {
+      throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
+    },
+  });
+  // An agent's observation may carry four certificates of up to 16 KiB each, in base64.
+  const observationBodyLimit = bodyLimit({
+    maxSize: 128 * 1024,
+    onError: () => {
+      throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 128 KiB.');
+    },
+  });
+  app.use('/api/*', (c, next) =>
+    c.req.path === '/api/agent/observations'
+      ? observationBodyLimit(c, next)
+      : apiBodyLimit(c, next),
   );
   // OCSP requests are a few hundred bytes; nothing else under /pki takes a body.
   app.use(
