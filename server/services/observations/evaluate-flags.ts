@@ -8,6 +8,7 @@ import {
   type Condition,
   certificateDetails,
   type ObservedCard,
+  type SeenCertificate,
   seenCertificates,
   userIdOf,
 } from './flag-condition.ts';
@@ -20,12 +21,12 @@ export const expiryWatchDays = 90;
 async function conditionsOf(
   ctx: ServiceContext,
   card: ObservedCard,
+  seen: SeenCertificate[],
   record: CardRecord | null,
   observedAt: Date,
 ): Promise<Condition[]> {
   const found: Condition[] = [];
   if (!record) found.push({ kind: 'unknown_card', certificateSha256: '', details: {} });
-  const seen = seenCertificates(card);
   found.push(...(await reconcileCard(ctx, { record, card, seen, observedAt })));
   for (const c of seen) {
     const sha = c.sha256.toLowerCase();
@@ -49,10 +50,10 @@ async function conditionsOf(
 async function holderOf(
   ctx: ServiceContext,
   personId: string | null,
-  card: ObservedCard,
+  seen: SeenCertificate[],
 ): Promise<string | null> {
   if (personId) return personId;
-  const ids = seenCertificates(card).flatMap((c) => userIdOf(c) ?? []);
+  const ids = seen.flatMap((c) => userIdOf(c) ?? []);
   if (!ids.length) return null;
   const [row] = await ctx.db
     .select({ id: people.id })
@@ -85,8 +86,9 @@ export async function evaluateFlags(
     .from(cards)
     .leftJoin(people, eq(people.id, cards.personId))
     .where(eq(cards.serial, input.cardSerial));
-  const conditions = await conditionsOf(ctx, input.card, record ?? null, input.observedAt);
-  const personId = await holderOf(ctx, record?.personId ?? null, input.card);
+  const seen = seenCertificates(input.card);
+  const conditions = await conditionsOf(ctx, input.card, seen, record ?? null, input.observedAt);
+  const personId = await holderOf(ctx, record?.personId ?? null, seen);
   const open = await ctx.db
     .select()
     .from(cardFlags)

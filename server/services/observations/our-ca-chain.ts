@@ -51,11 +51,16 @@ export async function provenanceOf(
   const from = Date.parse(certificate.notBefore);
   const until = Date.parse(certificate.notAfter);
   const at = new Date(Math.min(Math.max(observedAt.getTime(), from), until));
-  const verdict = await verifyChain({
-    leaf: certificate.der,
-    intermediates: [cas.issuing],
-    trusted: [cas.root],
-    at,
-  });
-  return verdict.valid ? 'ours' : 'not_chaining';
+  try {
+    const verdict = await verifyChain({
+      leaf: certificate.der,
+      intermediates: [cas.issuing],
+      trusted: [cas.root],
+      at,
+    });
+    return verdict.valid ? 'ours' : 'not_chaining';
+  } catch {
+    // A signature pkijs cannot even check (an algorithm our CA never uses) is not ours.
+    return 'not_chaining';
+  }
 }

@@ -120,10 +120,11 @@ export async function reconcileCard(
   const found: Condition[] = [];
   const recorded = await recordedCertificates(ctx, record?.id ?? null, seen);
   const bySha = new Map(recorded.map((r) => [r.sha256, r]));
-  const onState =
-    record &&
-    stateCondition(record, card, seen, (sha) => !!record && bySha.get(sha)?.cardId === record.id);
-  if (onState) found.push(onState);
+  if (record) {
+    const own = (sha: string) => bySha.get(sha)?.cardId === record.id;
+    const onState = stateCondition(record, card, seen, own);
+    if (onState) found.push(onState);
+  }
   // A revoked certificate is flagged on a card that should be in use (or one we do not know).
   // A card cancelled, returned, in stock or destroyed had its certificates revoked when it was
   // cancelled, and a suspended card's are on hold: the card's own flag (or none, for a card
