@@ -131,16 +131,20 @@ export function createApp(deps: AppDeps) {
       throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
     },
   });
-  // A card import carries up to 10,000 lines of serials and keys.
-  const importBodyLimit = bodyLimit({
-    maxSize: 2 * 1024 * 1024,
-    onError: () => {
-      throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 2 MiB.');
-    },
-  });
-  app.use('/api/*', (c, next) =>
-    c.req.path === '/api/card-stock/imports' ? importBodyLimit(c, next) : apiBodyLimit(c, next),
-  );
+  // Larger bodies where they are expected: a card import carries up to 10,000 lines of
+  // serials and keys; an agent's observation up to four 16 KiB certificates in base64.
+  const sized = (maxSize: number, words: string) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new DomainError('PAYLOAD_TOO_LARGE', `The request body is larger than ${words}.`);
+      },
+    });
+  const largerBodies: Record<string, ReturnType<typeof bodyLimit>> = {
+    '/api/card-stock/imports': sized(2 * 1024 * 1024, '2 MiB'),
+    '/api/agent/observations': sized(128 * 1024, '128 KiB'),
+  };
+  app.use('/api/*', (c, next) => (largerBodies[c.req.path] ?? apiBodyLimit)(c, next));
   // OCSP requests are a few hundred bytes; nothing else under /pki takes a body.
   app.use(
     '/pki/*',

@@ -51,7 +51,7 @@ export type paths = {
         put?: never;
         /**
          * Report what a reader saw: a card read in, taken out, or unreadable
-         * @description Idempotent by idempotencyKey: the same key again answers 200 with the first observation and changes nothing.
+         * @description Idempotent by idempotencyKey: the same key again answers 200 with the first observation and changes nothing. A certificate sent with its DER that is not base64, is over 16 KiB, does not parse, or is not the certificate its sha256 names gets a 400 naming its slot, and nothing is stored.
          */
         post: operations["reportObservation"];
         delete?: never;
@@ -1417,6 +1417,11 @@ export type components = {
                 cardType: "PIV";
                 certificates: ({
                     certificate: {
+                        /**
+                         * Format: byte
+                         * @description The certificate itself, DER in base64 (at most 16 KiB decoded), whose SHA-256 is sha256: the server checks its signature against its own CA. Agents that send none are judged on the records alone.
+                         */
+                        der?: string;
                         email: string | null;
                         extendedKeyUsage: string[];
                         issuer: string;
