@@ -10,11 +10,13 @@ import { launchChromium, openPage, type RunningApp, signIn, startApp } from './s
  */
 const expectedNav: Record<string, string[]> = {
   manager: [
+    'Dashboard',
     'Home',
     'People',
     'Register',
     'Requests',
     'Positions',
+    'Cards',
     'Card flags',
     'My access',
     'Workstations',
@@ -22,20 +24,31 @@ const expectedNav: Record<string, string[]> = {
     'Sign-in locks',
   ],
   advanced: [
+    'Dashboard',
     'Home',
     'People',
     'Register',
     'Requests',
     'Positions',
+    'Cards',
     'Card flags',
     'My access',
     'Workstations',
     'Audit',
   ],
-  agent: ['Home', 'People', 'Register', 'Requests', 'Card flags', 'My access'],
+  agent: [
+    'Dashboard',
+    'Home',
+    'People',
+    'Register',
+    'Requests',
+    'Cards',
+    'Card flags',
+    'My access',
+  ],
   idchecker: ['Home', 'People', 'Register', 'My access'],
-  sponsor: ['Home', 'People', 'Requests', 'Card flags', 'My access'],
-  lsa: ['Home', 'People', 'Card flags', 'My access'],
+  sponsor: ['Home', 'People', 'Requests', 'Cards', 'Card flags', 'My access'],
+  lsa: ['Home', 'People', 'Cards', 'Card flags', 'My access'],
   staff: ['My access'],
 };
 

@@ -495,7 +495,11 @@ describe.each(testDrivers)('the RA dashboard and the cards list (%s)', (driver) 
     });
     expect(stock.map((r) => r.state).sort()).toEqual(['in_stock', 'in_stock']);
     // Another trust's person, or location: nothing, not an error that says they exist.
-    for (const query of [{ holder: rxx.records.person }, { location: await crossfieldId() }]) {
+    const elsewhere: Record<string, string>[] = [
+      { holder: rxx.records.person },
+      { location: await crossfieldId() },
+    ];
+    for (const query of elsewhere) {
       expect(await everyRow<Row>(manager, { operationId: 'listCards', query })).toEqual([]);
     }
   });
