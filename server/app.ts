@@ -34,9 +34,11 @@ import { registerPki } from './routes/pki.ts';
 import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
 import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
+import { registerStock } from './routes/stock.ts';
 import { registerWorklist } from './routes/worklist.ts';
 import { registerWorkstations } from './routes/workstations.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
+import { caOpenerFor } from './services/pki/certificate-authority.ts';
 
 export type { AppDeps } from './http/app-env.ts';
 
@@ -59,6 +61,7 @@ const routeModules = [
   registerCardList,
   registerCards,
   registerDashboard,
+  registerStock,
   registerWorklist,
   registerPki,
 ];
@@ -70,12 +73,21 @@ const routeModules = [
 export function createApp(deps: AppDeps) {
   const { auditKey } = deps.config;
   if (!deps.auditKeys && !auditKey) throw new Error('createApp needs config.auditKey');
+  const auditKeys =
+    deps.auditKeys ?? deriveAuditKeys(auditKey ?? '', deps.config.auditUnkeyedEvents);
+  const now = deps.now ?? (() => new Date());
   const resolved: Required<AppDeps> = {
-    now: () => new Date(),
     webRoot: null,
     version: '0.0.0',
     ...deps,
-    auditKeys: deps.auditKeys ?? deriveAuditKeys(auditKey ?? '', deps.config.auditUnkeyedEvents),
+    now,
+    auditKeys,
+    certificateAuthority:
+      deps.certificateAuthority ??
+      caOpenerFor(
+        { db: deps.db, actor: null, requestId: null, address: null, now, auditKeys },
+        deps.config.caKeyPassphrase,
+      ),
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
@@ -117,14 +129,21 @@ export function createApp(deps: AppDeps) {
   );
   app.use('/api/*', noStore());
   app.use('/api/*', clientAddress());
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: 64 * 1024,
-      onError: () => {
-        throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
-      },
-    }),
+  const apiBodyLimit = bodyLimit({
+    maxSize: 64 * 1024,
+    onError: () => {
+      throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
+    },
+  });
+  // A card import carries up to 10,000 lines of serials and keys.
+  const importBodyLimit = bodyLimit({
+    maxSize: 2 * 1024 * 1024,
+    onError: () => {
+      throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 2 MiB.');
+    },
+  });
+  app.use('/api/*', (c, next) =>
+    c.req.path === '/api/card-stock/imports' ? importBodyLimit(c, next) : apiBodyLimit(c, next),
   );
   // OCSP requests are a few hundred bytes; nothing else under /pki takes a body.
   app.use(

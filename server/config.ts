@@ -20,6 +20,16 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: flag.default(false),
   PUBLIC_ORIGIN: z.url().optional(),
+  CERTIFICATE_VALIDITY_DAYS: positiveInt
+    .max(1095, 'certificates are valid for at most three years (1095 days)')
+    .default(730),
+  UPN_DOMAIN: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/,
+      'must be a DNS domain such as nhs.uk',
+    )
+    .default('nhs.uk'),
   SESSION_IDLE_MINUTES: positiveInt.default(30),
   SESSION_MAX_HOURS: positiveInt.default(12),
   LOGIN_DELAY_AFTER_FAILURES: positiveInt.default(3),
@@ -138,6 +148,10 @@ export interface Config {
    * must set it once a CA exists. Never logged, never in the database.
    */
   caKeyPassphrase: string | undefined;
+  /** Days a card's certificate is valid for (never past the issuing CA's end). */
+  certificateValidityDays: number;
+  /** The domain of the UPN in a card's authentication certificate: <12-digit user id>@<domain>. */
+  upnDomain: string;
   /** PostgreSQL only: the tables' owner, which applies migrations and grants the app role. */
   databaseOwnerUrl: string | undefined;
 }
@@ -180,6 +194,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     auditKey: audit.key,
     auditUnkeyedEvents: e.AUDIT_UNKEYED_EVENTS,
     caKeyPassphrase: ca.passphrase,
+    certificateValidityDays: e.CERTIFICATE_VALIDITY_DAYS,
+    upnDomain: e.UPN_DOMAIN,
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
   };
 }

@@ -17,10 +17,12 @@ import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
 import { seedDemoActivity } from './services/demo/seed-demo-activity.ts';
 import { caPassphraseFor } from './services/pki/ca-passphrase.ts';
 import {
+  caOpenerFor,
   certificateAuthorityExists,
   initCertificateAuthority,
   loadCertificateAuthority,
 } from './services/pki/certificate-authority.ts';
+import { refreshCrlIfDue } from './services/pki/refresh-crl.ts';
 
 /** The embedded database's HMAC key: made once, kept beside the data, readable by us only. */
 function localDocumentHashKey(dataDir: string): string {
@@ -152,7 +154,9 @@ async function main() {
     process.exit(2);
   }
 
+  const certificateAuthority = caOpenerFor(ctx, config.caKeyPassphrase);
   const app = createApp({
+    certificateAuthority,
     db: handle.db,
     driver: handle.driver,
     config,
@@ -170,6 +174,16 @@ async function main() {
     purgeDeadSessions(ctx).catch((err) => logger.error({ err }, 'session purge failed'));
   }, 3_600_000);
   purge.unref();
+  // The CRL is remade days before its nextUpdate: checked at start and every hour.
+  const caCtx = { ...ctx, certificateAuthority };
+  const refreshCrl = () =>
+    refreshCrlIfDue(caCtx)
+      .then(
+        (n) => n && logger.info({ crlNumber: n.toString() }, 'CRL refreshed before its nextUpdate'),
+      )
+      .catch((err) => logger.error({ err }, 'CRL refresh failed'));
+  void refreshCrl();
+  setInterval(refreshCrl, 3_600_000).unref();
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditKeys } from '../services/audit/audit-keys.ts';
 import type { Actor, RequestMemo, ServiceContext } from '../services/context.ts';
+import type { CaOpener } from '../services/pki/ca-opener.ts';
 
 /** What the app is built from; tests pass their own database, clock and config. */
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   version?: string;
   /** The audit trail's keys; by default derived from `config.auditKey`. */
   auditKeys?: AuditKeys;
+  /** Opens the CAs for signing; by default from the database and `config.caKeyPassphrase`. */
+  certificateAuthority?: CaOpener;
 }
 
 export interface SessionInfo {
@@ -58,6 +61,7 @@ export function serviceContext(c: AppContext): ServiceContext {
     now: deps.now,
     memo,
     auditKeys: deps.auditKeys,
+    certificateAuthority: deps.certificateAuthority,
   };
 }
 

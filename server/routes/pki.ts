@@ -1,14 +1,13 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ocspErrorResponse } from '../../pki/ca/ocsp.ts';
-import { type AppDeps, type AppEnv, serviceContext } from '../http/app-env.ts';
+import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import {
   answerOcsp,
   caCertificate,
   currentCrl,
   type LoadedCertificateAuthority,
-  loadCertificateAuthority,
 } from '../services/pki/certificate-authority.ts';
 
 /**
@@ -98,33 +97,13 @@ const ocspGet = defineRoute({
   responses: { 200: ocspAnswer, 404: absent },
 });
 
-// The issuing key, opened once per app and kept in this process only.
-const opened = new WeakMap<object, Promise<LoadedCertificateAuthority | null>>();
-
-async function openCa(c: Context<AppEnv>): Promise<LoadedCertificateAuthority | null> {
-  const deps: Required<AppDeps> = c.get('deps');
-  let loading = opened.get(deps);
-  if (!loading) {
-    loading = loadCertificateAuthority(serviceContext(c), deps.config.caKeyPassphrase);
-    opened.set(deps, loading);
-    // A CA not yet made (or a failure) is looked for again on the next request.
-    loading.then(
-      (ca) => {
-        if (!ca) opened.delete(deps);
-      },
-      () => opened.delete(deps),
-    );
-  }
-  return loading;
-}
-
 async function ocsp(c: Context<AppEnv>, requestDer: Uint8Array) {
   const ctx = serviceContext(c);
   // No CA: the same 404 as the certificates and CRL.
   await caCertificate(ctx, 'issuing');
   let ca: LoadedCertificateAuthority | null;
   try {
-    ca = await openCa(c);
+    ca = (await ctx.certificateAuthority?.()) ?? null;
   } catch (err) {
     c.get('deps').logger.error({ err }, 'OCSP: the CA key cannot be opened');
     ca = null;

@@ -2,6 +2,7 @@ import type { Database } from '../../db/client.ts';
 import type { RoleName } from '../../db/schema/accounts.ts';
 import type { Permission } from '../permissions/permissions.ts';
 import type { AuditKeys } from './audit/audit-keys.ts';
+import type { CaOpener } from './pki/ca-opener.ts';
 
 /** A role as held: which role, and which organisation it is scoped to (null: everywhere). */
 export interface HeldRole {
@@ -44,6 +45,11 @@ export interface ServiceContext {
   memo?: RequestMemo;
   /** The audit trail's keys (never stored in the database). */
   auditKeys: AuditKeys;
+  /**
+   * Opens the CAs for verbs that sign (revocations publish a new CRL); absent where nothing
+   * signs. Without it, a change that needs a signature is refused and nothing is written.
+   */
+  certificateAuthority?: CaOpener;
 }
 
 declare const inTransaction: unique symbol;

@@ -71,7 +71,9 @@ describe('npm start', () => {
 
   afterAll(() => {
     // npm runs the server as a child: signal the whole group.
-    if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+    if (child.pid && child.exitCode === null && child.signalCode === null) {
+      process.kill(-child.pid, 'SIGTERM');
+    }
     keepOutput(output);
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -129,6 +131,38 @@ describe('npm start', () => {
     expect(lines.length).toBeGreaterThan(2);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(output).not.toContain(`"password":"${demoPassword}"`);
+    expect(output).not.toContain(readFileSync(join(dataDir, 'ca-key.passphrase'), 'utf8').trim());
+  });
+
+  // Last: it stops the server above, then starts on the same data with a wrong passphrase.
+  it('refuses to start with a CA passphrase that does not open the CA key, without printing it', async () => {
+    if (child.pid && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(-child.pid, 'SIGTERM');
+      await exited;
+    }
+    const wrong = 'a wrong CA passphrase that must never be printed';
+    const again = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: {
+        ...process.env,
+        PORT: String(await freePort()),
+        DATA_DIR: dataDir,
+        CA_KEY_PASSPHRASE: wrong,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let printed = '';
+    again.stdout?.on('data', (d) => {
+      printed += d;
+    });
+    again.stderr?.on('data', (d) => {
+      printed += d;
+    });
+    const code = await new Promise((r) => again.on('exit', r));
+    keepOutput(printed);
+    expect(code, printed).toBe(2);
+    expect(printed).toMatch(/CA_KEY_PASSPHRASE: does not decrypt the stored CA private key/);
+    expect(printed).not.toContain(wrong);
   });
 });
 

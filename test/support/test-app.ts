@@ -6,6 +6,7 @@ import { type Config, loadConfig } from '../../server/config.ts';
 import { deriveAuditKeys } from '../../server/services/audit/audit-keys.ts';
 import type { ServiceContext } from '../../server/services/context.ts';
 import { demoPassword, seedDemo } from '../../server/services/demo/seed-demo.ts';
+import { caOpenerFor } from '../../server/services/pki/certificate-authority.ts';
 import { openTestDatabase } from './databases.ts';
 import { createTestLogger, recordTestPeople } from './test-logs.ts';
 
@@ -49,6 +50,8 @@ export async function createTestApp(
     now: clock.now,
     auditKeys: deriveAuditKeys(config.auditKey ?? '', config.auditUnkeyedEvents),
   };
+  // Services called directly and the app's routes share one opener of the CA's key.
+  ctx.certificateAuthority = caOpenerFor(ctx, config.caKeyPassphrase);
   await seedDemo(ctx);
   const { logger, logFile } = createTestLogger();
   const app = createApp({
@@ -58,6 +61,7 @@ export async function createTestApp(
     logger,
     now: clock.now,
     auditKeys: ctx.auditKeys,
+    certificateAuthority: ctx.certificateAuthority,
     webRoot: options.webRoot ?? null,
   });
 

@@ -83,4 +83,56 @@ describe('audit sentences', () => {
     expect(shown.Kind).toBe('PIN blocked');
     expect(rows.map(([k]) => k)).not.toContain('Action');
   });
+
+  it('tells card stock work: a location added, an import counted, a card moved', () => {
+    const stock = (
+      action: string,
+      summary: Record<string, unknown>,
+      card: string | null = null,
+    ) => {
+      const entry = event(action, summary, false);
+      entry.event.about = {
+        ...entry.event.about,
+        person: null,
+        position: null,
+        organisation: { odsCode: 'RWG01', name: 'Riverside General' },
+        card: card ? { serial: card, readable: false } : null,
+      };
+      return entry;
+    };
+    expect(
+      words(stock('card.location_created', { location: 'RA office safe', odsCode: 'RWG01' })),
+    ).toBe('Morgan Manager added the card location ‘RA office safe’ at Riverside General (RWG01)');
+    expect(
+      words(
+        stock('card.stock_imported', {
+          location: 'RA office safe',
+          odsCode: 'RWG01',
+          count: 1200,
+          linesNotImported: 2,
+        }),
+      ),
+    ).toBe(
+      'Morgan Manager imported 1,200 blank cards into ‘RA office safe’ at Riverside General (RWG01); 2 bad lines left out',
+    );
+    expect(
+      words(
+        stock('card.stock_imported', {
+          location: 'Safe',
+          odsCode: 'RWG01',
+          count: 1,
+          linesNotImported: 0,
+        }),
+      ),
+    ).toBe('Morgan Manager imported 1 blank card into ‘Safe’ at Riverside General (RWG01)');
+    expect(
+      words(
+        stock(
+          'card.moved',
+          { fromLocation: 'Safe (RWG01)', toLocation: 'Ward 7 cupboard (RWG02)', odsCode: 'RWG02' },
+          'CARD-0001',
+        ),
+      ),
+    ).toBe('Morgan Manager moved card CARD-0001 from Safe (RWG01) to Ward 7 cupboard (RWG02)');
+  });
 });

@@ -293,6 +293,19 @@ const templates: Record<string, Template> = {
   'card.flag_resolved': (e) =>
     html`${whoPart(e)} saw ${e.about.person ? whosePart(e) : ''} ${cardPart(e)} again:
       no longer ${flagWords(e.summary.kind).toLowerCase()}`,
+  'card.location_created': (e) =>
+    html`${whoPart(e)} added the card location ${quoted(text(e.summary.location) ?? '')} at ${organisationPart(e)}`,
+  'card.stock_imported': (e) => {
+    const n = typeof e.summary.count === 'number' ? e.summary.count : 0;
+    const left = typeof e.summary.linesNotImported === 'number' ? e.summary.linesNotImported : 0;
+    return html`${whoPart(e)} imported ${count(n, 'blank card')} into ${quoted(
+      text(e.summary.location) ?? 'a location',
+    )} at ${organisationPart(e)}${left ? `; ${count(left, 'bad line')} left out` : ''}`;
+  },
+  'card.moved': (e) =>
+    html`${whoPart(e)} moved ${cardPart(e)}${
+      text(e.summary.fromLocation) ? ` from ${e.summary.fromLocation}` : ''
+    } to ${text(e.summary.toLocation) ?? 'another location'}`,
   'demo.seeded': () => html`The demo trust was set up`,
 };
 

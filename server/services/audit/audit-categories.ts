@@ -19,7 +19,8 @@ export const categoryPrefixes: Readonly<Record<AuditCategory, readonly string[]>
   people: ['person'],
   // Who may do what: positions and who holds them, requests, organisations, workgroups.
   access: ['request', 'assignment', 'position', 'organisation', 'workgroup'],
-  cards: ['card'],
+  // Cards, their stock and their certificates (the CA's own creation included).
+  cards: ['card', 'stock', 'pki'],
   // Sign-ins, accounts and their activation, throttles, refused calls.
   'sign-in': ['auth', 'account', 'security'],
   workstations: ['workstation'],

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { certificates } from '../../../db/schema/cards.ts';
 import { type CaName, certificateAuthorities } from '../../../db/schema/pki.ts';
 import { createCertificateAuthorities } from '../../../pki/ca/create-ca.ts';
 import { createCrl } from '../../../pki/ca/crl.ts';
@@ -22,9 +23,11 @@ import { ConfigError } from '../../config.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
+import { type CaOpener, type LoadedCertificateAuthority, memoisedCaOpener } from './ca-opener.ts';
+import { crlLifetimeMs } from './crl-lifetime.ts';
 
-/** How long a CRL (and an OCSP answer) is good for before it must be remade. */
-export const crlLifetimeMs = 7 * 24 * 3_600_000;
+export { crlLifetimeMs };
+
 const ocspLifetimeMs = 24 * 3_600_000;
 
 /** What `ca init` made, for a person to read: nothing secret. */
@@ -38,11 +41,7 @@ export interface CaSummary {
   sha256Fingerprint: string;
 }
 
-/** The CAs opened for signing: the issuing key decrypted, held in this process only. */
-export interface LoadedCertificateAuthority {
-  root: { certificate: Buffer };
-  issuing: { certificate: Buffer; privateKey: Buffer };
-}
+export type { LoadedCertificateAuthority };
 
 export function fingerprint(der: Uint8Array): string {
   const hex = createHash('sha256').update(der).digest('hex').toUpperCase();
@@ -207,7 +206,7 @@ export async function loadCertificateAuthority(
     const privateKey = await decryptPrivateKey(issuing.encryptedPrivateKey, passphrase);
     return {
       root: { certificate: root.certificate },
-      issuing: { certificate: issuing.certificate, privateKey },
+      issuing: { id: issuing.id, certificate: issuing.certificate, privateKey },
     };
   } catch (err) {
     if (err instanceof WrongPassphraseError) {
@@ -219,16 +218,35 @@ export async function loadCertificateAuthority(
   }
 }
 
+/** The CA opener of a deployment's database and passphrase (see ca-opener.ts). */
+export function caOpenerFor(ctx: ServiceContext, passphrase: string | undefined): CaOpener {
+  return memoisedCaOpener(() => loadCertificateAuthority(ctx, passphrase));
+}
+
 /**
- * The status of one certificate we may have issued. No certificates are issued into the
- * database yet, so every one is `unknown`; the next slice looks the serial up among the
- * issued certificates here (good, or revoked with its time and reason).
+ * The status of one certificate the issuing CA may have issued, from the certificates it
+ * recorded: `good`, `revoked` with its time and reason (a hold included), or `unknown` for a
+ * serial it never issued.
  */
 async function statusOfIssuedCertificate(
-  _ctx: ServiceContext,
-  _serialNumber: string,
+  ctx: ServiceContext,
+  caId: string,
+  serialNumber: string,
 ): Promise<CertStatus> {
-  return { kind: 'unknown' };
+  const [row] = await ctx.db
+    .select({
+      revokedAt: certificates.revokedAt,
+      reason: certificates.revocationReason,
+    })
+    .from(certificates)
+    .where(
+      and(eq(certificates.caId, caId), eq(certificates.serialNumber, serialNumber.toLowerCase())),
+    );
+  if (!row) return { kind: 'unknown' };
+  if (row.revokedAt && row.reason) {
+    return { kind: 'revoked', revokedAt: row.revokedAt, reason: row.reason };
+  }
+  return { kind: 'good' };
 }
 
 /**
@@ -251,7 +269,7 @@ export async function answerOcsp(
   const responses: { certId: CertId; status: CertStatus }[] = [];
   for (const certId of parsed.certIds) {
     const status = certIdMatchesIssuer(certId, ca.issuing)
-      ? await statusOfIssuedCertificate(ctx, certId.serialNumber)
+      ? await statusOfIssuedCertificate(ctx, ca.issuing.id, certId.serialNumber)
       : ({ kind: 'unknown' } as const);
     responses.push({ certId, status });
   }

@@ -231,6 +231,84 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/card-locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The card locations of the organisations where you manage stock */
+        get: operations["listCardLocations"];
+        put?: never;
+        /**
+         * Add a place where blank and returned cards are kept
+         * @description Its name is new to its organisation, whatever its case.
+         */
+        post: operations["createCardLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cards at each of your locations, counted by state */
+        get: operations["getCardStock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-stock/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import blank cards by serial into a location
+         * @description Each card goes in stock at the location with its management key (the manufacturer's default unless its line gives one), encrypted under the CA key passphrase and never shown again. A bad line (malformed, a serial repeated, a card known already) is a 400 naming each line by number, and nothing is imported, unless acceptValidLines asks for the good lines alone. One audit event per import.
+         */
+        post: operations["importCardStock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-stock/moves": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move cards in stock or returned to another location
+         * @description Every serial must be a card in stock or returned in your organisations; otherwise each is named and nothing moves. Each card moved is audited.
+         */
+        post: operations["moveCardStock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cards": {
         parameters: {
             query?: never;
@@ -1345,6 +1423,33 @@ export type components = {
                 name: string;
             };
         };
+        CardImport: {
+            /** @description How many cards are now in stock */
+            imported: number;
+            location: components["schemas"]["CardLocation"];
+            /** @description The lines not imported and why (only when acceptValidLines was given) */
+            rejected: {
+                line: number;
+                message: string;
+            }[];
+        };
+        CardLocation: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            organisation: {
+                name: string;
+                odsCode: string;
+            };
+        };
+        CardMove: {
+            location: components["schemas"]["CardLocation"];
+            moved: number;
+            /** @description Cards that were there already */
+            unchanged: number;
+        };
         CardObservation: {
             atr: string | null;
             card: {
@@ -1426,6 +1531,29 @@ export type components = {
             /** @description Why the card is in its state, when the move needed a reason */
             stateReason: string | null;
         };
+        CardStateCounts: {
+            active: number;
+            blocked: number;
+            cancelled: number;
+            destroyed: number;
+            in_stock: number;
+            issued_locked: number;
+            returned: number;
+            suspended: number;
+        };
+        CardStock: {
+            locations: {
+                counts: components["schemas"]["CardStateCounts"];
+                location: components["schemas"]["CardLocation"];
+                total: number;
+            }[];
+            /** @description Open organisations where you manage stock: where a location may go */
+            organisations: {
+                name: string;
+                odsCode: string;
+            }[];
+            totals: components["schemas"]["CardStateCounts"];
+        };
         /** @description A national RBAC job role or activity */
         CatalogueEntry: {
             code: string;
@@ -1441,6 +1569,11 @@ export type components = {
         };
         ClosePosition: {
             reason: string;
+        };
+        CreateCardLocation: {
+            name: string;
+            /** @example RWG01 */
+            odsCode: string;
         };
         CreateOrganisation: {
             name: string;
@@ -1572,6 +1705,27 @@ export type components = {
                 reason: string;
             };
         };
+        ImportCards: {
+            /**
+             * @description Import the good lines of a text that has bad ones, and report the bad ones; by default a text with any bad line imports nothing
+             * @default false
+             */
+            acceptValidLines: boolean;
+            /**
+             * @description `list` for pasted lines; `csv` for a CSV file (a heading line allowed)
+             * @default list
+             * @enum {string}
+             */
+            format: "list" | "csv";
+            /** Format: uuid */
+            locationId: string;
+            /**
+             * @description The pasted list or the CSV file's content: one card a line, its serial and, after a comma (or in a list also a space or semicolon), its management key in hex when it is not the manufacturer's default (3DES 010203…08). A CSV file may start with a heading line (serial,management_key) and quote its fields. At most 10,000 cards.
+             * @example CARD-0001
+             *     CARD-0002,00112233445566778899aabbccddeeff
+             */
+            text: string;
+        };
         Me: {
             account: {
                 displayName: string;
@@ -1602,6 +1756,11 @@ export type components = {
                 /** @enum {string} */
                 role: "ra_manager" | "ra_agent_advanced" | "ra_agent" | "id_checker" | "sponsor" | "lsa" | "staff";
             }[];
+        };
+        MoveCards: {
+            /** Format: uuid */
+            locationId: string;
+            serials: string[];
         };
         Organisation: {
             name: string;
@@ -2649,6 +2808,354 @@ export interface operations {
             };
             /** @description Not allowed for your role, or CSRF check failed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCardLocations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Card locations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CardLocation"][];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCardLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCardLocation"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardLocation"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The organisation has a location of that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCardStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardStock"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    importCardStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportCards"];
+            };
+        };
+        responses: {
+            /** @description Imported */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardImport"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such location, or none of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Another import took one of these serials at the same moment */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than 2 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server has no CA key passphrase to encrypt management keys with */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    moveCardStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveCards"];
+            };
+        };
+        responses: {
+            /** @description Moved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardMove"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such location, or none of yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

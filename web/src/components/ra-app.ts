@@ -24,6 +24,7 @@ import '../pages/ra-profile-page.ts';
 import '../pages/ra-register-page.ts';
 import '../pages/ra-requests-page.ts';
 import '../pages/ra-sign-in-locks-page.ts';
+import '../pages/ra-stock-page.ts';
 import '../pages/ra-workstations-page.ts';
 
 /** Pages anyone can open without signing in. */
@@ -276,6 +277,8 @@ export class RaApp extends LitElement {
         return html`<ra-audit-page></ra-audit-page>`;
       case 'card-flags':
         return html`<ra-flags-page></ra-flags-page>`;
+      case 'stock':
+        return html`<ra-stock-page></ra-stock-page>`;
       case 'workstations':
         return html`<ra-workstations-page></ra-workstations-page>`;
       case 'sign-in-locks':

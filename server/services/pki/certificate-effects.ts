@@ -1,0 +1,86 @@
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { cards, certificates } from '../../../db/schema/cards.ts';
+import type { TxContext } from '../context.ts';
+import { publishCrl } from './publish-crl.ts';
+
+/** RFC 5280 reasons a card's certificates are revoked for good with. */
+export type FinalRevocationReason =
+  | 'keyCompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation';
+
+/**
+ * What a card's change of state does to its certificates (card-lifecycle.ts's
+ * CertificateEffect): nothing, revoke for good, put on hold, or release a hold.
+ */
+export type CardCertificateEffect = 'none' | { revoke: FinalRevocationReason } | 'hold' | 'release';
+
+export interface CertificateEffectResult {
+  /** The certificates whose status changed, by id and hex serial. */
+  changed: { id: string; serialNumber: string }[];
+  /** The CRL published for the change; null when nothing of our CA's changed. */
+  crlNumber: bigint | null;
+}
+
+/**
+ * Applies a lifecycle move's effect to every unexpired certificate of the card, in the
+ * caller's transaction, and publishes the CA's next CRL in it too: the CRL and OCSP answer
+ * the new status the moment the transaction commits, and not before. A hold on a certificate
+ * already revoked for good changes nothing; a final revocation turns a hold into the final
+ * reason. Keeps the card's expires_at (the dashboard's buckets) in step.
+ */
+export async function applyCertificateEffect(
+  tx: TxContext,
+  input: { cardId: string; effect: CardCertificateEffect },
+): Promise<CertificateEffectResult> {
+  const { cardId, effect } = input;
+  if (effect === 'none') return { changed: [], crlNumber: null };
+  const now = tx.now();
+  const ofCard = and(eq(certificates.cardId, cardId), gt(certificates.notAfter, now));
+  const onHold = eq(certificates.revocationReason, 'certificateHold');
+  let changed: { id: string; serialNumber: string; caId: string | null }[];
+  const returning = {
+    id: certificates.id,
+    serialNumber: certificates.serialNumber,
+    caId: certificates.caId,
+  };
+  if (effect === 'hold') {
+    changed = await tx.db
+      .update(certificates)
+      .set({ revokedAt: now, revocationReason: 'certificateHold' })
+      .where(and(ofCard, isNull(certificates.revokedAt)))
+      .returning(returning);
+  } else if (effect === 'release') {
+    changed = await tx.db
+      .update(certificates)
+      .set({ revokedAt: null, revocationReason: null })
+      .where(and(ofCard, onHold))
+      .returning(returning);
+  } else {
+    changed = await tx.db
+      .update(certificates)
+      .set({ revokedAt: now, revocationReason: effect.revoke })
+      .where(and(ofCard, or(isNull(certificates.revokedAt), onHold)))
+      .returning(returning);
+  }
+  await refreshCardExpiry(tx, cardId);
+  const ours = changed.some((c) => c.caId !== null);
+  const crlNumber = ours ? await publishCrl(tx) : null;
+  return { changed: changed.map(({ id, serialNumber }) => ({ id, serialNumber })), crlNumber };
+}
+
+/**
+ * Sets the card's expires_at to the earliest notAfter of its current certificates not revoked
+ * for good (a hold still counts: the card may come back), or null when it has none.
+ */
+export async function refreshCardExpiry(tx: TxContext, cardId: string) {
+  await tx.db
+    .update(cards)
+    .set({
+      expiresAt: sql`(select min(${certificates.notAfter}) from ${certificates}
+        where ${certificates.cardId} = ${cardId} and ${certificates.current}
+        and (${certificates.revokedAt} is null or ${certificates.revocationReason} = 'certificateHold'))`,
+    })
+    .where(eq(cards.id, cardId));
+}

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { cards, certificates } from '../../../db/schema/cards.ts';
+import { people } from '../../../db/schema/people.ts';
+import {
+  type CertificateProfile,
+  CertificateRequestError,
+  issueCertificate,
+} from '../../../pki/ca/issue-certificate.ts';
+import { NotFoundError, ValidationError } from '../../errors.ts';
+import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import type { TxContext } from '../context.ts';
+import { refreshCardExpiry } from './certificate-effects.ts';
+import { CaUnavailableError } from './publish-crl.ts';
+
+/** The PIV slot each profile's certificate goes in. */
+export const slotOfProfile: Record<CertificateProfile, '9a' | '9c'> = {
+  authentication: '9a',
+  signature: '9c',
+};
+
+export interface IssueCardCertificateInput {
+  cardId: string;
+  personId: string;
+  profile: CertificateProfile;
+  /** DER SubjectPublicKeyInfo of the key generated on the card. */
+  subjectPublicKeyInfo: Uint8Array;
+  /** Where the CA publishes (CRL, OCSP, CA certificate), without a trailing slash. */
+  baseUrl: string;
+  validityDays: number;
+  upnDomain: string;
+}
+
+export interface IssuedCardCertificate {
+  id: string;
+  certificate: Buffer;
+  serialNumber: string;
+  notAfter: Date;
+}
+
+/**
+ * The CA's issuing verb: signs a certificate of the given profile for a key made on the card
+ * and the card's holder, records it as the card's current certificate for that slot (the one
+ * it replaces stays recorded, no longer current; revoking it is the caller's move), keeps the
+ * card's expiry in step and audits it, all in the caller's transaction.
+ */
+export async function issueCardCertificate(
+  tx: TxContext,
+  input: IssueCardCertificateInput,
+): Promise<IssuedCardCertificate> {
+  const ca = await tx.certificateAuthority?.();
+  if (!ca) {
+    throw new CaUnavailableError(
+      'The certificate authority is not open (no CA, or no CA_KEY_PASSPHRASE): no certificate can be issued.',
+    );
+  }
+  const [holder] = await tx.db
+    .select({
+      userId: people.userId,
+      given: people.givenName,
+      family: people.familyName,
+      email: people.email,
+    })
+    .from(people)
+    .where(eq(people.id, input.personId));
+  const [card] = await tx.db
+    .select({ id: cards.id, serial: cards.serial, personId: cards.personId })
+    .from(cards)
+    .where(eq(cards.id, input.cardId))
+    .for('update');
+  if (!holder || !card) throw new NotFoundError('There is no such card or person.');
+  if (!holder.userId || !holder.email) {
+    throw new ValidationError(
+      'The holder needs a user id and a work email before a certificate can name them.',
+      [{ field: 'personId', message: 'This person has no user id or work email yet.' }],
+    );
+  }
+  const now = tx.now();
+  let issued: Awaited<ReturnType<typeof issueCertificate>>;
+  try {
+    issued = await issueCertificate({
+      issuingCa: ca.issuing,
+      subjectPublicKeyInfo: input.subjectPublicKeyInfo,
+      holder: {
+        name: `${holder.given} ${holder.family}`,
+        uuid: holder.userId,
+        upn: `${holder.userId}@${input.upnDomain}`,
+        email: holder.email,
+      },
+      profile: input.profile,
+      baseUrl: input.baseUrl,
+      validityDays: input.validityDays,
+      now,
+    });
+  } catch (err) {
+    if (err instanceof CertificateRequestError) {
+      throw new ValidationError(`The certificate cannot be issued: ${err.message}.`, [
+        { field: 'subjectPublicKeyInfo', message: err.message },
+      ]);
+    }
+    throw err;
+  }
+  const slot = slotOfProfile[input.profile];
+  await tx.db
+    .update(certificates)
+    .set({ current: false })
+    .where(and(eq(certificates.cardId, card.id), eq(certificates.slot, slot)));
+  const sha256 = createHash('sha256').update(issued.certificate).digest('hex');
+  const [row] = await tx.db
+    .insert(certificates)
+    .values({
+      cardId: card.id,
+      personId: input.personId,
+      caId: ca.issuing.id,
+      profile: input.profile,
+      slot,
+      serialNumber: issued.serialNumber.toLowerCase(),
+      subject: `CN=${holder.given} ${holder.family}, serialNumber=${holder.userId}`,
+      issuer: 'issuing',
+      sha256,
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+      der: issued.certificate,
+      current: true,
+      createdAt: now,
+    })
+    .returning({ id: certificates.id });
+  if (!row) throw new Error('the certificate was not recorded');
+  await refreshCardExpiry(tx, card.id);
+  await recordAuditEvent(tx, {
+    action: 'card.certificate_issued',
+    subjectType: 'card',
+    subjectId: card.serial,
+    summary: {
+      serial: card.serial,
+      profile: input.profile,
+      slot,
+      certificateSerial: issued.serialNumber,
+      notAfter: issued.notAfter.toISOString(),
+    },
+  });
+  return {
+    id: row.id,
+    certificate: issued.certificate,
+    serialNumber: issued.serialNumber,
+    notAfter: issued.notAfter,
+  };
+}
