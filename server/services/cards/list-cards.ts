@@ -111,7 +111,6 @@ const expiresKey = sql<
 function selectPage(ctx: ServiceContext, where: SQL | undefined, order: SQL[], limit: number) {
   return ctx.db
     .select({
-      id: cards.id,
       serial: cards.serial,
       cardType: cards.cardType,
       state: cards.state,
