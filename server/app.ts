@@ -20,8 +20,10 @@ import { registerAgent } from './routes/agent.ts';
 import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
+import { registerCardList } from './routes/card-list.ts';
 import { registerCards } from './routes/cards.ts';
 import { registerCatalogue } from './routes/catalogue.ts';
+import { registerDashboard } from './routes/dashboard.ts';
 import { registerDocs } from './routes/docs.ts';
 import { registerFlags } from './routes/flags.ts';
 import { registerHealth } from './routes/health.ts';
@@ -56,7 +58,9 @@ const routeModules = [
   registerWorkstations,
   registerAgent,
   registerFlags,
+  registerCardList,
   registerCards,
+  registerDashboard,
   registerStock,
   registerWorklist,
   registerPki,

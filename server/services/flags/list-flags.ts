@@ -187,6 +187,25 @@ export async function countOpenFlags(ctx: ServiceContext): Promise<number> {
 }
 
 /**
+ * The query that counts the open flags of each kind the caller may see (each the count of
+ * `listFlags` status open with that kind), or null when they may see none. Open flags are
+ * few beside cards, and found through card_flags_list_idx (resolved_at first). Wrapped in
+ * an object, as a query is a promise of its rows and an async function would run it.
+ */
+export async function openFlagsByKindQuery(ctx: ServiceContext) {
+  const scoped = await flagsInScope(ctx);
+  if (scoped === false) return null;
+  return {
+    query: ctx.db
+      .select({ kind: cardFlags.kind, n: sql<number>`count(*)::int` })
+      .from(cardFlags)
+      .innerJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+      .where(scoped ? and(isNull(cardFlags.resolvedAt), scoped) : isNull(cardFlags.resolvedAt))
+      .groupBy(cardFlags.kind),
+  };
+}
+
+/**
  * Card flags, most urgent first. RA roles see every flag; a sponsor or LSA sees the flags
  * of people in their organisations only. The cursor is the position in that order.
  */

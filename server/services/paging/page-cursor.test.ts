@@ -23,6 +23,10 @@ describe('page cursors', () => {
     ).toEqual(['2026-11-25T09:00:00.000Z', id]);
     expect(decodeCursor(encodeCursor([0]), ['offset'])).toEqual([0]);
     expect(decodeCursor(encodeCursor([42]), ['serial'])).toEqual([42]);
+    expect(
+      decodeCursor(encodeCursor(['2026-11-25T09:00:00.123456Z', 'x']), ['instant?', 'text']),
+    ).toEqual(['2026-11-25T09:00:00.123456Z', 'x']);
+    expect(decodeCursor(encodeCursor([null, 'x']), ['instant?', 'text'])).toEqual([null, 'x']);
   });
 
   it.each([
@@ -41,6 +45,10 @@ describe('page cursors', () => {
     ['an infinite offset', b64('[1e400]'), ['offset']],
     ['a fractional offset', b64('[1.5]'), ['offset']],
     ['serial 0', b64('[0]'), ['serial']],
+    ['null where an instant must be', b64('[null]'), ['timestamp']],
+    ['an instant to the millisecond only', b64('["2026-11-25T09:00:00.123Z"]'), ['instant?']],
+    ['an instant on 30 February', b64('["2026-02-30T09:00:00.123456Z"]'), ['instant?']],
+    ['an instant not in UTC', b64('["2026-11-25T09:00:00.123456+01:00"]'), ['instant?']],
     [
       'invalid UTF-8',
       Buffer.from([0x5b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x5d]).toString('base64url'),

@@ -309,6 +309,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cards you may see, filtered, soonest expiry first, keyset-paginated
+         * @description Cards held by people of the organisations where you read cards, and, for RA staff, the cards kept at their organisations’ locations. Filters combine (all must hold). Ordered by expiry, soonest first, then serial; cards with no certificate last, by serial. Each dashboard count names the filters of its list here, which returns exactly the cards counted.
+         */
+        get: operations["listCards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cards/{serial}": {
         parameters: {
             query?: never;
@@ -321,6 +341,26 @@ export type paths = {
          * @description For its holder, and for those who read cards in one of the holder’s organisations; a card in stock for RA staff. Anyone else gets 404, as for a serial this RA does not know.
          */
         get: operations["getCard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The RA dashboard: cards by state, expiry, blocked PINs and open flags
+         * @description Counts over the cards and flags you may see (as GET /api/cards and GET /api/flags list them), each with the query of the list behind it. Counted from the card rows and their indexes, never from certificates.
+         */
+        get: operations["getDashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1464,6 +1504,38 @@ export type components = {
             reader: string;
             sequence: number;
         };
+        CardRow: {
+            /** @description The lifecycle moves you may make on the card now (POST /api/cards/{serial}/<action>), by the lifecycle table: absent when the card’s state, your role or separation of duties rules it out */
+            actions: ("suspend" | "reinstate" | "cancel" | "return" | "clear" | "destroy")[];
+            cardType: string;
+            /** @description Days until expiresAt on the trust’s calendar: 0 later today, negative once expired */
+            daysLeft: number | null;
+            /**
+             * Format: date-time
+             * @description The earliest notAfter of the card’s certificates in force; null when none
+             */
+            expiresAt: string | null;
+            /** @description Who holds the card; null for a card with no holder */
+            holder: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @description Grouped in fours: 5550 8668 9106 */
+                userId: string;
+            } | null;
+            /** @description Where the card is kept, or was issued from */
+            location: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            openFlags: ("unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs")[];
+            serial: string;
+            /** @enum {string} */
+            state: "in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed";
+            /** @description Why the card is in its state, when the move needed a reason */
+            stateReason: string | null;
+        };
         CardStateCounts: {
             active: number;
             blocked: number;
@@ -1533,6 +1605,69 @@ export type components = {
         Credentials: {
             password: string;
             username: string;
+        };
+        Dashboard: {
+            /**
+             * Format: date-time
+             * @description The moment the counts were taken
+             */
+            asOf: string;
+            blockedPins: {
+                /** @description Cards recorded as blocked */
+                cards: {
+                    count: number;
+                    list: components["schemas"]["DashboardList"];
+                };
+                /** @description Open PIN-blocked flags: cards a reader saw blocked, including cards not on record or not yet recorded as blocked. The two overlap. */
+                flags: {
+                    count: number;
+                    list: components["schemas"]["DashboardList"];
+                };
+            };
+            /** @description Every state of the lifecycle, in its order, with how many cards are in it */
+            cardsByState: {
+                count: number;
+                list: components["schemas"]["DashboardList"];
+                /** @enum {string} */
+                state: "in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed";
+            }[];
+            expiry: {
+                /** @description Cards whose certificates are expired, or expire within 7, 30, 60 or 90 days (cumulative: within 30 includes within 7; none expired) */
+                buckets: {
+                    /** @enum {string} */
+                    bucket: "7" | "30" | "60" | "90" | "expired";
+                    count: number;
+                    list: components["schemas"]["DashboardList"];
+                }[];
+                /** @description The states whose cards’ expiry is watched: cards with their holder, or thought to be */
+                states: ("in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed")[];
+            };
+            /** @description Every flag kind with how many are open */
+            openFlags: {
+                count: number;
+                /** @enum {string} */
+                kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                list: components["schemas"]["DashboardList"];
+            }[];
+        };
+        /** @description The list behind a count: the operation (GET /api/cards or GET /api/flags) and its query parameters. It returns exactly the rows counted. */
+        DashboardList: {
+            /** @enum {string} */
+            operationId: "listCards";
+            query: {
+                /** @enum {string} */
+                expiry?: "7" | "30" | "60" | "90" | "expired";
+                state?: ("in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed")[];
+            };
+        } | {
+            /** @enum {string} */
+            operationId: "listFlags";
+            query: {
+                /** @enum {string} */
+                kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                /** @enum {string} */
+                status: "open";
+            };
         };
         /** @description An identity document an RA accepts as seen in person (e-GIF level 3) */
         DocumentType: {
@@ -1616,7 +1751,7 @@ export type components = {
                 count: number;
                 since: string | null;
             } | null;
-            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "people:change-status" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "reports:read" | "workstations:manage" | "accounts:unlock")[];
+            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "people:change-status" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "reports:read" | "dashboard:read" | "workstations:manage" | "accounts:unlock")[];
             roles: {
                 label: string;
                 organisation: {
@@ -3044,6 +3179,79 @@ export interface operations {
             };
         };
     };
+    listCards: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description Cards in use (issued, active, blocked or suspended) whose certificates are `expired`, or expire within 7, 30, 60 or 90 days and are not expired. Cumulative: `30` includes the cards of `7`. Days are counted on the trust’s calendar, as `daysLeft` counts them. */
+                expiry?: "7" | "30" | "60" | "90" | "expired";
+                /** @description Cards with an open flag of this kind */
+                flag?: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                /** @description Cards held by this person (their id, as GET /api/people gives it) */
+                holder?: string;
+                limit?: number;
+                /** @description Cards kept at, or issued from, this card location */
+                location?: string;
+                /** @description Cards in any of these states (repeat the parameter for more than one) */
+                state?: ("in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed")[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of cards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CardRow"][];
+                        /** @description Give as `cursor` for the next page; null on the last */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getCard: {
         parameters: {
             query?: never;
@@ -3097,6 +3305,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
             /** @description Server error */
             500: {

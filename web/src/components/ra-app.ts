@@ -11,7 +11,9 @@ import './ra-shell.ts';
 import '../pages/ra-activate-page.ts';
 import '../pages/ra-audit-page.ts';
 import '../pages/ra-card-page.ts';
+import '../pages/ra-cards-page.ts';
 import '../pages/ra-check-card-page.ts';
+import '../pages/ra-dashboard-page.ts';
 import '../pages/ra-flags-page.ts';
 import '../pages/ra-home-page.ts';
 import '../pages/ra-my-access-page.ts';
@@ -255,6 +257,10 @@ export class RaApp extends LitElement {
         <p><a href="${this.home(me)}">Go to your start page</a></p></section>`;
     }
     switch (place.item.path.slice(1)) {
+      case 'dashboard':
+        return html`<ra-dashboard-page></ra-dashboard-page>`;
+      case 'cards':
+        return html`<ra-cards-page></ra-cards-page>`;
       case 'home':
         return html`<ra-home-page></ra-home-page>`;
       case 'people':
