@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people } from '../../db/schema/people.ts';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import {
   launchChromium,
   openPage,
@@ -19,10 +19,7 @@ describe('the audit trail page, in Chromium', () => {
   beforeAll(async () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
     // The demo's morning of work: identity checks, positions, a request, a desk, card flags.
-    await seedDemoActivity(app.ctx, {
-      login: app.config.login,
-      documentHashKey: app.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(app);
     // Events to find: a card holder signs in, and someone gets the advanced agent's password
     // wrong twice.
     const holder = await openPage(browser);

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { people } from '../../db/schema/people.ts';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import {
   launchChromium,
   openPage,
@@ -47,10 +47,7 @@ describe('each role’s landing page, in Chromium', () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
     // The demo's morning leaves a request, flags, and a new starter waiting for her
     // identity check.
-    await seedDemoActivity(app.ctx, {
-      login: app.config.login,
-      documentHashKey: app.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(app);
   });
   afterAll(async () => {
     await browser?.close();
