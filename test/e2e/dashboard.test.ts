@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cardLocations, cards } from '../../db/schema/cards.ts';
 import { personOrganisations } from '../../db/schema/people.ts';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import { axeViolations, sidewaysOverflow, waitForLoaded } from './support/accessibility.ts';
 import {
   launchChromium,
@@ -30,10 +30,7 @@ describe('the RA dashboard, in Chromium', () => {
   let page: Page;
   beforeAll(async () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
-    await seedDemoActivity(app.ctx, {
-      login: app.config.login,
-      documentHashKey: app.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(app);
     const now = app.clock.now();
     const [safe] = await app.db
       .insert(cardLocations)

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { people } from '../../db/schema/people.ts';
 import { permissionsOf } from '../../server/permissions/permissions.ts';
 import { demoAccounts } from '../../server/services/demo/seed-demo.ts';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import {
   launchChromium,
   openPage,
@@ -49,10 +49,7 @@ describe('each role’s landing page, in Chromium', () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
     // The demo's morning leaves a request, flags, and a new starter waiting for her
     // identity check.
-    await seedDemoActivity(app.ctx, {
-      login: app.config.login,
-      documentHashKey: app.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(app);
   });
   afterAll(async () => {
     await browser?.close();

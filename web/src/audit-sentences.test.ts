@@ -135,4 +135,30 @@ describe('audit sentences', () => {
       ),
     ).toBe('Morgan Manager moved card CARD-0001 from Safe (RWG01) to Ward 7 cupboard (RWG02)');
   });
+
+  it('tells the CA’s work on a card: issued, revoked with its reason, held, released, and card moves', () => {
+    const onCard = (action: string, summary: Record<string, unknown>): TrailEntry => {
+      const entry = event(action, summary, false);
+      entry.event.about.card = { serial: '0123456789abcdef0123456789abcdef', readable: true };
+      return entry;
+    };
+    expect(words(onCard('card.certificate_issued', { profile: 'authentication' }))).toBe(
+      'Morgan Manager issued an authentication certificate for Sky Staff’s card 01234567…',
+    );
+    expect(words(onCard('card.certificate_revoked', { reason: 'superseded' }))).toBe(
+      'Morgan Manager revoked a certificate of Sky Staff’s card 01234567…: superseded',
+    );
+    expect(words(onCard('card.certificate_revoked', { reason: 'certificateHold' }))).toBe(
+      'Morgan Manager put a certificate of Sky Staff’s card 01234567… on hold',
+    );
+    expect(words(onCard('card.certificate_released', {}))).toBe(
+      'Morgan Manager released the hold on a certificate of Sky Staff’s card 01234567…',
+    );
+    expect(words(onCard('card.cancelled', { reason: 'lost' }))).toBe(
+      'Morgan Manager cancelled Sky Staff’s card 01234567…: lost',
+    );
+    expect(words(onCard('card.suspended', { reason: 'reported_missing' }))).toBe(
+      'Morgan Manager suspended Sky Staff’s card 01234567…: reported missing',
+    );
+  });
 });

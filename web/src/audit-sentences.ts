@@ -306,8 +306,41 @@ const templates: Record<string, Template> = {
     html`${whoPart(e)} moved ${cardPart(e)}${
       text(e.summary.fromLocation) ? ` from ${e.summary.fromLocation}` : ''
     } to ${text(e.summary.toLocation) ?? 'another location'}`,
+  'card.certificate_issued': (e) =>
+    html`${whoPart(e)} issued ${profileWords(e.summary.profile)} certificate for ${whosePart(e)} ${cardPart(e)}`,
+  'card.certificate_revoked': (e) =>
+    e.summary.reason === 'certificateHold'
+      ? html`${whoPart(e)} put a certificate of ${whosePart(e)} ${cardPart(e)} on hold`
+      : html`${whoPart(e)} revoked a certificate of ${whosePart(e)} ${cardPart(e)}${revocationWords(e.summary.reason)}`,
+  'card.certificate_released': (e) =>
+    html`${whoPart(e)} released the hold on a certificate of ${whosePart(e)} ${cardPart(e)}`,
+  'card.cancelled': (e) =>
+    html`${whoPart(e)} cancelled ${whosePart(e)} ${cardPart(e)}${cardReasonWords(e.summary.reason)}`,
+  'card.suspended': (e) =>
+    html`${whoPart(e)} suspended ${whosePart(e)} ${cardPart(e)}${cardReasonWords(e.summary.reason)}`,
   'demo.seeded': () => html`The demo trust was set up`,
 };
+
+/** "an authentication" or "a signature" (certificate). */
+const profileWords = (profile: unknown) =>
+  profile === 'authentication'
+    ? 'an authentication'
+    : profile === 'signature'
+      ? 'a signature'
+      : 'a';
+
+const revocationReasonWords: Record<string, string> = {
+  keyCompromise: 'key compromise',
+  affiliationChanged: 'affiliation changed',
+  superseded: 'superseded',
+  cessationOfOperation: 'cessation of operation',
+};
+const revocationWords = (reason: unknown) => {
+  const said = typeof reason === 'string' ? revocationReasonWords[reason] : undefined;
+  return said ? `: ${said}` : '';
+};
+const cardReasonWords = (reason: unknown) =>
+  text(reason) ? `: ${String(reason).replaceAll('_', ' ')}` : '';
 
 /** The sentence for one line of the trail. */
 export function sentence(entry: TrailEntry): TemplateResult {

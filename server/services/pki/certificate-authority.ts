@@ -220,7 +220,7 @@ export async function loadCertificateAuthority(
 
 /** The CA opener of a deployment's database and passphrase (see ca-opener.ts). */
 export function caOpenerFor(ctx: ServiceContext, passphrase: string | undefined): CaOpener {
-  return memoisedCaOpener(() => loadCertificateAuthority(ctx, passphrase));
+  return memoisedCaOpener((db) => loadCertificateAuthority(db ? { ...ctx, db } : ctx, passphrase));
 }
 
 /**
