@@ -436,10 +436,13 @@ describe.each(testDrivers)(
     });
 
     it('flags a certificate that names someone other than the card’s holder, until the card holds theirs', async () => {
-      const card = await newCard('active', priya.id);
-      // Issued on Priya's card, but naming Tomasz: by UPN and by the subject's serialNumber.
+      // The card was Tomasz's when its certificates were issued, and its record was then
+      // changed to Priya (written straight to the database: the CA refuses to issue a
+      // certificate naming anyone but the card's holder). It names Tomasz by UPN and serialNumber.
+      const card = await newCard('active', tomasz.id);
       const wrong = await issue(card, tomasz);
       const wrongSign = await issue(card, tomasz, 'signature');
+      await t.db.update(cards).set({ personId: priya.id }).where(eq(cards.id, card.id));
       await see(card.serial, { '9a': wrong.der, '9c': wrongSign.der });
       const open = await flagsOf(card.serial, 'open');
       const bySlot = open.sort((a, b) =>
