@@ -15,6 +15,7 @@ import { purgeDeadSessions } from './services/auth/sessions.ts';
 import { type ServiceContext, withTransaction } from './services/context.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
 import { seedDemoActivity } from './services/demo/seed-demo-activity.ts';
+import { seedDemoStock } from './services/demo/seed-demo-stock.ts';
 import { caPassphraseFor } from './services/pki/ca-passphrase.ts';
 import {
   caOpenerFor,
@@ -162,6 +163,7 @@ async function main() {
           validityDays: config.certificateValidityDays,
         },
       });
+      await seedDemoStock(tx, config.caKeyPassphrase ?? '');
       return true;
     }));
   if (seeded) {

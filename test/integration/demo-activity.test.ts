@@ -219,6 +219,25 @@ describe.each(testDrivers)('the demo morning (%s)', (driver) => {
     ]);
   });
 
+  it('keeps blank cards in two locations, imported by the RA manager', async () => {
+    const stock = await get<{
+      locations: {
+        location: { name: string; organisation: { odsCode: string } };
+        counts: { in_stock: number };
+      }[];
+    }>(await t.login('manager'), '/api/card-stock');
+    expect(
+      stock.locations.map((l) => [
+        l.location.organisation.odsCode,
+        l.location.name,
+        l.counts.in_stock,
+      ]),
+    ).toEqual([
+      ['RWG01', 'RA office safe', 12],
+      ['RWG02', 'Ward office cabinet', 5],
+    ]);
+  });
+
   it('refuses to seed without a CA, saying so, and writes nothing', async () => {
     const bare = await createTestApp(driver);
     try {

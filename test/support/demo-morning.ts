@@ -1,4 +1,5 @@
 import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { seedDemoStock } from '../../server/services/demo/seed-demo-stock.ts';
 import {
   certificateAuthorityExists,
   initCertificateAuthority,
@@ -19,4 +20,5 @@ export async function seedDemoMorning(t: Pick<TestApp, 'ctx' | 'config'>): Promi
     login: t.config.login,
     documentHashKey: t.config.documentHashKey ?? '',
   });
+  await seedDemoStock(t.ctx, t.config.caKeyPassphrase ?? '');
 }

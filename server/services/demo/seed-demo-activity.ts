@@ -344,7 +344,7 @@ async function moveCard(
 }
 
 /** A demo account as a signed-in actor, with the roles it holds. */
-async function demoActor(ctx: ServiceContext, username: string): Promise<Actor> {
+export async function demoActor(ctx: ServiceContext, username: string): Promise<Actor> {
   const [account] = await ctx.db
     .select({ id: accounts.id })
     .from(accounts)
