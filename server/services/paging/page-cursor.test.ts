@@ -41,6 +41,9 @@ describe('page cursors', () => {
     ['a uuid that is not one', b64('["------------------------------------"]'), ['uuid']],
     ['30 February', b64('["2026-02-30T00:00:00.000Z"]'), ['timestamp']],
     ['a year out of range', b64('["-271821-04-20T00:00:00.000Z"]'), ['timestamp']],
+    // JavaScript reads year 0000 (1 BC); PostgreSQL refuses it: a 500 if it got that far.
+    ['year 0000', b64('["0000-01-01T00:00:00.000Z"]'), ['timestamp']],
+    ['an instant in year 0000', b64('["0000-01-01T00:00:00.000000Z"]'), ['instant?']],
     ['a negative offset', b64('[-1]'), ['offset']],
     ['an infinite offset', b64('[1e400]'), ['offset']],
     ['a fractional offset', b64('[1.5]'), ['offset']],

@@ -37,6 +37,8 @@ function valid(part: CursorPart, value: unknown): boolean {
       return (
         typeof value === 'string' &&
         isoInstant.test(value) &&
+        // Year 0000 is 1 BC to JavaScript, and no year at all to PostgreSQL.
+        !value.startsWith('0000') &&
         !Number.isNaN(Date.parse(value)) &&
         new Date(value).toISOString() === value
       );

@@ -1,6 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { cardLocations, cards } from '../../../db/schema/cards.ts';
-import { type FieldProblem, ValidationError } from '../../errors.ts';
+import { ConflictError, type FieldProblem, ValidationError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { type CardLocationView, findStockLocation, stockScope } from './card-locations.ts';
@@ -31,6 +31,9 @@ export interface ImportCardsResult {
 
 /** A problem with one line of the text, as the API reports it: the field, the line, why. */
 export type ImportLineProblem = FieldProblem & { line: number };
+
+/** Queues imports (a namespace of its own, beside the audit chain's and people's locks). */
+const importLock = sql`select pg_advisory_xact_lock(7305023, 1)`;
 
 // Few enough values for one statement's parameters on both drivers.
 const chunk = 1000;
@@ -156,6 +159,15 @@ export async function importCards(
   // The passphrase's key is derived (slowly, once per process) before the transaction opens.
   const seal = await transportKeySealer(secret);
   return withTransaction(ctx, async (tx) => {
+    // Serials are one card whatever their case, which the unique index (on the serial as
+    // written) cannot hold: imports take turns, and each looks again once it has its turn
+    // (under READ COMMITTED each statement after the lock sees what went before).
+    await tx.db.execute(importLock);
+    if ((await knownSerialProblems(tx, check.good)).length) {
+      throw new ConflictError(
+        'Another import took some of these cards at the same moment; nothing was imported. Check the stock and import again.',
+      );
+    }
     const now = tx.now();
     for (const part of chunks(check.good, 500)) {
       await tx.db.insert(cards).values(
