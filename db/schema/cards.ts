@@ -87,7 +87,7 @@ export const cards = pgTable(
   (t) => [
     uniqueIndex('cards_serial_uq').on(t.serial),
     // Serials are matched in any case (people search, card lookup, stock import).
-    index('cards_serial_lower_idx').on(sql`lower(${t.serial})`),
+    uniqueIndex('cards_serial_lower_uq').on(sql`lower(${t.serial})`),
     index('cards_person_idx').on(t.personId),
     index('cards_state_idx').on(t.state, t.expiresAt),
     index('cards_location_idx').on(t.locationId, t.state),
