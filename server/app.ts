@@ -20,9 +20,11 @@ import { registerAgent } from './routes/agent.ts';
 import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
+import { registerCardList } from './routes/card-list.ts';
 import { registerCardTransitions } from './routes/card-transitions.ts';
 import { registerCards } from './routes/cards.ts';
 import { registerCatalogue } from './routes/catalogue.ts';
+import { registerDashboard } from './routes/dashboard.ts';
 import { registerDocs } from './routes/docs.ts';
 import { registerFlags } from './routes/flags.ts';
 import { registerHealth } from './routes/health.ts';
@@ -33,6 +35,7 @@ import { registerPki } from './routes/pki.ts';
 import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
 import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
+import { registerStock } from './routes/stock.ts';
 import { registerWorklist } from './routes/worklist.ts';
 import { registerWorkstations } from './routes/workstations.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
@@ -56,8 +59,11 @@ const routeModules = [
   registerWorkstations,
   registerAgent,
   registerFlags,
+  registerCardList,
   registerCards,
   registerCardTransitions,
+  registerDashboard,
+  registerStock,
   registerWorklist,
   registerPki,
 ];
@@ -125,15 +131,26 @@ export function createApp(deps: AppDeps) {
   );
   app.use('/api/*', noStore());
   app.use('/api/*', clientAddress());
-  app.use(
-    '/api/*',
+  const apiBodyLimit = bodyLimit({
+    maxSize: 64 * 1024,
+    onError: () => {
+      throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
+    },
+  });
+  // Larger bodies where they are expected: a card import carries up to 10,000 lines of
+  // serials and keys; an agent's observation up to four 16 KiB certificates in base64.
+  const sized = (maxSize: number, words: string) =>
     bodyLimit({
-      maxSize: 64 * 1024,
+      maxSize,
       onError: () => {
-        throw new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 64 KiB.');
+        throw new DomainError('PAYLOAD_TOO_LARGE', `The request body is larger than ${words}.`);
       },
-    }),
-  );
+    });
+  const largerBodies: Record<string, ReturnType<typeof bodyLimit>> = {
+    '/api/card-stock/imports': sized(2 * 1024 * 1024, '2 MiB'),
+    '/api/agent/observations': sized(128 * 1024, '128 KiB'),
+  };
+  app.use('/api/*', (c, next) => (largerBodies[c.req.path] ?? apiBodyLimit)(c, next));
   // OCSP requests are a few hundred bytes; nothing else under /pki takes a body.
   app.use(
     '/pki/*',

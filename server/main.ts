@@ -12,15 +12,15 @@ import { auditSecretFor } from './services/audit/audit-secret.ts';
 import { startCheckpointer } from './services/audit/checkpointer.ts';
 import { countUnkeyedEvents } from './services/audit/count-unkeyed-events.ts';
 import { purgeDeadSessions } from './services/auth/sessions.ts';
-import { withTransaction } from './services/context.ts';
+import { type ServiceContext, withTransaction } from './services/context.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
 import { seedDemoActivity } from './services/demo/seed-demo-activity.ts';
+import { seedDemoStock } from './services/demo/seed-demo-stock.ts';
 import { caPassphraseFor } from './services/pki/ca-passphrase.ts';
 import {
   caOpenerFor,
   certificateAuthorityExists,
   initCertificateAuthority,
-  loadCertificateAuthority,
 } from './services/pki/certificate-authority.ts';
 import { refreshCrlIfDue } from './services/pki/refresh-crl.ts';
 
@@ -104,7 +104,7 @@ async function main() {
     );
   }
 
-  const ctx = {
+  const ctx: ServiceContext = {
     db: handle.db,
     actor: null,
     requestId: null,
@@ -115,6 +115,40 @@ async function main() {
   // Demo accounts go only into the embedded database, or where DEMO_DATA=true says so.
   const wantDemo =
     config.demoData === 'true' || (config.demoData === 'auto' && handle.driver === 'pglite');
+
+  // The CA first: the demo's cards are issued by it. Made on the demo's first start; elsewhere
+  // by `npm run ca -- init`. Its key is opened now, so a wrong or missing passphrase stops the
+  // start rather than the first OCSP call or revocation.
+  config.caKeyPassphrase = caPassphraseFor(config);
+  if (wantDemo && !config.caKeyPassphrase) {
+    console.error(
+      'Invalid configuration:\n  CA_KEY_PASSPHRASE: required for the demo data with DATABASE_URL (the demo issues its cards from its own certificate authority), or CA_KEY_PASSPHRASE_FILE naming a file that holds it',
+    );
+    process.exit(2);
+  }
+  if (wantDemo && config.caKeyPassphrase && !(await certificateAuthorityExists(ctx))) {
+    const made = await initCertificateAuthority(ctx, {
+      passphrase: config.caKeyPassphrase,
+      organisation: 'Smartcard RA Demo',
+    });
+    logger.warn(
+      { authorities: made.map((m) => ({ name: m.name, subject: m.subject })) },
+      config.databaseUrl
+        ? 'demo certificate authority created (its key passphrase is CA_KEY_PASSPHRASE)'
+        : 'demo certificate authority created (its key passphrase is in DATA_DIR)',
+    );
+  }
+  ctx.certificateAuthority = caOpenerFor(ctx, config.caKeyPassphrase);
+  try {
+    if (!(await ctx.certificateAuthority())) {
+      logger.warn('no certificate authority yet: run `npm run ca -- init`');
+    }
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+
   // The trust and its morning of work go in together or not at all.
   const seeded =
     wantDemo &&
@@ -123,7 +157,13 @@ async function main() {
       await seedDemoActivity(tx, {
         login: config.login,
         documentHashKey: config.documentHashKey ?? '',
+        pki: {
+          baseUrl: config.publicOrigin ?? `http://localhost:${config.port}`,
+          upnDomain: config.upnDomain,
+          validityDays: config.certificateValidityDays,
+        },
       });
+      await seedDemoStock(tx, config.caKeyPassphrase ?? '');
       return true;
     }));
   if (seeded) {
@@ -132,29 +172,7 @@ async function main() {
     );
   }
 
-  // The CA: made on the demo's first start; elsewhere by `npm run ca -- init`. Its key is
-  // opened now, so a wrong or missing passphrase stops the start rather than the first OCSP call.
-  config.caKeyPassphrase = caPassphraseFor(config);
-  if (wantDemo && config.caKeyPassphrase && !(await certificateAuthorityExists(ctx))) {
-    const made = await initCertificateAuthority(ctx, {
-      passphrase: config.caKeyPassphrase,
-      organisation: 'Smartcard RA Demo',
-    });
-    logger.warn(
-      { authorities: made.map((m) => ({ name: m.name, subject: m.subject })) },
-      'demo certificate authority created (its key passphrase is in DATA_DIR)',
-    );
-  }
-  try {
-    const ca = await loadCertificateAuthority(ctx, config.caKeyPassphrase);
-    if (!ca) logger.warn('no certificate authority yet: run `npm run ca -- init`');
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    process.exit(2);
-  }
-
-  const certificateAuthority = caOpenerFor(ctx, config.caKeyPassphrase);
+  const { certificateAuthority } = ctx;
   const app = createApp({
     certificateAuthority,
     db: handle.db,
@@ -175,9 +193,8 @@ async function main() {
   }, 3_600_000);
   purge.unref();
   // The CRL is remade days before its nextUpdate: checked at start and every hour.
-  const caCtx = { ...ctx, certificateAuthority };
   const refreshCrl = () =>
-    refreshCrlIfDue(caCtx)
+    refreshCrlIfDue(ctx)
       .then(
         (n) => n && logger.info({ crlNumber: n.toString() }, 'CRL refreshed before its nextUpdate'),
       )

@@ -18,6 +18,7 @@ ALTER TABLE "card_locations" ADD CONSTRAINT "card_locations_ods_code_organisatio
 CREATE UNIQUE INDEX "card_locations_name_uq" ON "card_locations" USING btree ("ods_code","name");--> statement-breakpoint
 ALTER TABLE "cards" ADD CONSTRAINT "cards_location_id_card_locations_id_fk" FOREIGN KEY ("location_id") REFERENCES "public"."card_locations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "certificates" ADD CONSTRAINT "certificates_ca_id_certificate_authorities_id_fk" FOREIGN KEY ("ca_id") REFERENCES "public"."certificate_authorities"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "cards_serial_lower_uq" ON "cards" USING btree (lower("serial"));--> statement-breakpoint
 CREATE INDEX "cards_state_idx" ON "cards" USING btree ("state","expires_at");--> statement-breakpoint
 CREATE INDEX "cards_location_idx" ON "cards" USING btree ("location_id","state");--> statement-breakpoint
 CREATE INDEX "cards_expires_idx" ON "cards" USING btree ("expires_at") WHERE "cards"."expires_at" is not null;--> statement-breakpoint

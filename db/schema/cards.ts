@@ -70,8 +70,9 @@ export const cards = pgTable(
     locationId: uuid('location_id').references(() => cardLocations.id),
     /**
      * The card's management key as it came from the manufacturer (or the import file),
-     * encrypted with the CA key's passphrase-derived key (pki/ca/key-at-rest.ts); never
-     * returned by any route. Null for cards known only from a reader.
+     * sealed under the CA key passphrase and bound to the serial (pki/ca/secret-box.ts, via
+     * server/services/stock/transport-key.ts); never returned by any route. Null for cards
+     * known only from a reader.
      */
     encryptedTransportKey: text('encrypted_transport_key'),
     /**
@@ -85,6 +86,8 @@ export const cards = pgTable(
   },
   (t) => [
     uniqueIndex('cards_serial_uq').on(t.serial),
+    // Serials are matched in any case (people search, card lookup, stock import).
+    uniqueIndex('cards_serial_lower_uq').on(sql`lower(${t.serial})`),
     index('cards_person_idx').on(t.personId),
     index('cards_state_idx').on(t.state, t.expiresAt),
     index('cards_location_idx').on(t.locationId, t.state),

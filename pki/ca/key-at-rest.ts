@@ -42,7 +42,8 @@ const defaults = { N: 2 ** 17, r: 8, p: 1 };
 // Refuse parameters beyond this when reading, so a crafted file cannot exhaust memory.
 const maxN = 2 ** 20;
 
-function derive(
+/** scrypt over the passphrase (NFC) and salt: 64 bytes, a key and a check value's input. */
+export function deriveFromPassphrase(
   passphrase: string,
   salt: Buffer,
   params: { N: number; r: number; p: number },
@@ -78,7 +79,7 @@ export async function encryptPrivateKey(
   if (passphrase.length === 0) throw new RangeError('the passphrase must not be empty');
   const salt = randomBytes(16);
   const iv = randomBytes(12);
-  const derived = await derive(passphrase, salt, params);
+  const derived = await deriveFromPassphrase(passphrase, salt, params);
   const header = {
     format: 'smartcard-ra-encrypted-key' as const,
     version: 1 as const,
@@ -107,7 +108,7 @@ export async function decryptPrivateKey(
 ): Promise<Buffer> {
   const blob = readBlob(stored);
   const salt = Buffer.from(blob.kdf.salt, 'base64');
-  const derived = await derive(passphrase, salt, blob.kdf);
+  const derived = await deriveFromPassphrase(passphrase, salt, blob.kdf);
   const check = Buffer.from(blob.check, 'base64');
   const expected = checkValue(derived);
   if (check.length !== expected.length || !timingSafeEqual(check, expected)) {

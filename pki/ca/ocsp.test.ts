@@ -3,6 +3,8 @@ import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CertificateAuthorities, createCertificateAuthorities } from './create-ca.ts';
 import { type IssuedCertificate, issueCertificate } from './issue-certificate.ts';
@@ -10,6 +12,7 @@ import {
   type CertStatus,
   certIdMatchesIssuer,
   createOcspResponse,
+  maxCertIdsPerRequest,
   OcspRequestError,
   ocspErrorResponse,
   parseOcspRequest,
@@ -160,6 +163,31 @@ describe('parseOcspRequest', () => {
     );
     // Well-formed DER that is not an OCSP request: a certificate.
     expect(() => parseOcspRequest(leaf.certificate)).toThrow(OcspRequestError);
+  });
+
+  it(`refuses a request asking about more than ${maxCertIdsPerRequest} certificates, before pkijs reads them`, () => {
+    const asking = (n: number) => {
+      const [certId] = parseOcspRequest(
+        opensslRequest(cas.issuing.certificate, leaf.certificate),
+      ).certIds;
+      const request = new pkijs.OCSPRequest();
+      request.tbsRequest.requestList = Array.from(
+        { length: n },
+        () =>
+          new pkijs.Request({
+            reqCert: new pkijs.CertID({
+              schema: asn1js.fromBER(new Uint8Array(certId?.der ?? [])).result,
+            }),
+          }),
+      );
+      return new Uint8Array(request.toSchema(true).toBER(false));
+    };
+    expect(parseOcspRequest(asking(maxCertIdsPerRequest)).certIds).toHaveLength(
+      maxCertIdsPerRequest,
+    );
+    expect(() => parseOcspRequest(asking(maxCertIdsPerRequest + 1))).toThrow(
+      `more than ${maxCertIdsPerRequest} certificates`,
+    );
   });
 });
 

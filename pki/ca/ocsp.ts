@@ -56,11 +56,33 @@ export class OcspRequestError extends Error {
   override name = 'OcspRequestError';
 }
 
+/**
+ * The most certificates one request may ask about. Clients ask about one (openssl about one
+ * per -cert); reading and answering each costs about a millisecond of pkijs, so a 16 KiB
+ * request of a thousand tiny CertIDs would hold the server's one thread for seconds.
+ */
+export const maxCertIdsPerRequest = 20;
+
+/** How many entries the request's requestList holds, counted before pkijs reads any. */
+function requestListLength(request: asn1js.AsnType): number {
+  const [tbs] = request instanceof asn1js.Constructed ? request.valueBlock.value : [];
+  const list =
+    tbs instanceof asn1js.Constructed
+      ? tbs.valueBlock.value.find((v) => v.idBlock.tagClass === 1 && v.idBlock.tagNumber === 16)
+      : undefined;
+  return list instanceof asn1js.Constructed ? list.valueBlock.value.length : 0;
+}
+
 export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
   const bytes = new Uint8Array(der);
   const asn1 = asn1js.fromBER(bytes);
   if (asn1.offset === -1 || asn1.offset !== bytes.byteLength) {
     throw new OcspRequestError('the request is not one whole DER value');
+  }
+  if (requestListLength(asn1.result) > maxCertIdsPerRequest) {
+    throw new OcspRequestError(
+      `the request asks about more than ${maxCertIdsPerRequest} certificates`,
+    );
   }
   let request: pkijs.OCSPRequest;
   try {

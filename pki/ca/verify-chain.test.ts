@@ -3,7 +3,7 @@ import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CertificateAuthorities, createCertificateAuthorities } from './create-ca.ts';
 import { issueCertificate } from './issue-certificate.ts';
-import { verifyChain } from './verify-chain.ts';
+import { namesIssuer, verifyChain } from './verify-chain.ts';
 import { engine, parseCertificateDer } from './x509-parts.ts';
 
 const now = new Date('2026-11-30T09:00:00Z');
@@ -11,6 +11,8 @@ let ours: CertificateAuthorities;
 let theirs: CertificateAuthorities;
 let ourLeaf: Buffer;
 let foreignLeaf: Buffer;
+/** Names our issuing CA as its issuer, but signed with another CA's key. */
+let forgedLeaf: Buffer;
 beforeAll(async () => {
   [ours, theirs] = await Promise.all([
     createCertificateAuthorities({ organisation: 'Our Trust', now }),
@@ -35,6 +37,12 @@ beforeAll(async () => {
   };
   ourLeaf = (await issueCertificate({ ...request, issuingCa: ours.issuing })).certificate;
   foreignLeaf = (await issueCertificate({ ...request, issuingCa: theirs.issuing })).certificate;
+  forgedLeaf = (
+    await issueCertificate({
+      ...request,
+      issuingCa: { certificate: ours.issuing.certificate, privateKey: theirs.issuing.privateKey },
+    })
+  ).certificate;
 });
 
 const at = new Date('2027-01-01T00:00:00Z');
@@ -71,5 +79,21 @@ describe('verifyChain', () => {
       at,
     });
     expect(alone.valid).toBe(false);
+  });
+
+  it('refuses a leaf that names our issuing CA but was signed with another key', async () => {
+    expect(namesIssuer(forgedLeaf, ours.issuing.certificate)).toBe(true);
+    expect((await against(forgedLeaf)).valid).toBe(false);
+  });
+});
+
+describe('namesIssuer', () => {
+  it('tells the CA a certificate claims as its issuer', () => {
+    expect(namesIssuer(ourLeaf, ours.issuing.certificate)).toBe(true);
+    expect(namesIssuer(foreignLeaf, ours.issuing.certificate)).toBe(false);
+    expect(namesIssuer(foreignLeaf, theirs.issuing.certificate)).toBe(true);
+    // The issuing CA is named by our root, not by itself.
+    expect(namesIssuer(ours.issuing.certificate, ours.root.certificate)).toBe(true);
+    expect(namesIssuer(ourLeaf, ours.root.certificate)).toBe(false);
   });
 });

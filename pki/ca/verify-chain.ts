@@ -36,3 +36,11 @@ export async function verifyChain(input: {
   }
   return { valid: true, reason: '' };
 }
+
+/**
+ * Whether `leaf` names `ca`'s subject as its issuer: what it claims, not whether `ca` signed it
+ * (verifyChain answers that).
+ */
+export function namesIssuer(leaf: Uint8Array, ca: Uint8Array): boolean {
+  return parseCertificateDer(leaf).issuer.isEqual(parseCertificateDer(ca).subject);
+}

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +97,43 @@ describe('reading a PIV card', () => {
     );
     // One extended GET DATA per object: no GET RESPONSE needed.
     expect(reading.apdus).toBe(7);
+  });
+
+  it("keeps each certificate's DER, unzipped, and reports it to the server beside its summary", async () => {
+    const { transmit } = cardWith((p) => {
+      p.objects['5fc105'] = certObject(der);
+      p.objects['5fc10a'] = certObject(gzipSync(der), true);
+    });
+    const reading = await readPivCard(transmit);
+    const ders = reading.certificates.map((c) => ('certificate' in c ? c.certificate.der : null));
+    expect(ders).toEqual([der.toString('base64'), der.toString('base64')]);
+    const observation = insertedObservation('R', Buffer.from([0x3b]), reading, new Date());
+    expect(observation.card?.certificates[0]).toMatchObject({
+      slot: '9a',
+      certificate: { der: der.toString('base64'), subject: 'CN=Nia Okafor, O=RWG' },
+    });
+    // The DER is the certificate itself (public data); it is what the sha256 is of.
+    const sent = observation.card?.certificates[0];
+    const sentDer = sent && 'certificate' in sent ? sent.certificate.der : '';
+    expect(createHash('sha256').update(Buffer.from(sentDer, 'base64')).digest('hex')).toBe(
+      sent && 'certificate' in sent ? sent.certificate.sha256 : 'none',
+    );
+  });
+
+  it('refuses a certificate larger than the server takes, unzipped or not', async () => {
+    const huge = Buffer.concat([der, Buffer.alloc(maxCertificateBytes)]);
+    const { transmit } = cardWith((p) => {
+      p.objects['5fc105'] = certObject(huge);
+      p.objects['5fc10a'] = certObject(der);
+    });
+    const reading = await readPivCard(transmit);
+    expect(reading.certificates).toEqual([
+      {
+        slot: '9a',
+        error: `the certificate is ${huge.length} bytes, more than ${maxCertificateBytes}: refused`,
+      },
+      expect.objectContaining({ slot: '9c', certificate: expect.anything() }),
+    ]);
   });
 
   it('turns a bad object into an error on that slot, and reads the rest', async () => {

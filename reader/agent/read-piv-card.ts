@@ -17,8 +17,14 @@ export interface PinState {
   verified: boolean;
 }
 
+/**
+ * A certificate as read: its summary, and its DER in base64 (public data, as the card hands it
+ * to anyone) so the server can check its signature against its own CA.
+ */
+export type CertificateReading = CertificateSummary & { der: string };
+
 export type SlotReading =
-  | { slot: Slot; certificate: CertificateSummary }
+  | { slot: Slot; certificate: CertificateReading }
   | { slot: Slot; error: string };
 
 export interface PivReading {
@@ -46,7 +52,10 @@ export const usableGuid = (guid: string | null | undefined): string | null => {
   return hex && /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : null;
 };
 
-/** A compressed certificate larger than this is refused: no gzip bomb fills the agent's memory. */
+/**
+ * A certificate larger than this is refused (the server takes no larger), and a compressed one
+ * is never unpacked past it: no gzip bomb fills the agent's memory.
+ */
 export const maxCertificateBytes = 16 * 1024;
 const maxObjectBytes = 64 * 1024;
 
@@ -152,7 +161,11 @@ export async function readPivCard(transmit: Transmit): Promise<PivReading> {
     try {
       const object = await getData(slotObjects[slot]);
       if (!object) continue;
-      certificates.push({ slot, certificate: parseCertificate(certificateDer(object)) });
+      const der = certificateDer(object);
+      certificates.push({
+        slot,
+        certificate: { ...parseCertificate(der), der: der.toString('base64') },
+      });
     } catch (err) {
       if (
         err instanceof CertificateError ||
@@ -185,7 +198,13 @@ export function certificateDer(object: Buffer): Buffer {
   const cert = items.find((t) => t.tag === 0x70)?.value;
   if (!cert) throw new TlvError('the certificate object has no 70 (certificate) element');
   const info = items.find((t) => t.tag === 0x71)?.value[0] ?? 0;
-  if (!(info & 0x01)) return cert;
+  if (!(info & 0x01)) {
+    if (cert.length > maxCertificateBytes)
+      throw new CertificateError(
+        `the certificate is ${cert.length} bytes, more than ${maxCertificateBytes}: refused`,
+      );
+    return cert;
+  }
   try {
     return gunzipSync(cert, { maxOutputLength: maxCertificateBytes });
   } catch (err) {

@@ -36,6 +36,9 @@ export const permissions = [
   'cards:unlock-own',
   'card-stock:manage',
   'reports:read',
+  // The RA dashboard: cards by state, expiry, blocked PINs and flags of the caller's
+  // organisations (RA staff; a sponsor or LSA has their cards and flags pages instead).
+  'dashboard:read',
   'workstations:manage',
   // See and clear sign-in throttles and locks (RA managers).
   'accounts:unlock',
@@ -66,6 +69,7 @@ const ragent: readonly Permission[] = [
   'cards:renew-own',
   'cards:unlock-own',
   'card-stock:manage',
+  'dashboard:read',
 ];
 
 const advanced: readonly Permission[] = [

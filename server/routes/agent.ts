@@ -2,6 +2,7 @@ import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { ErrorBody } from '../http/error-body.ts';
+import { derProblem } from '../services/observations/certificate-der.ts';
 import { recordObservation } from '../services/observations/record-observation.ts';
 import { enrolWorkstation } from '../services/workstations/enrol-workstation.ts';
 import { isoInstant } from './schemas.ts';
@@ -40,6 +41,11 @@ const Certificate = z.strictObject({
   email: text(320).nullable(),
   upn: text(320).nullable(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be a SHA-256 fingerprint in hex'),
+  der: z.string().optional().openapi({
+    description:
+      'The certificate itself, DER in base64 (at most 16 KiB decoded), whose SHA-256 is sha256: the server checks its signature against its own CA. Agents that send none are judged on the records alone.',
+    format: 'byte',
+  }),
 });
 
 const Observation = z
@@ -77,7 +83,19 @@ const Observation = z
               z.strictObject({ slot: Slot, error: text(500) }),
             ]),
           )
-          .max(4),
+          .max(4)
+          .superRefine((list, ctx) => {
+            // Checked here, where the slot is known, so the message can name it.
+            list.forEach((entry, i) => {
+              if (!('certificate' in entry) || entry.certificate.der === undefined) return;
+              const problem = derProblem(entry.slot, {
+                sha256: entry.certificate.sha256,
+                der: entry.certificate.der,
+              });
+              if (problem)
+                ctx.addIssue({ code: 'custom', path: [i, 'certificate', 'der'], message: problem });
+            });
+          }),
         pin: z.strictObject({
           triesLeft: z.number().int().min(0).max(15).nullable(),
           blocked: z.boolean(),
@@ -123,7 +141,7 @@ const observe = defineRoute({
   tags: ['Reader agent'],
   summary: 'Report what a reader saw: a card read in, taken out, or unreadable',
   description:
-    'Idempotent by idempotencyKey: the same key again answers 200 with the first observation and changes nothing.',
+    'Idempotent by idempotencyKey: the same key again answers 200 with the first observation and changes nothing. A certificate sent with its DER that is not base64, is over 16 KiB, does not parse, or is not the certificate its sha256 names gets a 400 naming its slot, and nothing is stored.',
   request: { body: { required: true, content: json(Observation) } },
   responses: {
     201: {

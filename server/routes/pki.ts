@@ -121,7 +121,28 @@ function fromBase64(text: string): Uint8Array | null {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
+/**
+ * RFC 6960 asks a GET's base64 to be URL-encoded, but clients in the field send its '/' as
+ * it is, and some put a second '/' after the responder's URL: then the request is the rest
+ * of the path, which the one-segment route below cannot match.
+ */
+const ocspPrefix = '/pki/ocsp/';
+async function ocspGetOfSeveralSegments(c: Context<AppEnv>, next: () => Promise<void>) {
+  const rest = new URL(c.req.url).pathname.slice(ocspPrefix.length);
+  if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || !rest.includes('/')) {
+    return next();
+  }
+  let text: string | null;
+  try {
+    text = decodeURIComponent(rest.replace(/^\/+/, ''));
+  } catch {
+    text = null;
+  }
+  return ocsp(c, (text && fromBase64(text)) || new Uint8Array());
+}
+
 export function registerPki(app: OpenAPIHono<AppEnv>) {
+  app.use(`${ocspPrefix}*`, ocspGetOfSeveralSegments);
   app.openapi(rootCert, async (c) => {
     const cert = await caCertificate(serviceContext(c), 'root');
     return c.body(new Uint8Array(cert), 200, {

@@ -63,19 +63,10 @@ export interface TxContext extends ServiceContext {
   readonly [inTransaction]: true;
 }
 
-/**
- * Runs `fn` in one transaction (a savepoint when already inside one). The CA opener reads
- * through the transaction too: on the embedded PGlite, whose one connection the transaction
- * holds, a read outside it would wait for it forever.
- */
+/** Runs `fn` in one transaction (a savepoint when already inside one). */
 export function withTransaction<T>(
   ctx: ServiceContext,
   fn: (tx: TxContext) => Promise<T>,
 ): Promise<T> {
-  const opener = ctx.certificateAuthority;
-  return ctx.db.transaction((tx) => {
-    const db = tx as unknown as Database;
-    const certificateAuthority = opener && (() => opener(db));
-    return fn({ ...ctx, db, ...(opener ? { certificateAuthority } : {}) } as TxContext);
-  });
+  return ctx.db.transaction((tx) => fn({ ...ctx, db: tx as unknown as Database } as TxContext));
 }

@@ -5,6 +5,7 @@ import {
   dateTimeOf,
   daysBetween,
   daysLeftUntil,
+  startOfDay,
   timeOf,
   todayOf,
 } from './dates.ts';
@@ -65,5 +66,22 @@ describe('daysLeftUntil', () => {
   it('is negative once passed, even earlier the same day', () => {
     expect(daysLeftUntil(new Date('2026-07-01T23:15:00Z'), now)).toBe(-1);
     expect(daysLeftUntil(new Date('2026-06-29T12:00:00Z'), now)).toBe(-3);
+  });
+});
+
+describe('startOfDay', () => {
+  it('is midnight in London: 23:00 UTC the day before in summer, midnight UTC in winter', () => {
+    expect(startOfDay('2026-07-02').toISOString()).toBe('2026-07-01T23:00:00.000Z');
+    expect(startOfDay('2026-12-31').toISOString()).toBe('2026-12-31T00:00:00.000Z');
+    // The days the clocks change begin at midnight GMT (March) and midnight BST (October).
+    expect(startOfDay('2026-03-29').toISOString()).toBe('2026-03-29T00:00:00.000Z');
+    expect(startOfDay('2026-10-25').toISOString()).toBe('2026-10-24T23:00:00.000Z');
+  });
+
+  it('bounds the days left: an instant before the start of today + N + 1 has at most N days left', () => {
+    const now = new Date('2026-07-01T12:00:00Z');
+    const limit = startOfDay(addDays(todayOf(now), 8));
+    expect(daysLeftUntil(new Date(limit.getTime() - 1), now)).toBe(7);
+    expect(daysLeftUntil(limit, now)).toBe(8);
   });
 });

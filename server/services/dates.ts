@@ -58,6 +58,18 @@ function utcMidnight(isoDate: string): number {
   return Date.parse(`${isoDate}T00:00:00Z`);
 }
 
+/**
+ * The instant the trust's day `isoDate` begins: midnight in London, which is midnight UTC
+ * in winter and 23:00 UTC the day before in summer (the clocks change at 01:00 UTC, so
+ * every day has its midnight). Day-counted limits ("expires within 30 days") become
+ * ranges of instants with it, which an index on the instant can serve.
+ */
+export function startOfDay(isoDate: string): Date {
+  const utc = utcMidnight(isoDate);
+  const summer = new Date(utc - 3_600_000);
+  return dateOf(summer) === isoDate ? summer : new Date(utc);
+}
+
 export function addDays(isoDate: string, days: number): string {
   return new Date(utcMidnight(isoDate) + days * dayMs).toISOString().slice(0, 10);
 }

@@ -100,7 +100,7 @@ describe('accessibility, in Chromium', () => {
     // Escape folds it again, from a link in it, focus back on the button.
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    expect(await focusedElement(page)).toBe('a Home');
+    expect(await focusedElement(page)).toBe('a Dashboard');
     await page.keyboard.press('Escape');
     expect(await menu.getAttribute('aria-expanded')).toBe('false');
     expect(await focusedElement(page)).toBe('button Menu');
@@ -116,12 +116,14 @@ describe('accessibility, in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(await menu.isVisible()).toBe(false);
     expect(await nav.getByRole('link', { name: 'Audit', exact: true }).isVisible()).toBe(true);
-    // The manager's navigation, the longest, fits one row at 1280 px: every link at one height.
+    // The manager's navigation, the longest, shows whole at 1280 px in at most two rows. (One
+    // row held up to eleven links; with the dashboard and the cards list it has thirteen,
+    // some 1,370 px of links in a 1,112 px bar.)
     const tops = await nav
       .getByRole('link')
       .evaluateAll((links) => links.map((a) => Math.round(a.getBoundingClientRect().top)));
     expect(tops.length).toBeGreaterThan(8);
-    expect(new Set(tops).size, `link tops: ${tops.join(', ')}`).toBe(1);
+    expect(new Set(tops).size, `link tops: ${tops.join(', ')}`).toBeLessThanOrEqual(2);
     expect(await nav.getByRole('link', { name: 'My profile' }).count()).toBe(0);
     const yours = page.getByRole('navigation', { name: 'Your account' });
     expect(await yours.getByRole('link', { name: 'My profile' }).isVisible()).toBe(true);

@@ -3,8 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permissionsOf } from '../../server/permissions/permissions.ts';
 import { demoAccounts } from '../../server/services/demo/seed-demo.ts';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
 import { navItems } from '../../web/src/nav.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import {
   axeViolations,
   fieldsWithoutLabel,
@@ -116,10 +116,7 @@ describe('every page, at 1280 and 390 pixels wide, in Chromium', () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
     // The demo's morning, so that lists, tables and the audit trail are full, as people
     // see them, rather than empty.
-    await seedDemoActivity(app.ctx, {
-      login: app.config.login,
-      documentHashKey: app.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(app);
     mkdirSync(shots, { recursive: true });
   });
   afterAll(async () => {

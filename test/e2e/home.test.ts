@@ -2,7 +2,9 @@ import { eq } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { people } from '../../db/schema/people.ts';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { permissionsOf } from '../../server/permissions/permissions.ts';
+import { demoAccounts } from '../../server/services/demo/seed-demo.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import {
   launchChromium,
   openPage,
@@ -47,10 +49,7 @@ describe('each role’s landing page, in Chromium', () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
     // The demo's morning leaves a request, flags, and a new starter waiting for her
     // identity check.
-    await seedDemoActivity(app.ctx, {
-      login: app.config.login,
-      documentHashKey: app.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(app);
   });
   afterAll(async () => {
     await browser?.close();
@@ -65,8 +64,15 @@ describe('each role’s landing page, in Chromium', () => {
   const nav = () => page.getByRole('navigation', { name: 'Main' });
 
   for (const [username, sections] of Object.entries(expected)) {
-    it(`lands ${username} on what waits for them`, async () => {
+    // RA staff land on their dashboard (test/e2e/dashboard.test.ts), Home one link away.
+    const role = demoAccounts.find((a) => a.username === username)?.role;
+    const dashboardFirst = !!role && permissionsOf([role]).includes('dashboard:read');
+    it(`shows ${username} what waits for them on Home${dashboardFirst ? ', next to the dashboard they land on' : ', where they land'}`, async () => {
       await settleAfter(page, () => signIn(page, app.url, username));
+      if (dashboardFirst) {
+        expect(path()).toBe('/dashboard');
+        await settleAfter(page, () => nav().getByRole('link', { name: 'Home' }).click());
+      }
       expect(path()).toBe('/home');
       await page.getByRole('heading', { name: 'Home', exact: true }).waitFor();
       expect(await page.title()).toBe('Home – Smartcard RA');
@@ -98,6 +104,7 @@ describe('each role’s landing page, in Chromium', () => {
   it('links a flag to the card’s page, with its history, and fits 390 pixels', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await settleAfter(page, () => signIn(page, app.url, 'manager'));
+    await settleAfter(page, () => page.goto(`${app.url}/home`));
     const noSideways = async (what: string) => {
       const { scroll, client } = await page.evaluate(() => ({
         scroll: document.documentElement.scrollWidth,

@@ -1,8 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cards } from '../../db/schema/cards.ts';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
 import { testDrivers } from '../support/databases.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import { demoPersonId } from '../support/people.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -12,10 +12,7 @@ describe.each(testDrivers)('one card (%s)', (driver) => {
   let skysCard: string;
   beforeAll(async () => {
     t = await createTestApp(driver);
-    await seedDemoActivity(t.ctx, {
-      login: t.config.login,
-      documentHashKey: t.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(t);
     const [card] = await t.db
       .select({ serial: cards.serial })
       .from(cards)

@@ -1,6 +1,13 @@
+import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEvents } from '../../db/schema/audit.ts';
+import { cards, certificates } from '../../db/schema/cards.ts';
+import { people } from '../../db/schema/people.ts';
 import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { CaUnavailableError } from '../../server/services/pki/publish-crl.ts';
 import { testDrivers } from '../support/databases.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
+import { opensslWorkbench, pem } from '../support/openssl.ts';
 import { demoPersonId } from '../support/people.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
@@ -9,10 +16,7 @@ describe.each(testDrivers)('the demo morning (%s)', (driver) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp(driver);
-    await seedDemoActivity(t.ctx, {
-      login: t.config.login,
-      documentHashKey: t.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(t);
   });
   afterAll(() => t.close());
 
@@ -137,5 +141,120 @@ describe.each(testDrivers)('the demo morning (%s)', (driver) => {
     const checks = sections.find((s) => s.kind === 'identityChecks');
     expect(checks?.count).toBe(1);
     expect(checks?.items.map((i) => i.name)).toEqual(['Amara Okafor']);
+  });
+
+  it("issues the demo's cards from its own CA: they chain, and the lost and missing cards are on the CRL", async () => {
+    const bench = opensslWorkbench('ra-demo-ca-');
+    const fetched = async (path: string) => {
+      const res = await t.app.request(path);
+      expect(res.status, path).toBe(200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+    const root = bench.file(pem(await fetched('/pki/root.crt')));
+    const issuing = bench.file(pem(await fetched('/pki/issuing.crt')));
+    const crl = bench.file(pem(await fetched('/pki/issuing.crl'), 'X509 CRL'));
+    const attime = String(Math.floor(t.clock.now().getTime() / 1000) + 60);
+    const rows = await t.db
+      .select({
+        given: people.givenName,
+        state: cards.state,
+        reason: cards.stateReason,
+        serialNumber: certificates.serialNumber,
+        slot: certificates.slot,
+        revocation: certificates.revocationReason,
+        der: certificates.der,
+      })
+      .from(certificates)
+      .innerJoin(cards, eq(cards.id, certificates.cardId))
+      .innerJoin(people, eq(people.id, cards.personId));
+    const verdicts = rows.map((r) => {
+      if (!r.der) throw new Error(`${r.given}'s certificate has no DER`);
+      const { output } = bench.run([
+        'verify',
+        '-attime',
+        attime,
+        '-crl_check',
+        '-CAfile',
+        root,
+        '-untrusted',
+        issuing,
+        '-CRLfile',
+        crl,
+        bench.file(pem(r.der)),
+      ]);
+      const said = /: OK/.test(output)
+        ? 'OK'
+        : (/error \d+ at \d+ depth lookup: ([^\n]+)/.exec(output)?.[1] ?? output);
+      return [r.given, r.state, r.reason, r.slot, r.revocation, said];
+    });
+    expect(verdicts.sort()).toEqual(
+      [
+        ['Lee', 'cancelled', 'lost', '9a', 'keyCompromise', 'certificate revoked'],
+        ['Lee', 'cancelled', 'lost', '9c', 'keyCompromise', 'certificate revoked'],
+        ['Priya', 'active', null, '9a', null, 'OK'],
+        ['Sam', 'suspended', 'reported_missing', '9a', 'certificateHold', 'certificate revoked'],
+        ['Sam', 'suspended', 'reported_missing', '9c', 'certificateHold', 'certificate revoked'],
+        ['Sky', 'active', null, '9a', null, 'OK'],
+        ['Tomasz', 'active', null, '9a', null, 'certificate has expired'],
+        ['Zoë', 'active', null, '9a', null, 'OK'],
+      ].sort(),
+    );
+    const listed = bench.run(['crl', '-in', crl, '-noout', '-text', '-CAfile', issuing]);
+    expect(listed.output).toMatch(/verify OK/);
+    for (const r of rows.filter((row) => row.revocation)) {
+      expect(listed.output).toMatch(
+        new RegExp(
+          `Serial Number: ${r.serialNumber.toUpperCase()}[\\s\\S]*?${r.revocation === 'keyCompromise' ? 'Key Compromise' : 'Certificate Hold'}`,
+        ),
+      );
+    }
+    // The cards' moves are in the trail, as the RA agent's.
+    const moves = await t.db
+      .select({ action: auditEvents.action, actor: auditEvents.actorUsername })
+      .from(auditEvents)
+      .where(inArray(auditEvents.action, ['card.cancel', 'card.suspend']));
+    expect(moves.sort((a, b) => a.action.localeCompare(b.action))).toEqual([
+      { action: 'card.cancel', actor: 'agent' },
+      { action: 'card.suspend', actor: 'agent' },
+    ]);
+  });
+
+  it('keeps blank cards in two locations, imported by the RA manager', async () => {
+    const stock = await get<{
+      locations: {
+        location: { name: string; organisation: { odsCode: string } };
+        counts: { in_stock: number };
+      }[];
+    }>(await t.login('manager'), '/api/card-stock');
+    expect(
+      stock.locations.map((l) => [
+        l.location.organisation.odsCode,
+        l.location.name,
+        l.counts.in_stock,
+      ]),
+    ).toEqual([
+      ['RWG01', 'RA office safe', 12],
+      ['RWG02', 'Ward office cabinet', 5],
+    ]);
+  });
+
+  it('refuses to seed without a CA, saying so, and writes nothing', async () => {
+    const bare = await createTestApp(driver);
+    try {
+      const count = async () => ({
+        cards: (await bare.db.select().from(cards)).length,
+        events: (await bare.db.select().from(auditEvents)).length,
+      });
+      const before = await count();
+      const failure = await seedDemoActivity(bare.ctx, {
+        login: bare.config.login,
+        documentHashKey: bare.config.documentHashKey ?? '',
+      }).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(CaUnavailableError);
+      expect((failure as Error).message).toMatch(/issued by its own certificate authority/);
+      expect(await count()).toEqual(before);
+    } finally {
+      await bare.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
 import { testDrivers } from '../support/databases.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import {
   encodeForUrl,
   hostileFor,
@@ -98,10 +98,7 @@ describe.each(testDrivers)('hostile input never gets a 5xx (%s)', (driver) => {
   beforeAll(async () => {
     t = await createTestApp(driver);
     // The demo morning: requests waiting, positions held, a workstation's card flags.
-    await seedDemoActivity(t.ctx, {
-      login: t.config.login,
-      documentHashKey: t.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(t);
     const doc = (await (await t.app.request('/api/openapi.json')).json()) as {
       paths: Record<string, Record<string, Record<string, unknown>>>;
       components: { schemas: Record<string, Schema> };

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPassword } from '../../server/services/demo/seed-demo.ts';
+import { opensslWorkbench } from '../support/openssl.ts';
 import { testLogDir } from '../support/test-logs.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -71,7 +72,9 @@ describe('npm start', () => {
 
   afterAll(() => {
     // npm runs the server as a child: signal the whole group.
-    if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+    if (child.pid && child.exitCode === null && child.signalCode === null) {
+      process.kill(-child.pid, 'SIGTERM');
+    }
     keepOutput(output);
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -96,6 +99,22 @@ describe('npm start', () => {
     const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const flags = await (await fetch(`${base}/api/flags`, { headers: { cookie } })).json();
     expect(flags.items).toHaveLength(7);
+    // The demo's CA came first: its CRL lists the lost card's and the missing card's certificates.
+    const bench = opensslWorkbench('ra-start-crl-');
+    const crl = await fetch(`${base}/pki/issuing.crl`);
+    expect(crl.status).toBe(200);
+    const read = bench.run([
+      'crl',
+      '-inform',
+      'DER',
+      '-in',
+      bench.file(new Uint8Array(await crl.arrayBuffer()), 'der'),
+      '-noout',
+      '-text',
+    ]);
+    expect(read.output.match(/Key Compromise/g)).toHaveLength(2);
+    expect(read.output.match(/Certificate Hold/g)).toHaveLength(2);
+    rmSync(bench.dir, { recursive: true, force: true });
   });
 
   it('logs each refused request with its code and request id', async () => {
@@ -129,6 +148,38 @@ describe('npm start', () => {
     expect(lines.length).toBeGreaterThan(2);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(output).not.toContain(`"password":"${demoPassword}"`);
+    expect(output).not.toContain(readFileSync(join(dataDir, 'ca-key.passphrase'), 'utf8').trim());
+  });
+
+  // Last: it stops the server above, then starts on the same data with a wrong passphrase.
+  it('refuses to start with a CA passphrase that does not open the CA key, without printing it', async () => {
+    if (child.pid && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(-child.pid, 'SIGTERM');
+      await exited;
+    }
+    const wrong = 'a wrong CA passphrase that must never be printed';
+    const again = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: {
+        ...process.env,
+        PORT: String(await freePort()),
+        DATA_DIR: dataDir,
+        CA_KEY_PASSPHRASE: wrong,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let printed = '';
+    again.stdout?.on('data', (d) => {
+      printed += d;
+    });
+    again.stderr?.on('data', (d) => {
+      printed += d;
+    });
+    const code = await new Promise((r) => again.on('exit', r));
+    keepOutput(printed);
+    expect(code, printed).toBe(2);
+    expect(printed).toMatch(/CA_KEY_PASSPHRASE: does not decrypt the stored CA private key/);
+    expect(printed).not.toContain(wrong);
   });
 });
 
@@ -199,6 +250,7 @@ describe.each(adminUrl ? [adminUrl] : [])('a database given by DATABASE_URL', (a
       ...key,
       DATABASE_URL: await freshDatabase(),
       DEMO_DATA: 'true',
+      CA_KEY_PASSPHRASE: 'start-test-ca-passphrase',
     });
     try {
       expect((await signIn(asked.base)).status).toBe(200);
@@ -207,6 +259,28 @@ describe.each(adminUrl ? [adminUrl] : [])('a database given by DATABASE_URL', (a
       await asked.stop();
     }
   }, 120_000);
+
+  it('refuses the demo data without a CA passphrase, naming the variable, and seeds nothing', async () => {
+    const url = await freshDatabase();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: { ...process.env, ...key, DATABASE_URL: url, DEMO_DATA: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr?.on('data', (d) => {
+      err += d;
+    });
+    const code = await new Promise((r) => child.on('exit', r));
+    keepOutput(err);
+    expect(code).toBe(2);
+    expect(err).toMatch(/CA_KEY_PASSPHRASE: required for the demo data with DATABASE_URL/);
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      expect(await sql`select count(*)::int as n from accounts`).toEqual([{ n: 0 }]);
+    } finally {
+      await sql.end();
+    }
+  }, 60_000);
 });
 
 describe('a wrong configuration', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
 import { testDrivers } from '../support/databases.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import { egifDocuments, post } from '../support/people.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
@@ -31,10 +31,7 @@ describe.each(testDrivers)('text the database cannot hold is refused (%s)', (dri
   let personId: string;
   beforeAll(async () => {
     t = await createTestApp(driver);
-    await seedDemoActivity(t.ctx, {
-      login: t.config.login,
-      documentHashKey: t.config.documentHashKey ?? '',
-    });
+    await seedDemoMorning(t);
     manager = await t.login('manager');
     // Two requests the manager raised, so `view=mine` has a second page.
     const people = (await (await get('/api/people?limit=100')).json()) as {

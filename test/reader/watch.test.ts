@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,6 +290,16 @@ describe('the workstation agent, reporting to the server', () => {
       'unknown_card',
       'pin_last_try',
       'certificate_expiring',
+    ]);
+    // The certificate went to the server whole: its DER (public), which the server checked
+    // against the sha256 reported beside it before taking the observation.
+    const stored = await app.db.execute(
+      sql`select body from card_observations where kind = 'card_inserted' and card_serial = ${serials[0]}`,
+    );
+    type Body = { card: { certificates: { slot: string; certificate: { der: string } }[] } };
+    const [row] = (stored as { rows?: { body: Body }[] }).rows ?? [];
+    expect(row?.body.card.certificates.map((c) => [c.slot, c.certificate.der])).toEqual([
+      ['9a', new X509Certificate(readFileSync(cert)).raw.toString('base64')],
     ]);
   });
 

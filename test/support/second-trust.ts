@@ -9,7 +9,7 @@ import { people } from '../../db/schema/people.ts';
 import { workstations } from '../../db/schema/workstations.ts';
 import { createAccount } from '../../server/services/accounts/create-account.ts';
 import { demoAccounts } from '../../server/services/demo/seed-demo.ts';
-import { seedDemoActivity } from '../../server/services/demo/seed-demo-activity.ts';
+import { seedDemoMorning } from './demo-morning.ts';
 import { egifDocuments, post } from './people.ts';
 import type { SignedIn, TestApp } from './test-app.ts';
 
@@ -74,10 +74,7 @@ async function created<T>(res: Response, status = 201): Promise<T> {
 
 /** The demo trust RWG's records, after the demo's morning of work (seeded here). */
 export async function demoTrust(t: TestApp): Promise<Trust> {
-  await seedDemoActivity(t.ctx, {
-    login: t.config.login,
-    documentHashKey: t.config.documentHashKey ?? '',
-  });
+  await seedDemoMorning(t);
   const one = async <T>(rows: Promise<T[]>, what: string): Promise<T> => {
     const [row] = await rows;
     if (!row) throw new Error(`the demo has no ${what}`);

@@ -10,6 +10,9 @@ import { caOpenerFor } from '../../server/services/pki/certificate-authority.ts'
 import { openTestDatabase } from './databases.ts';
 import { createTestLogger, recordTestPeople } from './test-logs.ts';
 
+/** The CA key passphrase of every test app, unless its env gives another. */
+export const testCaPassphrase = 'test-ca-passphrase-0123456789';
+
 /** A clock tests can move forward. */
 export class TestClock {
   constructor(private current = new Date('2026-11-25T09:00:00.000Z')) {}
@@ -40,6 +43,8 @@ export async function createTestApp(
     TRUST_PROXY: 'true',
     DOCUMENT_HASH_KEY: 'test-document-hash-key-0123456789abcdef',
     AUDIT_KEY: 'test-audit-key-0123456789abcdef-0123456789',
+    // Opens the CA once a test makes one (initCertificateAuthority, or seedDemoMorning).
+    CA_KEY_PASSPHRASE: testCaPassphrase,
     ...options.env,
   });
   const ctx: ServiceContext = {

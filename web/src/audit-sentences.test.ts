@@ -125,19 +125,82 @@ describe('audit sentences', () => {
     expect(words(onCard('card.destroy', {}))).toBe(
       'Morgan Manager recorded Sky Staff’s card 01234567… as destroyed',
     );
-    expect(words(onCard('card.certificate_revoked', { reason: 'certificateHold' }))).toBe(
-      'Morgan Manager put a certificate of Sky Staff’s card 01234567… on hold',
-    );
-    expect(words(onCard('card.certificate_revoked', { reason: 'superseded' }))).toBe(
-      'Morgan Manager revoked a certificate of Sky Staff’s card 01234567… (replaced)',
-    );
-    expect(words(onCard('card.certificate_issued', { profile: 'signature' }))).toBe(
-      'Morgan Manager issued Sky Staff’s card 01234567… its signing certificate',
-    );
     const shown = Object.fromEntries(
       details(onCard('card.cancel', { reason: 'left', revocationReason: 'affiliationChanged' })),
     );
     expect(shown.Reason).toBe('the holder left');
     expect(shown['Revocation reason']).toBe('holder left');
+  });
+
+  it('tells card stock work: a location added, an import counted, a card moved', () => {
+    const stock = (
+      action: string,
+      summary: Record<string, unknown>,
+      card: string | null = null,
+    ) => {
+      const entry = event(action, summary, false);
+      entry.event.about = {
+        ...entry.event.about,
+        person: null,
+        position: null,
+        organisation: { odsCode: 'RWG01', name: 'Riverside General' },
+        card: card ? { serial: card, readable: false } : null,
+      };
+      return entry;
+    };
+    expect(
+      words(stock('card.location_created', { location: 'RA office safe', odsCode: 'RWG01' })),
+    ).toBe('Morgan Manager added the card location ‘RA office safe’ at Riverside General (RWG01)');
+    expect(
+      words(
+        stock('card.stock_imported', {
+          location: 'RA office safe',
+          odsCode: 'RWG01',
+          count: 1200,
+          linesNotImported: 2,
+        }),
+      ),
+    ).toBe(
+      'Morgan Manager imported 1,200 blank cards into ‘RA office safe’ at Riverside General (RWG01); 2 bad lines left out',
+    );
+    expect(
+      words(
+        stock('card.stock_imported', {
+          location: 'Safe',
+          odsCode: 'RWG01',
+          count: 1,
+          linesNotImported: 0,
+        }),
+      ),
+    ).toBe('Morgan Manager imported 1 blank card into ‘Safe’ at Riverside General (RWG01)');
+    expect(
+      words(
+        stock(
+          'card.moved',
+          { fromLocation: 'Safe (RWG01)', toLocation: 'Ward 7 cupboard (RWG02)', odsCode: 'RWG02' },
+          'CARD-0001',
+        ),
+      ),
+    ).toBe('Morgan Manager moved card CARD-0001 from Safe (RWG01) to Ward 7 cupboard (RWG02)');
+  });
+
+  it('tells the CA’s work on a card: issued, revoked with its reason, held, released, and card moves', () => {
+    const onCard = (action: string, summary: Record<string, unknown>): TrailEntry => {
+      const entry = event(action, summary, false);
+      entry.event.about.card = { serial: '0123456789abcdef0123456789abcdef', readable: true };
+      return entry;
+    };
+    expect(words(onCard('card.certificate_issued', { profile: 'authentication' }))).toBe(
+      'Morgan Manager issued an authentication certificate for Sky Staff’s card 01234567…',
+    );
+    expect(words(onCard('card.certificate_revoked', { reason: 'superseded' }))).toBe(
+      'Morgan Manager revoked a certificate of Sky Staff’s card 01234567…: superseded',
+    );
+    expect(words(onCard('card.certificate_revoked', { reason: 'certificateHold' }))).toBe(
+      'Morgan Manager put a certificate of Sky Staff’s card 01234567… on hold',
+    );
+    expect(words(onCard('card.certificate_released', {}))).toBe(
+      'Morgan Manager released the hold on a certificate of Sky Staff’s card 01234567…',
+    );
   });
 });

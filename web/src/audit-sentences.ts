@@ -5,7 +5,11 @@
  */
 import { css, html, type TemplateResult } from 'lit';
 import type { Schemas } from './api/client.ts';
-import { cardReasonWords, flagLabels, revocationWords } from './card-words.ts';
+import {
+  cardReasonWords as cardReasonLabels,
+  flagLabels,
+  revocationWords as revocationLabels,
+} from './card-words.ts';
 import { count, date, dateTime, shortSerial, statusLabel } from './format.ts';
 
 export type AuditEvent = Schemas['AuditEvent'];
@@ -168,8 +172,8 @@ function heldCardPart(e: AuditEvent): Part {
 function cardReasonPart(e: AuditEvent): string {
   const reason = text(e.summary.reason);
   if (!reason) return '';
-  return reason in cardReasonWords
-    ? cardReasonWords[reason as keyof typeof cardReasonWords]
+  return reason in cardReasonLabels
+    ? cardReasonLabels[reason as keyof typeof cardReasonLabels]
     : reason.replaceAll('_', ' ');
 }
 
@@ -183,15 +187,10 @@ function certificatesPart(e: AuditEvent, key: string, done: string): string {
 
 /** The RFC 5280 reason a certificate was revoked with, in words. */
 function revocationPart(reason: unknown): string {
-  return typeof reason === 'string' && reason in revocationWords
-    ? revocationWords[reason as keyof typeof revocationWords]
+  return typeof reason === 'string' && reason in revocationLabels
+    ? revocationLabels[reason as keyof typeof revocationLabels]
     : '';
 }
-
-const profileWords: Record<string, string> = {
-  authentication: 'authentication',
-  signature: 'signing',
-};
 
 /** What each recorded action says. An action not listed here is told by its code in words. */
 const templates: Record<string, Template> = {
@@ -354,18 +353,27 @@ const templates: Record<string, Template> = {
   'card.return': (e) => html`${whoPart(e)} recorded ${heldCardPart(e)} as handed back`,
   'card.clear': (e) => html`${whoPart(e)} cleared ${heldCardPart(e)} back to stock`,
   'card.destroy': (e) => html`${whoPart(e)} recorded ${heldCardPart(e)} as destroyed`,
+  'card.location_created': (e) =>
+    html`${whoPart(e)} added the card location ${quoted(text(e.summary.location) ?? '')} at ${organisationPart(e)}`,
+  'card.stock_imported': (e) => {
+    const n = typeof e.summary.count === 'number' ? e.summary.count : 0;
+    const left = typeof e.summary.linesNotImported === 'number' ? e.summary.linesNotImported : 0;
+    return html`${whoPart(e)} imported ${count(n, 'blank card')} into ${quoted(
+      text(e.summary.location) ?? 'a location',
+    )} at ${organisationPart(e)}${left ? `; ${count(left, 'bad line')} left out` : ''}`;
+  },
+  'card.moved': (e) =>
+    html`${whoPart(e)} moved ${cardPart(e)}${
+      text(e.summary.fromLocation) ? ` from ${e.summary.fromLocation}` : ''
+    } to ${text(e.summary.toLocation) ?? 'another location'}`,
   'card.certificate_issued': (e) =>
-    html`${whoPart(e)} issued ${heldCardPart(e)} its ${
-      profileWords[String(e.summary.profile)] ?? 'new'
-    } certificate`,
+    html`${whoPart(e)} issued ${profileWords(e.summary.profile)} certificate for ${whosePart(e)} ${cardPart(e)}`,
   'card.certificate_revoked': (e) =>
     e.summary.reason === 'certificateHold'
-      ? html`${whoPart(e)} put a certificate of ${heldCardPart(e)} on hold`
-      : html`${whoPart(e)} revoked a certificate of ${heldCardPart(e)}${
-          revocationPart(e.summary.reason) ? ` (${revocationPart(e.summary.reason)})` : ''
-        }`,
+      ? html`${whoPart(e)} put a certificate of ${whosePart(e)} ${cardPart(e)} on hold`
+      : html`${whoPart(e)} revoked a certificate of ${whosePart(e)} ${cardPart(e)}${revocationWords(e.summary.reason)}`,
   'card.certificate_released': (e) =>
-    html`${whoPart(e)} released the hold on a certificate of ${heldCardPart(e)}`,
+    html`${whoPart(e)} released the hold on a certificate of ${whosePart(e)} ${cardPart(e)}`,
   'pki.ca_created': (e) => {
     const of = text(e.summary.organisation) ? ` of ${e.summary.organisation}` : '';
     return e.actor.username || e.actor.name
@@ -373,6 +381,25 @@ const templates: Record<string, Template> = {
       : html`The certificate authority${of} was created`;
   },
   'demo.seeded': () => html`The demo trust was set up`,
+};
+
+/** "an authentication" or "a signature" (certificate). */
+const profileWords = (profile: unknown) =>
+  profile === 'authentication'
+    ? 'an authentication'
+    : profile === 'signature'
+      ? 'a signature'
+      : 'a';
+
+const revocationReasonWords: Record<string, string> = {
+  keyCompromise: 'key compromise',
+  affiliationChanged: 'affiliation changed',
+  superseded: 'superseded',
+  cessationOfOperation: 'cessation of operation',
+};
+const revocationWords = (reason: unknown) => {
+  const said = typeof reason === 'string' ? revocationReasonWords[reason] : undefined;
+  return said ? `: ${said}` : '';
 };
 
 /** The sentence for one line of the trail. */
@@ -408,9 +435,9 @@ function valueWords(v: unknown, key = ''): string {
   if (v === null || v === undefined) return '';
   if (typeof v !== 'string') return String(v);
   if (key === 'kind' && v in flagLabels) return flagLabels[v as keyof typeof flagLabels];
-  if (/^(reason|revocationReason)$/.test(key) && v in revocationWords) return revocationPart(v);
-  if (key === 'reason' && v in cardReasonWords)
-    return cardReasonWords[v as keyof typeof cardReasonWords];
+  if (/^(reason|revocationReason)$/.test(key) && v in revocationLabels) return revocationPart(v);
+  if (key === 'reason' && v in cardReasonLabels)
+    return cardReasonLabels[v as keyof typeof cardReasonLabels];
   if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return date(v);
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return dateTime(v);
   if (/userid$/i.test(key) && /^\d{12}$/.test(v)) return grouped(v);

@@ -24,8 +24,11 @@ export interface NavItem {
  * user holds; the app refuses to render a page whose item the user may not see.
  */
 export const navItems: readonly NavItem[] = [
+  // RA staff land on their dashboard: cards by state, expiry, blocked PINs, open flags.
+  { path: '/dashboard', label: 'Dashboard', permission: 'dashboard:read' },
   // What waits for the caller. Every role with work to do here (RA staff, ID checkers,
-  // sponsors, LSAs) reads people; a card holder alone lands on My access instead.
+  // sponsors, LSAs) reads people, and lands here unless the dashboard comes first; a card
+  // holder alone lands on My access instead.
   { path: '/home', label: 'Home', permission: 'people:read' },
   { path: '/people', label: 'People', permission: 'people:read' },
   {
@@ -41,8 +44,11 @@ export const navItems: readonly NavItem[] = [
     waiting: 'requestsToDecide',
   },
   { path: '/positions', label: 'Positions', permission: 'positions:manage' },
+  { path: '/cards', label: 'Cards', permission: 'cards:read' },
   { path: '/card-flags', label: 'Card flags', permission: 'cards:read' },
   { path: '/my-access', label: 'My access', permission: 'requests:raise-own' },
+  // "Stock" in the bar, which is full at 1280 px; the page and its tab say "Card stock".
+  { path: '/stock', label: 'Stock', title: 'Card stock', permission: 'card-stock:manage' },
   { path: '/workstations', label: 'Workstations', permission: 'workstations:manage' },
   { path: '/audit', label: 'Audit', title: 'Audit trail', permission: 'audit:read' },
   { path: '/sign-in-locks', label: 'Sign-in locks', permission: 'accounts:unlock' },

@@ -2,7 +2,7 @@ import { and, desc, eq, gte, like, lt, lte, not, or, type SQL, sql } from 'drizz
 import { accessRequests, assignments, positions } from '../../../db/schema/access.ts';
 import { accountRoles } from '../../../db/schema/accounts.ts';
 import { auditEvents } from '../../../db/schema/audit.ts';
-import { cards } from '../../../db/schema/cards.ts';
+import { cardLocations, cards } from '../../../db/schema/cards.ts';
 import { workgroups } from '../../../db/schema/organisations.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
@@ -41,7 +41,8 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  *    (person_organisations); a request, position or workstation of there (their ods_code);
  *    an organisation that is one of them (the subject id is its ODS code); a workgroup of
  *    there; an account holding a role there, or whose person works there; a card whose
- *    holder works there (cards.serial → person_organisations); an assignment whose position
+ *    holder works there (cards.serial → person_organisations) or that is kept at a location
+ *    of there; a card location of there; an assignment whose position
  *    is there or whose person works there; or
  * 2. its **actor** is an account holding a role in one of `codes` or whose person works
  *    there (a card holder's `staff` role names no organisation), or a workstation of one
@@ -92,7 +93,11 @@ function inScope(codes: readonly string[]): SQL {
       ),
       subject(
         'card',
-        sql`select ${cards.serial} from ${cards} where ${cards.personId} in (${peopleThere})`,
+        sql`select ${cards.serial} from ${cards} where ${cards.personId} in (${peopleThere}) or ${cards.locationId} in (select ${cardLocations.id} from ${cardLocations} where ${cardLocations.odsCode} in (${ods}))`,
+      ),
+      subject(
+        'card_location',
+        sql`select ${cardLocations.id}::text from ${cardLocations} where ${cardLocations.odsCode} in (${ods})`,
       ),
       subject(
         'assignment',

@@ -1,24 +1,40 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { positions } from '../../../db/schema/access.ts';
 import { accounts } from '../../../db/schema/accounts.ts';
-import { cards, certificates } from '../../../db/schema/cards.ts';
+import { cards } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
+import { createCertificateAuthorities } from '../../../pki/ca/create-ca.ts';
+import { type CertificateProfile, issueCertificate } from '../../../pki/ca/issue-certificate.ts';
+import { parseCertificate } from '../../../pki/certificate-summary.ts';
 import type { LoginPolicy } from '../../config.ts';
 import { assignPosition } from '../assignments/assign-position.ts';
 import { actorOf } from '../auth/sessions.ts';
-import type { Actor, ServiceContext } from '../context.ts';
-import type { CertificateReport, ObservationInput } from '../observations/observation-input.ts';
+import { transitionCard } from '../cards/transition-card.ts';
+import { type Actor, type ServiceContext, withTransaction } from '../context.ts';
+import type { ObservationInput } from '../observations/observation-input.ts';
 import { recordObservation } from '../observations/record-observation.ts';
 import { recordIdentityCheck } from '../people/record-identity-check.ts';
 import { registerPerson } from '../people/register-person.ts';
+import { issueCardCertificate } from '../pki/issue-card-certificate.ts';
+import { CaUnavailableError } from '../pki/publish-crl.ts';
 import { raiseRequest } from '../requests/raise-request.ts';
 import { enrolWorkstation } from '../workstations/enrol-workstation.ts';
 import { registerWorkstation } from '../workstations/manage-workstations.ts';
 
 const dayMs = 86_400_000;
-/** The demo's own issuer name: certificates "issued" before the built-in CA exists. */
-export const demoIssuer = 'CN=Smartcard RA Demo CA, O=RWG (demo)';
+
+/** Where the demo's CA says it publishes, and how its card certificates are made. */
+export interface DemoPki {
+  baseUrl: string;
+  upnDomain: string;
+  validityDays: number;
+}
+const demoPki: DemoPki = {
+  baseUrl: 'http://localhost:8080',
+  upnDomain: 'nhs.uk',
+  validityDays: 730,
+};
 
 /**
  * A morning's work on top of the demo trust, so that every screen has something to show:
@@ -26,20 +42,33 @@ export const demoIssuer = 'CN=Smartcard RA Demo CA, O=RWG (demo)';
  * cards, and the card flags those sightings raise. It goes through the same service verbs
  * as the screens, as the demo people, so the audit trail tells the story too.
  *
- * Only the card and certificate records are written directly: issuing cards comes with the
- * card lifecycle and the built-in CA, and until then the demo stands in for them.
+ * Its cards are issued by the demo's own CA (issueCardCertificate), so their certificates
+ * chain and their status is on the CRL and OCSP: the CA must exist and be open first, or
+ * nothing is seeded (CaUnavailableError).
  */
 export async function seedDemoActivity(
   ctx: ServiceContext,
-  policy: { login: LoginPolicy; documentHashKey: string },
+  policy: { login: LoginPolicy; documentHashKey: string; pki?: Partial<DemoPki> },
 ): Promise<void> {
+  // Checked first, so that nothing is written without it.
+  if (!(await ctx.certificateAuthority?.(ctx.db))) {
+    throw new CaUnavailableError(
+      "The demo's cards are issued by its own certificate authority, and none is open: create it first (npm start does in demo mode; `npm run ca -- init` elsewhere) and give its CA_KEY_PASSPHRASE.",
+    );
+  }
+  const pki: DemoPki = { ...demoPki, ...policy.pki };
   const as = async (username: string): Promise<ServiceContext> => ({
     ...ctx,
     actor: await demoActor(ctx, username),
   });
   const person = async (givenName: string) => {
     const [row] = await ctx.db
-      .select({ id: people.id, userId: people.userId, familyName: people.familyName })
+      .select({
+        id: people.id,
+        userId: people.userId,
+        familyName: people.familyName,
+        accountId: people.accountId,
+      })
       .from(people)
       .where(eq(people.givenName, givenName));
     if (!row) throw new Error(`demo person ${givenName} is missing`);
@@ -130,16 +159,55 @@ export async function seedDemoActivity(
     policy.login,
   );
 
+  const now = ctx.now();
+  // Cards the RA desk issued over the last two years, each through the demo's own CA: issued
+  // as of the day its story needs (a context whose clock reads then), so the certificates'
+  // real notBefore and notAfter tell it.
+  const agent = await as('agent');
+  const issueCard = async (
+    holder: { id: string },
+    daysLeft: number,
+    profiles: readonly CertificateProfile[] = ['authentication'],
+  ) => {
+    const issuedAt = new Date(now.getTime() + (daysLeft - pki.validityDays) * dayMs + 3_600_000);
+    return withTransaction({ ...agent, now: () => issuedAt }, async (tx) => {
+      const serial = randomBytes(16).toString('hex');
+      const [card] = await tx.db
+        .insert(cards)
+        .values({
+          serial,
+          personId: holder.id,
+          state: 'active',
+          stateChangedAt: issuedAt,
+          createdAt: issuedAt,
+          updatedAt: issuedAt,
+        })
+        .returning({ id: cards.id });
+      if (!card) throw new Error('the demo card was not recorded');
+      const certificates: Buffer[] = [];
+      for (const profile of profiles) {
+        const { certificate } = await issueCardCertificate(tx, {
+          cardId: card.id,
+          personId: holder.id,
+          profile,
+          subjectPublicKeyInfo: await demoCardKey(),
+          ...pki,
+        });
+        certificates.push(certificate);
+      }
+      return { id: card.id, serial, certificates };
+    });
+  };
+
   // Cards seen in its reader this morning, reported by its agent: the trail names the desk.
   const desk: ServiceContext = {
     ...ctx,
     workstation: { id: workstationId, name: 'RA desk 1 (demo)', odsCode: 'RWG01' },
   };
-  const now = ctx.now();
   let sequence = 0;
   const seen = async (
     serial: string,
-    certificate: CertificateReport,
+    certificates: readonly Buffer[],
     pin: { triesLeft: number; blocked: boolean },
     minutesAgo: number,
   ) => {
@@ -155,82 +223,83 @@ export async function seedDemoActivity(
       card: {
         cardType: 'PIV',
         chuid: { guid: serial, fascn: null, expiry: null },
-        certificates: [{ slot: '9a', certificate }],
+        // What the agent reports of each certificate it read off the card, from its DER.
+        certificates: certificates.map((der, i) => ({
+          slot: i === 0 ? '9a' : '9c',
+          certificate: parseCertificate(der),
+        })),
         pin: { ...pin, verified: false },
       },
       error: null,
     };
     await recordObservation(desk, workstationId, observation);
   };
-  const issued = async (
-    holder: { id: string; userId: string; name: string },
-    daysLeft: number,
-  ): Promise<{ serial: string; certificate: CertificateReport }> => {
-    const serial = randomBytes(16).toString('hex');
-    const notAfter = new Date(now.getTime() + daysLeft * dayMs + 3_600_000);
-    const notBefore = new Date(notAfter.getTime() - 730 * dayMs);
-    const certificate: CertificateReport = {
-      subject: `CN=${holder.name}, O=RWG`,
-      issuer: demoIssuer,
-      serialNumber: randomBytes(16).toString('hex'),
-      notBefore: notBefore.toISOString(),
-      notAfter: notAfter.toISOString(),
-      keyUsage: ['digitalSignature'],
-      extendedKeyUsage: ['clientAuth', 'smartcardLogon'],
-      email: null,
-      upn: `${holder.userId}@nhs.net`,
-      sha256: randomBytes(32).toString('hex'),
-    };
-    const [card] = await ctx.db
-      .insert(cards)
-      .values({ serial, personId: holder.id, state: 'active', createdAt: now, updatedAt: now })
-      .returning({ id: cards.id });
-    await ctx.db.insert(certificates).values({
-      cardId: card?.id,
-      personId: holder.id,
-      slot: '9a',
-      serialNumber: certificate.serialNumber,
-      subject: certificate.subject,
-      issuer: certificate.issuer,
-      sha256: certificate.sha256,
-      notBefore,
-      notAfter,
-      createdAt: now,
-    });
-    return { serial, certificate };
-  };
 
+  // The desk's cards carry their authentication certificate (slot 9A), the one a reader's
+  // flags are about: each card raises one expiry flag, as the story tells.
   const ok = { triesLeft: 3, blocked: false };
-  const priyaCard = await issued(priya, 5);
-  await seen(priyaCard.serial, priyaCard.certificate, ok, 95);
-  const zoeCard = await issued(zoe, 300);
-  await seen(zoeCard.serial, zoeCard.certificate, { triesLeft: 0, blocked: true }, 70);
-  const tomaszCard = await issued(tomasz, -3);
-  await seen(tomaszCard.serial, tomaszCard.certificate, ok, 40);
-  const skyCard = await issued(sky, 45);
-  await seen(skyCard.serial, skyCard.certificate, { triesLeft: 1, blocked: false }, 25);
-  // A card from somewhere else, left at the desk: nobody here issued it.
-  await seen(
-    randomBytes(16).toString('hex'),
-    {
-      subject: 'CN=Jordan Visitor, O=Elsewhere NHS Trust',
-      issuer: 'CN=Another Trust CA',
-      serialNumber: randomBytes(8).toString('hex'),
-      notBefore: new Date(now.getTime() - 100 * dayMs).toISOString(),
-      notAfter: new Date(now.getTime() + 600 * dayMs).toISOString(),
-      keyUsage: ['digitalSignature'],
-      extendedKeyUsage: ['clientAuth'],
-      email: null,
-      upn: null,
-      sha256: randomBytes(32).toString('hex'),
+  const priyaCard = await issueCard(priya, 5);
+  await seen(priyaCard.serial, priyaCard.certificates, ok, 95);
+  const zoeCard = await issueCard(zoe, 300);
+  await seen(zoeCard.serial, zoeCard.certificates, { triesLeft: 0, blocked: true }, 70);
+  const tomaszCard = await issueCard(tomasz, -3);
+  await seen(tomaszCard.serial, tomaszCard.certificates, ok, 40);
+  const skyCard = await issueCard(sky, 45);
+  await seen(skyCard.serial, skyCard.certificates, { triesLeft: 1, blocked: false }, 25);
+  // A card from somewhere else, left at the desk: another trust's CA issued it, not ours.
+  await seen(randomBytes(16).toString('hex'), [await visitorCertificate(now, pki.baseUrl)], ok, 10);
+
+  // Two cards reported this morning: Lee's lost (cancelled, its certificates revoked as
+  // keyCompromise and on the CRL), Sam's missing (suspended, its certificates on hold).
+  // Both carry the pair a card is issued with: authentication and signature.
+  const pair = ['authentication', 'signature'] as const;
+  const lee = await person('Lee');
+  const sam = await person('Sam');
+  // The RA agent makes both moves through the lifecycle's one verb, as the card's page does.
+  const leeCard = await issueCard(lee, 400, pair);
+  await transitionCard(agent, { serial: leeCard.serial, verb: 'cancel', reason: 'lost' });
+  const samCard = await issueCard(sam, 500, pair);
+  await transitionCard(agent, {
+    serial: samCard.serial,
+    verb: 'suspend',
+    reason: 'reported_missing',
+  });
+}
+
+/** A key pair as a card makes it; the demo keeps only the public half (the key lives on the card). */
+async function demoCardKey(): Promise<Buffer> {
+  const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ]);
+  return Buffer.from(await webcrypto.subtle.exportKey('spki', pair.publicKey));
+}
+
+/** A visitor's certificate from another trust's CA, made for the demo and thrown away. */
+async function visitorCertificate(now: Date, baseUrl: string): Promise<Buffer> {
+  const elsewhere = await createCertificateAuthorities({
+    organisation: 'Elsewhere NHS Trust (demo)',
+    now: new Date(now.getTime() - 400 * dayMs),
+  });
+  const { certificate } = await issueCertificate({
+    issuingCa: elsewhere.issuing,
+    subjectPublicKeyInfo: await demoCardKey(),
+    holder: {
+      name: 'Jordan Visitor',
+      uuid: '900000000001',
+      upn: '900000000001@elsewhere.nhs.example',
+      email: 'jordan.visitor@elsewhere.nhs.example',
     },
-    ok,
-    10,
-  );
+    profile: 'authentication',
+    baseUrl: baseUrl.replace(/\/\/[^/]+/, '//ra.elsewhere.nhs.example'),
+    validityDays: 730,
+    now: new Date(now.getTime() - 100 * dayMs),
+  });
+  return certificate;
 }
 
 /** A demo account as a signed-in actor, with the roles it holds. */
-async function demoActor(ctx: ServiceContext, username: string): Promise<Actor> {
+export async function demoActor(ctx: ServiceContext, username: string): Promise<Actor> {
   const [account] = await ctx.db
     .select({ id: accounts.id })
     .from(accounts)

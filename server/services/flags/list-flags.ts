@@ -57,11 +57,11 @@ export const flagActions: Record<FlagKind, string> = {
   certificate_revoked:
     'A revoked certificate on a card still in use: an RA agent checks the card and cancels or renews it.',
   certificate_not_chaining:
-    'A certificate that does not chain to this RA’s CAs on a card of ours: an RA agent cancels the card as damaged and issues a new one.',
+    'A certificate that names this RA’s CA but was not signed by it (forged or corrupted): an RA agent takes the card back, cancels it if it is ours, and issues a new one.',
   certificates_differ:
     'The card holds certificates other than those this RA issued for it: an RA agent cancels it (it may have been tampered with) and issues a new one.',
   stock_card_in_use:
-    'A card still in stock is in use: an RA manager finds out who has it and records it, or takes it back to stock.',
+    'A card in stock (or returned) is in use: an RA manager finds out who has it, then takes it back to clear it or has it issued to them.',
   holder_differs:
     'The card’s certificate names someone other than its recorded holder: an RA agent checks both people and cancels the card if it is not theirs.',
 };
@@ -73,9 +73,16 @@ const slotNames: Record<string, string> = {
   '9e': 'Card authentication certificate',
 };
 
+// A card or certificate that should not be in use at all ranks with a foreign certificate; a
+// stock card in use with an unknown one.
 const urgency = sql<number>`case ${cardFlags.kind}
-  when 'pin_blocked' then 0 when 'certificate_expired' then 1 when 'foreign_certificate' then 2
-  when 'unknown_card' then 3 when 'pin_last_try' then 4 else 5 end`;
+  when 'pin_blocked' then 0 when 'certificate_expired' then 1
+  when 'foreign_certificate' then 2 when 'cancelled_card_in_use' then 2
+  when 'suspended_card_in_use' then 2 when 'certificate_revoked' then 2
+  when 'certificate_not_chaining' then 2 when 'certificates_differ' then 2
+  when 'holder_differs' then 2
+  when 'unknown_card' then 3 when 'stock_card_in_use' then 3
+  when 'pin_last_try' then 4 else 5 end`;
 
 function bucketOf(days: number): FlagView['bucket'] {
   if (days < 0) return 'expired';
@@ -83,7 +90,12 @@ function bucketOf(days: number): FlagView['bucket'] {
   return null;
 }
 
-function summaryOf(kind: FlagKind, certificate: FlagView['certificate'], days: number | null) {
+function summaryOf(
+  kind: FlagKind,
+  certificate: FlagView['certificate'],
+  days: number | null,
+  details: Record<string, unknown>,
+) {
   const what = certificate ? (slotNames[certificate.slot] ?? 'Certificate') : 'Card';
   switch (kind) {
     case 'unknown_card':
@@ -102,17 +114,26 @@ function summaryOf(kind: FlagKind, certificate: FlagView['certificate'], days: n
     case 'pin_last_try':
       return 'PIN on its last try';
     case 'cancelled_card_in_use':
-      return 'A cancelled card in use';
+      return details.state === 'destroyed' ? 'A destroyed card in use' : 'A cancelled card in use';
     case 'suspended_card_in_use':
       return 'A suspended card in use';
     case 'certificate_revoked':
-      return `${what} revoked`;
+      return details.revocationReason === 'certificateHold' ? `${what} on hold` : `${what} revoked`;
     case 'certificate_not_chaining':
-      return `${what} does not chain to this RA’s CA`;
+      return `${what} names this RA’s CA but was not signed by it`;
     case 'certificates_differ':
-      return `${what} is not the one this RA issued for the card`;
+      switch (details.reason) {
+        case 'issued_for_another_card':
+          return `${what} was issued for another card`;
+        case 'not_recorded':
+          return `${what} signed by this RA’s CA was never recorded for the card`;
+        case 'missing':
+          return `${what} this RA issued for the card is missing`;
+        default:
+          return `${what} is not the one this RA issued for the card`;
+      }
     case 'stock_card_in_use':
-      return 'A card in stock in use';
+      return details.state === 'returned' ? 'A returned card in use' : 'A card in stock in use';
     case 'holder_differs':
       return `${what} names someone other than the holder`;
   }
@@ -163,6 +184,25 @@ export async function countOpenFlags(ctx: ServiceContext): Promise<number> {
     .innerJoin(workstations, eq(workstations.id, cardFlags.workstationId))
     .where(scoped ? and(isNull(cardFlags.resolvedAt), scoped) : isNull(cardFlags.resolvedAt));
   return row?.n ?? 0;
+}
+
+/**
+ * The query that counts the open flags of each kind the caller may see (each the count of
+ * `listFlags` status open with that kind), or null when they may see none. Open flags are
+ * few beside cards, and found through card_flags_list_idx (resolved_at first). Wrapped in
+ * an object, as a query is a promise of its rows and an async function would run it.
+ */
+export async function openFlagsByKindQuery(ctx: ServiceContext) {
+  const scoped = await flagsInScope(ctx);
+  if (scoped === false) return null;
+  return {
+    query: ctx.db
+      .select({ kind: cardFlags.kind, n: sql<number>`count(*)::int` })
+      .from(cardFlags)
+      .innerJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+      .where(scoped ? and(isNull(cardFlags.resolvedAt), scoped) : isNull(cardFlags.resolvedAt))
+      .groupBy(cardFlags.kind),
+  };
 }
 
 /**
@@ -262,7 +302,7 @@ export async function listFlags(
         : null,
       systems: r.person?.id ? [...(systemsOf.get(r.person.id) ?? [])].sort() : [],
       action: flagActions[f.kind],
-      summary: summaryOf(f.kind, certificate, daysLeft),
+      summary: summaryOf(f.kind, certificate, daysLeft, f.details as Record<string, unknown>),
       workstation: { id: f.workstationId, name: r.workstationName },
     };
   });

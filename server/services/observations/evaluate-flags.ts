@@ -1,57 +1,36 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { cardFlags, cards, certificates, type FlagKind } from '../../../db/schema/cards.ts';
+import { cardFlags, cards } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { ServiceContext, TxContext } from '../context.ts';
 import { daysLeftUntil } from '../dates.ts';
-import type { CertificateReport, ObservationInput, Slot } from './observation-input.ts';
+import {
+  type Condition,
+  certificateDetails,
+  type ObservedCard,
+  type SeenCertificate,
+  seenCertificates,
+  userIdOf,
+} from './flag-condition.ts';
+import { type CardRecord, reconcileCard } from './reconcile-card.ts';
 
 /** Certificates are watched from 90 days before expiry (DOMAIN.md's widest bucket). */
 export const expiryWatchDays = 90;
 
-interface Condition {
-  kind: FlagKind;
-  certificateSha256: string;
-  details: Record<string, unknown>;
-}
-
-const certificateDetails = (slot: Slot, c: CertificateReport) => ({
-  slot,
-  subject: c.subject,
-  issuer: c.issuer,
-  serialNumber: c.serialNumber,
-  notAfter: c.notAfter,
-  sha256: c.sha256,
-});
-
 /** What is wrong with a card, as one observation shows it. */
 async function conditionsOf(
   ctx: ServiceContext,
-  card: NonNullable<ObservationInput['card']>,
-  known: boolean,
+  card: ObservedCard,
+  seen: SeenCertificate[],
+  record: CardRecord | null,
   observedAt: Date,
 ): Promise<Condition[]> {
   const found: Condition[] = [];
-  if (!known) found.push({ kind: 'unknown_card', certificateSha256: '', details: {} });
-  const certs = card.certificates.flatMap((c) =>
-    'certificate' in c ? [{ slot: c.slot, ...c.certificate }] : [],
-  );
-  const fingerprints = certs.map((c) => c.sha256.toLowerCase());
-  const ours = new Set(
-    fingerprints.length
-      ? (
-          await ctx.db
-            .select({ sha256: certificates.sha256 })
-            .from(certificates)
-            .where(inArray(certificates.sha256, fingerprints))
-        ).map((r) => r.sha256)
-      : [],
-  );
-  for (const c of certs) {
+  if (!record) found.push({ kind: 'unknown_card', certificateSha256: '', details: {} });
+  found.push(...(await reconcileCard(ctx, { record, card, seen, observedAt })));
+  for (const c of seen) {
     const sha = c.sha256.toLowerCase();
-    const details = certificateDetails(c.slot, c);
-    if (!ours.has(sha))
-      found.push({ kind: 'foreign_certificate', certificateSha256: sha, details });
+    const details = certificateDetails(c);
     const notAfter = new Date(c.notAfter);
     if (notAfter.getTime() <= observedAt.getTime()) {
       found.push({ kind: 'certificate_expired', certificateSha256: sha, details });
@@ -67,18 +46,14 @@ async function conditionsOf(
   return found;
 }
 
-/** The card's holder: its record's person, else the person whose user ID is a certificate's UPN. */
+/** The card's holder: its record's person, else the person whose user ID a certificate names. */
 async function holderOf(
   ctx: ServiceContext,
   personId: string | null,
-  card: NonNullable<ObservationInput['card']>,
+  seen: SeenCertificate[],
 ): Promise<string | null> {
   if (personId) return personId;
-  const ids = card.certificates.flatMap((c) => {
-    const upn = 'certificate' in c ? c.certificate.upn : null;
-    const m = upn ? /^(\d{12})@/.exec(upn) : null;
-    return m?.[1] ? [m[1]] : [];
-  });
+  const ids = seen.flatMap((c) => userIdOf(c) ?? []);
   if (!ids.length) return null;
   const [row] = await ctx.db
     .select({ id: people.id })
@@ -95,17 +70,25 @@ export async function evaluateFlags(
   ctx: TxContext,
   input: {
     cardSerial: string;
-    card: NonNullable<ObservationInput['card']>;
+    card: ObservedCard;
     observedAt: Date;
     workstationId: string;
   },
 ): Promise<{ raised: number; resolved: number }> {
   const [record] = await ctx.db
-    .select({ personId: cards.personId })
+    .select({
+      id: cards.id,
+      personId: cards.personId,
+      state: cards.state,
+      stateReason: cards.stateReason,
+      holderUserId: people.userId,
+    })
     .from(cards)
+    .leftJoin(people, eq(people.id, cards.personId))
     .where(eq(cards.serial, input.cardSerial));
-  const conditions = await conditionsOf(ctx, input.card, !!record, input.observedAt);
-  const personId = await holderOf(ctx, record?.personId ?? null, input.card);
+  const seen = seenCertificates(input.card);
+  const conditions = await conditionsOf(ctx, input.card, seen, record ?? null, input.observedAt);
+  const personId = await holderOf(ctx, record?.personId ?? null, seen);
   const open = await ctx.db
     .select()
     .from(cardFlags)

@@ -1,7 +1,11 @@
 import type { CertificateSummary } from '../../../pki/certificate-summary.ts';
 
-/** A certificate as the agent summarises it: never key material. */
-export type CertificateReport = CertificateSummary;
+/**
+ * A certificate as the agent summarises it, with its DER in base64 from agents that send it
+ * (checked at the route: at most 16 KiB, and the certificate its sha256 names); never key
+ * material.
+ */
+export type CertificateReport = CertificateSummary & { der?: string };
 
 export type Slot = '9a' | '9c' | '9d' | '9e';
 

@@ -23,6 +23,10 @@ describe('page cursors', () => {
     ).toEqual(['2026-11-25T09:00:00.000Z', id]);
     expect(decodeCursor(encodeCursor([0]), ['offset'])).toEqual([0]);
     expect(decodeCursor(encodeCursor([42]), ['serial'])).toEqual([42]);
+    expect(
+      decodeCursor(encodeCursor(['2026-11-25T09:00:00.123456Z', 'x']), ['instant?', 'text']),
+    ).toEqual(['2026-11-25T09:00:00.123456Z', 'x']);
+    expect(decodeCursor(encodeCursor([null, 'x']), ['instant?', 'text'])).toEqual([null, 'x']);
   });
 
   it.each([
@@ -37,10 +41,17 @@ describe('page cursors', () => {
     ['a uuid that is not one', b64('["------------------------------------"]'), ['uuid']],
     ['30 February', b64('["2026-02-30T00:00:00.000Z"]'), ['timestamp']],
     ['a year out of range', b64('["-271821-04-20T00:00:00.000Z"]'), ['timestamp']],
+    // JavaScript reads year 0000 (1 BC); PostgreSQL refuses it: a 500 if it got that far.
+    ['year 0000', b64('["0000-01-01T00:00:00.000Z"]'), ['timestamp']],
+    ['an instant in year 0000', b64('["0000-01-01T00:00:00.000000Z"]'), ['instant?']],
     ['a negative offset', b64('[-1]'), ['offset']],
     ['an infinite offset', b64('[1e400]'), ['offset']],
     ['a fractional offset', b64('[1.5]'), ['offset']],
     ['serial 0', b64('[0]'), ['serial']],
+    ['null where an instant must be', b64('[null]'), ['timestamp']],
+    ['an instant to the millisecond only', b64('["2026-11-25T09:00:00.123Z"]'), ['instant?']],
+    ['an instant on 30 February', b64('["2026-02-30T09:00:00.123456Z"]'), ['instant?']],
+    ['an instant not in UTC', b64('["2026-11-25T09:00:00.123456+01:00"]'), ['instant?']],
     [
       'invalid UTF-8',
       Buffer.from([0x5b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x5d]).toString('base64url'),

@@ -9,9 +9,11 @@ export interface LoadedCertificateAuthority {
 /**
  * Opens the deployment's CAs for a verb that signs (a CRL after a revocation, a card's
  * certificate): null when no CA exists yet; throws ConfigError when the passphrase does not
- * open the key. The key is opened once per process and kept in memory only. `db` is the
- * database to read the CA from: inside a transaction, that transaction (withTransaction
- * passes it), since on the embedded PGlite a read outside it would wait for it to end.
+ * open the key. The key is opened once per process and kept in memory only.
+ *
+ * A verb inside a transaction passes the transaction's `db`, so the first opening reads the
+ * CA rows through it: on the embedded PGlite (one connection), a query outside the open
+ * transaction waits for it to end, and the transaction would wait for the key for ever.
  */
 export type CaOpener = (db?: Database) => Promise<LoadedCertificateAuthority | null>;
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { cards, certificates } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
@@ -7,7 +6,8 @@ import {
   CertificateRequestError,
   issueCertificate,
 } from '../../../pki/ca/issue-certificate.ts';
-import { NotFoundError, ValidationError } from '../../errors.ts';
+import { parseCertificate } from '../../../pki/certificate-summary.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { TxContext } from '../context.ts';
 import { refreshCardExpiry } from './certificate-effects.ts';
@@ -48,7 +48,7 @@ export async function issueCardCertificate(
   tx: TxContext,
   input: IssueCardCertificateInput,
 ): Promise<IssuedCardCertificate> {
-  const ca = await tx.certificateAuthority?.();
+  const ca = await tx.certificateAuthority?.(tx.db);
   if (!ca) {
     throw new CaUnavailableError(
       'The certificate authority is not open (no CA, or no CA_KEY_PASSPHRASE): no certificate can be issued.',
@@ -69,6 +69,11 @@ export async function issueCardCertificate(
     .where(eq(cards.id, input.cardId))
     .for('update');
   if (!holder || !card) throw new NotFoundError('There is no such card or person.');
+  if (card.personId !== null && card.personId !== input.personId) {
+    throw new ConflictError(
+      'This card is issued to someone else: a certificate on it can only name its holder.',
+    );
+  }
   if (!holder.userId || !holder.email) {
     throw new ValidationError(
       'The holder needs a user id and a work email before a certificate can name them.',
@@ -105,7 +110,9 @@ export async function issueCardCertificate(
     .update(certificates)
     .set({ current: false })
     .where(and(eq(certificates.cardId, card.id), eq(certificates.slot, slot)));
-  const sha256 = createHash('sha256').update(issued.certificate).digest('hex');
+  // Recorded as a reader agent reports it (pki/certificate-summary.ts), so a sighting of
+  // the card matches its row by fingerprint and reads the same names.
+  const summary = parseCertificate(issued.certificate);
   const [row] = await tx.db
     .insert(certificates)
     .values({
@@ -115,9 +122,9 @@ export async function issueCardCertificate(
       profile: input.profile,
       slot,
       serialNumber: issued.serialNumber.toLowerCase(),
-      subject: `CN=${holder.given} ${holder.family}, serialNumber=${holder.userId}`,
-      issuer: 'issuing',
-      sha256,
+      subject: summary.subject,
+      issuer: summary.issuer,
+      sha256: summary.sha256,
       notBefore: issued.notBefore,
       notAfter: issued.notAfter,
       der: issued.certificate,

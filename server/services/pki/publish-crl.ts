@@ -22,7 +22,7 @@ export class CaUnavailableError extends DomainError {
  * not grow. Returns the new CRL number.
  */
 export async function publishCrl(tx: TxContext): Promise<bigint> {
-  const ca = await tx.certificateAuthority?.();
+  const ca = await tx.certificateAuthority?.(tx.db);
   if (!ca) {
     throw new CaUnavailableError(
       'The certificate authority is not open (no CA, or no CA_KEY_PASSPHRASE): no certificate can be revoked or issued.',

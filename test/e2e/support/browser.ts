@@ -47,12 +47,17 @@ export interface RunningApp extends TestApp {
   stop(): Promise<void>;
 }
 
-/** The real app with its built web app, on a fresh embedded database, on a real port. */
-export async function startApp(): Promise<RunningApp> {
+/**
+ * The real app with its built web app, on a fresh embedded database, on a real port; `env`
+ * adds to its configuration (a CA key passphrase, say).
+ */
+export async function startApp(
+  options: { env?: Record<string, string> } = {},
+): Promise<RunningApp> {
   const t = await createTestApp('pglite', {
     webRoot: resolve('dist/web'),
     // Browsers reach the app from 127.0.0.1; the proxy headers of the API tests do not apply.
-    env: { TRUST_PROXY: 'false' },
+    env: { TRUST_PROXY: 'false', ...options.env },
   });
   const server: ServerType = await new Promise((done) => {
     const s = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => done(s));

@@ -51,7 +51,7 @@ export type paths = {
         put?: never;
         /**
          * Report what a reader saw: a card read in, taken out, or unreadable
-         * @description Idempotent by idempotencyKey: the same key again answers 200 with the first observation and changes nothing.
+         * @description Idempotent by idempotencyKey: the same key again answers 200 with the first observation and changes nothing. A certificate sent with its DER that is not base64, is over 16 KiB, does not parse, or is not the certificate its sha256 names gets a 400 naming its slot, and nothing is stored.
          */
         post: operations["reportObservation"];
         delete?: never;
@@ -231,6 +231,104 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/card-locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The card locations of the organisations where you manage stock */
+        get: operations["listCardLocations"];
+        put?: never;
+        /**
+         * Add a place where blank and returned cards are kept
+         * @description Its name is new to its organisation, whatever its case.
+         */
+        post: operations["createCardLocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cards at each of your locations, counted by state */
+        get: operations["getCardStock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-stock/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import blank cards by serial into a location
+         * @description Each card goes in stock at the location with its management key (the manufacturer's default unless its line gives one), encrypted under the CA key passphrase and never shown again. A bad line (malformed, a serial repeated, a card known already) is a 400 naming each line by number, and nothing is imported, unless acceptValidLines asks for the good lines alone. One audit event per import.
+         */
+        post: operations["importCardStock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-stock/moves": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move cards in stock or returned to another location
+         * @description Every serial must be a card in stock or returned in your organisations; otherwise each is named and nothing moves. Each card moved is audited.
+         */
+        post: operations["moveCardStock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cards you may see, filtered, soonest expiry first, keyset-paginated
+         * @description Cards held by people of the organisations where you read cards, and, for RA staff, the cards kept at their organisations’ locations. Filters combine (all must hold). Ordered by expiry, soonest first, then serial; cards with no certificate last, by serial. Each dashboard count names the filters of its list here, which returns exactly the cards counted.
+         */
+        get: operations["listCards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cards/{serial}": {
         parameters: {
             query?: never;
@@ -365,6 +463,26 @@ export type paths = {
          * @description For a card that may come back. Its certificates are put on hold (RFC 5280 certificateHold); the CRL and OCSP answers say so as the call returns. From: active, blocked. Nobody makes this move on their own card. Answers the card as it now is; the move is audited as card.suspend.
          */
         post: operations["suspendCard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The RA dashboard: cards by state, expiry, blocked PINs and open flags
+         * @description Counts over the cards and flags you may see (as GET /api/cards and GET /api/flags list them), each with the query of the list behind it. Counted from the card rows and their indexes, never from certificates.
+         */
+        get: operations["getDashboard"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1446,6 +1564,33 @@ export type components = {
                 name: string;
             };
         };
+        CardImport: {
+            /** @description How many cards are now in stock */
+            imported: number;
+            location: components["schemas"]["CardLocation"];
+            /** @description The lines not imported and why (only when acceptValidLines was given) */
+            rejected: {
+                line: number;
+                message: string;
+            }[];
+        };
+        CardLocation: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            organisation: {
+                name: string;
+                odsCode: string;
+            };
+        };
+        CardMove: {
+            location: components["schemas"]["CardLocation"];
+            moved: number;
+            /** @description Cards that were there already */
+            unchanged: number;
+        };
         CardObservation: {
             atr: string | null;
             card: {
@@ -1453,6 +1598,11 @@ export type components = {
                 cardType: "PIV";
                 certificates: ({
                     certificate: {
+                        /**
+                         * Format: byte
+                         * @description The certificate itself, DER in base64 (at most 16 KiB decoded), whose SHA-256 is sha256: the server checks its signature against its own CA. Agents that send none are judged on the records alone.
+                         */
+                        der?: string;
                         email: string | null;
                         extendedKeyUsage: string[];
                         issuer: string;
@@ -1495,6 +1645,61 @@ export type components = {
             reader: string;
             sequence: number;
         };
+        CardRow: {
+            /** @description The lifecycle moves you may make on the card now (POST /api/cards/{serial}/<action>), by the lifecycle table: absent when the card’s state, your role or separation of duties rules it out */
+            actions: ("suspend" | "reinstate" | "cancel" | "return" | "clear" | "destroy")[];
+            cardType: string;
+            /** @description Days until expiresAt on the trust’s calendar: 0 later today, negative once expired */
+            daysLeft: number | null;
+            /**
+             * Format: date-time
+             * @description The earliest notAfter of the card’s certificates in force; null when none
+             */
+            expiresAt: string | null;
+            /** @description Who holds the card; null for a card with no holder */
+            holder: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @description Grouped in fours: 5550 8668 9106 */
+                userId: string;
+            } | null;
+            /** @description Where the card is kept, or was issued from */
+            location: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            openFlags: ("unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs")[];
+            serial: string;
+            /** @enum {string} */
+            state: "in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed";
+            /** @description Why the card is in its state, when the move needed a reason */
+            stateReason: string | null;
+        };
+        CardStateCounts: {
+            active: number;
+            blocked: number;
+            cancelled: number;
+            destroyed: number;
+            in_stock: number;
+            issued_locked: number;
+            returned: number;
+            suspended: number;
+        };
+        CardStock: {
+            locations: {
+                counts: components["schemas"]["CardStateCounts"];
+                location: components["schemas"]["CardLocation"];
+                total: number;
+            }[];
+            /** @description Open organisations where you manage stock: where a location may go */
+            organisations: {
+                name: string;
+                odsCode: string;
+            }[];
+            totals: components["schemas"]["CardStateCounts"];
+        };
         /** @description A national RBAC job role or activity */
         CatalogueEntry: {
             code: string;
@@ -1510,6 +1715,11 @@ export type components = {
         };
         ClosePosition: {
             reason: string;
+        };
+        CreateCardLocation: {
+            name: string;
+            /** @example RWG01 */
+            odsCode: string;
         };
         CreateOrganisation: {
             name: string;
@@ -1536,6 +1746,69 @@ export type components = {
         Credentials: {
             password: string;
             username: string;
+        };
+        Dashboard: {
+            /**
+             * Format: date-time
+             * @description The moment the counts were taken
+             */
+            asOf: string;
+            blockedPins: {
+                /** @description Cards recorded as blocked */
+                cards: {
+                    count: number;
+                    list: components["schemas"]["DashboardList"];
+                };
+                /** @description Open PIN-blocked flags: cards a reader saw blocked, including cards not on record or not yet recorded as blocked. The two overlap. */
+                flags: {
+                    count: number;
+                    list: components["schemas"]["DashboardList"];
+                };
+            };
+            /** @description Every state of the lifecycle, in its order, with how many cards are in it */
+            cardsByState: {
+                count: number;
+                list: components["schemas"]["DashboardList"];
+                /** @enum {string} */
+                state: "in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed";
+            }[];
+            expiry: {
+                /** @description Cards whose certificates are expired, or expire within 7, 30, 60 or 90 days (cumulative: within 30 includes within 7; none expired) */
+                buckets: {
+                    /** @enum {string} */
+                    bucket: "7" | "30" | "60" | "90" | "expired";
+                    count: number;
+                    list: components["schemas"]["DashboardList"];
+                }[];
+                /** @description The states whose cards’ expiry is watched: cards with their holder, or thought to be */
+                states: ("in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed")[];
+            };
+            /** @description Every flag kind with how many are open */
+            openFlags: {
+                count: number;
+                /** @enum {string} */
+                kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                list: components["schemas"]["DashboardList"];
+            }[];
+        };
+        /** @description The list behind a count: the operation (GET /api/cards or GET /api/flags) and its query parameters. It returns exactly the rows counted. */
+        DashboardList: {
+            /** @enum {string} */
+            operationId: "listCards";
+            query: {
+                /** @enum {string} */
+                expiry?: "7" | "30" | "60" | "90" | "expired";
+                state?: ("in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed")[];
+            };
+        } | {
+            /** @enum {string} */
+            operationId: "listFlags";
+            query: {
+                /** @enum {string} */
+                kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                /** @enum {string} */
+                status: "open";
+            };
         };
         /** @description An identity document an RA accepts as seen in person (e-GIF level 3) */
         DocumentType: {
@@ -1578,6 +1851,27 @@ export type components = {
                 reason: string;
             };
         };
+        ImportCards: {
+            /**
+             * @description Import the good lines of a text that has bad ones, and report the bad ones; by default a text with any bad line imports nothing
+             * @default false
+             */
+            acceptValidLines: boolean;
+            /**
+             * @description `list` for pasted lines; `csv` for a CSV file (a heading line allowed)
+             * @default list
+             * @enum {string}
+             */
+            format: "list" | "csv";
+            /** Format: uuid */
+            locationId: string;
+            /**
+             * @description The pasted list or the CSV file's content: one card a line, its serial and, after a comma (or in a list also a space or semicolon), its management key in hex when it is not the manufacturer's default (3DES 010203…08). A CSV file may start with a heading line (serial,management_key) and quote its fields. At most 10,000 cards.
+             * @example CARD-0001
+             *     CARD-0002,00112233445566778899aabbccddeeff
+             */
+            text: string;
+        };
         Me: {
             account: {
                 displayName: string;
@@ -1598,7 +1892,7 @@ export type components = {
                 count: number;
                 since: string | null;
             } | null;
-            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "people:change-status" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "reports:read" | "workstations:manage" | "accounts:unlock")[];
+            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "people:change-status" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "reports:read" | "dashboard:read" | "workstations:manage" | "accounts:unlock")[];
             roles: {
                 label: string;
                 organisation: {
@@ -1608,6 +1902,11 @@ export type components = {
                 /** @enum {string} */
                 role: "ra_manager" | "ra_agent_advanced" | "ra_agent" | "id_checker" | "sponsor" | "lsa" | "staff";
             }[];
+        };
+        MoveCards: {
+            /** Format: uuid */
+            locationId: string;
+            serials: string[];
         };
         Organisation: {
             name: string;
@@ -2687,6 +2986,427 @@ export interface operations {
             };
         };
     };
+    listCardLocations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Card locations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CardLocation"][];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCardLocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCardLocation"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardLocation"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The organisation has a location of that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCardStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardStock"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    importCardStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportCards"];
+            };
+        };
+        responses: {
+            /** @description Imported */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardImport"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such location, or none of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Another import took one of these serials at the same moment */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than 2 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server has no CA key passphrase to encrypt management keys with */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    moveCardStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveCards"];
+            };
+        };
+        responses: {
+            /** @description Moved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardMove"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such location, or none of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCards: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description Cards in use (issued, active, blocked or suspended) whose certificates are `expired`, or expire within 7, 30, 60 or 90 days and are not expired. Cumulative: `30` includes the cards of `7`. Days are counted on the trust’s calendar, as `daysLeft` counts them. */
+                expiry?: "7" | "30" | "60" | "90" | "expired";
+                /** @description Cards with an open flag of this kind */
+                flag?: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                /** @description Cards held by this person (their id, as GET /api/people gives it) */
+                holder?: string;
+                limit?: number;
+                /** @description Cards kept at, or issued from, this card location */
+                location?: string;
+                /** @description Cards in any of these states (repeat the parameter for more than one) */
+                state?: ("in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed")[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of cards */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CardRow"][];
+                        /** @description Give as `cursor` for the next page; null on the last */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getCard: {
         parameters: {
             query?: never;
@@ -3259,6 +3979,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    getDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };

@@ -11,7 +11,9 @@ import './ra-shell.ts';
 import '../pages/ra-activate-page.ts';
 import '../pages/ra-audit-page.ts';
 import '../pages/ra-card-page.ts';
+import '../pages/ra-cards-page.ts';
 import '../pages/ra-check-card-page.ts';
+import '../pages/ra-dashboard-page.ts';
 import '../pages/ra-flags-page.ts';
 import '../pages/ra-home-page.ts';
 import '../pages/ra-my-access-page.ts';
@@ -22,6 +24,7 @@ import '../pages/ra-profile-page.ts';
 import '../pages/ra-register-page.ts';
 import '../pages/ra-requests-page.ts';
 import '../pages/ra-sign-in-locks-page.ts';
+import '../pages/ra-stock-page.ts';
 import '../pages/ra-workstations-page.ts';
 
 /** Pages anyone can open without signing in. */
@@ -254,6 +257,10 @@ export class RaApp extends LitElement {
         <p><a href="${this.home(me)}">Go to your start page</a></p></section>`;
     }
     switch (place.item.path.slice(1)) {
+      case 'dashboard':
+        return html`<ra-dashboard-page></ra-dashboard-page>`;
+      case 'cards':
+        return html`<ra-cards-page></ra-cards-page>`;
       case 'home':
         return html`<ra-home-page></ra-home-page>`;
       case 'people':
@@ -270,6 +277,8 @@ export class RaApp extends LitElement {
         return html`<ra-audit-page></ra-audit-page>`;
       case 'card-flags':
         return html`<ra-flags-page></ra-flags-page>`;
+      case 'stock':
+        return html`<ra-stock-page></ra-stock-page>`;
       case 'workstations':
         return html`<ra-workstations-page></ra-workstations-page>`;
       case 'sign-in-locks':

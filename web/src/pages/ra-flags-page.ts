@@ -9,7 +9,11 @@ import { shared } from '../styles.ts';
 type CardFlag = Schemas['CardFlag'];
 type FlagStatus = 'open' | 'resolved' | 'all';
 
-/** Cards that need the RA's attention, as the workstations' agents saw them: most urgent first. */
+/**
+ * Cards that need the RA's attention, as the workstations' agents saw them: most urgent
+ * first. The filters are kept in the address (`/card-flags?kind=pin_blocked`), where the
+ * dashboard's counts of open flags lead.
+ */
 export class RaFlagsPage extends LitElement {
   static override properties = {
     kind: { state: true },
@@ -41,8 +45,11 @@ export class RaFlagsPage extends LitElement {
 
   constructor() {
     super();
-    this.kind = '';
-    this.status = 'open';
+    const q = new URLSearchParams(window.location.search);
+    const kind = q.get('kind') ?? '';
+    const status = q.get('status') ?? '';
+    this.kind = kind in flagLabels ? (kind as CardFlag['kind']) : '';
+    this.status = status === 'resolved' || status === 'all' ? status : 'open';
     this.cursor = null;
     this.earlier = [];
   }
@@ -51,6 +58,10 @@ export class RaFlagsPage extends LitElement {
     this.earlier = [];
     this.cursor = null;
     change();
+    const q = new URLSearchParams();
+    if (this.kind) q.set('kind', this.kind);
+    if (this.status !== 'open') q.set('status', this.status);
+    history.replaceState(null, '', q.size ? `/card-flags?${q}` : '/card-flags');
   }
 
   private loadMore(shown: CardFlag[], next: string) {
@@ -68,17 +79,17 @@ export class RaFlagsPage extends LitElement {
           this.refilter(() => {
             this.kind = (e.target as HTMLSelectElement).value as CardFlag['kind'] | '';
           })}>
-          <option value="">All flags</option>
-          ${Object.entries(flagLabels).map(([k, label]) => html`<option value=${k}>${label}</option>`)}
+          <option value="" ?selected=${!this.kind}>All flags</option>
+          ${Object.entries(flagLabels).map(([k, label]) => html`<option value=${k} ?selected=${this.kind === k}>${label}</option>`)}
         </select>
         <label for="flag-status">Showing</label>
         <select id="flag-status" @change=${(e: Event) =>
           this.refilter(() => {
             this.status = (e.target as HTMLSelectElement).value as FlagStatus;
           })}>
-          <option value="open">Open</option>
-          <option value="resolved">Resolved</option>
-          <option value="all">All</option>
+          <option value="open" ?selected=${this.status === 'open'}>Open</option>
+          <option value="resolved" ?selected=${this.status === 'resolved'}>Resolved</option>
+          <option value="all" ?selected=${this.status === 'all'}>All</option>
         </select>
       </div>
       ${this.list.render({

@@ -33,6 +33,7 @@ const permissionLabels: Record<Permission, string> = {
   'cards:unlock-own': 'Unlock your own card',
   'card-stock:manage': 'Manage card stock',
   'reports:read': 'See reports',
+  'dashboard:read': 'See the RA dashboard',
   'workstations:manage': 'Manage reader workstations',
   'accounts:unlock': 'See and clear sign-in locks',
 };

@@ -1,0 +1,53 @@
+import { and, inArray, isNotNull, isNull, or, type SQL } from 'drizzle-orm';
+import { cardLocations, cards } from '../../../db/schema/cards.ts';
+import { personOrganisations } from '../../../db/schema/people.ts';
+import { actorScope } from '../access/actor-scope.ts';
+import type { ServiceContext } from '../context.ts';
+
+/**
+ * Which cards the caller may see in lists and counts, as a condition on `cards`: `null`
+ * for every card (roles held with no organisation), `false` for none.
+ *
+ * As for one card (get-card.ts), a held card is seen by holders of `cards:read` in one of
+ * its holder's organisations. A card with no holder (in stock, returned, destroyed) is RA
+ * work: it is seen by holders of `card-stock:manage` (RA staff) in the organisation of the
+ * location it is kept at. That is narrower than get-card's rule for one stock card (any RA
+ * staff), so another trust's stock is never listed or counted; a card with neither holder
+ * nor location is seen only by a caller who manages stock everywhere.
+ *
+ * The condition reads the card row and two short lists (the people of the caller's
+ * organisations, their locations), never a card's certificates.
+ */
+export async function cardsInScope(ctx: ServiceContext): Promise<SQL | null | false> {
+  const scope = await actorScope(ctx);
+  const read = scope.of('cards:read');
+  const stock = scope.of('card-stock:manage');
+  if (read.all && stock.all) return null;
+  const held = read.all
+    ? isNotNull(cards.personId)
+    : read.odsCodes.size
+      ? inArray(
+          cards.personId,
+          ctx.db
+            .select({ id: personOrganisations.personId })
+            .from(personOrganisations)
+            .where(inArray(personOrganisations.odsCode, [...read.odsCodes])),
+        )
+      : null;
+  const kept = stock.all
+    ? isNull(cards.personId)
+    : stock.odsCodes.size
+      ? and(
+          isNull(cards.personId),
+          inArray(
+            cards.locationId,
+            ctx.db
+              .select({ id: cardLocations.id })
+              .from(cardLocations)
+              .where(inArray(cardLocations.odsCode, [...stock.odsCodes])),
+          ),
+        )
+      : null;
+  if (held && kept) return or(held, kept) as SQL;
+  return held ?? kept ?? false;
+}

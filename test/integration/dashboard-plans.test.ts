@@ -1,0 +1,220 @@
+import { eq, type SQLWrapper, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accounts } from '../../db/schema/accounts.ts';
+import { rolePermissions } from '../../server/permissions/permissions.ts';
+import {
+  type CardFilter,
+  cardFilterCondition,
+  cardPageQueries,
+} from '../../server/services/cards/list-cards.ts';
+import type { ServiceContext } from '../../server/services/context.ts';
+import { dashboardQueries } from '../../server/services/dashboard/dashboard-queries.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
+
+/** A node of a plan as EXPLAIN (FORMAT JSON) gives it. */
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** Every node of a plan, flattened: "Seq Scan on cards", "Index Only Scan using cards_state_idx". */
+function nodesOf(plan: PlanNode): string[] {
+  const here = [
+    plan['Node Type'] +
+      (plan['Relation Name'] ? ` on ${plan['Relation Name']}` : '') +
+      (plan['Index Name'] ? ` using ${plan['Index Name']}` : ''),
+  ];
+  return [...here, ...(plan.Plans ?? []).flatMap(nodesOf)];
+}
+
+const cardsWritten = 20_000;
+
+/**
+ * The dashboard's counts and the cards list's first pages, as the planner of a real
+ * PostgreSQL runs them over 20,000 cards (ANALYZE'd), for a caller who reads every card
+ * (a national RA) and for a trust's RA manager whose organisations hold 1 card in 50, the
+ * share of one trust among the 1.2 million cards of DOMAIN.md's nation.
+ *
+ * What must hold at any size:
+ * - No count or page reads a certificate. A card's `expires_at` carries the earliest
+ *   notAfter of its certificates in force, so certificates never appear in a plan: joining
+ *   them would read two rows per card, 2.4 million for the nation, on every dashboard.
+ * - The expiry buckets read only cards near or past expiry: a range of cards_state_idx
+ *   (state, expires_at) or cards_expires_idx, never the whole cards table.
+ * - A page of the list follows an index in the list's order and stops at the page's end,
+ *   rather than sorting every card to show fifty.
+ * - The national count by state reads the narrow index, not the table.
+ * A trust's count by state reads the trust's cards once, found through its people
+ * (person_organisations) or its locations: the planner may take a sequential scan of cards
+ * for it (at 20,000 rows it is the cheapest way), which is still one pass over card rows and
+ * no certificate.
+ */
+describe.skipIf(!process.env.TEST_DATABASE_URL)(
+  'the dashboard’s query plans over 20,000 cards on PostgreSQL',
+  () => {
+    let t: TestApp;
+    let national: ServiceContext;
+    let trust: ServiceContext;
+
+    beforeAll(async () => {
+      t = await createTestApp('postgres');
+      const [manager] = await t.db
+        .select({ id: accounts.id })
+        .from(accounts)
+        .where(eq(accounts.username, 'manager'));
+      if (!manager) throw new Error('no demo manager');
+      const actorOf = (odsCode: string | null): ServiceContext => ({
+        ...t.ctx,
+        memo: new Map(),
+        actor: {
+          accountId: manager.id,
+          username: 'manager',
+          roles: [{ role: 'ra_manager', odsCode }],
+          permissions: [...rolePermissions.ra_manager],
+        },
+      });
+      national = actorOf(null);
+      trust = actorOf('RWG');
+      // 49 other organisations beside the demo's site RWG01, each with a card location;
+      // 20,000 people spread over the 50, each holding one card in a state of the lifecycle
+      // and an expiry from 100 days ago to 900 days on; and 2,000 cards with no holder.
+      await t.db.execute(sql`
+        insert into organisations (ods_code, name)
+        select 'TZ' || lpad(i::text, 3, '0'), 'Plan test trust ' || i from generate_series(1, 49) i`);
+      await t.db.execute(sql`
+        insert into card_locations (ods_code, name, created_at)
+        select ods_code, 'Safe', now() from organisations
+        where ods_code = 'RWG01' or ods_code like 'TZ%'`);
+      await t.db.execute(sql`
+        insert into people (user_id, given_name, family_name, date_of_birth, given_key, family_key,
+          family_given_key, given_family_key, status, created_at, updated_at)
+        select lpad((900000000000 + i)::text, 12, '0'), 'Plan', 'Holder ' || i, '1980-01-01', 'plan',
+          'holder ' || i, 'holder ' || i || ' plan', 'plan holder ' || i, 'active', now(), now()
+        from generate_series(1, ${cardsWritten}) i`);
+      await t.db.execute(sql`
+        insert into person_organisations (person_id, ods_code)
+        select id, case when n % 50 = 0 then 'RWG01' else 'TZ' || lpad((n % 50)::text, 3, '0') end
+        from (select id, row_number() over (order by id) as n from people where given_name = 'Plan') p`);
+      await t.db.execute(sql`
+        insert into cards (serial, person_id, state, expires_at, created_at, updated_at)
+        select md5(p.id::text), p.id,
+          (array['issued_locked','active','active','active','active','active','active','blocked',
+                 'suspended','cancelled'])[1 + abs(hashtext(p.id::text || 's')) % 10],
+          date_trunc('second', now()) + ((abs(hashtext(p.id::text || 'e')) % 1000) - 100) * interval '1 day',
+          now(), now()
+        from people p where p.given_name = 'Plan'`);
+      await t.db.execute(sql`
+        insert into cards (serial, location_id, state, created_at, updated_at)
+        select md5('stock ' || i), l.id, (array['in_stock','in_stock','in_stock','returned','destroyed'])[1 + i % 5],
+          now(), now()
+        from generate_series(1, ${cardsWritten / 10}) i
+        join lateral (select id from card_locations order by id offset (i % 50) limit 1) l on true`);
+      // Statistics and the visibility map, as autovacuum keeps them on a live database.
+      await t.db.execute(sql`vacuum analyze`);
+    }, 300_000);
+    afterAll(() => t?.close());
+
+    const explain = async (query: SQLWrapper | null) => {
+      if (!query) throw new Error('no query: the caller may see no card');
+      const result = await t.db.execute(sql`explain (format json) ${query}`);
+      const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+        'QUERY PLAN': [{ Plan: PlanNode }] | string;
+      }[];
+      const raw = rows[0]?.['QUERY PLAN'];
+      const [top] = typeof raw === 'string' ? JSON.parse(raw) : raw;
+      return nodesOf(top.Plan);
+    };
+
+    const callers = () =>
+      [
+        ['a national RA', national],
+        ['a trust’s RA manager', trust],
+      ] as const;
+
+    it('wrote the cards it plans over, and the trust holds a fiftieth of them', async () => {
+      const [all] = (await t.db.execute(sql`select count(*)::int as n from cards`)) as unknown as {
+        n: number;
+      }[];
+      expect(all?.n).toBeGreaterThanOrEqual(cardsWritten);
+      const queries = await dashboardQueries(trust);
+      const states = await queries.byState;
+      const seen = states?.reduce((sum, s) => sum + s.n, 0) ?? 0;
+      expect(seen).toBeGreaterThan(cardsWritten / 60);
+      expect(seen).toBeLessThan(cardsWritten / 40);
+    });
+
+    it('never reads a certificate, for any count or first page, for either caller', async () => {
+      for (const [who, ctx] of callers()) {
+        const queries = await dashboardQueries(ctx);
+        const plans = [
+          await explain(queries.byState),
+          await explain(queries.expiry),
+          await explain(queries.flags),
+        ];
+        for (const filter of listsBehindCounts) {
+          const where = await cardFilterCondition(ctx, filter);
+          if (where === false) throw new Error(`${who} sees no card`);
+          const page = cardPageQueries(ctx, where, 51);
+          plans.push(await explain(page.dated), await explain(page.undated(51)));
+        }
+        for (const plan of plans) {
+          expect(
+            plan.filter((n) => n.includes('certificates')),
+            who,
+          ).toEqual([]);
+        }
+      }
+    });
+
+    it('counts the expiry buckets from an index range of card rows, never the whole table', async () => {
+      for (const [who, ctx] of callers()) {
+        const plan = await explain((await dashboardQueries(ctx)).expiry);
+        expect(plan, who).not.toContain('Seq Scan on cards');
+        expect(
+          plan.some((n) => /using cards_(state|expires)_idx$/.test(n)),
+          `${who}: ${plan.join(' / ')}`,
+        ).toBe(true);
+      }
+    });
+
+    it('counts every card by state for a national RA from an index alone', async () => {
+      const plan = await explain((await dashboardQueries(national)).byState);
+      expect(plan).not.toContain('Seq Scan on cards');
+      expect(
+        plan.some((n) => n.startsWith('Index Only Scan on cards')),
+        plan.join(' / '),
+      ).toBe(true);
+    });
+
+    /** The lists the dashboard's counts open, and the whole list. */
+    const listsBehindCounts: CardFilter[] = [
+      {},
+      { state: ['active'] },
+      { state: ['blocked'] },
+      { state: ['in_stock'] },
+      { expiry: 'expired' },
+      { expiry: '7' },
+      { expiry: '90' },
+    ];
+
+    it('gives a list’s first page by an index in its order, not by sorting every card', async () => {
+      for (const [who, ctx] of callers()) {
+        for (const filter of listsBehindCounts) {
+          const where = await cardFilterCondition(ctx, filter);
+          if (where === false) throw new Error(`${who} sees no card`);
+          const page = cardPageQueries(ctx, where, 51);
+          for (const [half, plan] of [
+            ['with an expiry', await explain(page.dated)],
+            ['without', await explain(page.undated(51))],
+          ] as const) {
+            const label = `${who}, ${JSON.stringify(filter)}, cards ${half}: ${plan.join(' / ')}`;
+            expect(plan[0], label).toBe('Limit');
+            expect(plan, label).not.toContain('Seq Scan on cards');
+          }
+        }
+      }
+    });
+  },
+);
