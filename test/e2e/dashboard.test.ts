@@ -167,11 +167,13 @@ describe('the RA dashboard, in Chromium', () => {
     await settleAfter(page, () => page.getByLabel('State').selectOption('in_stock'));
     expect(new URL(page.url()).search).toBe('?state=in_stock');
     const stock = await shownSerials();
-    expect(stock.sort()).toEqual((await serialsOf('state=in_stock')).sort());
-    expect(stock.length).toBe(4);
+    const inStock = await serialsOf('state=in_stock');
+    expect(stock.sort()).toEqual(inStock.sort());
+    // The 4 written above and the demo's 17 blank cards in its two locations.
+    expect(stock.length).toBe(4 + 17);
     await settleAfter(page, () => page.reload());
     expect(await page.getByLabel('State').inputValue()).toBe('in_stock');
-    expect((await shownSerials()).length).toBe(4);
+    expect((await shownSerials()).length).toBe(inStock.length);
 
     await settleAfter(page, () => page.goto(`${app.url}/dashboard`));
     await waitForLoaded(page);
@@ -202,6 +204,43 @@ describe('the RA dashboard, in Chromium', () => {
       ];
       expect(problems, `${name}:\n${problems.join('\n')}`).toEqual([]);
     }
+  });
+
+  it('cancels a card from the list behind a count, and the count follows', async () => {
+    await settleAfter(page, () => signIn(page, app.url, 'agent'));
+    await waitForLoaded(page);
+    expect(path()).toBe('/dashboard');
+    const blocked = await countOf('count-state-blocked');
+    const cancelled = await countOf('count-state-cancelled');
+    await settleAfter(page, () => page.getByTestId('count-state-blocked').click());
+    await waitForLoaded(page);
+    const row = page.getByTestId('card-row').first();
+    const serial = (await row.getAttribute('data-serial')) ?? '';
+    await settleAfter(page, () => row.getByTestId('cancel-card').click());
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await page.getByText('Cancelling is final').isVisible()).toBe(true);
+    // No reason picked: the dialog says so and nothing is cancelled.
+    await dialog.getByRole('button', { name: 'Cancel card' }).click();
+    await expect.poll(() => dialog.getByRole('alert').textContent()).toMatch(/choose/i);
+    expect(
+      (await api<{ state: string }>(`/api/cards/${serial}`)).state,
+      'nothing cancelled yet',
+    ).toBe('blocked');
+    await dialog.getByLabel('Stolen').check();
+    await settleAfter(page, () => dialog.getByRole('button', { name: 'Cancel card' }).click());
+    await expect
+      .poll(() => page.getByTestId('notice').textContent())
+      .toMatch(/is cancelled \(stolen\)/);
+    await waitForLoaded(page);
+    // It has left the list of blocked cards, and the dashboard counts it as cancelled.
+    expect(await shownSerials()).not.toContain(serial);
+    const card = await api<{ state: string; stateReason: string }>(`/api/cards/${serial}`);
+    expect([card.state, card.stateReason]).toEqual(['cancelled', 'stolen']);
+    await settleAfter(page, () => page.getByRole('link', { name: 'Dashboard' }).click());
+    await waitForLoaded(page);
+    expect(await countOf('count-state-blocked')).toBe(blocked - 1);
+    expect(await countOf('count-state-cancelled')).toBe(cancelled + 1);
   });
 
   it('leaves roles without the dashboard on their own start page', async () => {

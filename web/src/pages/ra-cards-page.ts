@@ -10,7 +10,9 @@ import {
   expiryWords,
   filtersOf,
 } from '../card-lists.ts';
-import { daysWords, flagLabels, flagSeverity } from '../card-words.ts';
+import { cardReasonWords, daysWords, flagLabels, flagSeverity } from '../card-words.ts';
+import '../components/ra-dialog.ts';
+import type { RaDialog } from '../components/ra-dialog.ts';
 import '../components/ra-loading.ts';
 import { count, date, shortSerial, statusLabel, words } from '../format.ts';
 import { onNavigate } from '../router.ts';
@@ -22,12 +24,26 @@ type Verb = CardRow['actions'][number];
 /** Cards per call: a screenful; "More" fetches the next. */
 const pageSize = 50;
 
+/** Why a card is cancelled, in the order the RA desk meets them. */
+const cancelReasons = ['lost', 'stolen', 'damaged', 'left', 'replaced'] as const;
+const cancelReasonLabels: Record<(typeof cancelReasons)[number], string> = {
+  lost: 'Lost',
+  stolen: 'Stolen',
+  damaged: 'Damaged',
+  left: 'The holder left',
+  replaced: 'Replaced by another card',
+};
+
 /**
  * The moves a row offers as buttons, each shown only where the server's `actions` for the
- * row lists it. A move is added here when its route exists (POST /api/cards/{serial}/<verb>);
- * until then the card's own page is where it is made.
+ * row lists it: cancelling, the move a lost, stolen or leaver's card needs at once. The
+ * others (suspend, reinstate, the stock moves) are made on the card's own page.
  */
-const rowActions: Partial<Record<Verb, (row: CardRow, page: RaCardsPage) => TemplateResult>> = {};
+const rowActions: Partial<Record<Verb, (row: CardRow, page: RaCardsPage) => TemplateResult>> = {
+  cancel: (row, page) =>
+    html`<button type="button" class="danger" data-testid="cancel-card"
+      @click=${() => page.askCancel(row)}>Cancel<span class="visually-hidden"> card ${shortSerial(row.serial)}${row.holder ? ` of ${row.holder.name}` : ''}</span></button>`,
+};
 
 /**
  * The cards the caller may see (GET /api/cards), filtered as the address says
@@ -41,7 +57,13 @@ export class RaCardsPage extends LitElement {
     more: { state: true },
     cursor: { state: true },
     moreError: { state: true },
+    cancelling: { state: true },
+    notice: { state: true },
   };
+  /** The row whose Cancel was pressed: the dialog asks why. */
+  declare cancelling: CardRow | null;
+  /** What the last move did, said once above the list. */
+  declare notice: string;
   declare filters: CardFilters;
   /** Cards of the pages after the first, fetched by "More". */
   declare more: CardRow[];
@@ -105,6 +127,56 @@ export class RaCardsPage extends LitElement {
     this.more = [];
     this.cursor = null;
     this.moreError = '';
+    this.cancelling = null;
+    this.notice = '';
+  }
+
+  async askCancel(row: CardRow) {
+    this.notice = '';
+    this.cancelling = row;
+    await this.updateComplete;
+    await this.renderRoot.querySelector<RaDialog>('ra-dialog')?.show();
+  }
+
+  private async confirmCancel(event: CustomEvent<{ reason: string }>) {
+    const dialog = event.target as RaDialog;
+    const row = this.cancelling;
+    if (!row) return;
+    try {
+      const moved = await ok(
+        api.POST('/api/cards/{serial}/cancel', {
+          params: { path: { serial: row.serial } },
+          body: { reason: event.detail.reason as (typeof cancelReasons)[number] },
+        }),
+      );
+      dialog.close();
+      this.cancelling = null;
+      this.notice = `Card ${shortSerial(moved.serial)}${row.holder ? ` of ${row.holder.name}` : ''} is cancelled (${cardReasonWords[event.detail.reason as (typeof cancelReasons)[number]]}); its certificates are revoked.`;
+      // The list again, as the filters now find it: a cancelled card leaves most of them.
+      await this.list.run();
+    } catch (err) {
+      const problems = err instanceof ApiError ? err.fieldProblems : [];
+      dialog.fail(
+        problems.length
+          ? problems.map((p) => p.message).join('; ')
+          : err instanceof ApiError
+            ? err.message
+            : 'The card could not be cancelled. Try again.',
+      );
+    }
+  }
+
+  private renderCancelDialog() {
+    const row = this.cancelling;
+    const choices = cancelReasons.map((r) => ({ value: r, label: cancelReasonLabels[r] }));
+    return html`<ra-dialog heading=${row ? `Cancel card ${shortSerial(row.serial)}${row.holder ? ` of ${row.holder.name}` : ''}?` : ''}
+      confirmLabel="Cancel card" dismissLabel="Keep the card" danger
+      choiceLabel="Why is the card being cancelled?"
+      .choices=${choices}
+      @confirm=${(e: CustomEvent<{ reason: string }>) => this.confirmCancel(e)}
+      @cancel=${() => {
+        this.cancelling = null;
+      }}><p>Cancelling is final: the card's certificates are revoked at once and the card can never be used again.</p></ra-dialog>`;
   }
 
   override connectedCallback() {
@@ -158,6 +230,8 @@ export class RaCardsPage extends LitElement {
     return html`
       <h1>Cards</h1>
       ${this.renderFilters()}
+      ${this.notice ? html`<p class="message success" role="status" data-testid="notice">${this.notice}</p>` : nothing}
+      ${this.renderCancelDialog()}
       ${this.list.render({
         pending: () => html`<ra-loading label="Loading cards…"></ra-loading>`,
         error: (err) =>
