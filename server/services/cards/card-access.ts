@@ -19,8 +19,6 @@ import {
 /** The answer for a card the caller may not see, word for word that for one that does not exist. */
 export const noSuchCard = 'There is no such card.';
 
-const raRoles = new Set(['ra_manager', 'ra_agent_advanced', 'ra_agent']);
-
 /** A card as the access rules and the lifecycle need it. */
 export interface CardRecord {
   id: string;
@@ -94,8 +92,14 @@ export async function assertMayViewCard(ctx: ServiceContext, card: CardRecord): 
     if (scope.all || card.odsCodes.some((o) => scope.odsCodes.has(o))) return;
     throw new NotFoundError(noSuchCard);
   }
-  const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
-  if (!raStaff) throw new NotFoundError(noSuchCard);
+  // A card with no holder is RA stock work, seen as the cards list sees it (cards-in-scope.ts):
+  // by those who manage stock where it is kept; one kept nowhere, by those who manage stock
+  // anywhere (as the lifecycle lets them move it: lifecycleActorFor).
+  const stock = (await actorScope(ctx)).of('card-stock:manage');
+  if (stock.all) return;
+  if (card.odsCodes.length ? card.odsCodes.some((o) => stock.odsCodes.has(o)) : stock.odsCodes.size)
+    return;
+  throw new NotFoundError(noSuchCard);
 }
 
 /** The permissions a holder uses on their own card, wherever their role is held. */

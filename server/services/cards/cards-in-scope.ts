@@ -11,9 +11,9 @@ import type { ServiceContext } from '../context.ts';
  * As for one card (get-card.ts), a held card is seen by holders of `cards:read` in one of
  * its holder's organisations. A card with no holder (in stock, returned, destroyed) is RA
  * work: it is seen by holders of `card-stock:manage` (RA staff) in the organisation of the
- * location it is kept at. That is narrower than get-card's rule for one stock card (any RA
- * staff), so another trust's stock is never listed or counted; a card with neither holder
- * nor location is seen only by a caller who manages stock everywhere.
+ * location it is kept at, so another trust's stock is never listed or counted; a card with
+ * neither holder nor location (known only from a reader, or from before stock had
+ * locations) by anyone who manages stock, as get-card.ts and the lifecycle have it.
  *
  * The condition reads the card row and two short lists (the people of the caller's
  * organisations, their locations), never a card's certificates.
@@ -39,12 +39,15 @@ export async function cardsInScope(ctx: ServiceContext): Promise<SQL | null | fa
     : stock.odsCodes.size
       ? and(
           isNull(cards.personId),
-          inArray(
-            cards.locationId,
-            ctx.db
-              .select({ id: cardLocations.id })
-              .from(cardLocations)
-              .where(inArray(cardLocations.odsCode, [...stock.odsCodes])),
+          or(
+            isNull(cards.locationId),
+            inArray(
+              cards.locationId,
+              ctx.db
+                .select({ id: cardLocations.id })
+                .from(cardLocations)
+                .where(inArray(cardLocations.odsCode, [...stock.odsCodes])),
+            ),
           ),
         )
       : null;

@@ -28,8 +28,9 @@ export interface CardView extends PersonCard {
 /**
  * One card by serial: its state and why, its certificates and their status, last sighting,
  * open flags, holder, and what the caller may do to it. Seen by its holder, and by holders of
- * `cards:read` in one of the holder's organisations; a card with no holder (stock) by RA
- * staff only. Anyone else gets the answer for no such card.
+ * `cards:read` in one of the holder's organisations; a card with no holder (stock) by those
+ * who manage stock where it is kept, as the cards list shows it. Anyone else gets the answer
+ * for no such card.
  */
 export async function getCard(ctx: ServiceContext, serial: string): Promise<CardView> {
   const card = await findCard(ctx, serial);
