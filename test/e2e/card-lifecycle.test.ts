@@ -47,8 +47,11 @@ describe('a card’s lifecycle on its page, in Chromium', () => {
     await app?.stop();
   });
 
-  /** An active card with its two certificates, as the demo records them (not from our CA). */
-  async function activeCard(personId: string) {
+  /**
+   * An active card with its two certificates, as the demo records them (not from our CA),
+   * ending in 300 days unless `endsInDays` says otherwise (negative: expired).
+   */
+  async function activeCard(personId: string, endsInDays = 300) {
     const card = await createCard(app, { state: 'active', personId });
     const now = app.clock.now();
     for (const slot of ['9a', '9c']) {
@@ -61,7 +64,7 @@ describe('a card’s lifecycle on its page, in Chromium', () => {
         issuer: 'CN=Demo CA',
         sha256: randomBytes(32).toString('hex'),
         notBefore: new Date(now.getTime() - 30 * day),
-        notAfter: new Date(now.getTime() + 300 * day),
+        notAfter: new Date(now.getTime() + endsInDays * day),
         createdAt: now,
       });
     }
@@ -171,8 +174,37 @@ describe('a card’s lifecycle on its page, in Chromium', () => {
       for (const name of [/Suspend/, /Reinstate/, /Cancel/, /returned/, /stock/, /destroyed/]) {
         expect(await page.getByRole('button', { name }).count(), `${username} ${name}`).toBe(0);
       }
+      // The holder's name links to their person page only for those who may open it: a
+      // card holder sees their own card, not the people pages.
+      expect(
+        await page.locator('ra-card-page a[href^="/people/"]').count(),
+        `${username}: link to the holder's page`,
+      ).toBe(username === 'sponsor' ? 1 : 0);
       await page.context().close();
     }
+  });
+
+  it('calls an expired certificate expired, and does not say cancelling revoked it', async () => {
+    const serial = await activeCard(priya, -3);
+    const page = await openPage(browser);
+    await signIn(page, app.url, 'advanced');
+    await settleAfter(page, () => page.goto(`${app.url}/cards/${serial}`));
+    await page.getByRole('heading', { name: `Card ${serial.slice(0, 8)}…` }).waitFor();
+    expect(await certificateStates(page)).toEqual(['Expired', 'Expired']);
+    await page.getByRole('button', { name: 'Cancel card' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    const warning = (await page.locator('ra-card-page ra-dialog').textContent()) ?? '';
+    expect(warning).toContain('This is final');
+    expect(warning).not.toContain('revoked');
+    await dialog.getByLabel('damaged', { exact: true }).check();
+    await settleAfter(page, () => dialog.getByRole('button', { name: 'Cancel card' }).click());
+    await expect.poll(() => page.getByTestId('state').textContent()).toBe('Cancelled');
+    expect(await page.getByRole('status').first().textContent()).toBe(
+      'The card is cancelled (damaged).',
+    );
+    expect(await certificateStates(page)).toEqual(['Expired', 'Expired']);
+    await page.context().close();
   });
 
   it('fits a 390-pixel phone without sideways scrolling, dialog open or not', async () => {

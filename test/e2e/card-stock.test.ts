@@ -95,5 +95,12 @@ describe('card stock, in Chromium', () => {
       .evaluate((td) => getComputedStyle(td, '::before').content);
     expect(label).toBe('"In stock: "');
     await page.screenshot({ path: `${screenshotDir}/card-stock-390.png`, fullPage: true });
+    // A refusal naming a whole card serial wraps, in the summary and beside the field.
+    const serial = '80'.repeat(16);
+    await page.getByLabel('Serials, one card a line', { exact: false }).nth(1).fill(serial);
+    await page.getByLabel('To location').selectOption({ label: 'RA office safe (RWG01)' });
+    await page.getByRole('button', { name: 'Move cards' }).click();
+    await page.getByRole('alert').getByText(`there is no card ${serial}`).waitFor();
+    expect(await sidewaysOverflow(page)).toEqual([]);
   });
 });

@@ -186,6 +186,22 @@ describe('the RA dashboard, in Chromium', () => {
     expect(await page.getByTestId('flag').count()).toBe(pinFlags);
   });
 
+  it('says which filter an address names wrongly, and offers every card', async () => {
+    await settleAfter(page, () => signIn(page, app.url, 'manager'));
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await settleAfter(page, () => page.goto(`${app.url}/cards?expiry=12&state=gone`));
+    const alert = page.getByTestId('bad-filter');
+    await alert.waitFor();
+    expect((await alert.textContent())?.replace(/\s+/g, ' ').trim()).toBe(
+      'This address names a card state and a certificate expiry the list does not know. Choose from the filters above, or show every card.',
+    );
+    expect(errors).toEqual([]);
+    await settleAfter(page, () => alert.getByRole('link', { name: 'show every card' }).click());
+    expect(new URL(page.url()).search).toBe('');
+    expect(await page.getByTestId('card-row').count()).toBeGreaterThan(0);
+  });
+
   it('fits a 390-pixel phone, dashboard and list, with nothing serious for axe-core', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await settleAfter(page, () => signIn(page, app.url, 'manager'));

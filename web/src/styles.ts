@@ -69,6 +69,8 @@ export const shared = css`
     color: var(--ra-red);
     font-weight: 600;
     margin: 0.25rem 0 0;
+    /* A message may name a 32-character card serial: it wraps rather than scroll sideways. */
+    overflow-wrap: anywhere;
   }
   button {
     font: inherit;
@@ -111,6 +113,7 @@ export const shared = css`
     background: var(--ra-white);
     padding: 0.75rem 1rem;
     margin: 0 0 1rem;
+    overflow-wrap: anywhere;
   }
   .message.error {
     border-color: var(--ra-red);

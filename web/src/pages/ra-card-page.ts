@@ -1,3 +1,4 @@
+import { ContextConsumer } from '@lit/context';
 import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
@@ -13,6 +14,7 @@ import type { RaDialog } from '../components/ra-dialog.ts';
 import '../components/ra-history.ts';
 import '../components/ra-loading.ts';
 import { date, dateTime, shortSerial, statusLabel } from '../format.ts';
+import { can, sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
 
 const stateTag: Record<Schemas['Card']['state'], string> = {
@@ -44,7 +46,8 @@ const order = Object.keys(buttons) as CardAction[];
 /** What each move's dialog says: plainly what happens, above all what cannot be undone. */
 function dialogWords(action: CardAction, card: Card) {
   const name = `card ${shortSerial(card.serial)}`;
-  const certs = card.certificates.length > 0;
+  // Only certificates still in force change: an expired one is neither held nor revoked.
+  const certs = card.certificates.some((c) => c.daysLeft >= 0 && c.status !== 'revoked');
   switch (action) {
     case 'suspend':
       return {
@@ -100,15 +103,19 @@ function dialogWords(action: CardAction, card: Card) {
   }
 }
 
-/** What the page says once a move is made. */
+/** Whether any certificate of the card, not yet expired, now has this status. */
+const now = (c: Card, status: Certificate['status']) =>
+  c.certificates.some((x) => x.status === status && x.daysLeft >= 0);
+
+/** What the page says once a move is made, of the certificates only where it is so. */
 const doneWords: Record<CardAction, (card: Card) => string> = {
   suspend: (c) =>
-    `The card is suspended${c.certificates.length ? ': its certificates are on hold' : ''}.`,
+    `The card is suspended${now(c, 'on_hold') ? ': its certificates are on hold' : ''}.`,
   reinstate: (c) =>
-    `The card is active again${c.certificates.length ? ': its certificates are valid again' : ''}.`,
+    `The card is active again${now(c, 'valid') ? ': its certificates are valid again' : ''}.`,
   cancel: (c) =>
     `The card is cancelled (${c.stateReason ? cardReasonWords[c.stateReason] : 'final'})${
-      c.certificates.length ? ': its certificates are revoked' : ''
+      now(c, 'revoked') ? ': its certificates are revoked' : ''
     }.`,
   return: () => 'The card is recorded as returned.',
   clear: () => 'The card is back in stock.',
@@ -116,7 +123,9 @@ const doneWords: Record<CardAction, (card: Card) => string> = {
 };
 
 function certificateState(c: Certificate) {
-  if (c.status === 'valid') return 'Valid';
+  // Not revoked, but past its end: no system accepts it, whatever the card's state.
+  if (c.status === 'valid')
+    return c.daysLeft < 0 ? html`<span class="tag red">Expired</span>` : 'Valid';
   const why =
     c.revocationReason && c.revocationReason !== 'certificateHold'
       ? ` (${revocationWords[c.revocationReason]})`
@@ -153,6 +162,7 @@ export class RaCardPage extends LitElement {
   declare notice: string | null;
   /** Counts the moves made here, so the history shows each one without a reload. */
   declare historyRevision: number;
+  private session = new ContextConsumer(this, { context: sessionContext, subscribe: true });
 
   private card = new Task(this, {
     args: () => [this.serial] as const,
@@ -325,7 +335,12 @@ export class RaCardPage extends LitElement {
             <dt>Serial</dt><dd data-testid="serial">${card.serial}</dd>
             <dt>Holder</dt><dd>${
               card.holder
-                ? html`<a href="/people/${card.holder.id}">${card.holder.name}</a> <span class="muted">${card.holder.userId}</span>`
+                ? html`${
+                    // A card holder sees their own card, but not the people pages.
+                    can(this.session.value, 'people:read')
+                      ? html`<a href="/people/${card.holder.id}">${card.holder.name}</a>`
+                      : card.holder.name
+                  } <span class="muted">${card.holder.userId}</span>`
                 : card.state === 'in_stock'
                   ? html`<span class="muted">In stock: nobody holds it</span>`
                   : html`<span class="muted">Holder not known here</span>`

@@ -21,6 +21,15 @@ import { shared } from '../styles.ts';
 type CardRow = Schemas['CardRow'];
 type Verb = CardRow['actions'][number];
 
+/** The filters an address may name, in words, for saying which one it named wrongly. */
+const filterWords: Record<string, string> = {
+  state: 'card state',
+  expiry: 'certificate expiry',
+  flag: 'flag',
+  location: 'location',
+  holder: 'holder',
+};
+
 /** Cards per call: a screenful; "More" fetches the next. */
 const pageSize = 50;
 
@@ -234,11 +243,31 @@ export class RaCardsPage extends LitElement {
       ${this.renderCancelDialog()}
       ${this.list.render({
         pending: () => html`<ra-loading label="Loading cards…"></ra-loading>`,
-        error: (err) =>
-          html`<p class="message error" role="alert">${err instanceof ApiError ? err.message : 'The cards could not be loaded.'}</p>`,
+        error: (err) => this.renderError(err),
         complete: (items) => this.renderCards([...items, ...this.more]),
       })}
     `;
+  }
+
+  /**
+   * A refusal of the list. A filter the server does not know comes from an address (a
+   * bookmark, a link typed by hand): the page says which, in words, and offers every card.
+   */
+  private renderError(err: unknown) {
+    const unknown =
+      err instanceof ApiError
+        ? [
+            ...new Set(err.fieldProblems.map((p) => filterWords[p.field.split('.')[0] ?? ''])),
+          ].filter((f): f is string => !!f)
+        : [];
+    if (unknown.length) {
+      return html`<p class="message error" role="alert" data-testid="bad-filter">This address
+        names a ${unknown.join(' and a ')} the list does not know. Choose from the filters
+        above, or <a href="/cards">show every card</a>.</p>`;
+    }
+    return html`<p class="message error" role="alert">${
+      err instanceof ApiError ? err.message : 'The cards could not be loaded.'
+    }</p>`;
   }
 
   private renderFilters() {
@@ -296,7 +325,13 @@ export class RaCardsPage extends LitElement {
             </div>`
           : nothing
       }
-      ${f.expiry ? html`<p class="hint">Cards in use (issued, active, blocked or suspended); ${f.expiry === 'expired' ? 'their certificates have expired.' : `their certificates expire ${expiryWords[f.expiry].toLowerCase()}, counted on the trust’s calendar, and have not expired.`}</p>` : nothing}
+      ${
+        // An address naming an unknown bucket (`?expiry=12`) shows the server's refusal
+        // below, not a blank page.
+        f.expiry && Object.hasOwn(expiryWords, f.expiry)
+          ? html`<p class="hint">Cards in use (issued, active, blocked or suspended); ${f.expiry === 'expired' ? 'their certificates have expired.' : `their certificates expire ${expiryWords[f.expiry].toLowerCase()}, counted on the trust’s calendar, and have not expired.`}</p>`
+          : nothing
+      }
     </section>`;
   }
 
