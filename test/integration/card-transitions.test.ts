@@ -1,8 +1,9 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts } from '../../db/schema/accounts.ts';
 import { auditEvents } from '../../db/schema/audit.ts';
-import { cards } from '../../db/schema/cards.ts';
+import { cardFlags, cards } from '../../db/schema/cards.ts';
+import { workstations } from '../../db/schema/workstations.ts';
 import { permissionsOf, rolePermissions } from '../../server/permissions/permissions.ts';
 import { routedCardVerbs } from '../../server/services/cards/card-access.ts';
 import {
@@ -503,6 +504,69 @@ describe.each(testDrivers)('the card lifecycle through the API (%s)', (driver) =
     expect(await stateOf(card.serial)).toBe('active');
     expect(await eventsOf(card.serial, 'card.cancel')).toEqual([]);
     expect((await reader.crl()).number).toBe(crlBefore.number);
+  });
+
+  it('resolves a card’s open flags when it is cancelled, and a card cleared to stock is blank, listed and can be put in a location', async () => {
+    const card = await seeded('active');
+    const now = t.clock.now();
+    const [workstation] = await t.db
+      .insert(workstations)
+      .values({
+        odsCode: 'RWG01',
+        name: 'Desk for flags',
+        status: 'awaiting_enrolment',
+        createdAt: now,
+      })
+      .returning({ id: workstations.id });
+    if (!workstation) throw new Error('workstation not written');
+    // Flags a reader raised on the card before it was lost (written straight to the table).
+    await t.db.insert(cardFlags).values(
+      (['pin_blocked', 'certificate_expiring'] as const).map((kind) => ({
+        cardSerial: card.serial,
+        kind,
+        details: {},
+        raisedAt: now,
+        lastSeenAt: now,
+        workstationId: workstation.id,
+      })),
+    );
+    const manager = await as('manager');
+    expect((await move(manager, card.serial, 'cancel', { reason: 'lost' })).status).toBe(200);
+    const open = await t.db
+      .select({ kind: cardFlags.kind })
+      .from(cardFlags)
+      .where(and(eq(cardFlags.cardSerial, card.serial), isNull(cardFlags.resolvedAt)));
+    expect(open, 'no PIN to unlock or certificate to renew on a cancelled card').toEqual([]);
+    expect((await eventsOf(card.serial, 'card.cancel'))[0]?.summary).toMatchObject({
+      flagsResolved: 2,
+    });
+
+    expect((await move(manager, card.serial, 'return')).status).toBe(200);
+    expect((await move(manager, card.serial, 'clear')).status).toBe(200);
+    const blank = await view(card.serial, manager);
+    expect([blank.state, blank.holder, blank.certificates]).toEqual(['in_stock', null, []]);
+    // Kept nowhere yet: the stock managers still find it, and put it somewhere.
+    const listed = await t.app.request('/api/cards?state=in_stock&limit=200', {
+      headers: manager.headers,
+    });
+    const rows = ((await listed.json()) as { items: { serial: string }[] }).items;
+    expect(rows.map((r) => r.serial)).toContain(card.serial);
+    const location = await post(t, manager, '/api/card-locations', {
+      odsCode: 'RWG01',
+      name: `Returns tray ${card.serial.slice(0, 6)}`,
+    });
+    expect(location.status, await location.clone().text()).toBe(201);
+    const { id: locationId } = (await location.json()) as { id: string };
+    const moved = await post(t, manager, '/api/card-stock/moves', {
+      serials: [card.serial],
+      locationId,
+    });
+    expect(moved.status, await moved.clone().text()).toBe(200);
+    const [row] = await t.db
+      .select({ locationId: cards.locationId })
+      .from(cards)
+      .where(eq(cards.serial, card.serial));
+    expect(row?.locationId).toBe(locationId);
   });
 
   it('lets only the server record a card blocked', async () => {

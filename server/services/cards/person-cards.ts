@@ -74,7 +74,9 @@ export async function describeCards(
         revocationReason: certificates.revocationReason,
       })
       .from(certificates)
-      .where(inArray(certificates.cardId, ids))
+      // What is on the card now: a renewed certificate, or one of a card cleared back to
+      // stock, stays recorded (and on the CRL) but is no longer the card's.
+      .where(and(inArray(certificates.cardId, ids), eq(certificates.current, true)))
       .orderBy(asc(certificates.slot), asc(certificates.notAfter)),
     ctx.db
       .select({

@@ -1,5 +1,5 @@
-import { and, eq } from 'drizzle-orm';
-import { cards } from '../../../db/schema/cards.ts';
+import { and, eq, isNull } from 'drizzle-orm';
+import { cardFlags, cards, certificates } from '../../../db/schema/cards.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, type TxContext, withTransaction } from '../context.ts';
@@ -50,6 +50,9 @@ export interface TransitionOptions {
   /** Why the server made the move, recorded with it (e.g. `person_closed`). */
   cause?: string;
 }
+
+/** The states in which a card's open flags have nothing left to ask for. */
+const flagsEndWith = new Set(['cancelled', 'in_stock', 'destroyed']);
 
 /**
  * THE verb every change of a card's state goes through: as the signed-in caller, in its own
@@ -124,6 +127,24 @@ async function applyMove(
   // The row is locked, so its state cannot have moved since it was read.
   if (updated.length !== 1) throw new ConflictError('The card changed meanwhile: try again.');
   const effect = await applyCertificateEffect(tx, { cardId: card.id, effect: plan.certificates });
+  // A card finished with (cancelled, destroyed) or blank again (cleared) leaves its open flags
+  // nothing to ask for (a PIN to unlock, a certificate to renew): they are resolved with the
+  // move. A cleared card carries no certificates: they stay recorded, no longer the card's.
+  const flagsResolved = flagsEndWith.has(plan.to)
+    ? (
+        await tx.db
+          .update(cardFlags)
+          .set({ resolvedAt: now })
+          .where(and(eq(cardFlags.cardSerial, card.serial), isNull(cardFlags.resolvedAt)))
+          .returning({ id: cardFlags.id })
+      ).length
+    : 0;
+  if (plan.to === 'in_stock') {
+    await tx.db
+      .update(certificates)
+      .set({ current: false })
+      .where(eq(certificates.cardId, card.id));
+  }
   const move: CardMove = {
     serial: card.serial,
     from: card.state,
@@ -143,6 +164,7 @@ async function applyMove(
       reason: move.reason,
       ...certificateSummary(plan.certificates, move.certificates),
       crlNumber: move.crlNumber,
+      ...(flagsResolved ? { flagsResolved } : {}),
       ...(plan.to === 'in_stock' && card.personId ? { personId: card.personId } : {}),
       ...(cause ? { cause } : {}),
     },

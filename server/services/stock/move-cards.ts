@@ -74,6 +74,9 @@ export async function moveCards(
     const ours = (r: (typeof rows)[number]) => {
       if (scope.all) return true;
       if (r.odsCode) return scope.odsCodes.has(r.odsCode);
+      // A blank card kept nowhere (cleared back to stock from an issue that had no location)
+      // is put somewhere by anyone who manages stock, as the cards list shows it to them.
+      if (!r.personId) return scope.odsCodes.size > 0;
       return (holderOrgs.get(r.personId ?? '') ?? []).some((o) => scope.odsCodes.has(o));
     };
     const bySerial = new Map(rows.map((r) => [r.serial.toLowerCase(), r]));
