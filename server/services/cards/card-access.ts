@@ -83,23 +83,25 @@ async function organisationsOf(
 /**
  * 404, word for word as for a card that does not exist, unless the caller may see the card:
  * its holder; holders of `cards:read` in one of the holder's organisations; for a card with
- * no holder (stock), RA staff.
+ * no holder (stock), holders of `card-stock:manage` (RA staff) in the organisation of the
+ * location it is kept at, as the stock lists and counts show it (cards-in-scope.ts), so
+ * another trust's RA neither sees it nor learns from a refusal where it is kept. A card with
+ * neither holder nor location is RA staff's anywhere, as lifecycleActorFor reaches it.
  */
 export async function assertMayViewCard(ctx: ServiceContext, card: CardRecord): Promise<void> {
+  const scope = await actorScope(ctx);
   if (card.personId) {
     if (card.personId === (await personIdOfActor(ctx))) return;
-    const scope = (await actorScope(ctx)).of('cards:read');
-    if (scope.all || card.odsCodes.some((o) => scope.odsCodes.has(o))) return;
+    const read = scope.of('cards:read');
+    if (read.all || card.odsCodes.some((o) => read.odsCodes.has(o))) return;
     throw new NotFoundError(noSuchCard);
   }
-  // A card with no holder is RA stock work, seen as the cards list sees it (cards-in-scope.ts):
-  // by those who manage stock where it is kept; one kept nowhere, by those who manage stock
-  // anywhere (as the lifecycle lets them move it: lifecycleActorFor).
-  const stock = (await actorScope(ctx)).of('card-stock:manage');
+  const stock = scope.of('card-stock:manage');
   if (stock.all) return;
-  if (card.odsCodes.length ? card.odsCodes.some((o) => stock.odsCodes.has(o)) : stock.odsCodes.size)
-    return;
-  throw new NotFoundError(noSuchCard);
+  const kept = card.odsCodes.length
+    ? card.odsCodes.some((o) => stock.odsCodes.has(o))
+    : stock.odsCodes.size > 0;
+  if (!kept) throw new NotFoundError(noSuchCard);
 }
 
 /** The permissions a holder uses on their own card, wherever their role is held. */

@@ -3,7 +3,7 @@ import { cardFlags, cards, certificates } from '../../../db/schema/cards.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, type TxContext, withTransaction } from '../context.ts';
-import { applyCertificateEffect } from '../pki/certificate-effects.ts';
+import { applyCertificateEffect, cardExpiry } from '../pki/certificate-effects.ts';
 import {
   assertMayViewCard,
   type CardRecord,
@@ -111,6 +111,14 @@ async function applyMove(
   cause: string | undefined,
 ): Promise<CardMove> {
   const now = tx.now();
+  // The certificates first, then the card's row in ONE update (state and expires_at): a
+  // second update of the row would take a lock on the holder's row, which a person's
+  // closing holds while it waits for this card (see cardExpiry).
+  const effect = await applyCertificateEffect(tx, {
+    cardId: card.id,
+    effect: plan.certificates,
+    cardRowByCaller: true,
+  });
   const updated = await tx.db
     .update(cards)
     .set({
@@ -118,6 +126,7 @@ async function applyMove(
       stateReason: plan.reason,
       stateChangedAt: now,
       updatedAt: now,
+      ...(plan.certificates === 'none' ? {} : { expiresAt: cardExpiry(card.id) }),
       // A card cleared back to stock is blank again: nobody holds it. Its former holder
       // stays on the audit event, so their history and the card's keep it.
       ...(plan.to === 'in_stock' ? { personId: null } : {}),
@@ -126,7 +135,6 @@ async function applyMove(
     .returning({ id: cards.id });
   // The row is locked, so its state cannot have moved since it was read.
   if (updated.length !== 1) throw new ConflictError('The card changed meanwhile: try again.');
-  const effect = await applyCertificateEffect(tx, { cardId: card.id, effect: plan.certificates });
   // A card finished with (cancelled, destroyed) or blank again (cleared) leaves its open flags
   // nothing to ask for (a PIN to unlock, a certificate to renew): they are resolved with the
   // move. A cleared card carries no certificates: they stay recorded, no longer the card's.

@@ -1,4 +1,5 @@
 import type { Database } from '../../../db/client.ts';
+import { ConfigError } from '../../config.ts';
 
 /** The CAs opened for signing: the issuing key decrypted, held in this process only. */
 export interface LoadedCertificateAuthority {
@@ -18,8 +19,11 @@ export interface LoadedCertificateAuthority {
 export type CaOpener = (db?: Database) => Promise<LoadedCertificateAuthority | null>;
 
 /**
- * A CaOpener that opens the key once and keeps it; a CA not yet made (or a failure) is looked
- * for again on the next call, so `npm run ca -- init` on a running server is picked up.
+ * A CaOpener that opens the key once and keeps it; a CA not yet made (or a failure such as a
+ * lost connection) is looked for again on the next call, so `npm run ca -- init` on a running
+ * server is picked up. A passphrase that does not open the key (ConfigError) is kept as the
+ * answer: the process's passphrase cannot change, and each try costs a scrypt derivation
+ * (128 MiB, a fraction of a second), which any OCSP request would otherwise make again.
  */
 export function memoisedCaOpener(
   open: (db?: Database) => Promise<LoadedCertificateAuthority | null>,
@@ -33,8 +37,8 @@ export function memoisedCaOpener(
         (ca) => {
           if (!ca && loading === attempt) loading = undefined;
         },
-        () => {
-          if (loading === attempt) loading = undefined;
+        (err) => {
+          if (loading === attempt && !(err instanceof ConfigError)) loading = undefined;
         },
       );
     }

@@ -11,7 +11,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { TxContext } from '../context.ts';
 import { refreshCardExpiry } from './certificate-effects.ts';
-import { CaUnavailableError } from './publish-crl.ts';
+import { openCaForSigning } from './publish-crl.ts';
 
 /** The PIV slot each profile's certificate goes in. */
 export const slotOfProfile: Record<CertificateProfile, '9a' | '9c'> = {
@@ -48,12 +48,7 @@ export async function issueCardCertificate(
   tx: TxContext,
   input: IssueCardCertificateInput,
 ): Promise<IssuedCardCertificate> {
-  const ca = await tx.certificateAuthority?.(tx.db);
-  if (!ca) {
-    throw new CaUnavailableError(
-      'The certificate authority is not open (no CA, or no CA_KEY_PASSPHRASE): no certificate can be issued.',
-    );
-  }
+  const ca = await openCaForSigning(tx, 'issued');
   const [holder] = await tx.db
     .select({
       userId: people.userId,
