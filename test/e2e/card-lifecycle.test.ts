@@ -97,6 +97,12 @@ describe('a card’s lifecycle on its page, in Chromium', () => {
     const said = async () => (await page.locator('ra-card-page ra-dialog').textContent()) ?? '';
     await dialog.waitFor();
     expect(await said()).toContain('put on hold at once');
+    // It opens on its way out, so a stray Enter does not suspend the card.
+    await expect
+      .poll(() =>
+        dialog.getByRole('button', { name: 'Go back' }).evaluate((b) => b.matches(':focus')),
+      )
+      .toBe(true);
     await settleAfter(page, () => dialog.getByRole('button', { name: 'Suspend card' }).click());
     await expect.poll(() => page.getByTestId('state').textContent()).toBe('Suspended');
     expect(await page.getByTestId('state-reason').textContent()).toBe('reported missing');

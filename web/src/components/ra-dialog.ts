@@ -99,13 +99,18 @@ export class RaDialog extends LitElement {
     return this.renderRoot.querySelector('dialog');
   }
 
-  /** Opens the dialog, empty, with focus on its first field. */
+  /** Opens the dialog, empty, with focus on its first field (or, for a dangerous move, its way out). */
   async show() {
     await this.updateComplete;
     this.error = '';
     const form = this.renderRoot.querySelector('form');
     form?.reset();
     this.dialog?.showModal();
+    // A dangerous move with nothing to fill in starts on the way out, so that a stray Enter
+    // does not make it.
+    if (this.danger && !this.choices.length && !this.reasonLabel) {
+      this.renderRoot.querySelector<HTMLButtonElement>('button.secondary')?.focus();
+    }
   }
 
   close() {

@@ -288,7 +288,7 @@ export class RaCardPage extends LitElement {
     const choices =
       options.length > 1 ? options.map((r) => ({ value: r.reason, label: r.label })) : [];
     return html`<ra-dialog heading=${w?.heading ?? ''} confirmLabel=${w?.confirmLabel ?? 'Confirm'}
-      dismissLabel=${w && 'dismissLabel' in w ? w.dismissLabel : 'Cancel'}
+      dismissLabel=${w && 'dismissLabel' in w ? w.dismissLabel : 'Go back'}
       choiceLabel=${`Why is the card being ${action === 'suspend' ? 'suspended' : 'cancelled'}?`}
       .choices=${choices}
       ?danger=${w?.danger ?? false}
