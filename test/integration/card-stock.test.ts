@@ -90,6 +90,10 @@ describe.each(testDrivers)('card stock (%s)', (driver) => {
       expect(again.body.error.message).toBe(
         'RWG01 already has a card location called "ra OFFICE safe". Give this one another name.',
       );
+      // Named by its field, so the form shows it beside Name.
+      expect(again.body.error.details).toEqual([
+        { field: 'name', message: again.body.error.message },
+      ]);
       ward = (
         await post(manager, '/api/card-locations', { odsCode: 'RWG02', name: 'RA office safe' })
       ).body;

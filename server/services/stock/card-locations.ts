@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { cardLocations } from '../../../db/schema/cards.ts';
 import { organisations } from '../../../db/schema/organisations.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { DomainError, NotFoundError, ValidationError } from '../../errors.ts';
 import { actorScope, assertInScope, type OrganisationScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
@@ -106,9 +106,9 @@ export async function createCardLocation(
         ),
       );
     if (taken) {
-      throw new ConflictError(
-        `${org.odsCode} already has a card location called "${input.name}". Give this one another name.`,
-      );
+      const message = `${org.odsCode} already has a card location called "${input.name}". Give this one another name.`;
+      // Named by its field too, so the form shows it beside Name.
+      throw new DomainError('CONFLICT', message, [{ field: 'name', message }]);
     }
     const [row] = await tx.db
       .insert(cardLocations)
