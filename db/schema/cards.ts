@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
@@ -12,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { cardJobs } from './card-jobs.ts';
 import { organisations } from './organisations.ts';
 import { people } from './people.ts';
 import { certificateAuthorities } from './pki.ts';
@@ -81,6 +83,18 @@ export const cards = pgTable(
      * through an index, never joining every certificate.
      */
     expiresAt: timestamp('expires_at', { withTimezone: true }),
+    /**
+     * Which management key the card holds (docs/card-jobs.md): `transport` (the stock key
+     * above), `derived` (its own, derived from the master secret and the serial, never
+     * stored) or `changing` (a change was sent and not confirmed: either). Null: unknown.
+     */
+    managementKey: text('management_key', { enum: ['transport', 'derived', 'changing'] }),
+    /** The management key's algorithm on the card: tdes (PIV's default) or aes128/192/256. */
+    managementAlgorithm: text('management_algorithm').notNull().default('tdes'),
+    /** The card's unblock key (PUK), random per card, sealed under the master secret. */
+    encryptedPuk: text('encrypted_puk'),
+    /** A new PUK a job is setting, until the card confirmed it (then it becomes the PUK). */
+    encryptedPendingPuk: text('encrypted_pending_puk'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
   },
@@ -92,6 +106,10 @@ export const cards = pgTable(
     index('cards_state_idx').on(t.state, t.expiresAt),
     index('cards_location_idx').on(t.locationId, t.state),
     index('cards_expires_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null`),
+    check(
+      'cards_management_key_ck',
+      sql`${t.managementKey} in ('transport', 'derived', 'changing')`,
+    ),
     check(
       'cards_state_ck',
       sql`${t.state} in ('in_stock', 'issued_locked', 'active', 'blocked', 'suspended', 'cancelled', 'returned', 'destroyed')`,
@@ -136,12 +154,15 @@ export const certificates = pgTable(
     der: bytea('der'),
     /** True while it is the card's current certificate for its slot (not yet renewed). */
     current: boolean('current').notNull().default(true),
+    /** The card job that issued it (null: issued outside a job, as the demo's cards). */
+    jobId: uuid('job_id').references((): AnyPgColumn => cardJobs.id),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (t) => [
     uniqueIndex('certificates_sha256_uq').on(t.sha256),
     index('certificates_card_idx').on(t.cardId),
     index('certificates_not_after_idx').on(t.notAfter),
+    index('certificates_job_idx').on(t.jobId).where(sql`${t.jobId} is not null`),
     uniqueIndex('certificates_ca_serial_uq').on(t.caId, t.serialNumber),
     // The CRL lists every revoked, unexpired certificate of a CA.
     index('certificates_revoked_idx')

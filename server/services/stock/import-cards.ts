@@ -177,6 +177,7 @@ export async function importCards(
           stateChangedAt: now,
           locationId: location.id,
           encryptedTransportKey: seal(e.serial, e.managementKey),
+          managementKey: 'transport' as const,
           createdAt: now,
           updatedAt: now,
         })),
