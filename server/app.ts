@@ -8,6 +8,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { DomainError } from './errors.ts';
 import { agentAuth } from './http/agent-auth.ts';
+import { CardSecrets } from '../pki/card/card-secrets.ts';
 import type { AppDeps, AppEnv } from './http/app-env.ts';
 import { clientAddress } from './http/client-address.ts';
 import { csrfProtection } from './http/csrf.ts';
@@ -90,6 +91,9 @@ export function createApp(deps: AppDeps) {
         { db: deps.db, actor: null, requestId: null, address: null, now, auditKeys },
         deps.config.caKeyPassphrase,
       ),
+    cardSecrets:
+      deps.cardSecrets ??
+      (deps.config.cardMasterKey ? new CardSecrets(deps.config.cardMasterKey) : null),
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

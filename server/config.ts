@@ -41,6 +41,8 @@ const envSchema = z.object({
   AUDIT_KEY_FILE: z.string().min(1).optional(),
   CA_KEY_PASSPHRASE: z.string().min(12, 'must be at least 12 characters').optional(),
   CA_KEY_PASSPHRASE_FILE: z.string().min(1).optional(),
+  CARD_MASTER_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
+  CARD_JOB_STALE_SECONDS: positiveInt.max(3600).default(60),
   AUDIT_UNKEYED_EVENTS: z.coerce.number().int().min(0).default(0),
   DATABASE_OWNER_URL: z
     .string()
@@ -152,6 +154,15 @@ export interface Config {
   certificateValidityDays: number;
   /** The domain of the UPN in a card's authentication certificate: <12-digit user id>@<domain>. */
   upnDomain: string;
+  /**
+   * The secret every card's management key is derived from and its PUK sealed under
+   * (pki/card/card-secrets.ts). When unset, the embedded database keeps a generated one in
+   * DATA_DIR; PostgreSQL deployments must set it (all processes alike) to issue, renew or
+   * unlock cards. Never logged, never in the database: losing it loses every card's keys.
+   */
+  cardMasterKey: string | undefined;
+  /** A started card job whose agent reports nothing for this long is failed. */
+  cardJobStaleSeconds: number;
   /** PostgreSQL only: the tables' owner, which applies migrations and grants the app role. */
   databaseOwnerUrl: string | undefined;
 }
@@ -197,5 +208,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     certificateValidityDays: e.CERTIFICATE_VALIDITY_DAYS,
     upnDomain: e.UPN_DOMAIN,
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
+    cardMasterKey: e.CARD_MASTER_KEY,
+    cardJobStaleSeconds: e.CARD_JOB_STALE_SECONDS,
   };
 }

@@ -24,9 +24,9 @@ import {
 } from './services/pki/certificate-authority.ts';
 import { refreshCrlIfDue } from './services/pki/refresh-crl.ts';
 
-/** The embedded database's HMAC key: made once, kept beside the data, readable by us only. */
-function localDocumentHashKey(dataDir: string): string {
-  const file = join(dataDir, 'document-hash.key');
+/** A secret of the embedded database's (HMAC key, card master secret): made once, kept beside the data, readable by us only. */
+function localSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, name);
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
@@ -57,7 +57,12 @@ async function main() {
       );
       process.exit(2);
     }
-    config.documentHashKey = localDocumentHashKey(resolve(config.dataDir));
+    config.documentHashKey = localSecret(resolve(config.dataDir), 'document-hash.key');
+  }
+  // The embedded database keeps the card master secret beside its data, as it keeps the
+  // others; PostgreSQL deployments give it (without it, card jobs are refused, saying so).
+  if (!config.cardMasterKey && !config.databaseUrl) {
+    config.cardMasterKey = localSecret(resolve(config.dataDir), 'card-master.key');
   }
   try {
     config.auditKey = auditSecretFor(config);

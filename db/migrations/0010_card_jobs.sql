@@ -18,6 +18,7 @@ CREATE TABLE "card_jobs" (
 	"requested_by" uuid NOT NULL,
 	"nonce_hash" text NOT NULL,
 	"issued_locked" boolean DEFAULT false NOT NULL,
+	"sealed_puk_candidates" text,
 	"step" text,
 	"failure" text,
 	"created_at" timestamp with time zone NOT NULL,

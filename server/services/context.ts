@@ -2,6 +2,7 @@ import type { Database } from '../../db/client.ts';
 import type { RoleName } from '../../db/schema/accounts.ts';
 import type { Permission } from '../permissions/permissions.ts';
 import type { AuditKeys } from './audit/audit-keys.ts';
+import type { CardSecrets } from '../../pki/card/card-secrets.ts';
 import type { CaOpener } from './pki/ca-opener.ts';
 
 /** A role as held: which role, and which organisation it is scoped to (null: everywhere). */
@@ -50,6 +51,11 @@ export interface ServiceContext {
    * signs. Without it, a change that needs a signature is refused and nothing is written.
    */
   certificateAuthority?: CaOpener;
+  /**
+   * Derives each card's management key and seals its PUK (from CARD_MASTER_KEY); absent when
+   * the server has none, and then card jobs are refused, saying so.
+   */
+  cardSecrets?: CardSecrets;
 }
 
 declare const inTransaction: unique symbol;

@@ -6,6 +6,7 @@ import { type Config, loadConfig } from '../../server/config.ts';
 import { deriveAuditKeys } from '../../server/services/audit/audit-keys.ts';
 import type { ServiceContext } from '../../server/services/context.ts';
 import { demoPassword, seedDemo } from '../../server/services/demo/seed-demo.ts';
+import { CardSecrets } from '../../pki/card/card-secrets.ts';
 import { caOpenerFor } from '../../server/services/pki/certificate-authority.ts';
 import { openTestDatabase } from './databases.ts';
 import { createTestLogger, recordTestPeople } from './test-logs.ts';
@@ -45,6 +46,7 @@ export async function createTestApp(
     AUDIT_KEY: 'test-audit-key-0123456789abcdef-0123456789',
     // Opens the CA once a test makes one (initCertificateAuthority, or seedDemoMorning).
     CA_KEY_PASSPHRASE: testCaPassphrase,
+    CARD_MASTER_KEY: 'test-card-master-key-0123456789abcdef',
     ...options.env,
   });
   const ctx: ServiceContext = {
@@ -57,6 +59,7 @@ export async function createTestApp(
   };
   // Services called directly and the app's routes share one opener of the CA's key.
   ctx.certificateAuthority = caOpenerFor(ctx, config.caKeyPassphrase);
+  if (config.cardMasterKey) ctx.cardSecrets = new CardSecrets(config.cardMasterKey);
   await seedDemo(ctx);
   const { logger, logFile } = createTestLogger();
   const app = createApp({
@@ -67,6 +70,7 @@ export async function createTestApp(
     now: clock.now,
     auditKeys: ctx.auditKeys,
     certificateAuthority: ctx.certificateAuthority,
+    cardSecrets: ctx.cardSecrets ?? null,
     webRoot: options.webRoot ?? null,
   });
 

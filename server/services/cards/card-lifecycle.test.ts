@@ -153,7 +153,7 @@ describe('planTransition: refusals', () => {
       verb: 'issue',
     });
     expect(!plan.ok && plan.error.message).toBe(
-      'This card is active, so it cannot be issued: it can be blocked, suspended or cancelled.',
+      'This card is active, so it cannot be issued: it can be blocked, unlocked, renewed, suspended or cancelled.',
     );
     const final = planTransition({
       card: { state: 'destroyed', holderAccountId: null },
@@ -342,10 +342,10 @@ describe('allowedTransitions', () => {
     }
   });
 
-  it('gives an RA agent the buttons of an active card of someone else, and a holder only unlock', () => {
+  it('gives an RA agent the buttons of an active card of someone else, and a holder only unlock and renew', () => {
     expect(
       allowedTransitions({ state: 'active', holderAccountId: holder }, operatorOf('ra_agent')),
-    ).toEqual(['suspend', 'cancel']);
+    ).toEqual(['unlock', 'renew', 'suspend', 'cancel']);
     expect(
       allowedTransitions(
         { state: 'blocked', holderAccountId: holder },
@@ -357,7 +357,7 @@ describe('allowedTransitions', () => {
         { state: 'active', holderAccountId: holder },
         operatorOf('ra_agent', holder),
       ),
-    ).toEqual([]);
+    ).toEqual(['unlock', 'renew']);
   });
 });
 

@@ -23,6 +23,7 @@ export const cardVerbs = [
   'activate',
   'block',
   'unlock',
+  'renew',
   'suspend',
   'reinstate',
   'cancel',
@@ -154,6 +155,33 @@ export const cardTransitions: readonly CardTransition[] = [
     needsReason: false,
     certificates: 'none',
   },
+  // A holder who forgot their PIN before blocking it, or whose card was issued locked, sets a
+  // new one the same way: the card's PUK and a new PIN, at the desk or by self-service.
+  ...(['issued_locked', 'active'] as const).map(
+    (from): CardTransition => ({
+      from,
+      to: 'active',
+      verb: 'unlock',
+      permission: 'cards:unlock',
+      selfService: 'cards:unlock-own',
+      ownCardForbidden: true,
+      needsReason: false,
+      certificates: 'none',
+    }),
+  ),
+  // New keys and certificates on the same card; the job that writes them revokes the old
+  // ones as superseded once the new ones are on the card. When is decided by the card jobs'
+  // rules (the last 90 days, or expired: an RA agent in person).
+  {
+    from: 'active',
+    to: 'active',
+    verb: 'renew',
+    permission: 'cards:renew',
+    selfService: 'cards:renew-own',
+    ownCardForbidden: true,
+    needsReason: false,
+    certificates: 'none',
+  },
   ...(['active', 'blocked'] as const).map(
     (from): CardTransition => ({
       from,
@@ -262,6 +290,7 @@ const verbWords: Record<CardVerb, string> = {
   activate: 'activated',
   block: 'blocked',
   unlock: 'unlocked',
+  renew: 'renewed',
   suspend: 'suspended',
   reinstate: 'reinstated',
   cancel: 'cancelled',

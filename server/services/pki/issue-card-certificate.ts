@@ -29,6 +29,12 @@ export interface IssueCardCertificateInput {
   baseUrl: string;
   validityDays: number;
   upnDomain: string;
+  /**
+   * The card job issuing it: the certificate is recorded as the job's, not yet current, and
+   * the card's certificates in force are left as they are until the job completes (or it is
+   * revoked when the job fails).
+   */
+  jobId?: string;
 }
 
 export interface IssuedCardCertificate {
@@ -101,10 +107,13 @@ export async function issueCardCertificate(
     throw err;
   }
   const slot = slotOfProfile[input.profile];
-  await tx.db
-    .update(certificates)
-    .set({ current: false })
-    .where(and(eq(certificates.cardId, card.id), eq(certificates.slot, slot)));
+  const pending = input.jobId !== undefined;
+  if (!pending) {
+    await tx.db
+      .update(certificates)
+      .set({ current: false })
+      .where(and(eq(certificates.cardId, card.id), eq(certificates.slot, slot)));
+  }
   // Recorded as a reader agent reports it (pki/certificate-summary.ts), so a sighting of
   // the card matches its row by fingerprint and reads the same names.
   const summary = parseCertificate(issued.certificate);
@@ -123,12 +132,13 @@ export async function issueCardCertificate(
       notBefore: issued.notBefore,
       notAfter: issued.notAfter,
       der: issued.certificate,
-      current: true,
+      current: !pending,
+      jobId: input.jobId ?? null,
       createdAt: now,
     })
     .returning({ id: certificates.id });
   if (!row) throw new Error('the certificate was not recorded');
-  await refreshCardExpiry(tx, card.id);
+  if (!pending) await refreshCardExpiry(tx, card.id);
   await recordAuditEvent(tx, {
     action: 'card.certificate_issued',
     subjectType: 'card',
@@ -139,6 +149,7 @@ export async function issueCardCertificate(
       slot,
       certificateSerial: issued.serialNumber,
       notAfter: issued.notAfter.toISOString(),
+      ...(pending ? { jobId: input.jobId } : {}),
     },
   });
   return {
