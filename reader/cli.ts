@@ -237,7 +237,8 @@ async function main() {
           : 'No card in any reader. Put a card in and try again.',
       );
     }
-    const reading = await watcher.withCard(target.reader, readPivCard);
+    const atr = target.atr;
+    const reading = await watcher.withCard(target.reader, (transmit) => readPivCard(transmit, atr));
     console.log(
       values.json
         ? JSON.stringify(
