@@ -67,6 +67,7 @@ async function settled(watcher: PcscWatcher, wantCard: (w: PcscWatcher) => boole
 function human(reader: string, atr: Buffer, r: PivReading): string {
   const lines = [`Reader: ${reader}`, `ATR: ${atr.toString('hex')}`, `Card type: ${r.cardType}`];
   if (r.chuid) lines.push(`CHUID GUID: ${r.chuid.guid ?? '-'}  expiry: ${r.chuid.expiry ?? '-'}`);
+  if (r.chuidError) lines.push(`CHUID: unreadable: ${r.chuidError}`);
   if (r.serialNumber) lines.push(`Card serial number: ${r.serialNumber}`);
   lines.push(
     `PIN: ${r.pin.blocked ? 'BLOCKED' : r.pin.verified ? 'verified' : `${r.pin.triesLeft ?? '?'} tries left`}`,
@@ -84,6 +85,9 @@ function human(reader: string, atr: Buffer, r: PivReading): string {
       );
     }
   }
+  lines.push(
+    `Read in ${r.apdus} APDUs${r.shortApdus ? ' (short APDUs: the card or reader takes no extended length)' : ''}`,
+  );
   return lines.join('\n');
 }
 
@@ -237,7 +241,8 @@ async function main() {
           : 'No card in any reader. Put a card in and try again.',
       );
     }
-    const reading = await watcher.withCard(target.reader, readPivCard);
+    const atr = target.atr;
+    const reading = await watcher.withCard(target.reader, (transmit) => readPivCard(transmit, atr));
     console.log(
       values.json
         ? JSON.stringify(

@@ -63,7 +63,7 @@ export class CardReporter {
     // A card already gone by the time its turn comes is not read.
     if (!this.stillThere(reader, atr)) return;
     try {
-      const reading = await this.watcher.withCard(reader, readPivCard);
+      const reading = await this.watcher.withCard(reader, (transmit) => readPivCard(transmit, atr));
       const observation = insertedObservation(reader, atr, reading, at);
       const item = this.outbox.enqueue(observation);
       this.reported.set(reader, observation.cardSerial);

@@ -11,7 +11,10 @@ export interface Observation {
   atr: string | null;
   /** cardSerialOf the reading; on card_removed, the card that left. */
   cardSerial: string | null;
-  card: Pick<PivReading, 'cardType' | 'chuid' | 'certificates' | 'pin'> | null;
+  /** chuidError is sent only when the CHUID could not be read, so older servers see no change. */
+  card:
+    | (Pick<PivReading, 'cardType' | 'chuid' | 'certificates' | 'pin'> & { chuidError?: string })
+    | null;
   error: string | null;
 }
 
@@ -46,14 +49,20 @@ export function insertedObservation(
       at,
     );
   }
-  const { cardType, chuid, certificates, pin } = reading;
+  const { cardType, chuid, chuidError, certificates, pin } = reading;
   return {
     kind: 'card_inserted',
     observedAt: at.toISOString(),
     reader,
     atr: atr.toString('hex'),
     cardSerial,
-    card: { cardType, chuid, certificates, pin },
+    card: {
+      cardType,
+      chuid,
+      ...(chuidError ? { chuidError: chuidError.slice(0, 500) } : {}),
+      certificates,
+      pin,
+    },
     error: null,
   };
 }

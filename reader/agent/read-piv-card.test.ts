@@ -6,10 +6,21 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tlv } from '../piv/tlv.ts';
-import { blankProfile, type CardProfile } from '../simulator/card-profile.ts';
+import { parseApdu } from '../simulator/apdu.ts';
+import {
+  blankProfile,
+  type CardProfile,
+  extendedRefusals,
+  simulatorAtrs,
+} from '../simulator/card-profile.ts';
 import { PivCard } from '../simulator/piv-card.ts';
 import { cardSerialOf, insertedObservation } from './observation.ts';
-import { CardReadError, maxCertificateBytes, readPivCard } from './read-piv-card.ts';
+import {
+  CardReadError,
+  maxCertificateBytes,
+  type PivReading,
+  readPivCard,
+} from './read-piv-card.ts';
 
 let der: Buffer;
 beforeAll(() => {
@@ -215,20 +226,185 @@ describe('reading a PIV card', () => {
     });
   });
 
-  it('falls back to short APDUs and GET RESPONSE for a card without extended length', async () => {
+  describe('a card or reader that takes short APDUs only', () => {
+    /** The card with certificates in 9A and 9C, and every APDU sent to it, kept. */
+    function twoCertificates(change: (p: CardProfile) => void = () => {}) {
+      const { card } = cardWith((p) => {
+        p.objects['5fc105'] = certObject(der);
+        p.objects['5fc10a'] = certObject(der);
+        change(p);
+      });
+      const sent: Buffer[] = [];
+      const extendedSent = () => sent.filter((a) => parseApdu(a).extended).length;
+      const log = (next: (apdu: Buffer) => Promise<Buffer>) => async (apdu: Buffer) => {
+        sent.push(apdu);
+        return next(apdu);
+      };
+      return { card, sent, extendedSent, log };
+    }
+    // Read short, a certificate object comes in 256-byte pieces: GET DATA and GET RESPONSEs.
+    const pieces = () => Math.ceil(tlv(0x53, Buffer.from(certObject(der), 'base64')).length / 256);
+    // SELECT, CHUID, 9A, 9C, 9D and 9E (not found), VERIFY.
+    const shortReading = () => 1 + 1 + 2 * pieces() + 2 + 1;
+
+    function expectReadInFull(reading: PivReading) {
+      expect(reading.chuid?.guid).toMatch(/^0000abcd/);
+      expect(reading.chuidError).toBeNull();
+      expect(reading.serialNumber).toBeNull();
+      expect(reading.certificates).toEqual([
+        expect.objectContaining({
+          slot: '9a',
+          certificate: expect.objectContaining({ der: der.toString('base64') }),
+        }),
+        expect.objectContaining({
+          slot: '9c',
+          certificate: expect.objectContaining({ der: der.toString('base64') }),
+        }),
+      ]);
+      expect(reading.pin).toEqual({ triesLeft: 3, blocked: false, verified: false });
+      expect(reading.shortApdus).toBe(true);
+    }
+
+    it.each(extendedRefusals)(
+      'reads in full a card that refuses extended APDUs with %s, asking in extended form once',
+      async (status) => {
+        const { card, sent, extendedSent, log } = twoCertificates((p) => {
+          p.extendedApdus = status;
+        });
+        const reading = await readPivCard(log(async (apdu) => card.transmit(apdu)));
+        expectReadInFull(reading);
+        // The refusal is the card's, as the simulator answers it.
+        expect(card.transmit(sent[1] as Buffer).toString('hex')).toBe(status);
+        expect(extendedSent()).toBe(1);
+        expect(reading.apdus).toBe(sent.length);
+        expect(reading.apdus).toBe(shortReading() + 1);
+      },
+    );
+
+    it('reads in full through a reader whose transmit fails on an extended APDU', async () => {
+      const { card, extendedSent, log } = twoCertificates();
+      const reader = log(async (apdu) => {
+        if (parseApdu(apdu).extended) throw new Error('SCardTransmit: Transaction failed.');
+        return card.transmit(apdu);
+      });
+      const reading = await readPivCard(reader);
+      expectReadInFull(reading);
+      expect(extendedSent()).toBe(1);
+      expect(reading.apdus).toBe(shortReading() + 1);
+    });
+
+    it('falls back at the first object the extended form fails on, and stays short', async () => {
+      // A reader that carries an extended command but no answer longer than a short one's.
+      const { card, sent, extendedSent, log } = twoCertificates();
+      const reader = log(async (apdu) => {
+        const answer = card.transmit(apdu);
+        if (answer.length > 258) throw new Error('SCardTransmit: Insufficient buffer.');
+        return answer;
+      });
+      const reading = await readPivCard(reader);
+      expectReadInFull(reading);
+      // The CHUID came extended; 9A failed so, and was asked again short, as was all after.
+      expect(extendedSent()).toBe(2);
+      expect(parseApdu(sent[1] as Buffer).extended).toBe(true);
+      expect(reading.apdus).toBe(shortReading() + 1);
+    });
+
+    it('asks in short APDUs from the start when the ATR says the card takes no extended length', async () => {
+      const { card, extendedSent, log } = twoCertificates((p) => {
+        p.extendedApdus = '6700';
+      });
+      const atr = Buffer.from(simulatorAtrs.short, 'hex');
+      const reading = await readPivCard(
+        log(async (apdu) => card.transmit(apdu)),
+        atr,
+      );
+      expectReadInFull(reading);
+      expect(extendedSent()).toBe(0);
+      expect(reading.apdus).toBe(shortReading());
+    });
+
+    it('costs a card that takes extended APDUs nothing more, whatever its ATR says of them', async () => {
+      const yubikey = Buffer.from('3bfd1300008131fe158073c021c057597562694b657940', 'hex');
+      for (const atr of [undefined, Buffer.from(simulatorAtrs.extended, 'hex'), yubikey]) {
+        const { card, log } = twoCertificates();
+        const reading = await readPivCard(
+          log(async (apdu) => card.transmit(apdu)),
+          atr,
+        );
+        expect(reading.apdus).toBe(7);
+        expect(reading.shortApdus).toBe(false);
+        expect(reading.certificates).toHaveLength(2);
+      }
+    });
+
+    it('keeps the extended form for the rest when the card refuses one object in both forms', async () => {
+      const { card, extendedSent, log } = twoCertificates();
+      const protective = log(async (apdu) =>
+        apdu[1] === 0xcb && apdu.includes(Buffer.from([0x5f, 0xc1, 0x0a]))
+          ? Buffer.from([0x69, 0x82])
+          : card.transmit(apdu),
+      );
+      const reading = await readPivCard(protective);
+      expect(reading.certificates[1]).toEqual({
+        slot: '9c',
+        error: 'the card refused it: SW 6982',
+      });
+      expect(reading.shortApdus).toBe(false);
+      // 9C asked twice; every other object once, extended.
+      expect(reading.apdus).toBe(8);
+      expect(extendedSent()).toBe(5);
+    });
+
+    it('fails the reading when the short form fails too: the card is gone', async () => {
+      const { card } = twoCertificates();
+      let objects = 0;
+      const pulledOut = async (apdu: Buffer) => {
+        if (apdu[1] === 0xcb && ++objects > 1) throw new Error('SCardTransmit: Card was removed.');
+        return card.transmit(apdu);
+      };
+      await expect(readPivCard(pulledOut)).rejects.toThrow(/Card was removed/);
+    });
+  });
+
+  it('records a CHUID the card refuses as an error on the CHUID, and reads the rest', async () => {
     const { card } = cardWith((p) => {
       p.objects['5fc105'] = certObject(der);
     });
-    const shortOnly = async (apdu: Buffer) =>
-      apdu.length > 5 && apdu[4] === 0 && apdu[1] !== 0x20
-        ? Buffer.from([0x67, 0x00])
+    const noChuid = async (apdu: Buffer) =>
+      apdu[1] === 0xcb && apdu.includes(Buffer.from([0x5f, 0xc1, 0x02]))
+        ? Buffer.from([0x69, 0x82])
         : card.transmit(apdu);
-    const reading = await readPivCard(shortOnly);
-    expect(reading.certificates[0]).toMatchObject({
-      slot: '9a',
-      certificate: { subject: 'CN=Nia Okafor, O=RWG' },
+    const reading = await readPivCard(noChuid);
+    expect(reading.chuid).toBeNull();
+    expect(reading.chuidError).toBe('the card refused it: SW 6982');
+    // Known by its own serial number instead, its certificate and PIN read all the same.
+    expect(reading.serialNumber).toBe(String(0x0000abcd));
+    expect(reading.certificates).toEqual([
+      expect.objectContaining({ slot: '9a', certificate: expect.anything() }),
+    ]);
+    expect(reading.pin.triesLeft).toBe(3);
+    const observation = insertedObservation('R', Buffer.from([0x3b]), reading, new Date());
+    expect(observation).toMatchObject({
+      kind: 'card_inserted',
+      cardSerial: `sn-${0x0000abcd}`,
+      card: { chuid: null, chuidError: 'the card refused it: SW 6982' },
     });
-    expect(reading.apdus).toBeGreaterThan(7);
+    // A CHUID read is not reported as an error at all.
+    const fine = await readPivCard(cardWith(() => {}).transmit);
+    expect(fine.chuidError).toBeNull();
+    expect(insertedObservation('R', Buffer.from([0x3b]), fine, new Date()).card).not.toHaveProperty(
+      'chuidError',
+    );
+  });
+
+  it('records a CHUID that does not parse as an error on the CHUID', async () => {
+    const { transmit } = cardWith((p) => {
+      p.objects['5fc102'] = Buffer.from([0x34, 0x82, 0x01]).toString('base64'); // truncated TLV
+    });
+    const reading = await readPivCard(transmit);
+    expect(reading.chuid).toBeNull();
+    expect(reading.chuidError).toMatch(/truncated/);
+    expect(reading.serialNumber).toBe(String(0x0000abcd));
   });
 
   it('refuses a card that answers garbage, with a clear error', async () => {

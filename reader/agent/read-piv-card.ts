@@ -4,7 +4,8 @@ import {
   type CertificateSummary,
   parseCertificate,
 } from '../../pki/certificate-summary.ts';
-import { pivAid, type Slot, slotObjects, slots, sw } from '../piv/constants.ts';
+import { extendedLengthOf } from '../piv/atr.ts';
+import { objectTags, pivAid, type Slot, slotObjects, slots, sw } from '../piv/constants.ts';
 import { find, readAll, TlvError, tlv } from '../piv/tlv.ts';
 
 /** Sends one APDU and returns response data + SW1 SW2. */
@@ -30,11 +31,19 @@ export type SlotReading =
 export interface PivReading {
   cardType: 'PIV';
   chuid: { guid: string | null; fascn: string | null; expiry: string | null } | null;
+  /** Why the CHUID could not be read (the card refused it, or it does not parse); else null. */
+  chuidError: string | null;
   /** The card's own serial number (decimal), asked for only when the CHUID has no GUID. */
   serialNumber: string | null;
   certificates: SlotReading[];
   pin: PinState;
   apdus: number;
+  /**
+   * True when objects were read (from some point on) with short APDUs chained by GET
+   * RESPONSE: the ATR said the card takes no extended length, or the card or the reader
+   * refused an extended one.
+   */
+  shortApdus: boolean;
 }
 
 export class CardReadError extends Error {
@@ -66,8 +75,15 @@ const dataOf = (r: Buffer) => r.subarray(0, r.length - 2);
  * Reads a PIV card's identity, certificates and PIN state with as few APDUs as it can, and
  * never spends a PIN try (an empty VERIFY only asks). Objects come in one extended-length
  * GET DATA when the card takes it, else in 256-byte pieces chained with GET RESPONSE.
+ *
+ * `atr`, when given, decides up front: a card whose capabilities say it takes no extended
+ * Lc and Le is asked in short APDUs from the start. Otherwise an object the extended form
+ * does not bring (any refusal but "not found", or a transmit that fails, as on a reader
+ * that carries only short APDUs) is asked for again in short form, and the rest of the card
+ * is read short, unless the card refuses both forms alike (the object is refused, not the
+ * form).
  */
-export async function readPivCard(transmit: Transmit): Promise<PivReading> {
+export async function readPivCard(transmit: Transmit, atr?: Buffer): Promise<PivReading> {
   let apdus = 0;
   const send = async (apdu: Buffer) => {
     apdus += 1;
@@ -76,7 +92,8 @@ export async function readPivCard(transmit: Transmit): Promise<PivReading> {
       throw new CardReadError(`the card answered ${r.length} bytes: not an APDU response`);
     return r;
   };
-  let extended = true;
+  // Once false, false for the rest of the card.
+  let extended = extendedLengthOf(atr) !== false;
 
   const collect = async (first: Buffer): Promise<Buffer | undefined> => {
     let r = first;
@@ -100,26 +117,37 @@ export async function readPivCard(transmit: Transmit): Promise<PivReading> {
   const getData = async (tag: number): Promise<Buffer | undefined> => {
     const tagBytes = Buffer.from(tag.toString(16).padStart(6, '0'), 'hex');
     const request = tlv(0x5c, tagBytes);
-    if (extended) {
-      const r = await send(
+    const short = () =>
+      send(
+        Buffer.concat([
+          Buffer.from([0x00, 0xcb, 0x3f, 0xff, request.length]),
+          request,
+          Buffer.from([0x00]),
+        ]),
+      );
+    if (!extended) return collect(await short());
+    let r: Buffer;
+    try {
+      r = await send(
         Buffer.concat([
           Buffer.from([0x00, 0xcb, 0x3f, 0xff, 0x00, 0x00, request.length]),
           request,
           Buffer.from([0x00, 0x00]),
         ]),
       );
-      if (swOf(r) !== sw.wrongLength && swOf(r) !== 0x6e00 && swOf(r) !== sw.insNotSupported)
-        return collect(r);
+    } catch {
+      // The reader (or its driver) could not carry it: short APDUs from here on. A card
+      // taken out fails the short one too, and that error is the one reported.
       extended = false;
+      return collect(await short());
     }
-    const r = await send(
-      Buffer.concat([
-        Buffer.from([0x00, 0xcb, 0x3f, 0xff, request.length]),
-        request,
-        Buffer.from([0x00]),
-      ]),
-    );
-    return collect(r);
+    const code = swOf(r);
+    if (code === sw.ok || code >> 8 === 0x61 || code === sw.notFound) return collect(r);
+    // Refused: 6700, 6A80, 6A87, 6D00, 6E00 and the like from a card without extended
+    // length. Asked short, a card that answers otherwise refused the form, not the object.
+    const retry = await short();
+    if (swOf(retry) !== code) extended = false;
+    return collect(retry);
   };
 
   const select = await send(
@@ -133,19 +161,23 @@ export async function readPivCard(transmit: Transmit): Promise<PivReading> {
     throw new CardReadError(`not a PIV card: SELECT answered ${swOf(select).toString(16)}`);
   }
 
+  // A CHUID the card refuses, or that does not parse, costs the CHUID: the card may still be
+  // known by its serial number, and its certificates and PIN state are read all the same.
   let chuid: PivReading['chuid'] = null;
-  const chuidObject = await getData(0x5fc102);
-  if (chuidObject) {
-    try {
+  let chuidError: string | null = null;
+  try {
+    const chuidObject = await getData(objectTags.chuid);
+    if (chuidObject) {
       const body = find(chuidObject, 0x53) ?? Buffer.alloc(0);
       chuid = {
         fascn: find(body, 0x30)?.toString('hex') ?? null,
         guid: find(body, 0x34)?.toString('hex') ?? null,
         expiry: find(body, 0x35)?.toString('latin1') ?? null,
       };
-    } catch (err) {
-      if (!(err instanceof TlvError)) throw err;
     }
+  } catch (err) {
+    if (!(err instanceof TlvError || err instanceof CardObjectError)) throw err;
+    chuidError = err.message;
   }
 
   // No GUID to go by: ask the card for its own serial (YubiKey and compatible cards answer
@@ -187,7 +219,16 @@ export async function readPivCard(transmit: Transmit): Promise<PivReading> {
         : (code & 0xfff0) === 0x63c0
           ? { triesLeft: code & 0x0f, blocked: (code & 0x0f) === 0, verified: false }
           : { triesLeft: null, blocked: false, verified: false };
-  return { cardType: 'PIV', chuid, serialNumber, certificates, pin, apdus };
+  return {
+    cardType: 'PIV',
+    chuid,
+    chuidError,
+    serialNumber,
+    certificates,
+    pin,
+    apdus,
+    shortApdus: !extended,
+  };
 }
 
 /** The DER inside a certificate object `53 { 70 cert 71 info FE lrc }`, unzipped when info says so. */

@@ -33,11 +33,11 @@ export function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   watcher.on('card-removed', forget);
   watcher.on('reader-removed', (reader: string) => cache.delete(reader));
 
-  const summary = (reader: string) => {
+  const summary = (reader: string, atr: Buffer | undefined) => {
     let pending = cache.get(reader);
     if (!pending) {
       pending = watcher
-        .withCard(reader, readPivCard)
+        .withCard(reader, (transmit) => readPivCard(transmit, atr))
         .then((reading) => summariseCard(reader, reading))
         .catch((err: unknown) => {
           cache.delete(reader); // a card pulled out mid-read is read again next time
@@ -109,7 +109,7 @@ export function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
       );
     }
     const readers = watcher.state.filter((r) => r.atr);
-    const cards = await Promise.all(readers.map((r) => summary(r.reader)));
+    const cards = await Promise.all(readers.map((r) => summary(r.reader, r.atr ?? undefined)));
     send(res, 200, { cards, readers: watcher.state.length }, cors);
   };
 

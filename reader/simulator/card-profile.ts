@@ -1,9 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { atrWithHistoricalBytes } from '../piv/atr.ts';
 import { objectTags } from '../piv/constants.ts';
 import { tlv } from '../piv/tlv.ts';
 
 export type KeyAlgorithm = 'rsa2048' | 'eccP256';
+
+/**
+ * The status words a card without extended length answers an extended APDU with, as such
+ * cards are seen to: wrong length, wrong data, Lc inconsistent with P1-P2, instruction or
+ * class not supported.
+ */
+export const extendedRefusals = ['6700', '6a80', '6a87', '6d00', '6e00'] as const;
+export type ExtendedRefusal = (typeof extendedRefusals)[number];
+
+/**
+ * The simulator's ATRs. `plain` says nothing of extended length (no historical bytes), so a
+ * reader must find out by asking; `extended` and `short` carry the card capabilities
+ * (compact-TLV 73: selection by full and partial DF name, 1-byte data units, command
+ * chaining) with the "extended Lc and Le" bit set or clear.
+ */
+export const simulatorAtrs = {
+  plain: atrWithHistoricalBytes(Buffer.alloc(0)).toString('hex'),
+  extended: atrWithHistoricalBytes(Buffer.from('8073c021c0', 'hex')).toString('hex'),
+  short: atrWithHistoricalBytes(Buffer.from('8073c02180', 'hex')).toString('hex'),
+} as const;
 export type ManagementAlgorithm = 'tdes' | 'aes128' | 'aes192' | 'aes256';
 
 /**
@@ -29,6 +50,11 @@ export interface CardProfile {
   pukTries: number;
   pukTriesMax: number;
   managementKey: { algorithm: ManagementAlgorithm; key: string };
+  /**
+   * How the card answers an extended-length APDU: `accept` (the default when absent) reads
+   * it, a status word refuses it with that status, as a card that takes short APDUs only.
+   */
+  extendedApdus?: 'accept' | ExtendedRefusal;
 }
 
 /** The defaults every PIV tool assumes of a factory-fresh card. */
@@ -70,7 +96,7 @@ export function blankProfile(serial = randomBytes(4).toString('hex')): CardProfi
   ]);
   return {
     serial: serial.padStart(8, '0'),
-    atr: '3b80800101',
+    atr: simulatorAtrs.plain,
     version: '5.2.7',
     objects: {
       [objectTags.chuid.toString(16)]: chuidObject(guid, '20351231').toString('base64'),
@@ -91,6 +117,12 @@ export function loadProfile(path: string): CardProfile {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CardProfile;
   if (!/^[0-9a-f]{8}$/i.test(profile.serial) || !/^[0-9a-f]+$/i.test(profile.atr)) {
     throw new Error(`${path} is not a card profile (serial and atr are hex)`);
+  }
+  const extended = profile.extendedApdus;
+  if (extended !== undefined && extended !== 'accept' && !extendedRefusals.includes(extended)) {
+    throw new Error(
+      `${path}: extendedApdus is "accept" or one of ${extendedRefusals.join(', ')}, not ${JSON.stringify(extended)}`,
+    );
   }
   return profile;
 }

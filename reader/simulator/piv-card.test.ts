@@ -470,3 +470,33 @@ describe('PivCard: wrong and out-of-order commands', () => {
     expect(send(card, 0x00, 0x87, 0x11, 0x9a, signRequest(digest)).sw).toBe(0x6a82);
   });
 });
+
+describe('PivCard: a card that takes short APDUs only', () => {
+  // GET DATA of the CHUID with extended Lc and Le (00 0005 … 0000), and the same short.
+  const extendedGetData = Buffer.from('00cb3fff0000055c035fc1020000', 'hex');
+  const shortGetData = Buffer.from('00cb3fff055c035fc10200', 'hex');
+
+  it('takes extended APDUs unless its profile says otherwise', () => {
+    const card = freshCard();
+    const answer = card.transmit(extendedGetData);
+    expect(answer.subarray(-2).toString('hex')).toBe('9000');
+    expect(answer[0]).toBe(0x53);
+  });
+
+  it.each(['6700', '6a80', '6a87', '6d00', '6e00'] as const)(
+    'refuses every extended APDU with %s, and answers short ones',
+    (status) => {
+      const profile = blankProfile('0000b37b');
+      profile.extendedApdus = status;
+      const card = new PivCard(profile);
+      expect(send(card, 0x00, 0xa4, 0x04, 0x00, PIV_AID).sw).toBe(0x9000);
+      expect(card.transmit(extendedGetData).toString('hex')).toBe(status);
+      // Case 2 extended (00 0000: Le 65536), even for VERIFY.
+      expect(card.transmit(Buffer.from('0020008000ffff', 'hex')).toString('hex')).toBe(status);
+      const answer = card.transmit(shortGetData);
+      expect(answer.subarray(-2).toString('hex')).toBe('9000');
+      expect(answer[0]).toBe(0x53);
+      expect(pinStatus(card)).toBe(0x63c3);
+    },
+  );
+});

@@ -83,6 +83,10 @@ export class PivCard {
       if (err instanceof ApduFormatError) return response(Buffer.alloc(0), sw.wrongLength);
       throw err;
     }
+    const refusal = this.profile.extendedApdus;
+    if (apdu.extended && refusal && refusal !== 'accept') {
+      return response(Buffer.alloc(0), Number.parseInt(refusal, 16));
+    }
     let reply: Reply;
     try {
       reply = this.dispatch(apdu);

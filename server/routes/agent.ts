@@ -76,6 +76,10 @@ const Observation = z
             expiry: text(16).nullable(),
           })
           .nullable(),
+        chuidError: text(500).optional().openapi({
+          description:
+            'Why the CHUID could not be read (the card refused it, or it does not parse); absent when it was read or the card has none. The card is then known by its serial number.',
+        }),
         certificates: z
           .array(
             z.union([

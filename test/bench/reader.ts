@@ -56,24 +56,43 @@ async function main() {
     saveProfile(path, profile);
     const card = new SimulatedCard(path, testReader.port);
     await card.insert();
+    // The same card taking short APDUs only (refusing extended ones with 6700), in slot 1.
+    const shortPath = join(dir, 'short.json');
+    saveProfile(shortPath, { ...profile, extendedApdus: '6700' });
+    const shortCard = new SimulatedCard(shortPath, testReader.port + 1);
+    await shortCard.insert();
     const watcher = new PcscWatcher();
-    for (let i = 0; i < 100 && !watcher.state.some((r) => r.atr); i++)
+    for (let i = 0; i < 100 && watcher.state.filter((r) => r.atr).length < 2; i++)
       await new Promise((r) => setTimeout(r, 50));
+    // As the agent reads: with the ATR pcscd reports.
+    const read = (slot: number) => () => {
+      const atr = watcher.state.find((r) => r.reader === slotName(slot))?.atr ?? undefined;
+      return watcher.withCard(slotName(slot), (transmit) => readPivCard(transmit, atr));
+    };
 
-    const measure = async (fn: () => Promise<unknown>) => {
-      const before = card.connection.apduCount;
+    const measure = async (fn: () => Promise<unknown>, on: SimulatedCard) => {
+      const before = on.connection.apduCount;
       const started = process.hrtime.bigint();
       await fn();
       return {
         ms: Number(process.hrtime.bigint() - started) / 1e6,
-        apdus: card.connection.apduCount - before,
+        apdus: on.connection.apduCount - before,
       };
     };
+    const cardOf = (name: string) => (name.includes('short APDUs only') ? shortCard : card);
     const tools: Record<string, () => Promise<unknown>> = {
-      'agent (in-process: connect → parsed certificates + PIN state)': () =>
-        watcher.withCard(slotName(0), readPivCard),
+      'agent (in-process: connect → parsed certificates + PIN state)': read(0),
+      'agent, the card taking short APDUs only (refuses extended: 6700)': read(1),
       'agent CLI (npm run agent -- read --json, a process)': () =>
-        run(process.execPath, ['--import', 'tsx', 'reader/cli.ts', 'read', '--json']),
+        run(process.execPath, [
+          '--import',
+          'tsx',
+          'reader/cli.ts',
+          'read',
+          '--reader',
+          slotName(0),
+          '--json',
+        ]),
       'pkcs15-tool (list + read each certificate)': async () => {
         await run('pkcs15-tool', ['--reader', '0', '--list-certificates']);
         await run('pkcs15-tool', ['--reader', '0', '--read-certificate', '01']);
@@ -85,10 +104,10 @@ async function main() {
     const results = new Map<string, { ms: number[]; apdus: number[] }>(
       Object.keys(tools).map((k) => [k, { ms: [], apdus: [] }]),
     );
-    for (const [_name, fn] of Object.entries(tools)) await measure(fn); // warm-up, not counted
+    for (const [name, fn] of Object.entries(tools)) await measure(fn, cardOf(name)); // warm-up
     for (let round = 0; round < rounds; round++) {
       for (const [name, fn] of Object.entries(tools)) {
-        const r = await measure(fn);
+        const r = await measure(fn, cardOf(name));
         results.get(name)?.ms.push(r.ms);
         results.get(name)?.apdus.push(r.apdus);
       }
@@ -115,6 +134,7 @@ async function main() {
     }
     watcher.close();
     await card.remove();
+    await shortCard.remove();
   } finally {
     await pcscd.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -258,6 +258,20 @@ describe.each(testDrivers)('workstations, observations and card flags (%s)', (dr
     const notNumber = { ...inserted('sn-12ab', {}), card: { ...good.card, chuid: null } };
     expect((await post('/api/agent/observations', notNumber, ws.headers)).status).toBe(400);
 
+    // A CHUID the card refused comes with why; the reason is bounded like every other text.
+    const refused = {
+      ...inserted('sn-12345679', {}),
+      card: { ...good.card, chuid: null, chuidError: 'the card refused it: SW 6982' },
+    };
+    expect((await post('/api/agent/observations', refused, ws.headers)).status).toBe(201);
+    const rambling = {
+      ...inserted('sn-12345680', {}),
+      card: { ...good.card, chuid: null, chuidError: 'x'.repeat(501) },
+    };
+    const tooLong = await post('/api/agent/observations', rambling, ws.headers);
+    expect(tooLong.status).toBe(400);
+    expect(JSON.stringify(await tooLong.json())).toContain('card.chuidError');
+
     expect(
       (await post(`/api/workstations/${ws.id}/revoke`, { reason: 'Stolen' }, manager.headers))
         .status,

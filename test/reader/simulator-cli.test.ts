@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProfile, simulatorAtrs } from '../../reader/simulator/card-profile.ts';
 import { type Pcscd, slotName, startPcscd, testReader, waitFor } from '../support/pcsc/pcscd.ts';
 import { tool } from './tools.ts';
 
@@ -41,6 +42,23 @@ describe('the card simulator from the command line', () => {
     const again = await cli('new', profile);
     expect(again.code).toBe(1);
     expect(again.out).toContain('will not overwrite');
+
+    // A card that takes short APDUs only, and says so in its ATR; a status it cannot use is refused.
+    const shortOnly = join(dir, 'short.json');
+    const made2 = await cli('new', shortOnly, '--extended-apdus', '6A87', '--atr', 'short');
+    expect(made2.code, made2.out).toBe(0);
+    expect(loadProfile(shortOnly)).toMatchObject({
+      extendedApdus: '6a87',
+      atr: simulatorAtrs.short,
+    });
+    const odd = await cli('new', join(dir, 'odd.json'), '--extended-apdus', '9000');
+    expect(odd.code).toBe(1);
+    expect(odd.out).toContain(
+      '--extended-apdus takes accept or a status word (6700, 6a80, 6a87, 6d00, 6e00), not "9000"',
+    );
+    const badAtr = await cli('new', join(dir, 'odd.json'), '--atr', 'long');
+    expect(badAtr.code).toBe(1);
+    expect(badAtr.out).toContain('--atr takes plain, extended, short or an ATR in hex');
 
     child = spawn(
       process.execPath,

@@ -21,6 +21,8 @@ export interface ObservationInput {
   card: null | {
     cardType: 'PIV';
     chuid: { guid: string | null; fascn: string | null; expiry: string | null } | null;
+    /** Why the CHUID could not be read, from agents that say so. */
+    chuidError?: string;
     certificates: (
       | { slot: Slot; certificate: CertificateReport }
       | { slot: Slot; error: string }

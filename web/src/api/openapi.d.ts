@@ -1628,6 +1628,8 @@ export type components = {
                     fascn: string | null;
                     guid: string | null;
                 } | null;
+                /** @description Why the CHUID could not be read (the card refused it, or it does not parse); absent when it was read or the card has none. The card is then known by its serial number. */
+                chuidError?: string;
                 pin: {
                     blocked: boolean;
                     triesLeft: number | null;
