@@ -6,9 +6,9 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { CardSecrets } from '../pki/card/card-secrets.ts';
 import { DomainError } from './errors.ts';
 import { agentAuth } from './http/agent-auth.ts';
-import { CardSecrets } from '../pki/card/card-secrets.ts';
 import type { AppDeps, AppEnv } from './http/app-env.ts';
 import { clientAddress } from './http/client-address.ts';
 import { csrfProtection } from './http/csrf.ts';
@@ -21,6 +21,7 @@ import { registerAgent } from './routes/agent.ts';
 import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
+import { registerCardJobs } from './routes/card-jobs.ts';
 import { registerCardList } from './routes/card-list.ts';
 import { registerCardTransitions } from './routes/card-transitions.ts';
 import { registerCards } from './routes/cards.ts';
@@ -63,6 +64,7 @@ const routeModules = [
   registerCardList,
   registerCards,
   registerCardTransitions,
+  registerCardJobs,
   registerDashboard,
   registerStock,
   registerWorklist,

@@ -12,6 +12,7 @@ import { auditSecretFor } from './services/audit/audit-secret.ts';
 import { startCheckpointer } from './services/audit/checkpointer.ts';
 import { countUnkeyedEvents } from './services/audit/count-unkeyed-events.ts';
 import { purgeDeadSessions } from './services/auth/sessions.ts';
+import { failLapsedJobs } from './services/card-jobs/end-card-job.ts';
 import { type ServiceContext, withTransaction } from './services/context.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
 import { seedDemoActivity } from './services/demo/seed-demo-activity.ts';
@@ -206,6 +207,13 @@ async function main() {
       .catch((err) => logger.error({ err }, 'CRL refresh failed'));
   void refreshCrl();
   setInterval(refreshCrl, 3_600_000).unref();
+  // A card job whose agent died ends as failed (its unfinished certificates revoked) though
+  // nobody looks at it again.
+  setInterval(() => {
+    failLapsedJobs(ctx, config.cardJobStaleSeconds)
+      .then((n) => n && logger.info({ jobs: n }, 'lapsed card jobs ended as failed'))
+      .catch((err) => logger.error({ err }, 'ending lapsed card jobs failed'));
+  }, 30_000).unref();
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');

@@ -1,0 +1,84 @@
+import type { cardJobKinds } from '../../../db/schema/card-jobs.ts';
+
+export type CardJobKind = (typeof cardJobKinds)[number];
+
+/** The steps an agent reports (docs/card-jobs.md), besides `started`. */
+export const agentSteps = [
+  'pin_verified',
+  'management_challenge',
+  'management_authenticated',
+  'management_key_apdu',
+  'management_key_set',
+  'keys_generated',
+  'certificates_written',
+  'puk_requested',
+  'pin_set',
+  'puk_changed',
+  'completed',
+  'failed',
+] as const;
+export type AgentStep = (typeof agentSteps)[number];
+export type JobStep = AgentStep | 'started';
+
+/**
+ * Which step may follow which, for each kind: the server refuses any other order, so an agent
+ * (or anyone holding its credential) cannot skip the management key or the certificates.
+ * `failed` may follow any step of a running job.
+ */
+const keySteps: Record<string, readonly AgentStep[]> = {
+  management_challenge: ['management_challenge', 'management_authenticated'],
+  management_authenticated: ['management_key_apdu', 'keys_generated'],
+  management_key_apdu: ['management_key_set'],
+  management_key_set: ['keys_generated'],
+  keys_generated: ['certificates_written'],
+};
+
+export function nextSteps(
+  kind: CardJobKind,
+  selfService: boolean,
+  last: JobStep,
+): readonly AgentStep[] {
+  if (kind === 'unlock') {
+    return (
+      (
+        {
+          started: ['puk_requested'],
+          puk_requested: ['pin_set'],
+          pin_set: ['puk_changed'],
+          puk_changed: ['completed'],
+        } as Record<string, readonly AgentStep[]>
+      )[last] ?? []
+    );
+  }
+  if (last === 'started') {
+    return kind === 'renew' && selfService ? ['pin_verified'] : ['management_challenge'];
+  }
+  if (last === 'pin_verified') return ['management_challenge'];
+  if (last === 'certificates_written') return kind === 'issue' ? ['puk_requested'] : ['completed'];
+  if (kind === 'issue') {
+    const tail: Record<string, readonly AgentStep[]> = {
+      puk_requested: ['pin_set'],
+      pin_set: ['puk_changed'],
+      puk_changed: ['completed'],
+    };
+    if (tail[last]) return tail[last];
+  }
+  return keySteps[last] ?? [];
+}
+
+/** The steps in words, as the page shows a job's progress. */
+export const stepWords: Record<JobStep, string> = {
+  started: 'The workstation found the card and started',
+  pin_verified: 'The card accepted the holder’s PIN',
+  management_challenge: 'The card asked the server to prove it may change it',
+  management_authenticated: 'The server proved it may change the card',
+  management_key_apdu: 'The card’s own management key was sent',
+  management_key_set: 'The card took its own management key',
+  keys_generated: 'New keys were made on the card; the CA signed their certificates',
+  certificates_written: 'The certificates were written to the card',
+  puk_requested: 'The card’s unblock key was sent to the workstation',
+  pin_set: 'The new PIN was set',
+  puk_changed: 'The card’s unblock key was changed to a new one',
+  completed: 'Done',
+  failed: 'Failed',
+};
