@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import type { Database, DriverName } from '../../db/client.ts';
+import type { CardSecrets } from '../../pki/card/card-secrets.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditKeys } from '../services/audit/audit-keys.ts';
 import type { Actor, RequestMemo, ServiceContext } from '../services/context.ts';
-import type { CardSecrets } from '../../pki/card/card-secrets.ts';
 import type { CaOpener } from '../services/pki/ca-opener.ts';
 
 /** What the app is built from; tests pass their own database, clock and config. */

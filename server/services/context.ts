@@ -1,8 +1,8 @@
 import type { Database } from '../../db/client.ts';
 import type { RoleName } from '../../db/schema/accounts.ts';
+import type { CardSecrets } from '../../pki/card/card-secrets.ts';
 import type { Permission } from '../permissions/permissions.ts';
 import type { AuditKeys } from './audit/audit-keys.ts';
-import type { CardSecrets } from '../../pki/card/card-secrets.ts';
 import type { CaOpener } from './pki/ca-opener.ts';
 
 /** A role as held: which role, and which organisation it is scoped to (null: everywhere). */

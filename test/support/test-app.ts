@@ -1,12 +1,12 @@
 import type { DriverName } from '../../db/client.ts';
 import { accounts } from '../../db/schema/accounts.ts';
 import { people } from '../../db/schema/people.ts';
+import { CardSecrets } from '../../pki/card/card-secrets.ts';
 import { createApp } from '../../server/app.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
 import { deriveAuditKeys } from '../../server/services/audit/audit-keys.ts';
 import type { ServiceContext } from '../../server/services/context.ts';
 import { demoPassword, seedDemo } from '../../server/services/demo/seed-demo.ts';
-import { CardSecrets } from '../../pki/card/card-secrets.ts';
 import { caOpenerFor } from '../../server/services/pki/certificate-authority.ts';
 import { openTestDatabase } from './databases.ts';
 import { createTestLogger, recordTestPeople } from './test-logs.ts';
