@@ -1,7 +1,7 @@
 import { objectTags } from '../../piv/constants.ts';
 import { find, TlvError } from '../../piv/tlv.ts';
 import { cardSerialOf } from '../observation.ts';
-import { type CardSession, refusesExtended, swText } from './card-session.ts';
+import { type CardSession, swText } from './card-session.ts';
 import { getData, getSerial, selectPiv } from './piv-commands.ts';
 
 export class CardIdentityError extends Error {
@@ -20,11 +20,14 @@ export async function identifyCard(session: CardSession): Promise<string> {
     throw new CardIdentityError(
       `This is not a PIV card (it refused the PIV application: ${swText(select.sw)}).`,
     );
+  // Extended first; a card that answers it with anything but the object or "not found"
+  // (6700, 6E00, or a card's own way of saying no) is asked again in a short APDU.
   let answer = await session.exchange(getData(objectTags.chuid, true));
-  if (refusesExtended(answer.sw)) {
+  if (answer.sw === 0x9000 || answer.sw === 0x6a82) session.extended = true;
+  else {
     session.extended = false;
     answer = await session.exchange(getData(objectTags.chuid, false));
-  } else session.extended = answer.sw === 0x9000 || answer.sw === 0x6a82 ? true : undefined;
+  }
   let guid: string | null = null;
   if (answer.sw === 0x9000) {
     try {

@@ -4,6 +4,7 @@ import { blankProfile, type CardProfile } from '../../simulator/card-profile.ts'
 import { PivCard } from '../../simulator/piv-card.ts';
 import { cardSerialOf } from '../observation.ts';
 import { readPivCard } from '../read-piv-card.ts';
+import type { JobServer } from './job-protocol.ts';
 import { jobServerClient } from './job-server-client.ts';
 import { credential, JobServerStandIn } from './job-server-stand-in.ts';
 import { padReference } from './piv-commands.ts';
@@ -351,6 +352,53 @@ describe('running a card job on the card', () => {
       `The RA server refused to start the job: This job is for card another-card; the reader holds ${serial}`,
     );
     expect(standIn.jobs.get(job.id)).toMatchObject({ state: 'pending', steps: [] });
+  });
+
+  it("passes on the server's words when it refuses a step or the workstation's credential", async () => {
+    const { card, transmit } = simulated();
+    const serial = await serialOf(card);
+    standIn.card(serial);
+    const job = standIn.job('issue', serial);
+    const client = server();
+    // The server gave up on the job (say, the agent was silent too long) before the keys came.
+    const ending: JobServer = {
+      start: client.start,
+      step: (id, body) => {
+        const record = standIn.jobs.get(id);
+        if (body.step === 'keys_generated' && record) record.state = 'failed';
+        return client.step(id, body);
+      },
+    };
+    const pins = { pin: '24681357', pinConfirmation: '24681357' };
+    const result = await runCardJob({ transmit, server: ending, input: input(job, card, pins) });
+    expect(result).toMatchObject({
+      state: 'failed',
+      during: 'keys_generated',
+      step: 'management_key_set',
+    });
+    expect(result.error).toBe(
+      'The RA server refused the step "keys_generated": This job has ended.',
+    );
+
+    const other = standIn.job('issue', serial);
+    const stranger = jobServerClient(() => ({ server: standIn.origin, credential: 'not-ours' }));
+    const refused = await runCardJob({
+      transmit,
+      server: stranger,
+      input: input(other, card, pins),
+    });
+    expect(refused.error).toBe(
+      'The RA server refused to start the job: This workstation credential is not valid.',
+    );
+    const gone = jobServerClient(() => ({ server: 'http://127.0.0.1:9', credential }));
+    const unreachable = await runCardJob({
+      transmit,
+      server: gone,
+      input: input(other, card, pins),
+    });
+    expect(unreachable.error).toMatch(
+      /^The RA server could not be reached while the job was starting: the RA server at http:\/\/127\.0\.0\.1:9 could not be reached: /,
+    );
   });
 
   it('writes certificates by command chaining to a card that takes short APDUs only', async () => {

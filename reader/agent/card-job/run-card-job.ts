@@ -125,14 +125,12 @@ export async function runCardJob(options: RunCardJobOptions): Promise<CardJobRes
     if (problems.length) throw new JobFailure(problems.map((p) => p.message).join(' '));
     const serial = await identifyCard(session);
     result.cardSerial = serial;
-    const job = startedJob(
-      await timed(() =>
-        server.start(input.jobId, { nonce: input.nonce, card: { serial, atr: input.atr } }),
-      ),
-      input.jobId,
-      serial,
+    const answer = await timed(() =>
+      server.start(input.jobId, { nonce: input.nonce, card: { serial, atr: input.atr } }),
     );
+    // Started: from here on, whatever goes wrong is reported, or the job would hang there.
     started = true;
+    const job = startedJob(answer, input.jobId, serial);
     result.kind = job.kind;
     const ctx: JobContext = {
       session,
