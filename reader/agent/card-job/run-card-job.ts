@@ -145,8 +145,8 @@ export async function runCardJob(options: RunCardJobOptions): Promise<CardJobRes
         options.onStep?.(result.step);
         if (body.step === 'puk_requested') {
           const { puks, newPuk } = (answer ?? {}) as { puks?: unknown; newPuk?: unknown };
-          if (Array.isArray(puks)) secrets.push(...puks.map(String));
-          secrets.push(String(newPuk));
+          if (Array.isArray(puks)) secrets.push(...puks.filter((p) => typeof p === 'string'));
+          if (typeof newPuk === 'string') secrets.push(newPuk);
         }
         return answer && typeof answer === 'object' ? (answer as Record<string, unknown>) : {};
       },
