@@ -6,9 +6,17 @@ import {
   saveAgentConfig,
 } from './agent/agent-config.ts';
 import { AgentError } from './agent/agent-error.ts';
+import type { JobStep } from './agent/card-job/job-protocol.ts';
+import { jobServerClient } from './agent/card-job/job-server-client.ts';
+import { type CardJobInput, runCardJob } from './agent/card-job/run-card-job.ts';
 import { CardReporter } from './agent/card-reporter.ts';
 import { Outbox } from './agent/outbox.ts';
-import { CardReadError, type PivReading, readPivCard } from './agent/read-piv-card.ts';
+import {
+  CardReadError,
+  type PivReading,
+  readPivCard,
+  type Transmit,
+} from './agent/read-piv-card.ts';
 import { checkServerUrl, enrol, observationSender } from './agent/server-link.ts';
 import { defaultLocalPort } from './local-api/default-port.ts';
 import { startLocalApi } from './local-api/local-api.ts';
@@ -20,22 +28,27 @@ const usage = `Smartcard RA reader agent.
   npm run agent -- read [--reader NAME] [--json]  read the card in a reader: identity, certificates, PIN state
   npm run agent -- serve-local --origin URL [--port 47047]
                                                   answer the RA web app's "Check my card" page on this
-                                                  workstation (127.0.0.1 only, that origin only)
+                                                  workstation (127.0.0.1 only, that origin only); runs
+                                                  no card jobs (the workstation is not enrolled)
   npm run agent -- enrol --server URL --code CODE  enrol this workstation with the one-time code an RA
                                                   manager gave; keeps its credential in --config
   npm run agent -- watch [--server URL]           run as the workstation agent: report every card put
                                                   in a reader to the RA server it enrolled with (--server,
                                                   if given, must be that one), queueing on disk while
                                                   the server cannot be reached; also answers that server's
-                                                  "Check my card" page, as serve-local does
+                                                  pages on 127.0.0.1: "Check my card", as serve-local does,
+                                                  and the card jobs they ask for (issue, renew, unlock:
+                                                  the server decides, the agent does it on the card)
 
 Options: --config FILE (default ~/.config/smartcard-ra/agent.json, readable by this user only),
 --queue DIR (default ~/.local/state/smartcard-ra/queue), --retry-max-seconds N (longest wait
 between tries while the server cannot be reached; default 60), --port N (the local API's port
 on 127.0.0.1; default ${defaultLocalPort}), --origin URL (another origin the local API answers).
 
-Never asks for a PIN and never spends a PIN try. --virtual also uses vpcd's "Virtual PCD"
-readers, which production ignores.`;
+Reading a card never asks for a PIN and never spends a PIN try. A card job takes the PIN the
+page gives it (new, or the holder's own for self-service renewal) to the card only: never to
+the server, never to a log. --virtual also uses vpcd's "Virtual PCD" readers, which
+production ignores.`;
 
 /** The origins given with --origin, each checked to be a web address. */
 function webOrigins(given: string[] | undefined): string[] {
@@ -175,16 +188,26 @@ async function main() {
     // The same process answers the RA server's "Check my card" page on this workstation. A
     // port already taken (another agent, say) costs that page, not the reporting.
     const origins = [agentConfig.server, ...webOrigins(values.origin)];
-    const api = await startLocalApi({ watcher, allowedOrigins: origins, port })
+    // Card jobs: the page asks for one on this workstation, the agent does it on the card,
+    // step by step with the server, holding the card for the whole job.
+    const jobServer = jobServerClient(() => agentConfig);
+    const jobs = {
+      workstation: { id: agentConfig.workstationId, name: agentConfig.workstationName },
+      server: agentConfig.server,
+      run: (transmit: Transmit, input: CardJobInput, onStep: (step: JobStep) => void) =>
+        runCardJob({ transmit, server: jobServer, input, onStep }),
+      log,
+    };
+    const api = await startLocalApi({ watcher, allowedOrigins: origins, port, jobs })
       .then((started) => {
         log(
-          `answering "Check my card" for ${origins.join(', ')} on http://127.0.0.1:${started.port}/cards`,
+          `answering "Check my card" and card jobs for ${origins.join(', ')} on http://127.0.0.1:${started.port}/cards`,
         );
         return started;
       })
       .catch((err: unknown) => {
         log(
-          `not answering "Check my card": 127.0.0.1:${port} ${err instanceof Error ? err.message : String(err)}; reporting goes on`,
+          `not answering "Check my card" or card jobs: 127.0.0.1:${port} ${err instanceof Error ? err.message : String(err)}; reporting goes on`,
         );
         return undefined;
       });

@@ -1,8 +1,11 @@
+import { cardSerialOf } from './observation.ts';
 import type { PivReading } from './read-piv-card.ts';
 
 /** What the "Check my card" page shows a card holder: no keys, no PINs, nothing secret. */
 export interface CardSummary {
   reader: string;
+  /** The card's identity as the server knows it (cardSerialOf), so the page can name the card in a job. */
+  serial: string | null;
   cardType: string;
   holder: { name: string | null; userId: string | null };
   expiresAt: string | null;
@@ -23,6 +26,7 @@ export function summariseCard(reader: string, reading: PivReading, now = new Dat
   const expiresAt = main?.notAfter ?? null;
   return {
     reader,
+    serial: cardSerialOf(reading),
     cardType: reading.cardType,
     holder: { name: cn, userId },
     expiresAt,

@@ -4,7 +4,8 @@ import { AgentError } from './agent-error.ts';
 import type { QueuedObservation } from './observation.ts';
 import type { Delivery } from './outbox.ts';
 
-const timeoutMs = 15_000;
+/** How long the agent waits for the RA server on any one call. */
+export const serverTimeoutMs = 15_000;
 
 /** The server's error body, or a line saying what came back instead. */
 async function messageOf(res: Response): Promise<string> {
@@ -16,7 +17,8 @@ async function messageOf(res: Response): Promise<string> {
   return `the server answered ${res.status} ${res.statusText}`.trim();
 }
 
-const cause = (err: unknown) =>
+/** Why a fetch failed, in the network's words (the cause fetch wraps). */
+export const cause = (err: unknown) =>
   err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
 
 /**
@@ -55,7 +57,7 @@ export async function enrol(server: string, code: string): Promise<Enrolment> {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ code: code.trim(), hostname: hostname().slice(0, 200) }),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(serverTimeoutMs),
     });
   } catch (err) {
     throw new AgentError(`Cannot reach the RA server at ${origin}: ${cause(err)}`);
@@ -78,7 +80,7 @@ export function observationSender(config: () => AgentConfig) {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
         body: JSON.stringify(observation),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(serverTimeoutMs),
       });
     } catch (err) {
       return { outcome: 'retry', reason: `cannot reach ${server}: ${cause(err)}` };

@@ -2,13 +2,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type CardSummary, summariseCard } from '../agent/card-summary.ts';
 import { readPivCard } from '../agent/read-piv-card.ts';
-import type { PcscWatcher } from '../pcsc/pcsc-watcher.ts';
+import { JobBoard } from './job-board.ts';
+import {
+  type AgentJobs,
+  type Answer,
+  type CardReaders,
+  getJob,
+  jsonBody,
+  postJob,
+} from './job-routes.ts';
 
 export interface LocalApiOptions {
-  watcher: PcscWatcher;
+  /** The PC/SC watcher (or anything that answers as it does). */
+  watcher: CardReaders;
   /** Origins whose pages may call us: the RA server's. Everything else is refused. */
   allowedOrigins: string[];
   port: number;
+  /** In watch mode, where the agent is enrolled: card jobs. Absent in serve-local. */
+  jobs?: AgentJobs;
 }
 
 /** The Host headers a browser sends for this machine's loopback address and `port`. */
@@ -20,18 +31,27 @@ export interface LocalApi {
 }
 
 /**
- * The agent's API for the web page on the same workstation: `GET /cards`. It listens on
- * 127.0.0.1 only, answers only calls from pages of the configured origins (and under its
- * own address, against DNS rebinding), and never sends a PIN or a key.
- * Each card is read once per insertion; the page polls the cached summary.
+ * The agent's API for the web page on the same workstation: `GET /status`, `GET /cards`, and
+ * in watch mode the card jobs, `POST /jobs` and `GET /jobs/{id}`. It listens on 127.0.0.1
+ * only, answers only calls from pages of the configured origins (and under its own address,
+ * against DNS rebinding), and never sends a PIN or a key.
+ * Each card is read once per insertion, and again after a job; the page polls the summary.
  */
 export function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const cache = new Map<string, Promise<CardSummary | { reader: string; error: string }>>();
   const { watcher } = options;
+  const board = new JobBoard();
   const forget = ({ reader }: { reader: string }) => cache.delete(reader);
   watcher.on('card-inserted', forget);
   watcher.on('card-removed', forget);
   watcher.on('reader-removed', (reader: string) => cache.delete(reader));
+  const jobContext = {
+    board,
+    readers: watcher,
+    jobs: options.jobs,
+    // A job changed the card: its summary is read afresh.
+    ended: (reader: string) => cache.delete(reader),
+  };
 
   const summary = (reader: string, atr: Buffer | undefined) => {
     let pending = cache.get(reader);
@@ -94,23 +114,47 @@ export function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
     if (req.method === 'OPTIONS') {
       return send(res, 204, null, {
         ...cors,
-        'access-control-allow-methods': 'GET',
+        'access-control-allow-methods': 'GET, POST',
+        'access-control-allow-headers': 'content-type',
         'access-control-allow-private-network': 'true',
         'access-control-max-age': '600',
       });
     }
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    if (req.method !== 'GET' || path !== '/cards') {
-      return send(
-        res,
-        404,
-        { error: { code: 'NOT_FOUND', message: 'This agent answers GET /cards only.' } },
-        cors,
-      );
+    const answer = (result: Answer) => send(res, result[0], result[1], cors);
+    const jobPath = /^\/jobs\/([^/]{1,100})$/.exec(path);
+    if (req.method === 'GET' && path === '/status') {
+      const { jobs } = options;
+      return answer([
+        200,
+        {
+          workstation: jobs ? jobs.workstation : null,
+          server: jobs ? jobs.server : null,
+          jobs: !!jobs,
+        },
+      ]);
     }
-    const readers = watcher.state.filter((r) => r.atr);
-    const cards = await Promise.all(readers.map((r) => summary(r.reader, r.atr ?? undefined)));
-    send(res, 200, { cards, readers: watcher.state.length }, cors);
+    if (req.method === 'GET' && path === '/cards') {
+      const readers = watcher.state.filter((r) => r.atr);
+      const cards = await Promise.all(readers.map((r) => summary(r.reader, r.atr ?? undefined)));
+      return answer([200, { cards, readers: watcher.state.length }]);
+    }
+    if (req.method === 'POST' && path === '/jobs') {
+      if (!options.jobs) return answer(postJob(undefined, jobContext));
+      const read = await jsonBody(req);
+      return answer('refused' in read ? read.refused : postJob(read.body, jobContext));
+    }
+    if (req.method === 'GET' && jobPath?.[1]) return answer(getJob(jobPath[1], board));
+    return answer([
+      404,
+      {
+        error: {
+          code: 'NOT_FOUND',
+          message:
+            'This agent answers GET /status, GET /cards, POST /jobs and GET /jobs/{id} only.',
+        },
+      },
+    ]);
   };
 
   const port = () => (server.address() as AddressInfo | null)?.port ?? options.port;

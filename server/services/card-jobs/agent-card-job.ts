@@ -266,12 +266,11 @@ export function recordJobStep(
           .set({ managementKey: chosen.which, updatedAt: now })
           .where(eq(cards.id, card.id));
         await recordStep(tx, job.id, input.step, { key: chosen.which });
-        return { changeKey: chosen.which !== 'derived' };
+        return { changeManagementKey: chosen.which !== 'derived' };
       }
       case 'management_key_apdu': {
-        if (card.managementKey === 'derived') {
-          throw new ConflictError('The card holds its own management key already.');
-        }
+        // Nothing to change: the card proved it holds its own key.
+        if (card.managementKey === 'derived') return { apdu: null };
         await tx.db
           .update(cards)
           .set({ managementKey: 'changing', updatedAt: now })

@@ -28,7 +28,7 @@ export type JobStep = AgentStep | 'started';
 const keySteps: Record<string, readonly AgentStep[]> = {
   management_challenge: ['management_challenge', 'management_authenticated'],
   management_authenticated: ['management_key_apdu', 'keys_generated'],
-  management_key_apdu: ['management_key_set'],
+  management_key_apdu: ['management_key_set', 'keys_generated'],
   management_key_set: ['keys_generated'],
   keys_generated: ['certificates_written'],
 };
