@@ -176,7 +176,10 @@ const start = defineRoute({
     'Once: a started job answers 409 to another start. Another workstation’s job is 404. The wrong card in the reader is 409 naming both cards, and the job stays waiting for the right one.',
   request: { params: JobId, body: { required: true, content: json(Start) } },
   responses: {
-    200: { description: 'Started: what the agent is to do', content: json(AgentJob) },
+    200: {
+      description: 'Started: what the agent is to do',
+      content: json(z.object({ job: AgentJob }).openapi('AgentCardJobStarted')),
+    },
     404: failure('No such job for this workstation'),
     409: failure('Started already, expired, wrong nonce or wrong card'),
   },
@@ -236,12 +239,14 @@ export function registerCardJobs(app: OpenAPIHono<AppEnv>) {
   );
   app.openapi(start, async (c) =>
     c.json(
-      await startCardJob(
-        serviceContext(c),
-        c.req.valid('param').id,
-        c.req.valid('json'),
-        c.get('deps').config.cardJobStaleSeconds,
-      ),
+      {
+        job: await startCardJob(
+          serviceContext(c),
+          c.req.valid('param').id,
+          c.req.valid('json'),
+          c.get('deps').config.cardJobStaleSeconds,
+        ),
+      },
       200,
     ),
   );
