@@ -36,9 +36,11 @@ import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
 import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
 import { registerStock } from './routes/stock.ts';
+import { registerUnlockCodes } from './routes/unlock-codes.ts';
 import { registerWorklist } from './routes/worklist.ts';
 import { registerWorkstations } from './routes/workstations.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
+import { createMailer } from './services/mail/mailer.ts';
 import { caOpenerFor } from './services/pki/certificate-authority.ts';
 
 export type { AppDeps } from './http/app-env.ts';
@@ -66,6 +68,7 @@ const routeModules = [
   registerStock,
   registerWorklist,
   registerPki,
+  registerUnlockCodes,
 ];
 
 /**
@@ -90,6 +93,7 @@ export function createApp(deps: AppDeps) {
         { db: deps.db, actor: null, requestId: null, address: null, now, auditKeys },
         deps.config.caKeyPassphrase,
       ),
+    mailer: deps.mailer ?? createMailer(deps.config, deps.logger),
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

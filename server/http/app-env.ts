@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditKeys } from '../services/audit/audit-keys.ts';
 import type { Actor, RequestMemo, ServiceContext } from '../services/context.ts';
+import type { Mailer } from '../services/mail/mailer.ts';
 import type { CaOpener } from '../services/pki/ca-opener.ts';
 
 /** What the app is built from; tests pass their own database, clock and config. */
@@ -21,6 +22,8 @@ export interface AppDeps {
   auditKeys?: AuditKeys;
   /** Opens the CAs for signing; by default from the database and `config.caKeyPassphrase`. */
   certificateAuthority?: CaOpener;
+  /** Sends mail; by default SMTP_URL's server, or files in DATA_DIR/mail (`createMailer`). */
+  mailer?: Mailer;
 }
 
 export interface SessionInfo {
@@ -62,6 +65,7 @@ export function serviceContext(c: AppContext): ServiceContext {
     memo,
     auditKeys: deps.auditKeys,
     certificateAuthority: deps.certificateAuthority,
+    mailer: deps.mailer,
   };
 }
 
