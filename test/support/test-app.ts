@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DriverName } from '../../db/client.ts';
 import { accounts } from '../../db/schema/accounts.ts';
 import { people } from '../../db/schema/people.ts';
@@ -45,6 +47,8 @@ export async function createTestApp(
     AUDIT_KEY: 'test-audit-key-0123456789abcdef-0123456789',
     // Opens the CA once a test makes one (initCertificateAuthority, or seedDemoMorning).
     CA_KEY_PASSPHRASE: testCaPassphrase,
+    // Mail without SMTP_URL is written under DATA_DIR: never into the checkout's ./data.
+    DATA_DIR: join(tmpdir(), 'smartcard-ra-test-data'),
     ...options.env,
   });
   const ctx: ServiceContext = {

@@ -45,7 +45,7 @@ export function describeSmtpFailure(err: unknown, timeoutSeconds: number): strin
   }
   switch (e.code) {
     case 'ETIMEDOUT':
-      return `The mail server did not answer within ${timeoutSeconds} seconds.`;
+      return `The mail server did not answer within ${timeoutSeconds} second${timeoutSeconds === 1 ? '' : 's'}.`;
     case 'ECONNECTION':
     case 'ESOCKET':
     case 'EDNS':

@@ -617,6 +617,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/me/unlock-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email yourself a one-time code to unlock your own card
+         * @description Self-service unlock, first step: an 8-digit code goes to the work email registered for you, valid 15 minutes and once; the unlock job then asks for it. Only its hash is kept. For a card of yours that is blocked, waiting for its first passcode, or active. At most 5 codes an hour for you, and 5 to your address. Audited as card.unlock_code_sent (the address masked, never the code).
+         */
+        post: operations["requestUnlockCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/organisations": {
         parameters: {
             query?: never;
@@ -1821,7 +1841,7 @@ export type components = {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "CSRF" | "NOT_FOUND" | "CONFLICT" | "POSSIBLE_DUPLICATE" | "ALREADY_DECIDED" | "CLAIMED_BY_OTHER" | "SEPARATION_OF_DUTIES" | "TOO_MANY_ATTEMPTS" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INTERNAL" | "UNAVAILABLE";
+                code: "VALIDATION" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "CSRF" | "NOT_FOUND" | "CONFLICT" | "POSSIBLE_DUPLICATE" | "ALREADY_DECIDED" | "CLAIMED_BY_OTHER" | "SEPARATION_OF_DUTIES" | "TOO_MANY_ATTEMPTS" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INTERNAL" | "UNAVAILABLE";
                 details?: unknown;
                 message: string;
                 requestId: string;
@@ -2121,6 +2141,18 @@ export type components = {
             kind: "account" | "address" | "account_address";
             /** @description As typed, lower-cased */
             username: string | null;
+        };
+        UnlockCodeSent: {
+            /**
+             * Format: date-time
+             * @description The code works until then, once
+             */
+            expiresAt: string;
+            /**
+             * @description The address the code went to, masked: its first letter and its domain
+             * @example s***@nhs.net
+             */
+            sentTo: string;
         };
         UpdateOrganisation: {
             name?: string;
@@ -4442,6 +4474,93 @@ export interface operations {
             };
             /** @description Server error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    requestUnlockCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The code was sent */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnlockCodeSent"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You hold no card that can be unlocked, no work email is registered for you, or your account is not linked to a person */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description 5 codes were sent to you, or to your address, in the last hour; says when to ask again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The mail server refused the message or did not answer: no code was sent */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
