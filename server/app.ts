@@ -38,9 +38,11 @@ import { registerPositions } from './routes/positions.ts';
 import { registerRequests } from './routes/requests.ts';
 import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
 import { registerStock } from './routes/stock.ts';
+import { registerUnlockCodes } from './routes/unlock-codes.ts';
 import { registerWorklist } from './routes/worklist.ts';
 import { registerWorkstations } from './routes/workstations.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
+import { createMailer } from './services/mail/mailer.ts';
 import { caOpenerFor } from './services/pki/certificate-authority.ts';
 
 export type { AppDeps } from './http/app-env.ts';
@@ -69,6 +71,7 @@ const routeModules = [
   registerStock,
   registerWorklist,
   registerPki,
+  registerUnlockCodes,
 ];
 
 /**
@@ -96,6 +99,7 @@ export function createApp(deps: AppDeps) {
     cardSecrets:
       deps.cardSecrets ??
       (deps.config.cardMasterKey ? new CardSecrets(deps.config.cardMasterKey) : null),
+    mailer: deps.mailer ?? createMailer(deps.config, deps.logger),
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

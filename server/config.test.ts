@@ -70,4 +70,51 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AUDIT_UNKEYED_EVENTS: '-1' })).toThrow(/AUDIT_UNKEYED_EVENTS/);
     expect(() => loadConfig({ AUDIT_UNKEYED_EVENTS: 'all' })).toThrow(/AUDIT_UNKEYED_EVENTS/);
   });
+
+  it('sends mail to files unless SMTP_URL names an smtp:// or smtps:// server', () => {
+    expect(loadConfig({}).mail).toEqual({
+      smtpUrl: undefined,
+      from: 'Smartcard RA <no-reply@localhost>',
+      timeoutSeconds: 10,
+    });
+    const c = loadConfig({
+      SMTP_URL: 'smtps://ra:s3cret@mail.trust.nhs.uk:465',
+      MAIL_FROM: '"RA, Trust" <ra@trust.nhs.uk>',
+      SMTP_TIMEOUT_SECONDS: '3',
+    });
+    expect(c.mail).toEqual({
+      smtpUrl: 'smtps://ra:s3cret@mail.trust.nhs.uk:465',
+      from: '"RA, Trust" <ra@trust.nhs.uk>',
+      timeoutSeconds: 3,
+    });
+    expect(
+      loadConfig({ SMTP_URL: 'smtp://mail.local', MAIL_FROM: 'ra@trust.nhs.uk' }).mail.from,
+    ).toBe('ra@trust.nhs.uk');
+  });
+
+  it('names a bad SMTP_URL, MAIL_FROM or SMTP_TIMEOUT_SECONDS, never the URL’s password', () => {
+    for (const url of [
+      'https://user:hunter2@mail.trust.nhs.uk',
+      'smtp://',
+      'mail.trust.nhs.uk:25',
+    ]) {
+      let message = '';
+      try {
+        loadConfig({ SMTP_URL: url });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message, url).toMatch(/SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/);
+      expect(message, url).not.toContain('hunter2');
+    }
+    for (const from of ['no address', 'RA <ra@trust.nhs.uk', 'a@b\r\nBcc: x@y', '']) {
+      expect(() => loadConfig({ MAIL_FROM: from }), from).toThrow(
+        /MAIL_FROM: must be an email address, or a name and address/,
+      );
+    }
+    expect(() => loadConfig({ SMTP_TIMEOUT_SECONDS: '0' })).toThrow(/SMTP_TIMEOUT_SECONDS/);
+    expect(() => loadConfig({ SMTP_TIMEOUT_SECONDS: '600' })).toThrow(
+      /SMTP_TIMEOUT_SECONDS: at most 120 seconds/,
+    );
+  });
 });

@@ -48,7 +48,35 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  // The message names the shape, never the value: the URL may hold the mail server's password.
+  SMTP_URL: z
+    .string()
+    .refine(
+      isSmtpUrl,
+      'must be an smtp:// or smtps:// URL naming the mail server, such as smtps://user:password@mail.trust.nhs.uk:465',
+    )
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .regex(
+      /^(?:[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/,
+      'must be an email address, or a name and address such as "Smartcard RA <ra@trust.nhs.uk>"',
+    )
+    .default('Smartcard RA <no-reply@localhost>'),
+  SMTP_TIMEOUT_SECONDS: positiveInt
+    .max(120, 'at most 120 seconds: the person waits on the page meanwhile')
+    .default(10),
 });
+
+/** An smtp:// or smtps:// URL with a host (nodemailer's default ports: 587 and 465). */
+function isSmtpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** The audit key from AUDIT_KEY or the file AUDIT_KEY_FILE names, with what is wrong said. */
 function auditKeyOf(e: {
@@ -115,6 +143,16 @@ export interface LoginPolicy {
   lockoutMinutes: number;
 }
 
+/** How the server sends mail (the one-time unlock codes). */
+export interface MailPolicy {
+  /** smtp:// or smtps:// with the server, port and any user and password; unset: files. */
+  smtpUrl: string | undefined;
+  /** The From header: an address, or a name and address. */
+  from: string;
+  /** How long each of connecting, the server's greeting and any silence may take. */
+  timeoutSeconds: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -165,6 +203,11 @@ export interface Config {
   cardJobStaleSeconds: number;
   /** PostgreSQL only: the tables' owner, which applies migrations and grants the app role. */
   databaseOwnerUrl: string | undefined;
+  /**
+   * Where mail goes: SMTP_URL's server, or without one, .eml files in DATA_DIR/mail (the demo,
+   * and a deployer seeing what would be sent). Never logged: the URL may hold a password.
+   */
+  mail: MailPolicy;
 }
 
 export class ConfigError extends Error {
@@ -210,5 +253,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
     cardMasterKey: e.CARD_MASTER_KEY,
     cardJobStaleSeconds: e.CARD_JOB_STALE_SECONDS,
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      timeoutSeconds: e.SMTP_TIMEOUT_SECONDS,
+    },
   };
 }

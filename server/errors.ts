@@ -16,6 +16,7 @@ export const errorCodes = [
   'CLAIMED_BY_OTHER',
   'SEPARATION_OF_DUTIES',
   'TOO_MANY_ATTEMPTS',
+  'RATE_LIMITED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'INTERNAL',
@@ -49,6 +50,7 @@ export function statusOf(
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
     case 'TOO_MANY_ATTEMPTS':
+    case 'RATE_LIMITED':
       return 429;
     case 'INTERNAL':
       return 500;
@@ -119,6 +121,19 @@ export class TooManyAttemptsError extends DomainError {
     readonly retryAfterSeconds: number,
   ) {
     super('TOO_MANY_ATTEMPTS', message, { retryAfterSeconds });
+  }
+}
+
+/**
+ * Asked too often (emails sent, not failed attempts: that is TOO_MANY_ATTEMPTS). The message
+ * says when the caller may ask again; Retry-After says it to a machine.
+ */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('RATE_LIMITED', message, { retryAfterSeconds });
   }
 }
 

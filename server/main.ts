@@ -17,6 +17,7 @@ import { type ServiceContext, withTransaction } from './services/context.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
 import { seedDemoActivity } from './services/demo/seed-demo-activity.ts';
 import { seedDemoStock } from './services/demo/seed-demo-stock.ts';
+import { mailFolder } from './services/mail/file-mailer.ts';
 import { caPassphraseFor } from './services/pki/ca-passphrase.ts';
 import {
   caOpenerFor,
@@ -33,6 +34,28 @@ function localSecret(dataDir: string, name: string): string {
     writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+/** Where mail goes, said once at start: a deployment without SMTP_URL is warned. */
+function logMailRoute(
+  config: ReturnType<typeof loadConfig>,
+  logger: ReturnType<typeof createLogger>,
+) {
+  const { smtpUrl } = config.mail;
+  if (smtpUrl) {
+    // The host alone: the URL may hold the mail server's password.
+    logger.info({ host: new URL(smtpUrl).host }, 'mail (one-time unlock codes) goes through SMTP');
+    return;
+  }
+  const folder = mailFolder(config.dataDir);
+  if (config.databaseUrl) {
+    logger.warn(
+      { folder },
+      'SMTP_URL is not set: one-time unlock codes are written as .eml files into DATA_DIR/mail, not emailed. Set SMTP_URL to email them.',
+    );
+  } else {
+    logger.info({ folder }, 'no SMTP_URL: mail is written as .eml files into DATA_DIR/mail');
+  }
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,6 +121,7 @@ async function main() {
       : 'migrations applied',
   );
   for (const warning of await handle.roleWarnings()) logger.warn(warning);
+  logMailRoute(config, logger);
   const unkeyed = await countUnkeyedEvents(handle.db);
   if (unkeyed.unkeyed > config.auditUnkeyedEvents) {
     logger.warn(

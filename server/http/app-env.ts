@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditKeys } from '../services/audit/audit-keys.ts';
 import type { Actor, RequestMemo, ServiceContext } from '../services/context.ts';
+import type { Mailer } from '../services/mail/mailer.ts';
 import type { CaOpener } from '../services/pki/ca-opener.ts';
 
 /** What the app is built from; tests pass their own database, clock and config. */
@@ -24,6 +25,8 @@ export interface AppDeps {
   certificateAuthority?: CaOpener;
   /** Card management keys and PUKs; by default from `config.cardMasterKey` (none: no card jobs). */
   cardSecrets?: CardSecrets | null;
+  /** Sends mail; by default SMTP_URL's server, or files in DATA_DIR/mail (`createMailer`). */
+  mailer?: Mailer;
 }
 
 export interface SessionInfo {
@@ -66,6 +69,7 @@ export function serviceContext(c: AppContext): ServiceContext {
     auditKeys: deps.auditKeys,
     certificateAuthority: deps.certificateAuthority,
     ...(deps.cardSecrets ? { cardSecrets: deps.cardSecrets } : {}),
+    mailer: deps.mailer,
   };
 }
 

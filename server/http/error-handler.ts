@@ -1,7 +1,13 @@
 import type { ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { DomainError, type ErrorCode, statusOf, TooManyAttemptsError } from '../errors.ts';
+import {
+  DomainError,
+  type ErrorCode,
+  RateLimitedError,
+  statusOf,
+  TooManyAttemptsError,
+} from '../errors.ts';
 import type { AppContext, AppEnv } from './app-env.ts';
 import type { ErrorBodyShape } from './error-body.ts';
 import { recordRefusal } from './record-refusal.ts';
@@ -67,7 +73,7 @@ export const onError: ErrorHandler<AppEnv> = async (err, c) => {
   const log = c.get('deps').logger;
   const requestId = c.get('requestId');
   if (err instanceof DomainError) {
-    if (err instanceof TooManyAttemptsError) {
+    if (err instanceof TooManyAttemptsError || err instanceof RateLimitedError) {
       c.header('Retry-After', String(err.retryAfterSeconds));
     }
     // The message is for the caller and may name people ("already holds", "may already be

@@ -3,6 +3,7 @@ import type { RoleName } from '../../db/schema/accounts.ts';
 import type { CardSecrets } from '../../pki/card/card-secrets.ts';
 import type { Permission } from '../permissions/permissions.ts';
 import type { AuditKeys } from './audit/audit-keys.ts';
+import type { Mailer } from './mail/mailer.ts';
 import type { CaOpener } from './pki/ca-opener.ts';
 
 /** A role as held: which role, and which organisation it is scoped to (null: everywhere). */
@@ -56,9 +57,19 @@ export interface ServiceContext {
    * the server has none, and then card jobs are refused, saying so.
    */
   cardSecrets?: CardSecrets;
+  /**
+   * Sends mail (one-time unlock codes); absent where nothing sends. Without it, a verb that
+   * must send refuses with 503 and keeps nothing.
+   */
+  mailer?: Mailer;
 }
 
 declare const inTransaction: unique symbol;
+
+/** What runs once the outermost transaction has ended (see `afterTransaction`). */
+type AfterTransaction = (ctx: ServiceContext) => Promise<void>;
+const afterHooks = Symbol('afterTransaction');
+type WithHooks = { [afterHooks]?: AfterTransaction[] };
 
 /**
  * A service context whose `db` is the transaction of the change being made. Only
@@ -69,10 +80,47 @@ export interface TxContext extends ServiceContext {
   readonly [inTransaction]: true;
 }
 
-/** Runs `fn` in one transaction (a savepoint when already inside one). */
-export function withTransaction<T>(
+/**
+ * Runs `fn` in one transaction (a savepoint when already inside one). Work registered with
+ * `afterTransaction` runs once the outermost transaction has ended, whether it committed or
+ * not; an error of the transaction wins over one of that work.
+ */
+export async function withTransaction<T>(
   ctx: ServiceContext,
   fn: (tx: TxContext) => Promise<T>,
 ): Promise<T> {
-  return ctx.db.transaction((tx) => fn({ ...ctx, db: tx as unknown as Database } as TxContext));
+  // Inside a transaction already: the spread carries the outermost one's list along.
+  if ((ctx as WithHooks)[afterHooks]) {
+    return ctx.db.transaction((tx) => fn({ ...ctx, db: tx as unknown as Database } as TxContext));
+  }
+  const hooks: AfterTransaction[] = [];
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+  try {
+    const value = await ctx.db.transaction((tx) =>
+      fn({ ...ctx, db: tx as unknown as Database, [afterHooks]: hooks } as unknown as TxContext),
+    );
+    outcome = { ok: true, value };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  for (const hook of hooks) {
+    try {
+      await hook(ctx);
+    } catch (error) {
+      if (outcome.ok) outcome = { ok: false, error };
+    }
+  }
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
+}
+
+/**
+ * Has `fn` run after the outermost transaction of `tx` ends, committed or rolled back, on the
+ * database outside it: for what must be kept whatever becomes of the change, such as a wrong
+ * one-time code counted against its holder by a verb that then refuses (and so rolls back).
+ */
+export function afterTransaction(tx: TxContext, fn: AfterTransaction): void {
+  const hooks = (tx as WithHooks)[afterHooks];
+  if (!hooks) throw new Error('afterTransaction needs a context made by withTransaction');
+  hooks.push(fn);
 }

@@ -243,6 +243,10 @@ describe.each(adminUrl ? [adminUrl] : [])('a database given by DATABASE_URL', (a
     try {
       expect((await signIn(plain.base)).status).toBe(401);
       expect(plain.output()).not.toMatch(/demo data seeded/);
+      // No SMTP_URL with a real database: codes would go nowhere near an inbox, and it says so.
+      expect(plain.output()).toMatch(
+        /"level":40.*SMTP_URL is not set: one-time unlock codes are written as \.eml files/,
+      );
     } finally {
       await plain.stop();
     }
@@ -251,10 +255,13 @@ describe.each(adminUrl ? [adminUrl] : [])('a database given by DATABASE_URL', (a
       DATABASE_URL: await freshDatabase(),
       DEMO_DATA: 'true',
       CA_KEY_PASSPHRASE: 'start-test-ca-passphrase',
+      SMTP_URL: 'smtp://ra:start-test-smtp-password@127.0.0.1:2525',
     });
     try {
       expect((await signIn(asked.base)).status).toBe(200);
       expect(asked.output()).toMatch(/demo data seeded/);
+      expect(asked.output()).toMatch(/"host":"127\.0\.0\.1:2525".*goes through SMTP/);
+      expect(asked.output()).not.toMatch(/SMTP_URL is not set|start-test-smtp-password/);
     } finally {
       await asked.stop();
     }

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DriverName } from '../../db/client.ts';
 import { accounts } from '../../db/schema/accounts.ts';
 import { people } from '../../db/schema/people.ts';
@@ -47,6 +49,8 @@ export async function createTestApp(
     // Opens the CA once a test makes one (initCertificateAuthority, or seedDemoMorning).
     CA_KEY_PASSPHRASE: testCaPassphrase,
     CARD_MASTER_KEY: 'test-card-master-key-0123456789abcdef',
+    // Mail without SMTP_URL is written under DATA_DIR: never into the checkout's ./data.
+    DATA_DIR: join(tmpdir(), 'smartcard-ra-test-data'),
     ...options.env,
   });
   const ctx: ServiceContext = {

@@ -67,6 +67,18 @@ describe('audit sentences', () => {
     );
   });
 
+  it('tells an unlock code sent with the masked address, never an id', () => {
+    const sent = event('card.unlock_code_sent', {
+      sentTo: 's***@demo.nhs.example',
+      expiresAt: '2026-11-29T10:15:00Z',
+      unlockCodeId: '00000000-0000-4000-8000-000000000001',
+    });
+    expect(words(sent)).toBe(
+      'Sky Staff asked for a code to unlock their card, sent to s***@demo.nhs.example',
+    );
+    expect(JSON.stringify(details(sent))).not.toContain('00000000-0000-4000-8000-000000000001');
+  });
+
   it('writes details in words: days, user IDs in fours, codes, and no action code', () => {
     const rows = details(
       event('assignment.created', {

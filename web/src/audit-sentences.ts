@@ -332,6 +332,10 @@ const templates: Record<string, Template> = {
   'card.block': (e) =>
     html`${whoPart(e)} recorded ${heldCardPart(e)} as blocked: its passcode tries ran out`,
   'card.unlock': (e) => html`${whoPart(e)} unlocked ${heldCardPart(e)}`,
+  'card.unlock_code_sent': (e) =>
+    html`${whoPart(e)} asked for a code to unlock ${whosePart(e)} card${
+      text(e.summary.sentTo) ? `, sent to ${e.summary.sentTo}` : ''
+    }`,
   'card.suspend': (e) =>
     html`${whoPart(e)} suspended ${heldCardPart(e)}${
       cardReasonPart(e) ? `, ${cardReasonPart(e)}` : ''
@@ -411,7 +415,14 @@ export function sentence(entry: TrailEntry): TemplateResult {
 }
 
 /** Keys that say nothing to a reader: session ids, and ids the sentence already links. */
-const noise = new Set(['sessionId', 'replacedSessionId', 'personId', 'positionId', 'assignmentId']);
+const noise = new Set([
+  'sessionId',
+  'replacedSessionId',
+  'personId',
+  'positionId',
+  'assignmentId',
+  'unlockCodeId',
+]);
 
 /** A user ID as people read it: 1234 5678 9012. */
 const grouped = (id: string) => id.replace(/(\d{4})(?=\d)/g, '$1 ');
