@@ -40,6 +40,46 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/agent/jobs/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a card job with its nonce, for the card in the reader
+         * @description Once: a started job answers 409 to another start. Another workstation’s job is 404. The wrong card in the reader is 409 naming both cards, and the job stays waiting for the right one.
+         */
+        post: operations["startCardJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/jobs/{id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a step of a running card job; the answer carries what the next card command needs
+         * @description Steps follow the order of docs/card-jobs.md for the job’s kind; any other order is 409 and the job carries on. `failed` ends the job: certificates it issued that never became current are revoked as cessationOfOperation.
+         */
+        post: operations["reportCardJobStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agent/observations": {
         parameters: {
             query?: never;
@@ -225,6 +265,43 @@ export type paths = {
         put?: never;
         /** Sign out: ends the session */
         post: operations["signOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a card to be issued, renewed or unlocked by a workstation’s agent
+         * @description The server checks the caller’s permission for the card’s move (never their own card as an operator; a holder renews inside the last 90 days with their PIN, unlocks with a one-time code from their work email), the kind’s rules and the workstation, then makes a job bound to them and a one-time nonce, valid for 5 minutes. The page hands {id, nonce} and, where needed, the PIN to the agent on 127.0.0.1 — never to this server.
+         */
+        post: operations["createCardJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A card job’s progress: its state and every step its agent reported */
+        get: operations["getCardJob"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1295,6 +1372,76 @@ export type components = {
             password: string;
             username: string;
         };
+        AgentCardJob: {
+            cardSerial: string;
+            /** Format: uuid */
+            id: string;
+            issuedLocked: boolean;
+            /** @enum {string} */
+            keyAlgorithm: "rsa2048";
+            /** @enum {string} */
+            kind: "issue" | "renew" | "unlock";
+            /** @enum {string} */
+            managementAlgorithm: "tdes" | "aes128" | "aes192" | "aes256";
+            selfService: boolean;
+        };
+        AgentCardJobStart: {
+            card: {
+                atr?: string | null;
+                serial: string;
+            };
+            nonce: string;
+        };
+        AgentCardJobStep: {
+            /** @enum {string} */
+            step: "pin_verified";
+        } | {
+            challenge: string;
+            /** @enum {string} */
+            step: "management_challenge";
+        } | {
+            candidate: number;
+            /** @enum {string} */
+            step: "management_authenticated";
+        } | {
+            /** @enum {string} */
+            step: "management_key_apdu";
+        } | {
+            /** @enum {string} */
+            step: "management_key_set";
+        } | {
+            publicKeys: {
+                "9a": string;
+                "9c": string;
+            };
+            /** @enum {string} */
+            step: "keys_generated";
+        } | {
+            /** @enum {string} */
+            step: "certificates_written";
+        } | {
+            /** @enum {string} */
+            step: "puk_requested";
+        } | {
+            candidate: number;
+            /** @enum {string} */
+            step: "pin_set";
+        } | {
+            candidate?: number;
+            /** @enum {string} */
+            step: "puk_changed";
+        } | {
+            /** @enum {string} */
+            step: "completed";
+        } | {
+            during?: string;
+            error: string;
+            /** @enum {string} */
+            step: "failed";
+        };
+        AgentCardJobStepAnswer: {
+            [key: string]: unknown;
+        };
         AgentEnrol: {
             code: string;
             hostname?: string | null;
@@ -1498,6 +1645,10 @@ export type components = {
                 name: string;
                 userId: string;
             } | null;
+            /** @description The card jobs the caller may ask for now (POST /api/card-jobs through a workstation’s agent): the lifecycle table, never one’s own card as an operator, and for renewal the window (the last 90 days, not expired) unless the caller renews expired cards */
+            jobs: ("unlock" | "renew")[];
+            /** @description The card is the caller’s own: its jobs are self-service */
+            ownCard: boolean;
             /** @description For each action that needs a reason, the reasons it takes, with their words */
             reasons: {
                 cancel?: {
@@ -1573,6 +1724,59 @@ export type components = {
                 line: number;
                 message: string;
             }[];
+        };
+        CardJob: {
+            card: {
+                serial: string;
+                state: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            failure: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** Format: uuid */
+            id: string;
+            issuedLocked: boolean;
+            /** @enum {string} */
+            kind: "issue" | "renew" | "unlock";
+            person: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            requestedBy: string;
+            selfService: boolean;
+            /** @enum {string} */
+            state: "pending" | "running" | "succeeded" | "failed";
+            step: string | null;
+            steps: {
+                /** Format: date-time */
+                at: string;
+                /** @enum {string} */
+                outcome: "ok" | "failed";
+                step: string;
+                words: string;
+            }[];
+            systems: string[];
+            workstation: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+        };
+        CardJobRequest: {
+            cardSerial: string;
+            code?: string;
+            issuedLocked?: boolean;
+            /** @enum {string} */
+            kind: "issue" | "renew" | "unlock";
+            /** Format: uuid */
+            personId?: string;
+            /** Format: uuid */
+            workstationId: string;
         };
         CardLocation: {
             /** Format: date-time */
@@ -1722,6 +1926,17 @@ export type components = {
             name: string;
             /** @example RWG01 */
             odsCode: string;
+        };
+        CreatedCardJob: {
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "issue" | "renew" | "unlock";
+            /** @description Given this once: the page hands it to the workstation’s agent, which starts the job with it */
+            nonce: string;
+            selfService: boolean;
         };
         CreateOrganisation: {
             name: string;
@@ -1922,7 +2137,7 @@ export type components = {
         };
         Person: {
             /** @description What the caller may do to this person now, given their permissions and scope, separation of duties and the person’s status */
-            actions: ("edit" | "suspend" | "reactivate" | "close" | "recordIdentityCheck" | "assignPosition" | "requestPosition")[];
+            actions: ("edit" | "suspend" | "reactivate" | "close" | "recordIdentityCheck" | "assignPosition" | "requestPosition" | "issueCard")[];
             assignments: components["schemas"]["Assignment"][];
             cards: components["schemas"]["PersonCard"][];
             dateOfBirth: string;
@@ -2381,6 +2596,166 @@ export interface operations {
             };
             /** @description Too many wrong codes from this address */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    startCardJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentCardJobStart"];
+            };
+        };
+        responses: {
+            /** @description Started: what the agent is to do */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCardJob"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such job for this workstation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Started already, expired, wrong nonce or wrong card */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reportCardJobStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentCardJobStep"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCardJobStepAnswer"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such job for this workstation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Out of order, or the job has ended */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2970,6 +3345,160 @@ export interface operations {
             };
             /** @description Not allowed for your role, or CSRF check failed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCardJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardJobRequest"];
+            };
+        };
+        responses: {
+            /** @description The job, waiting for the agent */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedCardJob"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such card, or none you may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The card’s state, the renewal window or a live job stops it; the message says which */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server has no card master secret */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCardJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardJob"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such job, or none you may see */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
