@@ -13,6 +13,7 @@ import { demoActor } from '../../server/services/demo/seed-demo-activity.ts';
 import { importCards } from '../../server/services/stock/import-cards.ts';
 import { tool } from '../reader/tools.ts';
 import { newStarter } from '../support/card-jobs.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
 import { type Pcscd, startPcscd, testReader } from '../support/pcsc/pcscd.ts';
 import { testCaPassphrase } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -58,6 +59,8 @@ describe('card jobs on the pages, with the reader agent and a simulated card, in
     if (!guid) throw new Error('the simulated card has no CHUID GUID');
     serial = guid.toString('hex');
 
+    // The demo's morning holds the stock locations and the positions a new starter takes.
+    await seedDemoMorning(app);
     // The blank card goes into stock at RWG01, with the manufacturer's management key.
     const [location] = await app.db
       .select({ id: cardLocations.id })
