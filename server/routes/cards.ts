@@ -37,6 +37,13 @@ export const Card = PersonCard.extend({
     .openapi({
       description: 'For each action that needs a reason, the reasons it takes, with their words',
     }),
+  jobs: z.array(z.enum(['unlock', 'renew'])).openapi({
+    description:
+      'The card jobs the caller may ask for now (POST /api/card-jobs through a workstation’s agent): the lifecycle table, never one’s own card as an operator, and for renewal the window (the last 90 days, not expired) unless the caller renews expired cards',
+  }),
+  ownCard: z.boolean().openapi({
+    description: 'The card is the caller’s own: its jobs are self-service',
+  }),
 }).openapi('Card');
 
 const get = defineRoute({

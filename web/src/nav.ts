@@ -53,6 +53,8 @@ export const navItems: readonly NavItem[] = [
   { path: '/audit', label: 'Audit', title: 'Audit trail', permission: 'audit:read' },
   { path: '/sign-in-locks', label: 'Sign-in locks', permission: 'accounts:unlock' },
   { path: '/profile', label: 'My profile', permission: 'profile:read-own', personal: true },
+  // The holder's own card: unlock it with a code from their work email, renew it in the window.
+  { path: '/my-card', label: 'My card', permission: 'cards:unlock-own', personal: true },
   // Public too (a holder at a workstation before signing in); signed in, it is in the shell.
   { path: '/check-card', label: 'Check my card', permission: 'profile:read-own', personal: true },
 ];

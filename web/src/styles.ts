@@ -97,6 +97,21 @@ export const shared = css`
     background: var(--ra-red);
     border-color: var(--ra-red);
   }
+  /* A link that leads to a page where the action is taken, looking like the button it is. */
+  a.button {
+    display: inline-block;
+    font-weight: 600;
+    padding: 0.5rem 1rem;
+    border-radius: 4px;
+    border: 2px solid var(--ra-blue);
+    background: var(--ra-blue);
+    color: var(--ra-white);
+    text-decoration: none;
+  }
+  a.button.secondary {
+    background: var(--ra-white);
+    color: var(--ra-blue);
+  }
   button:disabled {
     opacity: 0.6;
     cursor: not-allowed;

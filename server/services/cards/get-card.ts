@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { people } from '../../../db/schema/people.ts';
 import { NotFoundError } from '../../errors.ts';
+import { type OfferedCardJob, offeredCardJobs } from '../card-jobs/offered-card-jobs.ts';
 import type { ServiceContext } from '../context.ts';
 import { groupUserId } from '../people/name-keys.ts';
 import {
@@ -23,6 +24,10 @@ export interface CardView extends PersonCard {
   actions: RoutedCardVerb[];
   /** For each of `actions` that needs a reason (suspend, cancel), the reasons allowed, in words. */
   reasons: Partial<Record<'suspend' | 'cancel', { reason: CardReason; label: string }[]>>;
+  /** The card jobs (docs/card-jobs.md) the caller may ask for now, through a workstation. */
+  jobs: OfferedCardJob[];
+  /** The card is the caller's own: its jobs are self-service (the "My card" page). */
+  ownCard: boolean;
 }
 
 /**
@@ -68,5 +73,7 @@ export async function getCard(ctx: ServiceContext, serial: string): Promise<Card
     stateChangedAt: card.stateChangedAt?.toISOString() ?? null,
     actions,
     reasons,
+    jobs: await offeredCardJobs(ctx, card),
+    ownCard: card.holderAccountId !== null && card.holderAccountId === ctx.actor?.accountId,
   };
 }

@@ -194,6 +194,7 @@ async function personInFull(ctx: ServiceContext, person: typeof people.$inferSel
       accountId: person.accountId,
       odsCodes: orgs.map((o) => o.odsCode),
       identityChecked: check !== undefined,
+      email: person.email,
     }),
     // Cards are shown to those who may read cards, and to the holder themselves.
     cards:

@@ -1,6 +1,11 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { assignments } from '../../../db/schema/access.ts';
+import { cards } from '../../../db/schema/cards.ts';
 import type { PersonStatus } from '../../../db/schema/people.ts';
 import { actorScope } from '../access/actor-scope.ts';
+import { isHeld } from '../assignments/held-assignment.ts';
 import type { ServiceContext } from '../context.ts';
+import { todayOf } from '../dates.ts';
 import { canMove } from './person-status.ts';
 import { mayChangeRecordOf } from './ra-staff-records.ts';
 
@@ -13,6 +18,7 @@ export const personActionNames = [
   'recordIdentityCheck',
   'assignPosition',
   'requestPosition',
+  'issueCard',
 ] as const;
 export type PersonAction = (typeof personActionNames)[number];
 
@@ -30,6 +36,8 @@ export async function personActions(
     accountId: string | null;
     odsCodes: readonly string[];
     identityChecked: boolean;
+    /** The certificates name the work email: a card is issued only to a person with one. */
+    email?: string | null;
   },
 ): Promise<PersonAction[]> {
   const actor = ctx.actor;
@@ -52,6 +60,38 @@ export async function personActions(
   if (person.status === 'active') {
     if (may('assignments:assign-assignable')) actions.push('assignPosition');
     if (may('requests:raise')) actions.push('requestPosition');
+    if (
+      may('cards:issue') &&
+      person.identityChecked &&
+      person.email &&
+      (await readyForCard(ctx, person.id))
+    ) {
+      actions.push('issueCard');
+    }
   }
   return actions;
+}
+
+/**
+ * As createCardJob asks before issuing: a position held today, and no card in use (issued,
+ * active, blocked or suspended), which would have to be cancelled as replaced first.
+ */
+async function readyForCard(ctx: ServiceContext, personId: string): Promise<boolean> {
+  const [held] = await ctx.db
+    .select({ id: assignments.id })
+    .from(assignments)
+    .where(and(eq(assignments.personId, personId), isHeld(todayOf(ctx.now()))))
+    .limit(1);
+  if (!held) return false;
+  const [inUse] = await ctx.db
+    .select({ id: cards.id })
+    .from(cards)
+    .where(
+      and(
+        eq(cards.personId, personId),
+        inArray(cards.state, ['issued_locked', 'active', 'blocked', 'suspended']),
+      ),
+    )
+    .limit(1);
+  return !inUse;
 }

@@ -1668,6 +1668,10 @@ export type components = {
                 name: string;
                 userId: string;
             } | null;
+            /** @description The card jobs the caller may ask for now (POST /api/card-jobs through a workstation’s agent): the lifecycle table, never one’s own card as an operator, and for renewal the window (the last 90 days, not expired) unless the caller renews expired cards */
+            jobs: ("unlock" | "renew")[];
+            /** @description The card is the caller’s own: its jobs are self-service */
+            ownCard: boolean;
             /** @description For each action that needs a reason, the reasons it takes, with their words */
             reasons: {
                 cancel?: {
@@ -2156,7 +2160,7 @@ export type components = {
         };
         Person: {
             /** @description What the caller may do to this person now, given their permissions and scope, separation of duties and the person’s status */
-            actions: ("edit" | "suspend" | "reactivate" | "close" | "recordIdentityCheck" | "assignPosition" | "requestPosition")[];
+            actions: ("edit" | "suspend" | "reactivate" | "close" | "recordIdentityCheck" | "assignPosition" | "requestPosition" | "issueCard")[];
             assignments: components["schemas"]["Assignment"][];
             cards: components["schemas"]["PersonCard"][];
             dateOfBirth: string;

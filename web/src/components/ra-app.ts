@@ -10,13 +10,17 @@ import type { RaShell } from './ra-shell.ts';
 import './ra-shell.ts';
 import '../pages/ra-activate-page.ts';
 import '../pages/ra-audit-page.ts';
+import '../pages/ra-card-job-page.ts';
+import type { DeskJob } from '../pages/ra-card-job-page.ts';
 import '../pages/ra-card-page.ts';
 import '../pages/ra-cards-page.ts';
 import '../pages/ra-check-card-page.ts';
 import '../pages/ra-dashboard-page.ts';
 import '../pages/ra-flags-page.ts';
 import '../pages/ra-home-page.ts';
+import '../pages/ra-issue-card-page.ts';
 import '../pages/ra-my-access-page.ts';
+import '../pages/ra-my-card-page.ts';
 import '../pages/ra-people-page.ts';
 import '../pages/ra-person-page.ts';
 import '../pages/ra-positions-page.ts';
@@ -39,7 +43,9 @@ const publicTitles: Record<string, string> = {
 type Place =
   | { kind: 'page'; item: (typeof navItems)[number] }
   | { kind: 'person'; id: string }
+  | { kind: 'issue-card'; id: string }
   | { kind: 'card'; serial: string }
+  | { kind: 'card-job'; serial: string; job: DeskJob }
   | { kind: 'forbidden'; item: (typeof navItems)[number] }
   | { kind: 'not-found' };
 
@@ -181,10 +187,21 @@ export class RaApp extends LitElement {
 
   /** Which page the current address names for this user. */
   private place(me: Me): Place {
-    const [, first = '', second] = this.path.split('/');
+    const [, first = '', second, third] = this.path.split('/');
     const allowed = (p: Permission) => me.permissions.includes(p);
+    if (first === 'people' && second && third) {
+      const people = navItems.find((i) => i.path === '/people');
+      if (third !== 'issue-card' || !people) return { kind: 'not-found' };
+      return allowed('cards:issue')
+        ? { kind: 'issue-card', id: second }
+        : { kind: 'forbidden', item: people };
+    }
     if (first === 'people' && second && allowed('people:read'))
       return { kind: 'person', id: second };
+    if (first === 'cards' && second && third) {
+      if (third !== 'unlock' && third !== 'renew') return { kind: 'not-found' };
+      return { kind: 'card-job', serial: decodeURIComponent(second), job: third };
+    }
     if (first === 'cards' && second) return { kind: 'card', serial: decodeURIComponent(second) };
     // Every first path segment of the navigation has a page; anything else is "not found".
     const item = navItems.find((i) => i.path === `/${first}`);
@@ -203,8 +220,12 @@ export class RaApp extends LitElement {
         return place.item.title ?? place.item.label;
       case 'person':
         return 'Person';
+      case 'issue-card':
+        return 'Issue a card';
       case 'card':
         return 'Card';
+      case 'card-job':
+        return place.job === 'unlock' ? 'Unlock a card' : 'Renew a card';
       case 'forbidden':
         return 'Not open to your role';
       case 'not-found':
@@ -245,8 +266,14 @@ export class RaApp extends LitElement {
     if (place.kind === 'person') {
       return html`<ra-person-page .personId=${place.id}></ra-person-page>`;
     }
+    if (place.kind === 'issue-card') {
+      return html`<ra-issue-card-page person-id=${place.id}></ra-issue-card-page>`;
+    }
     if (place.kind === 'card') {
       return html`<ra-card-page .serial=${place.serial}></ra-card-page>`;
+    }
+    if (place.kind === 'card-job') {
+      return html`<ra-card-job-page .serial=${place.serial} .kind=${place.job}></ra-card-job-page>`;
     }
     if (place.kind === 'forbidden') {
       return html`<section><h1>Not open to your role</h1><p>Your role does not open this page. <a href="${this.home(me)}">Go to your start page</a>.</p></section>`;
@@ -273,6 +300,8 @@ export class RaApp extends LitElement {
         return html`<ra-positions-page></ra-positions-page>`;
       case 'my-access':
         return html`<ra-my-access-page></ra-my-access-page>`;
+      case 'my-card':
+        return html`<ra-my-card-page></ra-my-card-page>`;
       case 'audit':
         return html`<ra-audit-page></ra-audit-page>`;
       case 'card-flags':

@@ -43,6 +43,12 @@ const buttons: Record<CardAction, { label: string; style: string }> = {
 };
 const order = Object.keys(buttons) as CardAction[];
 
+/** The card jobs the page leads to (through this workstation's reader agent). */
+const jobLinks: Record<Card['jobs'][number], string> = {
+  unlock: 'Unlock',
+  renew: 'Renew certificates',
+};
+
 /** What each move's dialog says: plainly what happens, above all what cannot be undone. */
 function dialogWords(action: CardAction, card: Card) {
   const name = `card ${shortSerial(card.serial)}`;
@@ -319,8 +325,11 @@ export class RaCardPage extends LitElement {
         <div class="heading">
           <h1>Card ${shortSerial(card.serial)}</h1>
           ${
-            card.actions.length
-              ? html`<div class="actions">${order
+            card.actions.length || card.jobs.length
+              ? html`<div class="actions">${card.jobs.map(
+                  (job) =>
+                    html`<a class="button" href=${card.ownCard ? '/my-card' : `/cards/${encodeURIComponent(card.serial)}/${job}`}>${jobLinks[job]}</a>`,
+                )}${order
                   .filter((a) => card.actions.includes(a))
                   .map(
                     (a) =>

@@ -105,6 +105,11 @@ export class RaMyAccessPage extends LitElement {
         <ra-cards-table .cards=${p.cards}></ra-cards-table>
         <p>At a workstation with a card reader, <a href="/check-card">check your card</a> for its
           expiry and PIN state.</p>
+        ${
+          p.cards.some((c) => ['issued_locked', 'active', 'blocked'].includes(c.state))
+            ? html`<p>Card locked, or due for renewal? <a href="/my-card">Unlock or renew it on My card</a>.</p>`
+            : nothing
+        }
       </section>
       <section class="card" aria-labelledby="ask-h">
         <h2 id="ask-h">Request a position</h2>

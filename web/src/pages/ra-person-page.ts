@@ -297,6 +297,7 @@ export class RaPersonPage extends LitElement {
           ${may('reactivate') ? html`<button type="button" @click=${() => this.ask({ kind: 'reactivate' })}>Reactivate</button>` : nothing}
           ${may('suspend') ? html`<button type="button" class="secondary" @click=${() => this.ask({ kind: 'suspend' })}>Suspend</button>` : nothing}
           ${may('close') ? html`<button type="button" class="danger" @click=${() => this.ask({ kind: 'close' })}>Close record</button>` : nothing}
+          ${may('issueCard') ? html`<a class="button" href="/people/${person.id}/issue-card">Issue a card</a>` : nothing}
         </div>
       </div>
       ${this.noticeFor('top')}
