@@ -230,6 +230,13 @@ const crossCases: Record<string, CrossCase> = {
       } satisfies CrossCase,
     ]),
   ),
+  // The trusts' records hold no card job; a job nobody asked for answers as one of the other
+  // trust's would (card-jobs.test.ts shows another workstation's job is 404 to its agent).
+  'GET /api/card-jobs/{id}': {
+    outside: 'absent',
+    params: () => ({ id: placeholder }),
+    managerGets: 404,
+  },
   'GET /api/organisations/{ods}': { outside: 'catalogue', params: site },
   'PATCH /api/organisations/{ods}': {
     outside: 'refused',
@@ -273,7 +280,12 @@ describe.each(testDrivers)('every route with an id, from another trust (%s)', (d
   const key = (op: Operation) => `${op.method.toUpperCase()} ${op.path}`;
   // Public protocol endpoints (GET /pki/ocsp/{request}) carry a request, not a record of any
   // organisation: there is nothing to scope, so they have no cross-organisation case.
-  const withIds = () => operations.filter((op) => op.path.includes('{') && op.access !== 'public');
+  // Agent routes answer a workstation's credential only, never a role: another workstation's
+  // job is 404 there (test/integration/card-jobs.test.ts).
+  const withIds = () =>
+    operations.filter(
+      (op) => op.path.includes('{') && op.access !== 'public' && op.access !== 'agent',
+    );
 
   function call(op: Operation, who: SignedIn, ids: Record<string, string>, body: unknown) {
     const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
