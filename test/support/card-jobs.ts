@@ -4,6 +4,7 @@ import { cardLocations, cards } from '../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../db/schema/people.ts';
 import { assignPosition } from '../../server/services/assignments/assign-position.ts';
 import { demoActor } from '../../server/services/demo/seed-demo-activity.ts';
+import { activateAccount } from '../../server/services/people/activate-account.ts';
 import { recordIdentityCheck } from '../../server/services/people/record-identity-check.ts';
 import { registerPerson } from '../../server/services/people/register-person.ts';
 import type { TestApp } from './test-app.ts';
@@ -82,18 +83,36 @@ export async function issuablePeople(t: TestApp, odsCode = 'RWG01') {
  * A new starter ready for a card, made through the same verbs as the screens: registered by
  * the RA agent, identity checked by the ID checker, given a position by the sponsor.
  */
-export async function newStarter(t: TestApp, givenName: string, odsCode = 'RWG01') {
+export async function newStarter(
+  t: TestApp,
+  givenName: string,
+  odsCode = 'RWG01',
+  login?: { username: string; password: string },
+) {
   const as = async (username: string) => ({ ...t.ctx, actor: await demoActor(t.ctx, username) });
   const familyName = `Starter${Math.random().toString(36).slice(2, 8)}`;
-  await registerPerson(await as('agent'), {
+  const registered = await registerPerson(await as('agent'), {
     givenName,
     familyName,
     dateOfBirth: '1990-02-03',
     email: `${givenName.toLowerCase()}.${familyName.toLowerCase()}@demo.nhs.example`,
     odsCodes: [odsCode],
+    ...(login ? { username: login.username } : {}),
   });
+  if (login && registered.activation) {
+    await activateAccount(
+      { ...t.ctx, address: '127.0.0.9' },
+      { username: login.username, code: registered.activation.code, password: login.password },
+      t.config.login,
+    );
+  }
   const [person] = await t.db
-    .select({ id: people.id, userId: people.userId, accountId: people.accountId })
+    .select({
+      id: people.id,
+      userId: people.userId,
+      accountId: people.accountId,
+      email: people.email,
+    })
     .from(people)
     .where(and(eq(people.givenName, givenName), eq(people.familyName, familyName)));
   if (!person) throw new Error('the new starter was not registered');

@@ -17,7 +17,7 @@ import { issueCardCertificate } from '../pki/issue-card-certificate.ts';
 import { openTransportKey } from '../stock/transport-key.ts';
 import { nonceHashOf, requireCardSecrets } from './create-card-job.ts';
 import { completeJob, defaultStaleSeconds, failJob, lapsed } from './end-card-job.ts';
-import { type AgentStep, type JobStep, nextSteps } from './job-steps.ts';
+import { type JobStep, nextSteps } from './job-steps.ts';
 
 /** The job as the agent gets it when it starts. */
 export interface AgentJob {

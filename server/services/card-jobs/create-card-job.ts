@@ -182,7 +182,7 @@ interface JobPerson {
   accountId: string | null;
 }
 
-async function holderOf(tx: TxContext, card: CardRecord): Promise<JobPerson> {
+async function holderOf(_tx: TxContext, card: CardRecord): Promise<JobPerson> {
   if (!card.personId) {
     throw new ConflictError('This card is issued to nobody: issue it first.', {
       state: card.state,
