@@ -173,6 +173,19 @@ describe('issuing, unlocking, renewing and cancelling a card through the agent',
       async () => (await tool('opensc-tool', ['-l'])).out.includes('Yes'),
       'pcscd to see the card',
     );
+    // The agent has the card in its reader (its own view of pcscd, not only OpenSC's).
+    await waitFor(
+      async () => {
+        const seen = await fetch(`http://127.0.0.1:${localPort}/cards`, {
+          headers: { origin: url() },
+        })
+          .then((r) => r.json() as Promise<{ cards: { serial?: string }[] }>)
+          .catch(() => ({ cards: [] }));
+        return seen.cards.some((c) => c.serial === serial);
+      },
+      'the agent to see the card',
+      30_000,
+    );
     raAgent = await t.login('agent');
   }, 120_000);
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +86,70 @@ export interface Pcscd {
  */
 export async function startPcscd(): Promise<Pcscd> {
   ensurePcscPackages();
+  const release = await takeTestReader();
+  const pcscd = await startPcscdHeld().catch((err: unknown) => {
+    release();
+    throw err;
+  });
+  return {
+    ...pcscd,
+    stop: async () => {
+      try {
+        await pcscd.stop();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+const lockDir = join(tmpdir(), 'smartcard-ra-test-reader.lock');
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The test reader's two slots (vpcd's TCP ports) are one per machine: test files of every
+ * project and every process (the reader tests, the page tests, a benchmark) take turns,
+ * holding a lock directory that names the holder's pid. A dead holder's lock is taken over.
+ */
+async function takeTestReader(): Promise<() => void> {
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'pid'), String(process.pid));
+      const release = () => {
+        process.off('exit', release);
+        rmSync(lockDir, { recursive: true, force: true });
+      };
+      process.once('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder = Number.NaN;
+      try {
+        holder = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
+      } catch {}
+      if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+        rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`the test reader stayed taken by process ${holder} for 20 minutes`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function startPcscdHeld(): Promise<Pcscd> {
   if (existsSync(socketPath) && (await listReaders()).some((r) => r.startsWith(testReader.name))) {
     return {
       started: false,
