@@ -139,6 +139,29 @@ export async function seedDemoActivity(
     personId: tomasz.id,
     positionId: await position('Outpatient Receptionist'),
   });
+  // Another new starter, further along: registered, identity checked and given a position,
+  // she waits for her card, which an RA agent issues at a desk with a reader (card jobs).
+  const grace = await registerPerson(await as('agent'), {
+    givenName: 'Grace',
+    familyName: 'Adeyemi',
+    dateOfBirth: '1993-09-21',
+    email: 'grace.adeyemi@demo.nhs.example',
+    odsCodes: ['RWG01'],
+  });
+  const gracePassport = `5${randomBytes(4).readUInt32BE(0).toString().padStart(10, '0')}`;
+  await recordIdentityCheck(
+    idchecker,
+    grace.id,
+    {
+      documents: [
+        { type: 'passport', issuingCountry: 'GB', expiresOn: '2032-03-31', number: gracePassport },
+        { type: 'utility_bill', issuingCountry: 'GB', number: `ACC-${gracePassport}` },
+        { type: 'birth_certificate', issuingCountry: 'GB', number: `BC ${gracePassport}` },
+      ],
+    },
+    policy.documentHashKey,
+  );
+  await assignPosition(sponsor, { personId: grace.id, positionId: await position('Ward Clerk') });
   // Sky asks for more: it waits in the sponsor's inbox.
   await raiseRequest(await as('staff'), {
     kind: 'assign',
