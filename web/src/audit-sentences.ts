@@ -332,6 +332,26 @@ const templates: Record<string, Template> = {
   'card.block': (e) =>
     html`${whoPart(e)} recorded ${heldCardPart(e)} as blocked: its passcode tries ran out`,
   'card.unlock': (e) => html`${whoPart(e)} unlocked ${heldCardPart(e)}`,
+  'card.renew': (e) =>
+    html`${whoPart(e)} renewed ${heldCardPart(e)}: new keys and certificates on the same card`,
+  'card.job_requested': (e) =>
+    html`${whoPart(e)} asked ${text(e.summary.workstationName) ?? 'a workstation'} to ${jobWords(
+      e.summary.kind,
+    )} ${cardPart(e)}${e.summary.selfService ? ' (their own, self-service)' : ''}${
+      e.summary.issuedLocked ? ', locked until the holder sets a passcode' : ''
+    }`,
+  'card.job_started': (e) =>
+    html`${whoPart(e)} started the job to ${jobWords(e.summary.kind)} ${cardPart(e)}`,
+  'card.job_completed': (e) =>
+    html`${whoPart(e)} finished the job to ${jobWords(e.summary.kind)} ${cardPart(e)}${certificatesPart(
+      e,
+      'certificatesRevoked',
+      'revoked as superseded',
+    )}`,
+  'card.job_failed': (e) =>
+    html`The job to ${jobWords(e.summary.kind)} ${cardPart(e)} failed${
+      text(e.summary.failure) ? `: ${e.summary.failure}` : ''
+    }${certificatesPart(e, 'certificatesRevoked', 'revoked as never put to use')}`,
   'card.unlock_code_sent': (e) =>
     html`${whoPart(e)} asked for a code to unlock ${whosePart(e)} card${
       text(e.summary.sentTo) ? `, sent to ${e.summary.sentTo}` : ''
@@ -386,6 +406,16 @@ const templates: Record<string, Template> = {
   },
   'demo.seeded': () => html`The demo trust was set up`,
 };
+
+/** A card job's kind as a verb. */
+const jobWords = (kind: unknown) =>
+  kind === 'issue'
+    ? 'issue'
+    : kind === 'renew'
+      ? 'renew'
+      : kind === 'unlock'
+        ? 'unlock'
+        : 'work on';
 
 /** "an authentication" or "a signature" (certificate). */
 const profileWords = (profile: unknown) =>
