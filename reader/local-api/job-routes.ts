@@ -171,7 +171,10 @@ export function postJob(
         serverCalls: 0,
       }),
     )
-    .then((result) => {
+    .then((given) => {
+      // Whatever the card layer said, the PIN typed for this job is not repeated: not to the
+      // page, not to the log.
+      const result = { ...given, error: given.error && scrubPins(given.error, input) };
       board.finish(jobId, result);
       context.ended(reader);
       jobs.log?.(
@@ -183,6 +186,15 @@ export function postJob(
   return [202, { jobId }];
 }
 
+/** The text with the job's PIN and its confirmation (6 digits or more) masked. */
+function scrubPins(text: string, input: { pin?: string; pinConfirmation?: string }): string {
+  let out = text;
+  for (const secret of [input.pin, input.pinConfirmation]) {
+    if (secret && secret.length >= 6) out = out.replaceAll(secret, '******');
+  }
+  return out;
+}
+
 /** GET /jobs/{id}: the job as this agent knows it. */
 export function getJob(jobId: string, board: JobBoard): Answer {
   const job = board.view(jobId.toLowerCase());
@@ -190,7 +202,8 @@ export function getJob(jobId: string, board: JobBoard): Answer {
     return problem(
       404,
       'NOT_FOUND',
-      `This agent has run no job ${jobId.slice(0, 40)} since it started.`,
+      // Not repeated: whatever a page put in the URL (a PIN, by mistake) is not sent back.
+      'This agent has run no job of that id since it started.',
     );
   return [200, job];
 }

@@ -142,7 +142,12 @@ export function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
     if (req.method === 'POST' && path === '/jobs') {
       if (!options.jobs) return answer(postJob(undefined, jobContext));
       const read = await jsonBody(req);
-      return answer('refused' in read ? read.refused : postJob(read.body, jobContext));
+      if ('refused' in read) {
+        // The body was not read to its end: the connection is not reused for the next call,
+        // whose request would be read from the middle of this one's body.
+        return send(res, read.refused[0], read.refused[1], { ...cors, connection: 'close' });
+      }
+      return answer(postJob(read.body, jobContext));
     }
     if (req.method === 'GET' && jobPath?.[1]) return answer(getJob(jobPath[1], board));
     return answer([

@@ -9,7 +9,7 @@ import {
 } from '../services/card-jobs/agent-card-job.ts';
 import { type CodeConsumer, createCardJob } from '../services/card-jobs/create-card-job.ts';
 import { viewCardJob } from '../services/card-jobs/view-card-job.ts';
-import { consumeUnlockCode } from '../services/unlock-codes/consume-unlock-code.ts';
+import { useUnlockCode } from '../services/unlock-codes/consume-unlock-code.ts';
 import { isoInstant } from './schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
@@ -220,7 +220,8 @@ function settingsOf(c: Parameters<typeof expectedOrigin>[0]): IssuingSettings {
 
 /** A holder's own unlock uses the one-time code sent to their work email. */
 const consumeCode: CodeConsumer = async (tx, input) => {
-  await consumeUnlockCode(tx, input);
+  const used = await useUnlockCode(tx, input);
+  return 'refusal' in used ? used : undefined;
 };
 
 export function registerCardJobs(app: OpenAPIHono<AppEnv>) {

@@ -17,6 +17,7 @@ import { issueCardCertificate } from '../pki/issue-card-certificate.ts';
 import { openTransportKey } from '../stock/transport-key.ts';
 import { nonceHashOf, requireCardSecrets } from './create-card-job.ts';
 import { completeJob, defaultStaleSeconds, failJob, lapsed } from './end-card-job.ts';
+import { assertFreshKeys } from './fresh-keys.ts';
 import { type JobStep, nextSteps } from './job-steps.ts';
 
 /** The job as the agent gets it when it starts. */
@@ -297,6 +298,14 @@ export function recordJobStep(
             'The card must hold its own management key before its keys are made.',
           );
         }
+        await assertFreshKeys(
+          tx,
+          { cardId: card.id, personId: job.personId },
+          {
+            '9a': Buffer.from(input.publicKeys['9a'], 'base64'),
+            '9c': Buffer.from(input.publicKeys['9c'], 'base64'),
+          },
+        );
         const certificates: Record<string, string> = {};
         const serials: Record<string, string> = {};
         for (const [slot, profile] of [

@@ -57,11 +57,15 @@ export interface CreatedCardJob {
   expiresAt: Date;
 }
 
-/** Checks and uses a self-service unlock's one-time code, in the job's transaction. */
+/**
+ * Checks and uses a self-service unlock's one-time code, in the job's transaction; a wrong
+ * code is counted in it too, and its refusal returned, not thrown: the transaction commits
+ * the count, then the refusal is thrown.
+ */
 export type CodeConsumer = (
   tx: TxContext,
   input: { personId: string; code: string },
-) => Promise<void>;
+) => Promise<{ refusal: DomainError } | undefined>;
 
 export const nonceHashOf = (nonce: string) => createHash('sha256').update(nonce).digest('hex');
 
@@ -91,7 +95,7 @@ export function createCardJob(
   requireCardSecrets(ctx);
   const actor = ctx.actor;
   if (!actor) throw new ForbiddenError('Sign in to ask for a card job.');
-  return withTransaction(ctx, async (tx) => {
+  return withTransaction<CreatedCardJob | { refusal: DomainError }>(ctx, async (tx) => {
     const card = await findCard(tx, input.cardSerial, { forUpdate: true });
     if (!card) throw new NotFoundError(noSuchCard);
     await assertMayViewCard(tx, card);
@@ -114,7 +118,8 @@ export function createCardJob(
           { field: 'code', message: 'is needed: ask for a code, sent to your work email' },
         ]);
       }
-      await consumeCode(tx, { personId: person.id, code });
+      const refused = await consumeCode(tx, { personId: person.id, code });
+      if (refused) return refused;
     } else if (input.code) {
       throw ValidationError.of([
         { field: 'code', message: 'is only for a holder unlocking their own card' },
@@ -174,6 +179,9 @@ export function createCardJob(
       },
     });
     return { id: job.id, nonce, kind: input.kind, selfService, expiresAt };
+  }).then((made) => {
+    if ('refusal' in made) throw made.refusal;
+    return made;
   });
 }
 

@@ -40,8 +40,48 @@ export async function consumeUnlockCode(
   tx: TxContext,
   input: { personId: string; code: string },
 ): Promise<ConsumedUnlockCode> {
+  const judged = await judgeUnlockCode(tx, input);
+  if ('used' in judged) return judged.used;
+  const { wrong } = judged;
+  if (wrong) {
+    afterTransaction(tx, (ctx) =>
+      withTransaction(ctx, (after) => countWrongCode(after, input.personId, wrong)),
+    );
+  }
+  throw judged.refusal;
+}
+
+/**
+ * As consumeUnlockCode, for a caller that commits its transaction on a refusal too (the
+ * unlock job's, which then refuses): the code's use, or a wrong code's count, is written in
+ * the caller's transaction while the code rows are locked, so the next attempt, waiting on
+ * that lock, sees the count. Counting after the transaction instead let attempts made at the
+ * same moment be tried before any was counted: twenty at once tried nine wrong codes, not five.
+ * Returns the refusal instead of throwing it; the caller commits, then throws it.
+ */
+export async function useUnlockCode(
+  tx: TxContext,
+  input: { personId: string; code: string },
+): Promise<ConsumedUnlockCode | { refusal: ValidationError }> {
+  const judged = await judgeUnlockCode(tx, input);
+  if ('used' in judged) return judged.used;
+  if (judged.wrong) await countWrongCode(tx, input.personId, judged.wrong);
+  return { refusal: judged.refusal };
+}
+
+type Judgement =
+  | { used: ConsumedUnlockCode }
+  | {
+      refusal: ValidationError /** The open codes a wrong code counts against. */;
+      wrong?: string[];
+    };
+
+async function judgeUnlockCode(
+  tx: TxContext,
+  input: { personId: string; code: string },
+): Promise<Judgement> {
   const code = normaliseUnlockCode(input.code);
-  if (!code) throw refuse('Enter the 8-digit code from the email, digits only.');
+  if (!code) return { refusal: refuse('Enter the 8-digit code from the email, digits only.') };
   const now = tx.now();
   const open = await tx.db
     .select({
@@ -64,33 +104,38 @@ export async function consumeUnlockCode(
   for (const row of open) {
     if (await unlockCodeMatches(row.codeHash, code)) {
       await tx.db.update(unlockCodes).set({ usedAt: now }).where(eq(unlockCodes.id, row.id));
-      return { id: row.id, sentTo: maskEmail(row.email) };
+      return { used: { id: row.id, sentTo: maskEmail(row.email) } };
     }
   }
 
   // Not a code in force: one of the person's recent codes, used, expired or killed, is told
   // as such (and is no guess); anything else is a wrong code.
   const why = await whyNotInForce(tx, input.personId, code, now);
-  if (why) throw refuse(why);
+  if (why) return { refusal: refuse(why) };
   if (open.length === 0) {
-    throw refuse(
-      `That is not a code in force for you: codes work once, for 15 minutes. ${askAgain}`,
-    );
+    return {
+      refusal: refuse(
+        `That is not a code in force for you: codes work once, for 15 minutes. ${askAgain}`,
+      ),
+    };
   }
   const failures = Math.max(...open.map((r) => r.failedAttempts)) + 1;
-  const ids = open.map((r) => r.id);
-  afterTransaction(tx, (ctx) =>
-    withTransaction(ctx, (after) => countWrongCode(after, input.personId, ids)),
-  );
+  const wrong = open.map((r) => r.id);
   const left = maxFailedAttempts - failures;
   if (left <= 0) {
-    throw refuse(
-      `That is not the code we sent, and ${maxFailedAttempts} wrong codes have now been entered: your codes no longer work. ${askAgain}`,
-    );
+    return {
+      wrong,
+      refusal: refuse(
+        `That is not the code we sent, and ${maxFailedAttempts} wrong codes have now been entered: your codes no longer work. ${askAgain}`,
+      ),
+    };
   }
-  throw refuse(
-    `That is not the code we sent. Check the email and try again (${left} ${left === 1 ? 'try' : 'tries'} left).`,
-  );
+  return {
+    wrong,
+    refusal: refuse(
+      `That is not the code we sent. Check the email and try again (${left} ${left === 1 ? 'try' : 'tries'} left).`,
+    ),
+  };
 }
 
 /** Why a code that matches one of the person's recent codes no longer works, or null. */
