@@ -263,6 +263,30 @@ describe.each(testDrivers)('card jobs (%s)', (driver) => {
     expect(next.status).toBe(201);
   });
 
+  it('answers a card’s challenges no more often than it has keys to try, then ends the job', async () => {
+    const serial = stock[5] ?? '';
+    const someone = await newStarter(t, 'Ezra');
+    const job = (await (
+      await ask(agent, { kind: 'issue', cardSerial: serial, personId: someone.id })
+    ).json()) as { id: string; nonce: string };
+    await post(
+      `/api/agent/jobs/${job.id}/start`,
+      { nonce: job.nonce, card: { serial } },
+      desk.headers,
+    );
+    const challenge = { step: 'management_challenge', challenge: '0102030405060708' };
+    // A stock card holds its transport key only: one try, and one more.
+    expect((await step(job.id, challenge)).status).toBe(200);
+    expect((await step(job.id, challenge)).status).toBe(200);
+    const third = await step(job.id, challenge);
+    expect(third.status).toBe(409);
+    const view = (await (
+      await t.app.request(`/api/card-jobs/${job.id}`, { headers: agent.headers })
+    ).json()) as { state: string; failure: string };
+    expect(view.state).toBe('failed');
+    expect(view.failure).toMatch(/refused every management key/);
+  });
+
   it('a started job whose agent goes quiet is failed once its time is up', async () => {
     const serial = stock[4] ?? '';
     const someone = await newStarter(t, 'Ola');

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { cardJobSteps, cardJobs } from '../../../db/schema/card-jobs.ts';
 import { cards } from '../../../db/schema/cards.ts';
 import {
@@ -248,6 +248,27 @@ export function recordJobStep(
           ]);
         }
         const candidates = await managementCandidates(secrets, card, settings.caKeyPassphrase);
+        // One challenge per key the card may hold, and one more: answering without limit
+        // would let whoever holds the workstation's credential encrypt anything under the
+        // card's key while the job runs.
+        const asked = await tx.db
+          .select({ id: cardJobSteps.id })
+          .from(cardJobSteps)
+          .where(
+            and(eq(cardJobSteps.jobId, job.id), eq(cardJobSteps.step, 'management_challenge')),
+          );
+        if (asked.length >= candidates.length + 1) {
+          await failJob(
+            tx,
+            job,
+            'The card refused every management key the server holds for it: ask the RA team to check the card.',
+            'management_challenge',
+          );
+          return {
+            lapsed:
+              'The card refused every management key the server holds for it: the job was ended.',
+          };
+        }
         await recordStep(tx, job.id, input.step, { candidates: candidates.length });
         return {
           responses: candidates.map((c) =>
