@@ -15,9 +15,40 @@ const doneWords: Record<CardJob['kind'], (job: CardJob) => string> = {
       ? `Card ${shortSerial(j.card.serial)} is issued to ${j.person.name}, locked: they set their PIN at first use, by unlocking it with a code sent to their work email.`
       : `Card ${shortSerial(j.card.serial)} is issued to ${j.person.name} and active.`,
   renew: (j) =>
-    `Card ${shortSerial(j.card.serial)} has new certificates; the old ones are revoked as superseded.`,
-  unlock: (j) => `Card ${shortSerial(j.card.serial)} is unlocked, with the new PIN.`,
+    j.selfService
+      ? 'Your card has new certificates; the old ones are revoked.'
+      : `Card ${shortSerial(j.card.serial)} has new certificates; the old ones are revoked as superseded.`,
+  unlock: (j) =>
+    j.selfService
+      ? 'Your card is unlocked, with your new PIN.'
+      : `Card ${shortSerial(j.card.serial)} is unlocked, with the new PIN.`,
 };
+
+/**
+ * What the holder can do with the card now, in words for whoever reads the page: the holder
+ * themself (self-service) or the person at the desk. The server names the systems for an
+ * issue or an unlock, not for a renewal, which changes no access.
+ */
+function systemsWords(job: CardJob): string {
+  const you = job.selfService;
+  if (job.kind === 'renew') {
+    return you
+      ? 'Use it as before, with the same PIN.'
+      : `${job.person.name} uses it as before, with the same PIN.`;
+  }
+  const systems = job.systems.map((s) => systemLabels[s] ?? s).join(', ');
+  if (!systems) {
+    return you
+      ? 'Your positions give you no system yet: your sponsor approves positions for that.'
+      : `${job.person.name}’s positions give no system yet: a sponsor approves positions for that.`;
+  }
+  if (job.kind === 'issue' && job.issuedLocked) {
+    return `Once they have set their PIN, ${job.person.name} can log in to ${systems} with it.`;
+  }
+  return you
+    ? `You can log in to ${systems} with it.`
+    : `${job.person.name} can log in to ${systems} with it.`;
+}
 
 /** What to do after a failure, by kind: nothing a failed job made is trusted. */
 const afterFailure: Record<CardJob['kind'], string> = {
@@ -34,7 +65,7 @@ const afterFailure: Record<CardJob['kind'], string> = {
  * reported, in words, and how it ended. Until the agent starts the job the server knows
  * nothing of it, so the agent's own word is asked too: a job it could not start (the wrong
  * card, the reader emptied) is said at once, not after five minutes. Fires `ra-job-ended`
- * with the job when it has succeeded or failed.
+ * with the job when it has succeeded or failed, and `ra-job-state` with it at every look.
  */
 export class RaCardJobProgress extends LitElement {
   static override properties = {
@@ -114,6 +145,9 @@ export class RaCardJobProgress extends LitElement {
       );
       this.job = job;
       this.problem = '';
+      this.dispatchEvent(
+        new CustomEvent('ra-job-state', { detail: job, bubbles: true, composed: true }),
+      );
       if (job.state === 'pending') {
         const agent = await agentJob(id, signal).catch((err: unknown) => {
           if (signal.aborted) throw err;
@@ -177,14 +211,14 @@ export class RaCardJobProgress extends LitElement {
   }
 
   private renderSuccess(job: CardJob) {
-    const systems = job.systems.map((s) => systemLabels[s] ?? s);
     return html`<div class="message success" role="status" data-testid="job-success">
       <p><strong>${doneWords[job.kind](job)}</strong></p>
-      <p data-testid="job-systems">${
-        systems.length
-          ? `${job.person.name} can log in to ${systems.join(', ')} with it.`
-          : `${job.person.name}'s positions give no system yet: a sponsor approves positions for that.`
-      }</p>
+      <p data-testid="job-systems">${systemsWords(job)}</p>
+      ${
+        job.selfService
+          ? nothing
+          : html`<p><a href="/cards/${encodeURIComponent(job.card.serial)}">See card ${shortSerial(job.card.serial)}</a></p>`
+      }
     </div>`;
   }
 }
