@@ -50,6 +50,17 @@ function systemsWords(job: CardJob): string {
     : `${job.person.name} can log in to ${systems} with it.`;
 }
 
+/**
+ * A step in words. Issued locked, the PIN the agent sets is a random one nobody is told, not
+ * "the new PIN" the person at the desk may think they were meant to type.
+ */
+function stepText(job: CardJob, step: CardJob['steps'][number]): string {
+  if (step.step === 'pin_set' && step.outcome === 'ok' && job.issuedLocked) {
+    return 'A PIN nobody knows was set: the card stays locked until the holder sets their own';
+  }
+  return step.words;
+}
+
 /** What to do after a failure, by kind: nothing a failed job made is trusted. */
 const afterFailure: Record<CardJob['kind'], string> = {
   issue:
@@ -189,7 +200,7 @@ export class RaCardJobProgress extends LitElement {
         ${job.state === 'pending' && !this.agentProblem ? html`<li>Waiting for the workstation to find the card</li>` : nothing}
         ${job.steps.map(
           (s) =>
-            html`<li class=${s.outcome === 'failed' ? 'failed' : ''}>${s.words} <span class="muted">${new Date(s.at).toLocaleTimeString('en-GB')}</span></li>`,
+            html`<li class=${s.outcome === 'failed' ? 'failed' : ''}>${stepText(job, s)} <span class="muted">${new Date(s.at).toLocaleTimeString('en-GB')}</span></li>`,
         )}
       </ol>
       ${this.problem ? html`<p class="message error">${this.problem}</p>` : nothing}

@@ -167,7 +167,7 @@ export class RaCardJobRunner extends LitElement {
     this.running = event.detail.state === 'running';
   }
 
-  private jobEnded(event: CustomEvent<Schemas['CardJob']>) {
+  private async jobEnded(event: CustomEvent<Schemas['CardJob']>) {
     this.waiting.job = null;
     this.running = false;
     const job = event.detail;
@@ -176,6 +176,8 @@ export class RaCardJobRunner extends LitElement {
     if (job.state === 'failed' && this.pinAsked === 'current' && wrongPin.test(job.failure ?? '')) {
       this.jobId = '';
       this.ended = null;
+      // The form is drawn again first, so the summary names the field by its label.
+      await this.updateComplete;
       this.feedback.show('The card did not accept your PIN.', [
         { field: 'pin', message: pinRefusal(job.failure ?? '') },
       ]);
