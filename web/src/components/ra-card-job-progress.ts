@@ -71,6 +71,15 @@ const afterFailure: Record<CardJob['kind'], string> = {
     'The card’s PIN is as it was. Leave the card in the reader and try again; if it fails again, take the card to the RA desk.',
 };
 
+/** What to do when the card left the reader mid-job. */
+const afterGone: Record<CardJob['kind'], string> = {
+  issue:
+    'Nothing this job made is trusted: any certificate it issued is revoked. Put the card back in and issue it again.',
+  renew:
+    'The card keeps its old certificates until they expire. Put the card back in and renew again.',
+  unlock: 'Put the card back in and unlock it again; the holder types their new PIN again.',
+};
+
 /**
  * A card job's progress, live from the server (every half second): each step the agent
  * reported, in words, and how it ended. Until the agent starts the job the server knows
@@ -84,8 +93,11 @@ export class RaCardJobProgress extends LitElement {
     job: { state: true },
     agentProblem: { state: true },
     problem: { state: true },
+    cardGone: { type: Boolean, attribute: 'card-gone' },
   };
   declare jobId: string;
+  /** Set by the page: the job's card is no longer in the reader (taken out while it ran). */
+  declare cardGone: boolean;
   declare job: CardJob | null;
   /** The agent's word on a job the server has not seen start. */
   declare agentProblem: string;
@@ -117,6 +129,7 @@ export class RaCardJobProgress extends LitElement {
     this.job = null;
     this.agentProblem = '';
     this.problem = '';
+    this.cardGone = false;
   }
 
   override connectedCallback() {
@@ -212,7 +225,18 @@ export class RaCardJobProgress extends LitElement {
       ${job.state === 'succeeded' ? this.renderSuccess(job) : nothing}
       ${
         job.state === 'failed'
-          ? html`<div class="message error" role="alert" data-testid="job-failure">
+          ? this.cardGone
+            ? // Said first in plain words; the reader's own words stay for whoever helps.
+              html`<div class="message error" role="alert" data-testid="job-failure">
+                <p><strong data-testid="card-gone">Card ${shortSerial(job.card.serial)} was taken out of the reader before the job finished.</strong></p>
+                <p>${afterGone[job.kind]}</p>
+                ${
+                  /taken out/i.test(job.failure ?? '')
+                    ? nothing
+                    : html`<p class="muted">What the reader said: ${job.failure ?? 'nothing'}</p>`
+                }
+              </div>`
+            : html`<div class="message error" role="alert" data-testid="job-failure">
               <p><strong>${job.failure ?? 'The job failed.'}</strong></p>
               <p>${afterFailure[job.kind]}</p>
             </div>`

@@ -196,19 +196,19 @@ export class RaCardJobRunner extends LitElement {
 
   /** A failed job whose card has left the reader: most likely taken out while it ran. */
   private cardGone(job: Schemas['CardJob']) {
-    return job.state === 'failed' && this.reader.loaded && !this.reader.cardFor(job.card.serial);
+    return (
+      job.state === 'failed' &&
+      this.reader.loaded &&
+      !this.reader.problem &&
+      !this.reader.cardFor(job.card.serial)
+    );
   }
 
   override render() {
     if (this.jobId) {
       const ended = this.ended;
-      return html`<ra-card-job-progress job-id=${this.jobId} @ra-job-state=${this.jobState}
-          @ra-job-ended=${this.jobEnded}></ra-card-job-progress>
-        ${
-          ended && this.cardGone(ended)
-            ? html`<p class="message error" role="alert" data-testid="card-gone">Card ${shortSerial(ended.card.serial)} is no longer in the reader: it was taken out before the job finished. Put it back in and start again.</p>`
-            : nothing
-        }
+      return html`<ra-card-job-progress job-id=${this.jobId} ?card-gone=${!!ended && this.cardGone(ended)}
+          @ra-job-state=${this.jobState} @ra-job-ended=${this.jobEnded}></ra-card-job-progress>
         ${
           // While the workstation works on the card there is nothing to go back to.
           ended?.state === 'succeeded' || this.running
