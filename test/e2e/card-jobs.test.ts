@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardJobs } from '../../db/schema/card-jobs.ts';
 import { cardLocations, cards } from '../../db/schema/cards.ts';
 import { find } from '../../reader/piv/tlv.ts';
 import { blankProfile, saveProfile } from '../../reader/simulator/card-profile.ts';
@@ -46,7 +47,7 @@ describe('card jobs on the pages, with the reader agent and a simulated card, in
   let agentLog = '';
   let agentPort = '';
   let person: { id: string; name: string };
-  const pins = ['246813', '97531864'];
+  const pins = ['246813', '97531864', '13572468'];
 
   beforeAll(async () => {
     [pcscd, app, browser] = await Promise.all([startPcscd(), startApp(), launchChromium()]);
@@ -166,8 +167,14 @@ describe('card jobs on the pages, with the reader agent and a simulated card, in
     // The link keeps no query: the page is opened again with the agent's port.
     await page.goto(`${app.url}/people/${person.id}/issue-card?agentPort=${agentPort}`);
     await expect
-      .poll(() => page.getByTestId('reader-serial').textContent(), { timeout: 20_000 })
+      .poll(() => page.getByTestId('reader-serial').getAttribute('data-serial'), {
+        timeout: 20_000,
+      })
       .toBe(serial);
+    // The reader speaks in the short serial the rest of the page uses, and says it is blank.
+    expect(await page.getByTestId('reader-status').textContent()).toContain(
+      `Card ${serial.slice(0, 8)}… is in the reader, blank and ready to issue`,
+    );
 
     // The page checks the PINs itself before anything is asked of anyone.
     await page
@@ -196,6 +203,11 @@ describe('card jobs on the pages, with the reader agent and a simulated card, in
       `issued to ${person.name} and active`,
     );
     expect(await page.getByTestId('job-systems').textContent()).toContain('can log in to');
+    // The next thing an RA clerk looks at: the card itself.
+    await page
+      .getByTestId('job-success')
+      .getByRole('link', { name: /^See card / })
+      .waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await sidewaysOverflow(page)).toEqual([]);
     await page.screenshot({ path: `${screenshotDir}/card-job-issued.png`, fullPage: true });
@@ -204,6 +216,58 @@ describe('card jobs on the pages, with the reader agent and a simulated card, in
       .from(cards)
       .where(eq(cards.serial, serial));
     expect(row?.state).toBe('active');
+    await page.context().close();
+  }, 120_000);
+
+  it('will not issue a card that already holds someone’s certificates: said before any PIN is typed', async () => {
+    const other = await newStarter(app, 'Noor');
+    const page = await openPage(browser);
+    await signIn(page, app.url, 'agent');
+    await page.goto(`${app.url}/people/${other.id}/issue-card?agentPort=${agentPort}`);
+    await expect
+      .poll(() => page.getByTestId('reader-status').textContent(), { timeout: 20_000 })
+      .toContain(`it holds ${person.name}’s certificates`);
+    expect(await page.getByTestId('reader-status').textContent()).toContain(
+      'put in a blank card from stock',
+    );
+    // The action is absent, not refused after a click.
+    expect(await page.getByRole('button', { name: 'Issue the card' }).count()).toBe(0);
+    await page.getByTestId('not-ready').waitFor();
+    await page.context().close();
+  }, 60_000);
+
+  it('says in plain words when the reader agent is not running, with no command line', async () => {
+    const page = await openPage(browser);
+    await signIn(page, app.url, 'agent');
+    // Port 9 (discard) answers nothing on 127.0.0.1: no agent there.
+    await page.goto(`${app.url}/cards/${serial}/unlock?agentPort=9`);
+    await expect
+      .poll(() => page.getByTestId('reader-status').textContent(), { timeout: 20_000 })
+      .toContain('The card reader agent is not running on this computer');
+    const said = (await page.getByTestId('reader-status').textContent()) ?? '';
+    expect(said).toContain('ask your IT service desk');
+    expect(said).not.toContain('npm');
+    expect(await page.getByRole('button', { name: 'Unlock the card' }).count()).toBe(0);
+    await page.context().close();
+  }, 60_000);
+
+  it('renews at the desk and says the holder uses the card as before (a renewal changes no access)', async () => {
+    const page = await openPage(browser);
+    await signIn(page, app.url, 'agent');
+    await page.goto(`${app.url}/cards/${serial}/renew?agentPort=${agentPort}`);
+    await expect
+      .poll(() => page.getByTestId('reader-serial').getAttribute('data-serial'), {
+        timeout: 20_000,
+      })
+      .toBe(serial);
+    await page.getByRole('button', { name: 'Renew the certificates' }).click();
+    const progress = await waitForEnd(page);
+    expect(await progress.getAttribute('data-state'), (await progress.textContent()) ?? '').toBe(
+      'succeeded',
+    );
+    const systems = (await page.getByTestId('job-systems').textContent()) ?? '';
+    expect(systems).toContain(`${person.name} uses it as before, with the same PIN`);
+    expect(systems).not.toContain('give no system');
     await page.context().close();
   }, 120_000);
 
@@ -216,7 +280,9 @@ describe('card jobs on the pages, with the reader agent and a simulated card, in
     await page.waitForURL(/\/cards\/.+\/unlock/);
     await page.goto(`${app.url}/cards/${serial}/unlock?agentPort=${agentPort}`);
     await expect
-      .poll(() => page.getByTestId('reader-serial').textContent(), { timeout: 20_000 })
+      .poll(() => page.getByTestId('reader-serial').getAttribute('data-serial'), {
+        timeout: 20_000,
+      })
       .toBe(serial);
     await page
       .getByLabel('New PIN', { exact: false })
@@ -230,6 +296,58 @@ describe('card jobs on the pages, with the reader agent and a simulated card, in
     );
     expect(await page.getByTestId('job-success').textContent()).toContain('is unlocked');
     await page.context().close();
+  }, 120_000);
+
+  it('says plainly that the card was taken out when it leaves the reader mid-job', async () => {
+    const page = await openPage(browser);
+    watchRequests(page);
+    await signIn(page, app.url, 'agent');
+    await page.goto(`${app.url}/cards/${serial}/unlock?agentPort=${agentPort}`);
+    await expect
+      .poll(() => page.getByTestId('reader-serial').getAttribute('data-serial'), {
+        timeout: 20_000,
+      })
+      .toBe(serial);
+    await page
+      .getByLabel('New PIN', { exact: false })
+      .first()
+      .fill(pins[2] ?? '');
+    await page.getByLabel('New PIN again').fill(pins[2] ?? '');
+    // The card is pulled once the agent has started on it (its unblock key asked for).
+    const pulled = (async () => {
+      await waitFor(
+        async () =>
+          (
+            await app.db
+              .select({ step: cardJobs.step })
+              .from(cardJobs)
+              .where(eq(cardJobs.state, 'running'))
+          ).some((j) => j.step === 'puk_requested'),
+        'the unlock to be under way',
+        { timeoutMs: 30_000, intervalMs: 5 },
+      );
+      await card.remove();
+    })();
+    await page.getByRole('button', { name: 'Unlock the card' }).click();
+    await pulled;
+    try {
+      const progress = await waitForEnd(page);
+      expect(await progress.getAttribute('data-state')).toBe('failed');
+      await expect.poll(() => page.getByTestId('card-gone').count(), { timeout: 10_000 }).toBe(1);
+      expect(await page.getByTestId('card-gone').textContent()).toContain(
+        'was taken out of the reader before the job finished',
+      );
+      expect(await page.getByTestId('job-failure').textContent()).toContain(
+        'Put the card back in and unlock it again',
+      );
+      // Nothing to go back to while the job ran; after it, the person may start again.
+      await page.getByRole('button', { name: 'Start again' }).waitFor();
+    } finally {
+      // The same card (its profile file keeps what the job did to it) goes back in.
+      card = new SimulatedCard(card.profilePath, testReader.port);
+      await card.insert();
+      await page.context().close();
+    }
   }, 120_000);
 
   it('never sent a PIN to the server, nor wrote one to the agent’s log', () => {

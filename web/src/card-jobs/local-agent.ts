@@ -43,8 +43,9 @@ export function agentBase(): string {
   return `http://127.0.0.1:${port}`;
 }
 
+/** Said as on Check my card: whoever reads it can act on it (no command line for a nurse). */
 export const agentNotRunning =
-  'The reader agent is not running on this computer. Start it (npm run agent -- watch), or use a workstation at the RA desk.';
+  'The card reader agent is not running on this computer, so no card can be read here. Use a workstation at the RA desk, or ask your IT service desk to start it.';
 
 /** A refusal or failure from the agent, with its field problems (a bad PIN) if it gave any. */
 export class AgentError extends Error {

@@ -78,18 +78,26 @@ export class ReaderWatch implements ReactiveController {
     );
   }
 
-  /** The card for a job: the one in the reader, or the one with this serial if given. */
-  cardFor(serial?: string): (ReaderCard & { serial: string }) | null {
+  /**
+   * The card for a job: the one in the reader, or the one with this serial if given. With
+   * `blank`, only a card that holds no one's certificates (a card from stock) will do.
+   */
+  cardFor(serial?: string, blank = false): (ReaderCard & { serial: string }) | null {
     const cards = this.readable;
-    if (serial) return cards.find((c) => c.serial.toLowerCase() === serial.toLowerCase()) ?? null;
-    return cards.length === 1 ? (cards[0] ?? null) : null;
+    const card = serial
+      ? (cards.find((c) => c.serial.toLowerCase() === serial.toLowerCase()) ?? null)
+      : cards.length === 1
+        ? (cards[0] ?? null)
+        : null;
+    return card && blank && card.holder.name ? null : card;
   }
 
   /**
    * The reader's state in words, live: what card it holds, or why no job can run here. With
-   * `serial`, a card other than that one is said to be the wrong card.
+   * `serial`, a card other than that one is said to be the wrong card; with `blank` (issuing),
+   * a card that already holds someone's certificates is.
    */
-  render(serial?: string) {
+  render(serial?: string, blank = false) {
     if (!this.loaded) {
       return html`<p role="status" data-testid="reader-status">Asking the card reader on this computer…</p>`;
     }
@@ -112,11 +120,15 @@ export class ReaderWatch implements ReactiveController {
     } else if (!serial && this.readable.length > 1) {
       text = 'More than one card is in the readers: leave only the card to use.';
       kind = 'error';
+    } else if (blank && !this.cardFor(serial, true)) {
+      const card = this.cardFor(serial);
+      text = `Card ${shortSerial(card?.serial ?? '')} in the reader is not a blank card: it holds ${card?.holder.name}’s certificates. Take it out and put in a blank card from stock.`;
+      kind = 'error';
     } else {
       const card = this.cardFor(serial);
-      text = html`Card <strong data-testid="reader-serial">${card?.serial}</strong> is in ${card?.reader}${
-        card?.pin.blocked ? ' (its PIN is blocked)' : ''
-      }.`;
+      text = html`Card <strong data-testid="reader-serial" data-serial=${card?.serial ?? ''} title=${card?.serial ?? ''}>${shortSerial(card?.serial ?? '')}</strong> is in the reader${
+        blank ? ', blank and ready to issue' : ''
+      }${card?.pin.blocked ? '; its PIN is blocked' : ''}. <span class="muted">(${card?.reader})</span>`;
       kind = 'success';
     }
     return html`<div class="message ${kind}" role="status" aria-live="polite" data-testid="reader-status">

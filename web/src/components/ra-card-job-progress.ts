@@ -15,9 +15,51 @@ const doneWords: Record<CardJob['kind'], (job: CardJob) => string> = {
       ? `Card ${shortSerial(j.card.serial)} is issued to ${j.person.name}, locked: they set their PIN at first use, by unlocking it with a code sent to their work email.`
       : `Card ${shortSerial(j.card.serial)} is issued to ${j.person.name} and active.`,
   renew: (j) =>
-    `Card ${shortSerial(j.card.serial)} has new certificates; the old ones are revoked as superseded.`,
-  unlock: (j) => `Card ${shortSerial(j.card.serial)} is unlocked, with the new PIN.`,
+    j.selfService
+      ? 'Your card has new certificates; the old ones are revoked.'
+      : `Card ${shortSerial(j.card.serial)} has new certificates; the old ones are revoked as superseded.`,
+  unlock: (j) =>
+    j.selfService
+      ? 'Your card is unlocked, with your new PIN.'
+      : `Card ${shortSerial(j.card.serial)} is unlocked, with the new PIN.`,
 };
+
+/**
+ * What the holder can do with the card now, in words for whoever reads the page: the holder
+ * themself (self-service) or the person at the desk. The server names the systems for an
+ * issue or an unlock, not for a renewal, which changes no access.
+ */
+function systemsWords(job: CardJob): string {
+  const you = job.selfService;
+  if (job.kind === 'renew') {
+    return you
+      ? 'Use it as before, with the same PIN.'
+      : `${job.person.name} uses it as before, with the same PIN.`;
+  }
+  const systems = job.systems.map((s) => systemLabels[s] ?? s).join(', ');
+  if (!systems) {
+    return you
+      ? 'Your positions give you no system yet: your sponsor approves positions for that.'
+      : `${job.person.name}’s positions give no system yet: a sponsor approves positions for that.`;
+  }
+  if (job.kind === 'issue' && job.issuedLocked) {
+    return `Once they have set their PIN, ${job.person.name} can log in to ${systems} with it.`;
+  }
+  return you
+    ? `You can log in to ${systems} with it.`
+    : `${job.person.name} can log in to ${systems} with it.`;
+}
+
+/**
+ * A step in words. Issued locked, the PIN the agent sets is a random one nobody is told, not
+ * "the new PIN" the person at the desk may think they were meant to type.
+ */
+function stepText(job: CardJob, step: CardJob['steps'][number]): string {
+  if (step.step === 'pin_set' && step.outcome === 'ok' && job.issuedLocked) {
+    return 'A PIN nobody knows was set: the card stays locked until the holder sets their own';
+  }
+  return step.words;
+}
 
 /** What to do after a failure, by kind: nothing a failed job made is trusted. */
 const afterFailure: Record<CardJob['kind'], string> = {
@@ -29,12 +71,21 @@ const afterFailure: Record<CardJob['kind'], string> = {
     'The card’s PIN is as it was. Leave the card in the reader and try again; if it fails again, take the card to the RA desk.',
 };
 
+/** What to do when the card left the reader mid-job. */
+const afterGone: Record<CardJob['kind'], string> = {
+  issue:
+    'Nothing this job made is trusted: any certificate it issued is revoked. Put the card back in and issue it again.',
+  renew:
+    'The card keeps its old certificates until they expire. Put the card back in and renew again.',
+  unlock: 'Put the card back in and unlock it again; the holder types their new PIN again.',
+};
+
 /**
  * A card job's progress, live from the server (every half second): each step the agent
  * reported, in words, and how it ended. Until the agent starts the job the server knows
  * nothing of it, so the agent's own word is asked too: a job it could not start (the wrong
  * card, the reader emptied) is said at once, not after five minutes. Fires `ra-job-ended`
- * with the job when it has succeeded or failed.
+ * with the job when it has succeeded or failed, and `ra-job-state` with it at every look.
  */
 export class RaCardJobProgress extends LitElement {
   static override properties = {
@@ -42,8 +93,11 @@ export class RaCardJobProgress extends LitElement {
     job: { state: true },
     agentProblem: { state: true },
     problem: { state: true },
+    cardGone: { type: Boolean, attribute: 'card-gone' },
   };
   declare jobId: string;
+  /** Set by the page: the job's card is no longer in the reader (taken out while it ran). */
+  declare cardGone: boolean;
   declare job: CardJob | null;
   /** The agent's word on a job the server has not seen start. */
   declare agentProblem: string;
@@ -75,6 +129,7 @@ export class RaCardJobProgress extends LitElement {
     this.job = null;
     this.agentProblem = '';
     this.problem = '';
+    this.cardGone = false;
   }
 
   override connectedCallback() {
@@ -114,6 +169,9 @@ export class RaCardJobProgress extends LitElement {
       );
       this.job = job;
       this.problem = '';
+      this.dispatchEvent(
+        new CustomEvent('ra-job-state', { detail: job, bubbles: true, composed: true }),
+      );
       if (job.state === 'pending') {
         const agent = await agentJob(id, signal).catch((err: unknown) => {
           if (signal.aborted) throw err;
@@ -155,7 +213,7 @@ export class RaCardJobProgress extends LitElement {
         ${job.state === 'pending' && !this.agentProblem ? html`<li>Waiting for the workstation to find the card</li>` : nothing}
         ${job.steps.map(
           (s) =>
-            html`<li class=${s.outcome === 'failed' ? 'failed' : ''}>${s.words} <span class="muted">${new Date(s.at).toLocaleTimeString('en-GB')}</span></li>`,
+            html`<li class=${s.outcome === 'failed' ? 'failed' : ''}>${stepText(job, s)} <span class="muted">${new Date(s.at).toLocaleTimeString('en-GB')}</span></li>`,
         )}
       </ol>
       ${this.problem ? html`<p class="message error">${this.problem}</p>` : nothing}
@@ -167,7 +225,18 @@ export class RaCardJobProgress extends LitElement {
       ${job.state === 'succeeded' ? this.renderSuccess(job) : nothing}
       ${
         job.state === 'failed'
-          ? html`<div class="message error" role="alert" data-testid="job-failure">
+          ? this.cardGone
+            ? // Said first in plain words; the reader's own words stay for whoever helps.
+              html`<div class="message error" role="alert" data-testid="job-failure">
+                <p><strong data-testid="card-gone">Card ${shortSerial(job.card.serial)} was taken out of the reader before the job finished.</strong></p>
+                <p>${afterGone[job.kind]}</p>
+                ${
+                  /taken out/i.test(job.failure ?? '')
+                    ? nothing
+                    : html`<p class="muted">What the reader said: ${job.failure ?? 'nothing'}</p>`
+                }
+              </div>`
+            : html`<div class="message error" role="alert" data-testid="job-failure">
               <p><strong>${job.failure ?? 'The job failed.'}</strong></p>
               <p>${afterFailure[job.kind]}</p>
             </div>`
@@ -177,14 +246,14 @@ export class RaCardJobProgress extends LitElement {
   }
 
   private renderSuccess(job: CardJob) {
-    const systems = job.systems.map((s) => systemLabels[s] ?? s);
     return html`<div class="message success" role="status" data-testid="job-success">
       <p><strong>${doneWords[job.kind](job)}</strong></p>
-      <p data-testid="job-systems">${
-        systems.length
-          ? `${job.person.name} can log in to ${systems.join(', ')} with it.`
-          : `${job.person.name}'s positions give no system yet: a sponsor approves positions for that.`
-      }</p>
+      <p data-testid="job-systems">${systemsWords(job)}</p>
+      ${
+        job.selfService
+          ? nothing
+          : html`<p><a href="/cards/${encodeURIComponent(job.card.serial)}">See card ${shortSerial(job.card.serial)}</a></p>`
+      }
     </div>`;
   }
 }

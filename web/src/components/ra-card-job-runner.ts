@@ -12,6 +12,17 @@ type Kind = Schemas['CardJobRequest']['kind'];
 /** Which PIN the holder types: a new one (issue, unlock), their own for the card to check (self-service renew), none. */
 export type PinMode = 'new' | 'current' | 'none';
 
+/** The agent's words when the card refuses a PIN (reader/agent/card-job/pin-steps.ts). */
+const wrongPin = /did not accept the PIN/i;
+/** "The card did not accept the PIN: 2 tries left before it blocks." said to the holder, by the field. */
+const pinRefusal = (failure: string) => {
+  const left = /:\s*(.+)$/.exec(failure)?.[1];
+  return left ? `That is not your PIN: ${left}` : 'That is not your PIN.';
+};
+
+/** A holder choosing their own new PIN (My card) is spoken to, not of. */
+const ownPinLabels = { pin: 'New PIN', confirmation: 'New PIN again', hint: '6 to 8 digits' };
+
 /**
  * One card job from start to end, for the pages that ask for one: the reader's state live
  * from the agent on this computer, the form (the PIN typed by the holder; for issuing, the
@@ -32,6 +43,7 @@ export class RaCardJobRunner extends LitElement {
     jobId: { state: true },
     sending: { state: true },
     ended: { state: true },
+    running: { state: true },
   };
   declare kind: Kind;
   /** The card the job is for (unlock, renew); empty: the card in the reader (issue). */
@@ -47,6 +59,8 @@ export class RaCardJobRunner extends LitElement {
   declare jobId: string;
   declare sending: boolean;
   declare ended: Schemas['CardJob'] | null;
+  /** The agent has started the job: it is working on the card, and the form stays away. */
+  declare running: boolean;
   private reader = new ReaderWatch(this);
   private feedback = new FormFeedback(this);
   private waiting: { job: WaitingJob | null } = { job: null };
@@ -90,6 +104,17 @@ export class RaCardJobRunner extends LitElement {
     this.jobId = '';
     this.sending = false;
     this.ended = null;
+    this.running = false;
+  }
+
+  /** Issuing takes a blank card from stock: a card holding someone's certificates will not do. */
+  private get blank(): boolean {
+    return this.kind === 'issue';
+  }
+
+  /** The holder doing it themself (My card): the page speaks to them. */
+  private get self(): boolean {
+    return this.withCode || this.pinMode === 'current';
   }
 
   private get pinAsked(): PinMode {
@@ -102,7 +127,7 @@ export class RaCardJobRunner extends LitElement {
     const extra = this.pinAsked === 'new' ? pinProblems(form) : [];
     if (!this.feedback.check(form, extra)) return;
     const workstation = this.reader.workstation;
-    const card = this.reader.cardFor(this.cardSerial || undefined);
+    const card = this.reader.cardFor(this.cardSerial || undefined, this.blank);
     if (!workstation || !card) {
       this.feedback.show(
         !workstation
@@ -138,32 +163,65 @@ export class RaCardJobRunner extends LitElement {
     }
   }
 
-  private jobEnded(event: CustomEvent<Schemas['CardJob']>) {
-    this.waiting.job = null;
-    this.ended = event.detail;
+  private jobState(event: CustomEvent<Schemas['CardJob']>) {
+    this.running = event.detail.state === 'running';
   }
 
-  /** Back to the form: after a failure, or a job the agent could not start. */
+  private async jobEnded(event: CustomEvent<Schemas['CardJob']>) {
+    this.waiting.job = null;
+    this.running = false;
+    const job = event.detail;
+    // The holder's own PIN refused by the card (self-service renewal): nothing was changed,
+    // so it is a mistake in a field, said beside that field, and the form is there to retry.
+    if (job.state === 'failed' && this.pinAsked === 'current' && wrongPin.test(job.failure ?? '')) {
+      this.jobId = '';
+      this.ended = null;
+      // The form is drawn again first, so the summary names the field by its label.
+      await this.updateComplete;
+      this.feedback.show('The card did not accept your PIN.', [
+        { field: 'pin', message: pinRefusal(job.failure ?? '') },
+      ]);
+      return;
+    }
+    this.ended = job;
+  }
+
+  /** Back to the form: after a failure, or a job the agent has not started (or could not). */
   private again() {
     if (this.ended) this.waiting.job = null;
     this.jobId = '';
     this.ended = null;
+    this.running = false;
+  }
+
+  /** A failed job whose card has left the reader: most likely taken out while it ran. */
+  private cardGone(job: Schemas['CardJob']) {
+    return (
+      job.state === 'failed' &&
+      this.reader.loaded &&
+      !this.reader.problem &&
+      !this.reader.cardFor(job.card.serial)
+    );
   }
 
   override render() {
     if (this.jobId) {
-      return html`<ra-card-job-progress job-id=${this.jobId} @ra-job-ended=${this.jobEnded}></ra-card-job-progress>
+      const ended = this.ended;
+      return html`<ra-card-job-progress job-id=${this.jobId} ?card-gone=${!!ended && this.cardGone(ended)}
+          @ra-job-state=${this.jobState} @ra-job-ended=${this.jobEnded}></ra-card-job-progress>
         ${
-          this.ended?.state === 'succeeded'
+          // While the workstation works on the card there is nothing to go back to.
+          ended?.state === 'succeeded' || this.running
             ? nothing
-            : html`<div class="actions"><button type="button" class="secondary" @click=${this.again}>${this.ended ? 'Start again' : 'Back to the form'}</button></div>`
+            : html`<div class="actions"><button type="button" class="secondary" @click=${this.again}>${ended ? 'Start again' : 'Back to the form'}</button></div>`
         }`;
     }
-    const ready = !!this.reader.workstation && !!this.reader.cardFor(this.cardSerial || undefined);
+    const ready =
+      !!this.reader.workstation && !!this.reader.cardFor(this.cardSerial || undefined, this.blank);
     const f = this.feedback;
     return html`<section class="card" aria-labelledby="reader-h">
         <h2 id="reader-h">Card reader</h2>
-        ${this.reader.render(this.cardSerial || undefined)}
+        ${this.reader.render(this.cardSerial || undefined, this.blank)}
       </section>
       <form novalidate @submit=${this.submit} class="card">
         ${f.summary()}
@@ -193,7 +251,13 @@ export class RaCardJobRunner extends LitElement {
               </fieldset>`
             : nothing
         }
-        ${this.pinAsked === 'new' ? pinFields(f) : this.pinAsked === 'current' ? currentPinField(f) : nothing}
+        ${
+          this.pinAsked === 'new'
+            ? pinFields(f, this.self ? ownPinLabels : undefined)
+            : this.pinAsked === 'current'
+              ? currentPinField(f)
+              : nothing
+        }
         <div class="actions">
           ${
             ready

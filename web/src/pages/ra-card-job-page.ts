@@ -68,7 +68,7 @@ export class RaCardJobPage extends LitElement {
         return html`${back}<h1>${heading}</h1>
           <p>${
             this.kind === 'unlock'
-              ? `Put the card in this workstation’s reader. ${holder} types a new PIN; the card’s unblock key sets it, and is then changed for a new one.`
+              ? `Put the card in this workstation’s reader. ${holder} types a new PIN twice; it goes to the card only, never to the server.`
               : `Put the card in this workstation’s reader. New keys are made on the card and new certificates written to it; the old certificates are revoked once they are. ${holder} needs no PIN for this.`
           }</p>
           <ra-card-job-runner kind=${this.kind} card-serial=${card.serial}

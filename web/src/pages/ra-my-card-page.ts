@@ -27,11 +27,14 @@ export class RaMyCardPage extends LitElement {
     sent: { state: true },
     codeProblem: { state: true },
     asking: { state: true },
+    unlocked: { state: true },
   };
   declare mode: Mode;
   declare sent: SentCode | null;
   declare codeProblem: string;
   declare asking: boolean;
+  /** The unlock succeeded: the code is spent, and only the outcome stays on the page. */
+  declare unlocked: boolean;
   static override styles = [shared];
 
   private data = new Task(this, {
@@ -58,6 +61,7 @@ export class RaMyCardPage extends LitElement {
     this.sent = null;
     this.codeProblem = '';
     this.asking = false;
+    this.unlocked = false;
   }
 
   private async askForCode() {
@@ -76,6 +80,15 @@ export class RaMyCardPage extends LitElement {
   private choose(mode: Mode) {
     this.mode = mode;
     this.codeProblem = '';
+    if (this.unlocked) {
+      this.unlocked = false;
+      this.sent = null;
+    }
+  }
+
+  private unlockEnded(event: CustomEvent<Schemas['CardJob']>) {
+    if (event.detail.state === 'succeeded') this.unlocked = true;
+    this.data.run();
   }
 
   override render() {
@@ -131,19 +144,29 @@ export class RaMyCardPage extends LitElement {
   }
 
   private renderUnlock(card: Card) {
+    // One template throughout, so the runner (and the job's outcome in it) stays in place.
+    const spent = this.unlocked;
     return html`<section aria-labelledby="unlock-h">
       <h2 id="unlock-h">Unlock my card</h2>
-      <p>We send a code to your work email. With the code, your card in this computer’s reader and a new PIN, your card works again.</p>
-      <div class="actions">
-        <button type="button" class=${this.sent ? 'secondary' : ''} ?disabled=${this.asking} @click=${this.askForCode}>
-          ${this.asking ? 'Sending…' : this.sent ? 'Send another code' : 'Send me a code'}</button>
-      </div>
+      ${
+        spent
+          ? nothing
+          : html`<p>We send a code to your work email. With the code, your card in this computer’s reader and a new PIN, your card works again.</p>
+            <div class="actions">
+              <button type="button" class=${this.sent ? 'secondary' : ''} ?disabled=${this.asking} @click=${this.askForCode}>
+                ${this.asking ? 'Sending…' : this.sent ? 'Send another code' : 'Send me a code'}</button>
+            </div>`
+      }
       ${this.codeProblem ? html`<p class="message error" role="alert">${this.codeProblem}</p>` : nothing}
       ${
+        this.sent && !spent
+          ? html`<p class="message success" role="status" data-testid="code-sent">We sent a code to ${this.sent.sentTo}. It works until ${new Date(this.sent.expiresAt).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}, once.</p>`
+          : nothing
+      }
+      ${
         this.sent
-          ? html`<p class="message success" role="status" data-testid="code-sent">We sent a code to ${this.sent.sentTo}. It works until ${new Date(this.sent.expiresAt).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}, once.</p>
-            <ra-card-job-runner kind="unlock" card-serial=${card.serial} pin-mode="new" with-code
-              submit-label="Unlock my card" @ra-job-ended=${() => this.data.run()}></ra-card-job-runner>`
+          ? html`<ra-card-job-runner kind="unlock" card-serial=${card.serial} pin-mode="new" with-code
+              submit-label="Unlock my card" @ra-job-ended=${this.unlockEnded}></ra-card-job-runner>`
           : nothing
       }
     </section>`;

@@ -127,9 +127,12 @@ export class RaPersonPage extends LitElement {
         flex-wrap: wrap;
         gap: 0.5rem 1rem;
         align-items: center;
+        /* Buttons wrapped under the name (a phone) keep clear of the first card. */
+        margin-bottom: 1rem;
       }
       .heading h1 {
         margin-right: auto;
+        margin-bottom: 0;
         overflow-wrap: anywhere;
       }
       .heading .actions {
