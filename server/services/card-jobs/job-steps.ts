@@ -68,17 +68,17 @@ export function nextSteps(
 
 /** The steps in words, as the page shows a job's progress. */
 export const stepWords: Record<JobStep, string> = {
-  started: 'The workstation found the card and started',
-  pin_verified: 'The card accepted the holder’s PIN',
-  management_challenge: 'The card asked the server to prove it may change it',
-  management_authenticated: 'The server proved it may change the card',
-  management_key_apdu: 'The card’s own management key was sent',
-  management_key_set: 'The card took its own management key',
-  keys_generated: 'New keys were made on the card; the CA signed their certificates',
+  started: 'The card was found in the reader',
+  pin_verified: 'The card accepted the PIN',
+  management_challenge: 'Checking that this RA may change the card',
+  management_authenticated: 'The card let this RA change it',
+  management_key_apdu: 'Locking the card to this RA',
+  management_key_set: 'The card is locked to this RA: only it can change the card now',
+  keys_generated: 'New keys were made on the card and their certificates signed',
   certificates_written: 'The certificates were written to the card',
-  puk_requested: 'The card’s unblock key was sent to the workstation',
+  puk_requested: 'Getting ready to set the PIN',
   pin_set: 'The new PIN was set',
-  puk_changed: 'The card’s unblock key was changed to a new one',
+  puk_changed: 'The card’s unblock code was changed to a new one nobody has seen',
   completed: 'Done',
   failed: 'Failed',
 };
