@@ -29,4 +29,27 @@ export class SimulatedCard {
   remove(): Promise<void> {
     return this.connection.remove();
   }
+
+  /**
+   * Test-only: takes the card out of the reader right after it answers the first command
+   * `when` accepts (given the command and the answer, status word last); resolves once it
+   * is out. The host gets that answer; its next command finds no card.
+   */
+  pullAfter(when: (command: Buffer, answer: Buffer) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.connection.hooks = {
+        ...this.connection.hooks,
+        after: (command, answer) => {
+          if (!when(command, answer)) return undefined;
+          this.connection.hooks = { ...this.connection.hooks, after: undefined };
+          const out = setInterval(() => {
+            if (this.connection.inserted) return;
+            clearInterval(out);
+            resolve();
+          }, 10);
+          return 'pull';
+        },
+      };
+    });
+  }
 }

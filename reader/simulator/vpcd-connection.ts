@@ -2,6 +2,19 @@ import { connect, type Socket } from 'node:net';
 import type { PivCard } from './piv-card.ts';
 
 /**
+ * Test-only hooks on the commands that reach a card in a vpcd slot, for interruption tests
+ * (`npm run card` sets none). `before` sees each command APDU first and may answer it in the
+ * card's place (the bytes returned, status word included): the card never sees that command,
+ * as when the host died before sending it. `after` sees each command and the card's answer;
+ * `'pull'` takes the card out of the reader as soon as that answer is on its way, so the host
+ * gets it and its next command finds no card.
+ */
+export interface ApduHooks {
+  before?: (command: Buffer) => Buffer | undefined;
+  after?: (command: Buffer, answer: Buffer) => 'pull' | undefined;
+}
+
+/**
  * A card in a vpcd slot. vpcd (the virtual reader driver loaded by pcscd) listens; the card
  * connects. Connected means inserted, closed means removed. Every message either way is a
  * 2-byte big-endian length and its payload: a 1-byte control (00 off, 01 on, 02 reset,
@@ -14,6 +27,8 @@ export class VpcdConnection {
   private wanted = false;
   /** APDUs answered since the card was inserted, for benchmarks and logs. */
   apduCount = 0;
+  /** Test-only: see ApduHooks. */
+  hooks: ApduHooks = {};
 
   constructor(
     private readonly card: PivCard,
@@ -79,12 +94,18 @@ export class VpcdConnection {
       const message = this.buffer.subarray(2, 2 + length);
       this.buffer = this.buffer.subarray(2 + length);
       const reply = this.answer(message);
-      if (reply) {
-        const frame = Buffer.alloc(2 + reply.length);
-        frame.writeUInt16BE(reply.length, 0);
-        reply.copy(frame, 2);
-        socket.write(frame);
+      if (!reply) continue;
+      const frame = Buffer.alloc(2 + reply.length);
+      frame.writeUInt16BE(reply.length, 0);
+      reply.copy(frame, 2);
+      if (message.length > 1 && this.hooks.after?.(message, reply) === 'pull') {
+        // Out of the reader once the answer is written: nothing after it is read.
+        this.wanted = false;
+        this.buffer = Buffer.alloc(0);
+        socket.write(frame, () => void this.remove());
+        return;
       }
+      socket.write(frame);
     }
   }
 
@@ -103,6 +124,6 @@ export class VpcdConnection {
       }
     }
     this.apduCount += 1;
-    return this.card.transmit(message);
+    return this.hooks.before?.(message) ?? this.card.transmit(message);
   }
 }
