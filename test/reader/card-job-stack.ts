@@ -58,6 +58,8 @@ export class CardJobStack {
   workstationId = '';
   agent: RunningAgent | undefined;
   card: SimulatedCard | undefined;
+  /** The serial (CHUID GUID) of the card in the reader. */
+  serial = '';
   private config = '';
 
   url = () => `http://127.0.0.1:${this.port}`;
@@ -95,7 +97,7 @@ export class CardJobStack {
     ).workstationId;
   }
 
-  /** Starts `npm run agent -- watch` and waits for its loopback API. */
+  /** Starts `npm run agent -- watch` and waits for its loopback API (and the card, if one is in). */
   async startAgent(): Promise<RunningAgent> {
     const child = spawn(
       process.execPath,
@@ -129,6 +131,7 @@ export class CardJobStack {
     agent.port = Number(loopback.exec(agent.log)?.[1]);
     expect(agent.port, agent.log).toBeGreaterThan(0);
     this.agent = agent;
+    if (this.card?.connection.inserted) await this.agentSeesCard();
     return agent;
   }
 
@@ -160,16 +163,31 @@ export class CardJobStack {
     saveProfile(profilePath, profile);
     const card = new SimulatedCard(profilePath, testReader.port);
     this.card = card;
+    this.serial = serial;
     await this.reinsert();
     return { card, profilePath };
   }
 
-  /** Puts the current card (back) in the reader and waits until the agent's pcscd sees it. */
+  /** Puts the current card (back) in the reader and waits until the agent sees it there. */
   async reinsert(): Promise<void> {
     await this.card?.insert();
+    await this.agentSeesCard();
+  }
+
+  /** Waits until the running agent's loopback API lists the card in the reader. */
+  async agentSeesCard(): Promise<void> {
+    const guid = this.serial.toLowerCase();
     await waitFor(
-      async () => (await tool('opensc-tool', ['-l'])).out.includes('Yes'),
-      'pcscd to see the card',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${this.agent?.port}/cards`, {
+          headers: { origin: this.url() },
+        }).catch(() => undefined);
+        if (res?.status !== 200) return false;
+        const { cards } = (await res.json()) as { cards: { serial: string | null }[] };
+        return cards.some((c) => c.serial === guid);
+      },
+      'the agent to see the card in the reader',
+      15_000,
     );
   }
 
