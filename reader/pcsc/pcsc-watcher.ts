@@ -187,12 +187,19 @@ export class PcscWatcher extends EventEmitter {
         err ? reject(err) : resolve(p),
       ),
     );
-    const transmit: Transmit = (apdu) =>
-      new Promise<Buffer>((resolve, reject) =>
+    const transmit: Transmit = async (apdu) => {
+      const answer = await new Promise<Buffer>((resolve, reject) =>
         reader.transmit(apdu, 65538, protocol, (err, res) => (err ? reject(err) : resolve(res))),
       ).catch(async (err: unknown) => {
-        throw await this.pulledOut(readerName, removals, err);
+        throw (await this.pulledOut(readerName, removals, err)) ?? err;
       });
+      // No status word at all: vpcd, for one, answers nothing when the card goes mid-command.
+      if (answer.length < 2) {
+        const pulled = await this.pulledOut(readerName, removals, 'no answer');
+        if (pulled) throw pulled;
+      }
+      return answer;
+    };
     try {
       return await fn(transmit);
     } finally {
@@ -205,18 +212,26 @@ export class PcscWatcher extends EventEmitter {
   /**
    * A command that failed because the card was taken out does not always say so: pcscd
    * answers "Transaction failed" (0x80100016) as often as "Card was removed" when the card
-   * goes mid-command. Waits a moment for the reader's status to tell, and says "removed"
-   * when the card left the reader since it was connected; otherwise the error as it was.
+   * goes mid-command, and a reader may answer nothing at all. Waits a moment for the reader's
+   * status to tell, and gives an error saying "removed" when the card left the reader since
+   * it was connected; undefined when it did not.
    */
-  private async pulledOut(readerName: string, removals: number, err: unknown): Promise<unknown> {
+  private async pulledOut(
+    readerName: string,
+    removals: number,
+    err: unknown,
+  ): Promise<Error | undefined> {
     const message = err instanceof Error ? err.message : String(err);
-    if (/removed/i.test(message)) return err;
-    const gone = () =>
-      (this.removals.get(readerName) ?? 0) !== removals || !this.readers.get(readerName)?.atr;
+    if (/removed/i.test(message)) return err instanceof Error ? err : new Error(message);
+    // A reader unplugged is not a card pulled: only a reader still there with no card is.
+    const gone = () => {
+      const entry = this.readers.get(readerName);
+      return !!entry && ((this.removals.get(readerName) ?? 0) !== removals || !entry.atr);
+    };
     // pcscd polls a reader's presence every 400 ms or so; the status follows within that.
     for (let waited = 0; !gone() && waited < pulledOutWaitMs; waited += 50)
       await new Promise((r) => setTimeout(r, 50));
-    return gone() ? new Error(`Card was removed from ${readerName} (${message})`) : err;
+    return gone() ? new Error(`Card was removed from ${readerName} (${message})`) : undefined;
   }
 
   /** Closes every reader and the context, so the process can exit. */
