@@ -49,9 +49,10 @@ export const cardJobs = pgTable(
     /** Issue: leave the card issued_locked, the holder setting their PIN at first use. */
     issuedLocked: boolean('issued_locked').notNull().default(false),
     /**
-     * The PUKs the card may hold, as this job offered them to its agent (sealed like the
-     * card's PUK), so the step that names the one the card took can record it; cleared when
-     * the job ends.
+     * The PUKs the card may hold, as this job offered them to its agent, and the new PUK it
+     * sent (sealed like the card's PUK, as JSON `{ puks, newPuk }`), so the step that names
+     * the one the card took can record it and make the new one pending; cleared when the job
+     * ends.
      */
     sealedPukCandidates: text('sealed_puk_candidates'),
     /** The last step the agent reported (null: not started). */

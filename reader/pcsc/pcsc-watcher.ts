@@ -40,6 +40,9 @@ function loadBinding(): () => BindingContext {
 /** vpcd's stock readers ("Virtual PCD 00 00", …): present on test machines, never a real card. */
 export const isVirtualReader = (name: string) => /^Virtual PCD( |$)/.test(name);
 
+/** How long a failed command waits for the reader's status to say whether the card left. */
+const pulledOutWaitMs = 1500;
+
 export interface PcscWatcherOptions {
   /** Use vpcd's "Virtual PCD" readers too. Off in production: only test machines have them. */
   includeVirtual?: boolean;
@@ -64,6 +67,8 @@ export class PcscWatcher extends EventEmitter {
   private readers = new Map<string, { reader: BindingReader; atr: Buffer | null }>();
   /** The last use of each reader's card, queued behind the ones before it. */
   private inUse = new Map<string, Promise<void>>();
+  /** How many times a card was taken out of each reader, to tell a pulled card by. */
+  private removals = new Map<string, number>();
   private closed = false;
   private backoff: number;
   private retry: NodeJS.Timeout | undefined;
@@ -112,6 +117,7 @@ export class PcscWatcher extends EventEmitter {
         this.emit('card-inserted', { reader: reader.name, atr: entry.atr } satisfies CardPresence);
       } else if (!present && entry.atr) {
         entry.atr = null;
+        this.removals.set(reader.name, (this.removals.get(reader.name) ?? 0) + 1);
         this.emit('card-removed', { reader: reader.name });
       }
     });
@@ -175,15 +181,25 @@ export class PcscWatcher extends EventEmitter {
     const entry = this.readers.get(readerName);
     if (!entry) throw new Error(`no reader called "${readerName}"`);
     const { reader } = entry;
+    const removals = this.removals.get(readerName) ?? 0;
     const protocol = await new Promise<number>((resolve, reject) =>
       reader.connect({ share_mode: reader.SCARD_SHARE_SHARED }, (err, p) =>
         err ? reject(err) : resolve(p),
       ),
     );
-    const transmit: Transmit = (apdu) =>
-      new Promise((resolve, reject) =>
+    const transmit: Transmit = async (apdu) => {
+      const answer = await new Promise<Buffer>((resolve, reject) =>
         reader.transmit(apdu, 65538, protocol, (err, res) => (err ? reject(err) : resolve(res))),
-      );
+      ).catch(async (err: unknown) => {
+        throw (await this.pulledOut(readerName, removals, err)) ?? err;
+      });
+      // No status word at all: vpcd, for one, answers nothing when the card goes mid-command.
+      if (answer.length < 2) {
+        const pulled = await this.pulledOut(readerName, removals, 'no answer');
+        if (pulled) throw pulled;
+      }
+      return answer;
+    };
     try {
       return await fn(transmit);
     } finally {
@@ -191,6 +207,31 @@ export class PcscWatcher extends EventEmitter {
         reader.disconnect(reader.SCARD_LEAVE_CARD, () => resolve()),
       );
     }
+  }
+
+  /**
+   * A command that failed because the card was taken out does not always say so: pcscd
+   * answers "Transaction failed" (0x80100016) as often as "Card was removed" when the card
+   * goes mid-command, and a reader may answer nothing at all. Waits a moment for the reader's
+   * status to tell, and gives an error saying "removed" when the card left the reader since
+   * it was connected; undefined when it did not.
+   */
+  private async pulledOut(
+    readerName: string,
+    removals: number,
+    err: unknown,
+  ): Promise<Error | undefined> {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/removed/i.test(message)) return err instanceof Error ? err : new Error(message);
+    // A reader unplugged is not a card pulled: only a reader still there with no card is.
+    const gone = () => {
+      const entry = this.readers.get(readerName);
+      return !!entry && ((this.removals.get(readerName) ?? 0) !== removals || !entry.atr);
+    };
+    // pcscd polls a reader's presence every 400 ms or so; the status follows within that.
+    for (let waited = 0; !gone() && waited < pulledOutWaitMs; waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
+    return gone() ? new Error(`Card was removed from ${readerName} (${message})`) : undefined;
   }
 
   /** Closes every reader and the context, so the process can exit. */

@@ -2,11 +2,19 @@ import { connect, type Socket } from 'node:net';
 import type { PivCard } from './piv-card.ts';
 
 /**
- * A card in a vpcd slot. vpcd (the virtual reader driver loaded by pcscd) listens; the card
- * connects. Connected means inserted, closed means removed. Every message either way is a
- * 2-byte big-endian length and its payload: a 1-byte control (00 off, 01 on, 02 reset,
- * 04 ATR) or a command APDU.
+ * Test-only hooks on the commands that reach a card in a vpcd slot, for interruption tests
+ * (`npm run card` sets none). `before` sees each command APDU first and may answer it in the
+ * card's place (the bytes returned, status word included): the card never sees that command,
+ * as when the host died before sending it; or `'pull'`: the card leaves the reader with the
+ * command unanswered, as one pulled out mid-command. `after` sees each command and the card's
+ * answer; `'pull'` takes the card out as soon as that answer is on its way, so the host gets
+ * it and its next command finds no card.
  */
+export interface ApduHooks {
+  before?: (command: Buffer) => Buffer | 'pull' | undefined;
+  after?: (command: Buffer, answer: Buffer) => 'pull' | undefined;
+}
+
 export class VpcdConnection {
   private socket: Socket | undefined;
   private buffer = Buffer.alloc(0);
@@ -14,6 +22,8 @@ export class VpcdConnection {
   private wanted = false;
   /** APDUs answered since the card was inserted, for benchmarks and logs. */
   apduCount = 0;
+  /** Test-only: see ApduHooks. */
+  hooks: ApduHooks = {};
 
   constructor(
     private readonly card: PivCard,
@@ -78,13 +88,28 @@ export class VpcdConnection {
       if (this.buffer.length < 2 + length) return;
       const message = this.buffer.subarray(2, 2 + length);
       this.buffer = this.buffer.subarray(2 + length);
-      const reply = this.answer(message);
-      if (reply) {
-        const frame = Buffer.alloc(2 + reply.length);
-        frame.writeUInt16BE(reply.length, 0);
-        reply.copy(frame, 2);
-        socket.write(frame);
+      const command = message.length > 1 ? message : undefined;
+      const before = command && this.hooks.before?.(command);
+      if (before === 'pull') {
+        // Out of the reader mid-command: the host waits for an answer that never comes.
+        this.wanted = false;
+        this.buffer = Buffer.alloc(0);
+        void this.remove();
+        return;
       }
+      const reply = before ?? this.answer(message);
+      if (!reply) continue;
+      const frame = Buffer.alloc(2 + reply.length);
+      frame.writeUInt16BE(reply.length, 0);
+      reply.copy(frame, 2);
+      if (command && this.hooks.after?.(command, reply) === 'pull') {
+        // Out of the reader once the answer is written: nothing after it is read.
+        this.wanted = false;
+        this.buffer = Buffer.alloc(0);
+        socket.write(frame, () => void this.remove());
+        return;
+      }
+      socket.write(frame);
     }
   }
 

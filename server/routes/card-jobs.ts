@@ -226,7 +226,12 @@ const consumeCode: CodeConsumer = async (tx, input) => {
 
 export function registerCardJobs(app: OpenAPIHono<AppEnv>) {
   app.openapi(create, async (c) => {
-    const job = await createCardJob(serviceContext(c), c.req.valid('json'), consumeCode);
+    const job = await createCardJob(
+      serviceContext(c),
+      c.req.valid('json'),
+      consumeCode,
+      c.get('deps').config.cardJobStaleSeconds,
+    );
     return c.json({ ...job, expiresAt: job.expiresAt.toISOString() }, 201);
   });
   app.openapi(view, async (c) =>

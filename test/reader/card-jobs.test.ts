@@ -163,7 +163,7 @@ describe('issuing, unlocking, renewing and cancelling a card through the agent',
       agentLog += d.toString();
     });
     await waitFor(
-      () => /127\.0\.0\.1:(\d+)/.test(agentLog),
+      () => /on http:\/\/127\.0\.0\.1:(\d+)\/cards/.test(agentLog),
       'the agent to answer on loopback',
       30_000,
     );

@@ -356,34 +356,42 @@ export function recordJobStep(
       case 'puk_requested': {
         const puks = pukCandidates(secrets, card);
         const newPuk = CardSecrets.newPuk();
-        await tx.db
-          .update(cards)
-          .set({ encryptedPendingPuk: secrets.sealPuk(newPuk, card.serial), updatedAt: now })
-          .where(eq(cards.id, card.id));
+        // The new PUK stays with the job until the card shows which PUK it holds (pin_set):
+        // the card's pending PUK, from a job that failed after the card took it, may be the
+        // card's own, and is not replaced before then.
         await tx.db
           .update(cardJobs)
           .set({
-            sealedPukCandidates: secrets.sealPuk(JSON.stringify(puks), `${card.serial}:${job.id}`),
+            sealedPukCandidates: secrets.sealPuk(
+              JSON.stringify({ puks, newPuk }),
+              `${card.serial}:${job.id}`,
+            ),
           })
           .where(eq(cardJobs.id, job.id));
         await recordStep(tx, job.id, input.step, { candidates: puks.length });
         return { puks, newPuk };
       }
       case 'pin_set': {
-        const puks = job.sealedPukCandidates
-          ? (JSON.parse(
-              secrets.openPuk(job.sealedPukCandidates, `${card.serial}:${job.id}`),
-            ) as string[])
-          : [];
-        const used = puks[input.candidate];
-        if (used === undefined)
+        const offered = job.sealedPukCandidates
+          ? (JSON.parse(secrets.openPuk(job.sealedPukCandidates, `${card.serial}:${job.id}`)) as {
+              puks: string[];
+              newPuk: string;
+            })
+          : { puks: [], newPuk: undefined };
+        const used = offered.puks[input.candidate];
+        if (used === undefined || offered.newPuk === undefined)
           throw ValidationError.of([
             { field: 'candidate', message: 'is not one of the PUKs given' },
           ]);
-        // The card showed it holds this PUK: it is the card's PUK until the new one is confirmed.
+        // The card showed it holds this PUK: it is the card's PUK until the new one, pending
+        // from now on, is confirmed.
         await tx.db
           .update(cards)
-          .set({ encryptedPuk: secrets.sealPuk(used, card.serial), updatedAt: now })
+          .set({
+            encryptedPuk: secrets.sealPuk(used, card.serial),
+            encryptedPendingPuk: secrets.sealPuk(offered.newPuk, card.serial),
+            updatedAt: now,
+          })
           .where(eq(cards.id, card.id));
         await recordStep(tx, job.id, input.step);
         return {};

@@ -28,7 +28,7 @@ import {
 import { type CardVerb, planTransition, transitionFrom } from '../cards/card-lifecycle.ts';
 import { type ServiceContext, type TxContext, withTransaction } from '../context.ts';
 import { displayDate, todayOf } from '../dates.ts';
-import { failStaleJobsOfCard } from './end-card-job.ts';
+import { defaultStaleSeconds, failStaleJobsOfCard } from './end-card-job.ts';
 import type { CardJobKind } from './job-steps.ts';
 
 /** How long a job waits for its agent to start it. */
@@ -91,6 +91,7 @@ export function createCardJob(
   ctx: ServiceContext,
   input: CreateCardJobInput,
   consumeCode: CodeConsumer,
+  staleSeconds = defaultStaleSeconds,
 ): Promise<CreatedCardJob> {
   requireCardSecrets(ctx);
   const actor = ctx.actor;
@@ -99,7 +100,9 @@ export function createCardJob(
     const card = await findCard(tx, input.cardSerial, { forUpdate: true });
     if (!card) throw new NotFoundError(noSuchCard);
     await assertMayViewCard(tx, card);
-    await failStaleJobsOfCard(tx, card.id);
+    // A job whose agent stopped reporting (by the server's configured time) is over: it is
+    // failed here, its certificates revoked, so the next can be asked for at once.
+    await failStaleJobsOfCard(tx, card.id, staleSeconds);
 
     const person =
       input.kind === 'issue'
