@@ -181,6 +181,11 @@ export class CardJobStack {
     return stack;
   }
 
+  /** False when pcscd was running already: someone else is using the test reader too. */
+  get ownPcscd(): boolean {
+    return this.pcscd.started;
+  }
+
   /** The `watch` process's pid, for its memory. */
   get agentPid(): number {
     return this.agent?.pid ?? 0;
@@ -305,12 +310,27 @@ export class CardJobStack {
       throw new Error(
         `the agent refused the ${String(body.kind)} job: ${await handed.text()}\n${this.agentLog.slice(-2000)}`,
       );
-    const ended = new RegExp(`card job ${job.id} \\((\\w+)\\) on [^\\n]*: (.*)\\n`);
-    await waitFor(() => ended.test(this.agentLog), `job ${job.id} to end`, {
-      timeoutMs: 120_000,
-      intervalMs: 5,
+    const ended = new RegExp(
+      `card job ${job.id} \\(([^)]*)\\) on [^\\n]*?: (succeeded|failed)(.*)\\n`,
+    );
+    await waitFor(
+      () => ended.test(this.agentLog),
+      `the ${String(body.kind)} job ${job.id} to end`,
+      {
+        timeoutMs: 120_000,
+        intervalMs: 5,
+      },
+    ).catch(async (err: unknown) => {
+      const view = await this.t.app.request(`/api/card-jobs/${job.id}`, { headers: who.headers });
+      const local = await fetch(`http://127.0.0.1:${this.localPort}/jobs/${job.id}`, {
+        headers: { origin: `http://127.0.0.1:${this.port}` },
+      });
+      throw new Error(
+        `${String(err)}\nserver: ${await view.text()}\nagent: ${await local.text()}\n${this.agentLog.slice(-2000)}`,
+      );
     });
-    const outcome = ended.exec(this.agentLog)?.[2] ?? '';
+    const line = ended.exec(this.agentLog);
+    const outcome = `${line?.[2] ?? ''}${line?.[3] ?? ''}`;
     const figures = /succeeded, (\d+) APDUs in (\d+) ms \((\d+) ms waiting for the server\)/.exec(
       outcome,
     );

@@ -210,6 +210,10 @@ async function main() {
     console.log(
       `\nCard jobs benchmark: ${rounds} rounds (after one warm-up), each on a fresh stock card; pcscd with the no-delay shim and the simulator; ${driver}\n`,
     );
+    if (!stack.ownPcscd)
+      console.log(
+        'NOTE: pcscd was already running (another run using the test reader): its cards and agents may have disturbed these figures.\n',
+      );
     printTable(jobs, tools);
     printServerCalls('issue', jobs.issue);
     printServerCalls('unlock', jobs.unlock);
