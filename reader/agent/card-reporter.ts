@@ -26,11 +26,12 @@ export class CardReporter {
   private readonly now: () => Date;
   private readonly log: (line: string) => void;
 
-  constructor(
-    private readonly watcher: PcscWatcher,
-    private readonly outbox: Outbox,
-    options: CardReporterOptions = {},
-  ) {
+  private readonly watcher: PcscWatcher;
+  private readonly outbox: Outbox;
+
+  constructor(watcher: PcscWatcher, outbox: Outbox, options: CardReporterOptions = {}) {
+    this.watcher = watcher;
+    this.outbox = outbox;
     this.now = options.now ?? (() => new Date());
     this.log = options.log ?? (() => {});
     const settleMs = options.settleMs ?? 2000;

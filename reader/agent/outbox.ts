@@ -66,7 +66,10 @@ export class Outbox {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly log: (line: string) => void;
 
-  constructor(private readonly options: OutboxOptions) {
+  private readonly options: OutboxOptions;
+
+  constructor(options: OutboxOptions) {
+    this.options = options;
     this.dir = options.dir;
     this.rejectedDir = join(this.dir, 'rejected');
     mkdirSync(this.rejectedDir, { recursive: true, mode: 0o700 });

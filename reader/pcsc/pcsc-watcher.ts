@@ -74,8 +74,11 @@ export class PcscWatcher extends EventEmitter {
   private retry: NodeJS.Timeout | undefined;
   private readonly create: () => BindingContext;
 
-  constructor(private readonly options: PcscWatcherOptions = {}) {
+  private readonly options: PcscWatcherOptions;
+
+  constructor(options: PcscWatcherOptions = {}) {
     super();
+    this.options = options;
     this.create = loadBinding();
     this.backoff = options.backoffMs ?? 250;
     this.open();

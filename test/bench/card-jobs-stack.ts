@@ -3,7 +3,7 @@
  * on a real port (its fetch timed per job), and the enrolled agent running `watch` as its own
  * process. Mirrors test/reader/card-jobs.test.ts, without assertions on timings.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -192,12 +192,15 @@ export class CardJobStack {
   }
 
   private async watch(config: string) {
+    // The agent as a workstation runs it (npm run agent): built into one JavaScript file.
+    execFileSync(process.execPath, ['scripts/build-agent.mjs']);
     const agent = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'reader/cli.ts',
+        // As package.json's agent script runs it: a small young generation, so the heap
+        // of a process that reads a card now and then does not grow to tens of MB.
+        '--max-semi-space-size=1',
+        'dist/agent/cli.mjs',
         'watch',
         '--virtual',
         '--config',

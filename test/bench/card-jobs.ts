@@ -242,7 +242,7 @@ async function main() {
     }
     const peak = Math.max(...rss.peaks.values());
     console.log(
-      `  for scale, idle processes doing nothing: plain node ${plainNode.toFixed(1)} MB; node --import tsx (how npm run agent starts) ${nodeTsx.toFixed(1)} MB`,
+      `  for scale, idle processes doing nothing: plain node ${plainNode.toFixed(1)} MB; node --import tsx (how the agent ran before it was built to one file) ${nodeTsx.toFixed(1)} MB`,
     );
     console.log(
       `  watch process RSS: ${rss.peaks.get('idle')?.toFixed(1)} MB idle before, peak ${rss.peaks.get('jobs')?.toFixed(1)} MB sampled during the rounds, ${rss.peaks.get('after')?.toFixed(1)} MB after; VmHWM ${hwm.toFixed(1)} MB (target < ${targets.rssMb} MB): ${Math.max(peak, hwm) < targets.rssMb ? 'meets it' : 'DOES NOT meet it'}`,

@@ -38,7 +38,11 @@ export class CardSession {
   /** Undefined until a command has shown it. */
   extended: boolean | undefined;
 
-  constructor(private readonly transmit: Transmit) {}
+  private readonly transmit: Transmit;
+
+  constructor(transmit: Transmit) {
+    this.transmit = transmit;
+  }
 
   /** Sends one APDU as it is; the answer's data and status word. */
   async send(apdu: Buffer): Promise<CardAnswer> {

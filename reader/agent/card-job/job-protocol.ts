@@ -49,13 +49,14 @@ export interface JobServer {
 /** The server refused a call, or could not be reached; `message` is the server's own words. */
 export class JobServerError extends Error {
   override name = 'JobServerError';
-  constructor(
-    message: string,
-    /** HTTP status; 0 when the server was not reached. */
-    readonly status: number,
-    readonly code: string | null = null,
-  ) {
+  /** HTTP status; 0 when the server was not reached. */
+  readonly status: number;
+  readonly code: string | null;
+
+  constructor(message: string, status: number, code: string | null = null) {
     super(message);
+    this.status = status;
+    this.code = code;
   }
 }
 
