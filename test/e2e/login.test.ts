@@ -92,6 +92,7 @@ describe('signing in and out, in Chromium', () => {
       const yours = page.getByRole('navigation', { name: 'Your account' });
       expect(await yours.getByRole('link').allTextContents()).toEqual([
         'My profile',
+        'My card',
         'Check my card',
       ]);
       await yours.getByRole('link', { name: 'My profile' }).click();
