@@ -182,7 +182,7 @@ describe('card jobs interrupted: the card pulled, the agent killed', () => {
     expect((await stack.cardRow(serial)).managementKey).toBe('changing');
     expect(loadProfile(profilePath).managementKey.key).toBe(transportKey);
     const firstFailed = await lapse(first);
-    expect(firstFailed.failure).toContain('The card’s own management key was sent');
+    expect(firstFailed.failure).toContain('Locking the card to this RA');
     expect(await stack.jobCertificates(first)).toEqual([]);
     expect((await stack.cardRow(serial)).state).toBe('in_stock');
 
@@ -211,7 +211,7 @@ describe('card jobs interrupted: the card pulled, the agent killed', () => {
     const secondFailed = await stack.view(raAgent, second);
     expect(secondFailed.state).toBe('failed');
     expect(secondFailed.failure).toMatch(
-      /agent stopped reporting after “The card’s own management key was sent”/,
+      /agent stopped reporting after “Locking the card to this RA”/,
     );
     expect(await stepDetail(issued.id, 'management_authenticated')).toEqual([{ key: 'derived' }]);
     await stack.expectRecordsMatchCard(serial, profilePath);
