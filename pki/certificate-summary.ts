@@ -45,7 +45,8 @@ const ekuNames: Record<string, string> = {
 };
 const upnOid = '1.3.6.1.4.1.311.20.2.3';
 
-function dn(name: pkijs.RelativeDistinguishedNames): string {
+/** A name as reports and records spell it: `CN=Grace Adeyemi, serialNumber=5550…`. */
+export function distinguishedNameText(name: pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues
     .map((tv) => `${names[tv.type] ?? tv.type}=${String(tv.value.valueBlock.value)}`)
     .join(', ');
@@ -93,8 +94,8 @@ export function parseCertificate(der: Buffer): CertificateSummary {
     }
   }
   return {
-    subject: dn(cert.subject),
-    issuer: dn(cert.issuer),
+    subject: distinguishedNameText(cert.subject),
+    issuer: distinguishedNameText(cert.issuer),
     serialNumber: Buffer.from(cert.serialNumber.valueBlock.valueHexView).toString('hex'),
     notBefore: cert.notBefore.value.toISOString(),
     notAfter: cert.notAfter.value.toISOString(),

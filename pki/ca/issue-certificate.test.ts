@@ -184,6 +184,13 @@ describe('issueCertificate', () => {
         expect(shown).toMatch(/X509v3 Subject Key Identifier/);
         const summary = parseCertificate(issued.certificate);
         expect(summary.email).toBe(holder.email);
+        // What the issuer says it signed is what a reader of the DER finds.
+        expect({ subject: issued.subject, issuer: issued.issuer, sha256: issued.sha256 }).toEqual({
+          subject: summary.subject,
+          issuer: summary.issuer,
+          sha256: summary.sha256,
+        });
+        expect(issued.subject).toBe('CN=Nia Okafor, serialNumber=555086689106');
         if (profile === 'authentication') {
           expect(shown).toMatch(/X509v3 Key Usage: critical\s+Digital Signature\n/);
           expect(shown).toMatch(

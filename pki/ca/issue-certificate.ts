@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { distinguishedNameText } from '../certificate-summary.ts';
 import {
   authorityKeyIdentifier,
   caHash,
@@ -48,6 +50,10 @@ export interface IssuedCertificate {
   serialNumber: string;
   notBefore: Date;
   notAfter: Date;
+  /** The names and fingerprint as pki/certificate-summary.ts reads them off the DER. */
+  subject: string;
+  issuer: string;
+  sha256: string;
 }
 
 /** The input names a key or holder the profiles cannot carry; nothing was signed. */
@@ -71,8 +77,7 @@ const allowedCurves: Record<string, string> = {
 export async function issueCertificate(input: IssueCertificateInput): Promise<IssuedCertificate> {
   checkHolder(input.holder);
   const spki = parsePublicKey(input.subjectPublicKeyInfo);
-  const issuer = parseCertificateDer(input.issuingCa.certificate);
-  const signingKey = await importCaPrivateKey(input.issuingCa.privateKey);
+  const { issuer, signingKey } = await openIssuer(input.issuingCa);
 
   const notBefore = wholeSeconds(input.now ?? new Date());
   const days = input.validityDays ?? defaultValidityDays;
@@ -132,12 +137,38 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
   ];
   await cert.sign(signingKey, caHash, engine);
 
+  const certificate = toDer(cert);
   return {
-    certificate: toDer(cert),
+    certificate,
     serialNumber: Buffer.from(cert.serialNumber.valueBlock.valueHexView).toString('hex'),
     notBefore,
     notAfter,
+    subject: distinguishedNameText(cert.subject),
+    issuer: distinguishedNameText(cert.issuer),
+    sha256: createHash('sha256').update(certificate).digest('hex'),
   };
+}
+
+type OpenedIssuer = { issuer: pkijs.Certificate; signingKey: CryptoKey };
+const openedIssuers = new WeakMap<Uint8Array, Promise<OpenedIssuer>>();
+
+/**
+ * The issuing CA's certificate parsed and its key imported, once per key the server holds
+ * (the CA opener hands out the same bytes each time): parsing and importing cost more than
+ * signing, and a card job signs two certificates in one step.
+ */
+function openIssuer(ca: IssueCertificateInput['issuingCa']): Promise<OpenedIssuer> {
+  let opened = openedIssuers.get(ca.privateKey);
+  if (!opened) {
+    opened = importCaPrivateKey(ca.privateKey).then((signingKey) => ({
+      issuer: parseCertificateDer(ca.certificate),
+      signingKey,
+    }));
+    // A key that does not import is not remembered: the next call says so again.
+    opened.catch(() => openedIssuers.delete(ca.privateKey));
+    openedIssuers.set(ca.privateKey, opened);
+  }
+  return opened;
 }
 
 function profileExtensions(

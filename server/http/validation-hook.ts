@@ -5,8 +5,42 @@ import { DomainError, type FieldProblem, ValidationError } from '../errors.ts';
 import type { ServiceContext } from '../services/context.ts';
 import { type AppEnv, serviceContext } from './app-env.ts';
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * How far a union's option is from what the caller meant: keys it does not know, or a
+ * discriminator it does not match, say the caller meant another option.
+ */
+function distance(issues: readonly Issue[]): number {
+  return issues.reduce(
+    (sum, issue) =>
+      sum +
+      (issue.code === 'unrecognized_keys'
+        ? 10
+        : issue.code === 'invalid_union' && 'note' in issue && issue.note
+          ? 5
+          : 1),
+    0,
+  );
+}
+
+/**
+ * A union's own message is "Invalid input"; the problems of the option the body was nearest
+ * to say what is wrong (`steps: Too big`, not `json: Invalid input`).
+ */
+function flatten(issues: readonly Issue[], prefix: PropertyKey[] = []): Issue[] {
+  return issues.flatMap((issue): Issue[] => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length) {
+      const nearest = [...issue.errors].sort((a, b) => distance(a) - distance(b))[0] ?? [];
+      return flatten(nearest, path);
+    }
+    return [{ ...issue, path }];
+  });
+}
+
 function problemsOf(error: z.ZodError, target: string): FieldProblem[] {
-  return error.issues.flatMap((issue): FieldProblem[] => {
+  return flatten(error.issues).flatMap((issue): FieldProblem[] => {
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({

@@ -4,7 +4,8 @@ import { defineRoute } from '../http/define-route.ts';
 import { ErrorBody } from '../http/error-body.ts';
 import {
   type IssuingSettings,
-  recordJobStep,
+  maxStepsPerCall,
+  recordJobSteps,
   startCardJob,
 } from '../services/card-jobs/agent-card-job.ts';
 import { type CodeConsumer, createCardJob } from '../services/card-jobs/create-card-job.ts';
@@ -166,6 +167,18 @@ const Step = z
   ])
   .openapi('AgentCardJobStep');
 
+const Steps = z
+  .union([
+    Step,
+    z.strictObject({
+      steps: z
+        .array(Step)
+        .min(1, 'give at least one step')
+        .max(maxStepsPerCall, `give at most ${maxStepsPerCall} steps`),
+    }),
+  ])
+  .openapi('AgentCardJobSteps');
+
 const start = defineRoute({
   method: 'post',
   path: '/api/agent/jobs/{id}/start',
@@ -193,10 +206,10 @@ const step = defineRoute({
   access: 'agent',
   tags: ['Reader agent'],
   summary:
-    'Report a step of a running card job; the answer carries what the next card command needs',
+    'Report a step of a running card job, or several in order; the answer carries what the next card command needs',
   description:
-    'Steps follow the order of docs/card-jobs.md for the job’s kind; any other order is 409 and the job carries on. `failed` ends the job: certificates it issued that never became current are revoked as cessationOfOperation.',
-  request: { params: JobId, body: { required: true, content: json(Step) } },
+    'Steps follow the order of docs/card-jobs.md for the job’s kind; any other order is 409 and the job carries on. Several steps in one call (`{steps: [...]}`, up to 4) are recorded together or not at all, and the answer is the last one’s; `failed` may only come last. `failed` ends the job: certificates it issued that never became current are revoked as cessationOfOperation.',
+  request: { params: JobId, body: { required: true, content: json(Steps) } },
   responses: {
     200: {
       description: 'Recorded',
@@ -259,13 +272,18 @@ export function registerCardJobs(app: OpenAPIHono<AppEnv>) {
   );
   app.openapi(step, async (c) =>
     c.json(
-      await recordJobStep(
+      await recordJobSteps(
         serviceContext(c),
         c.req.valid('param').id,
-        c.req.valid('json'),
+        stepsOf(c.req.valid('json')),
         settingsOf(c),
       ),
       200,
     ),
   );
+}
+
+/** One step, or the steps the agent folded into one call. */
+function stepsOf(body: z.infer<typeof Steps>) {
+  return 'steps' in body ? body.steps : [body];
 }

@@ -69,7 +69,17 @@ declare const inTransaction: unique symbol;
 /** What runs once the outermost transaction has ended (see `afterTransaction`). */
 type AfterTransaction = (ctx: ServiceContext) => Promise<void>;
 const afterHooks = Symbol('afterTransaction');
-type WithHooks = { [afterHooks]?: AfterTransaction[] };
+const chainHead = Symbol('auditChainHead');
+/**
+ * The audit chain's last hash as this transaction left it, once it holds the chain's lock
+ * (services/audit/record-audit-event.ts): a second event in the same transaction links to it
+ * without asking the database again. Forgotten when a savepoint rolls back, as the event it
+ * names (and the lock, if taken there) went with it.
+ */
+export interface AuditChainHead {
+  hash: string | undefined;
+}
+type WithHooks = { [afterHooks]?: AfterTransaction[]; [chainHead]?: AuditChainHead };
 
 /**
  * A service context whose `db` is the transaction of the change being made. Only
@@ -91,13 +101,27 @@ export async function withTransaction<T>(
 ): Promise<T> {
   // Inside a transaction already: the spread carries the outermost one's list along.
   if ((ctx as WithHooks)[afterHooks]) {
-    return ctx.db.transaction((tx) => fn({ ...ctx, db: tx as unknown as Database } as TxContext));
+    try {
+      return await ctx.db.transaction((tx) =>
+        fn({ ...ctx, db: tx as unknown as Database } as TxContext),
+      );
+    } catch (error) {
+      const head = (ctx as WithHooks)[chainHead];
+      if (head) head.hash = undefined;
+      throw error;
+    }
   }
   const hooks: AfterTransaction[] = [];
+  const head: AuditChainHead = { hash: undefined };
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
     const value = await ctx.db.transaction((tx) =>
-      fn({ ...ctx, db: tx as unknown as Database, [afterHooks]: hooks } as unknown as TxContext),
+      fn({
+        ...ctx,
+        db: tx as unknown as Database,
+        [afterHooks]: hooks,
+        [chainHead]: head,
+      } as unknown as TxContext),
     );
     outcome = { ok: true, value };
   } catch (error) {
@@ -123,4 +147,11 @@ export function afterTransaction(tx: TxContext, fn: AfterTransaction): void {
   const hooks = (tx as WithHooks)[afterHooks];
   if (!hooks) throw new Error('afterTransaction needs a context made by withTransaction');
   hooks.push(fn);
+}
+
+/** The audit chain's head as the transaction of `tx` holds it (see `AuditChainHead`). */
+export function auditChainHead(tx: TxContext): AuditChainHead {
+  const head = (tx as WithHooks)[chainHead];
+  if (!head) throw new Error('auditChainHead needs a context made by withTransaction');
+  return head;
 }

@@ -287,6 +287,86 @@ describe.each(testDrivers)('card jobs (%s)', (driver) => {
     expect(view.failure).toMatch(/refused every management key/);
   });
 
+  it('takes steps folded into one call: recorded together in order, or none of them when one is refused', async () => {
+    const serial = stock[6] ?? '';
+    const someone = await newStarter(t, 'Ines');
+    const job = (await (
+      await ask(agent, { kind: 'issue', cardSerial: serial, personId: someone.id })
+    ).json()) as { id: string; nonce: string };
+    await post(
+      `/api/agent/jobs/${job.id}/start`,
+      { nonce: job.nonce, card: { serial } },
+      desk.headers,
+    );
+    const challenge = Buffer.from('1122334455667788', 'hex');
+    const answer = (await (
+      await step(job.id, { step: 'management_challenge', challenge: challenge.toString('hex') })
+    ).json()) as { responses: string[] };
+    const candidate = answer.responses.indexOf(tdes(factoryKey, challenge).toString('hex'));
+    const stepsOfJob = async () =>
+      (
+        (await (
+          await t.app.request(`/api/card-jobs/${job.id}`, { headers: agent.headers })
+        ).json()) as { steps: { step: string }[] }
+      ).steps.map((s) => s.step);
+    const before = await stepsOfJob();
+
+    // Refused as a whole: the second step cannot follow the first; nothing of it is kept.
+    const wrongOrder = await step(job.id, {
+      steps: [{ step: 'management_authenticated', candidate }, { step: 'certificates_written' }],
+    });
+    expect(wrongOrder.status).toBe(409);
+    expect(JSON.stringify(await wrongOrder.json())).toMatch(
+      /certificates_written cannot follow management_authenticated/,
+    );
+    expect(await stepsOfJob()).toEqual(before);
+    const [untouched] = await t.db.select().from(cards).where(eq(cards.serial, serial));
+    expect(untouched?.managementKey).toBe('transport');
+
+    // `failed` only last, and no more than four steps a call: refused before anything is read.
+    const failedFirst = await step(job.id, {
+      steps: [{ step: 'failed', error: 'x' }, { step: 'management_key_apdu' }],
+    });
+    expect(failedFirst.status).toBe(400);
+    expect(JSON.stringify(await failedFirst.json())).toMatch(/failed may only be the last step/);
+    const tooMany = await step(job.id, { steps: Array(5).fill({ step: 'completed' }) });
+    expect(tooMany.status).toBe(400);
+    expect(JSON.stringify(await tooMany.json())).toMatch(/at most 4 steps/);
+    // A body that is neither is told what is wrong with the form it is nearest to.
+    const unknown = await step(job.id, { step: 'management_nonsense' });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()) as unknown).toMatchObject({
+      error: {
+        details: [{ field: 'step', message: expect.stringMatching(/management_challenge/) }],
+      },
+    });
+
+    // In order: both recorded, and the answer is the last step's (the command to send).
+    const folded = await step(job.id, {
+      steps: [{ step: 'management_authenticated', candidate }, { step: 'management_key_apdu' }],
+    });
+    expect(folded.status).toBe(200);
+    expect(((await folded.json()) as { apdu: string }).apdu).toMatch(/^00ffffff1b039b18/);
+    expect((await stepsOfJob()).slice(before.length)).toEqual([
+      'management_authenticated',
+      'management_key_apdu',
+    ]);
+    const [changing] = await t.db.select().from(cards).where(eq(cards.serial, serial));
+    expect(changing?.managementKey).toBe('changing');
+
+    // What the card did before it failed goes with the failure, and is recorded first.
+    const failed = await step(job.id, {
+      steps: [
+        { step: 'management_key_set' },
+        { step: 'failed', error: 'The card was taken out', during: 'keys_generated' },
+      ],
+    });
+    expect(failed.status).toBe(200);
+    expect((await stepsOfJob()).slice(-2)).toEqual(['management_key_set', 'failed']);
+    const [after] = await t.db.select().from(cards).where(eq(cards.serial, serial));
+    expect(after?.managementKey).toBe('derived');
+  });
+
   it('a started job whose agent goes quiet is failed once its time is up', async () => {
     const serial = stock[4] ?? '';
     const someone = await newStarter(t, 'Ola');

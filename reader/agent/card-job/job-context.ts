@@ -6,8 +6,17 @@ import type { JobStep, StartedJob, StepBody } from './job-protocol.ts';
 export interface JobContext {
   session: CardSession;
   job: StartedJob;
-  /** Reports a step done and returns the server's answer. */
+  /**
+   * Reports a step done and returns the server's answer; the steps noted since the last
+   * report go in the same call, before it.
+   */
   report(body: StepBody): Promise<Record<string, unknown>>;
+  /**
+   * A step done whose answer the job does not need: it goes to the server with the next
+   * report (or with `failed`), saving a round trip. Only for a step the server need not have
+   * recorded before the card's next change: never one whose record lets the next job recover.
+   */
+  note(body: StepBody): void;
   /** Says which step the job is working toward, for the failure message if it fails there. */
   working(step: JobStep): void;
 }

@@ -40,10 +40,13 @@ export type StepBody =
 
 export type JobStep = Exclude<StepBody['step'], 'failed'>;
 
-/** The RA server, as a job sees it: start the job, then one call per step. */
+/** One step, or several folded into one call (the server records them together; its answer is the last one's). */
+export type StepsBody = StepBody | { steps: StepBody[] };
+
+/** The RA server, as a job sees it: start the job, then a call per step it needs an answer to. */
 export interface JobServer {
   start(jobId: string, body: StartBody): Promise<unknown>;
-  step(jobId: string, body: StepBody): Promise<unknown>;
+  step(jobId: string, body: StepsBody): Promise<unknown>;
 }
 
 /** The server refused a call, or could not be reached; `message` is the server's own words. */

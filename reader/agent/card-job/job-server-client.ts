@@ -1,6 +1,6 @@
 import type { AgentConfig } from '../agent-config.ts';
 import { cause, serverTimeoutMs } from '../server-link.ts';
-import { type JobServer, JobServerError, type StartBody, type StepBody } from './job-protocol.ts';
+import { type JobServer, JobServerError, type StartBody, type StepsBody } from './job-protocol.ts';
 
 /** The error body every RA server answer has, or a line saying what came back instead. */
 async function refusal(res: Response): Promise<JobServerError> {
@@ -26,7 +26,7 @@ async function refusal(res: Response): Promise<JobServerError> {
 export function jobServerClient(
   config: () => Pick<AgentConfig, 'server' | 'credential'>,
 ): JobServer {
-  const post = async (path: string, body: StartBody | StepBody): Promise<unknown> => {
+  const post = async (path: string, body: StartBody | StepsBody): Promise<unknown> => {
     const { server, credential } = config();
     let res: Response;
     try {

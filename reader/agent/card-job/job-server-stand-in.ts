@@ -26,6 +26,8 @@ export interface StandInCard {
   serial: string;
   /** The management keys offered at a challenge, likeliest first. */
   managementKeys: KeyName[];
+  /** The key the card took at the last management_authenticated. */
+  authenticatedWith?: KeyName;
   /** The PUKs offered at puk_requested, likeliest first. */
   puks: string[];
   /** Set at puk_requested, current at puk_changed. */
@@ -194,9 +196,30 @@ export class JobServerStandIn {
       return [200, { job: jobView() }];
     }
     if (job.state !== 'running') return conflict('CONFLICT', 'This job has ended.');
+    // Several steps in one call: all in order, or none recorded; the answer is the last one's.
+    const steps = Array.isArray(body.steps) ? (body.steps as StepBody[]) : [body as StepBody];
+    const trial = { ...job, steps: [...job.steps] };
+    for (const step of steps) {
+      if (step.step !== 'failed' && !allowed(trial, step.step))
+        return conflict('CONFLICT', `The step ${step.step} is out of order.`);
+      trial.steps.push(step);
+    }
+    let answer: [number, unknown] = [200, {}];
+    for (const step of steps) answer = await this.answerStep(job, step, jobView);
+    return answer;
+  }
+
+  private async answerStep(
+    job: StandInJob,
+    step: StepBody,
+    jobView: () => Record<string, unknown>,
+  ): Promise<[number, unknown]> {
+    const conflict = (code: string, message: string): [number, unknown] => [
+      409,
+      { error: { code, message } },
+    ];
     const card = this.cards.get(job.cardSerial);
     if (!card) throw new Error(`the stand-in knows no card ${job.cardSerial}`);
-    const step = body as StepBody;
     if (step.step === 'failed') {
       job.state = 'failed';
       job.failure = { error: step.error, ...(step.during ? { during: step.during } : {}) };
@@ -214,7 +237,15 @@ export class JobServerStandIn {
         );
         return [200, { responses }];
       }
+      case 'management_authenticated':
+        card.authenticatedWith = card.managementKeys[step.candidate];
+        return [200, {}];
       case 'management_key_apdu': {
+        if (card.authenticatedWith === 'derived') {
+          // Nothing to change, and (as on the server) nothing recorded.
+          job.steps.pop();
+          return [200, { apdu: null }];
+        }
         const key = this.derivedKey(card.serial);
         const apdu = Buffer.concat([
           Buffer.from([0x00, 0xff, 0xff, 0xff, 3 + key.length, 0x03, 0x9b, key.length]),

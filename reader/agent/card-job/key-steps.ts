@@ -85,5 +85,5 @@ export async function makeKeysAndWriteCertificates(ctx: JobContext): Promise<voi
     certificates[slot] = der;
   }
   for (const slot of jobSlots) await write(ctx, slot, certificates[slot]);
-  await ctx.report({ step: 'certificates_written' });
+  ctx.note({ step: 'certificates_written' });
 }

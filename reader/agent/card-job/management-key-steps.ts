@@ -14,9 +14,9 @@ const triesLeftOf = (sw: number) => ((sw & 0xfff0) === 0x63c0 ? sw & 0x0f : unde
  * Proves to the card that the agent may change it: the card's challenge goes to the server,
  * which answers it under each management key the card may hold, likeliest first. A response
  * the card refuses costs a new challenge (the card forgets the old one) and the next
- * candidate. Returns the server's answer to `management_authenticated`.
+ * candidate. Which one the card took goes to the server with the next report.
  */
-export async function authenticateManagementKey(ctx: JobContext): Promise<Record<string, unknown>> {
+export async function authenticateManagementKey(ctx: JobContext): Promise<void> {
   const algorithm = ctx.job.managementAlgorithm;
   const name = managementAlgorithmName(algorithm);
   for (let candidate = 0; ; candidate++) {
@@ -60,7 +60,7 @@ export async function authenticateManagementKey(ctx: JobContext): Promise<Record
     const response = hexField(responses[candidate], 'management-key response', challenge.length);
     ctx.working('management_authenticated');
     const r = await ctx.session.send(managementResponse(algorithm, response));
-    if (r.sw === 0x9000) return ctx.report({ step: 'management_authenticated', candidate });
+    if (r.sw === 0x9000) return ctx.note({ step: 'management_authenticated', candidate });
     const left = triesLeftOf(r.sw);
     if (r.sw === 0x6983 || left === 0)
       throw new JobFailure(
@@ -73,7 +73,9 @@ export async function authenticateManagementKey(ctx: JobContext): Promise<Record
 
 /**
  * Installs the card's own management key: the server sends the whole SET MANAGEMENT KEY
- * command (INS FF), which passes through as opaque bytes, is sent once, and is wiped.
+ * command (INS FF), which passes through as opaque bytes, is sent once, and is wiped; or no
+ * command, when the card already holds its own key. The server has recorded that the card's
+ * key is changing before it answers, so the next job tries both keys if this one stops here.
  */
 export async function setManagementKey(ctx: JobContext): Promise<void> {
   ctx.working('management_key_apdu');
@@ -91,5 +93,5 @@ export async function setManagementKey(ctx: JobContext): Promise<void> {
   } finally {
     apdu.fill(0);
   }
-  await ctx.report({ step: 'management_key_set' });
+  ctx.note({ step: 'management_key_set' });
 }

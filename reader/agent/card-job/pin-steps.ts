@@ -24,7 +24,7 @@ export async function verifyHolderPin(ctx: JobContext, pin: string): Promise<voi
   if (left !== undefined)
     throw new JobFailure(`The card did not accept the PIN: ${tries(left)} before it blocks.`);
   if (r.sw !== 0x9000) throw refused('The card would not check the PIN', r.sw);
-  await ctx.report({ step: 'pin_verified' });
+  ctx.note({ step: 'pin_verified' });
 }
 
 const pukBlocked = () =>
@@ -59,10 +59,12 @@ export async function setPinAndChangePuk(ctx: JobContext, newPin: string): Promi
     if (r.sw === 0x6983 || left === 0) throw pukBlocked();
     if (left === undefined) throw refused('The card would not set the PIN', r.sw);
   }
+  // Reported before the PUK changes: the server then keeps the new PUK as the card's pending
+  // one, so a job that stops between the two still knows both.
   await ctx.report({ step: 'pin_set', candidate });
   ctx.working('puk_changed');
   const r = await sendSecret(ctx, changePuk(puks[candidate] as string, newPuk));
   if (r.sw === 0x6983) throw pukBlocked();
   if (r.sw !== 0x9000) throw refused('The card would not change its PUK', r.sw);
-  await ctx.report({ step: 'puk_changed', candidate });
+  ctx.note({ step: 'puk_changed', candidate });
 }

@@ -110,6 +110,21 @@ describe('running a card job on the card', () => {
     // 2 × PUT DATA (extended), RESET RETRY COUNTER, CHANGE REFERENCE DATA.
     expect(result.apdus).toBe(11);
     expect(result.ms).toBeGreaterThan(0);
+    // A step whose answer the agent does not need goes with the next call: 7 calls, not 12.
+    const calls = standIn.bodies.map((b) => {
+      const body = JSON.parse(b) as { step?: string; steps?: { step: string }[]; nonce?: string };
+      return body.nonce ? 'start' : (body.steps?.map((s) => s.step).join('+') ?? body.step);
+    });
+    expect(calls.slice(-7)).toEqual([
+      'start',
+      'management_challenge',
+      'management_authenticated+management_key_apdu',
+      'management_key_set+keys_generated',
+      'certificates_written+puk_requested',
+      'pin_set',
+      'puk_changed+completed',
+    ]);
+    expect(result.serverCalls).toBe(7);
 
     // The certificates on the card are the server's, each for the key made in its slot.
     expect(Object.keys(card.profile.keys).sort()).toEqual(['9a', '9c']);
@@ -163,7 +178,7 @@ describe('running a card job on the card', () => {
       server: server(),
       input: input(job, card, { pin: '975310', pinConfirmation: '975310' }),
     });
-    expect(result).toMatchObject({ state: 'succeeded', kind: 'unlock', apdus: 4 });
+    expect(result).toMatchObject({ state: 'succeeded', kind: 'unlock', apdus: 4, serverCalls: 4 });
     expect(stepsOf(job.id)).toEqual(['puk_requested', 'pin_set', 'puk_changed', 'completed']);
     expect(verify(card, '975310')).toBe(0x9000);
     expect(resetWith(card, oldPuk, '975310')).toBe(0x63c2);
@@ -365,16 +380,18 @@ describe('running a card job on the card', () => {
       start: client.start,
       step: (id, body) => {
         const record = standIn.jobs.get(id);
-        if (body.step === 'keys_generated' && record) record.state = 'failed';
+        const last = 'steps' in body ? body.steps.at(-1) : body;
+        if (last?.step === 'keys_generated' && record) record.state = 'failed';
         return client.step(id, body);
       },
     };
     const pins = { pin: '24681357', pinConfirmation: '24681357' };
     const result = await runCardJob({ transmit, server: ending, input: input(job, card, pins) });
+    // management_key_set went to the server with keys_generated, and was refused with it.
     expect(result).toMatchObject({
       state: 'failed',
       during: 'keys_generated',
-      step: 'management_key_set',
+      step: 'management_key_apdu',
     });
     expect(result.error).toBe(
       'The RA server refused the step "keys_generated": This job has ended.',

@@ -119,6 +119,14 @@ export async function runCardJob(options: RunCardJobOptions): Promise<CardJobRes
   };
   let started = false;
   let during = 'start' as JobStep | 'start';
+  /** Steps noted, to go with the next report. */
+  let noted: StepBody[] = [];
+  const accepted = (steps: StepBody[]) => {
+    for (const s of steps) {
+      result.step = s.step as JobStep;
+      options.onStep?.(result.step);
+    }
+  };
   const secrets: (string | undefined)[] = [input.pin, input.pinConfirmation];
   try {
     const problems = pinProblems(input.pin, input.pinConfirmation);
@@ -138,11 +146,18 @@ export async function runCardJob(options: RunCardJobOptions): Promise<CardJobRes
       working: (step) => {
         during = step;
       },
+      note: (body: StepBody) => {
+        during = body.step as JobStep;
+        noted.push(body);
+      },
       report: async (body: StepBody) => {
         during = body.step as JobStep;
-        const answer = await timed(() => server.step(input.jobId, body));
-        result.step = body.step as JobStep;
-        options.onStep?.(result.step);
+        const steps = [...noted, body];
+        const answer = await timed(() =>
+          server.step(input.jobId, steps.length === 1 ? body : { steps }),
+        );
+        noted = [];
+        accepted(steps);
         if (body.step === 'puk_requested') {
           const { puks, newPuk } = (answer ?? {}) as { puks?: unknown; newPuk?: unknown };
           if (Array.isArray(puks)) secrets.push(...puks.filter((p) => typeof p === 'string'));
@@ -156,9 +171,9 @@ export async function runCardJob(options: RunCardJobOptions): Promise<CardJobRes
     if (problem) throw new JobFailure(problem);
     if (job.kind === 'renew' && job.selfService) await verifyHolderPin(ctx, input.pin as string);
     if (job.kind === 'issue' || job.kind === 'renew') {
-      const authenticated = await authenticateManagementKey(ctx);
-      if (job.kind === 'issue' || authenticated.changeManagementKey === true)
-        await setManagementKey(ctx);
+      await authenticateManagementKey(ctx);
+      // The server answers with no command when the card already holds its own key.
+      await setManagementKey(ctx);
       await makeKeysAndWriteCertificates(ctx);
     }
     if (job.kind === 'issue' || job.kind === 'unlock') {
@@ -179,7 +194,16 @@ export async function runCardJob(options: RunCardJobOptions): Promise<CardJobRes
     if (started) {
       const body: StepBody =
         during === 'start' ? { step: 'failed', error } : { step: 'failed', error, during };
-      await timed(() => server.step(input.jobId, body)).catch(() => {});
+      // What the card did before it failed is recorded first; if the server refuses those
+      // steps, the failure alone still is.
+      const steps = [...noted, body];
+      const recorded =
+        steps.length > 1 &&
+        (await timed(() => server.step(input.jobId, { steps })).then(
+          () => true,
+          () => false,
+        ));
+      if (!recorded) await timed(() => server.step(input.jobId, body)).catch(() => {});
     }
   }
   result.apdus = session.apdus;

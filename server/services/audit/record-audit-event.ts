@@ -1,6 +1,6 @@
 import { desc, sql } from 'drizzle-orm';
 import { auditEvents } from '../../../db/schema/audit.ts';
-import type { TxContext } from '../context.ts';
+import { auditChainHead, type TxContext } from '../context.ts';
 import { currentHashVersion, genesisHash, keyedAuditHash } from './audit-hash.ts';
 
 export interface AuditEventInput {
@@ -33,18 +33,23 @@ const chainLock = sql`select pg_advisory_xact_lock(7305019, 1)`;
 /**
  * Appends one event to the audit trail, in the transaction of the change it records (the
  * type says so: only `withTransaction` makes a TxContext), so the change and its record
- * commit together or not at all. The chain's lock is held until that transaction ends.
+ * commit together or not at all. The chain's lock is held until that transaction ends, so a
+ * second event of the same transaction links to the first without asking again.
  */
 export async function recordAuditEvent(ctx: TxContext, input: AuditEventInput) {
   const summary = input.summary ?? {};
   assertNoSecrets(summary);
-  await ctx.db.execute(chainLock);
-  const [last] = await ctx.db
-    .select({ hash: auditEvents.hash })
-    .from(auditEvents)
-    .orderBy(desc(auditEvents.id))
-    .limit(1);
-  const prevHash = last?.hash ?? genesisHash;
+  const head = auditChainHead(ctx);
+  let prevHash = head.hash;
+  if (prevHash === undefined) {
+    await ctx.db.execute(chainLock);
+    const [last] = await ctx.db
+      .select({ hash: auditEvents.hash })
+      .from(auditEvents)
+      .orderBy(desc(auditEvents.id))
+      .limit(1);
+    prevHash = last?.hash ?? genesisHash;
+  }
   const content = {
     occurredAt: ctx.now(),
     actorAccountId: input.actor ? input.actor.accountId : (ctx.actor?.accountId ?? null),
@@ -57,15 +62,13 @@ export async function recordAuditEvent(ctx: TxContext, input: AuditEventInput) {
     requestId: ctx.requestId,
     address: ctx.address,
   };
+  const hash = keyedAuditHash(ctx.auditKeys.chainKey, prevHash, content);
   const [row] = await ctx.db
     .insert(auditEvents)
-    .values({
-      ...content,
-      prevHash,
-      hash: keyedAuditHash(ctx.auditKeys.chainKey, prevHash, content),
-      hashVersion: currentHashVersion,
-    })
+    .values({ ...content, prevHash, hash, hashVersion: currentHashVersion })
     .returning({ id: auditEvents.id });
+  // Only once the row is in: an insert that failed left the chain where it was.
+  head.hash = hash;
   return row;
 }
 

@@ -58,38 +58,69 @@ export interface IssuingSettings {
 const factoryPuk = '12345678';
 const noSuchJob = 'There is no such job for this workstation.';
 
-async function lockJob(tx: TxContext, jobId: string) {
+/**
+ * The job and its card, both locked, in one query: every call of the agent's takes both, and a
+ * job's steps are many. Another workstation's job is answered as one that does not exist.
+ */
+async function lockJobAndCard(tx: TxContext, jobId: string) {
   const workstation = tx.workstation;
   if (!workstation || !/^[0-9a-f-]{36}$/i.test(jobId)) throw new NotFoundError(noSuchJob);
-  const [job] = await tx.db.select().from(cardJobs).where(eq(cardJobs.id, jobId)).for('update');
-  // Another workstation's job is answered as one that does not exist.
-  if (!job || job.workstationId !== workstation.id) throw new NotFoundError(noSuchJob);
-  return job;
+  const [row] = await tx.db
+    .select({ job: cardJobs, card: cards })
+    .from(cardJobs)
+    .innerJoin(cards, eq(cards.id, cardJobs.cardId))
+    .where(eq(cardJobs.id, jobId))
+    .for('update');
+  if (!row || row.job.workstationId !== workstation.id) throw new NotFoundError(noSuchJob);
+  return row;
 }
 
-async function lockCard(tx: TxContext, cardId: string) {
-  const [card] = await tx.db.select().from(cards).where(eq(cards.id, cardId)).for('update');
-  if (!card) throw new NotFoundError('The job’s card is gone.');
-  return card;
+type CardRow = (typeof cards)['$inferSelect'];
+type JobRow = (typeof cardJobs)['$inferSelect'];
+
+/** Changes the card's row and the copy the steps of this call read. */
+async function updateCard(tx: TxContext, card: CardRow, values: Partial<CardRow>) {
+  await tx.db.update(cards).set(values).where(eq(cards.id, card.id));
+  Object.assign(card, values);
 }
 
-async function recordStep(
-  tx: TxContext,
-  jobId: string,
-  step: JobStep,
-  detail: Record<string, unknown> = {},
-  outcome: 'ok' | 'failed' = 'ok',
-) {
-  const now = tx.now();
-  await tx.db.insert(cardJobSteps).values({ jobId, step, outcome, detail, at: now });
-  await tx.db
-    .update(cardJobs)
-    .set({
-      step,
-      lastStepAt: now,
-      ...(step === 'started' ? { startedAt: now, state: 'running' } : {}),
-    })
-    .where(eq(cardJobs.id, jobId));
+/**
+ * The steps of one call, recorded together: their rows in one insert, and the job's last step
+ * once, before anything that ends the job reads it.
+ */
+class StepLog {
+  private readonly rows: (typeof cardJobSteps)['$inferInsert'][] = [];
+
+  constructor(
+    private readonly tx: TxContext,
+    private readonly job: JobRow,
+  ) {}
+
+  add(step: JobStep, detail: Record<string, unknown> = {}) {
+    const at = this.tx.now();
+    this.rows.push({ jobId: this.job.id, step, outcome: 'ok', detail, at });
+    this.job.step = step;
+    this.job.lastStepAt = at;
+    if (step === 'started') {
+      this.job.startedAt = at;
+      this.job.state = 'running';
+    }
+  }
+
+  /** Steps of `step` this call has added and not yet written. */
+  unwritten(step: JobStep): number {
+    return this.rows.filter((r) => r.step === step).length;
+  }
+
+  async flush() {
+    if (!this.rows.length) return;
+    await this.tx.db.insert(cardJobSteps).values(this.rows.splice(0));
+    const { step, lastStepAt, startedAt, state } = this.job;
+    await this.tx.db
+      .update(cardJobs)
+      .set({ step, lastStepAt, startedAt, state })
+      .where(eq(cardJobs.id, this.job.id));
+  }
 }
 
 /**
@@ -105,8 +136,7 @@ export function startCardJob(
 ): Promise<AgentJob> {
   requireCardSecrets(ctx);
   return withTransaction<AgentJob | { lapsed: string }>(ctx, async (tx) => {
-    const job = await lockJob(tx, jobId);
-    const card = await lockCard(tx, job.cardId);
+    const { job, card } = await lockJobAndCard(tx, jobId);
     const why = lapsed(job, tx.now(), staleSeconds);
     if (why) {
       await failJob(tx, job, why);
@@ -131,7 +161,9 @@ export function startCardJob(
         { expected: card.serial, found: input.card.serial },
       );
     }
-    await recordStep(tx, job.id, 'started', { cardSerial: card.serial });
+    const log = new StepLog(tx, job);
+    log.add('started', { cardSerial: card.serial });
+    await log.flush();
     await recordAuditEvent(tx, {
       action: 'card.job_started',
       subjectType: 'card',
@@ -153,8 +185,6 @@ export function startCardJob(
     return r;
   });
 }
-
-type CardRow = Awaited<ReturnType<typeof lockCard>>;
 
 /** The management keys the card may hold, likeliest first, and which each is. */
 async function managementCandidates(
@@ -191,20 +221,34 @@ function pukCandidates(secrets: CardSecrets, card: CardRow): string[] {
 
 const hex = /^([0-9a-f]{2})+$/i;
 
+/** At most this many steps in one call: what the agent folds together (docs/card-jobs.md). */
+export const maxStepsPerCall = 4;
+
 /**
- * One step of a running job, reported by its agent: checked against the kind's order
- * (nextSteps), recorded, and answered with what the next card command needs.
+ * Steps of a running job, reported by its agent in one call (one, or several it folds
+ * together: a step whose answer it does not need goes with the next one), checked one by one
+ * against the kind's order (nextSteps) and recorded in one transaction: all of them, or none
+ * when one is refused. The answer is the last step's: what the next card command needs.
+ * `failed` may only come last.
  */
-export function recordJobStep(
+export function recordJobSteps(
   ctx: ServiceContext,
   jobId: string,
-  input: StepInput,
+  inputs: readonly StepInput[],
   settings: IssuingSettings,
 ): Promise<Record<string, unknown>> {
   const secrets = requireCardSecrets(ctx);
   const staleSeconds = settings.staleSeconds ?? defaultStaleSeconds;
+  if (inputs.length < 1 || inputs.length > maxStepsPerCall) {
+    throw ValidationError.of([
+      { field: 'steps', message: `must hold 1 to ${maxStepsPerCall} steps` },
+    ]);
+  }
+  if (inputs.slice(0, -1).some((i) => i.step === 'failed')) {
+    throw ValidationError.of([{ field: 'steps', message: 'failed may only be the last step' }]);
+  }
   return withTransaction(ctx, async (tx) => {
-    const job = await lockJob(tx, jobId);
+    const { job, card } = await lockJobAndCard(tx, jobId);
     const why = lapsed(job, tx.now(), staleSeconds);
     if (why) {
       await failJob(tx, job, why, job.step ?? undefined);
@@ -217,203 +261,214 @@ export function recordJobStep(
           : `This job has ended (${job.state}): nothing more is recorded for it.`,
       );
     }
-    if (input.step === 'failed') {
-      await failJob(tx, job, input.error, input.during);
-      return { job: { id: job.id, state: 'failed' } };
-    }
-    const last = (job.step ?? 'started') as JobStep;
-    const allowed = nextSteps(job.kind, job.selfService, last);
-    if (!allowed.includes(input.step)) {
-      throw new ConflictError(
-        `Step ${input.step} cannot follow ${last} in a job to ${job.kind} a card: next is ${allowed.join(' or ') || 'nothing'}.`,
-      );
-    }
-    const card = await lockCard(tx, job.cardId);
-    const algorithm: ManagementAlgorithm = isManagementAlgorithm(card.managementAlgorithm)
-      ? card.managementAlgorithm
-      : 'tdes';
-    const now = tx.now();
-    switch (input.step) {
-      case 'pin_verified':
-        await recordStep(tx, job.id, input.step);
-        return {};
-      case 'management_challenge': {
-        const challenge = Buffer.from(hex.test(input.challenge) ? input.challenge : '', 'hex');
-        if (challenge.length !== challengeLength(algorithm)) {
-          throw ValidationError.of([
-            {
-              field: 'challenge',
-              message: `must be the card's ${challengeLength(algorithm)}-byte challenge in hex`,
-            },
-          ]);
-        }
-        const candidates = await managementCandidates(secrets, card, settings.caKeyPassphrase);
-        // One challenge per key the card may hold, and one more: answering without limit
-        // would let whoever holds the workstation's credential encrypt anything under the
-        // card's key while the job runs.
-        const asked = await tx.db
-          .select({ id: cardJobSteps.id })
-          .from(cardJobSteps)
-          .where(
-            and(eq(cardJobSteps.jobId, job.id), eq(cardJobSteps.step, 'management_challenge')),
-          );
-        if (asked.length >= candidates.length + 1) {
-          await failJob(
-            tx,
-            job,
-            'The card refused every management key the server holds for it: ask the RA team to check the card.',
-            'management_challenge',
-          );
-          return {
-            lapsed:
-              'The card refused every management key the server holds for it: the job was ended.',
-          };
-        }
-        await recordStep(tx, job.id, input.step, { candidates: candidates.length });
-        return {
-          responses: candidates.map((c) =>
-            encryptChallenge(algorithm, c.key, challenge).toString('hex'),
-          ),
-        };
+    const log = new StepLog(tx, job);
+    let answer: Record<string, unknown> = {};
+    for (const input of inputs) {
+      if (input.step === 'failed') {
+        await log.flush();
+        await failJob(tx, job, input.error, input.during);
+        return { job: { id: job.id, state: 'failed' } };
       }
-      case 'management_authenticated': {
-        const candidates = await managementCandidates(secrets, card, settings.caKeyPassphrase);
-        const chosen = candidates[input.candidate];
-        if (!chosen)
-          throw ValidationError.of([
-            { field: 'candidate', message: 'is not one of the responses given' },
-          ]);
-        await tx.db
-          .update(cards)
-          .set({ managementKey: chosen.which, updatedAt: now })
-          .where(eq(cards.id, card.id));
-        await recordStep(tx, job.id, input.step, { key: chosen.which });
-        return { changeManagementKey: chosen.which !== 'derived' };
-      }
-      case 'management_key_apdu': {
-        // Nothing to change: the card proved it holds its own key.
-        if (card.managementKey === 'derived') return { apdu: null };
-        await tx.db
-          .update(cards)
-          .set({ managementKey: 'changing', updatedAt: now })
-          .where(eq(cards.id, card.id));
-        await recordStep(tx, job.id, input.step);
-        return {
-          apdu: setManagementKeyApdu(
-            algorithm,
-            secrets.managementKey(card.serial, algorithm),
-          ).toString('hex'),
-        };
-      }
-      case 'management_key_set':
-        // The transport key is worth nothing now: it is forgotten.
-        await tx.db
-          .update(cards)
-          .set({ managementKey: 'derived', encryptedTransportKey: null, updatedAt: now })
-          .where(eq(cards.id, card.id));
-        await recordStep(tx, job.id, input.step);
-        return {};
-      case 'keys_generated': {
-        if (card.managementKey !== 'derived') {
-          throw new ConflictError(
-            'The card must hold its own management key before its keys are made.',
-          );
-        }
-        await assertFreshKeys(
-          tx,
-          { cardId: card.id, personId: job.personId },
-          {
-            '9a': Buffer.from(input.publicKeys['9a'], 'base64'),
-            '9c': Buffer.from(input.publicKeys['9c'], 'base64'),
-          },
+      const last = (job.step ?? 'started') as JobStep;
+      const allowed = nextSteps(job.kind, job.selfService, last);
+      if (!allowed.includes(input.step)) {
+        throw new ConflictError(
+          `Step ${input.step} cannot follow ${last} in a job to ${job.kind} a card: next is ${allowed.join(' or ') || 'nothing'}.`,
         );
-        const certificates: Record<string, string> = {};
-        const serials: Record<string, string> = {};
-        for (const [slot, profile] of [
-          ['9a', 'authentication'],
-          ['9c', 'signature'],
-        ] as const) {
-          const spki = Buffer.from(input.publicKeys[slot], 'base64');
-          const issued = await issueCardCertificate(tx, {
-            cardId: card.id,
-            personId: job.personId,
-            profile,
-            subjectPublicKeyInfo: spki,
-            baseUrl: settings.baseUrl,
-            validityDays: settings.validityDays,
-            upnDomain: settings.upnDomain,
-            jobId: job.id,
-          });
-          certificates[slot] = issued.certificate.toString('base64');
-          serials[slot] = issued.serialNumber;
-        }
-        await recordStep(tx, job.id, input.step, { certificates: serials });
-        return { certificates };
       }
-      case 'certificates_written':
-        await recordStep(tx, job.id, input.step);
-        return {};
-      case 'puk_requested': {
-        const puks = pukCandidates(secrets, card);
-        const newPuk = CardSecrets.newPuk();
-        // The new PUK stays with the job until the card shows which PUK it holds (pin_set):
-        // the card's pending PUK, from a job that failed after the card took it, may be the
-        // card's own, and is not replaced before then.
-        await tx.db
-          .update(cardJobs)
-          .set({
-            sealedPukCandidates: secrets.sealPuk(
-              JSON.stringify({ puks, newPuk }),
-              `${card.serial}:${job.id}`,
-            ),
-          })
-          .where(eq(cardJobs.id, job.id));
-        await recordStep(tx, job.id, input.step, { candidates: puks.length });
-        return { puks, newPuk };
-      }
-      case 'pin_set': {
-        const offered = job.sealedPukCandidates
-          ? (JSON.parse(secrets.openPuk(job.sealedPukCandidates, `${card.serial}:${job.id}`)) as {
-              puks: string[];
-              newPuk: string;
-            })
-          : { puks: [], newPuk: undefined };
-        const used = offered.puks[input.candidate];
-        if (used === undefined || offered.newPuk === undefined)
-          throw ValidationError.of([
-            { field: 'candidate', message: 'is not one of the PUKs given' },
-          ]);
-        // The card showed it holds this PUK: it is the card's PUK until the new one, pending
-        // from now on, is confirmed.
-        await tx.db
-          .update(cards)
-          .set({
-            encryptedPuk: secrets.sealPuk(used, card.serial),
-            encryptedPendingPuk: secrets.sealPuk(offered.newPuk, card.serial),
-            updatedAt: now,
-          })
-          .where(eq(cards.id, card.id));
-        await recordStep(tx, job.id, input.step);
-        return {};
-      }
-      case 'puk_changed':
-        await tx.db
-          .update(cards)
-          .set({
-            encryptedPuk: card.encryptedPendingPuk,
-            encryptedPendingPuk: null,
-            updatedAt: now,
-          })
-          .where(eq(cards.id, card.id));
-        await recordStep(tx, job.id, input.step);
-        return {};
-      case 'completed':
-        await recordStep(tx, job.id, input.step);
-        await completeJob(tx, job);
-        return { job: { id: job.id, state: 'succeeded' } };
+      const outcome = await recordStep(tx, { job, card, log, secrets, settings }, input);
+      if ('lapsed' in outcome) return outcome;
+      answer = outcome;
     }
+    await log.flush();
+    return answer;
   }).then((r) => {
     if ('lapsed' in r && typeof r.lapsed === 'string') throw new ConflictError(r.lapsed);
     return r;
   });
+}
+
+interface StepState {
+  job: JobRow;
+  card: CardRow;
+  log: StepLog;
+  secrets: CardSecrets;
+  settings: IssuingSettings;
+}
+
+/** One step, in order: recorded in `log`, answered with what the next card command needs. */
+async function recordStep(
+  tx: TxContext,
+  { job, card, log, secrets, settings }: StepState,
+  input: Exclude<StepInput, { step: 'failed' }>,
+): Promise<Record<string, unknown>> {
+  const algorithm: ManagementAlgorithm = isManagementAlgorithm(card.managementAlgorithm)
+    ? card.managementAlgorithm
+    : 'tdes';
+  const now = tx.now();
+  switch (input.step) {
+    case 'pin_verified':
+      log.add(input.step);
+      return {};
+    case 'management_challenge': {
+      const challenge = Buffer.from(hex.test(input.challenge) ? input.challenge : '', 'hex');
+      if (challenge.length !== challengeLength(algorithm)) {
+        throw ValidationError.of([
+          {
+            field: 'challenge',
+            message: `must be the card's ${challengeLength(algorithm)}-byte challenge in hex`,
+          },
+        ]);
+      }
+      const candidates = await managementCandidates(secrets, card, settings.caKeyPassphrase);
+      // One challenge per key the card may hold, and one more: answering without limit
+      // would let whoever holds the workstation's credential encrypt anything under the
+      // card's key while the job runs.
+      const asked = await tx.db
+        .select({ id: cardJobSteps.id })
+        .from(cardJobSteps)
+        .where(and(eq(cardJobSteps.jobId, job.id), eq(cardJobSteps.step, 'management_challenge')));
+      if (asked.length + log.unwritten('management_challenge') >= candidates.length + 1) {
+        await log.flush();
+        await failJob(
+          tx,
+          job,
+          'The card refused every management key the server holds for it: ask the RA team to check the card.',
+          'management_challenge',
+        );
+        return {
+          lapsed:
+            'The card refused every management key the server holds for it: the job was ended.',
+        };
+      }
+      log.add(input.step, { candidates: candidates.length });
+      return {
+        responses: candidates.map((c) =>
+          encryptChallenge(algorithm, c.key, challenge).toString('hex'),
+        ),
+      };
+    }
+    case 'management_authenticated': {
+      const candidates = await managementCandidates(secrets, card, settings.caKeyPassphrase);
+      const chosen = candidates[input.candidate];
+      if (!chosen)
+        throw ValidationError.of([
+          { field: 'candidate', message: 'is not one of the responses given' },
+        ]);
+      await updateCard(tx, card, { managementKey: chosen.which, updatedAt: now });
+      log.add(input.step, { key: chosen.which });
+      return { changeManagementKey: chosen.which !== 'derived' };
+    }
+    case 'management_key_apdu': {
+      // Nothing to change: the card proved it holds its own key.
+      if (card.managementKey === 'derived') return { apdu: null };
+      await updateCard(tx, card, { managementKey: 'changing', updatedAt: now });
+      log.add(input.step);
+      return {
+        apdu: setManagementKeyApdu(
+          algorithm,
+          secrets.managementKey(card.serial, algorithm),
+        ).toString('hex'),
+      };
+    }
+    case 'management_key_set':
+      // The transport key is worth nothing now: it is forgotten.
+      await updateCard(tx, card, {
+        managementKey: 'derived',
+        encryptedTransportKey: null,
+        updatedAt: now,
+      });
+      log.add(input.step);
+      return {};
+    case 'keys_generated': {
+      if (card.managementKey !== 'derived') {
+        throw new ConflictError(
+          'The card must hold its own management key before its keys are made.',
+        );
+      }
+      await assertFreshKeys(
+        tx,
+        { cardId: card.id, personId: job.personId },
+        {
+          '9a': Buffer.from(input.publicKeys['9a'], 'base64'),
+          '9c': Buffer.from(input.publicKeys['9c'], 'base64'),
+        },
+      );
+      const certificates: Record<string, string> = {};
+      const serials: Record<string, string> = {};
+      for (const [slot, profile] of [
+        ['9a', 'authentication'],
+        ['9c', 'signature'],
+      ] as const) {
+        const spki = Buffer.from(input.publicKeys[slot], 'base64');
+        const issued = await issueCardCertificate(tx, {
+          cardId: card.id,
+          personId: job.personId,
+          profile,
+          subjectPublicKeyInfo: spki,
+          baseUrl: settings.baseUrl,
+          validityDays: settings.validityDays,
+          upnDomain: settings.upnDomain,
+          jobId: job.id,
+        });
+        certificates[slot] = issued.certificate.toString('base64');
+        serials[slot] = issued.serialNumber;
+      }
+      log.add(input.step, { certificates: serials });
+      return { certificates };
+    }
+    case 'certificates_written':
+      log.add(input.step);
+      return {};
+    case 'puk_requested': {
+      const puks = pukCandidates(secrets, card);
+      const newPuk = CardSecrets.newPuk();
+      // The new PUK stays with the job until the card shows which PUK it holds (pin_set):
+      // the card's pending PUK, from a job that failed after the card took it, may be the
+      // card's own, and is not replaced before then.
+      job.sealedPukCandidates = secrets.sealPuk(
+        JSON.stringify({ puks, newPuk }),
+        `${card.serial}:${job.id}`,
+      );
+      await tx.db
+        .update(cardJobs)
+        .set({ sealedPukCandidates: job.sealedPukCandidates })
+        .where(eq(cardJobs.id, job.id));
+      log.add(input.step, { candidates: puks.length });
+      return { puks, newPuk };
+    }
+    case 'pin_set': {
+      const offered = job.sealedPukCandidates
+        ? (JSON.parse(secrets.openPuk(job.sealedPukCandidates, `${card.serial}:${job.id}`)) as {
+            puks: string[];
+            newPuk: string;
+          })
+        : { puks: [], newPuk: undefined };
+      const used = offered.puks[input.candidate];
+      if (used === undefined || offered.newPuk === undefined)
+        throw ValidationError.of([{ field: 'candidate', message: 'is not one of the PUKs given' }]);
+      // The card showed it holds this PUK: it is the card's PUK until the new one, pending
+      // from now on, is confirmed.
+      await updateCard(tx, card, {
+        encryptedPuk: secrets.sealPuk(used, card.serial),
+        encryptedPendingPuk: secrets.sealPuk(offered.newPuk, card.serial),
+        updatedAt: now,
+      });
+      log.add(input.step);
+      return {};
+    }
+    case 'puk_changed':
+      await updateCard(tx, card, {
+        encryptedPuk: card.encryptedPendingPuk,
+        encryptedPendingPuk: null,
+        updatedAt: now,
+      });
+      log.add(input.step);
+      return {};
+    case 'completed':
+      log.add(input.step);
+      await log.flush();
+      await completeJob(tx, job);
+      return { job: { id: job.id, state: 'succeeded' } };
+  }
 }

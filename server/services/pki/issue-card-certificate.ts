@@ -6,7 +6,6 @@ import {
   CertificateRequestError,
   issueCertificate,
 } from '../../../pki/ca/issue-certificate.ts';
-import { parseCertificate } from '../../../pki/certificate-summary.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { TxContext } from '../context.ts';
@@ -116,7 +115,7 @@ export async function issueCardCertificate(
   }
   // Recorded as a reader agent reports it (pki/certificate-summary.ts), so a sighting of
   // the card matches its row by fingerprint and reads the same names.
-  const summary = parseCertificate(issued.certificate);
+  const summary = issued;
   const [row] = await tx.db
     .insert(certificates)
     .values({
