@@ -70,8 +70,8 @@ export type paths = {
         get?: never;
         put?: never;
         /**
-         * Report a step of a running card job; the answer carries what the next card command needs
-         * @description Steps follow the order of docs/card-jobs.md for the job’s kind; any other order is 409 and the job carries on. `failed` ends the job: certificates it issued that never became current are revoked as cessationOfOperation.
+         * Report a step of a running card job, or several in order; the answer carries what the next card command needs
+         * @description Steps follow the order of docs/card-jobs.md for the job’s kind; any other order is 409 and the job carries on. Several steps in one call (`{steps: [...]}`, up to 4) are recorded together or not at all, and the answer is the last one’s; `failed` may only come last. `failed` ends the job: certificates it issued that never became current are revoked as cessationOfOperation.
          */
         post: operations["reportCardJobStep"];
         delete?: never;
@@ -1465,6 +1465,55 @@ export type components = {
         AgentCardJobStepAnswer: {
             [key: string]: unknown;
         };
+        AgentCardJobSteps: {
+            /** @enum {string} */
+            step: "pin_verified";
+        } | {
+            challenge: string;
+            /** @enum {string} */
+            step: "management_challenge";
+        } | {
+            candidate: number;
+            /** @enum {string} */
+            step: "management_authenticated";
+        } | {
+            /** @enum {string} */
+            step: "management_key_apdu";
+        } | {
+            /** @enum {string} */
+            step: "management_key_set";
+        } | {
+            publicKeys: {
+                "9a": string;
+                "9c": string;
+            };
+            /** @enum {string} */
+            step: "keys_generated";
+        } | {
+            /** @enum {string} */
+            step: "certificates_written";
+        } | {
+            /** @enum {string} */
+            step: "puk_requested";
+        } | {
+            candidate: number;
+            /** @enum {string} */
+            step: "pin_set";
+        } | {
+            candidate?: number;
+            /** @enum {string} */
+            step: "puk_changed";
+        } | {
+            /** @enum {string} */
+            step: "completed";
+        } | {
+            during?: string;
+            error: string;
+            /** @enum {string} */
+            step: "failed";
+        } | {
+            steps: components["schemas"]["AgentCardJobStep"][];
+        };
         AgentEnrol: {
             code: string;
             hostname?: string | null;
@@ -2740,7 +2789,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AgentCardJobStep"];
+                "application/json": components["schemas"]["AgentCardJobSteps"];
             };
         };
         responses: {
