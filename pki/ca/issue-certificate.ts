@@ -150,24 +150,26 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
 }
 
 type OpenedIssuer = { issuer: pkijs.Certificate; signingKey: CryptoKey };
-const openedIssuers = new WeakMap<Uint8Array, Promise<OpenedIssuer>>();
+const openedIssuers = new WeakMap<
+  Uint8Array,
+  { certificate: Uint8Array; opened: Promise<OpenedIssuer> }
+>();
 
 /**
- * The issuing CA's certificate parsed and its key imported, once per key the server holds
- * (the CA opener hands out the same bytes each time): parsing and importing cost more than
- * signing, and a card job signs two certificates in one step.
+ * The issuing CA's certificate parsed and its key imported, once per pair of them the server
+ * holds (the CA opener hands out the same bytes each time): parsing and importing cost more
+ * than signing, and a card job signs two certificates in one step.
  */
 function openIssuer(ca: IssueCertificateInput['issuingCa']): Promise<OpenedIssuer> {
-  let opened = openedIssuers.get(ca.privateKey);
-  if (!opened) {
-    opened = importCaPrivateKey(ca.privateKey).then((signingKey) => ({
-      issuer: parseCertificateDer(ca.certificate),
-      signingKey,
-    }));
-    // A key that does not import is not remembered: the next call says so again.
-    opened.catch(() => openedIssuers.delete(ca.privateKey));
-    openedIssuers.set(ca.privateKey, opened);
-  }
+  const kept = openedIssuers.get(ca.privateKey);
+  if (kept && kept.certificate === ca.certificate) return kept.opened;
+  const opened = importCaPrivateKey(ca.privateKey).then((signingKey) => ({
+    issuer: parseCertificateDer(ca.certificate),
+    signingKey,
+  }));
+  // A key that does not import is not remembered: the next call says so again.
+  opened.catch(() => openedIssuers.delete(ca.privateKey));
+  openedIssuers.set(ca.privateKey, { certificate: ca.certificate, opened });
   return opened;
 }
 

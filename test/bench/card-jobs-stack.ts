@@ -61,7 +61,7 @@ export function timedCard(profilePath: string): { card: SimulatedCard; cardMs: (
 
 /**
  * The app's fetch, timing each request under /api/agent/jobs/{id}/ (per job, and per call:
- * `start` or the step's name, read from a clone of the body before the clock starts) and
+ * `start` or the steps' names, read from a clone of the body before the clock starts) and
  * counting the agent's observations.
  */
 function timedFetch(app: TestApp['app']) {
@@ -71,8 +71,11 @@ function timedFetch(app: TestApp['app']) {
     const path = new URL(req.url).pathname;
     const [, job, call] = /^\/api\/agent\/jobs\/([^/]+)\/(start|steps)$/.exec(path) ?? [];
     let name = call ?? '';
-    if (job && call === 'steps')
-      name = String(((await req.clone().json()) as { step?: unknown }).step ?? 'steps');
+    if (job && call === 'steps') {
+      // A call's steps by name, `a+b` when the agent folded several into one.
+      const body = (await req.clone().json()) as { step?: unknown; steps?: { step?: unknown }[] };
+      name = body.steps ? body.steps.map((s) => String(s.step)).join('+') : String(body.step);
+    }
     const started = performance.now();
     try {
       return await app.fetch(req, env as never);

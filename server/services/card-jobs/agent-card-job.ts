@@ -13,7 +13,7 @@ import {
 import { ConflictError, DomainError, NotFoundError, ValidationError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, type TxContext, withTransaction } from '../context.ts';
-import { issueCardCertificate } from '../pki/issue-card-certificate.ts';
+import { issueCardCertificates } from '../pki/issue-card-certificate.ts';
 import { openTransportKey } from '../stock/transport-key.ts';
 import { nonceHashOf, requireCardSecrets } from './create-card-job.ts';
 import { completeJob, defaultStaleSeconds, failJob, lapsed } from './end-card-job.ts';
@@ -114,12 +114,15 @@ class StepLog {
 
   async flush() {
     if (!this.rows.length) return;
-    await this.tx.db.insert(cardJobSteps).values(this.rows.splice(0));
     const { step, lastStepAt, startedAt, state } = this.job;
-    await this.tx.db
-      .update(cardJobs)
-      .set({ step, lastStepAt, startedAt, state })
-      .where(eq(cardJobs.id, this.job.id));
+    // Independent of each other: on PostgreSQL the two are pipelined, one round trip.
+    await Promise.all([
+      this.tx.db.insert(cardJobSteps).values(this.rows.splice(0)),
+      this.tx.db
+        .update(cardJobs)
+        .set({ step, lastStepAt, startedAt, state })
+        .where(eq(cardJobs.id, this.job.id)),
+    ]);
   }
 }
 
@@ -386,34 +389,30 @@ async function recordStep(
           'The card must hold its own management key before its keys are made.',
         );
       }
-      await assertFreshKeys(
-        tx,
-        { cardId: card.id, personId: job.personId },
-        {
-          '9a': Buffer.from(input.publicKeys['9a'], 'base64'),
-          '9c': Buffer.from(input.publicKeys['9c'], 'base64'),
-        },
-      );
-      const certificates: Record<string, string> = {};
-      const serials: Record<string, string> = {};
-      for (const [slot, profile] of [
-        ['9a', 'authentication'],
-        ['9c', 'signature'],
-      ] as const) {
-        const spki = Buffer.from(input.publicKeys[slot], 'base64');
-        const issued = await issueCardCertificate(tx, {
-          cardId: card.id,
-          personId: job.personId,
-          profile,
-          subjectPublicKeyInfo: spki,
-          baseUrl: settings.baseUrl,
-          validityDays: settings.validityDays,
-          upnDomain: settings.upnDomain,
-          jobId: job.id,
-        });
-        certificates[slot] = issued.certificate.toString('base64');
-        serials[slot] = issued.serialNumber;
-      }
+      const keys = {
+        '9a': Buffer.from(input.publicKeys['9a'], 'base64'),
+        '9c': Buffer.from(input.publicKeys['9c'], 'base64'),
+      };
+      await assertFreshKeys(tx, { cardId: card.id, personId: job.personId }, keys);
+      const issued = await issueCardCertificates(tx, {
+        cardId: card.id,
+        personId: job.personId,
+        keys: [
+          { profile: 'authentication', subjectPublicKeyInfo: keys['9a'] },
+          { profile: 'signature', subjectPublicKeyInfo: keys['9c'] },
+        ],
+        baseUrl: settings.baseUrl,
+        validityDays: settings.validityDays,
+        upnDomain: settings.upnDomain,
+        jobId: job.id,
+      });
+      const [a, c] = issued;
+      if (!a || !c) throw new Error('the certificates were not issued');
+      const certificates = {
+        '9a': a.certificate.toString('base64'),
+        '9c': c.certificate.toString('base64'),
+      };
+      const serials = { '9a': a.serialNumber, '9c': c.serialNumber };
       log.add(input.step, { certificates: serials });
       return { certificates };
     }

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { cards, certificates } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
 import {
@@ -53,6 +53,31 @@ export async function issueCardCertificate(
   tx: TxContext,
   input: IssueCardCertificateInput,
 ): Promise<IssuedCardCertificate> {
+  const { profile, subjectPublicKeyInfo, ...rest } = input;
+  const [issued] = await issueCardCertificates(tx, {
+    ...rest,
+    keys: [{ profile, subjectPublicKeyInfo }],
+  });
+  if (!issued) throw new Error('the certificate was not issued');
+  return issued;
+}
+
+export type IssueCardCertificatesInput = Omit<
+  IssueCardCertificateInput,
+  'profile' | 'subjectPublicKeyInfo'
+> & {
+  keys: { profile: CertificateProfile; subjectPublicKeyInfo: Uint8Array }[];
+};
+
+/**
+ * `issueCardCertificate` for several keys of one card at once (a card job's 9A and 9C): the
+ * holder and card read once, the certificates signed side by side, recorded in one insert,
+ * each audited. All or none: a key the CA refuses stops them all before anything is written.
+ */
+export async function issueCardCertificates(
+  tx: TxContext,
+  input: IssueCardCertificatesInput,
+): Promise<IssuedCardCertificate[]> {
   const ca = await openCaForSigning(tx, 'issued');
   const [holder] = await tx.db
     .select({
@@ -81,22 +106,27 @@ export async function issueCardCertificate(
     );
   }
   const now = tx.now();
-  let issued: Awaited<ReturnType<typeof issueCertificate>>;
+  const named = {
+    name: `${holder.given} ${holder.family}`,
+    uuid: holder.userId,
+    upn: `${holder.userId}@${input.upnDomain}`,
+    email: holder.email,
+  };
+  let signed: Awaited<ReturnType<typeof issueCertificate>>[];
   try {
-    issued = await issueCertificate({
-      issuingCa: ca.issuing,
-      subjectPublicKeyInfo: input.subjectPublicKeyInfo,
-      holder: {
-        name: `${holder.given} ${holder.family}`,
-        uuid: holder.userId,
-        upn: `${holder.userId}@${input.upnDomain}`,
-        email: holder.email,
-      },
-      profile: input.profile,
-      baseUrl: input.baseUrl,
-      validityDays: input.validityDays,
-      now,
-    });
+    signed = await Promise.all(
+      input.keys.map((key) =>
+        issueCertificate({
+          issuingCa: ca.issuing,
+          subjectPublicKeyInfo: key.subjectPublicKeyInfo,
+          holder: named,
+          profile: key.profile,
+          baseUrl: input.baseUrl,
+          validityDays: input.validityDays,
+          now,
+        }),
+      ),
+    );
   } catch (err) {
     if (err instanceof CertificateRequestError) {
       throw new ValidationError(`The certificate cannot be issued: ${err.message}.`, [
@@ -105,56 +135,63 @@ export async function issueCardCertificate(
     }
     throw err;
   }
-  const slot = slotOfProfile[input.profile];
   const pending = input.jobId !== undefined;
+  const slots = input.keys.map((k) => slotOfProfile[k.profile]);
   if (!pending) {
     await tx.db
       .update(certificates)
       .set({ current: false })
-      .where(and(eq(certificates.cardId, card.id), eq(certificates.slot, slot)));
+      .where(and(eq(certificates.cardId, card.id), inArray(certificates.slot, slots)));
   }
-  // Recorded as a reader agent reports it (pki/certificate-summary.ts), so a sighting of
-  // the card matches its row by fingerprint and reads the same names.
-  const summary = issued;
-  const [row] = await tx.db
+  // Recorded as a reader agent reports it (pki/certificate-summary.ts reads the same names
+  // and fingerprint off the DER), so a sighting of the card matches its row by fingerprint.
+  const rows = await tx.db
     .insert(certificates)
-    .values({
-      cardId: card.id,
-      personId: input.personId,
-      caId: ca.issuing.id,
-      profile: input.profile,
-      slot,
-      serialNumber: issued.serialNumber.toLowerCase(),
-      subject: summary.subject,
-      issuer: summary.issuer,
-      sha256: summary.sha256,
-      notBefore: issued.notBefore,
-      notAfter: issued.notAfter,
-      der: issued.certificate,
-      current: !pending,
-      jobId: input.jobId ?? null,
-      createdAt: now,
-    })
-    .returning({ id: certificates.id });
-  if (!row) throw new Error('the certificate was not recorded');
+    .values(
+      signed.map((issued, i) => ({
+        cardId: card.id,
+        personId: input.personId,
+        caId: ca.issuing.id,
+        profile: input.keys[i]?.profile ?? 'authentication',
+        slot: slots[i] ?? null,
+        serialNumber: issued.serialNumber.toLowerCase(),
+        subject: issued.subject,
+        issuer: issued.issuer,
+        sha256: issued.sha256,
+        notBefore: issued.notBefore,
+        notAfter: issued.notAfter,
+        der: issued.certificate,
+        current: !pending,
+        jobId: input.jobId ?? null,
+        createdAt: now,
+      })),
+    )
+    .returning({ id: certificates.id, sha256: certificates.sha256 });
+  if (rows.length !== signed.length) throw new Error('the certificates were not recorded');
   if (!pending) await refreshCardExpiry(tx, card.id);
-  await recordAuditEvent(tx, {
-    action: 'card.certificate_issued',
-    subjectType: 'card',
-    subjectId: card.serial,
-    summary: {
-      serial: card.serial,
-      profile: input.profile,
-      slot,
-      certificateSerial: issued.serialNumber,
-      notAfter: issued.notAfter.toISOString(),
-      ...(pending ? { jobId: input.jobId } : {}),
-    },
-  });
-  return {
-    id: row.id,
-    certificate: issued.certificate,
-    serialNumber: issued.serialNumber,
-    notAfter: issued.notAfter,
-  };
+  const out: IssuedCardCertificate[] = [];
+  for (const [i, issued] of signed.entries()) {
+    const row = rows.find((r) => r.sha256 === issued.sha256);
+    if (!row) throw new Error('the certificate was not recorded');
+    await recordAuditEvent(tx, {
+      action: 'card.certificate_issued',
+      subjectType: 'card',
+      subjectId: card.serial,
+      summary: {
+        serial: card.serial,
+        profile: input.keys[i]?.profile,
+        slot: slots[i],
+        certificateSerial: issued.serialNumber,
+        notAfter: issued.notAfter.toISOString(),
+        ...(pending ? { jobId: input.jobId } : {}),
+      },
+    });
+    out.push({
+      id: row.id,
+      certificate: issued.certificate,
+      serialNumber: issued.serialNumber,
+      notAfter: issued.notAfter,
+    });
+  }
+  return out;
 }
