@@ -137,7 +137,7 @@ export class RaMyCardPage extends LitElement {
               <h2 id="renew-h">Renew my card</h2>
               <p>Put your card in this computer’s reader and type your PIN: the card checks it, then gets new keys and certificates. Your PIN stays as it is.</p>
               <ra-card-job-runner kind="renew" card-serial=${card.serial} pin-mode="current"
-                submit-label="Renew my card" @ra-job-ended=${() => this.data.run()}></ra-card-job-runner>
+                submit-label="Renew with my PIN" @ra-job-ended=${() => this.data.run()}></ra-card-job-runner>
             </section>`
           : nothing
       }`;
@@ -166,7 +166,7 @@ export class RaMyCardPage extends LitElement {
       ${
         this.sent
           ? html`<ra-card-job-runner kind="unlock" card-serial=${card.serial} pin-mode="new" with-code
-              submit-label="Unlock my card" @ra-job-ended=${this.unlockEnded}></ra-card-job-runner>`
+              submit-label="Unlock with this code" @ra-job-ended=${this.unlockEnded}></ra-card-job-runner>`
           : nothing
       }
     </section>`;
