@@ -3,21 +3,21 @@ import type { AgentConfig } from './agent-config.ts';
 import { AgentError } from './agent-error.ts';
 import type { QueuedObservation } from './observation.ts';
 import type { Delivery } from './outbox.ts';
+import { postJson, type ServerAnswer } from './server-post.ts';
 
 /** How long the agent waits for the RA server on any one call. */
 export const serverTimeoutMs = 15_000;
 
 /** The server's error body, or a line saying what came back instead. */
-async function messageOf(res: Response): Promise<string> {
-  const text = await res.text().catch(() => '');
+function messageOf(res: ServerAnswer): string {
   try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    const body = JSON.parse(res.text) as { error?: { code?: string; message?: string } };
     if (body.error?.message) return body.error.message;
   } catch {}
   return `the server answered ${res.status} ${res.statusText}`.trim();
 }
 
-/** Why a fetch failed, in the network's words (the cause fetch wraps). */
+/** Why a call failed, in the network's words (the cause an abort, or fetch, wraps). */
 export const cause = (err: unknown) =>
   err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
 
@@ -51,19 +51,24 @@ export interface Enrolment {
 /** Exchanges a one-time enrolment code for this workstation's credential. */
 export async function enrol(server: string, code: string): Promise<Enrolment> {
   const origin = checkServerUrl(server);
-  let res: Response;
+  let res: ServerAnswer;
   try {
-    res = await fetch(`${origin}/api/agent/enrol`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code: code.trim(), hostname: hostname().slice(0, 200) }),
-      signal: AbortSignal.timeout(serverTimeoutMs),
-    });
+    res = await postJson(
+      `${origin}/api/agent/enrol`,
+      { 'content-type': 'application/json' },
+      JSON.stringify({ code: code.trim(), hostname: hostname().slice(0, 200) }),
+      serverTimeoutMs,
+    );
   } catch (err) {
     throw new AgentError(`Cannot reach the RA server at ${origin}: ${cause(err)}`);
   }
-  if (res.status !== 201) throw new AgentError(await messageOf(res));
-  const body = (await res.json()) as Enrolment;
+  if (res.status !== 201) throw new AgentError(messageOf(res));
+  let body: Enrolment;
+  try {
+    body = JSON.parse(res.text) as Enrolment;
+  } catch {
+    throw new AgentError(`The server at ${origin} did not answer as an RA server: not JSON`);
+  }
   if (typeof body.credential !== 'string' || typeof body.workstationId !== 'string') {
     throw new AgentError(`The server at ${origin} did not answer as an RA server: no credential`);
   }
@@ -74,22 +79,19 @@ export async function enrol(server: string, code: string): Promise<Enrolment> {
 export function observationSender(config: () => AgentConfig) {
   return async (observation: QueuedObservation): Promise<Delivery> => {
     const { server, credential } = config();
-    let res: Response;
+    let res: ServerAnswer;
     try {
-      res = await fetch(`${server}/api/agent/observations`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
-        body: JSON.stringify(observation),
-        signal: AbortSignal.timeout(serverTimeoutMs),
-      });
+      res = await postJson(
+        `${server}/api/agent/observations`,
+        { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
+        JSON.stringify(observation),
+        serverTimeoutMs,
+      );
     } catch (err) {
       return { outcome: 'retry', reason: `cannot reach ${server}: ${cause(err)}` };
     }
-    if (res.status === 200 || res.status === 201) {
-      await res.body?.cancel();
-      return { outcome: 'delivered' };
-    }
-    const message = await messageOf(res);
+    if (res.status === 200 || res.status === 201) return { outcome: 'delivered' };
+    const message = messageOf(res);
     if (res.status === 401 || res.status === 403) {
       return {
         outcome: 'retry',

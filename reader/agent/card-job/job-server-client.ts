@@ -1,12 +1,12 @@
 import type { AgentConfig } from '../agent-config.ts';
 import { cause, serverTimeoutMs } from '../server-link.ts';
+import { postJson, type ServerAnswer } from '../server-post.ts';
 import { type JobServer, JobServerError, type StartBody, type StepsBody } from './job-protocol.ts';
 
 /** The error body every RA server answer has, or a line saying what came back instead. */
-async function refusal(res: Response): Promise<JobServerError> {
-  const text = await res.text().catch(() => '');
+function refusal(res: ServerAnswer): JobServerError {
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    const body = JSON.parse(res.text) as { error?: { code?: unknown; message?: unknown } };
     if (typeof body.error?.message === 'string') {
       const code = typeof body.error.code === 'string' ? body.error.code : null;
       return new JobServerError(body.error.message.slice(0, 500), res.status, code);
@@ -28,20 +28,20 @@ export function jobServerClient(
 ): JobServer {
   const post = async (path: string, body: StartBody | StepsBody): Promise<unknown> => {
     const { server, credential } = config();
-    let res: Response;
+    let res: ServerAnswer;
     try {
-      res = await fetch(`${server}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(serverTimeoutMs),
-      });
+      res = await postJson(
+        `${server}${path}`,
+        { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
+        JSON.stringify(body),
+        serverTimeoutMs,
+      );
     } catch (err) {
       throw new JobServerError(`the RA server at ${server} could not be reached: ${cause(err)}`, 0);
     }
-    if (!res.ok) throw await refusal(res);
+    if (!res.ok) throw refusal(res);
     try {
-      return await res.json();
+      return JSON.parse(res.text) as unknown;
     } catch {
       throw new JobServerError(`the RA server at ${server} did not answer in JSON`, res.status);
     }
