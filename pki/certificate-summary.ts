@@ -1,59 +1,22 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import {
+  CertificateError,
+  type CertificateSummary,
+  ekuNames,
+  keyUsageBits,
+  attributeNames as names,
+  upnOid,
+} from './certificate-summary-fields.ts';
 
-/** What is reported of a certificate: enough to match it and judge its expiry, never key material. */
-export interface CertificateSummary {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  notBefore: string;
-  notAfter: string;
-  keyUsage: string[];
-  extendedKeyUsage: string[];
-  email: string | null;
-  upn: string | null;
-  sha256: string;
-}
-
-const names: Record<string, string> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.5': 'serialNumber',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
-const keyUsageBits = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-];
-const ekuNames: Record<string, string> = {
-  '1.3.6.1.5.5.7.3.2': 'clientAuth',
-  '1.3.6.1.5.5.7.3.4': 'emailProtection',
-  '1.3.6.1.4.1.311.20.2.2': 'smartcardLogon',
-  '1.3.6.1.5.2.3.4': 'pkinitClient',
-};
-const upnOid = '1.3.6.1.4.1.311.20.2.3';
+export { CertificateError, type CertificateSummary };
 
 /** A name as reports and records spell it: `CN=Grace Adeyemi, serialNumber=5550…`. */
 export function distinguishedNameText(name: pkijs.RelativeDistinguishedNames): string {
   return name.typesAndValues
     .map((tv) => `${names[tv.type] ?? tv.type}=${String(tv.value.valueBlock.value)}`)
     .join(', ');
-}
-
-export class CertificateError extends Error {
-  override name = 'CertificateError';
 }
 
 /** Parses DER; anything that is not an X.509 certificate is a CertificateError. */

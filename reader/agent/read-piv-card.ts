@@ -1,9 +1,6 @@
 import { gunzipSync } from 'node:zlib';
-import {
-  CertificateError,
-  type CertificateSummary,
-  parseCertificate,
-} from '../../pki/certificate-summary.ts';
+import { CertificateError, type CertificateSummary } from '../../pki/certificate-summary-fields.ts';
+import { parseCertificateDer } from '../../pki/der-certificate-summary.ts';
 import { extendedLengthOf } from '../piv/atr.ts';
 import { objectTags, pivAid, type Slot, slotObjects, slots, sw } from '../piv/constants.ts';
 import { find, readAll, TlvError, tlv } from '../piv/tlv.ts';
@@ -196,7 +193,7 @@ export async function readPivCard(transmit: Transmit, atr?: Buffer): Promise<Piv
       const der = certificateDer(object);
       certificates.push({
         slot,
-        certificate: { ...parseCertificate(der), der: der.toString('base64') },
+        certificate: { ...parseCertificateDer(der), der: der.toString('base64') },
       });
     } catch (err) {
       if (

@@ -203,7 +203,7 @@ export class CardJobStack {
         // As package.json's agent script runs it: a small young generation, so the heap
         // of a process that reads a card now and then does not grow to tens of MB.
         '--max-semi-space-size=1',
-        'dist/agent/cli.mjs',
+        'dist/agent/cli.cjs',
         'watch',
         '--virtual',
         '--config',
