@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestOptions } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 
 /**
  * What the RA server answered to a POST, read in full: its status and its body as text.
@@ -31,8 +31,10 @@ export async function postJson(
 ): Promise<ServerAnswer> {
   const target = new URL(url);
   // node:https (TLS) is loaded only for an https server: a demo on this machine needs none.
-  const { request } =
-    target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  // Not with import(): that goes through the ES module loader, which builds node:http's and
+  // node:https's whole namespaces (loading undici among others, ~7 MB) for one function.
+  const request =
+    target.protocol === 'https:' ? process.getBuiltinModule('node:https').request : httpRequest;
   const signal = AbortSignal.timeout(timeoutMs);
   const payload = Buffer.from(body);
   const options: RequestOptions = {
