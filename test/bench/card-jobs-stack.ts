@@ -6,6 +6,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -40,6 +41,23 @@ export interface JobFigures {
   serverByCall: Map<string, number>;
   /** Time the simulator spent answering the job's APDUs (its RSA key generation, mostly). */
   cardMs: number;
+}
+
+/**
+ * BENCH_TLS: the app serves https, as a real RA server does, with a certificate for
+ * 127.0.0.1 made here; the agent's processes (started after this) trust it through
+ * NODE_EXTRA_CA_CERTS. TLS costs the agent ~10 MB that plain http on loopback does not.
+ */
+function benchTls(dir: string): { key: Buffer; cert: Buffer } {
+  const key = join(dir, 'tls-key.pem');
+  const cert = join(dir, 'tls-cert.pem');
+  execFileSync('openssl', [
+    ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'],
+    ...['-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1', '-days', '1'],
+    ...['-addext', 'subjectAltName=IP:127.0.0.1'],
+  ]);
+  process.env.NODE_EXTRA_CA_CERTS = cert;
+  return { key: readFileSync(key), cert: readFileSync(cert) };
 }
 
 /** A simulated card whose answering time is summed (the simulator runs in this process). */
@@ -125,7 +143,8 @@ export class CardJobStack {
     readonly t: TestApp,
     private readonly pcscd: Pcscd,
     private readonly http: Server,
-    private readonly port: number,
+    /** The app's origin, as the agent reaches it and its pages are served from. */
+    private readonly origin: string,
     private readonly timing: ReturnType<typeof timedFetch>,
     private readonly dir: string,
     readonly raAgent: SignedIn,
@@ -139,9 +158,16 @@ export class CardJobStack {
     const t = await createTestApp(driver);
     await seedDemoMorning(t);
     const timing = timedFetch(t.app);
+    const tls = process.env.BENCH_TLS ? benchTls(dir) : undefined;
     const { http, port } = await new Promise<{ http: Server; port: number }>((done) => {
-      const server = serve({ fetch: timing.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
-        done({ http: server as Server, port: (info as AddressInfo).port }),
+      const server = serve(
+        {
+          fetch: timing.fetch,
+          port: 0,
+          hostname: '127.0.0.1',
+          ...(tls ? { createServer: createHttpsServer, serverOptions: tls } : {}),
+        },
+        (info) => done({ http: server as Server, port: (info as AddressInfo).port }),
       );
     });
     const manager = await t.login('manager');
@@ -152,7 +178,7 @@ export class CardJobStack {
     });
     const { enrolment } = (await registered.json()) as { enrolment: { code: string } };
     const config = join(dir, 'agent.json');
-    const server = `http://127.0.0.1:${port}`;
+    const server = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     const enrolled = await tool(process.execPath, [
       '--import',
       'tsx',
@@ -173,7 +199,7 @@ export class CardJobStack {
       t,
       pcscd,
       http,
-      port,
+      server,
       timing,
       dir,
       await t.login('agent'),
@@ -304,7 +330,7 @@ export class CardJobStack {
     const cardMsBefore = card.cardMs();
     const handed = await fetch(`http://127.0.0.1:${this.localPort}/jobs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${this.port}` },
+      headers: { 'content-type': 'application/json', origin: this.origin },
       body: JSON.stringify({
         jobId: job.id,
         nonce: job.nonce,
@@ -329,7 +355,7 @@ export class CardJobStack {
     ).catch(async (err: unknown) => {
       const view = await this.t.app.request(`/api/card-jobs/${job.id}`, { headers: who.headers });
       const local = await fetch(`http://127.0.0.1:${this.localPort}/jobs/${job.id}`, {
-        headers: { origin: `http://127.0.0.1:${this.port}` },
+        headers: { origin: this.origin },
       });
       throw new Error(
         `${String(err)}\nserver: ${await view.text()}\nagent: ${await local.text()}\n${this.agentLog.slice(-2000)}`,

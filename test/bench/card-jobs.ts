@@ -8,6 +8,7 @@
  * card; and the watching agent's memory. It prints figures and targets; it asserts nothing.
  * One extra round first warms up (JIT, the CA key opened) and is printed apart.
  * PostgreSQL when BENCH_DATABASE_URL (or TEST_DATABASE_URL) names a server, else PGlite.
+ * BENCH_TLS=1 serves the app over https, as a workstation reaches a real RA server.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -208,7 +209,7 @@ async function main() {
     }
 
     console.log(
-      `\nCard jobs benchmark: ${rounds} rounds (after one warm-up), each on a fresh stock card; pcscd with the no-delay shim and the simulator; ${driver}\n`,
+      `\nCard jobs benchmark: ${rounds} rounds (after one warm-up), each on a fresh stock card; pcscd with the no-delay shim and the simulator; ${driver}; the app over ${process.env.BENCH_TLS ? 'https' : 'http'}\n`,
     );
     if (!stack.ownPcscd)
       console.log(
