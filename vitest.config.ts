@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Every test database starts as a copy of one migrated once per run.
+          globalSetup: ['test/support/database-templates.ts'],
         },
       },
       {
@@ -27,6 +29,7 @@ export default defineConfig({
         test: {
           name: 'reader',
           include: ['test/reader/**/*.test.ts'],
+          globalSetup: ['test/support/database-templates.ts'],
           // One pcscd per machine: card test files take turns.
           fileParallelism: false,
           testTimeout: 60_000,
@@ -37,7 +40,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/e2e/global-setup.ts'],
+          globalSetup: ['test/support/database-templates.ts', 'test/e2e/global-setup.ts'],
           // A page answers when its server has hashed a password or read a card: on a busy
           // two-core machine that can take seconds, not the 1 s expect.poll waits by default.
           expect: { poll: { timeout: 10_000 } },

@@ -36,9 +36,12 @@ export class EncryptedKeyError extends Error {
   override name = 'EncryptedKeyError';
 }
 
-// N = 2^17, r = 8: 128 MiB and a fraction of a second per derivation (OWASP's scrypt advice);
-// the key is opened once per process start, so the cost falls on an attacker's guesses only.
-const defaults = { N: 2 ** 17, r: 8, p: 1 };
+/**
+ * N = 2^17, r = 8: 128 MiB and a fraction of a second per derivation (OWASP's scrypt advice);
+ * the key is opened once per process start, so the cost falls on an attacker's guesses only.
+ * What encryptPrivateKey and secretBox use unless their caller names other parameters.
+ */
+export const passphraseScrypt = { N: 2 ** 17, r: 8, p: 1 } as const;
 // Refuse parameters beyond this when reading, so a crafted file cannot exhaust memory.
 const maxN = 2 ** 20;
 
@@ -74,7 +77,7 @@ function checkValue(derived: Buffer): Buffer {
 export async function encryptPrivateKey(
   pkcs8: Uint8Array,
   passphrase: string,
-  params: { N: number; r: number; p: number } = defaults,
+  params: { N: number; r: number; p: number } = passphraseScrypt,
 ): Promise<Buffer> {
   if (passphrase.length === 0) throw new RangeError('the passphrase must not be empty');
   const salt = randomBytes(16);

@@ -5,7 +5,7 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import { deriveFromPassphrase, WrongPassphraseError } from './key-at-rest.ts';
+import { deriveFromPassphrase, passphraseScrypt, WrongPassphraseError } from './key-at-rest.ts';
 
 /**
  * Small secrets (a card's transport management key) sealed under the CA key passphrase, many
@@ -41,7 +41,6 @@ export interface ScryptParams {
   p: number;
 }
 
-const defaults: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
 const maxLog2N = 20;
 // scrypt needs 128·N·r bytes: at most 256 MiB, so a crafted value cannot exhaust memory.
 const maxNr = 2 ** 21;
@@ -94,7 +93,7 @@ export interface SecretBox {
 /** A box that seals under `passphrase` with this process's salt. */
 export async function secretBox(
   passphrase: string,
-  params: ScryptParams = defaults,
+  params: ScryptParams = passphraseScrypt,
 ): Promise<SecretBox> {
   if (passphrase.length === 0) throw new RangeError('the passphrase must not be empty');
   const log2N = Math.log2(params.N);

@@ -138,7 +138,7 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
     const res = await t.app.request('/pki/issuing.crl');
     expect(res.status).toBe(200);
     const path = bench.file(pem(Buffer.from(await res.arrayBuffer()), 'X509 CRL'));
-    const read = bench.run(['crl', '-in', path, '-noout', '-text', '-CAfile', issuingFile]);
+    const read = await bench.run(['crl', '-in', path, '-noout', '-text', '-CAfile', issuingFile]);
     expect(read.status, read.output).toBe(0);
     expect(read.output).toMatch(/verify OK/);
     const number = /X509v3 CRL Number:\s*\n\s*(\d+)/.exec(read.output)?.[1];
@@ -200,7 +200,7 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
       const cert = await issue(card, { kind });
       issued[kind] = { card, der: cert.certificate, serial: cert.serialNumber };
       const crl = await publishedCrl();
-      const verdict = verify(cert.certificate, crl.path);
+      const verdict = await verify(cert.certificate, crl.path);
       expect(verdict.output).toMatch(/: OK/);
       expect(verdict.status).toBe(0);
       // Recorded as the card's current authentication certificate, its expiry on the card.
@@ -228,7 +228,13 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
         .from(cards)
         .where(eq(cards.id, card.cardId));
       expect(onCard?.expiresAt).toEqual(cert.notAfter);
-      const text = bench.run(['x509', '-in', bench.file(pem(cert.certificate)), '-noout', '-text']);
+      const text = await bench.run([
+        'x509',
+        '-in',
+        bench.file(pem(cert.certificate)),
+        '-noout',
+        '-text',
+      ]);
       expect(text.output).toContain(kind === 'P-256' ? 'prime256v1' : 'Public-Key: (2048 bit)');
       expect(text.output).toContain(`URI:${baseUrl}/pki/issuing.crl`);
       const events = await t.db
@@ -266,11 +272,11 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
     const after = await publishedCrl();
     expect(after.number).toBe(before.number + 1n);
     expect(after.entries.get(upper(serial))).toBe('Key Compromise');
-    const verdict = verify(der, after.path);
+    const verdict = await verify(der, after.path);
     expect(verdict.status).not.toBe(0);
     expect(verdict.output).toMatch(/certificate revoked/);
     // The RSA card is untouched and still verifies.
-    expect(verify(issued['RSA-2048'].der, after.path).output).toMatch(/: OK/);
+    expect((await verify(issued['RSA-2048'].der, after.path)).output).toMatch(/: OK/);
     const [onCard] = await t.db
       .select({ expiresAt: cards.expiresAt })
       .from(cards)
@@ -308,7 +314,7 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
     expect(held.changed.map((c) => c.serialNumber)).toEqual([card.cert.serialNumber]);
     const onHold = await publishedCrl();
     expect(onHold.entries.get(upper(card.cert.serialNumber))).toBe('Certificate Hold');
-    const refused = verify(card.cert.certificate, onHold.path);
+    const refused = await verify(card.cert.certificate, onHold.path);
     expect(refused.output).toMatch(/certificate revoked/);
     // A second hold changes nothing and publishes nothing.
     expect(await effect(card.cardId, 'hold')).toEqual({ changed: [], crlNumber: null });
@@ -318,7 +324,7 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
     expect(released.crlNumber).toBe(onHold.number + 1n);
     const after = await publishedCrl();
     expect(after.entries.has(upper(card.cert.serialNumber))).toBe(false);
-    expect(verify(card.cert.certificate, after.path).output).toMatch(/: OK/);
+    expect((await verify(card.cert.certificate, after.path)).output).toMatch(/: OK/);
     const [onCard] = await t.db
       .select({ expiresAt: cards.expiresAt })
       .from(cards)
@@ -328,9 +334,9 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
 
   describe('OCSP', () => {
     /** openssl makes the request (with a nonce), as a relying party would. */
-    function request(certificateFile: string | null, serial?: string) {
+    async function request(certificateFile: string | null, serial?: string) {
       const out = bench.output('req');
-      const made = bench.run([
+      const made = await bench.run([
         'ocsp',
         '-issuer',
         issuingFile,
@@ -359,13 +365,20 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
      * root, its nonce echoed), and for the status of the certificate or serial named (with
      * -cert or -serial openssl builds its own request, so that check takes no nonce).
      */
-    function check(requestFile: string, response: Buffer, target: string[]) {
+    async function check(requestFile: string, response: Buffer, target: string[]) {
       const responseFile = bench.file(response, 'der');
       const trust = ['-CAfile', rootFile, '-verify_other', issuingFile];
-      const asSent = bench.run(['ocsp', '-reqin', requestFile, '-respin', responseFile, ...trust]);
+      const asSent = await bench.run([
+        'ocsp',
+        '-reqin',
+        requestFile,
+        '-respin',
+        responseFile,
+        ...trust,
+      ]);
       expect(asSent.output).toMatch(/Response verify OK/);
       expect(asSent.output).not.toMatch(/nonce/i);
-      const status = bench.run([
+      const status = await bench.run([
         'ocsp',
         '-respin',
         responseFile,
@@ -384,15 +397,15 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
       async (by) => {
         const good = await cardWithCertificate('Zoë');
         const goodFile = bench.file(pem(good.cert.certificate));
-        const goodReq = request(goodFile);
-        expect(check(goodReq.file, await ask(goodReq.der, by), ['-cert', goodFile])).toMatch(
+        const goodReq = await request(goodFile);
+        expect(await check(goodReq.file, await ask(goodReq.der, by), ['-cert', goodFile])).toMatch(
           new RegExp(`${goodFile}: good`),
         );
 
         const revoked = issued['P-256'];
         const revokedFile = bench.file(pem(revoked.der));
-        const revokedReq = request(revokedFile);
-        const revokedOut = check(revokedReq.file, await ask(revokedReq.der, by), [
+        const revokedReq = await request(revokedFile);
+        const revokedOut = await check(revokedReq.file, await ask(revokedReq.der, by), [
           '-cert',
           revokedFile,
         ]);
@@ -403,14 +416,14 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
         const held = await cardWithCertificate('Sky');
         await effect(held.cardId, 'hold');
         const heldFile = bench.file(pem(held.cert.certificate));
-        const heldReq = request(heldFile);
-        const heldOut = check(heldReq.file, await ask(heldReq.der, by), ['-cert', heldFile]);
+        const heldReq = await request(heldFile);
+        const heldOut = await check(heldReq.file, await ask(heldReq.der, by), ['-cert', heldFile]);
         expect(heldOut).toMatch(/: revoked/);
         expect(heldOut).toMatch(/Reason: certificateHold/);
         await effect(held.cardId, 'release');
-        const releasedReq = request(heldFile);
+        const releasedReq = await request(heldFile);
         expect(
-          check(releasedReq.file, await ask(releasedReq.der, by), ['-cert', heldFile]),
+          await check(releasedReq.file, await ask(releasedReq.der, by), ['-cert', heldFile]),
         ).toMatch(/: good/);
 
         // Signed by our issuing CA but never recorded, and a serial made up: neither is ours.
@@ -430,14 +443,14 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
           now: t.clock.now(),
         });
         const strayFile = bench.file(pem(stray.certificate));
-        const strayReq = request(strayFile);
-        expect(check(strayReq.file, await ask(strayReq.der, by), ['-cert', strayFile])).toMatch(
-          /: unknown/,
-        );
-        const madeUp = `7${randomBytes(15).toString('hex')}`;
-        const madeUpReq = request(null, madeUp);
+        const strayReq = await request(strayFile);
         expect(
-          check(madeUpReq.file, await ask(madeUpReq.der, by), ['-serial', `0x${madeUp}`]),
+          await check(strayReq.file, await ask(strayReq.der, by), ['-cert', strayFile]),
+        ).toMatch(/: unknown/);
+        const madeUp = `7${randomBytes(15).toString('hex')}`;
+        const madeUpReq = await request(null, madeUp);
+        expect(
+          await check(madeUpReq.file, await ask(madeUpReq.der, by), ['-serial', `0x${madeUp}`]),
         ).toMatch(/: unknown/);
       },
     );
@@ -464,7 +477,7 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
     const after = await publishedCrl();
     expect(after.number).toBe(before.number);
     expect(after.entries.has(upper(card.cert.serialNumber))).toBe(false);
-    expect(verify(card.cert.certificate, after.path).output).toMatch(/: OK/);
+    expect((await verify(card.cert.certificate, after.path)).output).toMatch(/: OK/);
   });
 
   it('gives 20 revocations at once distinct CRL numbers, and the last CRL lists all 20', async () => {
@@ -484,7 +497,7 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
     for (const card of many) {
       expect(after.entries.get(upper(card.cert.serialNumber))).toBe('Affiliation Changed');
     }
-    expect(verify(many[0]?.cert.certificate ?? Buffer.alloc(0), after.path).output).toMatch(
+    expect((await verify(many[0]?.cert.certificate ?? Buffer.alloc(0), after.path)).output).toMatch(
       /certificate revoked/,
     );
   });
@@ -568,7 +581,7 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
       await revoke(card.cert.id, 'removeFromCRL');
       const crl = await publishedCrl();
       expect(crl.entries.has(upper(card.cert.serialNumber))).toBe(false);
-      expect(verify(card.cert.certificate, crl.path).output).toMatch(/: OK/);
+      expect((await verify(card.cert.certificate, crl.path)).output).toMatch(/: OK/);
     });
 
     it('refuses to issue for a public key that is not one, or not one a card may have', async () => {
@@ -662,7 +675,7 @@ describe.each(testDrivers)('the CA verbs, judged by openssl (%s)', (driver) => {
     expect(after?.crlNextUpdate?.getTime()).toBe(t.clock.now().getTime() + crlLifetimeMs);
     // The remade CRL still lists what was revoked (openssl reads it as of its thisUpdate).
     const der = Buffer.from(await (await t.app.request('/pki/issuing.crl')).arrayBuffer());
-    const read = bench.run([
+    const read = await bench.run([
       'crl',
       '-in',
       bench.file(pem(der, 'X509 CRL')),

@@ -16,6 +16,7 @@ import {
   loadCertificateAuthority,
 } from '../../server/services/pki/certificate-authority.ts';
 import { testDrivers } from '../support/databases.ts';
+import { runProgram } from '../support/program-runner.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 // openssl is an outside client here, as a relying party would be; the server never runs it.
@@ -27,8 +28,9 @@ function file(contents: string | Uint8Array, ext = 'pem'): string {
   writeFileSync(path, contents);
   return path;
 }
-function run(args: string[]) {
-  const result = spawnSync(openssl, args, { encoding: 'utf8' });
+/** Runs openssl to its end (started by a small helper: test/support/program-runner.ts). */
+async function run(args: string[]) {
+  const result = await runProgram(openssl, args);
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 function pem(der: Uint8Array): string {
@@ -99,7 +101,7 @@ describe.each(testDrivers)('the certificate authority and its publications (%s)'
     expect(rootRes.status).toBe(200);
     expect(rootRes.headers.get('content-type')).toBe('application/pkix-cert');
     root = await bytes(rootRes);
-    const rootText = run([
+    const rootText = await run([
       'x509',
       '-inform',
       'DER',
@@ -114,7 +116,7 @@ describe.each(testDrivers)('the certificate authority and its publications (%s)'
     const issuingRes = await t.app.request('/pki/issuing.crt');
     expect(issuingRes.headers.get('content-type')).toBe('application/pkix-cert');
     issuing = await bytes(issuingRes);
-    const chain = run([
+    const chain = await run([
       'verify',
       '-CAfile',
       file(pem(root)),
@@ -130,7 +132,7 @@ describe.each(testDrivers)('the certificate authority and its publications (%s)'
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pkix-crl');
     const crl = await bytes(res);
-    const text = run([
+    const text = await run([
       'crl',
       '-inform',
       'DER',
@@ -168,10 +170,10 @@ describe.each(testDrivers)('the certificate authority and its publications (%s)'
       now: t.clock.now(),
     });
   }
-  function opensslRequest(cert: Uint8Array) {
+  async function opensslRequest(cert: Uint8Array) {
     const out = join(dir, `${++fileCount}.req`);
     requestFile = out;
-    const made = run([
+    const made = await run([
       'ocsp',
       '-issuer',
       file(pem(issuing)),
@@ -185,7 +187,7 @@ describe.each(testDrivers)('the certificate authority and its publications (%s)'
   }
   let requestFile = '';
   /** openssl checks the signature, the chain, and that the answer echoes the request's nonce. */
-  function opensslCheck(response: Buffer) {
+  async function opensslCheck(response: Buffer) {
     return run([
       'ocsp',
       '-reqin',
@@ -200,7 +202,7 @@ describe.each(testDrivers)('the certificate authority and its publications (%s)'
 
   it('answers an OCSP POST with no login and no CSRF token: unknown, signed, nonce echoed', async () => {
     const cert = await leaf();
-    const request = opensslRequest(cert.certificate);
+    const request = await opensslRequest(cert.certificate);
     // A signed-in browser's cookie without the CSRF token changes nothing: this endpoint is
     // a public protocol, outside the API's CSRF check, and changes no state.
     const who = await t.login('manager');
@@ -215,7 +217,7 @@ describe.each(testDrivers)('the certificate authority and its publications (%s)'
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/ocsp-response');
-      const checked = opensslCheck(await bytes(res));
+      const checked = await opensslCheck(await bytes(res));
       expect(checked.output).toMatch(/Response verify OK/);
       expect(checked.output).toMatch(/: unknown/);
       expect(checked.output).not.toMatch(/WARNING: no nonce|nonce verify error/i);
@@ -226,10 +228,10 @@ describe.each(testDrivers)('the certificate authority and its publications (%s)'
 
   it('answers an OCSP GET with the request as URL-encoded base64', async () => {
     const cert = await leaf();
-    const request = opensslRequest(cert.certificate);
+    const request = await opensslRequest(cert.certificate);
     const res = await t.app.request(`/pki/ocsp/${encodeURIComponent(request.toString('base64'))}`);
     expect(res.status).toBe(200);
-    const checked = opensslCheck(await bytes(res));
+    const checked = await opensslCheck(await bytes(res));
     expect(checked.output).toMatch(/Response verify OK/);
     expect(checked.output).toMatch(/: unknown/);
   });

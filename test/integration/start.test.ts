@@ -103,7 +103,7 @@ describe('npm start', () => {
     const bench = opensslWorkbench('ra-start-crl-');
     const crl = await fetch(`${base}/pki/issuing.crl`);
     expect(crl.status).toBe(200);
-    const read = bench.run([
+    const read = await bench.run([
       'crl',
       '-inform',
       'DER',

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProgram } from './program-runner.ts';
 
 /**
  * The openssl CLI as an outside relying party: it reads what our CA publishes from files in
@@ -18,8 +18,9 @@ export function opensslWorkbench(prefix: string) {
   };
   /** A path for openssl to write to. */
   const output = (ext: string) => join(dir, `${++count}.${ext}`);
-  const run = (args: string[]) => {
-    const result = spawnSync('/usr/bin/openssl', args, { encoding: 'utf8' });
+  /** Runs openssl to its end (started by a small helper: test/support/program-runner.ts). */
+  const run = async (args: string[]) => {
+    const result = await runProgram('/usr/bin/openssl', args);
     return { status: result.status, output: `${result.stdout}${result.stderr}` };
   };
   return { dir, file, output, run };

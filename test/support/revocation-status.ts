@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProgram } from './program-runner.ts';
 import type { TestApp } from './test-app.ts';
 
 /** What a relying party learns of one certificate from the CRL and from OCSP. */
@@ -39,8 +39,8 @@ export class RevocationReader {
     return path;
   }
 
-  private openssl(args: string[]): string {
-    const result = spawnSync('/usr/bin/openssl', args, { encoding: 'utf8' });
+  private async openssl(args: string[]): Promise<string> {
+    const result = await runProgram('/usr/bin/openssl', args);
     const output = `${result.stdout}${result.stderr}`;
     if (result.status !== 0) throw new Error(`openssl ${args[0]} failed: ${output}`);
     return output;
@@ -68,7 +68,7 @@ export class RevocationReader {
     const { issuing } = await this.cas();
     const res = await this.t.app.request('/pki/issuing.crl');
     if (res.status !== 200) throw new Error(`/pki/issuing.crl: ${res.status}`);
-    const text = this.openssl([
+    const text = await this.openssl([
       'crl',
       '-inform',
       'DER',
@@ -96,7 +96,7 @@ export class RevocationReader {
   async ocsp(certificate: Uint8Array): Promise<PublishedStatus['ocsp']> {
     const { issuing, both } = await this.cas();
     const requestFile = join(this.dir, `${++this.files}.req`);
-    this.openssl([
+    await this.openssl([
       'ocsp',
       '-issuer',
       issuing,
@@ -111,7 +111,7 @@ export class RevocationReader {
       body: new Uint8Array(readFileSync(requestFile)),
     });
     if (res.status !== 200) throw new Error(`/pki/ocsp: ${res.status}`);
-    const text = this.openssl([
+    const text = await this.openssl([
       'ocsp',
       '-reqin',
       requestFile,

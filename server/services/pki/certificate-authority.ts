@@ -23,6 +23,7 @@ import { ConfigError } from '../../config.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
+import { caKeyScrypt } from './ca-key-scrypt.ts';
 import { type CaOpener, type LoadedCertificateAuthority, memoisedCaOpener } from './ca-opener.ts';
 import { crlLifetimeMs } from './crl-lifetime.ts';
 
@@ -92,8 +93,8 @@ export async function initCertificateAuthority(
   // The slow parts (key generation, scrypt) happen before the transaction opens.
   const made = await createCertificateAuthorities({ organisation: input.organisation, now });
   const [rootKey, issuingKey] = await Promise.all([
-    encryptPrivateKey(made.root.privateKey, input.passphrase),
-    encryptPrivateKey(made.issuing.privateKey, input.passphrase),
+    encryptPrivateKey(made.root.privateKey, input.passphrase, caKeyScrypt()),
+    encryptPrivateKey(made.issuing.privateKey, input.passphrase, caKeyScrypt()),
   ]);
   const nextUpdate = new Date(now.getTime() + crlLifetimeMs);
   const crl = await createCrl({

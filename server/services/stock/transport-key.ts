@@ -1,5 +1,6 @@
 import { openSealed, secretBox } from '../../../pki/ca/secret-box.ts';
 import { DomainError } from '../../errors.ts';
+import { caKeyScrypt } from '../pki/ca-key-scrypt.ts';
 
 /**
  * A card's transport management key, as kept in cards.encrypted_transport_key: sealed under
@@ -24,7 +25,7 @@ export function requirePassphrase(passphrase: string | undefined): string {
 
 /** Seals management keys for many cards; the passphrase's key is derived once per process. */
 export async function transportKeySealer(passphrase: string) {
-  const box = await secretBox(passphrase);
+  const box = await secretBox(passphrase, caKeyScrypt());
   return (serial: string, managementKeyHex: string) =>
     box.seal(Buffer.from(managementKeyHex, 'hex'), contextOf(serial));
 }

@@ -1,9 +1,12 @@
+import argon2 from 'argon2';
 import { describe, expect, it } from 'vitest';
 import {
+  codeHashOptions,
   hashUnlockCode,
   maskEmail,
   newUnlockCode,
   normaliseUnlockCode,
+  testCodeHashOptions,
   unlockCodeMatches,
 } from './unlock-code-rules.ts';
 
@@ -31,6 +34,25 @@ describe('unlock code rules', () => {
     expect(await unlockCodeMatches(hash, '01234567')).toBe(true);
     expect(await unlockCodeMatches(hash, '01234568')).toBe(false);
     expect(await unlockCodeMatches('not a hash', '01234567')).toBe(false);
+  });
+
+  it("hashes at OWASP's minimum in a running server (19 MiB, 2 passes), cheaper only in the test suites", async () => {
+    expect(codeHashOptions).toEqual({
+      type: argon2.argon2id,
+      memoryCost: 19_456,
+      timeCost: 2,
+      parallelism: 1,
+    });
+    const strong = await argon2.hash('01234567', codeHashOptions);
+    expect(strong).toMatch(
+      /^\$argon2id\$v=19\$(?=[^$]*\bm=19456\b)(?=[^$]*\bt=2\b)(?=[^$]*\bp=1\b)/,
+    );
+    expect(await unlockCodeMatches(strong, '01234567')).toBe(true);
+    expect(await unlockCodeMatches(strong, '01234568')).toBe(false);
+    // This test run hashes with the cheap cost (test-hashing-costs.ts), named in the hash.
+    const cheap = await hashUnlockCode('01234567');
+    expect(cheap).toContain(`m=${testCodeHashOptions.memoryCost}`);
+    expect(cheap).not.toContain('m=19456');
   });
 
   it('masks an address to its first letter and domain', () => {

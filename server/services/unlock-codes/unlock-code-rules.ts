@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import argon2 from 'argon2';
 import type { CardState } from '../cards/card-lifecycle.ts';
+import { testHashingCostsApply } from '../test-hashing-costs.ts';
 
 /** A code works for this long after it is sent (DOMAIN.md: 15 minutes). */
 export const codeValidityMs = 15 * 60_000;
@@ -26,16 +27,24 @@ export function normaliseUnlockCode(typed: string): string | null {
 // argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): 10^8 codes each cost that much to
 // try offline, and a code lives 15 minutes; lighter than passwords' (64 MiB, 3 passes), as a
 // check tries every open code of the person (up to 5) and a few recent ones.
-const codeHashOptions = {
+export const codeHashOptions = {
   type: argon2.argon2id,
   memoryCost: 19_456,
   timeCost: 2,
   parallelism: 1,
 } as const;
 
+/** In the test suites only (test-hashing-costs.ts): 1 MiB, 1 pass. Never in a running server. */
+export const testCodeHashOptions = {
+  type: argon2.argon2id,
+  memoryCost: 1024,
+  timeCost: 1,
+  parallelism: 1,
+} as const;
+
 /** Only this is kept of a code. */
 export function hashUnlockCode(code: string): Promise<string> {
-  return argon2.hash(code, codeHashOptions);
+  return argon2.hash(code, testHashingCostsApply() ? testCodeHashOptions : codeHashOptions);
 }
 
 export function unlockCodeMatches(hash: string, code: string): Promise<boolean> {
