@@ -78,33 +78,40 @@ async function lockJobAndCard(tx: TxContext, jobId: string) {
 type CardRow = (typeof cards)['$inferSelect'];
 type JobRow = (typeof cardJobs)['$inferSelect'];
 
-/** Changes the card's row and the copy the steps of this call read. */
-async function updateCard(tx: TxContext, card: CardRow, values: Partial<CardRow>) {
-  await tx.db.update(cards).set(values).where(eq(cards.id, card.id));
-  Object.assign(card, values);
-}
-
 /**
- * The steps of one call, recorded together: their rows in one insert, and the job's last step
- * once, before anything that ends the job reads it.
+ * The steps of one call, recorded together: their rows in one insert, the job's row and the
+ * card's each updated once, with what the steps changed, before anything that ends the job
+ * reads them. The steps read the copies here, kept up to date.
  */
 class StepLog {
   private readonly rows: (typeof cardJobSteps)['$inferInsert'][] = [];
+  private jobChanges: Partial<JobRow> = {};
+  private cardChanges: Partial<CardRow> = {};
 
   constructor(
     private readonly tx: TxContext,
     private readonly job: JobRow,
+    private readonly card: CardRow,
   ) {}
 
   add(step: JobStep, detail: Record<string, unknown> = {}) {
     const at = this.tx.now();
     this.rows.push({ jobId: this.job.id, step, outcome: 'ok', detail, at });
-    this.job.step = step;
-    this.job.lastStepAt = at;
-    if (step === 'started') {
-      this.job.startedAt = at;
-      this.job.state = 'running';
-    }
+    this.changeJob({
+      step,
+      lastStepAt: at,
+      ...(step === 'started' ? { startedAt: at, state: 'running' as const } : {}),
+    });
+  }
+
+  changeJob(values: Partial<JobRow>) {
+    Object.assign(this.job, values);
+    Object.assign(this.jobChanges, values);
+  }
+
+  changeCard(values: Partial<CardRow>) {
+    Object.assign(this.card, values);
+    Object.assign(this.cardChanges, values);
   }
 
   /** Steps of `step` this call has added and not yet written. */
@@ -112,17 +119,20 @@ class StepLog {
     return this.rows.filter((r) => r.step === step).length;
   }
 
-  async flush() {
-    if (!this.rows.length) return;
-    const { step, lastStepAt, startedAt, state } = this.job;
-    // Independent of each other: on PostgreSQL the two are pipelined, one round trip.
-    await Promise.all([
-      this.tx.db.insert(cardJobSteps).values(this.rows.splice(0)),
-      this.tx.db
-        .update(cardJobs)
-        .set({ step, lastStepAt, startedAt, state })
-        .where(eq(cardJobs.id, this.job.id)),
-    ]);
+  /** Writes what the steps did; `job: false` when the caller ends the job and writes its row. */
+  async flush(options: { job?: boolean } = {}) {
+    const writes: Promise<unknown>[] = [];
+    if (this.rows.length) writes.push(this.tx.db.insert(cardJobSteps).values(this.rows.splice(0)));
+    const job = this.jobChanges;
+    this.jobChanges = {};
+    if (options.job !== false && Object.keys(job).length)
+      writes.push(this.tx.db.update(cardJobs).set(job).where(eq(cardJobs.id, this.job.id)));
+    const card = this.cardChanges;
+    this.cardChanges = {};
+    if (Object.keys(card).length)
+      writes.push(this.tx.db.update(cards).set(card).where(eq(cards.id, this.card.id)));
+    // Independent of each other: on PostgreSQL they are pipelined, one round trip.
+    await Promise.all(writes);
   }
 }
 
@@ -164,7 +174,7 @@ export function startCardJob(
         { expected: card.serial, found: input.card.serial },
       );
     }
-    const log = new StepLog(tx, job);
+    const log = new StepLog(tx, job, card);
     log.add('started', { cardSerial: card.serial });
     await log.flush();
     await recordAuditEvent(tx, {
@@ -264,7 +274,7 @@ export function recordJobSteps(
           : `This job has ended (${job.state}): nothing more is recorded for it.`,
       );
     }
-    const log = new StepLog(tx, job);
+    const log = new StepLog(tx, job, card);
     let answer: Record<string, unknown> = {};
     for (const input of inputs) {
       if (input.step === 'failed') {
@@ -358,14 +368,14 @@ async function recordStep(
         throw ValidationError.of([
           { field: 'candidate', message: 'is not one of the responses given' },
         ]);
-      await updateCard(tx, card, { managementKey: chosen.which, updatedAt: now });
+      log.changeCard({ managementKey: chosen.which, updatedAt: now });
       log.add(input.step, { key: chosen.which });
       return { changeManagementKey: chosen.which !== 'derived' };
     }
     case 'management_key_apdu': {
       // Nothing to change: the card proved it holds its own key.
       if (card.managementKey === 'derived') return { apdu: null };
-      await updateCard(tx, card, { managementKey: 'changing', updatedAt: now });
+      log.changeCard({ managementKey: 'changing', updatedAt: now });
       log.add(input.step);
       return {
         apdu: setManagementKeyApdu(
@@ -376,7 +386,7 @@ async function recordStep(
     }
     case 'management_key_set':
       // The transport key is worth nothing now: it is forgotten.
-      await updateCard(tx, card, {
+      log.changeCard({
         managementKey: 'derived',
         encryptedTransportKey: null,
         updatedAt: now,
@@ -425,14 +435,12 @@ async function recordStep(
       // The new PUK stays with the job until the card shows which PUK it holds (pin_set):
       // the card's pending PUK, from a job that failed after the card took it, may be the
       // card's own, and is not replaced before then.
-      job.sealedPukCandidates = secrets.sealPuk(
-        JSON.stringify({ puks, newPuk }),
-        `${card.serial}:${job.id}`,
-      );
-      await tx.db
-        .update(cardJobs)
-        .set({ sealedPukCandidates: job.sealedPukCandidates })
-        .where(eq(cardJobs.id, job.id));
+      log.changeJob({
+        sealedPukCandidates: secrets.sealPuk(
+          JSON.stringify({ puks, newPuk }),
+          `${card.serial}:${job.id}`,
+        ),
+      });
       log.add(input.step, { candidates: puks.length });
       return { puks, newPuk };
     }
@@ -448,7 +456,7 @@ async function recordStep(
         throw ValidationError.of([{ field: 'candidate', message: 'is not one of the PUKs given' }]);
       // The card showed it holds this PUK: it is the card's PUK until the new one, pending
       // from now on, is confirmed.
-      await updateCard(tx, card, {
+      log.changeCard({
         encryptedPuk: secrets.sealPuk(used, card.serial),
         encryptedPendingPuk: secrets.sealPuk(offered.newPuk, card.serial),
         updatedAt: now,
@@ -457,7 +465,7 @@ async function recordStep(
       return {};
     }
     case 'puk_changed':
-      await updateCard(tx, card, {
+      log.changeCard({
         encryptedPuk: card.encryptedPendingPuk,
         encryptedPendingPuk: null,
         updatedAt: now,
@@ -466,7 +474,8 @@ async function recordStep(
       return {};
     case 'completed':
       log.add(input.step);
-      await log.flush();
+      // completeJob writes the job's row itself.
+      await log.flush({ job: false });
       await completeJob(tx, job);
       return { job: { id: job.id, state: 'succeeded' } };
   }

@@ -178,29 +178,28 @@ export async function completeJob(tx: TxContext, job: EndingJob) {
   const cause = `card_job:${job.id}`;
   const superseded: string[] = [];
   if (job.kind === 'issue' || job.kind === 'renew') {
+    // The job's certificates take their slots: those current there step down (and are revoked
+    // as superseded), then the job's become current.
     const fresh = await tx.db
-      .select({ id: certificates.id, slot: certificates.slot })
+      .select({ slot: certificates.slot })
       .from(certificates)
       .where(and(eq(certificates.jobId, job.id), isNull(certificates.revokedAt)));
     const slots = fresh.map((c) => c.slot ?? '');
     const old = await tx.db
-      .select({
-        id: certificates.id,
-        serialNumber: certificates.serialNumber,
-        revokedAt: certificates.revokedAt,
-      })
-      .from(certificates)
+      .update(certificates)
+      .set({ current: false })
       .where(
         and(
           eq(certificates.cardId, job.cardId),
           eq(certificates.current, true),
           inArray(certificates.slot, slots),
         ),
-      );
-    await tx.db
-      .update(certificates)
-      .set({ current: false })
-      .where(and(eq(certificates.cardId, job.cardId), inArray(certificates.slot, slots)));
+      )
+      .returning({
+        id: certificates.id,
+        serialNumber: certificates.serialNumber,
+        revokedAt: certificates.revokedAt,
+      });
     for (const cert of old) {
       if (!cert.revokedAt) {
         await revokeCertificate(tx, { certificateId: cert.id, reason: 'superseded' });
@@ -210,12 +209,7 @@ export async function completeJob(tx: TxContext, job: EndingJob) {
     await tx.db
       .update(certificates)
       .set({ current: true })
-      .where(
-        inArray(
-          certificates.id,
-          fresh.map((c) => c.id),
-        ),
-      );
+      .where(and(eq(certificates.jobId, job.id), isNull(certificates.revokedAt)));
   }
   if (job.kind === 'issue') {
     await tx.db
