@@ -32,7 +32,11 @@ function flatten(issues: readonly Issue[], prefix: PropertyKey[] = []): Issue[] 
   return issues.flatMap((issue): Issue[] => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors.length) {
-      const nearest = [...issue.errors].sort((a, b) => distance(a) - distance(b))[0] ?? [];
+      // The nearest option; between equally near ones, the one the body got furthest into
+      // (`steps.1.step`, not `step`).
+      const depth = (issues: readonly Issue[]) => Math.max(0, ...issues.map((i) => i.path.length));
+      const nearest =
+        [...issue.errors].sort((a, b) => distance(a) - distance(b) || depth(b) - depth(a))[0] ?? [];
       return flatten(nearest, path);
     }
     return [{ ...issue, path }];

@@ -277,6 +277,10 @@ export function recordJobSteps(
     const log = new StepLog(tx, job, card);
     let answer: Record<string, unknown> = {};
     for (const input of inputs) {
+      // A step folded after `completed` finds the job ended, as it would in a call of its own.
+      if (job.step === 'completed') {
+        throw new ConflictError('This job has ended (succeeded): nothing more is recorded for it.');
+      }
       if (input.step === 'failed') {
         await log.flush();
         await failJob(tx, job, input.error, input.during);
