@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CertificateError, parseCertificate } from './certificate-summary.ts';
+import { pkijsCertificateSummary as parseCertificate } from '../test/support/pkijs-certificate-summary.ts';
+import { CertificateError } from './certificate-summary-fields.ts';
 import { parseCertificateDer } from './der-certificate-summary.ts';
 
 // Certificates made by openssl, so both readers are checked against an outside encoder, and

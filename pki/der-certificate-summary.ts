@@ -18,10 +18,11 @@ import {
 } from './der.ts';
 
 /**
- * The reader agent's certificate reader: the same summary as parseCertificate
- * (certificate-summary.ts, pkijs) from a walk of the DER, checked against that one in
- * der-certificate-summary.test.ts. pkijs and asn1js cost a process ~16 MB to load and run,
- * a fifth of what the watching agent may take; this costs next to nothing.
+ * The certificate reader of the server and the reader agent (certificate-summary.ts's
+ * parseCertificate is this): the summary from a walk of the DER, checked against pkijs's
+ * reading of the same certificates in der-certificate-summary.test.ts. pkijs and asn1js cost
+ * a process ~16 MB to load and run, a fifth of what the watching agent may take; this costs
+ * next to nothing.
  *
  * Structure is checked as pkijs checks it: the certificate's fields in order, optional ones
  * skipped, and a malformed extension fails the certificate, while a key usage, extended key

@@ -1,3 +1,5 @@
+import argon2 from 'argon2';
+
 /**
  * Whether password, unlock-code and CA-key hashing may use their cheap test costs: only in a
  * vitest worker run with NODE_ENV=test. Those hashes are slow on purpose (argon2id at 64 MiB,
@@ -20,3 +22,11 @@ export function testHashingCostsApply(): boolean {
 export function testHashingCostsApplyIn(nodeEnv: string | undefined, scope: object): boolean {
   return nodeEnv === 'test' && '__vitest_worker__' in scope;
 }
+
+/** argon2id in the test suites only, for passwords and unlock codes alike: 1 MiB, 1 pass, 1 lane. */
+export const testArgon2Options = {
+  type: argon2.argon2id,
+  memoryCost: 1024,
+  timeCost: 1,
+  parallelism: 1,
+} as const;

@@ -1,11 +1,7 @@
 import argon2 from 'argon2';
 import { describe, expect, it } from 'vitest';
-import {
-  hashPassword,
-  passwordHashOptions,
-  testPasswordHashOptions,
-  verifyPassword,
-} from './passwords.ts';
+import { testArgon2Options } from '../test-hashing-costs.ts';
+import { hashPassword, passwordHashOptions, verifyPassword } from './passwords.ts';
 
 /** The cost parameters an argon2 hash names, such as { m: 65536, t: 3, p: 4 }. */
 function costsOf(hash: string): Record<string, number> {
@@ -35,9 +31,9 @@ describe('password hashing', () => {
     const cheap = await hashPassword('correct horse');
     expect(cheap).toMatch(/^\$argon2id\$v=19\$/);
     expect(costsOf(cheap)).toEqual({
-      m: testPasswordHashOptions.memoryCost,
-      t: testPasswordHashOptions.timeCost,
-      p: testPasswordHashOptions.parallelism,
+      m: testArgon2Options.memoryCost,
+      t: testArgon2Options.timeCost,
+      p: testArgon2Options.parallelism,
     });
     expect(cheap).not.toContain('correct horse');
     expect(await verifyPassword(cheap, 'correct horse')).toBe(true);

@@ -1,5 +1,5 @@
 import argon2 from 'argon2';
-import { testHashingCostsApply } from '../test-hashing-costs.ts';
+import { testArgon2Options, testHashingCostsApply } from '../test-hashing-costs.ts';
 
 /** argon2id at the library's defaults (64 MiB, 3 passes, 4 lanes), above OWASP's minimum. */
 export const passwordHashOptions = {
@@ -9,22 +9,8 @@ export const passwordHashOptions = {
   parallelism: 4,
 } as const;
 
-/**
- * In the test suites only (test-hashing-costs.ts): 1 MiB, 1 pass, 1 lane, a millisecond
- * instead of a few hundred. Never in a running server.
- */
-export const testPasswordHashOptions = {
-  type: argon2.argon2id,
-  memoryCost: 1024,
-  timeCost: 1,
-  parallelism: 1,
-} as const;
-
 export function hashPassword(password: string): Promise<string> {
-  return argon2.hash(
-    password,
-    testHashingCostsApply() ? testPasswordHashOptions : passwordHashOptions,
-  );
+  return argon2.hash(password, testHashingCostsApply() ? testArgon2Options : passwordHashOptions);
 }
 
 /** Checks against the costs the hash itself names, whatever this process would hash with. */

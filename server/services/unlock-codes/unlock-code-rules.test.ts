@@ -1,12 +1,12 @@
 import argon2 from 'argon2';
 import { describe, expect, it } from 'vitest';
+import { testArgon2Options } from '../test-hashing-costs.ts';
 import {
   codeHashOptions,
   hashUnlockCode,
   maskEmail,
   newUnlockCode,
   normaliseUnlockCode,
-  testCodeHashOptions,
   unlockCodeMatches,
 } from './unlock-code-rules.ts';
 
@@ -51,7 +51,7 @@ describe('unlock code rules', () => {
     expect(await unlockCodeMatches(strong, '01234568')).toBe(false);
     // This test run hashes with the cheap cost (test-hashing-costs.ts), named in the hash.
     const cheap = await hashUnlockCode('01234567');
-    expect(cheap).toContain(`m=${testCodeHashOptions.memoryCost}`);
+    expect(cheap).toContain(`m=${testArgon2Options.memoryCost}`);
     expect(cheap).not.toContain('m=19456');
   });
 

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import argon2 from 'argon2';
 import type { CardState } from '../cards/card-lifecycle.ts';
-import { testHashingCostsApply } from '../test-hashing-costs.ts';
+import { testArgon2Options, testHashingCostsApply } from '../test-hashing-costs.ts';
 
 /** A code works for this long after it is sent (DOMAIN.md: 15 minutes). */
 export const codeValidityMs = 15 * 60_000;
@@ -34,17 +34,9 @@ export const codeHashOptions = {
   parallelism: 1,
 } as const;
 
-/** In the test suites only (test-hashing-costs.ts): 1 MiB, 1 pass. Never in a running server. */
-export const testCodeHashOptions = {
-  type: argon2.argon2id,
-  memoryCost: 1024,
-  timeCost: 1,
-  parallelism: 1,
-} as const;
-
 /** Only this is kept of a code. */
 export function hashUnlockCode(code: string): Promise<string> {
-  return argon2.hash(code, testHashingCostsApply() ? testCodeHashOptions : codeHashOptions);
+  return argon2.hash(code, testHashingCostsApply() ? testArgon2Options : codeHashOptions);
 }
 
 export function unlockCodeMatches(hash: string, code: string): Promise<boolean> {
