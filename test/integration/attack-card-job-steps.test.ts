@@ -113,14 +113,22 @@ describe.each(testDrivers)('attack on folded card-job steps (%s)', (driver) => {
       { step: 'management_key_apdu' },
     ]);
     expect(apdu.status, await apdu.clone().text()).toBe(200);
+    // The answer holds each step's: the certificates and the PUKs together.
     const keys = await batch(jobId, [
       { step: 'management_key_set' },
       { step: 'keys_generated', publicKeys: { '9a': rsa(), '9c': rsa() } },
+      { step: 'puk_requested' },
     ]);
     expect(keys.status, await keys.clone().text()).toBe(200);
-    const puk = await batch(jobId, [{ step: 'certificates_written' }, { step: 'puk_requested' }]);
-    expect(puk.status, await puk.clone().text()).toBe(200);
-    return (await puk.json()) as { puks: string[]; newPuk: string };
+    const answer = (await keys.json()) as {
+      certificates: Record<string, string>;
+      puks: string[];
+      newPuk: string;
+    };
+    expect(Object.keys(answer.certificates).sort()).toEqual(['9a', '9c']);
+    const written = await batch(jobId, [{ step: 'certificates_written' }]);
+    expect(written.status, await written.clone().text()).toBe(200);
+    return { puks: answer.puks, newPuk: answer.newPuk };
   }
 
   beforeAll(async () => {
@@ -215,7 +223,10 @@ describe.each(testDrivers)('attack on folded card-job steps (%s)', (driver) => {
       { step: 'completed' },
     ]);
     // The job carries on as if none of those were sent.
-    expect((await snapshot(job.id)).job).toMatchObject({ state: 'running', step: 'puk_requested' });
+    expect((await snapshot(job.id)).job).toMatchObject({
+      state: 'running',
+      step: 'certificates_written',
+    });
     const done = await batch(job.id, [
       { step: 'pin_set', candidate: 0 },
       { step: 'puk_changed' },
@@ -361,7 +372,7 @@ describe.each(testDrivers)('attack on folded card-job steps (%s)', (driver) => {
 
   // PGlite takes one call at a time, PostgreSQL twenty: the answers must be the same.
   describe('twenty batches at once', () => {
-    it('20 × [management_authenticated, management_key_apdu], then 20 × [certificates_written, puk_requested]: one wins each', async () => {
+    it('20 × [management_authenticated, management_key_apdu], then 20 × [puk_requested, certificates_written]: one wins each', async () => {
       const { job } = await startedIssue('Race');
       expect((await batch(job.id, [challenge()])).status).toBe(200);
       const race = async (list: unknown[]) => {
@@ -391,7 +402,7 @@ describe.each(testDrivers)('attack on folded card-job steps (%s)', (driver) => {
           ])
         ).status,
       ).toBe(200);
-      await race([{ step: 'certificates_written' }, { step: 'puk_requested' }]);
+      await race([{ step: 'puk_requested' }, { step: 'certificates_written' }]);
       await race([
         { step: 'pin_set', candidate: 0 },
         { step: 'puk_changed' },
@@ -405,8 +416,8 @@ describe.each(testDrivers)('attack on folded card-job steps (%s)', (driver) => {
         'management_key_apdu',
         'management_key_set',
         'keys_generated',
-        'certificates_written',
         'puk_requested',
+        'certificates_written',
         'pin_set',
         'puk_changed',
         'completed',

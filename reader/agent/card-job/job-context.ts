@@ -7,10 +7,10 @@ export interface JobContext {
   session: CardSession;
   job: StartedJob;
   /**
-   * Reports a step done and returns the server's answer; the steps noted since the last
-   * report go in the same call, before it.
+   * Reports a step done (or several, in order, in one call) and returns the server's answer,
+   * which holds each step's; the steps noted since the last report go in the same call, before.
    */
-  report(body: StepBody): Promise<Record<string, unknown>>;
+  report(body: StepBody, ...more: StepBody[]): Promise<Record<string, unknown>>;
   /**
    * A step done whose answer the job does not need: it goes to the server with the next
    * report (or with `failed`), saving a round trip. Only for a step the server need not have

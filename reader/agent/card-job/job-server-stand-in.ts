@@ -74,8 +74,11 @@ function allowed(job: StandInJob, step: string): boolean {
     if (job.kind === 'renew' && job.selfService) return step === 'pin_verified';
     return step === 'management_challenge';
   }
+  // Issue asks for the PUKs with the keys, then writes the certificates and sets the PIN.
+  if (job.kind === 'issue' && last === 'keys_generated') return step === 'puk_requested';
+  if (job.kind === 'issue' && last === 'puk_requested') return step === 'certificates_written';
   if (last === 'certificates_written')
-    return step === (job.kind === 'issue' ? 'puk_requested' : 'completed');
+    return step === (job.kind === 'issue' ? 'pin_set' : 'completed');
   if (last === 'management_authenticated' && step === 'keys_generated') return job.kind === 'renew';
   return next[last]?.includes(step) ?? false;
 }
@@ -196,7 +199,7 @@ export class JobServerStandIn {
       return [200, { job: jobView() }];
     }
     if (job.state !== 'running') return conflict('CONFLICT', 'This job has ended.');
-    // Several steps in one call: all in order, or none recorded; the answer is the last one's.
+    // Several steps in one call: all in order, or none recorded; the answer holds each one's.
     const steps = Array.isArray(body.steps) ? (body.steps as StepBody[]) : [body as StepBody];
     const trial = { ...job, steps: [...job.steps] };
     for (const step of steps) {
@@ -204,9 +207,14 @@ export class JobServerStandIn {
         return conflict('CONFLICT', `The step ${step.step} is out of order.`);
       trial.steps.push(step);
     }
-    let answer: [number, unknown] = [200, {}];
-    for (const step of steps) answer = await this.answerStep(job, step, jobView);
-    return answer;
+    let status = 200;
+    let answer: Record<string, unknown> = {};
+    for (const step of steps) {
+      const [s, a] = await this.answerStep(job, step, jobView);
+      status = s;
+      answer = s === 200 ? { ...answer, ...(a as Record<string, unknown>) } : (a as typeof answer);
+    }
+    return [status, answer];
   }
 
   private async answerStep(

@@ -2,7 +2,7 @@ import { maxCertificateBytes } from '../read-piv-card.ts';
 import { refusesExtended } from './card-session.ts';
 import { base64Field, type JobContext } from './job-context.ts';
 import { JobFailure, refused } from './job-failure.ts';
-import { type JobSlot, jobSlots } from './job-protocol.ts';
+import { type JobSlot, jobSlots, type StepBody } from './job-protocol.ts';
 import {
   certificateObject,
   generateRsa2048,
@@ -56,19 +56,27 @@ async function write(ctx: JobContext, slot: JobSlot, der: Buffer): Promise<void>
 
 /**
  * Makes the keys on the card (9A, then 9C), sends their public keys to the server, checks
- * that each certificate it answers is for the key made in its slot, and writes both.
+ * that each certificate it answers is for the key made in its slot, and writes both. With
+ * `withPuks` (issue), the same call asks for the PUKs (puk_requested), saving the PIN step a
+ * round trip; the server's answer is returned for it.
  */
-export async function makeKeysAndWriteCertificates(ctx: JobContext): Promise<void> {
+export async function makeKeysAndWriteCertificates(
+  ctx: JobContext,
+  options: { withPuks?: boolean } = {},
+): Promise<Record<string, unknown>> {
   ctx.working('keys_generated');
   const publicKeys = {} as Record<JobSlot, Buffer>;
   for (const slot of jobSlots) publicKeys[slot] = await generate(ctx, slot);
-  const answer = await ctx.report({
+  const keys: StepBody = {
     step: 'keys_generated',
     publicKeys: {
       '9a': publicKeys['9a'].toString('base64'),
       '9c': publicKeys['9c'].toString('base64'),
     },
-  });
+  };
+  const answer = await (options.withPuks
+    ? ctx.report(keys, { step: 'puk_requested' })
+    : ctx.report(keys));
   ctx.working('certificates_written');
   const given = (answer.certificates ?? {}) as Record<string, unknown>;
   const certificates = {} as Record<JobSlot, Buffer>;
@@ -86,4 +94,5 @@ export async function makeKeysAndWriteCertificates(ctx: JobContext): Promise<voi
   }
   for (const slot of jobSlots) await write(ctx, slot, certificates[slot]);
   ctx.note({ step: 'certificates_written' });
+  return answer;
 }

@@ -35,11 +35,16 @@ const pukBlocked = () =>
 /**
  * Sets the PIN with the PUK (RESET RETRY COUNTER, which also unblocks it), trying the PUKs
  * the server holds for the card in its order, then changes the PUK to the server's new one.
- * A PUK the card refuses costs one of its tries; the one that worked is reported.
+ * A PUK the card refuses costs one of its tries; the one that worked is reported. The PUKs
+ * are asked for here (puk_requested) unless `given`, the answer of a call that asked already.
  */
-export async function setPinAndChangePuk(ctx: JobContext, newPin: string): Promise<void> {
+export async function setPinAndChangePuk(
+  ctx: JobContext,
+  newPin: string,
+  given?: Record<string, unknown>,
+): Promise<void> {
   ctx.working('puk_requested');
-  const answer = await ctx.report({ step: 'puk_requested' });
+  const answer = given ?? (await ctx.report({ step: 'puk_requested' }));
   if (!Array.isArray(answer.puks) || !answer.puks.length)
     throw new JobFailure('The RA server holds no PUK for this card.');
   const puks = answer.puks.map((p) => referenceField(p, 'PUK'));

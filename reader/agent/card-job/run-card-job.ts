@@ -150,15 +150,15 @@ export async function runCardJob(options: RunCardJobOptions): Promise<CardJobRes
         during = body.step as JobStep;
         noted.push(body);
       },
-      report: async (body: StepBody) => {
+      report: async (body: StepBody, ...more: StepBody[]) => {
         during = body.step as JobStep;
-        const steps = [...noted, body];
+        const steps = [...noted, body, ...more];
         const answer = await timed(() =>
           server.step(input.jobId, steps.length === 1 ? body : { steps }),
         );
         noted = [];
         accepted(steps);
-        if (body.step === 'puk_requested') {
+        if (steps.some((s) => s.step === 'puk_requested')) {
           const { puks, newPuk } = (answer ?? {}) as { puks?: unknown; newPuk?: unknown };
           if (Array.isArray(puks)) secrets.push(...puks.filter((p) => typeof p === 'string'));
           if (typeof newPuk === 'string') secrets.push(newPuk);
@@ -170,16 +170,19 @@ export async function runCardJob(options: RunCardJobOptions): Promise<CardJobRes
     const problem = pinNeedProblem(need, input.pin, input.pinConfirmation);
     if (problem) throw new JobFailure(problem);
     if (job.kind === 'renew' && job.selfService) await verifyHolderPin(ctx, input.pin as string);
+    /** An issue asks for the PUKs in the same call as the certificates. */
+    let pukAnswer: Record<string, unknown> | undefined;
     if (job.kind === 'issue' || job.kind === 'renew') {
       await authenticateManagementKey(ctx);
       // The server answers with no command when the card already holds its own key.
       await setManagementKey(ctx);
-      await makeKeysAndWriteCertificates(ctx);
+      const answer = await makeKeysAndWriteCertificates(ctx, { withPuks: job.kind === 'issue' });
+      if (job.kind === 'issue') pukAnswer = answer;
     }
     if (job.kind === 'issue' || job.kind === 'unlock') {
       // Issued locked: a PIN nobody sees; the holder sets theirs by unlocking at first use.
       const pin = job.kind === 'issue' && job.issuedLocked ? randomPin() : (input.pin as string);
-      await setPinAndChangePuk(ctx, pin);
+      await setPinAndChangePuk(ctx, pin, pukAnswer);
     }
     during = 'completed';
     await ctx.report({ step: 'completed' });

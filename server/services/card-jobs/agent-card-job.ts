@@ -241,8 +241,9 @@ export const maxStepsPerCall = 4;
  * Steps of a running job, reported by its agent in one call (one, or several it folds
  * together: a step whose answer it does not need goes with the next one), checked one by one
  * against the kind's order (nextSteps) and recorded in one transaction: all of them, or none
- * when one is refused. The answer is the last step's: what the next card command needs.
- * `failed` may only come last.
+ * when one is refused. The answer holds every step's answer (they share no field): an issue's
+ * keys_generated + puk_requested call brings back the certificates and the PUKs together.
+ * `failed` may only come last, and its answer is the whole answer.
  */
 export function recordJobSteps(
   ctx: ServiceContext,
@@ -295,7 +296,7 @@ export function recordJobSteps(
       }
       const outcome = await recordStep(tx, { job, card, log, secrets, settings }, input);
       if ('lapsed' in outcome) return outcome;
-      answer = outcome;
+      answer = { ...answer, ...outcome };
     }
     await log.flush();
     return answer;

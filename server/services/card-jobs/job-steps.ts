@@ -30,7 +30,22 @@ const keySteps: Record<string, readonly AgentStep[]> = {
   management_authenticated: ['management_key_apdu', 'keys_generated'],
   management_key_apdu: ['management_key_set', 'keys_generated'],
   management_key_set: ['keys_generated'],
+};
+
+/**
+ * Issue asks for the PUKs with the keys (one call answers both), then writes the certificates
+ * and sets the PIN; renew writes the certificates and is done.
+ */
+const issueTail: Record<string, readonly AgentStep[]> = {
+  keys_generated: ['puk_requested'],
+  puk_requested: ['certificates_written'],
+  certificates_written: ['pin_set'],
+  pin_set: ['puk_changed'],
+  puk_changed: ['completed'],
+};
+const renewTail: Record<string, readonly AgentStep[]> = {
   keys_generated: ['certificates_written'],
+  certificates_written: ['completed'],
 };
 
 export function nextSteps(
@@ -54,16 +69,7 @@ export function nextSteps(
     return kind === 'renew' && selfService ? ['pin_verified'] : ['management_challenge'];
   }
   if (last === 'pin_verified') return ['management_challenge'];
-  if (last === 'certificates_written') return kind === 'issue' ? ['puk_requested'] : ['completed'];
-  if (kind === 'issue') {
-    const tail: Record<string, readonly AgentStep[]> = {
-      puk_requested: ['pin_set'],
-      pin_set: ['puk_changed'],
-      puk_changed: ['completed'],
-    };
-    if (tail[last]) return tail[last];
-  }
-  return keySteps[last] ?? [];
+  return (kind === 'issue' ? issueTail : renewTail)[last] ?? keySteps[last] ?? [];
 }
 
 /** The steps in words, as the page shows a job's progress. */

@@ -71,7 +71,7 @@ export type paths = {
         put?: never;
         /**
          * Report a step of a running card job, or several in order; the answer carries what the next card command needs
-         * @description Steps follow the order of docs/card-jobs.md for the job’s kind; any other order is 409 and the job carries on. Several steps in one call (`{steps: [...]}`, up to 4) are recorded together or not at all, and the answer is the last one’s; `failed` may only come last. `failed` ends the job: certificates it issued that never became current are revoked as cessationOfOperation.
+         * @description Steps follow the order of docs/card-jobs.md for the job’s kind; any other order is 409 and the job carries on. Several steps in one call (`{steps: [...]}`, up to 4) are recorded together or not at all, and the answer holds each step’s answer; `failed` may only come last. `failed` ends the job: certificates it issued that never became current are revoked as cessationOfOperation.
          */
         post: operations["reportCardJobStep"];
         delete?: never;
