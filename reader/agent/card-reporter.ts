@@ -10,6 +10,9 @@ export interface CardReporterOptions {
   settleMs?: number;
 }
 
+/** The pause before a failed read is tried again. */
+const retryPauseMs = 300;
+
 /** PC/SC's "the card is not there any more" codes, as the binding words its errors. */
 const goneCodes = /0x8010006[9]|0x8010000[Cc]|0x80100017|0x80100009|removed|no smart ?card/i;
 
@@ -59,12 +62,31 @@ export class CardReporter {
     return !!this.watcher.state.find((r) => r.reader === reader && r.atr?.equals(atr));
   }
 
+  /**
+   * Reads the card; a read that fails while the card stays in is tried once more after a
+   * pause: a card just put in, or a reader busy on a loaded machine, may fail a first
+   * exchange and answer the next. Only a second failure makes the card "unreadable".
+   */
+  private async read(reader: string, atr: Buffer) {
+    const attempt = () => this.watcher.withCard(reader, (transmit) => readPivCard(transmit, atr));
+    try {
+      return await attempt();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (goneCodes.test(message)) throw err;
+      await new Promise((r) => setTimeout(r, retryPauseMs));
+      if (!this.stillThere(reader, atr)) throw err;
+      this.log(`${reader}: reading the card failed (${message}); reading it again`);
+      return attempt();
+    }
+  }
+
   private async inserted({ reader, atr }: CardPresence, settleMs: number) {
     const at = this.now();
     // A card already gone by the time its turn comes is not read.
     if (!this.stillThere(reader, atr)) return;
     try {
-      const reading = await this.watcher.withCard(reader, (transmit) => readPivCard(transmit, atr));
+      const reading = await this.read(reader, atr);
       const observation = insertedObservation(reader, atr, reading, at);
       const item = this.outbox.enqueue(observation);
       this.reported.set(reader, observation.cardSerial);
