@@ -21,6 +21,7 @@ CREATE TABLE "imports" (
 	"row_count" integer NOT NULL,
 	"planned" jsonb NOT NULL,
 	"done" integer DEFAULT 0 NOT NULL,
+	"applied_through_line" integer DEFAULT 0 NOT NULL,
 	"outcomes" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"created_by" uuid,
 	"created_at" timestamp with time zone NOT NULL,
@@ -37,6 +38,5 @@ ALTER TABLE "import_rows" ADD CONSTRAINT "import_rows_import_id_imports_id_fk" F
 ALTER TABLE "import_rows" ADD CONSTRAINT "import_rows_person_id_people_id_fk" FOREIGN KEY ("person_id") REFERENCES "public"."people"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "imports" ADD CONSTRAINT "imports_created_by_accounts_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."accounts"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "imports" ADD CONSTRAINT "imports_applied_by_accounts_id_fk" FOREIGN KEY ("applied_by") REFERENCES "public"."accounts"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "import_rows_pending_idx" ON "import_rows" USING btree ("import_id","line") WHERE "import_rows"."outcome" is null;--> statement-breakpoint
 CREATE INDEX "imports_created_idx" ON "imports" USING btree ("kind","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "people_employee_number_uq" ON "people" USING btree ("employee_number") WHERE "people"."employee_number" is not null;

@@ -47,6 +47,11 @@ export const imports = pgTable(
     planned: jsonb('planned').$type<Record<string, number>>().notNull(),
     /** Rows with an outcome so far. */
     done: integer('done').notNull().default(0),
+    /**
+     * The last line applied: batches go in line order, so the next one starts after it (a
+     * keyset, where "rows without an outcome" would walk every row already applied).
+     */
+    appliedThroughLine: integer('applied_through_line').notNull().default(0),
     /** Outcomes so far, counted: { created, changed, left, unchanged, refused, cancelled }. */
     outcomes: jsonb('outcomes').$type<Record<string, number>>().notNull().default({}),
     createdBy: uuid('created_by').references(() => accounts.id),
@@ -89,9 +94,5 @@ export const importRows = pgTable(
     outcome: text('outcome'),
     outcomeMessage: text('outcome_message'),
   },
-  (t) => [
-    primaryKey({ columns: [t.importId, t.line] }),
-    // The next batch: the first rows still without an outcome.
-    index('import_rows_pending_idx').on(t.importId, t.line).where(sql`${t.outcome} is null`),
-  ],
+  (t) => [primaryKey({ columns: [t.importId, t.line] })],
 );

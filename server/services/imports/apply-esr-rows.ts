@@ -153,6 +153,11 @@ async function applyCreates(
       });
     }
     // Not placed: a user ID clash, or the employee number taken since the batch was planned.
+    const missing = left.filter((c) => !ids.has(c.row.employeeNumber));
+    if (!missing.length) {
+      left = [];
+      break;
+    }
     const taken = new Set(
       (
         await tx.db
@@ -161,7 +166,7 @@ async function applyCreates(
           .where(
             inArray(
               people.employeeNumber,
-              left.filter((c) => !ids.has(c.row.employeeNumber)).map((c) => c.row.employeeNumber),
+              missing.map((c) => c.row.employeeNumber),
             ),
           )
       ).map((r) => r.n),

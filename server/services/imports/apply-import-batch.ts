@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { accounts } from '../../../db/schema/accounts.ts';
 import { importRows, imports } from '../../../db/schema/imports.ts';
 import { ConflictError, NotFoundError } from '../../errors.ts';
@@ -10,7 +10,7 @@ import { applyEsrRows } from './apply-esr-rows.ts';
 import { applyCancellationRows } from './card-cancellations.ts';
 
 /** Rows applied in one transaction unless the caller says otherwise. */
-export const defaultBatchSize = 500;
+export const defaultBatchSize = 2000;
 
 export interface BatchResult {
   /** Whether rows remain without an outcome: call again. */
@@ -62,7 +62,13 @@ export async function applyImportBatch(
         message: importRows.message,
       })
       .from(importRows)
-      .where(and(eq(importRows.importId, importId), isNull(importRows.outcome)))
+      .where(
+        and(
+          eq(importRows.importId, importId),
+          gt(importRows.line, imp.appliedThroughLine),
+          isNull(importRows.outcome),
+        ),
+      )
       .orderBy(asc(importRows.line))
       .limit(batchSize);
     const outcomes =
@@ -98,6 +104,7 @@ export async function applyImportBatch(
       .set({
         done,
         outcomes: counted,
+        appliedThroughLine: Math.max(imp.appliedThroughLine, ...outcomes.map((o) => o.line)),
         ...(finished ? { status: 'applied' as const, finishedAt: now } : {}),
       })
       .where(eq(imports.id, importId));

@@ -307,20 +307,23 @@ async function matchPeople(
     ...nameKeys(r.givenName, r.familyName),
     dateOfBirth: r.dateOfBirth,
   }));
-  const byIdentity = identities.length
+  // A join from the rows (an index lookup each), not `in (…)`, which may scan every person.
+  const joined = identities.length
     ? await ctx.db
         .select(columns)
-        .from(people)
-        .where(
-          and(
-            isNull(people.employeeNumber),
-            sql`(${people.familyKey}, ${people.givenKey}, ${people.dateOfBirth}) in (
-              select f, g, d::date from jsonb_to_recordset(${JSON.stringify(
-                identities.map((i) => ({ f: i.familyKey, g: i.givenKey, d: i.dateOfBirth })),
-              )}::jsonb) as v(f text, g text, d text))`,
-          ),
+        .from(
+          sql`jsonb_to_recordset(${JSON.stringify(
+            identities.map((i) => ({ f: i.familyKey, g: i.givenKey, d: i.dateOfBirth })),
+          )}::jsonb) as v(f text, g text, d date)`,
         )
+        .innerJoin(
+          people,
+          sql`${people.familyKey} = v.f and ${people.givenKey} = v.g and ${people.dateOfBirth} = v.d`,
+        )
+        .where(isNull(people.employeeNumber))
     : [];
+  // Two rows of one identity find the same person twice: once is enough.
+  const byIdentity = [...new Map(joined.map((p) => [p.id, p])).values()];
   const all = [...byNumber, ...byIdentity];
   const ids = [...new Set(all.map((p) => p.id))];
   const orgs = ids.length
