@@ -90,7 +90,8 @@ const CardCancellation = z
 function applyInBackground(c: AppContext, importId: string) {
   const ctx = serviceContext(c);
   const logger = c.get('deps').logger;
-  void runImport(ctx, importId).catch((error: unknown) => {
+  const batchSize = c.get('deps').config.importBatchRows;
+  void runImport(ctx, importId, { batchSize }).catch((error: unknown) => {
     logger.error(
       { err: error, importId },
       'applying an import failed; applying it again resumes it',
@@ -182,8 +183,11 @@ function registerImportKind(
     const { id } = c.req.valid('param');
     await viewImport(ctx, id, kind);
     await startImportApply(ctx, id);
+    // The answer is read before the first batch starts: on PGlite, one connection, it would
+    // otherwise wait for that batch's transaction.
+    const view = await viewImport(ctx, id, kind);
     applyInBackground(c, id);
-    return c.json(await viewImport(ctx, id, kind), 202);
+    return c.json(view, 202);
   });
 }
 
