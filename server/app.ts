@@ -30,6 +30,7 @@ import { registerDashboard } from './routes/dashboard.ts';
 import { registerDocs } from './routes/docs.ts';
 import { registerFlags } from './routes/flags.ts';
 import { registerHealth } from './routes/health.ts';
+import { registerImports } from './routes/imports.ts';
 import { registerMe } from './routes/me.ts';
 import { registerOrganisations } from './routes/organisations.ts';
 import { registerPeople } from './routes/people.ts';
@@ -72,6 +73,7 @@ const routeModules = [
   registerWorklist,
   registerPki,
   registerUnlockCodes,
+  registerImports,
 ];
 
 /**
@@ -160,7 +162,14 @@ export function createApp(deps: AppDeps) {
     '/api/card-stock/imports': sized(2 * 1024 * 1024, '2 MiB'),
     '/api/agent/observations': sized(128 * 1024, '128 KiB'),
   };
-  app.use('/api/*', (c, next) => (largerBodies[c.req.path] ?? apiBodyLimit)(c, next));
+  // An ESR file streams into its import, which counts its bytes against ESR_IMPORT_MAX_MB
+  // itself (hono's bodyLimit would hold a body without Content-Length in memory whole).
+  const streamed = new Set(['/api/esr-imports']);
+  app.use('/api/*', (c, next) =>
+    c.req.method === 'POST' && streamed.has(c.req.path)
+      ? next()
+      : (largerBodies[c.req.path] ?? apiBodyLimit)(c, next),
+  );
   // OCSP requests are a few hundred bytes; nothing else under /pki takes a body.
   app.use(
     '/pki/*',
@@ -217,7 +226,9 @@ function requireJsonBody() {
   ) {
     if (c.req.raw.body !== null && c.req.header('content-length') !== '0') {
       const type = c.req.header('content-type') ?? '';
-      if (!/^application\/json\s*(;|$)/i.test(type)) {
+      // An ESR file comes as CSV, streamed (routes/imports.ts).
+      const csv = c.req.path === '/api/esr-imports' && /^text\/csv\s*(;|$)/i.test(type);
+      if (!csv && !/^application\/json\s*(;|$)/i.test(type)) {
         throw new DomainError(
           'UNSUPPORTED_MEDIA_TYPE',
           `Send the request body as application/json (it was ${type || 'not labelled'}).`,

@@ -43,6 +43,8 @@ const envSchema = z.object({
   CA_KEY_PASSPHRASE_FILE: z.string().min(1).optional(),
   CARD_MASTER_KEY: z.string().min(32, 'must be at least 32 characters of secret').optional(),
   CARD_JOB_STALE_SECONDS: positiveInt.max(3600).default(60),
+  ESR_IMPORT_MAX_MB: positiveInt.max(4096).default(100),
+  IMPORT_BATCH_ROWS: positiveInt.max(50_000).default(2000),
   AUDIT_UNKEYED_EVENTS: z.coerce.number().int().min(0).default(0),
   DATABASE_OWNER_URL: z
     .string()
@@ -201,6 +203,10 @@ export interface Config {
   cardMasterKey: string | undefined;
   /** A started card job whose agent reports nothing for this long is failed. */
   cardJobStaleSeconds: number;
+  /** The largest ESR file an import takes, in bytes (ESR_IMPORT_MAX_MB). */
+  esrImportMaxBytes: number;
+  /** Rows applied per transaction of an import (IMPORT_BATCH_ROWS): the progress bar's step. */
+  importBatchRows: number;
   /** PostgreSQL only: the tables' owner, which applies migrations and grants the app role. */
   databaseOwnerUrl: string | undefined;
   /**
@@ -253,6 +259,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseOwnerUrl: e.DATABASE_OWNER_URL,
     cardMasterKey: e.CARD_MASTER_KEY,
     cardJobStaleSeconds: e.CARD_JOB_STALE_SECONDS,
+    esrImportMaxBytes: e.ESR_IMPORT_MAX_MB * 1024 * 1024,
+    importBatchRows: e.IMPORT_BATCH_ROWS,
     mail: {
       smtpUrl: e.SMTP_URL,
       from: e.MAIL_FROM,

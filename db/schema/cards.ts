@@ -206,6 +206,8 @@ export const flagKinds = [
   'certificates_differ',
   'stock_card_in_use',
   'holder_differs',
+  // The holder left (an ESR import saw their end date pass): the card is to come back.
+  'return_due',
 ] as const;
 export type FlagKind = (typeof flagKinds)[number];
 
@@ -227,9 +229,8 @@ export const cardFlags = pgTable(
     raisedAt: timestamp('raised_at', { withTimezone: true }).notNull(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull(),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
-    workstationId: uuid('workstation_id')
-      .notNull()
-      .references(() => workstations.id),
+    /** The workstation that saw it; null for a flag no reader raised (`return_due`). */
+    workstationId: uuid('workstation_id').references(() => workstations.id),
   },
   (t) => [
     uniqueIndex('card_flags_open_uq')

@@ -3,6 +3,7 @@ export * from './accounts.ts';
 export * from './audit.ts';
 export * from './card-jobs.ts';
 export * from './cards.ts';
+export * from './imports.ts';
 export * from './organisations.ts';
 export * from './people.ts';
 export * from './pki.ts';

@@ -41,6 +41,8 @@ export const people = pgTable(
     familyGivenKey: text('family_given_key').notNull(),
     givenFamilyKey: text('given_family_key').notNull(),
     accountId: uuid('account_id').references(() => accounts.id),
+    /** The ESR (Electronic Staff Record) employee number: what an ESR import is keyed on. */
+    employeeNumber: text('employee_number'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     createdBy: uuid('created_by').references(() => accounts.id),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
@@ -48,6 +50,10 @@ export const people = pgTable(
   (t) => [
     uniqueIndex('people_user_id_uq').on(t.userId),
     uniqueIndex('people_account_uq').on(t.accountId),
+    // One person per employee number, however often the same ESR file is imported.
+    uniqueIndex('people_employee_number_uq')
+      .on(t.employeeNumber)
+      .where(sql`${t.employeeNumber} is not null`),
     index('people_family_given_idx').on(t.familyGivenKey.op('text_pattern_ops')),
     index('people_given_family_idx').on(t.givenFamilyKey.op('text_pattern_ops')),
     index('people_order_idx').on(t.familyKey, t.givenKey, t.id),

@@ -35,6 +35,10 @@ export const permissions = [
   'cards:renew-own',
   'cards:unlock-own',
   'card-stock:manage',
+  // Bulk work from a file: staff records from ESR, and cards cancelled from a list of serials
+  // (RA managers and advanced agents: a whole trust's records at once is theirs to decide).
+  'people:import',
+  'cards:cancel-batch',
   'reports:read',
   // The RA dashboard: cards by state, expiry, blocked PINs and flags of the caller's
   // organisations (RA staff; a sponsor or LSA has their cards and flags pages instead).
@@ -80,6 +84,8 @@ const advanced: readonly Permission[] = [
   'workgroups:manage',
   'positions:manage',
   'workstations:manage',
+  'people:import',
+  'cards:cancel-batch',
 ];
 
 export const rolePermissions: Readonly<Record<RoleName, readonly Permission[]>> = {

@@ -35,7 +35,10 @@ const Flag = z
     }),
     action: z.string().openapi({ description: 'What resolves it, and who may do it' }),
     summary: z.string(),
-    workstation: z.object({ id: z.uuid(), name: z.string() }),
+    workstation: z.object({ id: z.uuid(), name: z.string() }).nullable().openapi({
+      description:
+        'The workstation whose reader saw it; null for a flag no reader raised (return_due)',
+    }),
   })
   .openapi('CardFlag');
 

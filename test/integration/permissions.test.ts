@@ -213,6 +213,19 @@ const crossCases: Record<string, CrossCase> = {
     outside: 'catalogue',
     params: (r) => ({ id: r.verification }),
   },
+  // An import's rows hold the staff of its organisations: another trust's RA sees none of it.
+  ...Object.fromEntries(
+    (['esr-imports', 'card-cancellations'] as const).flatMap((base) => {
+      const params = (r: TrustRecords) => ({
+        id: base === 'esr-imports' ? r.esrImport : r.cardCancellation,
+      });
+      return [
+        [`GET /api/${base}/{id}`, { outside: 'absent', params }],
+        [`GET /api/${base}/{id}/rows`, { outside: 'absent', params }],
+        [`POST /api/${base}/{id}/apply`, { outside: 'absent', params }],
+      ];
+    }),
+  ),
   'GET /api/cards/{serial}': {
     outside: 'absent',
     params: (r) => ({ serial: r.flaggedSerials[0] ?? 'no-flagged-card' }),

@@ -28,6 +28,9 @@ export interface TrustRecords {
   workstation: string;
   /** A whole-trail audit verification that the trust's RA manager started. */
   verification: string;
+  /** An ESR import (checked, not applied) and a card cancellation list the trust's RA manager made. */
+  esrImport: string;
+  cardCancellation: string;
   /** Serials of cards whose flags the trust's workstations raised. */
   flaggedSerials: string[];
   /** Words of these records that nobody outside may read: names, date of birth, email, note. */
@@ -131,6 +134,7 @@ export async function demoTrust(t: TestApp): Promise<Trust> {
       request: request.id,
       workstation: desk.id,
       verification: await startVerification(t, callers.find((c) => c.role === 'ra_manager')?.who),
+      ...(await checkedImports(t, callers.find((c) => c.role === 'ra_manager')?.who, 'RWG01')),
       flaggedSerials: flagged.map((f) => f.serial),
       secrets: [
         priya.givenName,
@@ -288,6 +292,7 @@ export async function secondTrust(t: TestApp): Promise<Trust> {
       request: requestId,
       workstation: workstation.id,
       verification: await startVerification(t, manager),
+      ...(await checkedImports(t, manager, 'RXX01')),
       flaggedSerials: [theirs, stranger],
       secrets: [
         person.givenName,
@@ -300,6 +305,33 @@ export async function secondTrust(t: TestApp): Promise<Trust> {
     },
     callers,
     manager,
+  };
+}
+
+/**
+ * A checked ESR import of one row at `odsCode`, and a cancellation list naming no card of
+ * anyone's (applying either harms no other case), both made by `who`.
+ */
+async function checkedImports(t: TestApp, who: SignedIn | undefined, odsCode: string) {
+  if (!who) throw new Error('no RA manager to make imports');
+  const number = odsCode === 'RWG01' ? '70000001' : '70000002';
+  const esr = await t.app.request('/api/esr-imports?fileName=case.csv', {
+    method: 'POST',
+    headers: { ...who.headers, 'content-type': 'text/csv' },
+    body: `employee_number,family_name,given_name,date_of_birth,work_email,ods_code,job_role_code,start_date,end_date\n${number},Importcase,Ida,1990-01-01,,${odsCode},R8001,2026-01-05,\n`,
+  });
+  if (esr.status !== 201) throw new Error(`ESR import: ${esr.status} ${await esr.text()}`);
+  const cancellation = await t.app.request('/api/card-cancellations', {
+    method: 'POST',
+    headers: who.headers,
+    body: JSON.stringify({ text: `NO-SUCH-CARD-${odsCode}`, reason: 'damaged' }),
+  });
+  if (cancellation.status !== 201) {
+    throw new Error(`card cancellation: ${cancellation.status} ${await cancellation.text()}`);
+  }
+  return {
+    esrImport: ((await esr.json()) as { id: string }).id,
+    cardCancellation: ((await cancellation.json()) as { id: string }).id,
   };
 }
 

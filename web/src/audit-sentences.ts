@@ -192,8 +192,31 @@ function revocationPart(reason: unknown): string {
     : '';
 }
 
+/** "the ESR file “staff.csv”", "the card list “pasted list”". */
+const importPart = (e: AuditEvent) =>
+  `the ${e.summary.kind === 'card_cancellation' ? 'card list' : 'ESR file'}${
+    text(e.summary.fileName) ? ` “${e.summary.fileName}”` : ''
+  }`;
+
+/** "created 2, refused 1", from an import's counts. */
+const importCounts = (counts: unknown) =>
+  counts && typeof counts === 'object'
+    ? Object.entries(counts as Record<string, number>)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')
+    : '';
+
 /** What each recorded action says. An action not listed here is told by its code in words. */
 const templates: Record<string, Template> = {
+  'import.checked': (e) =>
+    html`${whoPart(e)} checked ${importPart(e)} (a dry run${
+      typeof e.summary.rows === 'number' ? ` of ${count(e.summary.rows, 'line')}` : ''
+    }: ${importCounts(e.summary.planned)})`,
+  'import.apply_started': (e) => html`${whoPart(e)} started applying ${importPart(e)}`,
+  'import.batch_applied': (e) =>
+    html`Lines ${String(e.summary.fromLine)} to ${String(e.summary.toLine)} of an import applied: ${importCounts(e.summary.outcomes)}`,
+  'import.applied': (e) =>
+    html`${importPart(e)} applied in full: ${importCounts(e.summary.outcomes)}`,
   'person.registered': (e) => html`${whoPart(e)} registered ${whomPart(e, true)}`,
   'person.identity_checked': (e) => {
     const seen = Array.isArray(e.summary.documents) ? e.summary.documents.length : 0;

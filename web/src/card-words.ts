@@ -18,6 +18,7 @@ export const flagLabels: Record<FlagKind, string> = {
   certificates_differ: 'Certificates differ from ours',
   stock_card_in_use: 'Stock card in use',
   holder_differs: 'Holder differs',
+  return_due: 'Holder left: card to return',
 };
 
 export const flagSeverity: Record<FlagKind, string> = {
@@ -34,6 +35,7 @@ export const flagSeverity: Record<FlagKind, string> = {
   certificates_differ: 'red',
   stock_card_in_use: 'amber',
   holder_differs: 'red',
+  return_due: 'amber',
 };
 
 /** "45 days left", "expires today", "expired 1 day ago". */

@@ -16,7 +16,7 @@ export type AuditCategory = (typeof auditCategories)[number];
 /** What a category holds: the first words of its actions. */
 export const categoryPrefixes: Readonly<Record<AuditCategory, readonly string[]>> = {
   // Registration, identity checks and a person's details.
-  people: ['person'],
+  people: ['person', 'import'],
   // Who may do what: positions and who holds them, requests, organisations, workgroups.
   access: ['request', 'assignment', 'position', 'organisation', 'workgroup'],
   // Cards, their stock and their certificates (the CA's own creation included).

@@ -33,7 +33,8 @@ export interface FlagView {
   systems: string[];
   action: string;
   summary: string;
-  workstation: { id: string; name: string };
+  /** The workstation that saw it; null for a flag no reader raised (`return_due`). */
+  workstation: { id: string; name: string } | null;
 }
 
 /** What resolves each flag, and who may do it (DOMAIN.md's roles). */
@@ -64,6 +65,8 @@ export const flagActions: Record<FlagKind, string> = {
     'A card in stock (or returned) is in use: an RA manager finds out who has it, then takes it back to clear it or has it issued to them.',
   holder_differs:
     'The card’s certificate names someone other than its recorded holder: an RA agent checks both people and cancels the card if it is not theirs.',
+  return_due:
+    'The holder has left (ESR): an RA agent cancels the card as left (its certificates are revoked, which ends this flag) and records it returned when it comes back.',
 };
 
 const slotNames: Record<string, string> = {
@@ -80,7 +83,7 @@ const urgency = sql<number>`case ${cardFlags.kind}
   when 'foreign_certificate' then 2 when 'cancelled_card_in_use' then 2
   when 'suspended_card_in_use' then 2 when 'certificate_revoked' then 2
   when 'certificate_not_chaining' then 2 when 'certificates_differ' then 2
-  when 'holder_differs' then 2
+  when 'holder_differs' then 2 when 'return_due' then 3
   when 'unknown_card' then 3 when 'stock_card_in_use' then 3
   when 'pin_last_try' then 4 else 5 end`;
 
@@ -136,6 +139,10 @@ function summaryOf(
       return details.state === 'returned' ? 'A returned card in use' : 'A card in stock in use';
     case 'holder_differs':
       return `${what} names someone other than the holder`;
+    case 'return_due':
+      return typeof details.endDate === 'string'
+        ? `The holder left on ${details.endDate}: card to be returned`
+        : 'The holder left: card to be returned';
   }
 }
 
@@ -181,7 +188,7 @@ export async function countOpenFlags(ctx: ServiceContext): Promise<number> {
   const [row] = await ctx.db
     .select({ n: sql<number>`count(*)::int` })
     .from(cardFlags)
-    .innerJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+    .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
     .where(scoped ? and(isNull(cardFlags.resolvedAt), scoped) : isNull(cardFlags.resolvedAt));
   return row?.n ?? 0;
 }
@@ -199,7 +206,7 @@ export async function openFlagsByKindQuery(ctx: ServiceContext) {
     query: ctx.db
       .select({ kind: cardFlags.kind, n: sql<number>`count(*)::int` })
       .from(cardFlags)
-      .innerJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+      .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
       .where(scoped ? and(isNull(cardFlags.resolvedAt), scoped) : isNull(cardFlags.resolvedAt))
       .groupBy(cardFlags.kind),
   };
@@ -239,7 +246,7 @@ export async function listFlags(
     .from(cardFlags)
     .leftJoin(cards, eq(cards.serial, cardFlags.cardSerial))
     .leftJoin(people, eq(people.id, cardFlags.personId))
-    .innerJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+    .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
     .where(and(...where))
     .orderBy(
       urgency,
@@ -303,7 +310,10 @@ export async function listFlags(
       systems: r.person?.id ? [...(systemsOf.get(r.person.id) ?? [])].sort() : [],
       action: flagActions[f.kind],
       summary: summaryOf(f.kind, certificate, daysLeft, f.details as Record<string, unknown>),
-      workstation: { id: f.workstationId, name: r.workstationName },
+      workstation:
+        f.workstationId && r.workstationName
+          ? { id: f.workstationId, name: r.workstationName }
+          : null,
     };
   });
   const more = rows.length > limit;

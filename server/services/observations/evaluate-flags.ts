@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne } from 'drizzle-orm';
 import { cardFlags, cards } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
@@ -92,7 +92,14 @@ export async function evaluateFlags(
   const open = await ctx.db
     .select()
     .from(cardFlags)
-    .where(and(eq(cardFlags.cardSerial, input.cardSerial), isNull(cardFlags.resolvedAt)))
+    .where(
+      and(
+        eq(cardFlags.cardSerial, input.cardSerial),
+        isNull(cardFlags.resolvedAt),
+        // A reader cannot see that the holder left: that flag ends when the card comes back.
+        ne(cardFlags.kind, 'return_due'),
+      ),
+    )
     .for('update');
   const key = (f: { kind: string; certificateSha256: string }) =>
     `${f.kind}/${f.certificateSha256}`;

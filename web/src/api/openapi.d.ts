@@ -271,6 +271,78 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/card-cancellations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest card cancellation lists, newest first */
+        get: operations["listCardCancellations"];
+        put?: never;
+        /** Give a list of cards to cancel and get its dry run, card by card: nothing is cancelled yet */
+        post: operations["checkCardCancellation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-cancellations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One card cancellation list: its dry run, then its progress and summary (poll it while applying) */
+        get: operations["getCardCancellation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-cancellations/{id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a checked card cancellation list in batches (again, to finish one a stopped server left half-applied)
+         * @description Answers at once; the rows are applied in batches, each in its own transaction, and the import counts them as they go (`done` of `rowCount`). Applying again an import left `applying` by a server that stopped picks up at its first row not applied; nothing is applied twice.
+         */
+        post: operations["applyCardCancellation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/card-cancellations/{id}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lines of one card cancellation list, each with its plan and, once applied, its outcome */
+        get: operations["listCardCancellationRows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/card-jobs": {
         parameters: {
             query?: never;
@@ -578,6 +650,81 @@ export type paths = {
          * @description Photo IDs first, then proofs of address, then other documents. An identity check needs three, at least one photo ID and one proof of address, none expired.
          */
         get: operations["listDocumentTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/esr-imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest ESR imports, newest first */
+        get: operations["listEsrImports"];
+        put?: never;
+        /**
+         * Upload an ESR staff file (CSV) and get its dry run: nothing is applied yet
+         * @description The body is the CSV file itself (`Content-Type: text/csv`), UTF-8, streamed: its header line is `employee_number,family_name,given_name,date_of_birth,work_email,ods_code,job_role_code,start_date,end_date` (docs/esr-import.md). Every row gets a plan with its line number: create, change, leave (a leaver: positions ended, cards flagged for return), unchanged, or refuse and why. A file refused as a whole (wrong header, not UTF-8, larger than ESR_IMPORT_MAX_MB, not CSV) is a 400 or 413 and leaves nothing behind.
+         */
+        post: operations["checkEsrImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/esr-imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One ESR import: its dry run, then its progress and summary (poll it while applying) */
+        get: operations["getEsrImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/esr-imports/{id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a checked ESR import in batches (again, to finish one a stopped server left half-applied)
+         * @description Answers at once; the rows are applied in batches, each in its own transaction, and the import counts them as they go (`done` of `rowCount`). Applying again an import left `applying` by a server that stopped picks up at its first row not applied; nothing is applied twice.
+         */
+        post: operations["applyEsrImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/esr-imports/{id}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lines of one ESR import, each with its plan and, once applied, its outcome */
+        get: operations["listEsrImportRows"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1741,6 +1888,17 @@ export type components = {
              */
             stateReason: "lost" | "stolen" | "damaged" | "left" | "replaced" | "reported_missing" | null;
         };
+        CardCancellation: {
+            /** @default pasted list */
+            fileName: string;
+            /**
+             * @description Why every card is cancelled: `lost` (lost), `stolen` (stolen), `damaged` (damaged), `left` (the holder left), `replaced` (replaced by another card), `reported_missing` (reported missing)
+             * @enum {string}
+             */
+            reason: "lost" | "stolen" | "damaged" | "left" | "replaced" | "reported_missing";
+            /** @description One card serial a line (a CSV whose first column is the serial, with an optional "serial" heading, will do). At most 10,000 cards. */
+            text: string;
+        };
         CardFlag: {
             /** @description What resolves it, and who may do it */
             action: string;
@@ -1763,7 +1921,7 @@ export type components = {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs" | "return_due";
             /** Format: date-time */
             lastSeenAt: string;
             person: {
@@ -1781,11 +1939,12 @@ export type components = {
             summary: string;
             /** @description Clinical systems the holder’s current positions open: what the flag puts at risk */
             systems: string[];
+            /** @description The workstation whose reader saw it; null for a flag no reader raised (return_due) */
             workstation: {
                 /** Format: uuid */
                 id: string;
                 name: string;
-            };
+            } | null;
         };
         CardImport: {
             /** @description How many cards are now in stock */
@@ -1948,7 +2107,7 @@ export type components = {
                 id: string;
                 name: string;
             } | null;
-            openFlags: ("unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs")[];
+            openFlags: ("unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs" | "return_due")[];
             serial: string;
             /** @enum {string} */
             state: "in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed";
@@ -2076,7 +2235,7 @@ export type components = {
             openFlags: {
                 count: number;
                 /** @enum {string} */
-                kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs" | "return_due";
                 list: components["schemas"]["DashboardList"];
             }[];
         };
@@ -2094,7 +2253,7 @@ export type components = {
             operationId: "listFlags";
             query: {
                 /** @enum {string} */
-                kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs" | "return_due";
                 /** @enum {string} */
                 status: "open";
             };
@@ -2140,6 +2299,38 @@ export type components = {
                 reason: string;
             };
         };
+        Import: {
+            appliedBy: string | null;
+            /** Format: date-time */
+            applyStartedAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string | null;
+            /** @description Rows applied so far */
+            done: number;
+            fileName: string;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "esr" | "card_cancellation";
+            /** @description What applying did so far: created, changed, left, unchanged, refused, cancelled */
+            outcomes: {
+                [key: string]: number;
+            };
+            /** @description The dry run: rows to create, change, leave (leavers), leave unchanged, refuse, cancel */
+            planned: {
+                [key: string]: number;
+            };
+            reason: string | null;
+            rowCount: number;
+            /**
+             * @description `checked`: the dry run is done, nothing applied; `applying`: batches under way (`done` of `rowCount`); `applied`: finished
+             * @enum {string}
+             */
+            status: "checked" | "applying" | "applied";
+        };
         ImportCards: {
             /**
              * @description Import the good lines of a text that has bad ones, and report the bad ones; by default a text with any bad line imports nothing
@@ -2161,6 +2352,21 @@ export type components = {
              */
             text: string;
         };
+        ImportRow: {
+            fields: {
+                [key: string]: string;
+            };
+            /** @description The employee number, or the card serial */
+            key: string;
+            line: number;
+            message: string;
+            outcome: string | null;
+            outcomeMessage: string | null;
+            /** Format: uuid */
+            personId: string | null;
+            /** @enum {string} */
+            plan: "create" | "change" | "leave" | "unchanged" | "refuse" | "cancel";
+        };
         Me: {
             account: {
                 displayName: string;
@@ -2181,7 +2387,7 @@ export type components = {
                 count: number;
                 since: string | null;
             } | null;
-            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "people:change-status" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "reports:read" | "dashboard:read" | "workstations:manage" | "accounts:unlock")[];
+            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "people:change-status" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "people:import" | "cards:cancel-batch" | "reports:read" | "dashboard:read" | "workstations:manage" | "accounts:unlock")[];
             roles: {
                 label: string;
                 organisation: {
@@ -2274,7 +2480,7 @@ export type components = {
                 at: string;
                 workstation: string;
             } | null;
-            openFlags: ("unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs")[];
+            openFlags: ("unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs" | "return_due")[];
             serial: string;
             /** @enum {string} */
             state: "in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed";
@@ -2462,7 +2668,7 @@ export type components = {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+            kind: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs" | "return_due";
             person: {
                 /** Format: uuid */
                 id: string;
@@ -3447,6 +3653,342 @@ export interface operations {
             };
         };
     };
+    listCardCancellations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Imports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Import"][];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkCardCancellation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardCancellation"];
+            };
+        };
+        responses: {
+            /** @description The dry run */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCardCancellation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applyCardCancellation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Applying */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Applied already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCardCancellationRows: {
+        parameters: {
+            query?: {
+                /** @description The nextAfterLine of the previous page */
+                afterLine?: number | null;
+                limit?: number;
+                plan?: "create" | "change" | "leave" | "unchanged" | "refuse" | "cancel";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rows in line order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ImportRow"][];
+                        nextAfterLine: number | null;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createCardJob: {
         parameters: {
             query?: never;
@@ -3956,7 +4498,7 @@ export interface operations {
                 /** @description Cards in use (issued, active, blocked or suspended) whose certificates are `expired`, or expire within 7, 30, 60 or 90 days and are not expired. Cumulative: `30` includes the cards of `7`. Days are counted on the trust’s calendar, as `daysLeft` counts them. */
                 expiry?: "7" | "30" | "60" | "90" | "expired";
                 /** @description Cards with an open flag of this kind */
-                flag?: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                flag?: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs" | "return_due";
                 /** @description Cards held by this person (their id, as GET /api/people gives it) */
                 holder?: string;
                 limit?: number;
@@ -4711,11 +5253,359 @@ export interface operations {
             };
         };
     };
+    listEsrImports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Imports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Import"][];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    checkEsrImport: {
+        parameters: {
+            query?: {
+                /** @description The file’s name, to tell imports apart */
+                fileName?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The dry run */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The file is larger than ESR_IMPORT_MAX_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEsrImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applyEsrImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Applying */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Applied already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listEsrImportRows: {
+        parameters: {
+            query?: {
+                /** @description The nextAfterLine of the previous page */
+                afterLine?: number | null;
+                limit?: number;
+                plan?: "create" | "change" | "leave" | "unchanged" | "refuse" | "cancel";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rows in line order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ImportRow"][];
+                        nextAfterLine: number | null;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such import */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listFlags: {
         parameters: {
             query?: {
                 cursor?: string;
-                kind?: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs";
+                kind?: "unknown_card" | "foreign_certificate" | "certificate_expired" | "certificate_expiring" | "pin_blocked" | "pin_last_try" | "cancelled_card_in_use" | "suspended_card_in_use" | "certificate_revoked" | "certificate_not_chaining" | "certificates_differ" | "stock_card_in_use" | "holder_differs" | "return_due";
                 limit?: number;
                 status?: "open" | "resolved" | "all";
             };

@@ -29,6 +29,7 @@ import '../pages/ra-register-page.ts';
 import '../pages/ra-requests-page.ts';
 import '../pages/ra-sign-in-locks-page.ts';
 import '../pages/ra-stock-page.ts';
+import '../pages/ra-imports-page.ts';
 import '../pages/ra-workstations-page.ts';
 
 /** Pages anyone can open without signing in. */
@@ -310,6 +311,8 @@ export class RaApp extends LitElement {
         return html`<ra-stock-page></ra-stock-page>`;
       case 'workstations':
         return html`<ra-workstations-page></ra-workstations-page>`;
+      case 'imports':
+        return html`<ra-imports-page></ra-imports-page>`;
       case 'sign-in-locks':
         return html`<ra-sign-in-locks-page></ra-sign-in-locks-page>`;
       case 'profile':

@@ -128,7 +128,7 @@ export class RaFlagsPage extends LitElement {
           }${f.card.known ? '' : html`<br /><span class="muted">not on record</span>`}</td>
           <td data-label="Systems at risk">${f.systems.length ? f.systems.map((s) => systemLabels[s] ?? s).join(', ') : html`<span class="muted">none known</span>`}</td>
           <td data-label="What to do">${f.action}</td>
-          <td data-label="Last seen">${dateTime(f.lastSeenAt)}<br /><span class="muted">${f.workstation.name}</span></td>
+          <td data-label="Last seen">${dateTime(f.lastSeenAt)}<br /><span class="muted">${f.workstation?.name ?? 'raised by an ESR import'}</span></td>
         </tr>`,
       )}</tbody>
     </table>`;

@@ -32,6 +32,8 @@ const permissionLabels: Record<Permission, string> = {
   'cards:renew-own': 'Renew your own card',
   'cards:unlock-own': 'Unlock your own card',
   'card-stock:manage': 'Manage card stock',
+  'people:import': 'Import staff records from ESR',
+  'cards:cancel-batch': 'Cancel cards from a list',
   'reports:read': 'See reports',
   'dashboard:read': 'See the RA dashboard',
   'workstations:manage': 'Manage reader workstations',

@@ -1,0 +1,186 @@
+import { unsafeTextProblem } from '../../http/reject-unsafe-text.ts';
+import { dateOfBirthProblems } from '../people/person-input.ts';
+import { fileProblem } from './read-csv.ts';
+
+/**
+ * The columns of an ESR staff file, in this order, as docs/esr-import.md documents them.
+ * The header line names them (case and spaces around them do not matter).
+ */
+export const esrColumns = [
+  'employee_number',
+  'family_name',
+  'given_name',
+  'date_of_birth',
+  'work_email',
+  'ods_code',
+  'job_role_code',
+  'start_date',
+  'end_date',
+] as const;
+export type EsrColumn = (typeof esrColumns)[number];
+
+/** One staff record as read and checked on its own (before the database has a say). */
+export interface EsrRow {
+  employeeNumber: string;
+  familyName: string;
+  givenName: string;
+  dateOfBirth: string;
+  email: string | null;
+  odsCode: string;
+  roleCode: string;
+  startDate: string;
+  endDate: string | null;
+}
+
+/** Checks the header line; a wrong one refuses the file, naming what is missing or extra. */
+export function checkEsrHeader(fields: string[]): void {
+  const got = fields.map((f) => f.trim().toLowerCase());
+  if (got.length === esrColumns.length && got.every((f, i) => f === esrColumns[i])) return;
+  const missing = esrColumns.filter((c) => !got.includes(c));
+  const unknown = got.filter((f) => !(esrColumns as readonly string[]).includes(f));
+  const parts = [
+    missing.length ? `missing ${missing.join(', ')}` : '',
+    unknown.length
+      ? `not ESR columns: ${unknown.map((u) => `"${u.slice(0, 40)}"`).join(', ')}`
+      : '',
+    !missing.length && !unknown.length ? 'the columns are in another order' : '',
+  ].filter(Boolean);
+  throw fileProblem(
+    `Line 1 must be the header ${esrColumns.join(',')} (${parts.join('; ')}). See docs/esr-import.md.`,
+  );
+}
+
+const employeeNumberPattern = /^[0-9]{1,12}(-[0-9]{1,3})?$/;
+const odsPattern = /^[A-Z0-9]{3,6}$/;
+const rolePattern = /^R[0-9]{4}$/;
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * A spreadsheet reads a cell starting with one of these as a formula (`=cmd|' /C calc'!A0`).
+ * No name starts so, and a name stored so would run when someone exports it: refused.
+ */
+const formulaStart = /^[=+\-@\t\r]/;
+
+/** A date as ESR exports it (YYYY-MM-DD, or DD/MM/YYYY as a UK spreadsheet saves it), ISO. */
+export function esrDate(text: string): string | null {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const uk = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+  const [y, m, d] = iso
+    ? [Number(iso[1]), Number(iso[2]), Number(iso[3])]
+    : uk
+      ? [Number(uk[3]), Number(uk[2]), Number(uk[1])]
+      : [0, 0, 0];
+  if (!y || y < 1900 || y > 9999) return null;
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return null;
+  return date.toISOString().slice(0, 10);
+}
+
+const labels: Record<EsrColumn, string> = {
+  employee_number: 'employee number',
+  family_name: 'family name',
+  given_name: 'given name',
+  date_of_birth: 'date of birth',
+  work_email: 'work email',
+  ods_code: 'ODS code',
+  job_role_code: 'job role code',
+  start_date: 'start date',
+  end_date: 'end date',
+};
+
+/** A value fit to quote back in a message: short, and never a formula or control text. */
+export function quoted(text: string): string {
+  const safe = unsafeTextProblem(text) ? '(unreadable text)' : text.slice(0, 40);
+  return `"${safe.replace(/^[=+\-@]/, "'$&")}"`;
+}
+
+/**
+ * Reads one record's fields by the columns and checks each on its own: the row, or every
+ * problem of it in words (the line is the caller's to name). `today` is the trust's.
+ */
+export function readEsrRow(
+  fields: string[],
+  now: Date,
+): { row: EsrRow; problems: [] } | { row: null; problems: string[] } {
+  if (fields.length !== esrColumns.length) {
+    return {
+      row: null,
+      problems: [`has ${fields.length} fields; a staff record has ${esrColumns.length}`],
+    };
+  }
+  const value = (c: EsrColumn) => (fields[esrColumns.indexOf(c)] ?? '').trim();
+  const problems: string[] = [];
+  for (const c of esrColumns) {
+    const problem = unsafeTextProblem(value(c));
+    if (problem) problems.push(`the ${labels[c]} ${problem}`);
+  }
+  if (problems.length) return { row: null, problems };
+
+  const employeeNumber = value('employee_number');
+  if (!employeeNumber) problems.push('the employee number is empty');
+  else if (!employeeNumberPattern.test(employeeNumber)) {
+    problems.push(
+      `the employee number ${quoted(employeeNumber)} is not one (digits, as 12345678 or 12345678-2)`,
+    );
+  }
+  for (const c of ['family_name', 'given_name'] as const) {
+    const name = value(c);
+    if (!name) problems.push(`the ${labels[c]} is empty`);
+    else if (name.length > 100) problems.push(`the ${labels[c]} is longer than 100 characters`);
+    else if (formulaStart.test(name)) {
+      problems.push(
+        `the ${labels[c]} ${quoted(name)} starts with "${name[0]}", which a spreadsheet would run as a formula: no name starts so`,
+      );
+    }
+  }
+  const dateOf = (c: EsrColumn) => {
+    const text = value(c);
+    if (!text) return null;
+    const date = esrDate(text);
+    if (!date) {
+      problems.push(
+        `the ${labels[c]} ${quoted(text)} is not a date (write it as YYYY-MM-DD or DD/MM/YYYY)`,
+      );
+    }
+    return date;
+  };
+  const dateOfBirth = dateOf('date_of_birth');
+  if (!value('date_of_birth')) problems.push('the date of birth is empty');
+  else if (dateOfBirth) {
+    for (const p of dateOfBirthProblems(dateOfBirth, now)) {
+      problems.push(`the date of birth ${dateOfBirth}: ${p.message.toLowerCase()}`);
+    }
+  }
+  const email = value('work_email') || null;
+  if (email && (email.length > 254 || !emailPattern.test(email))) {
+    problems.push(`the work email ${quoted(email)} is not an email address`);
+  }
+  const odsCode = value('ods_code').toUpperCase();
+  if (!odsPattern.test(odsCode)) {
+    problems.push(`the ODS code ${quoted(value('ods_code'))} is not one (like RWG01)`);
+  }
+  const roleCode = value('job_role_code').toUpperCase();
+  if (!rolePattern.test(roleCode)) {
+    problems.push(`the job role code ${quoted(value('job_role_code'))} is not one (like R8001)`);
+  }
+  const startDate = dateOf('start_date');
+  if (!value('start_date')) problems.push('the start date is empty');
+  const endDate = dateOf('end_date');
+  if (startDate && endDate && endDate < startDate) {
+    problems.push(`the end date ${endDate} is before the start date ${startDate}`);
+  }
+  if (problems.length || !dateOfBirth || !startDate) return { row: null, problems };
+  return {
+    row: {
+      employeeNumber,
+      familyName: value('family_name'),
+      givenName: value('given_name'),
+      dateOfBirth,
+      email,
+      odsCode,
+      roleCode,
+      startDate,
+      endDate,
+    },
+    problems: [],
+  };
+}
