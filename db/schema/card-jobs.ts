@@ -73,6 +73,8 @@ export const cardJobs = pgTable(
     index('card_jobs_live_idx')
       .on(t.state, t.lastStepAt)
       .where(sql`${t.state} in ('pending', 'running')`),
+    // The unlocks report counts a range of months of one kind's succeeded jobs.
+    index('card_jobs_finished_idx').on(t.kind, t.finishedAt).where(sql`${t.state} = 'succeeded'`),
     check('card_jobs_kind_ck', sql`${t.kind} in ('issue', 'renew', 'unlock')`),
     check('card_jobs_state_ck', sql`${t.state} in ('pending', 'running', 'succeeded', 'failed')`),
   ],
