@@ -50,6 +50,8 @@ export const navItems: readonly NavItem[] = [
   // "Stock" in the bar, which is full at 1280 px; the page and its tab say "Card stock".
   { path: '/stock', label: 'Stock', title: 'Card stock', permission: 'card-stock:manage' },
   { path: '/workstations', label: 'Workstations', permission: 'workstations:manage' },
+  // Charts and downloads of the card estate: RA managers (and advanced agents) and sponsors.
+  { path: '/reports', label: 'Reports', permission: 'reports:read' },
   { path: '/audit', label: 'Audit', title: 'Audit trail', permission: 'audit:read' },
   { path: '/sign-in-locks', label: 'Sign-in locks', permission: 'accounts:unlock' },
   { path: '/profile', label: 'My profile', permission: 'profile:read-own', personal: true },
