@@ -136,6 +136,11 @@ export const assignments = pgTable(
   (t) => [
     index('assignments_person_idx').on(t.personId),
     index('assignments_position_idx').on(t.positionId),
+    // Access to each clinical system (the report): an organisation's positions' assignments
+    // still held, read from the index alone.
+    index('assignments_held_idx')
+      .on(t.positionId, t.personId, t.startDate, t.endDate)
+      .where(sql`${t.endedAt} is null`),
     // Positions ending soon (the report): a range of end dates among assignments still held.
     index('assignments_ending_idx')
       .on(t.endDate)

@@ -5,7 +5,7 @@ import { organisations } from '../../../db/schema/organisations.ts';
 import { personOrganisations } from '../../../db/schema/people.ts';
 import type { CardState } from '../cards/card-lifecycle.ts';
 import type { ServiceContext } from '../context.ts';
-import { organisationCondition, reportOrganisations } from './report-scope.ts';
+import { heldInOrganisations, organisationCondition, reportOrganisations } from './report-scope.ts';
 
 export interface CardsByStateRow {
   odsCode: string;
@@ -21,8 +21,9 @@ export interface CardsByStateRow {
  * returned, destroyed) to the organisation of the location it is kept at; a card with
  * neither (known only from a reader) to none, and is not counted here.
  *
- * Two index-driven joins (person_organisations by person, card_locations by id), grouped
- * in the database: one row per organisation, state and type comes back, never a card.
+ * Grouped in the database: one row per organisation, state and type comes back, never a
+ * card. For some organisations, their people's cards are read by person from
+ * cards_holder_report_idx alone; for everyone, every card once.
  */
 export async function cardsByState(
   ctx: ServiceContext,
@@ -41,7 +42,7 @@ export async function cardsByState(
       })
       .from(cards)
       .innerJoin(personOrganisations, eq(personOrganisations.personId, cards.personId))
-      .where(held),
+      .where(held ? and(held, heldInOrganisations(ctx, cards.personId, held)) : undefined),
     ctx.db
       .select({ odsCode: cardLocations.odsCode, state: cards.state, cardType: cards.cardType })
       .from(cards)

@@ -10,7 +10,7 @@ import {
   weekOfInstant,
   weeksOf,
 } from './report-period.ts';
-import { organisationCondition, reportOrganisations } from './report-scope.ts';
+import { heldInOrganisations, organisationCondition, reportOrganisations } from './report-scope.ts';
 
 export interface ExpiringWeek {
   /** The week's Monday. */
@@ -31,8 +31,8 @@ export interface ReportInput {
  * card, as the RA plans them. Weeks start on Monday, on the trust's calendar; every week of
  * the period is listed, 0 included.
  *
- * One range of cards_state_idx (state, expires_at) per state in use, grouped by week; with
- * organisations, the holders of those organisations by person_organisations_ods_idx.
+ * For everyone, one range of cards_state_idx (state, expires_at) per state in use, grouped
+ * by week; for some organisations, their people's cards by cards_holder_report_idx.
  */
 export async function expiringByWeek(
   ctx: ServiceContext,
@@ -52,15 +52,7 @@ export async function expiringByWeek(
           inArray(cards.state, [...cardsInUse]),
           gte(cards.expiresAt, period.start),
           lt(cards.expiresAt, period.end),
-          inOrganisations
-            ? inArray(
-                cards.personId,
-                ctx.db
-                  .select({ id: personOrganisations.personId })
-                  .from(personOrganisations)
-                  .where(inOrganisations),
-              )
-            : undefined,
+          inOrganisations ? heldInOrganisations(ctx, cards.personId, inOrganisations) : undefined,
         ),
       )
       .groupBy(week);

@@ -1,6 +1,7 @@
-import { asc, inArray, type SQL } from 'drizzle-orm';
+import { asc, inArray, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { organisations } from '../../../db/schema/organisations.ts';
+import { personOrganisations } from '../../../db/schema/people.ts';
 import { ForbiddenError, ValidationError } from '../../errors.ts';
 import { actorScope, namedScope } from '../access/actor-scope.ts';
 import { descendantsOf } from '../access/organisation-tree.ts';
@@ -88,4 +89,24 @@ export async function reportableOrganisations(ctx: ServiceContext) {
     .from(organisations)
     .where(scope.all ? undefined : inArray(organisations.odsCode, [...scope.odsCodes]))
     .orderBy(asc(organisations.odsCode));
+}
+
+/**
+ * That `column` (a person id) is one of the people of the organisations that `inOrganisations`
+ * names (a condition on person_organisations.ods_code), written `= any(array(…))`: the people
+ * are found first, by person_organisations_ods_idx, and the rows read by person through an
+ * index that leads with it (cards_holder_report_idx, card_jobs_unlocks_person_idx). Written
+ * as a join or `in (select …)`, PostgreSQL took a trust's 1 person in 60 for a reason to scan
+ * every card or unlock and discard the rest (measured at 300,000 people: 120 ms against 25).
+ */
+export function heldInOrganisations(
+  ctx: ServiceContext,
+  column: PgColumn,
+  inOrganisations: SQL,
+): SQL {
+  const people = ctx.db
+    .select({ id: personOrganisations.personId })
+    .from(personOrganisations)
+    .where(inOrganisations);
+  return sql`${column} = any(array(${people}))`;
 }

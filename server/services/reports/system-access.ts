@@ -24,8 +24,9 @@ async function rowsOf<T>(ctx: ServiceContext, query: SQL): Promise<T[]> {
  * belongs to the position's organisation, which grants it. Every system is listed, 0
  * included.
  *
- * One grouped query: the held assignments of the organisations' positions
- * (positions_ods_idx, assignments_position_idx), each position's systems unnested.
+ * One grouped query: the held assignments of the organisations' positions (positions_ods_idx,
+ * then assignments_held_idx alone), each position's systems unnested. For everyone, it
+ * reads every assignment held: seconds at national scale (see the README).
  */
 export async function systemAccess(
   ctx: ServiceContext,

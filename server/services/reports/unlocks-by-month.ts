@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import { cardJobs } from '../../../db/schema/card-jobs.ts';
 import { personOrganisations } from '../../../db/schema/people.ts';
 import type { ServiceContext } from '../context.ts';
@@ -10,7 +10,7 @@ import {
   type ReportPeriod,
   reportPeriod,
 } from './report-period.ts';
-import { organisationCondition, reportOrganisations } from './report-scope.ts';
+import { heldInOrganisations, organisationCondition, reportOrganisations } from './report-scope.ts';
 
 export interface UnlockMonth {
   /** YYYY-MM */
@@ -25,8 +25,9 @@ export interface UnlockMonth {
  * succeeded, by the month they finished, at a desk or by the holder. An unlock belongs to
  * the organisations of the card's holder, as the card does.
  *
- * One range of card_jobs_finished_idx (kind, finished_at, for succeeded jobs), grouped by
- * month.
+ * For everyone, one range of card_jobs_unlocks_idx (finished_at); for some organisations,
+ * their people's unlocks by card_jobs_unlocks_person_idx: either read from the index alone,
+ * grouped by month.
  */
 export async function unlocksByMonth(
   ctx: ServiceContext,
@@ -52,13 +53,7 @@ export async function unlocksByMonth(
           gte(cardJobs.finishedAt, period.start),
           lt(cardJobs.finishedAt, period.end),
           inOrganisations
-            ? inArray(
-                cardJobs.personId,
-                ctx.db
-                  .select({ id: personOrganisations.personId })
-                  .from(personOrganisations)
-                  .where(inOrganisations),
-              )
+            ? heldInOrganisations(ctx, cardJobs.personId, inOrganisations)
             : undefined,
         ),
       )
