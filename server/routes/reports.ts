@@ -12,6 +12,7 @@ import {
   type ReportName,
   reportNames,
 } from '../services/reports/report-downloads.ts';
+import { earliestReportDate, latestReportDate } from '../services/reports/report-period.ts';
 import { reportableOrganisations } from '../services/reports/report-scope.ts';
 import { requestsByMonth } from '../services/reports/requests-by-month.ts';
 import { systemAccess } from '../services/reports/system-access.ts';
@@ -40,10 +41,19 @@ const organisationFilter = oneOrMore(
 
 const OrganisationQuery = z.strictObject({ organisation: organisationFilter });
 
+/** A day of a report's period: this century, which holds every record and then some. */
+const reportDate = () =>
+  isoDate().refine(
+    (d) => d >= earliestReportDate && d <= latestReportDate,
+    `must be a date from ${earliestReportDate} to ${latestReportDate}`,
+  );
+
 const PeriodQuery = z.strictObject({
   organisation: organisationFilter,
-  from: isoDate().optional().openapi({ description: 'The first day of the period (YYYY-MM-DD)' }),
-  to: isoDate()
+  from: reportDate()
+    .optional()
+    .openapi({ description: 'The first day of the period (YYYY-MM-DD)' }),
+  to: reportDate()
     .optional()
     .openapi({ description: 'The last day of the period, included (YYYY-MM-DD)' }),
 });

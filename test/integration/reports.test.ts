@@ -798,7 +798,7 @@ describe.each(testDrivers)('reports (%s)', (driver) => {
         'on or after the start',
       ],
       ['/api/reports/expiring-by-week?from=2026-01-01&to=2027-06-01', 'to', 'within a year'],
-      ['/api/reports/requests-by-month?from=1990-01-01', 'to', 'within five years'],
+      ['/api/reports/requests-by-month?from=2001-01-01', 'to', 'within five years'],
       ['/api/reports/positions-ending?to=2020-01-01', 'to', 'on or after the start'],
       ['/api/reports/cards-by-state?from=2026-01-01', 'from', 'not a field'],
       ['/api/reports/positions-ending.csv?limit=5', 'limit', 'not a field'],
@@ -807,6 +807,31 @@ describe.each(testDrivers)('reports (%s)', (driver) => {
       const details = await problems(path);
       expect(details.map((d) => d.field)).toContain(field);
       expect(details.find((d) => d.field === field)?.message).toContain(words);
+    });
+
+    it('takes dates of this century only, and answers at its edges', async () => {
+      for (const [path, field] of [
+        ['/api/reports/positions-ending?from=9999-12-31', 'from'],
+        ['/api/reports/expiring-by-week?from=2099-12-25&to=2100-01-01', 'to'],
+        ['/api/reports/requests-by-month?from=0001-01-01&to=0001-03-01', 'from'],
+        ['/api/reports/unlocks-by-month.csv?from=1999-12-31', 'from'],
+      ]) {
+        const details = await problems(path ?? '');
+        expect(details.find((d) => d.field === field)?.message).toBe(
+          'must be a date from 2000-01-01 to 2099-12-31',
+        );
+      }
+      // Only `from` given late in the century: the period runs from it, never past the end.
+      const late = await report<{ period: { from: string; to: string } }>(
+        rwg.manager,
+        '/api/reports/positions-ending?from=2099-12-31',
+      );
+      expect(late.period).toEqual({ from: '2099-12-31', to: '2099-12-31' });
+      const early = await report<{ months: unknown[] }>(
+        rwg.manager,
+        '/api/reports/requests-by-month?from=2000-01-01&to=2000-02-29',
+      );
+      expect(early.months).toHaveLength(2);
     });
 
     it('answers a hostile CSV filter with the same 400 before any download starts', async () => {
@@ -896,6 +921,14 @@ describe.each(testDrivers)('reports (%s)', (driver) => {
       expect(rows.slice(1).map((r) => [r[0], r[1], r[3], r[4]])).toEqual(
         oracle.map((o) => [o.endDate, neutral(o.name), o.position, o.odsCode]),
       );
+      // Streamed: the body comes in many pieces as the batches are read, not in one.
+      const res = await get(rwg.manager, '/api/reports/positions-ending.csv');
+      const reader = res.body?.getReader();
+      let pieces = 0;
+      for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+        pieces++;
+      }
+      expect(pieces).toBeGreaterThan(10);
     });
 
     it('neutralises a formula in a name with a leading apostrophe', async () => {

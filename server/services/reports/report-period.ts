@@ -13,6 +13,10 @@ export interface ReportPeriod {
   end: Date;
 }
 
+/** The days a report's period may start and end on: this century. */
+export const earliestReportDate = '2000-01-01';
+export const latestReportDate = '2099-12-31';
+
 /** The longest period each kind of report takes, in days: a year of weeks, five of months. */
 export const longestPeriod = { weeks: 371, months: 1827, days: 366 } as const;
 
@@ -41,6 +45,17 @@ export function reportPeriod(
   const fallback = defaults(todayOf(now));
   const from = asked.from ?? fallback.from;
   const to = asked.to ?? (asked.from ? maxDate(fallback.to, from) : fallback.to);
+  for (const [field, day] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (day < earliestReportDate || day > latestReportDate) {
+      throw ValidationError.of(
+        [{ field, message: `must be a date from ${earliestReportDate} to ${latestReportDate}` }],
+        'this can be shown',
+      );
+    }
+  }
   if (to < from) {
     throw ValidationError.of(
       [{ field: 'to', message: `must be on or after the start of the period (${from})` }],
