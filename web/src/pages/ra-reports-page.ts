@@ -244,7 +244,7 @@ export class RaReportsPage extends LitElement {
   private field(id: 'from' | 'to', label: string, problems: Map<string, string>) {
     const problem = problems.get(id);
     return html`<div><label for=${id}>${label}</label>
-      <input id=${id} name=${id} type="date" .value=${this.filters[id] ?? ''}
+      <input id=${id} name=${id} type="date" min="2000-01-01" max="2099-12-31" .value=${this.filters[id] ?? ''}
         aria-invalid=${problem ? 'true' : 'false'} aria-describedby=${problem ? `${id}-error` : nothing} />
       ${problem ? html`<p id="${id}-error" class="field-error">${label}: ${problem}</p>` : nothing}</div>`;
   }
