@@ -36,6 +36,7 @@ import { registerOrganisations } from './routes/organisations.ts';
 import { registerPeople } from './routes/people.ts';
 import { registerPki } from './routes/pki.ts';
 import { registerPositions } from './routes/positions.ts';
+import { registerReports } from './routes/reports.ts';
 import { registerRequests } from './routes/requests.ts';
 import { registerSignInThrottles } from './routes/sign-in-throttles.ts';
 import { registerStock } from './routes/stock.ts';
@@ -69,6 +70,7 @@ const routeModules = [
   registerCardTransitions,
   registerCardJobs,
   registerDashboard,
+  registerReports,
   registerStock,
   registerWorklist,
   registerPki,

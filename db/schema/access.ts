@@ -136,6 +136,15 @@ export const assignments = pgTable(
   (t) => [
     index('assignments_person_idx').on(t.personId),
     index('assignments_position_idx').on(t.positionId),
+    // Access to each clinical system (the report): an organisation's positions' assignments
+    // still held, read from the index alone.
+    index('assignments_held_idx')
+      .on(t.positionId, t.personId, t.startDate, t.endDate)
+      .where(sql`${t.endedAt} is null`),
+    // Positions ending soon (the report): a range of end dates among assignments still held.
+    index('assignments_ending_idx')
+      .on(t.endDate)
+      .where(sql`${t.endedAt} is null and ${t.endDate} is not null`),
     // One open assignment of a position per person: the last guard against a double
     // approval that slipped past the request's row lock.
     uniqueIndex('assignments_open_uq')
@@ -183,6 +192,9 @@ export const accessRequests = pgTable(
     index('access_requests_inbox_idx').on(t.odsCode, t.status, t.raisedAt),
     index('access_requests_person_idx').on(t.personId, t.raisedAt),
     index('access_requests_raised_by_idx').on(t.raisedBy, t.raisedAt),
+    // The requests report counts a range of months by when they were raised, and decided.
+    index('access_requests_raised_idx').on(t.raisedAt),
+    index('access_requests_decided_idx').on(t.decidedAt).where(sql`${t.decidedAt} is not null`),
     check('access_requests_kind_ck', sql`${t.kind} in ('assign', 'remove')`),
     check(
       'access_requests_status_ck',

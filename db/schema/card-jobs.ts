@@ -73,6 +73,14 @@ export const cardJobs = pgTable(
     index('card_jobs_live_idx')
       .on(t.state, t.lastStepAt)
       .where(sql`${t.state} in ('pending', 'running')`),
+    // The unlocks report: a range of months of unlocks done, for everyone (by when they
+    // finished) or for an organisation's people (by person), from the index alone.
+    index('card_jobs_unlocks_idx')
+      .on(t.finishedAt, t.selfService)
+      .where(sql`${t.kind} = 'unlock' and ${t.state} = 'succeeded'`),
+    index('card_jobs_unlocks_person_idx')
+      .on(t.personId, t.finishedAt, t.selfService)
+      .where(sql`${t.kind} = 'unlock' and ${t.state} = 'succeeded'`),
     check('card_jobs_kind_ck', sql`${t.kind} in ('issue', 'renew', 'unlock')`),
     check('card_jobs_state_ck', sql`${t.state} in ('pending', 'running', 'succeeded', 'failed')`),
   ],

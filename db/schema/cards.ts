@@ -103,6 +103,9 @@ export const cards = pgTable(
     // Serials are matched in any case (people search, card lookup, stock import).
     uniqueIndex('cards_serial_lower_uq').on(sql`lower(${t.serial})`),
     index('cards_person_idx').on(t.personId),
+    // The reports of an organisation's cards (by state and type, expiring by week) read the
+    // cards of its people from this index alone, never the table (an index-only scan).
+    index('cards_holder_report_idx').on(t.personId, t.state, t.cardType, t.expiresAt),
     index('cards_state_idx').on(t.state, t.expiresAt),
     index('cards_location_idx').on(t.locationId, t.state),
     index('cards_expires_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null`),

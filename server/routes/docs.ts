@@ -53,6 +53,11 @@ const tags = [
   { name: 'Reader agent', description: 'What the reader agent on a workstation calls.' },
   { name: 'Cards', description: 'Smart cards and the flags reader agents raise about them.' },
   {
+    name: 'Reports',
+    description:
+      'Figures of the card estate, requests, unlocks and access for RA managers and sponsors, each as JSON and as a CSV download.',
+  },
+  {
     name: 'PKI',
     description:
       'The certificate authority’s publications, public and without login: CA certificates, the CRL and the OCSP responder (binary DER).',

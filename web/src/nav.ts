@@ -52,6 +52,8 @@ export const navItems: readonly NavItem[] = [
   { path: '/workstations', label: 'Workstations', permission: 'workstations:manage' },
   // ESR staff files and lists of cards to cancel: a dry run, then applied with progress.
   { path: '/imports', label: 'Imports', permission: 'people:import' },
+  // Charts and downloads of the card estate: RA managers (and advanced agents) and sponsors.
+  { path: '/reports', label: 'Reports', permission: 'reports:read' },
   { path: '/audit', label: 'Audit', title: 'Audit trail', permission: 'audit:read' },
   { path: '/sign-in-locks', label: 'Sign-in locks', permission: 'accounts:unlock' },
   { path: '/profile', label: 'My profile', permission: 'profile:read-own', personal: true },

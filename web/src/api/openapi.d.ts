@@ -1177,6 +1177,263 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reports and the organisations you may filter them by */
+        get: operations["getReportOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/cards-by-state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cards by organisation, state and type
+         * @description A card counts under each organisation of its holder; a card with no holder under the organisation of the location it is kept at. Counts only what lies in the organisations your role reaches (an RA manager’s trust and its sites, a sponsor’s organisation).
+         */
+        get: operations["getCardsByStateReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/cards-by-state.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/reports/cards-by-state as a CSV file
+         * @description Streamed, with a heading row and a UTF-8 byte order mark. A text cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage return) starts with an apostrophe.
+         */
+        get: operations["downloadCardsByStateReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/expiring-by-week": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cards whose certificates expire, by week (the next six months by default)
+         * @description Cards in use (issued, active, blocked, suspended) by the week their certificates expire (the earliest notAfter of those in force), weeks starting on Monday. The period is at most 53 weeks. Counts only what lies in the organisations your role reaches (an RA manager’s trust and its sites, a sponsor’s organisation).
+         */
+        get: operations["getExpiringByWeekReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/expiring-by-week.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/reports/expiring-by-week as a CSV file
+         * @description Streamed, with a heading row and a UTF-8 byte order mark. A text cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage return) starts with an apostrophe.
+         */
+        get: operations["downloadExpiringByWeekReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/positions-ending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Positions ending soon: assignments whose end date falls in the period
+         * @description Assignments not ended whose end date falls in the period (by default the next 30 days; at most a year), by week, and the first 100 of them. Counts only what lies in the organisations your role reaches (an RA manager’s trust and its sites, a sponsor’s organisation).
+         */
+        get: operations["getPositionsEndingReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/positions-ending.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/reports/positions-ending as a CSV file
+         * @description Streamed, with a heading row and a UTF-8 byte order mark. A text cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage return) starts with an apostrophe.
+         */
+        get: operations["downloadPositionsEndingReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/requests-by-month": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Requests raised and decided by month, with the median time to a decision
+         * @description By default the last twelve months; at most five years. A request belongs to its position’s organisation. Counts only what lies in the organisations your role reaches (an RA manager’s trust and its sites, a sponsor’s organisation).
+         */
+        get: operations["getRequestsByMonthReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/requests-by-month.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/reports/requests-by-month as a CSV file
+         * @description Streamed, with a heading row and a UTF-8 byte order mark. A text cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage return) starts with an apostrophe.
+         */
+        get: operations["downloadRequestsByMonthReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/system-access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * People with access to each clinical system today
+         * @description People holding today a position that opens the system, by the organisation of the position. Counts only what lies in the organisations your role reaches (an RA manager’s trust and its sites, a sponsor’s organisation).
+         */
+        get: operations["getSystemAccessReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/system-access.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/reports/system-access as a CSV file
+         * @description Streamed, with a heading row and a UTF-8 byte order mark. A text cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage return) starts with an apostrophe.
+         */
+        get: operations["downloadSystemAccessReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/unlocks-by-month": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cards unlocked by month
+         * @description Unlocks that succeeded, at a desk or by the holder, by the month they finished; by default the last twelve months, at most five years. Counts only what lies in the organisations your role reaches (an RA manager’s trust and its sites, a sponsor’s organisation).
+         */
+        get: operations["getUnlocksByMonthReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/unlocks-by-month.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /api/reports/unlocks-by-month as a CSV file
+         * @description Streamed, with a heading row and a UTF-8 byte order mark. A text cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage return) starts with an apostrophe.
+         */
+        get: operations["downloadUnlocksByMonthReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/requests": {
         parameters: {
             query?: never;
@@ -2114,6 +2371,16 @@ export type components = {
             /** @description Why the card is in its state, when the move needed a reason */
             stateReason: string | null;
         };
+        CardsByStateReport: {
+            rows: {
+                cards: number;
+                cardType: string;
+                odsCode: string;
+                organisation: string;
+                /** @enum {string} */
+                state: "in_stock" | "issued_locked" | "active" | "blocked" | "suspended" | "cancelled" | "returned" | "destroyed";
+            }[];
+        };
         CardStateCounts: {
             active: number;
             blocked: number;
@@ -2274,6 +2541,17 @@ export type components = {
                 message: string;
                 requestId: string;
             };
+        };
+        ExpiringByWeekReport: {
+            period: components["schemas"]["ReportPeriod"];
+            weeks: {
+                cards: number;
+                /**
+                 * Format: date
+                 * @description The Monday of the week
+                 */
+                weekStarting: string;
+            }[];
         };
         Health: {
             database: {
@@ -2551,6 +2829,33 @@ export type components = {
                 name: string;
             }[];
         };
+        PositionsEndingReport: {
+            /** @description The first 100, soonest first; the CSV download lists them all */
+            items: {
+                /** Format: date */
+                endDate: string;
+                odsCode: string;
+                organisation: string;
+                person: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string;
+                    userId: string;
+                };
+                position: {
+                    /** Format: uuid */
+                    id: string;
+                    name: string;
+                };
+            }[];
+            period: components["schemas"]["ReportPeriod"];
+            total: number;
+            weeks: {
+                assignments: number;
+                /** Format: date */
+                weekStarting: string;
+            }[];
+        };
         RaiseRequest: {
             /** Format: date */
             endDate?: string;
@@ -2592,12 +2897,42 @@ export type components = {
         RemoveAssignment: {
             note: string;
         };
+        ReportOptions: {
+            /** @description The organisations your role reaches, which the reports may be filtered by */
+            organisations: {
+                name: string;
+                odsCode: string;
+            }[];
+            reports: ("cards-by-state" | "expiring-by-week" | "requests-by-month" | "unlocks-by-month" | "system-access" | "positions-ending")[];
+        };
+        /** @description The days the report covers, both included */
+        ReportPeriod: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+        };
         RequestablePosition: components["schemas"]["Position"] & {
             /**
              * @description `requestable`: you may ask for it; `held`: you hold it (today or from a later start); `requested`: your request for it is open
              * @enum {string}
              */
             availability: "requestable" | "held" | "requested";
+        };
+        RequestsByMonthReport: {
+            months: {
+                approved: number;
+                /** @description Approved or rejected in the month */
+                decided: number;
+                /** @description The median time from raising to the decision of the month’s decisions, in hours to one decimal; null without any */
+                medianHoursToDecision: number | null;
+                /** @description YYYY-MM */
+                month: string;
+                raised: number;
+                rejected: number;
+                withdrawn: number;
+            }[];
+            period: components["schemas"]["ReportPeriod"];
         };
         RevokeWorkstation: {
             reason: string;
@@ -2617,6 +2952,16 @@ export type components = {
             /** @description As typed, lower-cased */
             username: string | null;
         };
+        SystemAccessReport: {
+            /** Format: date */
+            asOf: string;
+            systems: {
+                people: number;
+                positions: number;
+                /** @enum {string} */
+                system: "systmone" | "ers" | "pacs" | "sus" | "esr";
+            }[];
+        };
         UnlockCodeSent: {
             /**
              * Format: date-time
@@ -2628,6 +2973,16 @@ export type components = {
              * @example s***@nhs.net
              */
             sentTo: string;
+        };
+        UnlocksByMonthReport: {
+            months: {
+                /** @description YYYY-MM */
+                month: string;
+                /** @description Of those, by the holder with a one-time code */
+                selfService: number;
+                unlocks: number;
+            }[];
+            period: components["schemas"]["ReportPeriod"];
         };
         UpdateOrganisation: {
             name?: string;
@@ -7666,6 +8021,802 @@ export interface operations {
                     "application/json": {
                         items: components["schemas"]["Organisation"][];
                     };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReportOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What you may report on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOptions"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCardsByStateReport: {
+        parameters: {
+            query?: {
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardsByStateReport"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadCardsByStateReport: {
+        parameters: {
+            query?: {
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getExpiringByWeekReport: {
+        parameters: {
+            query?: {
+                /** @description The first day of the period (YYYY-MM-DD) */
+                from?: string;
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+                /** @description The last day of the period, included (YYYY-MM-DD) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The weeks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExpiringByWeekReport"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadExpiringByWeekReport: {
+        parameters: {
+            query?: {
+                /** @description The first day of the period (YYYY-MM-DD) */
+                from?: string;
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+                /** @description The last day of the period, included (YYYY-MM-DD) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPositionsEndingReport: {
+        parameters: {
+            query?: {
+                /** @description The first day of the period (YYYY-MM-DD) */
+                from?: string;
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+                /** @description The last day of the period, included (YYYY-MM-DD) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The assignments */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PositionsEndingReport"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadPositionsEndingReport: {
+        parameters: {
+            query?: {
+                /** @description The first day of the period (YYYY-MM-DD) */
+                from?: string;
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+                /** @description The last day of the period, included (YYYY-MM-DD) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRequestsByMonthReport: {
+        parameters: {
+            query?: {
+                /** @description The first day of the period (YYYY-MM-DD) */
+                from?: string;
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+                /** @description The last day of the period, included (YYYY-MM-DD) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The months */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestsByMonthReport"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadRequestsByMonthReport: {
+        parameters: {
+            query?: {
+                /** @description The first day of the period (YYYY-MM-DD) */
+                from?: string;
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+                /** @description The last day of the period, included (YYYY-MM-DD) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSystemAccessReport: {
+        parameters: {
+            query?: {
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The systems */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemAccessReport"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadSystemAccessReport: {
+        parameters: {
+            query?: {
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUnlocksByMonthReport: {
+        parameters: {
+            query?: {
+                /** @description The first day of the period (YYYY-MM-DD) */
+                from?: string;
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+                /** @description The last day of the period, included (YYYY-MM-DD) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The months */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnlocksByMonthReport"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    downloadUnlocksByMonthReport: {
+        parameters: {
+            query?: {
+                /** @description The first day of the period (YYYY-MM-DD) */
+                from?: string;
+                /** @description Only these organisations and the sites under them (repeat the parameter for more than one; at most 20). Without it, every organisation your role reaches. */
+                organisation?: string[];
+                /** @description The last day of the period, included (YYYY-MM-DD) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description The request is not valid */

@@ -305,6 +305,11 @@ export class RaApp extends LitElement {
         return html`<ra-my-card-page></ra-my-card-page>`;
       case 'audit':
         return html`<ra-audit-page></ra-audit-page>`;
+      case 'reports':
+        // Its own chunk, with chart.js: loaded the first time the page is opened, never
+        // with the app's main bundle.
+        void import('../pages/ra-reports-page.ts');
+        return html`<ra-reports-page></ra-reports-page>`;
       case 'card-flags':
         return html`<ra-flags-page></ra-flags-page>`;
       case 'stock':

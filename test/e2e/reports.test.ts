@@ -1,0 +1,334 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { assignments, positions } from '../../db/schema/access.ts';
+import { cards } from '../../db/schema/cards.ts';
+import { people, personOrganisations } from '../../db/schema/people.ts';
+import { addDays, todayOf } from '../../server/services/dates.ts';
+import { seedDemoMorning } from '../support/demo-morning.ts';
+import { axeViolations, sidewaysOverflow, waitForLoaded } from './support/accessibility.ts';
+import {
+  launchChromium,
+  openPage,
+  type RunningApp,
+  screenshotDir,
+  signIn,
+  startApp,
+} from './support/browser.ts';
+
+const dayMs = 86_400_000;
+const formulaName = '=HYPERLINK("http://evil.example","x")';
+
+const reportNames = [
+  'expiring-by-week',
+  'cards-by-state',
+  'requests-by-month',
+  'unlocks-by-month',
+  'system-access',
+  'positions-ending',
+] as const;
+
+/**
+ * The reports page in Chromium: six charts drawn and their tables, at a desk and on a
+ * phone, with nothing scrolling sideways; chart.js fetched only when the page opens; the
+ * filters; a CSV downloaded as a person would, matching the API, a formula in a name made
+ * harmless. The demo's morning, plus cards expiring and positions ending, written directly.
+ */
+describe('the reports page, in Chromium', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startApp(), launchChromium()]);
+    await seedDemoMorning(app);
+    const now = app.clock.now();
+    const holders = await app.db
+      .select({ id: personOrganisations.personId })
+      .from(personOrganisations)
+      .where(eq(personOrganisations.odsCode, 'RWG01'));
+    await app.db.insert(cards).values(
+      Array.from({ length: 30 }, (_, i) => ({
+        serial: randomBytes(16).toString('hex'),
+        personId: holders[i % holders.length]?.id ?? null,
+        state: i % 7 === 0 ? ('blocked' as const) : ('active' as const),
+        expiresAt: new Date(now.getTime() + (2 + i * 6) * dayMs),
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
+    // Someone whose name a spreadsheet would run, holding a position that ends next week.
+    const [injected] = await app.db
+      .insert(people)
+      .values({
+        userId: '799999999999',
+        givenName: formulaName,
+        familyName: 'Payload',
+        dateOfBirth: '1980-01-01',
+        status: 'active',
+        givenKey: 'hyperlink',
+        familyKey: 'payload',
+        familyGivenKey: 'payload hyperlink',
+        givenFamilyKey: 'hyperlink payload',
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning({ id: people.id });
+    const [clerk] = await app.db
+      .select({ id: positions.id })
+      .from(positions)
+      .where(and(eq(positions.odsCode, 'RWG01'), eq(positions.status, 'active')));
+    if (!injected || !clerk) throw new Error('no person or position');
+    await app.db.insert(personOrganisations).values({ personId: injected.id, odsCode: 'RWG01' });
+    await app.db.insert(assignments).values({
+      personId: injected.id,
+      positionId: clerk.id,
+      startDate: '2026-01-01',
+      endDate: addDays(todayOf(now), 6),
+      createdAt: now,
+    });
+    // Another position held by someone else, ending within the month.
+    const [held] = await app.db
+      .select({ id: assignments.id })
+      .from(assignments)
+      .where(isNull(assignments.endDate));
+    if (held) {
+      await app.db
+        .update(assignments)
+        .set({ endDate: addDays(todayOf(now), 20) })
+        .where(eq(assignments.id, held.id));
+    }
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+  beforeEach(async () => {
+    page = await openPage(browser);
+  });
+  afterEach(() => page.context().close());
+
+  const api = async <T>(url: string): Promise<T> => {
+    const res = await page.request.get(new URL(url, app.url).href);
+    expect(res.status(), url).toBe(200);
+    return (await res.json()) as T;
+  };
+
+  /** How many pixels of each chart's canvas are painted (not transparent). */
+  const paintedPixels = () =>
+    page.locator('ra-report-chart canvas').evaluateAll((canvases) =>
+      (canvases as HTMLCanvasElement[]).map((canvas) => {
+        const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0;
+        for (let i = 3; i < (data?.length ?? 0); i += 4) if (data?.[i]) painted++;
+        return painted;
+      }),
+    );
+
+  async function openReports() {
+    await page.goto(`${app.url}/reports`);
+    await page.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
+    await waitForLoaded(page);
+    for (const name of reportNames) {
+      await page.getByTestId(`report-${name}`).locator('canvas').waitFor();
+    }
+    // Chart.js draws on the next animation frames.
+    await expect
+      .poll(async () => Math.min(...(await paintedPixels())), { timeout: 5000 })
+      .toBeGreaterThan(500);
+  }
+
+  it('loads chart.js only when the reports page opens, from the navigation', async () => {
+    const chunks: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/assets/')) chunks.push(new URL(r.url()).pathname);
+    });
+    await signIn(page, app.url, 'manager');
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await waitForLoaded(page);
+    expect(chunks.filter((c) => c.includes('reports'))).toEqual([]);
+    const before = chunks.length;
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Reports' })
+      .click();
+    await page.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
+    await waitForLoaded(page);
+    const loaded = chunks.slice(before);
+    expect(
+      loaded.some((c) => /ra-reports-page-[\w-]+\.js$/.test(c)),
+      loaded.join(', '),
+    ).toBe(true);
+    // The main bundle does not hold chart.js: its source names the controllers it registers.
+    const main = chunks.find((c) => /\/index-[\w-]+\.js$/.test(c));
+    const source = await (await page.request.get(`${app.url}${main}`)).text();
+    expect(source).not.toContain('BarController');
+  });
+
+  for (const width of [1280, 390]) {
+    it(`draws the six charts and their tables at ${width} px, nothing scrolling sideways`, async () => {
+      await page.setViewportSize({ width, height: width > 800 ? 800 : 844 });
+      await signIn(page, app.url, 'manager');
+      await openReports();
+      const painted = await paintedPixels();
+      expect(painted).toHaveLength(6);
+      for (const p of painted) expect(p).toBeGreaterThan(500);
+      // The bars themselves, not only the axes: the expiry chart's amber (#ffb81c).
+      const amber = await page
+        .getByTestId('report-expiring-by-week')
+        .locator('canvas')
+        .evaluate((canvas: HTMLCanvasElement) => {
+          const data = canvas
+            .getContext('2d')
+            ?.getImageData(0, 0, canvas.width, canvas.height).data;
+          let found = 0;
+          for (let i = 0; i < (data?.length ?? 0); i += 4) {
+            if (data?.[i] === 0xff && data[i + 1] === 0xb8 && data[i + 2] === 0x1c) found++;
+          }
+          return found;
+        });
+      expect(amber).toBeGreaterThan(200);
+      // Each canvas is named for a screen reader; the figures are in the table below it.
+      for (const label of await page
+        .locator('ra-report-chart canvas')
+        .evaluateAll((cs) => cs.map((c) => c.getAttribute('aria-label') ?? ''))) {
+        expect(label).toMatch(/^Bar chart of .+ The figures are in the table\.$/);
+      }
+
+      const expiring = await api<{ weeks: { weekStarting: string; cards: number }[] }>(
+        '/api/reports/expiring-by-week',
+      );
+      const weekRows = page.getByTestId('table-expiring-by-week').locator('tbody tr');
+      expect(await weekRows.count()).toBe(expiring.weeks.length);
+      expect(
+        (
+          await weekRows.evaluateAll((trs) =>
+            trs.map((tr) => tr.lastElementChild?.textContent?.trim()),
+          )
+        ).map(Number),
+      ).toEqual(expiring.weeks.map((w) => w.cards));
+      expect(await weekRows.first().locator('td').first().textContent()).toBe('23 Nov 2026');
+
+      const systems = await api<{ systems: { people: number }[] }>('/api/reports/system-access');
+      const systemRows = page.getByTestId('table-system-access').locator('tbody tr');
+      expect(await systemRows.locator('td:nth-child(2)').allTextContents()).toEqual(
+        systems.systems.map((s) => String(s.people)),
+      );
+      const ending = await api<{ total: number }>('/api/reports/positions-ending');
+      expect(ending.total).toBeGreaterThan(1);
+      expect(await page.getByTestId('table-positions-ending').locator('tbody tr').count()).toBe(
+        ending.total,
+      );
+      for (const name of reportNames) {
+        expect(await page.getByTestId(`table-${name}`).isVisible(), name).toBe(true);
+      }
+
+      expect(await sidewaysOverflow(page)).toEqual([]);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: `${screenshotDir}/ra-reports-${width}.png`, fullPage: true });
+      await page.getByTestId('report-requests-by-month').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${screenshotDir}/ra-reports-${width}-requests.png` });
+    });
+  }
+
+  it('downloads a CSV that matches the report, the formula in a name made harmless', async () => {
+    await signIn(page, app.url, 'manager');
+    await openReports();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('csv-positions-ending').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('positions-ending-2026-11-25.csv');
+    const rows = parse(await readFile(await download.path()), { bom: true }) as string[][];
+    const report = await api<{
+      total: number;
+      items: {
+        endDate: string;
+        person: { name: string; userId: string };
+        position: { name: string };
+      }[];
+    }>('/api/reports/positions-ending');
+    expect(rows[0]).toEqual([
+      'End date',
+      'Name',
+      'User ID',
+      'Position',
+      'ODS code',
+      'Organisation',
+    ]);
+    expect(rows.slice(1).map((r) => [r[0], r[2], r[3]])).toEqual(
+      report.items.map((i) => [i.endDate, i.person.userId, i.position.name]),
+    );
+    const injected = rows.find((r) => r[1]?.includes('HYPERLINK'));
+    expect(injected?.[1]).toBe(`'${formulaName} Payload`);
+
+    const [cardsDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('csv-cards-by-state').click(),
+    ]);
+    const cardRows = parse(await readFile(await cardsDownload.path()), { bom: true }) as string[][];
+    const byState = await api<{ rows: { odsCode: string; state: string; cards: number }[] }>(
+      '/api/reports/cards-by-state',
+    );
+    expect(cardRows.slice(1).map((r) => [r[0], r[2], Number(r[4])])).toEqual(
+      byState.rows.map((r) => [r.odsCode, r.state, r.cards]),
+    );
+  });
+
+  it('filters by organisation and dates, and says beside the field what is wrong', async () => {
+    await signIn(page, app.url, 'manager');
+    await openReports();
+    await page.getByLabel('Organisation', { exact: true }).selectOption('RWG02');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => new URL(page.url()).search).toBe('?organisation=RWG02');
+    await waitForLoaded(page);
+    const systems = await api<{ systems: { people: number }[] }>(
+      '/api/reports/system-access?organisation=RWG02',
+    );
+    await expect
+      .poll(() =>
+        page.getByTestId('table-system-access').locator('tbody td:nth-child(2)').allTextContents(),
+      )
+      .toEqual(systems.systems.map((s) => String(s.people)));
+    expect(await page.getByTestId('csv-system-access').getAttribute('href')).toBe(
+      '/api/reports/system-access.csv?organisation=RWG02',
+    );
+
+    await page.getByLabel('From', { exact: true }).fill('2026-12-01');
+    await page.getByLabel('To', { exact: true }).fill('2026-11-01');
+    await page.getByRole('button', { name: 'Show' }).click();
+    const problem = page.locator('#to-error');
+    await problem.waitFor();
+    expect(await problem.textContent()).toContain(
+      'must be on or after the start of the period (2026-12-01)',
+    );
+    expect(await page.getByLabel('To', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('To', { exact: true }).getAttribute('aria-describedby')).toBe(
+      'to-error',
+    );
+  });
+
+  it('offers a sponsor their organisation only, and a staff member no reports at all', async () => {
+    await signIn(page, app.url, 'sponsor');
+    await openReports();
+    const options = await page
+      .getByLabel('Organisation', { exact: true })
+      .locator('option')
+      .allTextContents();
+    expect(options).toEqual(['All of yours', 'Watford General Hospital (RWG01)']);
+    await page.context().clearCookies();
+
+    const staff = await openPage(browser);
+    try {
+      await signIn(staff, app.url, 'staff');
+      const nav = staff.getByRole('navigation', { name: 'Main' });
+      expect(await nav.getByRole('link', { name: 'Reports' }).count()).toBe(0);
+      await staff.goto(`${app.url}/reports`);
+      await staff.getByRole('heading', { name: 'Not open to your role' }).waitFor();
+    } finally {
+      await staff.context().close();
+    }
+  });
+});

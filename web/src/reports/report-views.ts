@@ -1,0 +1,276 @@
+import { html, type TemplateResult } from 'lit';
+import type { Schemas } from '../api/client.ts';
+import type { ReportChartConfig } from '../components/ra-report-chart.ts';
+import { date, statusLabel, systemLabels } from '../format.ts';
+
+/** What the page shows of one report: its chart, named for a screen reader, and its table. */
+export interface ReportView {
+  chart: ReportChartConfig;
+  chartLabel: string;
+  table: TemplateResult;
+  /** A line under the table, when the table holds less than the download. */
+  note?: string;
+}
+
+// NHS identity colours, dark enough on white for bars and lines.
+const blue = '#005eb8';
+const darkBlue = '#003087';
+const green = '#007f3b';
+const red = '#d5281b';
+const amber = '#ffb81c';
+const grey = '#768692';
+const purple = '#330072';
+const pink = '#ae2573';
+
+const stateColours: Record<string, string> = {
+  in_stock: grey,
+  issued_locked: amber,
+  active: green,
+  blocked: red,
+  suspended: pink,
+  cancelled: darkBlue,
+  returned: purple,
+  destroyed: '#425563',
+};
+
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** "Nov 2026" for 2026-11. */
+export const monthLabel = (month: string) =>
+  `${months[Number(month.slice(5, 7)) - 1]} ${month.slice(0, 4)}`;
+
+/** "23 Nov" for a week's Monday on a chart's axis, where the year would crowd it. */
+const shortDay = (isoDate: string) => date(isoDate).replace(/ \d{4}$/, '');
+
+/** A median wait: "4 hours", "1.5 hours", "3.2 days". */
+export function waitLabel(hours: number | null): string {
+  if (hours === null) return 'No decisions';
+  if (hours < 48) return `${hours.toLocaleString('en-GB')} ${hours === 1 ? 'hour' : 'hours'}`;
+  return `${(Math.round((hours / 24) * 10) / 10).toLocaleString('en-GB')} days`;
+}
+
+const n = (value: number) => value.toLocaleString('en-GB');
+
+const axes = (stacked = false) => ({
+  x: { stacked, ticks: { autoSkip: true, maxRotation: 0 } },
+  y: { stacked, beginAtZero: true, ticks: { precision: 0 } },
+});
+
+export function cardsView(report: Schemas['CardsByStateReport']): ReportView {
+  const organisations = [...new Set(report.rows.map((r) => r.odsCode))];
+  const states = [...new Set(report.rows.map((r) => r.state))];
+  const sum = (odsCode: string, state: string) =>
+    report.rows
+      .filter((r) => r.odsCode === odsCode && r.state === state)
+      .reduce((total, r) => total + r.cards, 0);
+  return {
+    chart: {
+      type: 'bar',
+      data: {
+        labels: organisations,
+        datasets: states.map((state) => ({
+          label: statusLabel(state),
+          data: organisations.map((o) => sum(o, state)),
+          backgroundColor: stateColours[state] ?? grey,
+        })),
+      },
+      options: { scales: axes(true) },
+    },
+    chartLabel: `Bar chart of cards in each state, stacked, for each of ${organisations.length} organisations. The figures are in the table.`,
+    table: html`<table class="stack" data-testid="table-cards-by-state">
+      <caption class="visually-hidden">Cards by organisation, state and type</caption>
+      <thead><tr><th scope="col">Organisation</th><th scope="col">State</th><th scope="col">Type</th><th scope="col" class="num">Cards</th></tr></thead>
+      <tbody>${
+        report.rows.length
+          ? report.rows.map(
+              (r) => html`<tr>
+                <td data-label="Organisation">${r.organisation} (${r.odsCode})</td>
+                <td data-label="State">${statusLabel(r.state)}</td>
+                <td data-label="Type">${r.cardType}</td>
+                <td data-label="Cards" class="num">${n(r.cards)}</td></tr>`,
+            )
+          : html`<tr><td colspan="4">No cards.</td></tr>`
+      }</tbody></table>`,
+  };
+}
+
+export function expiringView(report: Schemas['ExpiringByWeekReport']): ReportView {
+  return {
+    chart: {
+      type: 'bar',
+      data: {
+        labels: report.weeks.map((w) => shortDay(w.weekStarting)),
+        datasets: [
+          {
+            label: 'Cards expiring',
+            data: report.weeks.map((w) => w.cards),
+            backgroundColor: amber,
+          },
+        ],
+      },
+      options: { scales: axes(), plugins: { legend: { display: false } } },
+    },
+    chartLabel: `Bar chart of cards whose certificates expire in each of ${report.weeks.length} weeks from ${date(report.period.from)} to ${date(report.period.to)}. The figures are in the table.`,
+    table: html`<table data-testid="table-expiring-by-week">
+      <caption class="visually-hidden">Cards whose certificates expire, by week</caption>
+      <thead><tr><th scope="col">Week starting</th><th scope="col" class="num">Cards expiring</th></tr></thead>
+      <tbody>${report.weeks.map(
+        (w) => html`<tr><td data-label="Week starting">${date(w.weekStarting)}</td>
+          <td data-label="Cards expiring" class="num">${n(w.cards)}</td></tr>`,
+      )}</tbody></table>`,
+  };
+}
+
+export function requestsView(report: Schemas['RequestsByMonthReport']): ReportView {
+  return {
+    chart: {
+      type: 'bar',
+      data: {
+        labels: report.months.map((m) => monthLabel(m.month)),
+        datasets: [
+          { label: 'Raised', data: report.months.map((m) => m.raised), backgroundColor: blue },
+          { label: 'Decided', data: report.months.map((m) => m.decided), backgroundColor: green },
+          {
+            type: 'line',
+            label: 'Median hours to a decision',
+            data: report.months.map((m) => m.medianHoursToDecision),
+            borderColor: red,
+            backgroundColor: red,
+            yAxisID: 'hours',
+            spanGaps: true,
+          },
+        ],
+      },
+      options: {
+        scales: {
+          ...axes(),
+          hours: {
+            position: 'right',
+            beginAtZero: true,
+            title: { display: true, text: 'Hours' },
+            grid: { drawOnChartArea: false },
+          },
+        },
+      },
+    },
+    chartLabel: `Bar chart of requests raised and decided in each month from ${monthLabel(report.period.from.slice(0, 7))} to ${monthLabel(report.period.to.slice(0, 7))}, with a line of the median hours to a decision. The figures are in the table.`,
+    table: html`<table class="stack" data-testid="table-requests-by-month">
+      <caption class="visually-hidden">Requests raised and decided by month</caption>
+      <thead><tr><th scope="col">Month</th><th scope="col" class="num">Raised</th><th scope="col" class="num">Decided</th>
+        <th scope="col" class="num">Approved</th><th scope="col" class="num">Rejected</th><th scope="col" class="num">Withdrawn</th>
+        <th scope="col">Median time to a decision</th></tr></thead>
+      <tbody>${report.months.map(
+        (m) => html`<tr><td data-label="Month">${monthLabel(m.month)}</td>
+          <td data-label="Raised" class="num">${n(m.raised)}</td>
+          <td data-label="Decided" class="num">${n(m.decided)}</td>
+          <td data-label="Approved" class="num">${n(m.approved)}</td>
+          <td data-label="Rejected" class="num">${n(m.rejected)}</td>
+          <td data-label="Withdrawn" class="num">${n(m.withdrawn)}</td>
+          <td data-label="Median time to a decision">${waitLabel(m.medianHoursToDecision)}</td></tr>`,
+      )}</tbody></table>`,
+  };
+}
+
+export function unlocksView(report: Schemas['UnlocksByMonthReport']): ReportView {
+  return {
+    chart: {
+      type: 'bar',
+      data: {
+        labels: report.months.map((m) => monthLabel(m.month)),
+        datasets: [
+          {
+            label: 'At a desk',
+            data: report.months.map((m) => m.unlocks - m.selfService),
+            backgroundColor: blue,
+          },
+          {
+            label: 'By the holder',
+            data: report.months.map((m) => m.selfService),
+            backgroundColor: purple,
+          },
+        ],
+      },
+      options: { scales: axes(true) },
+    },
+    chartLabel: `Bar chart of cards unlocked in each month, at a desk and by the holder, stacked. The figures are in the table.`,
+    table: html`<table data-testid="table-unlocks-by-month">
+      <caption class="visually-hidden">Cards unlocked by month</caption>
+      <thead><tr><th scope="col">Month</th><th scope="col" class="num">Unlocks</th><th scope="col" class="num">By the holder</th></tr></thead>
+      <tbody>${report.months.map(
+        (m) => html`<tr><td data-label="Month">${monthLabel(m.month)}</td>
+          <td data-label="Unlocks" class="num">${n(m.unlocks)}</td>
+          <td data-label="By the holder" class="num">${n(m.selfService)}</td></tr>`,
+      )}</tbody></table>`,
+  };
+}
+
+export function systemsView(report: Schemas['SystemAccessReport']): ReportView {
+  return {
+    chart: {
+      type: 'bar',
+      data: {
+        labels: report.systems.map((s) => systemLabels[s.system] ?? s.system),
+        datasets: [
+          { label: 'People', data: report.systems.map((s) => s.people), backgroundColor: blue },
+        ],
+      },
+      options: {
+        indexAxis: 'y',
+        scales: {
+          x: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { ticks: { autoSkip: false } },
+        },
+        plugins: { legend: { display: false } },
+      },
+    },
+    chartLabel: `Bar chart of how many people can use each clinical system on ${date(report.asOf)}. The figures are in the table.`,
+    table: html`<table data-testid="table-system-access">
+      <caption class="visually-hidden">People with access to each clinical system</caption>
+      <thead><tr><th scope="col">System</th><th scope="col" class="num">People</th><th scope="col" class="num">Positions held</th></tr></thead>
+      <tbody>${report.systems.map(
+        (s) => html`<tr><td data-label="System">${systemLabels[s.system] ?? s.system}</td>
+          <td data-label="People" class="num">${n(s.people)}</td>
+          <td data-label="Positions held" class="num">${n(s.positions)}</td></tr>`,
+      )}</tbody></table>`,
+  };
+}
+
+export function endingView(report: Schemas['PositionsEndingReport']): ReportView {
+  const shown = report.items.length;
+  return {
+    chart: {
+      type: 'bar',
+      data: {
+        labels: report.weeks.map((w) => shortDay(w.weekStarting)),
+        datasets: [
+          {
+            label: 'Positions ending',
+            data: report.weeks.map((w) => w.assignments),
+            backgroundColor: darkBlue,
+          },
+        ],
+      },
+      options: { scales: axes(), plugins: { legend: { display: false } } },
+    },
+    chartLabel: `Bar chart of positions ending in each week from ${date(report.period.from)} to ${date(report.period.to)}: ${n(report.total)} in all. The figures are in the table.`,
+    table: html`<table class="stack" data-testid="table-positions-ending">
+      <caption class="visually-hidden">Positions ending, soonest first</caption>
+      <thead><tr><th scope="col">Ends</th><th scope="col">Person</th><th scope="col">User ID</th><th scope="col">Position</th><th scope="col">Organisation</th></tr></thead>
+      <tbody>${
+        shown
+          ? report.items.map(
+              (i) => html`<tr><td data-label="Ends">${date(i.endDate)}</td>
+                <td data-label="Person"><a href="/people/${i.person.id}">${i.person.name}</a></td>
+                <td data-label="User ID">${i.person.userId}</td>
+                <td data-label="Position">${i.position.name}</td>
+                <td data-label="Organisation">${i.odsCode}</td></tr>`,
+            )
+          : html`<tr><td colspan="5">No position ends in these dates.</td></tr>`
+      }</tbody></table>`,
+    ...(report.total > shown
+      ? {
+          note: `The first ${n(shown)} of ${n(report.total)} are listed; the CSV download has them all.`,
+        }
+      : {}),
+  };
+}
