@@ -532,7 +532,8 @@ async function main() {
               const p = Math.floor(random() * offered.length);
               if (taken.has(p)) continue;
               taken.add(p);
-              const start = (createdAtOf[i] ?? now) + day;
+              // Never after today, so every end date below falls on or after it.
+              const start = Math.min((createdAtOf[i] ?? now) + day, now);
               const ended = status === 3 || random() < 0.1;
               const endedAt = Math.max(start, now - 30 * day);
               const endsSoon = !ended && random() < 0.03;

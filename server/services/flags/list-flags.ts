@@ -1,6 +1,12 @@
-import { and, desc, eq, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, exists, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { assignments, positions } from '../../../db/schema/access.ts';
-import { cardFlags, cards, type FlagKind } from '../../../db/schema/cards.ts';
+import {
+  cardFlags,
+  cards,
+  type FlagKind,
+  flagNotAfterKey,
+  flagUrgency,
+} from '../../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
 import { actorScope } from '../access/actor-scope.ts';
@@ -73,16 +79,8 @@ const slotNames: Record<string, string> = {
   '9e': 'Card authentication certificate',
 };
 
-// A card or certificate that should not be in use at all ranks with a foreign certificate; a
-// stock card in use with an unknown one.
-const urgency = sql<number>`case ${cardFlags.kind}
-  when 'pin_blocked' then 0 when 'certificate_expired' then 1
-  when 'foreign_certificate' then 2 when 'cancelled_card_in_use' then 2
-  when 'suspended_card_in_use' then 2 when 'certificate_revoked' then 2
-  when 'certificate_not_chaining' then 2 when 'certificates_differ' then 2
-  when 'holder_differs' then 2
-  when 'unknown_card' then 3 when 'stock_card_in_use' then 3
-  when 'pin_last_try' then 4 else 5 end`;
+const urgency = flagUrgency(cardFlags.kind);
+const notAfterKey = flagNotAfterKey(cardFlags.details);
 
 function bucketOf(days: number): FlagView['bucket'] {
   if (days < 0) return 'expired';
@@ -156,12 +154,18 @@ async function flagsInScope(ctx: ServiceContext): Promise<SQL | null | false> {
   if (scope.all) return null;
   const codes = [...scope.odsCodes];
   if (!codes.length) return false;
-  const ofTheirPeople = inArray(
-    cardFlags.personId,
+  // By the holder's organisations, flag by flag (person_organisations' key), rather than
+  // the list of every person of the caller's organisations (26,000 for a trust) each time.
+  const ofTheirPeople = exists(
     ctx.db
-      .select({ id: personOrganisations.personId })
+      .select({ one: sql`1` })
       .from(personOrganisations)
-      .where(inArray(personOrganisations.odsCode, codes)),
+      .where(
+        and(
+          eq(personOrganisations.personId, cardFlags.personId),
+          inArray(personOrganisations.odsCode, codes),
+        ),
+      ),
   );
   // A card with no known holder is RA work: RA staff see those seen on their organisations'
   // workstations; sponsors and LSAs do not.
@@ -214,8 +218,21 @@ export async function listFlags(
   input: ListFlagsInput,
 ): Promise<{ items: FlagView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
-  const [offset] = input.cursor ? decodeCursor(input.cursor, ['offset']) : [0];
   const where: SQL[] = [];
+  if (input.cursor) {
+    // Keyset: after the last flag of the page before, in the list's order (urgency and
+    // expiry ascending, then newest first).
+    const [u, notAfter, raisedAt, id] = decodeCursor(input.cursor, [
+      'offset',
+      'text',
+      'timestamp',
+      'uuid',
+    ]);
+    where.push(
+      sql`(${urgency} > ${u}::int or (${urgency} = ${u}::int and (${notAfterKey} > ${notAfter}::text
+        or (${notAfterKey} = ${notAfter}::text and (${cardFlags.raisedAt}, ${cardFlags.id}) < (${raisedAt}::timestamptz, ${id}::uuid)))))`,
+    );
+  }
   const status = input.status ?? 'open';
   if (status === 'open') where.push(isNull(cardFlags.resolvedAt));
   if (status === 'resolved') where.push(isNotNull(cardFlags.resolvedAt));
@@ -227,6 +244,8 @@ export async function listFlags(
     .select({
       flag: cardFlags,
       known: sql<boolean>`${cards.id} is not null`,
+      urgency,
+      notAfterKey,
       cardType: cards.cardType,
       person: {
         id: people.id,
@@ -241,14 +260,15 @@ export async function listFlags(
     .leftJoin(people, eq(people.id, cardFlags.personId))
     .innerJoin(workstations, eq(workstations.id, cardFlags.workstationId))
     .where(and(...where))
+    // Exactly card_flags_open_order_idx's order (its NULLS LAST too), so a page of open
+    // flags is read off the index.
     .orderBy(
       urgency,
-      sql`${cardFlags.details}->>'notAfter' asc nulls last`,
-      desc(cardFlags.raisedAt),
-      desc(cardFlags.id),
+      notAfterKey,
+      sql`${cardFlags.raisedAt} desc nulls last`,
+      sql`${cardFlags.id} desc nulls last`,
     )
-    .limit(limit + 1)
-    .offset(offset);
+    .limit(limit + 1);
 
   const personIds = [...new Set(rows.flatMap((r) => (r.person?.id ? [r.person.id] : [])))];
   const systemsOf = new Map<string, Set<string>>();
@@ -306,9 +326,17 @@ export async function listFlags(
       workstation: { id: f.workstationId, name: r.workstationName },
     };
   });
-  const more = rows.length > limit;
+  const last = rows[limit - 1];
   return {
     items,
-    nextCursor: more ? encodeCursor([offset + limit]) : null,
+    nextCursor:
+      rows.length > limit && last
+        ? encodeCursor([
+            last.urgency,
+            last.notAfterKey,
+            last.flag.raisedAt.toISOString(),
+            last.flag.id,
+          ])
+        : null,
   };
 }

@@ -6403,6 +6403,8 @@ export interface operations {
     listPositions: {
         parameters: {
             query?: {
+                cursor?: string;
+                limit?: number;
                 odsCode?: string;
                 q?: string;
                 status?: "active" | "closed";
@@ -6413,7 +6415,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Positions */
+            /** @description A page of positions, by organisation and name; `nextCursor` asks for the next */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6421,6 +6423,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Position"][];
+                        nextCursor: string | null;
                     };
                 };
             };
