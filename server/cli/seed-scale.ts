@@ -1122,8 +1122,10 @@ async function main() {
       });
       return aside.indexes.length + aside.foreignKeys.length;
     });
-    await timed('analyze', async () => {
-      await sql`analyze`;
+    // Statistics for the planner, and the visibility map, without which no index-only
+    // scan skips the heap until autovacuum comes by (mid-benchmark).
+    await timed('vacuum analyze', async () => {
+      await sql`vacuum (analyze)`;
       return 0;
     });
 
