@@ -60,6 +60,11 @@ export const people = pgTable(
     index('people_family_given_idx').on(t.familyGivenKey.op('text_pattern_ops')),
     index('people_given_family_idx').on(t.givenFamilyKey.op('text_pattern_ops')),
     index('people_order_idx').on(t.familyKey, t.givenKey, t.id),
+    // People waiting for their identity check (a few in a hundred), oldest first: the
+    // worklist's section, without reading every person of the nation.
+    index('people_pending_idx')
+      .on(t.createdAt, t.id)
+      .where(sql`${t.status} = 'pending_id_check'`),
     index('people_name_words_idx')
       .on(t.familyKey, t.givenKey, t.id)
       .where(sql`${t.familyKey} ~ '[-'' ’]' or ${t.givenKey} ~ '[-'' ’]'`),
@@ -87,7 +92,9 @@ export const personOrganisations = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.personId, t.odsCode] }),
-    index('person_organisations_ods_idx').on(t.odsCode),
+    // With the person: an organisation's people come off the index alone (no heap visit),
+    // as every scope by organisation gathers them.
+    index('person_organisations_ods_idx').on(t.odsCode, t.personId),
   ],
 );
 
