@@ -54,6 +54,8 @@ export const positions = pgTable(
   },
   (t) => [
     index('positions_ods_idx').on(t.odsCode, t.status),
+    // The positions list's order and keyset (organisation, name, id).
+    index('positions_list_idx').on(t.odsCode, t.name, t.id),
     uniqueIndex('positions_name_uq')
       .on(t.odsCode, sql`lower(${t.name})`)
       .where(sql`${t.status} = 'active'`),

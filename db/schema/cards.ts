@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQLWrapper, sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
@@ -215,6 +215,29 @@ export const flagKinds = [
 export type FlagKind = (typeof flagKinds)[number];
 
 /**
+ * How urgent a flag of each kind is (0 first), as SQL over a flag kind column: the flags
+ * list's first sort key, and the first column of card_flags_open_order_idx, which must be
+ * the very same expression for PostgreSQL to read the list off the index. A card or
+ * certificate that should not be in use at all ranks with a foreign certificate; a stock
+ * card in use with an unknown one.
+ */
+export function flagUrgency(kind: SQLWrapper) {
+  return sql<number>`(case ${kind}
+  when 'pin_blocked' then 0 when 'certificate_expired' then 1
+  when 'foreign_certificate' then 2 when 'cancelled_card_in_use' then 2
+  when 'suspended_card_in_use' then 2 when 'certificate_revoked' then 2
+  when 'certificate_not_chaining' then 2 when 'certificates_differ' then 2
+  when 'holder_differs' then 2 when 'return_due' then 3
+  when 'unknown_card' then 3 when 'stock_card_in_use' then 3
+  when 'pin_last_try' then 4 else 5 end)`;
+}
+
+/** The flags list's second sort key: the certificate's notAfter (ISO text), none last. */
+export function flagNotAfterKey(details: SQLWrapper) {
+  return sql<string>`coalesce((${details} ->> 'notAfter'), '~')`;
+}
+
+/**
  * Something wrong with a card, seen by an agent. At most one open flag per card, kind and
  * certificate; a later sighting without the condition resolves it.
  */
@@ -240,6 +263,11 @@ export const cardFlags = pgTable(
       .on(t.cardSerial, t.kind, t.certificateSha256)
       .where(sql`${t.resolvedAt} is null`),
     index('card_flags_list_idx').on(t.resolvedAt, t.raisedAt),
+    // The open flags in the list's order (urgency, expiry, newest): a page is read off the
+    // index, never sorted from every open flag of the nation.
+    index('card_flags_open_order_idx')
+      .on(flagUrgency(t.kind), flagNotAfterKey(t.details), t.raisedAt.desc(), t.id.desc())
+      .where(sql`${t.resolvedAt} is null`),
     index('card_flags_person_idx').on(t.personId),
   ],
 );

@@ -55,7 +55,7 @@ const list = defineRoute({
     query: z.strictObject({
       status: z.enum(['open', 'resolved', 'all']).optional(),
       kind: z.enum(flagKinds).optional(),
-      cursor: pageCursor(40).optional(),
+      cursor: pageCursor(300).optional(),
       limit: z.coerce.number().int().min(1).max(200).optional(),
     }),
   },

@@ -11,6 +11,7 @@ import { listPositions } from '../services/positions/list-positions.ts';
 import { listRequestablePositions } from '../services/positions/list-requestable-positions.ts';
 import { updatePosition } from '../services/positions/update-position.ts';
 import { OdsCode } from './organisations.ts';
+import { pageCursor } from './schemas.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const failure = (description: string) => ({ description, content: json(ErrorBody) });
@@ -104,10 +105,15 @@ const list = defineRoute({
       odsCode: OdsCode.optional(),
       status: z.enum(['active', 'closed']).optional(),
       q: z.string().max(100, 'is longer than 100 characters').optional(),
+      cursor: pageCursor(1024).optional(),
+      limit: z.coerce.number().int().min(1).max(200).optional(),
     }),
   },
   responses: {
-    200: { description: 'Positions', content: json(z.object({ items: z.array(Position) })) },
+    200: {
+      description: 'A page of positions, by organisation and name; `nextCursor` asks for the next',
+      content: json(z.object({ items: z.array(Position), nextCursor: z.string().nullable() })),
+    },
   },
 });
 
@@ -207,7 +213,7 @@ const requestable = defineRoute({
 
 export function registerPositions(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) =>
-    c.json({ items: await listPositions(serviceContext(c), c.req.valid('query')) }, 200),
+    c.json(await listPositions(serviceContext(c), c.req.valid('query')), 200),
   );
   app.openapi(requestable, async (c) =>
     c.json({ items: await listRequestablePositions(serviceContext(c)) }, 200),

@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cards } from '../../db/schema/cards.ts';
+import { people, personOrganisations } from '../../db/schema/people.ts';
+import { nameKeys } from '../../server/services/people/name-keys.ts';
 import { testDrivers } from '../support/databases.ts';
 import { demoPersonId, demoPositionId, post, registerActivePerson } from '../support/people.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
@@ -65,6 +67,68 @@ describe.each(testDrivers)('people maintenance (%s)', (driver) => {
       expect((await find(agent, 'ó bri')).map((p) => p.familyName)).toEqual(['Ó Briain']);
       // A word's middle is not a word's start.
       expect(await find(agent, 'riain')).toEqual([]);
+    });
+
+    it('orders a common prefix by family then given name across every way of matching, page after page', async () => {
+      // "smi" matches a family name's start, a given name's start, and a word inside a
+      // name, each answered apart (search-people.ts): the pages must still be one order.
+      const names = [
+        ['Zed', 'Smith'],
+        ['Carl', 'Jones-Smith'],
+        ['Bea', 'Smithson'],
+        ['Smita', 'Kapoor'],
+        ['Amy', 'Smith'],
+        ['Ola', 'van Smirnov'],
+        ['Dan', 'Smiley'],
+        ['Amy', 'Smithers'],
+      ] as const;
+      const now = t.clock.now();
+      const rows = names.map(([givenName, familyName], i) => ({
+        userId: `90000000000${i}`,
+        givenName,
+        familyName,
+        dateOfBirth: '1980-01-01',
+        status: 'active' as const,
+        ...nameKeys(givenName, familyName),
+        createdAt: now,
+        updatedAt: now,
+      }));
+      const made = await t.db.insert(people).values(rows).returning({ id: people.id });
+      await t.db
+        .insert(personOrganisations)
+        .values(made.map(({ id }) => ({ personId: id, odsCode: 'RWG01' })));
+      const expected = [
+        'Carl Jones-Smith',
+        'Smita Kapoor',
+        'Dan Smiley',
+        'Amy Smith',
+        'Zed Smith',
+        'Amy Smithers',
+        'Bea Smithson',
+        'Ola van Smirnov',
+      ];
+      type Page = { items: { givenName: string; familyName: string }[]; nextCursor: string | null };
+      const whole = await get<Page>(agent, '/api/people?q=smi');
+      expect(whole.items.map((p) => `${p.givenName} ${p.familyName}`)).toEqual(expected);
+      const paged: string[] = [];
+      let page = await get<Page>(agent, '/api/people?q=smi&limit=3');
+      for (;;) {
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        paged.push(...page.items.map((p) => `${p.givenName} ${p.familyName}`));
+        if (!page.nextCursor) break;
+        page = await get<Page>(
+          agent,
+          `/api/people?q=smi&limit=3&cursor=${encodeURIComponent(page.nextCursor)}`,
+        );
+      }
+      expect(paged).toEqual(expected);
+      // The family name's range holds "Smith Amy" for "smith a", not "Smithers".
+      expect(
+        (await get<Page>(agent, '/api/people?q=smith%20a')).items.map((p) => p.familyName),
+      ).toEqual(['Smith']);
+      expect(
+        (await get<Page>(agent, '/api/people?q=amy%20smith')).items.map((p) => p.familyName),
+      ).toEqual(['Smith', 'Smithers']);
     });
 
     it('finds a user ID with or without its spaces', async () => {

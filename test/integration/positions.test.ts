@@ -469,6 +469,41 @@ describe.each(testDrivers)('positions and the catalogue (%s)', (driver) => {
     });
   });
 
+  it('pages the list by keyset: in organisation and name order, nothing repeated or skipped when positions are added', async () => {
+    const all = await (await get(manager, '/api/positions?limit=200')).json();
+    expect(all.nextCursor).toBeNull();
+    expect(all.items.length).toBeGreaterThan(4);
+    const sorted = [...all.items].sort(
+      (a: { odsCode: string; name: string }, b: { odsCode: string; name: string }) =>
+        a.odsCode === b.odsCode ? (a.name < b.name ? -1 : 1) : a.odsCode < b.odsCode ? -1 : 1,
+    );
+    expect(all.items.map((p: { id: string }) => p.id)).toEqual(
+      sorted.map((p: { id: string }) => p.id),
+    );
+
+    const seen: string[] = [];
+    let page = await (await get(manager, '/api/positions?limit=2')).json();
+    expect(page.items).toHaveLength(2);
+    // Added ahead of the first page's end: an offset would show its last position again.
+    const { id: early } = await created(manager, {
+      odsCode: 'RWG',
+      name: '0 Early position (paging test)',
+      workgroupIds: [],
+    });
+    for (;;) {
+      seen.push(...page.items.map((p: { id: string }) => p.id));
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      if (!page.nextCursor) break;
+      page = await (
+        await get(manager, `/api/positions?limit=2&cursor=${encodeURIComponent(page.nextCursor)}`)
+      ).json();
+    }
+    expect(seen).toEqual(all.items.map((p: { id: string }) => p.id));
+    expect(seen).not.toContain(early);
+    const [first] = (await (await get(manager, '/api/positions?limit=1&odsCode=RWG')).json()).items;
+    expect(first.id).toBe(early);
+  });
+
   it('leaves the audit chain whole', async () => {
     const verdict = await (await get(manager, '/api/audit/verify')).json();
     expect(verdict).toMatchObject({ ok: true, firstBrokenId: null });

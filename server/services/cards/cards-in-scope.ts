@@ -1,8 +1,17 @@
-import { and, inArray, isNotNull, isNull, or, type SQL } from 'drizzle-orm';
+import { and, eq, exists, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { cardLocations, cards } from '../../../db/schema/cards.ts';
 import { personOrganisations } from '../../../db/schema/people.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
+
+/**
+ * How the scope is tested: `set` gathers the people of the caller's organisations once and
+ * tests each card against them (for counts, which read every card in scope); `probe` asks,
+ * card by card, whether its holder works in one of them (person_organisations' key), for a
+ * page that follows an index and stops after fifty cards: gathering the 39,000 people of a
+ * large trust for it cost more than the page.
+ */
+export type ScopeTest = 'set' | 'probe';
 
 /**
  * Which cards the caller may see in lists and counts, as a condition on `cards`: `null`
@@ -18,22 +27,38 @@ import type { ServiceContext } from '../context.ts';
  * The condition reads the card row and two short lists (the people of the caller's
  * organisations, their locations), never a card's certificates.
  */
-export async function cardsInScope(ctx: ServiceContext): Promise<SQL | null | false> {
+export async function cardsInScope(
+  ctx: ServiceContext,
+  how: ScopeTest = 'set',
+): Promise<SQL | null | false> {
   const scope = await actorScope(ctx);
   const read = scope.of('cards:read');
   const stock = scope.of('card-stock:manage');
   if (read.all && stock.all) return null;
+  const readCodes = read.all ? [] : [...read.odsCodes];
   const held = read.all
     ? isNotNull(cards.personId)
-    : read.odsCodes.size
-      ? inArray(
-          cards.personId,
-          ctx.db
-            .select({ id: personOrganisations.personId })
-            .from(personOrganisations)
-            .where(inArray(personOrganisations.odsCode, [...read.odsCodes])),
-        )
-      : null;
+    : !readCodes.length
+      ? null
+      : how === 'probe'
+        ? exists(
+            ctx.db
+              .select({ one: sql`1` })
+              .from(personOrganisations)
+              .where(
+                and(
+                  eq(personOrganisations.personId, cards.personId),
+                  inArray(personOrganisations.odsCode, readCodes),
+                ),
+              ),
+          )
+        : inArray(
+            cards.personId,
+            ctx.db
+              .select({ id: personOrganisations.personId })
+              .from(personOrganisations)
+              .where(inArray(personOrganisations.odsCode, readCodes)),
+          );
   const kept = stock.all
     ? isNull(cards.personId)
     : stock.odsCodes.size

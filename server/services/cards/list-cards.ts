@@ -19,7 +19,7 @@ import { daysLeftUntil } from '../dates.ts';
 import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
 import { groupUserId } from '../people/name-keys.ts';
 import { allowedTransitions, type CardState, type CardVerb } from './card-lifecycle.ts';
-import { cardsInScope } from './cards-in-scope.ts';
+import { cardsInScope, type ScopeTest } from './cards-in-scope.ts';
 import { type ExpiryBucket, expiryCondition } from './expiry-buckets.ts';
 
 /**
@@ -76,8 +76,9 @@ export interface CardRow {
 export async function cardFilterCondition(
   ctx: ServiceContext,
   filter: CardFilter,
+  how: ScopeTest = 'set',
 ): Promise<SQL | undefined | false> {
-  const scoped = await cardsInScope(ctx);
+  const scoped = await cardsInScope(ctx, how);
   if (scoped === false) return false;
   const where: SQL[] = scoped ? [scoped] : [];
   if (filter.state?.length) where.push(inArray(cards.state, [...new Set(filter.state)]));
@@ -175,7 +176,8 @@ export async function listCards(
         return { expiresKey, serial };
       })()
     : undefined;
-  const where = await cardFilterCondition(ctx, input);
+  // A page follows an index and stops: its scope is asked card by card.
+  const where = await cardFilterCondition(ctx, input, 'probe');
   if (where === false) return { items: [], nextCursor: null };
   const queries = cardPageQueries(ctx, where, limit + 1, after);
   const rows = queries.dated ? await queries.dated : [];

@@ -1,10 +1,17 @@
-import { and, desc, eq, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, exists, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { assignments, positions } from '../../../db/schema/access.ts';
-import { cardFlags, cards, type FlagKind } from '../../../db/schema/cards.ts';
+import {
+  cardFlags,
+  cards,
+  type FlagKind,
+  flagNotAfterKey,
+  flagUrgency,
+} from '../../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import { isHeld } from '../assignments/held-assignment.ts';
+import type { ScopeTest } from '../cards/cards-in-scope.ts';
 import type { ServiceContext } from '../context.ts';
 import { daysLeftUntil, todayOf } from '../dates.ts';
 import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
@@ -76,16 +83,8 @@ const slotNames: Record<string, string> = {
   '9e': 'Card authentication certificate',
 };
 
-// A card or certificate that should not be in use at all ranks with a foreign certificate; a
-// stock card in use with an unknown one.
-const urgency = sql<number>`case ${cardFlags.kind}
-  when 'pin_blocked' then 0 when 'certificate_expired' then 1
-  when 'foreign_certificate' then 2 when 'cancelled_card_in_use' then 2
-  when 'suspended_card_in_use' then 2 when 'certificate_revoked' then 2
-  when 'certificate_not_chaining' then 2 when 'certificates_differ' then 2
-  when 'holder_differs' then 2 when 'return_due' then 3
-  when 'unknown_card' then 3 when 'stock_card_in_use' then 3
-  when 'pin_last_try' then 4 else 5 end`;
+const urgency = flagUrgency(cardFlags.kind);
+const notAfterKey = flagNotAfterKey(cardFlags.details);
 
 function bucketOf(days: number): FlagView['bucket'] {
   if (days < 0) return 'expired';
@@ -158,18 +157,37 @@ export interface ListFlagsInput {
  * see every flag; a sponsor or LSA those of people in their organisations. `null`: no limit;
  * `false`: none at all.
  */
-async function flagsInScope(ctx: ServiceContext): Promise<SQL | null | false> {
+async function flagsInScope(
+  ctx: ServiceContext,
+  how: ScopeTest = 'set',
+): Promise<SQL | null | false> {
   const scope = (await actorScope(ctx)).of('cards:read');
   if (scope.all) return null;
   const codes = [...scope.odsCodes];
   if (!codes.length) return false;
-  const ofTheirPeople = inArray(
-    cardFlags.personId,
-    ctx.db
-      .select({ id: personOrganisations.personId })
-      .from(personOrganisations)
-      .where(inArray(personOrganisations.odsCode, codes)),
-  );
+  // A page asks flag by flag (person_organisations' key) as it walks the list's index,
+  // rather than gathering every person of the caller's organisations (39,000 for a large
+  // trust) first; a count, which reads every open flag, gathers them once (cards-in-scope.ts).
+  const ofTheirPeople =
+    how === 'set'
+      ? inArray(
+          cardFlags.personId,
+          ctx.db
+            .select({ id: personOrganisations.personId })
+            .from(personOrganisations)
+            .where(inArray(personOrganisations.odsCode, codes)),
+        )
+      : exists(
+          ctx.db
+            .select({ one: sql`1` })
+            .from(personOrganisations)
+            .where(
+              and(
+                eq(personOrganisations.personId, cardFlags.personId),
+                inArray(personOrganisations.odsCode, codes),
+              ),
+            ),
+        );
   // A card with no known holder is RA work: RA staff see those seen on their organisations'
   // workstations; sponsors and LSAs do not.
   const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
@@ -221,19 +239,34 @@ export async function listFlags(
   input: ListFlagsInput,
 ): Promise<{ items: FlagView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
-  const [offset] = input.cursor ? decodeCursor(input.cursor, ['offset']) : [0];
   const where: SQL[] = [];
+  if (input.cursor) {
+    // Keyset: after the last flag of the page before, in the list's order (urgency and
+    // expiry ascending, then newest first).
+    const [u, notAfter, raisedAt, id] = decodeCursor(input.cursor, [
+      'offset',
+      'text',
+      'timestamp',
+      'uuid',
+    ]);
+    where.push(
+      sql`(${urgency} > ${u}::int or (${urgency} = ${u}::int and (${notAfterKey} > ${notAfter}::text
+        or (${notAfterKey} = ${notAfter}::text and (${cardFlags.raisedAt}, ${cardFlags.id}) < (${raisedAt}::timestamptz, ${id}::uuid)))))`,
+    );
+  }
   const status = input.status ?? 'open';
   if (status === 'open') where.push(isNull(cardFlags.resolvedAt));
   if (status === 'resolved') where.push(isNotNull(cardFlags.resolvedAt));
   if (input.kind) where.push(eq(cardFlags.kind, input.kind));
-  const scoped = await flagsInScope(ctx);
+  const scoped = await flagsInScope(ctx, 'probe');
   if (scoped === false) return { items: [], nextCursor: null };
   if (scoped) where.push(scoped);
   const rows = await ctx.db
     .select({
       flag: cardFlags,
       known: sql<boolean>`${cards.id} is not null`,
+      urgency,
+      notAfterKey,
       cardType: cards.cardType,
       person: {
         id: people.id,
@@ -248,14 +281,15 @@ export async function listFlags(
     .leftJoin(people, eq(people.id, cardFlags.personId))
     .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
     .where(and(...where))
+    // Exactly card_flags_open_order_idx's order (its NULLS LAST too), so a page of open
+    // flags is read off the index.
     .orderBy(
       urgency,
-      sql`${cardFlags.details}->>'notAfter' asc nulls last`,
-      desc(cardFlags.raisedAt),
-      desc(cardFlags.id),
+      notAfterKey,
+      sql`${cardFlags.raisedAt} desc nulls last`,
+      sql`${cardFlags.id} desc nulls last`,
     )
-    .limit(limit + 1)
-    .offset(offset);
+    .limit(limit + 1);
 
   const personIds = [...new Set(rows.flatMap((r) => (r.person?.id ? [r.person.id] : [])))];
   const systemsOf = new Map<string, Set<string>>();
@@ -316,9 +350,17 @@ export async function listFlags(
           : null,
     };
   });
-  const more = rows.length > limit;
+  const last = rows[limit - 1];
   return {
     items,
-    nextCursor: more ? encodeCursor([offset + limit]) : null,
+    nextCursor:
+      rows.length > limit && last
+        ? encodeCursor([
+            last.urgency,
+            last.notAfterKey,
+            last.flag.raisedAt.toISOString(),
+            last.flag.id,
+          ])
+        : null,
   };
 }

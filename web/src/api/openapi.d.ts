@@ -7648,6 +7648,8 @@ export interface operations {
     listPositions: {
         parameters: {
             query?: {
+                cursor?: string;
+                limit?: number;
                 odsCode?: string;
                 q?: string;
                 status?: "active" | "closed";
@@ -7658,7 +7660,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Positions */
+            /** @description A page of positions, by organisation and name; `nextCursor` asks for the next */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7666,6 +7668,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Position"][];
+                        nextCursor: string | null;
                     };
                 };
             };

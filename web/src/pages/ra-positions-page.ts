@@ -37,6 +37,9 @@ const grants = (list: readonly { code: string; name: string }[]) =>
     ? html`<ul class="grants" data-testid="grants">${list.map((g) => html`<li>${g.name} <span class="muted">(${g.code})</span></li>`)}</ul>`
     : html`<span class="muted">None</span>`;
 
+/** Positions a page: a trust's own catalogue is usually one page. */
+const pageSize = 100;
+
 /** The positions catalogue: RA managers and advanced agents create, edit and close positions. */
 export class RaPositionsPage extends LitElement {
   static override properties = {
@@ -47,6 +50,9 @@ export class RaPositionsPage extends LitElement {
     notice: { state: true },
     reloads: { state: true },
     busy: { state: true },
+    more: { state: true },
+    cursor: { state: true },
+    moreError: { state: true },
   };
   /** The organisation the list is filtered to ('' for all). */
   declare odsCode: string;
@@ -58,6 +64,11 @@ export class RaPositionsPage extends LitElement {
   declare notice: string;
   declare reloads: number;
   declare busy: boolean;
+  /** Positions of the pages after the first, fetched by "More". */
+  declare more: Position[];
+  /** Where the next page starts, or null when there is none. */
+  declare cursor: string | null;
+  declare moreError: string;
 
   private readonly editorFeedback = new FormFeedback(this, (path) =>
     path.startsWith('workgroupIds') ? 'workgroupIds' : path,
@@ -83,14 +94,19 @@ export class RaPositionsPage extends LitElement {
 
   private readonly list = new Task(this, {
     args: () => [this.odsCode, this.reloads] as const,
-    task: async ([odsCode], { signal }) =>
-      ok(
+    task: async ([odsCode], { signal }) => {
+      const page = await ok(
         api.GET('/api/positions', {
-          params: { query: odsCode ? { odsCode } : {} },
+          params: { query: { ...(odsCode ? { odsCode } : {}), limit: pageSize } },
           signal,
         }),
         signal,
-      ),
+      );
+      this.more = [];
+      this.cursor = page.nextCursor;
+      this.moreError = '';
+      return page;
+    },
   });
 
   private readonly workgroups = new Task(this, {
@@ -151,6 +167,31 @@ export class RaPositionsPage extends LitElement {
     this.notice = '';
     this.reloads = 0;
     this.busy = false;
+    this.more = [];
+    this.cursor = null;
+    this.moreError = '';
+  }
+
+  private async loadMore() {
+    if (!this.cursor) return;
+    this.moreError = '';
+    try {
+      const page = await ok(
+        api.GET('/api/positions', {
+          params: {
+            query: {
+              ...(this.odsCode ? { odsCode: this.odsCode } : {}),
+              limit: pageSize,
+              cursor: this.cursor,
+            },
+          },
+        }),
+      );
+      this.more = [...this.more, ...page.items];
+      this.cursor = page.nextCursor;
+    } catch (err) {
+      this.moreError = message(err, 'More could not be loaded.');
+    }
   }
 
   private async focusOn(selector: string) {
@@ -292,13 +333,15 @@ export class RaPositionsPage extends LitElement {
         error: (err) =>
           html`<div class="message error" role="alert"><p>${message(err, 'The positions could not be loaded.')}</p>
             <button type="button" class="secondary" @click=${() => this.list.run()}>Try again</button></div>`,
-        complete: (page) => this.renderList(page.items),
+        complete: (page) => html`${this.renderList([...page.items, ...this.more])}
+          ${this.moreError ? html`<p class="message error" role="alert">${this.moreError}</p>` : nothing}
+          ${this.cursor ? html`<div class="actions"><button class="secondary" type="button" @click=${this.loadMore}>More</button></div>` : nothing}`,
       })}
     `;
   }
 
   private renderList(positions: Position[]) {
-    return html`<p class="muted" data-testid="position-count">${count(positions.length, 'position')}</p>
+    return html`<p class="muted" data-testid="position-count">${count(positions.length, 'position')}${this.cursor ? ' so far' : ''}</p>
       <table class="stack">
         <thead><tr><th scope="col">Position</th><th scope="col">Job roles</th><th scope="col">Activities</th><th scope="col">Systems</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>${positions.map(
