@@ -33,6 +33,8 @@ export interface DatabaseHandle {
    * switch the audit trail's triggers off) or is a superuser. Empty when all is well.
    */
   roleWarnings(): Promise<string[]>;
+  /** The embedded database itself (PGlite only): the job queue shares its one connection. */
+  pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     migrate: () => migratePglite(db, { migrationsFolder }),
     // The embedded database has one user, inside this process: there is no other role.
     roleWarnings: async () => [],
+    pglite: client,
     close: () => client.close(),
   };
 }

@@ -20,6 +20,7 @@ import { validationHook } from './http/validation-hook.ts';
 import { registerAgent } from './routes/agent.ts';
 import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
+import { registerBackground } from './routes/background.ts';
 import { registerAuth } from './routes/auth.ts';
 import { registerCardJobs } from './routes/card-jobs.ts';
 import { registerCardList } from './routes/card-list.ts';
@@ -31,6 +32,7 @@ import { registerDocs } from './routes/docs.ts';
 import { registerFlags } from './routes/flags.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerMe } from './routes/me.ts';
+import { registerNotifications } from './routes/notifications.ts';
 import { registerOrganisations } from './routes/organisations.ts';
 import { registerPeople } from './routes/people.ts';
 import { registerPki } from './routes/pki.ts';
@@ -72,6 +74,8 @@ const routeModules = [
   registerWorklist,
   registerPki,
   registerUnlockCodes,
+  registerBackground,
+  registerNotifications,
 ];
 
 /**
@@ -100,6 +104,7 @@ export function createApp(deps: AppDeps) {
       deps.cardSecrets ??
       (deps.config.cardMasterKey ? new CardSecrets(deps.config.cardMasterKey) : null),
     mailer: deps.mailer ?? createMailer(deps.config, deps.logger),
+    queue: deps.queue ?? null,
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
