@@ -1,11 +1,11 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { fromPglite, PgBoss } from 'pg-boss';
-import { DomainError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../services/background/job-queue.ts';
-import { type JobRun, recordJobRun } from '../services/background/job-runs.ts';
+import type { JobRun } from '../services/background/job-runs.ts';
 import type { JobContext } from './job-type.ts';
 import { jobType, jobTypes } from './job-types.ts';
+import { runJob, UnknownJobError } from './run-job.ts';
 
 /** Where the queue keeps its tables: a schema of its own, beside the app's. */
 export const queueSchema = 'pgboss';
@@ -25,12 +25,6 @@ export interface StartQueueOptions {
   schedule?: boolean;
   /** How often an idle worker looks for work, in seconds (default 2). */
   pollingIntervalSeconds?: number;
-}
-
-export class UnknownJobError extends DomainError {
-  constructor(name: string) {
-    super('NOT_FOUND', `There is no background job named "${name}".`);
-  }
 }
 
 function bossFor(database: QueueDatabase, logger: Logger, options: { migrate: boolean }) {
@@ -113,11 +107,7 @@ export async function startQueue(options: StartQueueOptions): Promise<JobQueue> 
     trigger: JobRun['trigger'],
     queueJobId: string | null,
     data: Record<string, unknown>,
-  ) => {
-    const type = jobType(name);
-    if (!type) throw new UnknownJobError(name);
-    return recordJobRun(job.ctx, { job: name, trigger, queueJobId }, () => type.run(job, data));
-  };
+  ) => runJob(job, name, { trigger, queueJobId, data });
 
   if (options.schedule !== false) {
     for (const type of types) {

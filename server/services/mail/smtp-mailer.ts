@@ -79,10 +79,7 @@ export function smtpMailer(policy: MailPolicy & { smtpUrl: string }, logger: Log
         );
       });
       try {
-        await Promise.race([
-          transport.sendMail(mailFields(message)),
-          deadline,
-        ]);
+        await Promise.race([transport.sendMail(mailFields(message)), deadline]);
       } catch (err) {
         const e = err as SmtpFailure;
         logger.warn(
