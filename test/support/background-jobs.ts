@@ -1,5 +1,4 @@
 import type { JobContext } from '../../server/jobs/job-type.ts';
-import { runJob } from '../../server/jobs/run-job.ts';
 import { createMailer } from '../../server/services/mail/mailer.ts';
 import type { TestApp } from './test-app.ts';
 import { createTestLogger } from './test-logs.ts';
@@ -19,9 +18,4 @@ export function testJobContext(t: TestApp): JobContext {
       person: (id) => `https://ra.example.test/people/${id}`,
     },
   };
-}
-
-/** Runs a registered job once, as a worker would (recorded as a queue run). */
-export function runTestJob(t: TestApp, job: JobContext, name: string) {
-  return runJob(job, name, { trigger: 'queue' });
 }
