@@ -35,6 +35,8 @@ export interface DatabaseHandle {
   roleWarnings(): Promise<string[]>;
   /** The embedded database itself (PGlite only): the job queue shares its one connection. */
   pglite?: PGlite;
+  /** The PostgreSQL URL the app connects with (postgres only): the job queue opens its own pool. */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     return {
       db: db as unknown as Database,
       driver: 'postgres',
+      url: options.url,
       migrate: ownerUrl
         ? () => migrateAsOwner(ownerUrl, client)
         : () => migratePostgres(db, { migrationsFolder }),
