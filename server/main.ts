@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { openDatabase } from '../db/client.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { jobLinks } from './jobs/job-links.ts';
 import { startQueue } from './jobs/queue.ts';
 import { createLogger } from './logger.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
@@ -219,10 +220,7 @@ async function main() {
     job: {
       ctx: { ...ctx, mailer },
       logger,
-      links: {
-        myCard: `${origin}/my-card`,
-        person: (id) => `${origin}/people/${id}`,
-      },
+      links: jobLinks(origin),
     },
   });
   // The CRL is checked at start too, not only at the hourly tick.

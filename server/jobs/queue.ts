@@ -2,7 +2,6 @@ import type { PGlite } from '@electric-sql/pglite';
 import { fromPglite, PgBoss } from 'pg-boss';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../services/background/job-queue.ts';
-import type { JobRun } from '../services/background/job-runs.ts';
 import type { JobContext } from './job-type.ts';
 import { jobType, jobTypes } from './job-types.ts';
 import { runJob, UnknownJobError } from './run-job.ts';
@@ -102,13 +101,6 @@ export async function startQueue(options: StartQueueOptions): Promise<JobQueue> 
     else await boss.createQueue(type.name, queueOptions);
   }
 
-  const run = (
-    name: string,
-    trigger: JobRun['trigger'],
-    queueJobId: string | null,
-    data: Record<string, unknown>,
-  ) => runJob(job, name, { trigger, queueJobId, data });
-
   if (options.schedule !== false) {
     for (const type of types) {
       if (type.schedule) {
@@ -132,7 +124,7 @@ export async function startQueue(options: StartQueueOptions): Promise<JobQueue> 
           if (!j) return;
           const data = j.data ?? {};
           const trigger = data.trigger === 'schedule' ? 'schedule' : 'queue';
-          const done = await run(type.name, trigger, j.id, data);
+          const done = await runJob(job, type.name, { trigger, queueJobId: j.id, data });
           logger.info({ job: type.name, run: done.id, counts: done.counts }, 'background job done');
         },
       );
@@ -148,13 +140,6 @@ export async function startQueue(options: StartQueueOptions): Promise<JobQueue> 
       if (!jobType(name)) throw new UnknownJobError(name);
       return boss.send(name, { ...data, trigger: 'queue' });
     },
-    runNow: (name, data = {}) => run(name, 'manual', null, data),
-    jobs: () =>
-      jobTypes().map((t) => ({
-        name: t.name,
-        description: t.description,
-        schedule: t.schedule ?? null,
-      })),
     async stop() {
       await boss.stop({ graceful: true, timeout: 10_000 });
     },

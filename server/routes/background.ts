@@ -1,7 +1,9 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
-import { DomainError } from '../errors.ts';
-import { type AppEnv, serviceContext } from '../http/app-env.ts';
+import { type AppEnv, expectedOrigin, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
+import { jobLinks } from '../jobs/job-links.ts';
+import { jobTypes } from '../jobs/job-types.ts';
+import { runJob } from '../jobs/run-job.ts';
 import { type JobRun, listJobRuns } from '../services/background/job-runs.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
@@ -86,16 +88,23 @@ const runNow = defineRoute({
 export function registerBackground(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const { job, limit } = c.req.valid('query');
-    const queue = c.get('deps').queue;
     const runs = await listJobRuns(serviceContext(c), { ...(job ? { job } : {}), limit });
-    return c.json({ jobs: queue?.jobs() ?? [], runs: runs.map(runView) }, 200);
+    const jobs = jobTypes().map((t) => ({
+      name: t.name,
+      description: t.description,
+      schedule: t.schedule ?? null,
+    }));
+    return c.json({ jobs, runs: runs.map(runView) }, 200);
   });
   app.openapi(runNow, async (c) => {
-    const queue = c.get('deps').queue;
-    if (!queue) {
-      throw new DomainError('UNAVAILABLE', 'This server process runs no background jobs.');
-    }
-    const run = await queue.runNow(c.req.valid('param').name);
+    // The job acts as the server, not as the manager who asked: the run is the same run a
+    // worker would make (the request's caller is on the audit of nothing it changes).
+    const job = {
+      ctx: { ...serviceContext(c), actor: null, memo: new Map() },
+      logger: c.get('deps').logger,
+      links: jobLinks(expectedOrigin(c)),
+    };
+    const run = await runJob(job, c.req.valid('param').name, { trigger: 'manual' });
     return c.json(runView(run), 200);
   });
 }

@@ -1,3 +1,4 @@
+import { jobLinks } from '../../server/jobs/job-links.ts';
 import type { JobContext } from '../../server/jobs/job-type.ts';
 import { createMailer } from '../../server/services/mail/mailer.ts';
 import type { TestApp } from './test-app.ts';
@@ -13,9 +14,6 @@ export function testJobContext(t: TestApp): JobContext {
   return {
     ctx: { ...t.ctx, mailer: createMailer(t.config, logger) },
     logger,
-    links: {
-      myCard: 'https://ra.example.test/my-card',
-      person: (id) => `https://ra.example.test/people/${id}`,
-    },
+    links: jobLinks('https://ra.example.test'),
   };
 }

@@ -6,6 +6,7 @@ import { people } from '../../db/schema/people.ts';
 import { CardSecrets } from '../../pki/card/card-secrets.ts';
 import { createApp } from '../../server/app.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
+import { jobLinks } from '../../server/jobs/job-links.ts';
 import { startQueue } from '../../server/jobs/queue.ts';
 import { deriveAuditKeys } from '../../server/services/audit/audit-keys.ts';
 import type { ServiceContext } from '../../server/services/context.ts';
@@ -85,10 +86,7 @@ export async function createTestApp(
         job: {
           ctx: { ...ctx, mailer },
           logger,
-          links: {
-            myCard: 'https://ra.example.test/my-card',
-            person: (id) => `https://ra.example.test/people/${id}`,
-          },
+          links: jobLinks('https://ra.example.test'),
         },
         schedule: false,
         pollingIntervalSeconds: 0.5,

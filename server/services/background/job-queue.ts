@@ -1,5 +1,3 @@
-import type { JobRun } from './job-runs.ts';
-
 /**
  * The background job queue as routes and services see it (server/jobs/queue.ts starts the
  * real one on pg-boss). Absent in an app built without a queue (most tests): then asking for
@@ -8,9 +6,5 @@ import type { JobRun } from './job-runs.ts';
 export interface JobQueue {
   /** Puts a run of a registered job on the queue; any process's worker takes it. */
   send(name: string, data?: Record<string, unknown>): Promise<string | null>;
-  /** Runs a registered job in this process now, recorded as a manual run. */
-  runNow(name: string, data?: Record<string, unknown>): Promise<JobRun>;
-  /** The registered jobs: name, what they do, and when they run by themselves. */
-  jobs(): { name: string; description: string; schedule: string | null }[];
   stop(): Promise<void>;
 }
