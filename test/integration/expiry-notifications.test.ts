@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignments, positions } from '../../db/schema/access.ts';
 import { notifications } from '../../db/schema/background.ts';
 import { cards, certificates } from '../../db/schema/cards.ts';
+import { people as peopleTable } from '../../db/schema/people.ts';
 import { runJob } from '../../server/jobs/run-job.ts';
 import { withTransaction } from '../../server/services/context.ts';
 import { dateOf, displayDate } from '../../server/services/dates.ts';
@@ -203,4 +204,161 @@ describe.each(testDrivers)('expiry notifications through the last 90 days (%s)',
       'sponsor',
     ]);
   }, 300_000);
+});
+
+describe.each(testDrivers)('a mail server that refuses or does not answer (%s)', (driver) => {
+  let t: TestApp;
+  let smtp: SmtpTestServer;
+
+  beforeAll(async () => {
+    smtp = await startSmtpTestServer();
+    t = await createTestApp(driver, { env: { SMTP_URL: smtp.url, SMTP_TIMEOUT_SECONDS: '1' } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('logs each failure, retries after the back-off, sends once when the server takes it, and shows the holder what they were sent', async () => {
+    const checker = await t.login('idchecker');
+    const holder = await registerActivePerson(t, checker, {
+      givenName: 'Blessing',
+      familyName: 'Blocked',
+      username: 'blessing.blocked',
+    });
+    // A blocked PIN is told of too (no certificates needed for that).
+    await createCard(t, { state: 'blocked', personId: holder.id });
+    const job = testJobContext(t);
+    const address = 'blessing@demo.nhs.example';
+    const row = async () => {
+      const [n] = await t.db
+        .select()
+        .from(notifications)
+        .where(eq(notifications.toAddress, address));
+      return n;
+    };
+
+    smtp.setMode('refuse-data');
+    await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    expect(smtp.refused.map((m) => m.to)).toEqual([[address]]);
+    expect(await row()).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastError: 'The mail server refused the message (SMTP 554).',
+      nextAttemptAt: new Date(t.clock.now().getTime() + 60_000),
+    });
+
+    // Before its back-off has passed, nothing is tried.
+    const connections = smtp.connections();
+    await runJob(job, 'send-mail', { trigger: 'queue' });
+    expect(smtp.connections()).toBe(connections);
+
+    // A server that never answers: given up on after the timeout, and tried again later.
+    smtp.setMode('silent');
+    t.clock.advance(60_000);
+    await runJob(job, 'send-mail', { trigger: 'queue' });
+    expect(await row()).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      lastError: 'The mail server did not answer within 1 second.',
+      nextAttemptAt: new Date(t.clock.now().getTime() + 5 * 60_000),
+    });
+
+    smtp.setMode('accept');
+    t.clock.advance(5 * 60_000);
+    await runJob(job, 'send-mail', { trigger: 'queue' });
+    await runJob(job, 'send-mail', { trigger: 'queue' });
+    await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    expect(smtp.received.map((m) => [m.to, headerOf(m.raw, 'subject')])).toEqual([
+      [[address], 'Your smartcard PIN is blocked'],
+    ]);
+    expect(await row()).toMatchObject({ status: 'sent', attempts: 3, lastError: null });
+
+    // The holder sees what they were sent, on their own page.
+    const activation = holder.activation;
+    if (!activation) throw new Error('no activation code');
+    const activated = await t.app.request('/api/auth/activate', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        username: activation.username,
+        code: activation.code,
+        password: 'blessing-new-password-2026',
+      }),
+    });
+    expect(activated.status).toBeLessThan(300);
+    const me = await t.login(activation.username, 'blessing-new-password-2026');
+    const mine = await t.app.request('/api/me/notifications', { headers: me.headers });
+    expect(mine.status).toBe(200);
+    const listed = (
+      (await mine.json()) as {
+        notifications: { subject: string; status: string; attempts: number; items: string[] }[];
+      }
+    ).notifications;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
+      subject: 'Your smartcard PIN is blocked',
+      status: 'sent',
+      attempts: 3,
+    });
+    expect(listed[0]?.items[0]).toMatch(
+      /^Your smartcard \(serial [0-9a-f]+\): its PIN is blocked\.$/,
+    );
+    // Someone else's page is not theirs to read.
+    const other = await t.app.request(`/api/people/${holder.id}/notifications`, {
+      headers: (await t.login('staff')).headers,
+    });
+    expect(other.status).toBe(403);
+  }, 120_000);
+
+  it('gives up after the last back-off, and suppresses a notice for someone with no address', async () => {
+    // The next day: the first test's notices are yesterday's.
+    t.clock.advance(dayMs);
+    const checker = await t.login('idchecker');
+    const person = await registerActivePerson(t, checker, {
+      givenName: 'Nomail',
+      familyName: 'Person',
+    });
+    await t.db.update(peopleTable).set({ email: null }).where(eq(peopleTable.id, person.id));
+    await createCard(t, { state: 'blocked', personId: person.id });
+    const job = testJobContext(t);
+    await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    const [suppressed] = await t.db
+      .select()
+      .from(notifications)
+      .where(eq(notifications.recipientPersonId, person.id));
+    expect(suppressed).toMatchObject({
+      status: 'suppressed',
+      suppressedReason: 'No email address on record',
+      attempts: 0,
+    });
+
+    const refusing = await registerActivePerson(t, checker, {
+      givenName: 'Refused',
+      familyName: 'Always',
+    });
+    await createCard(t, { state: 'blocked', personId: refusing.id });
+    smtp.setMode('refuse-recipient');
+    await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    for (const minutes of [1, 5, 30, 120]) {
+      t.clock.advance(minutes * 60_000);
+      await runJob(job, 'send-mail', { trigger: 'queue' });
+    }
+    const [given] = await t.db
+      .select()
+      .from(notifications)
+      .where(eq(notifications.recipientPersonId, refusing.id));
+    expect(given).toMatchObject({
+      status: 'abandoned',
+      attempts: 5,
+      lastError: 'The mail server refused the message (SMTP 550).',
+      nextAttemptAt: null,
+    });
+    smtp.setMode('accept');
+    t.clock.advance(86_400_000 / 2);
+    const before = smtp.received.length;
+    await runJob(job, 'send-mail', { trigger: 'queue' });
+    expect(smtp.received.length).toBe(before);
+  }, 120_000);
 });
