@@ -48,7 +48,7 @@ describe('background jobs and the notices they send, in Chromium', () => {
     ).resolves.toBe(true);
     expect(await page.getByTestId('job').count()).toBeGreaterThanOrEqual(5);
     await settleAfter(page, () =>
-      page.getByRole('button', { name: 'Run expiry-scan now' }).click(),
+      page.getByRole('button', { name: 'Run now: expiry-scan' }).click(),
     );
     await expect(page.getByRole('status').textContent()).resolves.toMatch(
       /^expiry-scan: done, .*sent 5/,
