@@ -1,8 +1,10 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRuns } from '../../db/schema/background.ts';
+import { unlockCodes } from '../../db/schema/card-jobs.ts';
 import { registerJobType } from '../../server/jobs/job-types.ts';
 import { testDrivers } from '../support/databases.ts';
+import { demoPersonId } from '../support/people.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -123,4 +125,48 @@ describe.each(testDrivers)('background jobs on the queue (%s)', (driver) => {
     }
     expect((await t.app.request('/api/background/runs')).status).toBe(401);
   }, 60_000);
+
+  it('purges spent unlock codes and old runs, and keeps what is still needed', async () => {
+    const now = t.clock.now();
+    const day = 86_400_000;
+    const personId = await demoPersonId(t, 'Sky');
+    await t.db.insert(unlockCodes).values([
+      {
+        personId,
+        email: 'sky.staff@demo.nhs.example',
+        codeHash: 'spent',
+        createdAt: new Date(now.getTime() - 3 * day),
+        expiresAt: new Date(now.getTime() - 3 * day + 15 * 60_000),
+      },
+      {
+        personId,
+        email: 'sky.staff@demo.nhs.example',
+        codeHash: 'recent',
+        createdAt: new Date(now.getTime() - 60_000),
+        expiresAt: new Date(now.getTime() + 14 * 60_000),
+      },
+    ]);
+    await t.db.insert(jobRuns).values({
+      job: 'send-mail',
+      trigger: 'schedule',
+      process: 'gone:1',
+      startedAt: new Date(now.getTime() - 91 * day),
+      finishedAt: new Date(now.getTime() - 91 * day),
+      outcome: 'succeeded',
+    });
+    const manager = await t.login('manager');
+    const res = await t.app.request('/api/background/jobs/purge-old-records/runs', {
+      method: 'POST',
+      headers: manager.headers,
+    });
+    expect(await res.json()).toMatchObject({
+      outcome: 'succeeded',
+      counts: { unlockCodes: 1, jobRuns: 1 },
+    });
+    const left = await t.db
+      .select({ codeHash: unlockCodes.codeHash })
+      .from(unlockCodes)
+      .where(eq(unlockCodes.personId, personId));
+    expect(left.map((c) => c.codeHash)).toEqual(['recent']);
+  });
 });

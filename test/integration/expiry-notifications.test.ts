@@ -361,4 +361,41 @@ describe.each(testDrivers)('a mail server that refuses or does not answer (%s)',
     await runJob(job, 'send-mail', { trigger: 'queue' });
     expect(smtp.received.length).toBe(before);
   }, 120_000);
+
+  it('tells a holder of a position ending within 14 days, once, and the position expiry ends it after its day', async () => {
+    smtp.setMode('accept');
+    t.clock.advance(2 * dayMs);
+    const checker = await t.login('idchecker');
+    const person = await registerActivePerson(t, checker, {
+      givenName: 'Ending',
+      familyName: 'Soon',
+    });
+    await givePosition(t, person.id);
+    const endDate = dateOf(new Date(t.clock.now().getTime() + 20 * dayMs));
+    await t.db.update(assignments).set({ endDate }).where(eq(assignments.personId, person.id));
+    const job = testJobContext(t);
+    const address = 'ending@demo.nhs.example';
+    const told = () => smtp.received.filter((m) => m.to.includes(address));
+
+    // 20 days before: nothing yet; 14 days before: told; the days after: not again.
+    await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    expect(told()).toHaveLength(0);
+    t.clock.advance(6 * dayMs);
+    await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    t.clock.advance(dayMs);
+    await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    expect(told().map((m) => headerOf(m.raw, 'subject'))).toEqual(['Your position ends soon']);
+    expect(told()[0]?.raw.replace(/=\r?\n/g, '')).toContain(
+      `ends on ${displayDate(endDate)}. You will lose SystmOne and e-RS through it.`,
+    );
+
+    t.clock.advance(14 * dayMs);
+    const run = await runJob(job, 'position-expiry', { trigger: 'queue' });
+    expect(run.counts.ended).toBeGreaterThanOrEqual(1);
+    const [ended] = await t.db
+      .select({ endReason: assignments.endReason })
+      .from(assignments)
+      .where(eq(assignments.personId, person.id));
+    expect(ended?.endReason).toBe('expired');
+  }, 120_000);
 });

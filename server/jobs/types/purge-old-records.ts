@@ -1,14 +1,22 @@
 import { purgeDeadSessions } from '../../services/auth/sessions.ts';
+import { purgeOldJobRuns } from '../../services/background/job-runs.ts';
 import { purgeOldUnlockCodes } from '../../services/unlock-codes/purge-old-unlock-codes.ts';
 import type { JobType } from '../job-type.ts';
 
-/** Deletes ended and expired sessions, old failed sign-ins and spent one-time unlock codes. */
+/**
+ * Deletes ended and expired sessions, old failed sign-ins, spent one-time unlock codes and
+ * job runs past their retention (90 days).
+ */
 export const purgeOldRecords: JobType = {
   name: 'purge-old-records',
-  description: 'Deletes sessions that can no longer be used and one-time unlock codes a day old.',
+  description:
+    'Deletes sessions that can no longer be used, one-time unlock codes a day old and job runs older than 90 days.',
   schedule: '40 * * * *',
   async run({ ctx }) {
     await purgeDeadSessions(ctx);
-    return { unlockCodes: await purgeOldUnlockCodes(ctx) };
+    return {
+      unlockCodes: await purgeOldUnlockCodes(ctx),
+      jobRuns: await purgeOldJobRuns(ctx),
+    };
   },
 };

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, desc, eq, lt, ne, or } from 'drizzle-orm';
 import { jobRuns } from '../../../db/schema/background.ts';
 import type { ServiceContext } from '../context.ts';
 
@@ -77,4 +77,17 @@ export async function listJobRuns(
     )
     .orderBy(desc(jobRuns.startedAt), desc(jobRuns.id))
     .limit(options.limit);
+}
+
+/** How long runs are kept: the send-mail job alone runs every minute. */
+export const jobRunRetentionDays = 90;
+
+/** Deletes finished runs older than the retention; returns how many went. */
+export async function purgeOldJobRuns(ctx: ServiceContext): Promise<number> {
+  const before = new Date(ctx.now().getTime() - jobRunRetentionDays * 86_400_000);
+  const gone = await ctx.db
+    .delete(jobRuns)
+    .where(and(lt(jobRuns.startedAt, before), ne(jobRuns.outcome, 'running')))
+    .returning({ id: jobRuns.id });
+  return gone.length;
 }
