@@ -154,6 +154,17 @@ describe.each(testDrivers)('background jobs on the queue (%s)', (driver) => {
       finishedAt: new Date(now.getTime() - 91 * day),
       outcome: 'succeeded',
     });
+    // A run whose process was killed: never finished.
+    const [lost] = await t.db
+      .insert(jobRuns)
+      .values({
+        job: 'expiry-scan',
+        trigger: 'schedule',
+        process: 'killed:2',
+        startedAt: new Date(now.getTime() - 31 * 60_000),
+        outcome: 'running',
+      })
+      .returning({ id: jobRuns.id });
     const manager = await t.login('manager');
     const res = await t.app.request('/api/background/jobs/purge-old-records/runs', {
       method: 'POST',
@@ -161,7 +172,15 @@ describe.each(testDrivers)('background jobs on the queue (%s)', (driver) => {
     });
     expect(await res.json()).toMatchObject({
       outcome: 'succeeded',
-      counts: { unlockCodes: 1, jobRuns: 1 },
+      counts: { unlockCodes: 1, jobRuns: 1, lostRuns: 1 },
+    });
+    const [marked] = await t.db
+      .select()
+      .from(jobRuns)
+      .where(eq(jobRuns.id, lost?.id ?? ''));
+    expect(marked).toMatchObject({
+      outcome: 'failed',
+      error: 'No end was recorded within 30 minutes: the process running it stopped.',
     });
     const left = await t.db
       .select({ codeHash: unlockCodes.codeHash })

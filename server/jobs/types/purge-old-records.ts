@@ -1,11 +1,11 @@
 import { purgeDeadSessions } from '../../services/auth/sessions.ts';
-import { purgeOldJobRuns } from '../../services/background/job-runs.ts';
+import { markLostJobRuns, purgeOldJobRuns } from '../../services/background/job-runs.ts';
 import { purgeOldUnlockCodes } from '../../services/unlock-codes/purge-old-unlock-codes.ts';
 import type { JobType } from '../job-type.ts';
 
 /**
  * Deletes ended and expired sessions, old failed sign-ins, spent one-time unlock codes and
- * job runs past their retention (90 days).
+ * job runs past their retention (90 days); marks runs whose process died as failed.
  */
 export const purgeOldRecords: JobType = {
   name: 'purge-old-records',
@@ -17,6 +17,7 @@ export const purgeOldRecords: JobType = {
     return {
       unlockCodes: await purgeOldUnlockCodes(ctx),
       jobRuns: await purgeOldJobRuns(ctx),
+      lostRuns: await markLostJobRuns(ctx),
     };
   },
 };

@@ -91,3 +91,23 @@ export async function purgeOldJobRuns(ctx: ServiceContext): Promise<number> {
     .returning({ id: jobRuns.id });
   return gone.length;
 }
+
+/** A run still `running` after this long was lost with its process (the queue's expiry is 15 min). */
+export const lostRunMinutes = 30;
+
+/**
+ * Marks runs left `running` by a process that died (killed, or the machine lost) as failed,
+ * so the list does not show them running for ever; the queue has run the job again by then.
+ */
+export async function markLostJobRuns(ctx: ServiceContext): Promise<number> {
+  const before = new Date(ctx.now().getTime() - lostRunMinutes * 60_000);
+  const lost = await ctx.db
+    .update(jobRuns)
+    .set({
+      outcome: 'failed',
+      error: `No end was recorded within ${lostRunMinutes} minutes: the process running it stopped.`,
+    })
+    .where(and(eq(jobRuns.outcome, 'running'), lt(jobRuns.startedAt, before)))
+    .returning({ id: jobRuns.id });
+  return lost.length;
+}
