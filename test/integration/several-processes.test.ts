@@ -219,6 +219,20 @@ describe.each(adminUrl ? [adminUrl] : [])('two server processes on one PostgreSQ
     expect(body.runs.filter((r) => r.outcome === 'succeeded').length).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
+  it('runs each scheduled tick once, in one process or the other', async () => {
+    // send-mail is scheduled every minute in both processes; pg-boss makes one job a tick.
+    const scheduled = () =>
+      sql<{ minute: string; runs: number }[]>`
+        select date_trunc('minute', started_at)::text as minute, count(*)::int as runs
+          from job_runs where job = 'send-mail' and trigger = 'schedule'
+         group by 1 order by 1`;
+    await waitFor(async () => (await scheduled()).length >= 2, 'two ticks of send-mail', {
+      timeoutMs: 150_000,
+      intervalMs: 1000,
+    });
+    expect((await scheduled()).every((m) => m.runs === 1)).toBe(true);
+  }, 180_000);
+
   it('sends nothing twice when a process is killed while sending', async () => {
     if (!one || !two) throw new Error('servers not started');
     const holders = await expiringHolders(4, 'b');
