@@ -72,13 +72,13 @@ async function installAsOwner(url: string, ownerUrl: string, logger: Logger) {
   }
 }
 
+export type { JobQueue };
+
 /**
  * Starts pg-boss on the app's database: creates a queue per registered job type, keeps the
  * schedules (pg-boss runs each cron tick once, whichever process's clock reaches it first)
  * and works the queues. Every run goes through `recordJobRun`, so it is in `job_runs`.
  */
-export type { JobQueue };
-
 export async function startQueue(options: StartQueueOptions): Promise<JobQueue> {
   const { database, job } = options;
   const { logger } = job;
@@ -97,8 +97,12 @@ export async function startQueue(options: StartQueueOptions): Promise<JobQueue> 
       retryBackoff: true,
       expireInSeconds: type.expireInSeconds ?? 15 * 60,
     };
-    if (await boss.getQueue(type.name)) await boss.updateQueue(type.name, queueOptions);
-    else await boss.createQueue(type.name, queueOptions);
+    // Two processes starting at once may both find it missing: the second's create fails
+    // and it updates instead.
+    if (!(await boss.getQueue(type.name))) {
+      await boss.createQueue(type.name, queueOptions).catch(() => {});
+    }
+    await boss.updateQueue(type.name, queueOptions);
   }
 
   if (options.schedule !== false) {

@@ -109,10 +109,7 @@ export async function planNotifications(
           items.filter((i) => kept.has(i.itemKey)),
           links,
         );
-        await tx.db
-          .update(notifications)
-          .set(digest2)
-          .where(and(eq(notifications.id, row.id)));
+        await tx.db.update(notifications).set(digest2).where(eq(notifications.id, row.id));
       }
       return { items: inserted.length, suppressed: !recipient.email };
     });
