@@ -45,7 +45,10 @@ function logMailRoute(
   const { smtpUrl } = config.mail;
   if (smtpUrl) {
     // The host alone: the URL may hold the mail server's password.
-    logger.info({ host: new URL(smtpUrl).host }, 'mail (one-time unlock codes, expiry notifications) goes through SMTP');
+    logger.info(
+      { host: new URL(smtpUrl).host },
+      'mail (one-time unlock codes, expiry notifications) goes through SMTP',
+    );
     return;
   }
   const folder = mailFolder(config.dataDir);
