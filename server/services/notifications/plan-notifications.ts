@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { notificationItems, notifications } from '../../../db/schema/background.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { todayOf } from '../dates.ts';
