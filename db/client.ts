@@ -33,6 +33,10 @@ export interface DatabaseHandle {
    * switch the audit trail's triggers off) or is a superuser. Empty when all is well.
    */
   roleWarnings(): Promise<string[]>;
+  /** The embedded database itself (PGlite only): the job queue shares its one connection. */
+  pglite?: PGlite;
+  /** The PostgreSQL URL the app connects with (postgres only): the job queue opens its own pool. */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -64,6 +68,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     return {
       db: db as unknown as Database,
       driver: 'postgres',
+      url: options.url,
       migrate: ownerUrl
         ? () => migrateAsOwner(ownerUrl, client)
         : () => migratePostgres(db, { migrationsFolder }),
@@ -84,6 +89,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     migrate: () => migratePglite(db, { migrationsFolder }),
     // The embedded database has one user, inside this process: there is no other role.
     roleWarnings: async () => [],
+    pglite: client,
     close: () => client.close(),
   };
 }

@@ -21,6 +21,7 @@ import { registerAgent } from './routes/agent.ts';
 import { registerAssignments } from './routes/assignments.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
+import { registerBackground } from './routes/background.ts';
 import { registerCardJobs } from './routes/card-jobs.ts';
 import { registerCardList } from './routes/card-list.ts';
 import { registerCardTransitions } from './routes/card-transitions.ts';
@@ -32,6 +33,7 @@ import { registerFlags } from './routes/flags.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerImports } from './routes/imports.ts';
 import { registerMe } from './routes/me.ts';
+import { registerNotifications } from './routes/notifications.ts';
 import { registerOrganisations } from './routes/organisations.ts';
 import { registerPeople } from './routes/people.ts';
 import { registerPki } from './routes/pki.ts';
@@ -76,6 +78,8 @@ const routeModules = [
   registerPki,
   registerUnlockCodes,
   registerImports,
+  registerBackground,
+  registerNotifications,
 ];
 
 /**
@@ -104,6 +108,7 @@ export function createApp(deps: AppDeps) {
       deps.cardSecrets ??
       (deps.config.cardMasterKey ? new CardSecrets(deps.config.cardMasterKey) : null),
     mailer: deps.mailer ?? createMailer(deps.config, deps.logger),
+    queue: deps.queue ?? null,
   };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {

@@ -6,25 +6,26 @@ import { serve } from '@hono/node-server';
 import { openDatabase } from '../db/client.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { jobLinks } from './jobs/job-links.ts';
+import { startQueue } from './jobs/queue.ts';
 import { createLogger } from './logger.ts';
 import { deriveAuditKeys } from './services/audit/audit-keys.ts';
 import { auditSecretFor } from './services/audit/audit-secret.ts';
 import { startCheckpointer } from './services/audit/checkpointer.ts';
 import { countUnkeyedEvents } from './services/audit/count-unkeyed-events.ts';
-import { purgeDeadSessions } from './services/auth/sessions.ts';
 import { failLapsedJobs } from './services/card-jobs/end-card-job.ts';
 import { type ServiceContext, withTransaction } from './services/context.ts';
 import { demoPassword, seedDemo } from './services/demo/seed-demo.ts';
 import { seedDemoActivity } from './services/demo/seed-demo-activity.ts';
 import { seedDemoStock } from './services/demo/seed-demo-stock.ts';
 import { mailFolder } from './services/mail/file-mailer.ts';
+import { createMailer } from './services/mail/mailer.ts';
 import { caPassphraseFor } from './services/pki/ca-passphrase.ts';
 import {
   caOpenerFor,
   certificateAuthorityExists,
   initCertificateAuthority,
 } from './services/pki/certificate-authority.ts';
-import { refreshCrlIfDue } from './services/pki/refresh-crl.ts';
 
 /** A secret of the embedded database's (HMAC key, card master secret): made once, kept beside the data, readable by us only. */
 function localSecret(dataDir: string, name: string): string {
@@ -44,7 +45,10 @@ function logMailRoute(
   const { smtpUrl } = config.mail;
   if (smtpUrl) {
     // The host alone: the URL may hold the mail server's password.
-    logger.info({ host: new URL(smtpUrl).host }, 'mail (one-time unlock codes) goes through SMTP');
+    logger.info(
+      { host: new URL(smtpUrl).host },
+      'mail (one-time unlock codes, expiry notifications) goes through SMTP',
+    );
     return;
   }
   const folder = mailFolder(config.dataDir);
@@ -203,6 +207,27 @@ async function main() {
   }
 
   const { certificateAuthority } = ctx;
+  const mailer = createMailer(config, logger);
+  // Background work (expiry scan, position expiry, CRL refresh, purges, mail) on pg-boss:
+  // its own small pool on PostgreSQL, the one embedded connection on PGlite (README:
+  // Background work).
+  const origin = config.publicOrigin ?? `http://localhost:${config.port}`;
+  const queue = await startQueue({
+    database: handle.pglite
+      ? { driver: 'pglite', pglite: handle.pglite }
+      : {
+          driver: 'postgres',
+          url: config.databaseUrl ?? '',
+          ownerUrl: config.databaseOwnerUrl,
+        },
+    job: {
+      ctx: { ...ctx, mailer },
+      logger,
+      links: jobLinks(origin),
+    },
+  });
+  // The CRL is checked at start too, not only at the hourly tick.
+  await queue.send('crl-refresh');
   const app = createApp({
     certificateAuthority,
     db: handle.db,
@@ -212,25 +237,14 @@ async function main() {
     version,
     webRoot: join(root, 'dist', 'web'),
     auditKeys,
+    mailer,
+    queue,
   });
   logger.info({ keyId: auditKeys.keyId }, 'audit checkpoints signed with this key');
   const checkpointer = startCheckpointer(ctx, logger);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     logger.info(`Smartcard RA listening on http://localhost:${info.port}`);
   });
-  const purge = setInterval(() => {
-    purgeDeadSessions(ctx).catch((err) => logger.error({ err }, 'session purge failed'));
-  }, 3_600_000);
-  purge.unref();
-  // The CRL is remade days before its nextUpdate: checked at start and every hour.
-  const refreshCrl = () =>
-    refreshCrlIfDue(ctx)
-      .then(
-        (n) => n && logger.info({ crlNumber: n.toString() }, 'CRL refreshed before its nextUpdate'),
-      )
-      .catch((err) => logger.error({ err }, 'CRL refresh failed'));
-  void refreshCrl();
-  setInterval(refreshCrl, 3_600_000).unref();
   // A card job whose agent died ends as failed (its unfinished certificates revoked) though
   // nobody looks at it again.
   setInterval(() => {
@@ -243,7 +257,11 @@ async function main() {
     logger.info({ signal }, 'shutting down');
     checkpointer.stop();
     server.close(() => {
-      handle.close().finally(() => process.exit(0));
+      queue
+        .stop()
+        .catch((err) => logger.error({ err }, 'stopping the job queue failed'))
+        .then(() => handle.close())
+        .finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(1), 10_000).unref();
   };

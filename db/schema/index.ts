@@ -1,6 +1,7 @@
 export * from './access.ts';
 export * from './accounts.ts';
 export * from './audit.ts';
+export * from './background.ts';
 export * from './card-jobs.ts';
 export * from './cards.ts';
 export * from './imports.ts';

@@ -4,6 +4,7 @@ import type { CardSecrets } from '../../pki/card/card-secrets.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditKeys } from '../services/audit/audit-keys.ts';
+import type { JobQueue } from '../services/background/job-queue.ts';
 import type { Actor, RequestMemo, ServiceContext } from '../services/context.ts';
 import type { Mailer } from '../services/mail/mailer.ts';
 import type { CaOpener } from '../services/pki/ca-opener.ts';
@@ -27,6 +28,8 @@ export interface AppDeps {
   cardSecrets?: CardSecrets | null;
   /** Sends mail; by default SMTP_URL's server, or files in DATA_DIR/mail (`createMailer`). */
   mailer?: Mailer;
+  /** The background job queue (server/jobs); null: none in this app (most tests). */
+  queue?: JobQueue | null;
 }
 
 export interface SessionInfo {

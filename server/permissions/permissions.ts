@@ -46,6 +46,8 @@ export const permissions = [
   'workstations:manage',
   // See and clear sign-in throttles and locks (RA managers).
   'accounts:unlock',
+  // See the background jobs' runs, and run one now (RA managers).
+  'background-jobs:manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -89,7 +91,7 @@ const advanced: readonly Permission[] = [
 ];
 
 export const rolePermissions: Readonly<Record<RoleName, readonly Permission[]>> = {
-  ra_manager: [...advanced, 'ra-staff:manage', 'accounts:unlock'],
+  ra_manager: [...advanced, 'ra-staff:manage', 'accounts:unlock', 'background-jobs:manage'],
   ra_agent_advanced: advanced,
   ra_agent: ragent,
   id_checker: [

@@ -23,6 +23,7 @@ const expectedNav: Record<string, string[]> = {
     'Workstations',
     'Audit',
     'Sign-in locks',
+    'Jobs',
   ],
   advanced: [
     'Dashboard',

@@ -4,9 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../db/client.ts';
 import { createApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
+import { jobLinks } from '../../server/jobs/job-links.ts';
+import { queueSchema, startQueue } from '../../server/jobs/queue.ts';
 import { createLogger } from '../../server/logger.ts';
 import { deriveAuditKeys } from '../../server/services/audit/audit-keys.ts';
 import { demoPassword, seedDemo } from '../../server/services/demo/seed-demo.ts';
+import { createTestLogger } from '../support/test-logs.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 // Roles exist only on PostgreSQL: this runs where a server is given (as .ci/run does).
 const adminUrl = process.env.TEST_DATABASE_URL;
@@ -76,6 +80,41 @@ describe.skipIf(!adminUrl)('the server’s database role on PostgreSQL', () => {
     expect(await verdict.json()).toMatchObject({ ok: true, firstBrokenId: null });
     expect(await handle.roleWarnings()).toEqual([]);
   });
+
+  it('runs the job queue as the app role, in a schema the owner made', async () => {
+    const { logger } = createTestLogger();
+    const ctx = {
+      db: handle.db,
+      actor: null,
+      requestId: null,
+      address: null,
+      now: () => new Date(),
+      auditKeys: deriveAuditKeys('role-test-audit-key-0123456789abcdef', 0),
+    };
+    const queue = await startQueue({
+      database: { driver: 'postgres', url: urlAs(appRole), ownerUrl: urlAs(ownerRole) },
+      job: { ctx, logger, links: jobLinks('https://ra.example.test') },
+      schedule: false,
+      pollingIntervalSeconds: 0.5,
+    });
+    try {
+      const [schema] = await app<{ owner: string }[]>`
+        select nspowner::regrole::text as owner from pg_namespace where nspname = ${queueSchema}`;
+      expect(schema?.owner).toBe(ownerRole);
+      const id = await queue.send('position-expiry');
+      await waitFor(
+        async () =>
+          (
+            await app<{ outcome: string }[]>`
+              select outcome from job_runs where queue_job_id = ${id ?? ''} and outcome = 'succeeded'`
+          ).length === 1,
+        'the queued job to run as the app role',
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+    } finally {
+      await queue.stop();
+    }
+  }, 60_000);
 
   it('cannot switch the append-only triggers off, nor change or delete the trail', async () => {
     const refused = async (statement: string) => {

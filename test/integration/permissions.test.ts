@@ -165,6 +165,13 @@ const crossCases: Record<string, CrossCase> = {
     body: () => ({ reason: 'Closed by another trust' }),
   },
   'GET /api/people/{id}/assignable-positions': { outside: 'absent', params: person },
+  'GET /api/people/{id}/notifications': { outside: 'absent', params: person },
+  // Background jobs are the deployment's, not an organisation's: any RA manager may run one
+  // (each is safe to run again), as on the catalogue.
+  'POST /api/background/jobs/{name}/runs': {
+    outside: 'catalogue',
+    params: () => ({ name: 'send-mail' }),
+  },
   'GET /api/people/{id}/assignments': { outside: 'absent', params: person },
   'POST /api/people/{id}/assignments': {
     outside: 'absent',

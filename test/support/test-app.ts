@@ -6,9 +6,12 @@ import { people } from '../../db/schema/people.ts';
 import { CardSecrets } from '../../pki/card/card-secrets.ts';
 import { createApp } from '../../server/app.ts';
 import { type Config, loadConfig } from '../../server/config.ts';
+import { jobLinks } from '../../server/jobs/job-links.ts';
+import { startQueue } from '../../server/jobs/queue.ts';
 import { deriveAuditKeys } from '../../server/services/audit/audit-keys.ts';
 import type { ServiceContext } from '../../server/services/context.ts';
 import { demoPassword, seedDemo } from '../../server/services/demo/seed-demo.ts';
+import { createMailer } from '../../server/services/mail/mailer.ts';
 import { caOpenerFor } from '../../server/services/pki/certificate-authority.ts';
 import { openTestDatabase } from './databases.ts';
 import { createTestLogger, recordTestPeople } from './test-logs.ts';
@@ -38,7 +41,15 @@ export interface SignedIn {
  */
 export async function createTestApp(
   driver: DriverName,
-  options: { env?: Record<string, string>; webRoot?: string | null } = {},
+  options: {
+    env?: Record<string, string>;
+    webRoot?: string | null;
+    /**
+     * Start the background job queue (pg-boss) on the test's database, with workers and
+     * without the schedules, as server/main.ts does; off unless a test asks.
+     */
+    queue?: boolean;
+  } = {},
 ) {
   const handle = await openTestDatabase(driver);
   const clock = new TestClock();
@@ -66,6 +77,21 @@ export async function createTestApp(
   if (config.cardMasterKey) ctx.cardSecrets = new CardSecrets(config.cardMasterKey);
   await seedDemo(ctx);
   const { logger, logFile } = createTestLogger();
+  const mailer = createMailer(config, logger);
+  const queue = options.queue
+    ? await startQueue({
+        database: handle.pglite
+          ? { driver: 'pglite', pglite: handle.pglite }
+          : { driver: 'postgres', url: handle.url ?? '' },
+        job: {
+          ctx: { ...ctx, mailer },
+          logger,
+          links: jobLinks('https://ra.example.test'),
+        },
+        schedule: false,
+        pollingIntervalSeconds: 0.5,
+      })
+    : null;
   const app = createApp({
     db: handle.db,
     driver,
@@ -76,6 +102,8 @@ export async function createTestApp(
     certificateAuthority: ctx.certificateAuthority,
     cardSecrets: ctx.cardSecrets ?? null,
     webRoot: options.webRoot ?? null,
+    mailer,
+    queue,
   });
 
   async function login(username: string, password = demoPassword): Promise<SignedIn> {
@@ -113,13 +141,14 @@ export async function createTestApp(
 
   async function close() {
     try {
+      await queue?.stop();
       await recordPeople();
     } finally {
       await handle.close();
     }
   }
 
-  return { app, db: handle.db, handle, clock, config, ctx, login, logFile, close };
+  return { app, db: handle.db, handle, clock, config, ctx, login, logFile, close, queue, mailer };
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;

@@ -56,6 +56,12 @@ export const navItems: readonly NavItem[] = [
   { path: '/reports', label: 'Reports', permission: 'reports:read' },
   { path: '/audit', label: 'Audit', title: 'Audit trail', permission: 'audit:read' },
   { path: '/sign-in-locks', label: 'Sign-in locks', permission: 'accounts:unlock' },
+  {
+    path: '/background-jobs',
+    label: 'Jobs',
+    title: 'Background jobs',
+    permission: 'background-jobs:manage',
+  },
   { path: '/profile', label: 'My profile', permission: 'profile:read-own', personal: true },
   // The holder's own card: unlock it with a code from their work email, renew it in the window.
   { path: '/my-card', label: 'My card', permission: 'cards:unlock-own', personal: true },

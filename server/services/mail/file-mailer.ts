@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from '../../logger.ts';
-import { type Mailer, type MailMessage, MailUnavailableError } from './mailer.ts';
+import { type Mailer, type MailMessage, MailUnavailableError, mailFields } from './mailer.ts';
 
 /** The folder mail is written to without SMTP_URL. */
 export function mailFolder(dataDir: string): string {
@@ -28,11 +28,7 @@ export function fileMailer(options: { dataDir: string; from: string }, logger: L
       const name = `${new Date().toISOString().replaceAll(':', '-')}-${randomBytes(4).toString('hex')}.eml`;
       const file = join(folder, name);
       try {
-        const info = await transport.sendMail({
-          to: message.to,
-          subject: message.subject,
-          text: message.text,
-        });
+        const info = await transport.sendMail(mailFields(message));
         await mkdir(folder, { recursive: true, mode: 0o700 });
         await writeFile(file, info.message, { mode: 0o600, flag: 'wx' });
       } catch (err) {

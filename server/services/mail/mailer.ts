@@ -4,11 +4,25 @@ import type { Logger } from '../../logger.ts';
 import { fileMailer } from './file-mailer.ts';
 import { smtpMailer } from './smtp-mailer.ts';
 
-/** One plain-text message to one person. */
+/** One message to one person: plain text, and optionally HTML and attachments beside it. */
 export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  html?: string;
+  /** An iCalendar reminder and the like: sent as attachments, never logged. */
+  attachments?: { filename: string; content: string; contentType: string }[];
+}
+
+/** nodemailer's fields for a message (the same for the SMTP and the file mailer). */
+export function mailFields(message: MailMessage) {
+  return {
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    ...(message.html ? { html: message.html } : {}),
+    ...(message.attachments?.length ? { attachments: message.attachments } : {}),
+  };
 }
 
 /**

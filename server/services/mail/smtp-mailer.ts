@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { MailPolicy } from '../../config.ts';
 import type { Logger } from '../../logger.ts';
-import { type Mailer, type MailMessage, MailUnavailableError } from './mailer.ts';
+import { type Mailer, type MailMessage, MailUnavailableError, mailFields } from './mailer.ts';
 
 /** What nodemailer's errors carry that a log may keep: no server text (it may quote an address). */
 interface SmtpFailure {
@@ -79,10 +79,7 @@ export function smtpMailer(policy: MailPolicy & { smtpUrl: string }, logger: Log
         );
       });
       try {
-        await Promise.race([
-          transport.sendMail({ to: message.to, subject: message.subject, text: message.text }),
-          deadline,
-        ]);
+        await Promise.race([transport.sendMail(mailFields(message)), deadline]);
       } catch (err) {
         const e = err as SmtpFailure;
         logger.warn(

@@ -271,6 +271,46 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/background/jobs/{name}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a background job now, in this server process
+         * @description Runs the job here and answers with its run when it ends. Jobs are safe to run again and at the same time as another process’s run: nothing is sent or done twice.
+         */
+        post: operations["runJobNow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/background/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The background jobs and their runs, newest first
+         * @description Every run of every background job (expiry scan, position expiry, CRL refresh, purge, mail), whichever server process ran it: when it started and finished, how it ended, what it counted, and why it failed. RA managers only.
+         */
+        get: operations["listJobRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/card-cancellations": {
         parameters: {
             query?: never;
@@ -804,6 +844,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What you were sent
+         * @description The notices sent (or due) to you, newest first.
+         */
+        get: operations["listMyNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/person": {
         parameters: {
             query?: never;
@@ -1055,6 +1115,26 @@ export type paths = {
          * @description Three documents, at least one photo ID and one proof of address, none expired. Document numbers are kept only as a keyed hash; one already seen for another person stops the check (409 POSSIBLE_DUPLICATE) unless `duplicateOverride.reason` is given.
          */
         post: operations["recordIdentityCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/people/{id}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notifications about a person, and how each went
+         * @description Their expiry, blocked-PIN and position-ending digests, and the copies their sponsors and the RA got naming them: sent, failed and retried, or suppressed and why. Newest first.
+         */
+        get: operations["listPersonNotifications"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2111,6 +2191,12 @@ export type components = {
             /** Format: date-time */
             updatedAt: string;
         } | null;
+        BackgroundJob: {
+            description: string;
+            name: string;
+            /** @description When it runs by itself: a cron expression in UK time */
+            schedule: string | null;
+        };
         Card: components["schemas"]["PersonCard"] & {
             /** @description The moves the caller may make on the card now (the lifecycle table, their permissions and scope, separation of duties), each a POST /api/cards/{serial}/<verb> */
             actions: ("suspend" | "reinstate" | "cancel" | "return" | "clear" | "destroy")[];
@@ -2645,6 +2731,29 @@ export type components = {
             /** @enum {string} */
             plan: "create" | "change" | "leave" | "unchanged" | "refuse" | "cancel";
         };
+        JobRun: {
+            counts: {
+                [key: string]: number;
+            };
+            error: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** Format: uuid */
+            id: string;
+            job: string;
+            /** @enum {string} */
+            outcome: "running" | "succeeded" | "failed";
+            /** @description The server process that ran it (host:pid) */
+            process: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** @enum {string} */
+            trigger: "schedule" | "queue" | "manual";
+        };
+        JobRuns: {
+            jobs: components["schemas"]["BackgroundJob"][];
+            runs: components["schemas"]["JobRun"][];
+        };
         Me: {
             account: {
                 displayName: string;
@@ -2665,7 +2774,7 @@ export type components = {
                 count: number;
                 since: string | null;
             } | null;
-            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "people:change-status" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "people:import" | "cards:cancel-batch" | "reports:read" | "dashboard:read" | "workstations:manage" | "accounts:unlock")[];
+            permissions: ("profile:read-own" | "audit:read" | "ra-staff:manage" | "organisations:read" | "organisations:manage" | "workgroups:manage" | "people:read" | "people:register" | "people:edit" | "people:change-status" | "positions:read" | "positions:manage" | "assignments:manage" | "assignments:assign-assignable" | "requests:raise-own" | "requests:raise" | "requests:decide" | "cards:read" | "cards:issue" | "cards:cancel" | "cards:unlock" | "cards:renew" | "cards:renew-expired" | "cards:renew-own" | "cards:unlock-own" | "card-stock:manage" | "people:import" | "cards:cancel-batch" | "reports:read" | "dashboard:read" | "workstations:manage" | "accounts:unlock" | "background-jobs:manage")[];
             roles: {
                 label: string;
                 organisation: {
@@ -2680,6 +2789,31 @@ export type components = {
             /** Format: uuid */
             locationId: string;
             serials: string[];
+        };
+        Notification: {
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date */
+            day: string;
+            /** Format: uuid */
+            id: string;
+            /** @description What it told, one sentence each */
+            items: string[];
+            /**
+             * @description `holder`: to the person about their own cards and positions; `sponsor`: a sponsor’s copy; `ra`: the RA’s notice of an expiry
+             * @enum {string}
+             */
+            kind: "holder" | "sponsor" | "ra";
+            /** @description Why the last attempt failed */
+            lastError: string | null;
+            /** Format: date-time */
+            sentAt: string | null;
+            /** @enum {string} */
+            status: "pending" | "sending" | "sent" | "failed" | "abandoned" | "suppressed" | "interrupted";
+            subject: string;
+            suppressedReason: string | null;
+            toAddress: string | null;
         };
         Organisation: {
             name: string;
@@ -3969,6 +4103,123 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    runJobNow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run, finished */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRun"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listJobRuns: {
+        parameters: {
+            query?: {
+                job?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registered jobs and the latest runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRuns"];
+                };
             };
             /** @description The request is not valid */
             400: {
@@ -6181,6 +6432,64 @@ export interface operations {
             };
         };
     };
+    listMyNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        notifications: components["schemas"]["Notification"][];
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getOwnPerson: {
         parameters: {
             query?: never;
@@ -7452,6 +7761,66 @@ export interface operations {
                         /** Format: uuid */
                         checkId: string;
                         status: string;
+                    };
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed for your role, or CSRF check failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPersonNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notifications */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        notifications: components["schemas"]["Notification"][];
                     };
                 };
             };

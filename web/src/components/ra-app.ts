@@ -10,6 +10,7 @@ import type { RaShell } from './ra-shell.ts';
 import './ra-shell.ts';
 import '../pages/ra-activate-page.ts';
 import '../pages/ra-audit-page.ts';
+import '../pages/ra-background-jobs-page.ts';
 import '../pages/ra-card-job-page.ts';
 import type { DeskJob } from '../pages/ra-card-job-page.ts';
 import '../pages/ra-card-page.ts';
@@ -320,6 +321,8 @@ export class RaApp extends LitElement {
         return html`<ra-imports-page></ra-imports-page>`;
       case 'sign-in-locks':
         return html`<ra-sign-in-locks-page></ra-sign-in-locks-page>`;
+      case 'background-jobs':
+        return html`<ra-background-jobs-page></ra-background-jobs-page>`;
       case 'profile':
         return html`<ra-profile-page></ra-profile-page>`;
       case 'check-card':

@@ -4,6 +4,7 @@ import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import { requestUnlockCode, type SentCode } from '../card-jobs/unlock-code.ts';
 import '../components/ra-card-job-runner.ts';
 import '../components/ra-loading.ts';
+import '../components/ra-notification-list.ts';
 import { daysWords } from '../card-words.ts';
 import { date, shortSerial, statusLabel } from '../format.ts';
 import { shared } from '../styles.ts';
@@ -105,7 +106,11 @@ export class RaMyCardPage extends LitElement {
           card
             ? this.renderCard(card)
             : html`<p class="message" data-testid="no-card">You hold no card in use. The RA desk issues cards: ask your sponsor for a position first, then book a visit.</p>`,
-      })}`;
+      })}
+      <section class="card" aria-labelledby="sent-h">
+        <h2 id="sent-h">Messages sent to you</h2>
+        <ra-notification-list mine></ra-notification-list>
+      </section>`;
   }
 
   private renderCard(card: Card) {

@@ -9,6 +9,7 @@ import '../components/ra-history.ts';
 import type { RaDialog } from '../components/ra-dialog.ts';
 import '../components/ra-give-position-form.ts';
 import '../components/ra-loading.ts';
+import '../components/ra-notification-list.ts';
 import '../components/ra-requests-table.ts';
 import { date, dateTime, statusLabel, statusTag } from '../format.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
@@ -338,6 +339,10 @@ export class RaPersonPage extends LitElement {
       <section class="card" aria-labelledby="req-h">
         <h2 id="req-h">Requests</h2>
         <ra-requests-table .requests=${requests}></ra-requests-table>
+      </section>
+      <section class="card" aria-labelledby="notices-h">
+        <h2 id="notices-h">Notifications</h2>
+        <ra-notification-list person-id=${person.id}></ra-notification-list>
       </section>
       ${this.renderDialog(person)}
       <ra-history subject-type="person" subject-id=${person.id} .revision=${this.historyRevision}></ra-history>

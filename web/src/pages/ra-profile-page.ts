@@ -38,6 +38,7 @@ const permissionLabels: Record<Permission, string> = {
   'dashboard:read': 'See the RA dashboard',
   'workstations:manage': 'Manage reader workstations',
   'accounts:unlock': 'See and clear sign-in locks',
+  'background-jobs:manage': 'See background jobs and run one now',
 };
 
 /** The signed-in user's account, roles per organisation, and what they may do. */

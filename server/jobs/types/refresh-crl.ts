@@ -1,0 +1,13 @@
+import { refreshCrlIfDue } from '../../services/pki/refresh-crl.ts';
+import type { JobType } from '../job-type.ts';
+
+/** Publishes a new CRL days before the current one's nextUpdate. */
+export const refreshCrl: JobType = {
+  name: 'crl-refresh',
+  description: 'Publishes a new certificate revocation list before the current one’s next update.',
+  schedule: '17 * * * *',
+  async run({ ctx }) {
+    const published = await refreshCrlIfDue(ctx);
+    return { published: published === null ? 0 : 1 };
+  },
+};

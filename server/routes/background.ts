@@ -1,0 +1,110 @@
+import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import { type AppEnv, expectedOrigin, serviceContext } from '../http/app-env.ts';
+import { defineRoute } from '../http/define-route.ts';
+import { jobLinks } from '../jobs/job-links.ts';
+import { jobTypes } from '../jobs/job-types.ts';
+import { runJob } from '../jobs/run-job.ts';
+import { type JobRun, listJobRuns } from '../services/background/job-runs.ts';
+
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+
+const JobRunView = z
+  .object({
+    id: z.uuid(),
+    job: z.string(),
+    trigger: z.enum(['schedule', 'queue', 'manual']),
+    process: z.string().openapi({ description: 'The server process that ran it (host:pid)' }),
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().nullable(),
+    outcome: z.enum(['running', 'succeeded', 'failed']),
+    counts: z.record(z.string(), z.number()),
+    error: z.string().nullable(),
+  })
+  .openapi('JobRun');
+
+const JobView = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    schedule: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When it runs by itself: a cron expression in UK time' }),
+  })
+  .openapi('BackgroundJob');
+
+const runView = (r: JobRun) => ({
+  id: r.id,
+  job: r.job,
+  trigger: r.trigger,
+  process: r.process,
+  startedAt: r.startedAt.toISOString(),
+  finishedAt: r.finishedAt?.toISOString() ?? null,
+  outcome: r.outcome,
+  counts: r.counts,
+  error: r.error,
+});
+
+const list = defineRoute({
+  method: 'get',
+  path: '/api/background/runs',
+  operationId: 'listJobRuns',
+  access: 'background-jobs:manage',
+  tags: ['Background jobs'],
+  summary: 'The background jobs and their runs, newest first',
+  description:
+    'Every run of every background job (expiry scan, position expiry, CRL refresh, purge, mail), whichever server process ran it: when it started and finished, how it ended, what it counted, and why it failed. RA managers only.',
+  request: {
+    query: z.object({
+      job: z.string().max(60).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'The registered jobs and the latest runs',
+      content: json(
+        z.object({ jobs: z.array(JobView), runs: z.array(JobRunView) }).openapi('JobRuns'),
+      ),
+    },
+  },
+});
+
+const runNow = defineRoute({
+  method: 'post',
+  path: '/api/background/jobs/{name}/runs',
+  operationId: 'runJobNow',
+  access: 'background-jobs:manage',
+  tags: ['Background jobs'],
+  summary: 'Run a background job now, in this server process',
+  description:
+    'Runs the job here and answers with its run when it ends. Jobs are safe to run again and at the same time as another process’s run: nothing is sent or done twice.',
+  request: { params: z.object({ name: z.string().max(60) }) },
+  responses: {
+    200: { description: 'The run, finished', content: json(JobRunView) },
+  },
+});
+
+export function registerBackground(app: OpenAPIHono<AppEnv>) {
+  app.openapi(list, async (c) => {
+    const { job, limit } = c.req.valid('query');
+    const runs = await listJobRuns(serviceContext(c), { ...(job ? { job } : {}), limit });
+    const jobs = jobTypes().map((t) => ({
+      name: t.name,
+      description: t.description,
+      schedule: t.schedule ?? null,
+    }));
+    return c.json({ jobs, runs: runs.map(runView) }, 200);
+  });
+  app.openapi(runNow, async (c) => {
+    // The job acts as the server, not as the manager who asked: the run is the same run a
+    // worker would make (the request's caller is on the audit of nothing it changes).
+    const job = {
+      ctx: { ...serviceContext(c), actor: null, memo: new Map() },
+      logger: c.get('deps').logger,
+      links: jobLinks(expectedOrigin(c)),
+    };
+    const run = await runJob(job, c.req.valid('param').name, { trigger: 'manual' });
+    return c.json(runView(run), 200);
+  });
+}

@@ -1,0 +1,137 @@
+import { Task } from '@lit/task';
+import { css, html, LitElement, nothing } from 'lit';
+import { ApiError, api, ok, type Schemas } from '../api/client.ts';
+import '../components/ra-loading.ts';
+import { dateTime } from '../format.ts';
+import { shared } from '../styles.ts';
+
+type JobRun = Schemas['JobRun'];
+
+const outcomeWords: Record<JobRun['outcome'], string> = {
+  running: 'Running',
+  succeeded: 'Done',
+  failed: 'Failed',
+};
+const triggerWords: Record<JobRun['trigger'], string> = {
+  schedule: 'on schedule',
+  queue: 'queued',
+  manual: 'run now',
+};
+
+/** What a run counted, in words: "sent 3, failed 1" (zeros left out). */
+const counted = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .filter(([, n]) => n)
+    .map(([what, n]) => `${what} ${n}`)
+    .join(', ') || 'nothing to do';
+
+/** The background jobs, when each runs, and their latest runs (RA managers). */
+export class RaBackgroundJobsPage extends LitElement {
+  static override properties = { notice: { state: true }, running: { state: true } };
+  declare notice: { text: string; error: boolean } | null;
+  declare running: string | null;
+
+  private data = new Task(this, {
+    args: () => [] as const,
+    task: async (_args, { signal }) =>
+      ok(api.GET('/api/background/runs', { params: { query: { limit: 50 } }, signal }), signal),
+  });
+
+  static override styles = [
+    shared,
+    css`
+      td button {
+        padding: 0.2rem 0.7rem;
+      }
+      .notice:focus {
+        outline: none;
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    this.notice = null;
+    this.running = null;
+  }
+
+  private async runNow(name: string) {
+    this.notice = null;
+    this.running = name;
+    try {
+      const run = await ok(
+        api.POST('/api/background/jobs/{name}/runs', { params: { path: { name } } }),
+      );
+      this.notice = {
+        text: `${name}: ${outcomeWords[run.outcome].toLowerCase()}, ${counted(run.counts)}.`,
+        error: false,
+      };
+      void this.data.run();
+    } catch (err) {
+      this.notice = {
+        text: err instanceof ApiError ? err.message : `${name} did not run. Try again.`,
+        error: true,
+      };
+    }
+    this.running = null;
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('.notice')?.focus({ preventScroll: true });
+  }
+
+  override render() {
+    return html`<section>
+      <h1>Background jobs</h1>
+      <p>Work the server does by itself: the expiry watch and its notices, ending positions past
+        their end date, the revocation list, purges, mail. Every server process shares the
+        queue; each run is listed here, whichever process ran it.</p>
+      ${
+        this.notice
+          ? html`<p class="message notice ${this.notice.error ? 'error' : 'success'}" tabindex="-1"
+              role=${this.notice.error ? 'alert' : 'status'}>${this.notice.text}</p>`
+          : nothing
+      }
+      ${this.data.render({
+        pending: () =>
+          this.data.value
+            ? this.renderData(this.data.value)
+            : html`<ra-loading label="Loading background jobs…"></ra-loading>`,
+        complete: (value) => this.renderData(value),
+        error: (err) =>
+          html`<p class="message error" role="alert">${err instanceof ApiError ? err.message : 'The background jobs could not be loaded.'}</p>`,
+      })}
+    </section>`;
+  }
+
+  private renderData(value: Schemas['JobRuns']) {
+    return html`<h2>Jobs</h2>
+      <table class="stack">
+        <thead><tr><th scope="col">Job</th><th scope="col">What it does</th><th scope="col">When (cron, UK time)</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>${value.jobs.map(
+          (j) => html`<tr data-testid="job">
+            <td data-label="Job">${j.name}</td>
+            <td data-label="What it does">${j.description}</td>
+            <td data-label="When">${j.schedule ?? 'when queued'}</td>
+            <td><button type="button" ?disabled=${this.running !== null} aria-label="Run now: ${j.name}" @click=${() => this.runNow(j.name)}>Run now</button></td>
+          </tr>`,
+        )}</tbody>
+      </table>
+      <h2>Latest runs</h2>
+      ${
+        value.runs.length === 0
+          ? html`<p data-testid="no-runs">No runs yet.</p>`
+          : html`<table class="stack">
+        <thead><tr><th scope="col">Job</th><th scope="col">Started</th><th scope="col">Outcome</th><th scope="col">Counts</th><th scope="col">Process</th></tr></thead>
+        <tbody>${value.runs.map(
+          (r) => html`<tr data-testid="job-run">
+            <td data-label="Job">${r.job} <small>(${triggerWords[r.trigger]})</small></td>
+            <td data-label="Started">${dateTime(r.startedAt)}</td>
+            <td data-label="Outcome">${outcomeWords[r.outcome]}${r.error ? html`: ${r.error}` : nothing}</td>
+            <td data-label="Counts">${counted(r.counts)}</td>
+            <td data-label="Process">${r.process}</td>
+          </tr>`,
+        )}</tbody>
+      </table>`
+      }`;
+  }
+}
+customElements.define('ra-background-jobs-page', RaBackgroundJobsPage);
