@@ -1,4 +1,5 @@
 import type { JobType } from './job-type.ts';
+import { applyImport } from './types/apply-import.ts';
 import { endExpiredPositions } from './types/end-expired-positions.ts';
 import { expiryScan } from './types/expiry-scan.ts';
 import { purgeOldRecords } from './types/purge-old-records.ts';
@@ -23,6 +24,7 @@ registerJobType(sendMail);
 registerJobType(endExpiredPositions);
 registerJobType(refreshCrl);
 registerJobType(purgeOldRecords);
+registerJobType(applyImport);
 
 /** Every registered job type, in registration order. */
 export function jobTypes(): JobType[] {

@@ -86,11 +86,19 @@ const CardCancellation = z
   })
   .openapi('CardCancellation');
 
-/** Starts applying in this process; the seam where the job queue takes over (run-import.ts). */
-function applyInBackground(c: AppContext, importId: string) {
+/**
+ * Applying goes on the job queue (server/jobs/types/apply-import.ts), which any server process
+ * takes, retries, and resumes after a process dies. An app built without a queue (most tests)
+ * applies it in this process, through the same batches.
+ */
+async function applyInBackground(c: AppContext, importId: string) {
+  const { queue, logger, config } = c.get('deps');
+  const batchSize = config.importBatchRows;
+  if (queue) {
+    await queue.send('import-apply', { importId, batchSize });
+    return;
+  }
   const ctx = serviceContext(c);
-  const logger = c.get('deps').logger;
-  const batchSize = c.get('deps').config.importBatchRows;
   void runImport(ctx, importId, { batchSize }).catch((error: unknown) => {
     logger.error(
       { err: error, importId },
@@ -186,7 +194,7 @@ function registerImportKind(
     // The answer is read before the first batch starts: on PGlite, one connection, it would
     // otherwise wait for that batch's transaction.
     const view = await viewImport(ctx, id, kind);
-    applyInBackground(c, id);
+    await applyInBackground(c, id);
     return c.json(view, 202);
   });
 }

@@ -76,6 +76,44 @@ describe.each(testDrivers)('background jobs on the queue (%s)', (driver) => {
     ]);
   }, 60_000);
 
+  it('applies an ESR import on the queue: the apply is a queued run, recorded with its counts', async () => {
+    const manager = await t.login('manager');
+    const csv = [
+      'employee_number,family_name,given_name,date_of_birth,work_email,ods_code,job_role_code,start_date,end_date',
+      '20000001,Queue,Ada,1988-02-14,ada.queue@demo.nhs.example,RWG01,R8001,2026-01-05,',
+      '20000002,Queue,Bea,1979-07-03,,RWG02,R8009,2025-11-01,2027-10-31',
+    ].join('\n');
+    const uploaded = await t.app.request('/api/esr-imports?fileName=queue.csv', {
+      method: 'POST',
+      headers: { ...manager.headers, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(uploaded.status, await uploaded.clone().text()).toBe(201);
+    const { id } = (await uploaded.json()) as { id: string };
+    const apply = await t.app.request(`/api/esr-imports/${id}/apply`, {
+      method: 'POST',
+      headers: manager.headers,
+    });
+    expect(apply.status, await apply.clone().text()).toBe(202);
+    const run = async () =>
+      (
+        await t.db
+          .select()
+          .from(jobRuns)
+          .where(and(eq(jobRuns.job, 'import-apply'), eq(jobRuns.outcome, 'succeeded')))
+      )[0];
+    await waitFor(async () => !!(await run()), 'the queued import to be applied', {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    expect((await run())?.trigger).toBe('queue');
+    expect((await run())?.counts).toEqual({ batches: 1, lines: 2 });
+    const view = (await (
+      await t.app.request(`/api/esr-imports/${id}`, { headers: manager.headers })
+    ).json()) as { status: string; done: number };
+    expect(view).toMatchObject({ status: 'applied', done: 2 });
+  }, 60_000);
+
   it('shows the runs to RA managers only, and lets them run a job now', async () => {
     const manager = await t.login('manager');
     const listed = await t.app.request('/api/background/runs', { headers: manager.headers });
