@@ -28,5 +28,10 @@ export interface JobType<Data = Record<string, unknown>> {
   retryDelaySeconds?: number;
   /** How long a run may take before the queue counts it lost and runs it again (default 15 min). */
   expireInSeconds?: number;
+  /**
+   * Whether an RA manager may run it by hand ("Run now"; default yes). No for a job that only
+   * makes sense with data someone's action put on the queue (applying an import).
+   */
+  runByHand?: boolean;
   run(job: JobContext, data: Data): Promise<JobCounts>;
 }

@@ -1,12 +1,15 @@
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
+import { ConflictError } from '../errors.ts';
 import { type AppEnv, expectedOrigin, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
+import { ErrorBody } from '../http/error-body.ts';
 import { jobLinks } from '../jobs/job-links.ts';
-import { jobTypes } from '../jobs/job-types.ts';
+import { jobType, jobTypes } from '../jobs/job-types.ts';
 import { runJob } from '../jobs/run-job.ts';
 import { type JobRun, listJobRuns } from '../services/background/job-runs.ts';
 
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+const failure = (description: string) => ({ description, content: json(ErrorBody) });
 
 const JobRunView = z
   .object({
@@ -30,6 +33,9 @@ const JobView = z
       .string()
       .nullable()
       .openapi({ description: 'When it runs by itself: a cron expression in UK time' }),
+    runByHand: z
+      .boolean()
+      .openapi({ description: 'Whether “Run now” may start it (not a job that needs data)' }),
   })
   .openapi('BackgroundJob');
 
@@ -82,6 +88,7 @@ const runNow = defineRoute({
   request: { params: z.object({ name: z.string().max(60) }) },
   responses: {
     200: { description: 'The run, finished', content: json(JobRunView) },
+    409: failure('A job that runs only when someone’s action queues it'),
   },
 });
 
@@ -93,6 +100,7 @@ export function registerBackground(app: OpenAPIHono<AppEnv>) {
       name: t.name,
       description: t.description,
       schedule: t.schedule ?? null,
+      runByHand: t.runByHand !== false,
     }));
     return c.json({ jobs, runs: runs.map(runView) }, 200);
   });
@@ -104,7 +112,13 @@ export function registerBackground(app: OpenAPIHono<AppEnv>) {
       logger: c.get('deps').logger,
       links: jobLinks(expectedOrigin(c)),
     };
-    const run = await runJob(job, c.req.valid('param').name, { trigger: 'manual' });
+    const name = c.req.valid('param').name;
+    if (jobType(name)?.runByHand === false) {
+      throw new ConflictError(
+        `${name} runs only when someone asks for it (applying an import), not by hand.`,
+      );
+    }
+    const run = await runJob(job, name, { trigger: 'manual' });
     return c.json(runView(run), 200);
   });
 }

@@ -119,7 +119,7 @@ describe.each(testDrivers)('background jobs on the queue (%s)', (driver) => {
     const listed = await t.app.request('/api/background/runs', { headers: manager.headers });
     expect(listed.status).toBe(200);
     const body = (await listed.json()) as {
-      jobs: { name: string; schedule: string | null }[];
+      jobs: { name: string; schedule: string | null; runByHand: boolean }[];
       runs: { job: string; outcome: string; process: string }[];
     };
     expect(body.jobs.map((j) => j.name)).toEqual(
@@ -150,6 +150,15 @@ describe.each(testDrivers)('background jobs on the queue (%s)', (driver) => {
       headers: manager.headers,
     });
     expect(unknown.status).toBe(404);
+    // Applying an import needs the import: it is queued by Apply, never run by hand.
+    expect(body.jobs.find((j) => j.name === 'import-apply')).toMatchObject({ runByHand: false });
+    expect(body.jobs.find((j) => j.name === 'expiry-scan')).toMatchObject({ runByHand: true });
+    const byHand = await t.app.request('/api/background/jobs/import-apply/runs', {
+      method: 'POST',
+      headers: manager.headers,
+    });
+    expect(byHand.status).toBe(409);
+    expect(JSON.stringify(await byHand.json())).toMatch(/not by hand/);
 
     for (const username of ['advanced', 'agent', 'sponsor', 'staff']) {
       const who = await t.login(username);

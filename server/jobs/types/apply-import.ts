@@ -13,6 +13,7 @@ export const applyImport: JobType<{ importId?: unknown; batchSize?: unknown }> =
   retryLimit: 5,
   retryDelaySeconds: 30,
   expireInSeconds: 60 * 60,
+  runByHand: false,
   async run({ ctx }, data) {
     const importId = typeof data.importId === 'string' ? data.importId : '';
     if (!/^[0-9a-f-]{36}$/i.test(importId)) throw new Error('import-apply needs an importId');

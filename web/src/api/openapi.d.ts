@@ -2194,6 +2194,8 @@ export type components = {
         BackgroundJob: {
             description: string;
             name: string;
+            /** @description Whether “Run now” may start it (not a job that needs data) */
+            runByHand: boolean;
             /** @description When it runs by itself: a cron expression in UK time */
             schedule: string | null;
         };
@@ -4182,6 +4184,15 @@ export interface operations {
             };
             /** @description Not allowed for your role, or CSRF check failed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A job that runs only when someone’s action queues it */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -111,7 +111,7 @@ export class RaBackgroundJobsPage extends LitElement {
             <td data-label="Job">${j.name}</td>
             <td data-label="What it does">${j.description}</td>
             <td data-label="When">${j.schedule ?? 'when queued'}</td>
-            <td><button type="button" ?disabled=${this.running !== null} aria-label="Run now: ${j.name}" @click=${() => this.runNow(j.name)}>Run now</button></td>
+            <td>${j.runByHand ? html`<button type="button" ?disabled=${this.running !== null} aria-label="Run now: ${j.name}" @click=${() => this.runNow(j.name)}>Run now</button>` : ''}</td>
           </tr>`,
         )}</tbody>
       </table>
