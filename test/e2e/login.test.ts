@@ -21,6 +21,8 @@ const expectedNav: Record<string, string[]> = {
     'My access',
     'Stock',
     'Workstations',
+    'Imports',
+    'Reports',
     'Audit',
     'Sign-in locks',
     'Jobs',
@@ -37,6 +39,8 @@ const expectedNav: Record<string, string[]> = {
     'My access',
     'Stock',
     'Workstations',
+    'Imports',
+    'Reports',
     'Audit',
   ],
   agent: [
@@ -51,7 +55,7 @@ const expectedNav: Record<string, string[]> = {
     'Stock',
   ],
   idchecker: ['Home', 'People', 'Register', 'My access'],
-  sponsor: ['Home', 'People', 'Requests', 'Cards', 'Card flags', 'My access'],
+  sponsor: ['Home', 'People', 'Requests', 'Cards', 'Card flags', 'My access', 'Reports'],
   lsa: ['Home', 'People', 'Cards', 'Card flags', 'My access'],
   staff: ['My access'],
 };
