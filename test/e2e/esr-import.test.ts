@@ -1,5 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCard } from '../support/card-fixtures.ts';
+import { demoPersonId } from '../support/people.ts';
 import { axeViolations, sidewaysOverflow } from './support/accessibility.ts';
 import { launchChromium, openPage, type RunningApp, signIn, startApp } from './support/browser.ts';
 
@@ -103,4 +105,35 @@ describe('ESR import, in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await sidewaysOverflow(page)).toEqual([]);
   }, 180_000);
+
+  it('cancels cards from a list only after naming whose cards they are and asking once more', async () => {
+    await page.context().clearCookies();
+    await signIn(page, app.url, 'manager');
+    const holders = [
+      { id: await demoPersonId(app, 'Priya'), name: 'Priya' },
+      { id: await demoPersonId(app, 'Sam'), name: 'Sam' },
+    ];
+    const cards = [];
+    for (const h of holders) cards.push(await createCard(app, { state: 'active', personId: h.id }));
+    await page.goto(`${app.url}/imports`);
+    await page.getByLabel('Card serials, one a line').fill(cards.map((c) => c.serial).join('\n'));
+    await page.getByLabel('Reason', { exact: true }).selectOption('lost');
+    await page.getByRole('button', { name: 'Check the list' }).click();
+    const rows = page.getByTestId('import-rows').last();
+    await rows.locator('tbody tr').nth(1).waitFor();
+    // Each line names the holder before anything is cancelled.
+    for (const h of holders)
+      expect(await rows.textContent()).toMatch(new RegExp(`${h.name} \\S+’s card`));
+    await page.getByTestId('apply').last().click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel 2 cards?' });
+    await dialog.waitFor();
+    // Going back cancels nothing.
+    await dialog.getByRole('button', { name: 'Go back' }).click();
+    const still = await page.request.get(new URL(`/api/cards/${cards[0]?.serial}`, app.url).href);
+    expect(((await still.json()) as { state: string }).state).toBe('active');
+    await page.getByTestId('apply').last().click();
+    await dialog.getByRole('button', { name: 'Cancel 2 cards' }).click();
+    await page.getByTestId('summary').last().waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('summary').last().textContent()).toContain('cancelled 2');
+  }, 120_000);
 });

@@ -302,12 +302,16 @@ describe('the reports page, in Chromium', () => {
     const problem = page.locator('#to-error');
     await problem.waitFor();
     expect(await problem.textContent()).toContain(
-      'must be on or after the start of the period (2026-12-01)',
+      'must be on or after the start of the period (1 Dec 2026)',
     );
     expect(await page.getByLabel('To', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByLabel('To', { exact: true }).getAttribute('aria-describedby')).toBe(
       'to-error',
     );
+    // The problem is said beside the field; the four reports over time say only that they
+    // wait for it, with no red box of their own.
+    await expect.poll(() => page.getByTestId('not-shown').count()).toBe(4);
+    expect(await page.locator('[data-testid^="report-"] .message.error').count()).toBe(0);
   });
 
   it('offers a sponsor their organisation only, and a staff member no reports at all', async () => {
@@ -318,6 +322,12 @@ describe('the reports page, in Chromium', () => {
       .locator('option')
       .allTextContents();
     expect(options).toEqual(['All of yours', 'Watford General Hospital (RWG01)']);
+    // Another organisation's reports, by a link: refused once, under the filters.
+    await page.goto(`${app.url}/reports?organisation=RWG02`);
+    const refusal = page.getByTestId('reports-problem');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('RWG02');
+    expect(await page.getByTestId('not-shown').count()).toBe(6);
     await page.context().clearCookies();
 
     const staff = await openPage(browser);

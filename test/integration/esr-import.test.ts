@@ -221,7 +221,7 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     expect(listed.items).toEqual([
       expect.objectContaining({
         card: expect.objectContaining({ serial: card.serial }),
-        summary: 'The holder left on 2026-11-20: card to be returned',
+        summary: 'The holder left on 20 Nov 2026: card to be returned',
         workstation: null,
       }),
     ]);

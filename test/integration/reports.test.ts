@@ -818,7 +818,7 @@ describe.each(testDrivers)('reports (%s)', (driver) => {
       ]) {
         const details = await problems(path ?? '');
         expect(details.find((d) => d.field === field)?.message).toBe(
-          'must be a date from 2000-01-01 to 2099-12-31',
+          'must be a date from 1 Jan 2000 to 31 Dec 2099',
         );
       }
       // Only `from` given late in the century: the period runs from it, never past the end.

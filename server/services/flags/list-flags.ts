@@ -13,7 +13,7 @@ import { actorScope } from '../access/actor-scope.ts';
 import { isHeld } from '../assignments/held-assignment.ts';
 import type { ScopeTest } from '../cards/cards-in-scope.ts';
 import type { ServiceContext } from '../context.ts';
-import { daysLeftUntil, todayOf } from '../dates.ts';
+import { daysLeftUntil, displayDate, todayOf } from '../dates.ts';
 import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
 
 const raRoles = new Set(['ra_manager', 'ra_agent_advanced', 'ra_agent']);
@@ -140,7 +140,7 @@ function summaryOf(
       return `${what} names someone other than the holder`;
     case 'return_due':
       return typeof details.endDate === 'string'
-        ? `The holder left on ${details.endDate}: card to be returned`
+        ? `The holder left on ${displayDate(details.endDate)}: card to be returned`
         : 'The holder left: card to be returned';
   }
 }

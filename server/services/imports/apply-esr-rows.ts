@@ -4,6 +4,7 @@ import { cardFlags } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import type { TxContext } from '../context.ts';
+import { displayDate } from '../dates.ts';
 import { nameKeys } from '../people/name-keys.ts';
 import { newUserId } from '../people/user-id.ts';
 import { type EsrRow, esrColumns, readEsrRow } from './esr-rows.ts';
@@ -276,7 +277,7 @@ async function applyLeave(
   const personId = plan.personId;
   if (!work || !personId) throw new Error('a leaver without their work');
   const now = tx.now();
-  const note = `Left on ${row.endDate} (ESR import, line ${line})`;
+  const note = `Left on ${displayDate(row.endDate ?? '')} (ESR import, line ${line})`;
   for (const ending of work.endAssignments) {
     await tx.db
       .update(assignments)

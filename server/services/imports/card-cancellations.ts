@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { imports } from '../../../db/schema/imports.ts';
+import { people } from '../../../db/schema/people.ts';
 import { DomainError, NotFoundError } from '../../errors.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import {
@@ -63,10 +64,19 @@ async function planCancellation(
       row && plan.error.code === 'FORBIDDEN' ? await outOfScopeRefusal(tx, card, row) : null;
     return { ...refuse((refusal ?? plan.error).message), personId: card.personId };
   }
+  // Whose card it is, in the line's own words: a wrong serial in a pasted list shows here,
+  // before anyone's card is cancelled.
+  const [holder] = card.personId
+    ? await tx.db
+        .select({ given: people.givenName, family: people.familyName })
+        .from(people)
+        .where(eq(people.id, card.personId))
+    : [];
+  const whose = holder ? `${holder.given} ${holder.family}’s card` : 'A card with no holder';
   return {
     odsCodes: card.odsCodes,
     plan: 'cancel',
-    message: `Cancel (${reasonWords[reason]}): ${card.state.replaceAll('_', ' ')} → cancelled; its certificates are revoked.`,
+    message: `Cancel (${reasonWords[reason]}): ${whose}, ${card.state.replaceAll('_', ' ')} → cancelled; its certificates are revoked.`,
     personId: card.personId,
   };
 }

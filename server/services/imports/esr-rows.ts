@@ -46,7 +46,7 @@ export function checkEsrHeader(fields: string[]): void {
     !missing.length && !unknown.length ? 'the columns are in another order' : '',
   ].filter(Boolean);
   throw fileProblem(
-    `Line 1 must be the header ${esrColumns.join(',')} (${parts.join('; ')}). See docs/esr-import.md.`,
+    `Line 1 must be the header ${esrColumns.join(',')} (${parts.join('; ')}). Export the file from ESR with these columns, in this order.`,
   );
 }
 

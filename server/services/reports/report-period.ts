@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { ValidationError } from '../../errors.ts';
-import { addDays, daysBetween, startOfDay, todayOf } from '../dates.ts';
+import { addDays, daysBetween, displayDate, startOfDay, todayOf } from '../dates.ts';
 
 /** Dates a report covers, inclusive, on the trust's calendar, and the instants they span. */
 export interface ReportPeriod {
@@ -51,20 +51,35 @@ export function reportPeriod(
   ] as const) {
     if (day < earliestReportDate || day > latestReportDate) {
       throw ValidationError.of(
-        [{ field, message: `must be a date from ${earliestReportDate} to ${latestReportDate}` }],
+        [
+          {
+            field,
+            message: `must be a date from ${displayDate(earliestReportDate)} to ${displayDate(latestReportDate)}`,
+          },
+        ],
         'this can be shown',
       );
     }
   }
   if (to < from) {
     throw ValidationError.of(
-      [{ field: 'to', message: `must be on or after the start of the period (${from})` }],
+      [
+        {
+          field: 'to',
+          message: `must be on or after the start of the period (${displayDate(from)})`,
+        },
+      ],
       'this can be shown',
     );
   }
   if (daysBetween(from, to) >= longestPeriod[kind]) {
     throw ValidationError.of(
-      [{ field: 'to', message: `must be within ${spanWords[kind]} of the start (${from})` }],
+      [
+        {
+          field: 'to',
+          message: `must be within ${spanWords[kind]} of the start (${displayDate(from)})`,
+        },
+      ],
       'this can be shown',
     );
   }

@@ -68,6 +68,8 @@ export class RaApp extends LitElement {
   /** Failed attempts since the last sign-in, to tell once: set on signing in, not on reload. */
   declare failedSignIns: Me['failedSignIns'];
   declare path: string;
+  /** The reports page's own chunk could not be fetched (offline, a new release). */
+  private reportsChunkFailed = false;
   declare loading: boolean;
   /**
    * A page's own name for itself (a person page names the person), set by an `ra-page-title`
@@ -308,8 +310,20 @@ export class RaApp extends LitElement {
         return html`<ra-audit-page></ra-audit-page>`;
       case 'reports':
         // Its own chunk, with chart.js: loaded the first time the page is opened, never
-        // with the app's main bundle.
-        void import('../pages/ra-reports-page.ts');
+        // with the app's main bundle. Until it is here, the page says so.
+        if (!customElements.get('ra-reports-page')) {
+          if (this.reportsChunkFailed) {
+            return html`<p class="message error" role="alert">The reports page could not be loaded. Reload the page to try again.</p>`;
+          }
+          void import('../pages/ra-reports-page.ts').then(
+            () => this.requestUpdate(),
+            () => {
+              this.reportsChunkFailed = true;
+              this.requestUpdate();
+            },
+          );
+          return html`<ra-loading label="Loading reports…"></ra-loading>`;
+        }
         return html`<ra-reports-page></ra-reports-page>`;
       case 'card-flags':
         return html`<ra-flags-page></ra-flags-page>`;

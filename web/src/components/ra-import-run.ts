@@ -2,6 +2,8 @@ import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import { count, dateTime } from '../format.ts';
 import { shared } from '../styles.ts';
+import './ra-dialog.ts';
+import type { RaDialog } from './ra-dialog.ts';
 
 type Import = Schemas['Import'];
 type ImportRow = Schemas['ImportRow'];
@@ -65,6 +67,11 @@ export class RaImportRun extends LitElement {
       td {
         overflow-wrap: anywhere;
       }
+      /* "Refused" is one word: never broken inside. */
+      td.plan {
+        overflow-wrap: normal;
+        white-space: nowrap;
+      }
     `,
   ];
 
@@ -117,13 +124,25 @@ export class RaImportRun extends LitElement {
     }
   }
 
+  /** Cancelling cards cannot be undone: it is asked once more, with how many and whose. */
+  private async askApply() {
+    if (this.current?.kind === 'card_cancellation') {
+      await this.renderRoot.querySelector<RaDialog>('ra-dialog')?.show();
+      return;
+    }
+    await this.apply();
+  }
+
   private async apply() {
     if (!this.current) return;
+    this.renderRoot.querySelector<RaDialog>('ra-dialog')?.close();
     this.error = '';
     this.applying = true;
     const path = `${this.base}/{id}/apply` as '/api/esr-imports/{id}/apply';
     try {
       this.current = await ok(api.POST(path, { params: { path: { id: this.current.id } } }));
+      // The page's "Checked: nothing is changed until you apply it" is no longer so.
+      this.dispatchEvent(new CustomEvent('applying', { bubbles: true, composed: true }));
       this.poll();
     } catch (err) {
       this.applying = false;
@@ -164,13 +183,21 @@ export class RaImportRun extends LitElement {
       ${this.error ? html`<p class="message error" role="alert">${this.error}</p>` : nothing}
       ${
         v.status === 'checked'
-          ? html`<div class="actions"><button type="button" @click=${this.apply} ?disabled=${this.applying || toDo <= 0}
-              data-testid="apply">${toDo > 0 ? `Apply: ${count(toDo, v.kind === 'esr' ? 'row' : 'card')}` : 'Nothing to apply'}</button></div>`
+          ? html`<div class="actions"><button type="button" @click=${this.askApply} ?disabled=${this.applying || toDo <= 0}
+              data-testid="apply">${toDo > 0 ? `Apply: ${count(toDo, v.kind === 'esr' ? 'row' : 'card')}` : 'Nothing to apply'}</button></div>
+            ${
+              v.kind === 'card_cancellation'
+                ? html`<ra-dialog danger heading=${`Cancel ${count(toDo, 'card')}?`} confirmLabel=${`Cancel ${count(toDo, 'card')}`}
+                    dismissLabel="Go back" @confirm=${this.apply}>
+                    <p>Their certificates are revoked at once and the cards can never be used again. Check the names in the list below first.</p>
+                  </ra-dialog>`
+                : nothing
+            }`
           : nothing
       }
       ${
         v.status === 'applying'
-          ? html`<label for="progress">Applying: ${v.done.toLocaleString('en-GB')} of ${v.rowCount.toLocaleString('en-GB')} rows</label>
+          ? html`<label for="progress">Applying: ${v.done.toLocaleString('en-GB')} of ${v.rowCount.toLocaleString('en-GB')} lines done</label>
             <progress id="progress" data-testid="progress" max=${v.rowCount} value=${v.done}></progress>`
           : nothing
       }
@@ -205,7 +232,7 @@ export class RaImportRun extends LitElement {
                 ? html`<br /><span class="muted">${r.fields.given_name} ${r.fields.family_name}</span>`
                 : nothing
             }${r.personId ? html`<br /><a href="/people/${r.personId}">Open record</a>` : nothing}</td>
-            <td data-label=${v.status === 'applied' ? 'Outcome' : 'Plan'}>${planWords[r.outcome ?? r.plan] ?? r.plan}</td>
+            <td class="plan" data-label=${v.status === 'applied' ? 'Outcome' : 'Plan'}>${planWords[r.outcome ?? r.plan] ?? r.plan}</td>
             <td data-label="Why">${r.outcomeMessage ?? r.message}</td>
           </tr>`,
         )}</tbody>

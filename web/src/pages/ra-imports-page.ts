@@ -120,7 +120,7 @@ export class RaImportsPage extends LitElement {
         ${f.errorFor('file')}
         <div class="actions"><button type="submit">Check the file</button></div>
       </form>
-      ${this.esr ? html`<ra-import-run .value=${this.esr}></ra-import-run>` : nothing}
+      ${this.esr ? html`<ra-import-run .value=${this.esr} @applying=${() => this.esrFeedback.clear()}></ra-import-run>` : nothing}
       ${can(me, 'cards:cancel-batch') ? this.renderCancellation() : nothing}`;
   }
 
@@ -142,7 +142,7 @@ export class RaImportsPage extends LitElement {
         ${f.errorFor('reason')}
         <div class="actions"><button type="submit">Check the list</button></div>
       </form>
-      ${this.cancellation ? html`<ra-import-run .value=${this.cancellation}></ra-import-run>` : nothing}`;
+      ${this.cancellation ? html`<ra-import-run .value=${this.cancellation} @applying=${() => this.cancelFeedback.clear()}></ra-import-run>` : nothing}`;
   }
 }
 customElements.define('ra-imports-page', RaImportsPage);

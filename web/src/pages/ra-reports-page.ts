@@ -255,6 +255,7 @@ export class RaReportsPage extends LitElement {
     const organisations = this.options.value?.organisations ?? [];
     const chosen = this.filters.organisation;
     const orgProblem = problems.get('organisation');
+    const common = this.commonRefusal(loaded, problems);
     return html`
       <h1>Reports</h1>
       <section class="card" aria-labelledby="filter-h">
@@ -281,11 +282,28 @@ export class RaReportsPage extends LitElement {
         </form>
         <p class="hint">An organisation includes its sites. The dates apply to the reports over time; each has its own period when they are empty.</p>
       </section>
-      ${sections.map((s) => this.section(s, loaded?.[s.name]))}
+      ${common ? html`<div class="message error" role="alert" data-testid="reports-problem"><p>${common}</p></div>` : nothing}
+      ${sections.map((s) => this.section(s, loaded?.[s.name], problems.size > 0 || !!common))}
     `;
   }
 
-  private section(s: Section, result: Loaded | undefined) {
+  /**
+   * One refusal every report gave (another organisation's reports, say): said once, under the
+   * filters, not six times. A problem with a filter is said beside that filter instead.
+   */
+  private commonRefusal(
+    loaded: Record<ReportName, Loaded> | undefined,
+    problems: Map<string, string>,
+  ) {
+    if (!loaded || problems.size) return '';
+    const messages = Object.values(loaded).map((r) =>
+      r.status === 'rejected' && r.reason instanceof ApiError ? r.reason.message : null,
+    );
+    const first = messages[0];
+    return first && messages.every((m) => m === first) ? first : '';
+  }
+
+  private section(s: Section, result: Loaded | undefined, saidAbove: boolean) {
     const csv = `/api/reports/${s.name}.csv${queryOf(this.filters, s.dated)}`;
     return html`<section class="card" aria-labelledby="${s.name}-h" data-testid="report-${s.name}">
       <h2 id="${s.name}-h">${s.title}</h2>
@@ -293,13 +311,15 @@ export class RaReportsPage extends LitElement {
       ${
         !result
           ? html`<ra-loading label="Counting…"></ra-loading>`
-          : result.status === 'rejected'
-            ? html`<div class="message error" role="alert"><p>${
-                result.reason instanceof ApiError
-                  ? result.reason.message
-                  : 'This report could not be loaded.'
-              }</p></div>`
-            : html`<ra-report-chart .config=${result.value.chart} label=${result.value.chartLabel}></ra-report-chart>
+          : result.status === 'rejected' && saidAbove
+            ? html`<p class="hint" data-testid="not-shown">Not shown: see the problem above.</p>`
+            : result.status === 'rejected'
+              ? html`<div class="message error" role="alert"><p>${
+                  result.reason instanceof ApiError
+                    ? result.reason.message
+                    : 'This report could not be loaded.'
+                }</p></div>`
+              : html`<ra-report-chart .config=${result.value.chart} label=${result.value.chartLabel}></ra-report-chart>
                 ${result.value.table}
                 ${result.value.note ? html`<p class="hint">${result.value.note}</p>` : nothing}
                 <p class="download"><a href=${csv} download data-testid="csv-${s.name}">Download CSV<span class="visually-hidden">: ${s.title}</span></a></p>`
