@@ -8,7 +8,7 @@ import type { Permission } from '../../server/permissions/permissions.ts';
 import { rolePermissions } from '../../server/permissions/permissions.ts';
 import { testDrivers } from '../support/databases.ts';
 import { encodeForUrl, hostileStrings } from '../support/hostile-values.ts';
-import { secondTrust, type Trust } from '../support/second-trust.ts';
+import { activated, secondTrust, type Trust } from '../support/second-trust.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -203,6 +203,29 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
     }
     const [imp] = await t.db.select().from(imports).where(eq(imports.id, rxx.records.esrImport));
     expect(imp?.status).toBe('checked');
+  });
+
+  it("shows a trust's manager only its own rows of a national manager's import", async () => {
+    const national = await activated(t, 'national.manager', 'ra_manager', null);
+    const res = await upload(
+      t,
+      national,
+      `${header}\n70000051,Westcase,Wendy,1991-03-04,wendy.westcase@rwg.example,RWG01,R8001,2026-01-05,\n70000052,Crosscase,Colin,1992-05-06,,RXX01,R8010,2026-01-05,\n`,
+    );
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id, planned } = (await res.json()) as ImportView;
+    expect(planned.create).toBe(2);
+    const view = await t.app.request(`/api/esr-imports/${id}`, { headers: rxx.manager.headers });
+    expect(view.status).toBe(200);
+    const rows = await t.app.request(`/api/esr-imports/${id}/rows`, {
+      headers: rxx.manager.headers,
+    });
+    expect(rows.status).toBe(200);
+    const text = await rows.text();
+    expect(text).toContain('Crosscase');
+    for (const secret of ['Westcase', 'Wendy', '1991-03-04', 'wendy.westcase']) {
+      expect(text).not.toContain(secret);
+    }
   });
 
   it("refuses an import that names another trust's organisation, row by row", async () => {
