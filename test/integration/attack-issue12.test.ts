@@ -226,6 +226,14 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
     for (const secret of ['Westcase', 'Wendy', '1991-03-04', 'wendy.westcase']) {
       expect(text).not.toContain(secret);
     }
+    // Nor may they apply it: re-planned as them, the other trust's row would be refused.
+    const apply = await t.app.request(`/api/esr-imports/${id}/apply`, {
+      method: 'POST',
+      headers: rxx.manager.headers,
+    });
+    expect(apply.status, await apply.clone().text()).toBe(403);
+    const [imp] = await t.db.select().from(imports).where(eq(imports.id, id));
+    expect(imp?.status).toBe('checked');
   });
 
   it("refuses an import that names another trust's organisation, row by row", async () => {
