@@ -565,6 +565,26 @@ describe.runIf(process.env.TEST_DATABASE_URL)('twenty callers at once (postgres)
     expect(ids.size).toBe(20);
   });
 
+  it('ends a position once when twenty run position expiry at once', async () => {
+    await t.db
+      .update(assignments)
+      .set({ startDate: '2026-01-01', endDate: '2026-02-01' })
+      .where(eq(assignments.id, rxx.records.assignment));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.app.request('/api/background/jobs/position-expiry/runs', {
+          method: 'POST',
+          headers: rxx.manager.headers,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const runs = await Promise.all(
+      results.map(async (r) => (await r.json()) as { counts: Record<string, number> | null }),
+    );
+    expect(runs.reduce((n, r) => n + (r.counts?.ended ?? 0), 0)).toBe(1);
+  });
+
   it('runs a job twenty times at once without a 500, each run recorded', async () => {
     const listed = await t.app.request('/api/background/runs', { headers: rxx.manager.headers });
     const { jobs } = (await listed.json()) as { jobs: { name: string; runByHand: boolean }[] };
