@@ -333,6 +333,23 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
     }
   });
 
+  it("lists a trust's own imports however many other trusts made since", async () => {
+    for (let i = 0; i < 101; i++) {
+      t.clock.advance(1000);
+      const res = await t.app.request('/api/card-cancellations', {
+        method: 'POST',
+        headers: manager.headers,
+        body: JSON.stringify({ fileName: `rwg-${i}`, text: `NO-SUCH-${i}`, reason: 'damaged' }),
+      });
+      expect(res.status).toBe(201);
+    }
+    const list = await t.app.request('/api/card-cancellations', {
+      headers: rxx.manager.headers,
+    });
+    const { items } = (await list.json()) as { items: { id: string }[] };
+    expect(items.map((i) => i.id)).toContain(rxx.records.cardCancellation);
+  });
+
   it('answers an upload in another content type, or none, with a 4xx', async () => {
     for (const [type, body] of [
       ['application/json', '{"employee_number":"1"}'],

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, arrayOverlaps, asc, desc, eq, gt, inArray, or, type SQL, sql } from 'drizzle-orm';
 import { accounts } from '../../../db/schema/accounts.ts';
 import {
   type ImportKind,
@@ -95,17 +95,33 @@ async function mayView(ctx: ServiceContext, row: typeof imports.$inferSelect): P
   return scope.of(permission).all || scope.coversAny(permission, row.odsCodes);
 }
 
-/** The latest imports of a kind, newest first (the page's list). */
+/**
+ * The latest imports of a kind the caller may see, newest first (the page's list): the
+ * scope is in the query, so another trust's newer imports never crowd out the caller's own.
+ */
 export async function listImports(ctx: ServiceContext, kind: ImportKind): Promise<ImportView[]> {
+  const permission = importPermission[kind];
+  const accountId = ctx.actor?.accountId;
+  if (!accountId || !ctx.actor?.permissions.includes(permission)) return [];
+  const scope = (await actorScope(ctx)).of(permission);
+  const codes = scope.all ? [] : [...scope.odsCodes];
   const rows = await ctx.db
     .select()
     .from(imports)
-    .where(eq(imports.kind, kind))
-    .orderBy(desc(imports.createdAt))
-    .limit(100);
-  const visible: typeof rows = [];
-  for (const r of rows) if (visible.length < 20 && (await mayView(ctx, r))) visible.push(r);
-  return Promise.all(visible.map((r) => viewOf(ctx, r)));
+    .where(
+      and(
+        eq(imports.kind, kind),
+        scope.all
+          ? undefined
+          : or(
+              eq(imports.createdBy, accountId),
+              codes.length ? arrayOverlaps(imports.odsCodes, codes) : undefined,
+            ),
+      ),
+    )
+    .orderBy(desc(imports.createdAt), desc(imports.id))
+    .limit(20);
+  return Promise.all(rows.map((r) => viewOf(ctx, r)));
 }
 
 export interface ImportRowView {
