@@ -321,9 +321,10 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
         t,
         rxx.manager,
         `${header}\n70000041,"${s.slice(0, 300).replaceAll('"', '""')}",Ann,1990-01-01,,RXX01,R8010,2026-01-05,\n`,
-        s || 'x',
       );
       expect(res.status, JSON.stringify(s.slice(0, 20))).toBeLessThan(500);
+      const named = await upload(t, rxx.manager, `${header}\n`, s || 'x');
+      expect(named.status, JSON.stringify(s.slice(0, 20))).toBeLessThan(500);
       const list = await t.app.request('/api/card-cancellations', {
         method: 'POST',
         headers: rxx.manager.headers,
@@ -411,6 +412,16 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
       const res = await upload(t, rxx.manager, stream);
       expect(res.status, `case ${i}: ${await res.clone().text()}`).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
+    }
+    // A NUL in a cell (PostgreSQL stores none), and a UTF-16 file without its byte order mark.
+    for (const body of [
+      `${header}\n70000042,"Smith\u0000",Ann,1990-01-01,,RXX01,R8010,2026-01-05,\n`,
+      Buffer.from(`${header}\n70000043,Wide,Ann,1990-01-01,,RXX01,R8010,2026-01-05,\n`, 'utf16le'),
+    ]) {
+      const res = await upload(t, rxx.manager, body);
+      const text = await res.text();
+      expect(res.status, text).toBe(400);
+      expect(text).toMatch(/NUL/);
     }
     // A stream that fails halfway (the client went away).
     let sent = false;
