@@ -1,6 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignments, positions } from '../../db/schema/access.ts';
+import { auditEvents } from '../../db/schema/audit.ts';
 import { importRows, imports } from '../../db/schema/imports.ts';
 import { organisations } from '../../db/schema/organisations.ts';
 import { people } from '../../db/schema/people.ts';
@@ -234,6 +235,41 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
     expect(apply.status, await apply.clone().text()).toBe(403);
     const [imp] = await t.db.select().from(imports).where(eq(imports.id, id));
     expect(imp?.status).toBe('checked');
+  });
+
+  it("will not cancel another trust's card, nor say it exists", async () => {
+    const [theirs] = rxx.records.flaggedSerials;
+    const res = await t.app.request('/api/card-cancellations', {
+      method: 'POST',
+      headers: manager.headers,
+      body: JSON.stringify({
+        text: `serial\n${theirs}\nNO-SUCH-CARD-ANYWHERE\n${theirs?.toUpperCase()}`,
+        reason: 'damaged',
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const view = (await res.json()) as ImportView;
+    expect(view.planned).toEqual({ refuse: 3 });
+    const rows = await t.app.request(`/api/card-cancellations/${view.id}/rows`, {
+      headers: manager.headers,
+    });
+    const items = ((await rows.json()) as { items: { message: string; personId: string | null }[] })
+      .items;
+    expect(items[0]?.message).toBe(
+      items[1]?.message.replace('NO-SUCH-CARD-ANYWHERE', theirs as string),
+    );
+    expect(items.map((i) => i.personId)).toEqual([null, null, null]);
+    const apply = await t.app.request(`/api/card-cancellations/${view.id}/apply`, {
+      method: 'POST',
+      headers: manager.headers,
+    });
+    expect(apply.status).toBe(202);
+    await waitFor(async () => {
+      const [imp] = await t.db.select().from(imports).where(eq(imports.id, view.id));
+      return imp?.status === 'applied';
+    }, 'the list applied');
+    const card = await t.app.request(`/api/cards/${theirs}`, { headers: rxx.manager.headers });
+    expect(((await card.json()) as { state: string }).state).toBe('active');
   });
 
   it("refuses an import that names another trust's organisation, row by row", async () => {
@@ -573,6 +609,39 @@ describe.runIf(process.env.TEST_DATABASE_URL)('twenty callers at once (postgres)
     const again = await upload(t, rxx.manager, `${header}\n${rows.join('\n')}\n`);
     const view = (await again.json()) as ImportView;
     expect(view.planned.unchanged).toBe(50);
+  });
+
+  it('cancels a list once when twenty apply it together', async () => {
+    const [theirs] = rxx.records.flaggedSerials;
+    const res = await t.app.request('/api/card-cancellations', {
+      method: 'POST',
+      headers: rxx.manager.headers,
+      body: JSON.stringify({ text: theirs, reason: 'damaged' }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id, planned } = (await res.json()) as ImportView;
+    expect(planned).toEqual({ cancel: 1 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.app.request(`/api/card-cancellations/${id}/apply`, {
+          method: 'POST',
+          headers: rxx.manager.headers,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).filter((s) => s !== 202 && s !== 409)).toEqual([]);
+    await waitFor(async () => {
+      const [imp] = await t.db.select().from(imports).where(eq(imports.id, id));
+      return imp?.status === 'applied';
+    }, 'the list applied');
+    const [imp] = await t.db.select().from(imports).where(eq(imports.id, id));
+    expect(imp?.outcomes).toEqual({ cancelled: 1 });
+    // One cancellation of the card in the audit trail, however many applied.
+    const events = await t.db
+      .select({ action: auditEvents.action, type: auditEvents.subjectType })
+      .from(auditEvents)
+      .where(and(like(auditEvents.action, 'card.%'), like(auditEvents.action, '%cancel%')));
+    expect(events).toHaveLength(1);
   });
 
   it('takes twenty uploads at once, each its own dry run', async () => {
