@@ -708,3 +708,48 @@ describe.runIf(process.env.TEST_DATABASE_URL)('twenty callers at once (postgres)
     expect(runs.status).toBe(200);
   });
 });
+
+describe.runIf(process.env.TEST_DATABASE_URL)('twenty applies on the job queue (postgres)', () => {
+  let t: TestApp;
+  let rxx: Trust;
+  beforeAll(async () => {
+    t = await createTestApp('postgres', { queue: true });
+    rxx = await secondTrust(t);
+  });
+  afterAll(() => t.close());
+
+  it('apply one import once, whichever workers take the twenty jobs', async () => {
+    const rows = Array.from(
+      { length: 40 },
+      (_, i) =>
+        `7500${String(i).padStart(4, '0')},Queued,Quinn${i},1990-01-01,,RXX01,R8010,2026-01-05,`,
+    );
+    const res = await upload(t, rxx.manager, `${header}\n${rows.join('\n')}\n`);
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id } = (await res.json()) as ImportView;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.app.request(`/api/esr-imports/${id}/apply`, {
+          method: 'POST',
+          headers: rxx.manager.headers,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).filter((s) => s !== 202 && s !== 409)).toEqual([]);
+    await waitFor(
+      async () => {
+        const [imp] = await t.db.select().from(imports).where(eq(imports.id, id));
+        return imp?.status === 'applied';
+      },
+      'the import applied by the queue',
+      30_000,
+    );
+    const [n] = await t.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(people)
+      .where(eq(people.familyName, 'Queued'));
+    expect(n?.n).toBe(40);
+    const [imp] = await t.db.select().from(imports).where(eq(imports.id, id));
+    expect(imp?.outcomes).toEqual({ created: 40 });
+  });
+});
