@@ -1,13 +1,15 @@
 import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { accounts } from '../../../db/schema/accounts.ts';
 import { importRows, imports } from '../../../db/schema/imports.ts';
-import { ConflictError, NotFoundError } from '../../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.ts';
+import { actorScope } from '../access/actor-scope.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { actorOf } from '../auth/sessions.ts';
 import type { CardReason } from '../cards/card-lifecycle.ts';
 import { type ServiceContext, type TxContext, withTransaction } from '../context.ts';
 import { applyEsrRows } from './apply-esr-rows.ts';
 import { applyCancellationRows } from './card-cancellations.ts';
+import { importPermission } from './import-view.ts';
 
 /** Rows applied in one transaction unless the caller says otherwise. */
 export const defaultBatchSize = 2000;
@@ -149,6 +151,17 @@ export async function startImportApply(ctx: ServiceContext, importId: string) {
       );
     }
     if (imp.status === 'applying') return { resumed: true };
+    if (imp.createdBy !== ctx.actor?.accountId) {
+      // Applying re-plans every row as the one who applies: an RA reaching only some of the
+      // import's organisations would have the others' rows refused for good.
+      const scope = (await actorScope(tx)).of(importPermission[imp.kind]);
+      const outside = scope.all ? [] : imp.odsCodes.filter((code) => !scope.odsCodes.has(code));
+      if (outside.length) {
+        throw new ForbiddenError(
+          `This import also names ${outside.join(', ')}, which you do not manage: its maker, or an RA for all its organisations, applies it.`,
+        );
+      }
+    }
     await tx.db
       .update(imports)
       .set({

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, type SQL } from 'drizzle-orm';
+import { and, arrayOverlaps, asc, desc, eq, gt, inArray, or, type SQL, sql } from 'drizzle-orm';
 import { accounts } from '../../../db/schema/accounts.ts';
 import {
   type ImportKind,
@@ -7,6 +7,7 @@ import {
   importRows,
   imports,
 } from '../../../db/schema/imports.ts';
+import { personOrganisations } from '../../../db/schema/people.ts';
 import { NotFoundError } from '../../errors.ts';
 import type { Permission } from '../../permissions/permissions.ts';
 import { actorScope } from '../access/actor-scope.ts';
@@ -94,17 +95,33 @@ async function mayView(ctx: ServiceContext, row: typeof imports.$inferSelect): P
   return scope.of(permission).all || scope.coversAny(permission, row.odsCodes);
 }
 
-/** The latest imports of a kind, newest first (the page's list). */
+/**
+ * The latest imports of a kind the caller may see, newest first (the page's list): the
+ * scope is in the query, so another trust's newer imports never crowd out the caller's own.
+ */
 export async function listImports(ctx: ServiceContext, kind: ImportKind): Promise<ImportView[]> {
+  const permission = importPermission[kind];
+  const accountId = ctx.actor?.accountId;
+  if (!accountId || !ctx.actor?.permissions.includes(permission)) return [];
+  const scope = (await actorScope(ctx)).of(permission);
+  const codes = scope.all ? [] : [...scope.odsCodes];
   const rows = await ctx.db
     .select()
     .from(imports)
-    .where(eq(imports.kind, kind))
-    .orderBy(desc(imports.createdAt))
-    .limit(100);
-  const visible: typeof rows = [];
-  for (const r of rows) if (visible.length < 20 && (await mayView(ctx, r))) visible.push(r);
-  return Promise.all(visible.map((r) => viewOf(ctx, r)));
+    .where(
+      and(
+        eq(imports.kind, kind),
+        scope.all
+          ? undefined
+          : or(
+              eq(imports.createdBy, accountId),
+              codes.length ? arrayOverlaps(imports.odsCodes, codes) : undefined,
+            ),
+      ),
+    )
+    .orderBy(desc(imports.createdAt), desc(imports.id))
+    .limit(20);
+  return Promise.all(rows.map((r) => viewOf(ctx, r)));
 }
 
 export interface ImportRowView {
@@ -116,6 +133,33 @@ export interface ImportRowView {
   personId: string | null;
   outcome: string | null;
   outcomeMessage: string | null;
+}
+
+/**
+ * Which of an import's rows the caller may read: all of them for its maker and a national
+ * role; for anyone else who sees the import (it names one of their organisations), only the
+ * rows about their organisations: an ESR row at one of them, a card held by one of their
+ * people. A national manager's file names staff of every trust, and a trust's RA reads its
+ * own staff's names and dates of birth in it, never another trust's.
+ */
+async function visibleRows(ctx: ServiceContext, id: string): Promise<SQL | undefined> {
+  const [imp] = await ctx.db
+    .select({ kind: imports.kind, createdBy: imports.createdBy })
+    .from(imports)
+    .where(eq(imports.id, id));
+  if (!imp || imp.createdBy === ctx.actor?.accountId) return undefined;
+  const scope = (await actorScope(ctx)).of(importPermission[imp.kind]);
+  if (scope.all) return undefined;
+  const codes = [...scope.odsCodes];
+  if (!codes.length) return sql`false`;
+  if (imp.kind === 'esr') return inArray(sql`${importRows.fields}->>'ods_code'`, codes);
+  return inArray(
+    importRows.personId,
+    ctx.db
+      .select({ id: personOrganisations.personId })
+      .from(personOrganisations)
+      .where(inArray(personOrganisations.odsCode, codes)),
+  );
 }
 
 /** An import's rows in line order, after `afterLine`, optionally of one plan: a keyset page. */
@@ -131,6 +175,8 @@ export async function listImportRows(
   await viewImport(ctx, id);
   const limit = Math.min(Math.max(input.limit ?? 100, 1), 500);
   const where: SQL[] = [eq(importRows.importId, id)];
+  const visible = await visibleRows(ctx, id);
+  if (visible) where.push(visible);
   if (input.plan) where.push(eq(importRows.plan, input.plan));
   if (input.afterLine !== undefined) where.push(gt(importRows.line, input.afterLine));
   const rows = await ctx.db

@@ -61,6 +61,15 @@ async function* utf8Text(body: AsyncIterable<Uint8Array>, maxBytes: number) {
         `The file is not UTF-8 text: line ${at} holds bytes that are no UTF-8 character (a file saved as Windows-1252 or Latin-1, say). Save it from the spreadsheet as "CSV UTF-8 (comma delimited)" and upload it again.`,
       );
     }
+    const nul = text.indexOf('\u0000');
+    if (nul >= 0) {
+      // No text holds NUL (and PostgreSQL stores none): a UTF-16 file without its mark, say.
+      let at = lines;
+      for (let i = text.indexOf('\n'); i >= 0 && i < nul; i = text.indexOf('\n', i + 1)) at++;
+      throw fileProblem(
+        `The file is not UTF-8 text: line ${at} holds a NUL character (a file saved as UTF-16, or no text at all). Save it from the spreadsheet as "CSV UTF-8 (comma delimited)" and upload it again.`,
+      );
+    }
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
     yield text;
   }
