@@ -23,6 +23,8 @@ export interface JobType<Data = Record<string, unknown>> {
   description: string;
   /** A cron expression (the trust's time, Europe/London) when it runs by itself. */
   schedule?: string;
+  /** The schedule as the RA managers' page says it: "Every day at 07:00". */
+  scheduleWords?: string;
   /** Retries after a failure (default 3), waiting `retryDelaySeconds` doubled each time. */
   retryLimit?: number;
   retryDelaySeconds?: number;

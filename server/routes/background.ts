@@ -33,6 +33,7 @@ const JobView = z
       .string()
       .nullable()
       .openapi({ description: 'When it runs by itself: a cron expression in UK time' }),
+    when: z.string().openapi({ description: 'When it runs, in words (UK time)' }),
     runByHand: z
       .boolean()
       .openapi({ description: 'Whether “Run now” may start it (not a job that needs data)' }),
@@ -100,6 +101,7 @@ export function registerBackground(app: OpenAPIHono<AppEnv>) {
       name: t.name,
       description: t.description,
       schedule: t.schedule ?? null,
+      when: t.scheduleWords ?? (t.schedule ? `On the schedule ${t.schedule}` : 'When asked'),
       runByHand: t.runByHand !== false,
     }));
     return c.json({ jobs, runs: runs.map(runView) }, 200);

@@ -4,6 +4,7 @@ import { clinicalSystems } from '../../db/schema/access.ts';
 import { cardStates } from '../../db/schema/cards.ts';
 import { type AppEnv, serviceContext } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
+import { displayDate } from '../services/dates.ts';
 import { cardsByState } from '../services/reports/cards-by-state.ts';
 import { expiringByWeek, type ReportInput } from '../services/reports/expiring-by-week.ts';
 import { positionsEnding } from '../services/reports/positions-ending.ts';
@@ -45,7 +46,7 @@ const OrganisationQuery = z.strictObject({ organisation: organisationFilter });
 const reportDate = () =>
   isoDate().refine(
     (d) => d >= earliestReportDate && d <= latestReportDate,
-    `must be a date from ${earliestReportDate} to ${latestReportDate}`,
+    `must be a date from ${displayDate(earliestReportDate)} to ${displayDate(latestReportDate)}`,
   );
 
 const PeriodQuery = z.strictObject({

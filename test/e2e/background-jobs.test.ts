@@ -47,6 +47,12 @@ describe('background jobs and the notices they send, in Chromium', () => {
       page.getByRole('heading', { name: 'Background jobs', level: 1 }).isVisible(),
     ).resolves.toBe(true);
     expect(await page.getByTestId('job').count()).toBeGreaterThanOrEqual(5);
+    // When each runs, in words: no cron expression on the page.
+    const scan = page.getByTestId('job').filter({ hasText: 'expiry-scan' });
+    expect(await scan.textContent()).toContain('Every day at 07:00');
+    expect((await page.getByTestId('job').allTextContents()).join(' ')).not.toMatch(/\* \* \*/);
+    // Applying an import is queued by Apply: it has no Run now.
+    expect(await page.getByRole('button', { name: 'Run now: import-apply' }).count()).toBe(0);
     await settleAfter(page, () =>
       page.getByRole('button', { name: 'Run now: expiry-scan' }).click(),
     );

@@ -119,7 +119,7 @@ describe.each(testDrivers)('background jobs on the queue (%s)', (driver) => {
     const listed = await t.app.request('/api/background/runs', { headers: manager.headers });
     expect(listed.status).toBe(200);
     const body = (await listed.json()) as {
-      jobs: { name: string; schedule: string | null; runByHand: boolean }[];
+      jobs: { name: string; schedule: string | null; when: string; runByHand: boolean }[];
       runs: { job: string; outcome: string; process: string }[];
     };
     expect(body.jobs.map((j) => j.name)).toEqual(
@@ -132,6 +132,7 @@ describe.each(testDrivers)('background jobs on the queue (%s)', (driver) => {
       ]),
     );
     expect(body.jobs.find((j) => j.name === 'expiry-scan')?.schedule).toBe('0 7 * * *');
+    expect(body.jobs.find((j) => j.name === 'expiry-scan')?.when).toBe('Every day at 07:00');
     expect(body.runs.some((r) => r.job === 'expiry-scan' && r.outcome === 'succeeded')).toBe(true);
 
     const run = await t.app.request('/api/background/jobs/position-expiry/runs', {

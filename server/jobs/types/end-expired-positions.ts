@@ -6,6 +6,7 @@ export const endExpiredPositions: JobType = {
   name: 'position-expiry',
   description: 'Ends the position assignments whose end date has passed.',
   schedule: '5 0 * * *',
+  scheduleWords: 'Every day at 00:05',
   async run({ ctx }) {
     return { ended: await endExpiredAssignments(ctx) };
   },

@@ -11,6 +11,7 @@ export const expiryScan: JobType = {
   description:
     'Tells holders (and at 30 and 7 days their sponsors, on expiry the RA) of certificates expiring, blocked PINs and positions ending; one digest per person a day.',
   schedule: '0 7 * * *',
+  scheduleWords: 'Every day at 07:00',
   async run({ ctx, links }) {
     const planned = await planNotifications(ctx, links);
     const sent = await sendDueNotifications(ctx);

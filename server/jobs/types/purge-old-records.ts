@@ -12,6 +12,7 @@ export const purgeOldRecords: JobType = {
   description:
     'Deletes sessions that can no longer be used, one-time unlock codes a day old and job runs older than 90 days.',
   schedule: '40 * * * *',
+  scheduleWords: 'Every hour, at 40 minutes past',
   async run({ ctx }) {
     await purgeDeadSessions(ctx);
     return {

@@ -7,6 +7,7 @@ export const sendMail: JobType = {
   description:
     'Sends notifications waiting to go, and retries those the mail server refused after their back-off (1, 5, 30, 120 minutes).',
   schedule: '* * * * *',
+  scheduleWords: 'Every minute',
   async run({ ctx }) {
     return { ...(await sendDueNotifications(ctx)) };
   },

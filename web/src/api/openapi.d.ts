@@ -2198,6 +2198,8 @@ export type components = {
             runByHand: boolean;
             /** @description When it runs by itself: a cron expression in UK time */
             schedule: string | null;
+            /** @description When it runs, in words (UK time) */
+            when: string;
         };
         Card: components["schemas"]["PersonCard"] & {
             /** @description The moves the caller may make on the card now (the lifecycle table, their permissions and scope, separation of duties), each a POST /api/cards/{serial}/<verb> */

@@ -2,7 +2,7 @@ import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import '../components/ra-loading.ts';
-import { dateTime } from '../format.ts';
+import { count, dateTime } from '../format.ts';
 import { shared } from '../styles.ts';
 
 type JobRun = Schemas['JobRun'];
@@ -103,25 +103,40 @@ export class RaBackgroundJobsPage extends LitElement {
   }
 
   private renderData(value: Schemas['JobRuns']) {
+    // Mail is looked for every minute: a run that found nothing would bury the ones that did.
+    const runs = value.runs.filter(
+      (r) =>
+        !(
+          r.trigger === 'schedule' &&
+          r.outcome === 'succeeded' &&
+          Object.values(r.counts).every((n) => n === 0)
+        ),
+    );
+    const idle = value.runs.length - runs.length;
     return html`<h2>Jobs</h2>
       <table class="stack">
-        <thead><tr><th scope="col">Job</th><th scope="col">What it does</th><th scope="col">When (cron, UK time)</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <thead><tr><th scope="col">Job</th><th scope="col">What it does</th><th scope="col">When (UK time)</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>${value.jobs.map(
           (j) => html`<tr data-testid="job">
             <td data-label="Job">${j.name}</td>
             <td data-label="What it does">${j.description}</td>
-            <td data-label="When">${j.schedule ?? 'when queued'}</td>
+            <td data-label="When">${j.when}</td>
             <td>${j.runByHand ? html`<button type="button" ?disabled=${this.running !== null} aria-label="Run now: ${j.name}" @click=${() => this.runNow(j.name)}>Run now</button>` : ''}</td>
           </tr>`,
         )}</tbody>
       </table>
       <h2>Latest runs</h2>
       ${
-        value.runs.length === 0
+        idle
+          ? html`<p class="muted" data-testid="idle-runs">${count(idle, 'scheduled run')} that found nothing to do ${idle === 1 ? 'is' : 'are'} not listed.</p>`
+          : nothing
+      }
+      ${
+        runs.length === 0
           ? html`<p data-testid="no-runs">No runs yet.</p>`
           : html`<table class="stack">
         <thead><tr><th scope="col">Job</th><th scope="col">Started</th><th scope="col">Outcome</th><th scope="col">Counts</th><th scope="col">Process</th></tr></thead>
-        <tbody>${value.runs.map(
+        <tbody>${runs.map(
           (r) => html`<tr data-testid="job-run">
             <td data-label="Job">${r.job} <small>(${triggerWords[r.trigger]})</small></td>
             <td data-label="Started">${dateTime(r.startedAt)}</td>
