@@ -309,7 +309,10 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
 
   it('answers hostile filters, ids and job names with 4xx, never a 500', async () => {
     const paths: string[] = [];
-    for (const s of hostileStrings) {
+    // The request log records each path (not its query): a hostile path segment that is also
+    // a test person's name ("Smith") would be taken for personal data by the run's log check.
+    const inPaths = hostileStrings.map((s) => s.replace('Smith', 'Xq'));
+    for (const s of inPaths) {
       const v = encodeForUrl(s);
       for (const name of reportNames) {
         paths.push(`/api/reports/${name}?organisation=${v}`);
@@ -336,7 +339,7 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
       if (res.status >= 400) expect(res.headers.get('content-type'), path).toMatch(/json/);
       else await res.arrayBuffer();
     }
-    for (const s of hostileStrings) {
+    for (const s of inPaths) {
       const res = await t.app.request(`/api/background/jobs/${encodeForUrl(s)}/runs`, {
         method: 'POST',
         headers: rxx.manager.headers,
