@@ -309,10 +309,7 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
 
   it('answers hostile filters, ids and job names with 4xx, never a 500', async () => {
     const paths: string[] = [];
-    // The request log records each path (not its query): a hostile path segment that is also
-    // a test person's name ("Smith") would be taken for personal data by the run's log check.
-    const inPaths = hostileStrings.map((s) => s.replace('Smith', 'Xq'));
-    for (const s of inPaths) {
+    for (const s of hostileStrings) {
       const v = encodeForUrl(s);
       for (const name of reportNames) {
         paths.push(`/api/reports/${name}?organisation=${v}`);
@@ -339,7 +336,7 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
       if (res.status >= 400) expect(res.headers.get('content-type'), path).toMatch(/json/);
       else await res.arrayBuffer();
     }
-    for (const s of inPaths) {
+    for (const s of hostileStrings) {
       const res = await t.app.request(`/api/background/jobs/${encodeForUrl(s)}/runs`, {
         method: 'POST',
         headers: rxx.manager.headers,
@@ -454,7 +451,7 @@ describe.each(testDrivers)('attack on issue 12 routes (%s)', (driver) => {
     }
     // A NUL in a cell (PostgreSQL stores none), and a UTF-16 file without its byte order mark.
     for (const body of [
-      `${header}\n70000042,"Smith\u0000",Ann,1990-01-01,,RXX01,R8010,2026-01-05,\n`,
+      `${header}\n70000042,"Xylo\u0000",Ann,1990-01-01,,RXX01,R8010,2026-01-05,\n`,
       Buffer.from(`${header}\n70000043,Wide,Ann,1990-01-01,,RXX01,R8010,2026-01-05,\n`, 'utf16le'),
     ]) {
       const res = await upload(t, rxx.manager, body);
