@@ -5,7 +5,9 @@ import {
   boolean,
   check,
   customType,
+  date,
   index,
+  integer,
   jsonb,
   pgTable,
   text,
@@ -108,6 +110,11 @@ export const cards = pgTable(
     index('cards_holder_report_idx').on(t.personId, t.state, t.cardType, t.expiresAt),
     index('cards_state_idx').on(t.state, t.expiresAt),
     index('cards_location_idx').on(t.locationId, t.state),
+    // Cards with no holder (stock, returned, destroyed) by location: the dashboard counts a
+    // trust's stock from here, not from the 1.2 million held cards.
+    index('cards_kept_idx')
+      .on(t.locationId, t.state, t.expiresAt)
+      .where(sql`${t.personId} is null`),
     index('cards_expires_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null`),
     check(
       'cards_management_key_ck',
@@ -269,5 +276,50 @@ export const cardFlags = pgTable(
       .on(flagUrgency(t.kind), flagNotAfterKey(t.details), t.raisedAt.desc(), t.id.desc())
       .where(sql`${t.resolvedAt} is null`),
     index('card_flags_person_idx').on(t.personId),
+    // Open flags with no known holder, which the dashboard counts from the table (they are
+    // few); those with a holder it counts from card_flag_tallies.
+    index('card_flags_unheld_open_idx')
+      .on(t.workstationId, t.kind)
+      .where(sql`${t.resolvedAt} is null and ${t.personId} is null`),
   ],
 );
+
+/**
+ * The dashboard's card counts, kept as the cards move (db/migrations 0015: triggers on
+ * `cards` and `person_organisations` write here in the same transaction): how many held cards
+ * are in each state, by the set of organisations their holder belongs to (sorted ODS codes;
+ * `{}` for a holder in none). A caller's count is the sum of the rows whose set meets the
+ * organisations they see, so a person in two of them is counted once. Rows are deltas (+1,
+ * -1), never updated, so writers never wait on one another here; the card-counts job folds
+ * them. Cards in stock (no holder) are counted from `cards`, as they are few.
+ */
+export const cardStateTallies = pgTable('card_state_tallies', {
+  holderOds: text('holder_ods').array().notNull(),
+  state: text('state').notNull(),
+  n: integer('n').notNull(),
+});
+
+/**
+ * As `cardStateTallies`, for held cards in use (cardsInUse) that have an expiry: by the UK
+ * day of `expires_at`. The expiry buckets sum whole days from here and count today's cards
+ * from `cards` (today is partly past). Days long gone are folded into one row per set.
+ */
+export const cardExpiryTallies = pgTable(
+  'card_expiry_tallies',
+  {
+    holderOds: text('holder_ods').array().notNull(),
+    expiresOn: date('expires_on', { mode: 'string' }).notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [index('card_expiry_tallies_day_idx').on(t.expiresOn)],
+);
+
+/**
+ * As `cardStateTallies`, for open flags with a known holder: how many of each kind, by the
+ * holder's set of organisations (kept by triggers on `card_flags` and `person_organisations`).
+ */
+export const cardFlagTallies = pgTable('card_flag_tallies', {
+  holderOds: text('holder_ods').array().notNull(),
+  kind: text('kind').notNull(),
+  n: integer('n').notNull(),
+});

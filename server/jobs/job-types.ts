@@ -1,5 +1,6 @@
 import type { JobType } from './job-type.ts';
 import { applyImport } from './types/apply-import.ts';
+import { checkCardCounts, foldCardCounts } from './types/card-counts.ts';
 import { endExpiredPositions } from './types/end-expired-positions.ts';
 import { expiryScan } from './types/expiry-scan.ts';
 import { purgeOldRecords } from './types/purge-old-records.ts';
@@ -25,6 +26,8 @@ registerJobType(endExpiredPositions);
 registerJobType(refreshCrl);
 registerJobType(purgeOldRecords);
 registerJobType(applyImport);
+registerJobType(foldCardCounts);
+registerJobType(checkCardCounts);
 
 /** Every registered job type, in registration order. */
 export function jobTypes(): JobType[] {

@@ -1,7 +1,7 @@
 import { and, eq, exists, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { cardLocations, cards } from '../../../db/schema/cards.ts';
 import { personOrganisations } from '../../../db/schema/people.ts';
-import { actorScope } from '../access/actor-scope.ts';
+import { actorScope, type OrganisationScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 
 /**
@@ -31,9 +31,7 @@ export async function cardsInScope(
   ctx: ServiceContext,
   how: ScopeTest = 'set',
 ): Promise<SQL | null | false> {
-  const scope = await actorScope(ctx);
-  const read = scope.of('cards:read');
-  const stock = scope.of('card-stock:manage');
+  const { read, stock } = await cardScopes(ctx);
   if (read.all && stock.all) return null;
   const readCodes = read.all ? [] : [...read.odsCodes];
   const held = read.all
@@ -59,23 +57,35 @@ export async function cardsInScope(
               .from(personOrganisations)
               .where(inArray(personOrganisations.odsCode, readCodes)),
           );
-  const kept = stock.all
-    ? isNull(cards.personId)
-    : stock.odsCodes.size
-      ? and(
-          isNull(cards.personId),
-          or(
-            isNull(cards.locationId),
-            inArray(
-              cards.locationId,
-              ctx.db
-                .select({ id: cardLocations.id })
-                .from(cardLocations)
-                .where(inArray(cardLocations.odsCode, [...stock.odsCodes])),
-            ),
-          ),
-        )
-      : null;
+  const kept = keptCardsCondition(ctx, stock);
   if (held && kept) return or(held, kept) as SQL;
   return held ?? kept ?? false;
+}
+
+/** The caller's reach for held cards (`cards:read`) and for cards with no holder (stock). */
+export async function cardScopes(ctx: ServiceContext) {
+  const scope = await actorScope(ctx);
+  return { read: scope.of('cards:read'), stock: scope.of('card-stock:manage') };
+}
+
+/**
+ * The cards with no holder that a stock scope reaches, as a condition on `cards`; null for
+ * none (see `cardsInScope`).
+ */
+export function keptCardsCondition(ctx: ServiceContext, stock: OrganisationScope): SQL | null {
+  if (stock.all) return isNull(cards.personId);
+  if (!stock.odsCodes.size) return null;
+  return and(
+    isNull(cards.personId),
+    or(
+      isNull(cards.locationId),
+      inArray(
+        cards.locationId,
+        ctx.db
+          .select({ id: cardLocations.id })
+          .from(cardLocations)
+          .where(inArray(cardLocations.odsCode, [...stock.odsCodes])),
+      ),
+    ),
+  ) as SQL;
 }

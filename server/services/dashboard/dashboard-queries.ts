@@ -1,5 +1,7 @@
-import { and, inArray, lt, type SQL, sql } from 'drizzle-orm';
-import { cards } from '../../../db/schema/cards.ts';
+import { and, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { cardExpiryTallies, cardStateTallies, cards } from '../../../db/schema/cards.ts';
+import { personOrganisations } from '../../../db/schema/people.ts';
+import { cardScopes, keptCardsCondition } from '../cards/cards-in-scope.ts';
 import {
   cardsInUse,
   type ExpiryBucket,
@@ -7,52 +9,128 @@ import {
   expiryCondition,
   expiryLimit,
 } from '../cards/expiry-buckets.ts';
-import { cardFilterCondition } from '../cards/list-cards.ts';
 import type { ServiceContext } from '../context.ts';
-import { openFlagsByKindQuery } from '../flags/list-flags.ts';
+import { addDays, startOfDay, todayOf } from '../dates.ts';
+import { openFlagCountQueries } from '../flags/list-flags.ts';
+
+type Buckets = Record<ExpiryBucket, SQL.Aliased<number> | SQL<number>>;
 
 /**
  * The dashboard's count queries, built as `getDashboard` runs them (the tests EXPLAIN these
- * very queries). Each reads the `cards` row alone, under the list's own conditions
- * (`cardFilterCondition`): no certificate is ever read, as the card's `expires_at` carries
- * the earliest notAfter of its certificates in force.
+ * very queries). No query reads a certificate, and none reads every card in the caller's
+ * scope: held cards are counted from the tallies the database keeps as cards move
+ * (card_state_tallies, card_expiry_tallies: db/migrations/0016), which hold a few rows per
+ * set of organisations rather than a row per card, so a trust's counts cost the same at
+ * 1.2 million cards as at a thousand.
  *
- * - Cards by state: one pass over the cards in scope, grouped by state. For a caller who
- *   reads every card, an index-only scan of cards_state_idx (state, expires_at).
- * - Expiry: one range of cards_state_idx (the four states in use, expires_at before the
- *   90-day limit) or of cards_expires_idx, whichever the planner finds narrower, with each
- *   bucket a FILTER of the same condition the list uses. Only cards near or past expiry are
- *   read, however many cards there are.
- * - Open flags by kind: the open flags (card_flags_list_idx), which are few beside cards.
+ * - `heldByState`: held cards by state, the tallies of the sets that meet the caller's
+ *   organisations (a holder in two of them is one set, counted once).
+ * - `heldDays`: held cards in use by expiry, whole UK days: before today (expired) and from
+ *   tomorrow to the 90th day.
+ * - `heldToday`: held cards in use expiring today, from `cards` (part of today is past, so
+ *   they fall either side of now): a one-day range of cards_expires_idx, each card's holder
+ *   tested against the caller's organisations.
+ * - `keptByState`, `keptExpiry`: cards with no holder in the caller's stock scope, from
+ *   `cards` (cards_location_idx; stock is a small share of cards).
+ * - `flags`: open flags by kind (`openFlagCountQueries`: held from card_flag_tallies).
  *
- * Null where the caller may see no card at all.
+ * Each is null where the caller may see none of those cards.
  */
 export async function dashboardQueries(ctx: ServiceContext) {
-  const scoped = await cardFilterCondition(ctx, {});
-  const flags = (await openFlagsByKindQuery(ctx))?.query ?? null;
-  if (scoped === false) return { byState: null, expiry: null, flags };
+  const { read, stock } = await cardScopes(ctx);
+  const flags = await openFlagCountQueries(ctx);
   const now = ctx.now();
-  const byState = ctx.db
-    .select({ state: cards.state, n: sql<number>`count(*)::int` })
-    .from(cards)
-    .where(scoped)
-    .groupBy(cards.state);
-  const bucketCount = (bucket: ExpiryBucket) =>
+  const today = todayOf(now);
+  const readCodes = read.all ? null : [...read.odsCodes].sort();
+  const seesHeld = read.all || read.odsCodes.size > 0;
+  const meets = (column: typeof cardStateTallies.holderOds | typeof cardExpiryTallies.holderOds) =>
+    readCodes
+      ? sql`${column} && array[${sql.join(
+          readCodes.map((code) => sql`${code}`),
+          sql`, `,
+        )}]::text[]`
+      : undefined;
+
+  const heldByState = seesHeld
+    ? ctx.db
+        .select({ state: cardStateTallies.state, n: sql<number>`sum(${cardStateTallies.n})::int` })
+        .from(cardStateTallies)
+        .where(meets(cardStateTallies.holderOds))
+        .groupBy(cardStateTallies.state)
+    : null;
+
+  const days = cardExpiryTallies.expiresOn;
+  const dayBucket = (bucket: ExpiryBucket) =>
+    bucket === 'expired'
+      ? sql<number>`coalesce(sum(${cardExpiryTallies.n}) filter (where ${days} < ${today}), 0)::int`
+      : sql<number>`coalesce(sum(${cardExpiryTallies.n}) filter (where ${days} > ${today} and ${days} <= ${addDays(today, Number(bucket))}), 0)::int`;
+  const heldDays = seesHeld
+    ? ctx.db
+        .select(Object.fromEntries(expiryBuckets.map((b) => [b, dayBucket(b)])) as Buckets)
+        .from(cardExpiryTallies)
+        .where(and(lte(days, addDays(today, 90)), meets(cardExpiryTallies.holderOds)))
+    : null;
+
+  const heldToday = seesHeld
+    ? ctx.db
+        .select({
+          expired: sql<number>`count(*) filter (where ${lte(cards.expiresAt, now)})::int`,
+          ahead: sql<number>`count(*) filter (where ${gt(cards.expiresAt, now)})::int`,
+        })
+        .from(cards)
+        .where(
+          and(
+            inArray(cards.state, [...cardsInUse]),
+            gte(cards.expiresAt, startOfDay(today)),
+            lt(cards.expiresAt, startOfDay(addDays(today, 1))),
+            readCodes
+              ? // A scalar subquery with LIMIT, so each of the day's few cards probes the
+                // holder's links by their key, rather than gathering a trust's 40,000 people.
+                sql`(${ctx.db
+                  .select({ one: sql`1` })
+                  .from(personOrganisations)
+                  .where(
+                    and(
+                      eq(personOrganisations.personId, cards.personId),
+                      inArray(personOrganisations.odsCode, readCodes),
+                    ),
+                  )
+                  .limit(1)}) is not null`
+              : sql`${cards.personId} is not null`,
+          ),
+        )
+    : null;
+
+  const kept = keptCardsCondition(ctx, stock);
+  const keptByState = kept
+    ? ctx.db
+        .select({ state: cards.state, n: sql<number>`count(*)::int` })
+        .from(cards)
+        .where(kept)
+        .groupBy(cards.state)
+    : null;
+  const keptBucket = (bucket: ExpiryBucket) =>
     sql<number>`count(*) filter (where ${expiryCondition(bucket, now)})::int`;
-  const expiry = ctx.db
-    .select(
-      Object.fromEntries(expiryBuckets.map((b) => [b, bucketCount(b)])) as Record<
-        ExpiryBucket,
-        SQL.Aliased<number> | SQL<number>
-      >,
-    )
-    .from(cards)
-    .where(
-      and(
-        scoped,
-        inArray(cards.state, [...cardsInUse]),
-        lt(cards.expiresAt, expiryLimit('90', now)),
-      ),
-    );
-  return { byState, expiry, flags };
+  const keptExpiry = kept
+    ? ctx.db
+        .select(Object.fromEntries(expiryBuckets.map((b) => [b, keptBucket(b)])) as Buckets)
+        .from(cards)
+        .where(
+          and(
+            kept,
+            inArray(cards.state, [...cardsInUse]),
+            lt(cards.expiresAt, expiryLimit('90', now)),
+          ),
+        )
+    : null;
+
+  return {
+    heldByState,
+    heldDays,
+    heldToday,
+    keptByState,
+    keptExpiry,
+    heldFlags: flags?.held ?? null,
+    unheldFlags: flags?.unheld ?? null,
+  };
 }

@@ -43,14 +43,28 @@ const flagsList = (kind: FlagKind): ListBehind => ({
  * counted, under the same rule of what the caller may see.
  */
 export async function getDashboard(ctx: ServiceContext): Promise<Dashboard> {
-  const queries = await dashboardQueries(ctx);
-  const [states, [expiry], flags] = await Promise.all([
-    queries.byState ?? [],
-    queries.expiry ?? [],
-    queries.flags ?? [],
-  ]);
-  const inState = new Map(states.map((r) => [r.state, r.n]));
-  const flagCount = new Map(flags.map((r) => [r.kind, r.n]));
+  const q = await dashboardQueries(ctx);
+  const [heldStates, [days], [today], keptStates, [keptExpiry], heldFlags, unheldFlags] =
+    await Promise.all([
+      q.heldByState ?? [],
+      q.heldDays ?? [],
+      q.heldToday ?? [],
+      q.keptByState ?? [],
+      q.keptExpiry ?? [],
+      q.heldFlags ?? [],
+      q.unheldFlags ?? [],
+    ]);
+  const inState = new Map<string, number>();
+  for (const r of [...heldStates, ...keptStates])
+    inState.set(r.state, (inState.get(r.state) ?? 0) + r.n);
+  const expiring = (bucket: ExpiryBucket) =>
+    (days?.[bucket] ?? 0) +
+    (bucket === 'expired' ? (today?.expired ?? 0) : (today?.ahead ?? 0)) +
+    (keptExpiry?.[bucket] ?? 0);
+  const flagCount = new Map<string, number>();
+  for (const r of [...heldFlags, ...unheldFlags]) {
+    flagCount.set(r.kind, (flagCount.get(r.kind) ?? 0) + r.n);
+  }
   return {
     asOf: ctx.now().toISOString(),
     cardsByState: cardStates.map((state) => ({
@@ -62,7 +76,7 @@ export async function getDashboard(ctx: ServiceContext): Promise<Dashboard> {
       states: [...cardsInUse],
       buckets: expiryBuckets.map((bucket) => ({
         bucket,
-        count: expiry?.[bucket] ?? 0,
+        count: expiring(bucket),
         list: cardsList({ expiry: bucket }),
       })),
     },

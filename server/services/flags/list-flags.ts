@@ -2,6 +2,7 @@ import { and, eq, exists, inArray, isNotNull, isNull, or, type SQL, sql } from '
 import { assignments, positions } from '../../../db/schema/access.ts';
 import {
   cardFlags,
+  cardFlagTallies,
   cards,
   type FlagKind,
   flagNotAfterKey,
@@ -201,33 +202,56 @@ async function flagsInScope(
 
 /** How many flags are open that the caller may see (the count of `listFlags` status open). */
 export async function countOpenFlags(ctx: ServiceContext): Promise<number> {
-  const scoped = await flagsInScope(ctx);
-  if (scoped === false) return 0;
-  const [row] = await ctx.db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(cardFlags)
-    .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
-    .where(scoped ? and(isNull(cardFlags.resolvedAt), scoped) : isNull(cardFlags.resolvedAt));
-  return row?.n ?? 0;
+  const queries = await openFlagCountQueries(ctx);
+  if (!queries) return 0;
+  const [held, unheld] = await Promise.all([queries.held ?? [], queries.unheld ?? []]);
+  return [...held, ...unheld].reduce((sum, r) => sum + r.n, 0);
 }
 
 /**
- * The query that counts the open flags of each kind the caller may see (each the count of
- * `listFlags` status open with that kind), or null when they may see none. Open flags are
- * few beside cards, and found through card_flags_list_idx (resolved_at first). Wrapped in
- * an object, as a query is a promise of its rows and an async function would run it.
+ * The queries that count the open flags of each kind the caller may see (together, the
+ * count of `listFlags` status open with that kind), or null when they may see none:
+ * - `held`: flags of known holders, from card_flag_tallies (kept by triggers as flags are
+ *   raised and resolved: db/migrations/0016), the rows whose holder's set of organisations
+ *   meets the caller's; a few rows per set, however many flags there are;
+ * - `unheld`: flags of cards with no known holder, from card_flags (card_flags_unheld_open_idx:
+ *   they are few), for RA staff at their organisations' workstations, or everyone's for a
+ *   national caller; null for a sponsor or LSA, who never see them.
+ * Wrapped in an object, as a query is a promise of its rows and an async function would run it.
  */
-export async function openFlagsByKindQuery(ctx: ServiceContext) {
-  const scoped = await flagsInScope(ctx);
-  if (scoped === false) return null;
-  return {
-    query: ctx.db
-      .select({ kind: cardFlags.kind, n: sql<number>`count(*)::int` })
-      .from(cardFlags)
-      .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
-      .where(scoped ? and(isNull(cardFlags.resolvedAt), scoped) : isNull(cardFlags.resolvedAt))
-      .groupBy(cardFlags.kind),
-  };
+export async function openFlagCountQueries(ctx: ServiceContext) {
+  const scope = (await actorScope(ctx)).of('cards:read');
+  const codes = scope.all ? null : [...scope.odsCodes].sort();
+  if (codes && !codes.length) return null;
+  const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
+  const held = ctx.db
+    .select({ kind: cardFlagTallies.kind, n: sql<number>`sum(${cardFlagTallies.n})::int` })
+    .from(cardFlagTallies)
+    .where(
+      codes
+        ? sql`${cardFlagTallies.holderOds} && array[${sql.join(
+            codes.map((code) => sql`${code}`),
+            sql`, `,
+          )}]::text[]`
+        : undefined,
+    )
+    .groupBy(cardFlagTallies.kind);
+  const unheld =
+    codes && !raStaff
+      ? null
+      : ctx.db
+          .select({ kind: cardFlags.kind, n: sql<number>`count(*)::int` })
+          .from(cardFlags)
+          .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+          .where(
+            and(
+              isNull(cardFlags.resolvedAt),
+              isNull(cardFlags.personId),
+              codes ? inArray(workstations.odsCode, codes) : undefined,
+            ),
+          )
+          .groupBy(cardFlags.kind);
+  return { held, unheld };
 }
 
 /**

@@ -1,0 +1,21 @@
+CREATE TABLE "card_expiry_tallies" (
+	"holder_ods" text[] NOT NULL,
+	"expires_on" date NOT NULL,
+	"n" integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "card_flag_tallies" (
+	"holder_ods" text[] NOT NULL,
+	"kind" text NOT NULL,
+	"n" integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "card_state_tallies" (
+	"holder_ods" text[] NOT NULL,
+	"state" text NOT NULL,
+	"n" integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX "card_expiry_tallies_day_idx" ON "card_expiry_tallies" USING btree ("expires_on");--> statement-breakpoint
+CREATE INDEX "card_flags_unheld_open_idx" ON "card_flags" USING btree ("workstation_id","kind") WHERE "card_flags"."resolved_at" is null and "card_flags"."person_id" is null;--> statement-breakpoint
+CREATE INDEX "cards_kept_idx" ON "cards" USING btree ("location_id","state","expires_at") WHERE "cards"."person_id" is null;

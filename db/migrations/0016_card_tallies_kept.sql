@@ -1,0 +1,284 @@
+-- The dashboard's counts (card_state_tallies, card_expiry_tallies, card_flag_tallies;
+-- db/schema/cards.ts), kept by triggers in the transaction that moves a card, raises or
+-- resolves a flag, or changes whom a holder works for.
+-- Every row is a delta (+1, -1), so writers never wait on one another for a count row; the
+-- card-counts job folds them. Only held cards and their holders' flags are counted here
+-- (cards in stock and flags of unknown cards are few, and counted from their tables). A holder's set is their organisations' ODS codes, sorted.
+--
+-- Two transactions changing one holder (a card move, a new organisation link) take turns on
+-- the holder's `people` row (FOR NO KEY UPDATE, which an edit of the person takes too), and
+-- each reads the holder's links and cards after that lock, so neither counts under a set or
+-- state the other has just changed.
+
+CREATE FUNCTION card_tallies_holder_ods(holder uuid) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(array_agg(ods_code ORDER BY ods_code), '{}')
+    FROM person_organisations WHERE person_id = holder
+$$;
+--> statement-breakpoint
+-- The UK day a card expires on, as the dashboard's buckets count days (server/services/dates.ts).
+CREATE FUNCTION card_tallies_day(expires timestamptz) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT (expires AT TIME ZONE 'Europe/London')::date
+$$;
+--> statement-breakpoint
+CREATE FUNCTION card_tallies_in_use(state text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT state IN ('issued_locked', 'active', 'blocked', 'suspended')
+$$;
+--> statement-breakpoint
+CREATE FUNCTION card_tallies_card_moved() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  was_ods text[];
+  now_ods text[];
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL OR TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL THEN
+    PERFORM 1 FROM people
+      WHERE id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.person_id END,
+                   CASE WHEN TG_OP <> 'DELETE' THEN NEW.person_id END)
+      ORDER BY id FOR NO KEY UPDATE;
+  END IF;
+  IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL THEN
+    was_ods := card_tallies_holder_ods(OLD.person_id);
+    INSERT INTO card_state_tallies (holder_ods, state, n) VALUES (was_ods, OLD.state, -1);
+    IF card_tallies_in_use(OLD.state) AND OLD.expires_at IS NOT NULL THEN
+      INSERT INTO card_expiry_tallies (holder_ods, expires_on, n)
+        VALUES (was_ods, card_tallies_day(OLD.expires_at), -1);
+    END IF;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL THEN
+    now_ods := card_tallies_holder_ods(NEW.person_id);
+    INSERT INTO card_state_tallies (holder_ods, state, n) VALUES (now_ods, NEW.state, 1);
+    IF card_tallies_in_use(NEW.state) AND NEW.expires_at IS NOT NULL THEN
+      INSERT INTO card_expiry_tallies (holder_ods, expires_on, n)
+        VALUES (now_ods, card_tallies_day(NEW.expires_at), 1);
+    END IF;
+  END IF;
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER cards_tallies_added_removed
+  AFTER INSERT OR DELETE ON cards
+  FOR EACH ROW EXECUTE FUNCTION card_tallies_card_moved();
+--> statement-breakpoint
+CREATE TRIGGER cards_tallies_moved
+  AFTER UPDATE OF person_id, state, expires_at ON cards
+  FOR EACH ROW
+  WHEN (OLD.person_id IS DISTINCT FROM NEW.person_id OR OLD.state IS DISTINCT FROM NEW.state
+        OR OLD.expires_at IS DISTINCT FROM NEW.expires_at)
+  EXECUTE FUNCTION card_tallies_card_moved();
+--> statement-breakpoint
+CREATE FUNCTION card_tallies_flag_moved() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL AND OLD.resolved_at IS NULL
+     OR TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL AND NEW.resolved_at IS NULL THEN
+    PERFORM 1 FROM people
+      WHERE id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.person_id END,
+                   CASE WHEN TG_OP <> 'DELETE' THEN NEW.person_id END)
+      ORDER BY id FOR NO KEY UPDATE;
+  END IF;
+  IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL AND OLD.resolved_at IS NULL THEN
+    INSERT INTO card_flag_tallies (holder_ods, kind, n)
+      VALUES (card_tallies_holder_ods(OLD.person_id), OLD.kind, -1);
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL AND NEW.resolved_at IS NULL THEN
+    INSERT INTO card_flag_tallies (holder_ods, kind, n)
+      VALUES (card_tallies_holder_ods(NEW.person_id), NEW.kind, 1);
+  END IF;
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER card_flags_tallies_added_removed
+  AFTER INSERT OR DELETE ON card_flags
+  FOR EACH ROW EXECUTE FUNCTION card_tallies_flag_moved();
+--> statement-breakpoint
+CREATE TRIGGER card_flags_tallies_moved
+  AFTER UPDATE OF person_id, kind, resolved_at ON card_flags
+  FOR EACH ROW
+  WHEN (OLD.person_id IS DISTINCT FROM NEW.person_id OR OLD.kind IS DISTINCT FROM NEW.kind
+        OR (OLD.resolved_at IS NULL) <> (NEW.resolved_at IS NULL))
+  EXECUTE FUNCTION card_tallies_flag_moved();
+--> statement-breakpoint
+-- A statement changed these links (person, code added, code removed): moves the cards of the
+-- holders among them from the set they had before the statement to the one they have now.
+CREATE FUNCTION card_tallies_relink(changed uuid[], added text[], removed text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  holders uuid[];
+BEGIN
+  SELECT array_agg(DISTINCT person_id ORDER BY person_id) INTO holders FROM (
+    SELECT person_id FROM cards WHERE person_id = ANY (changed)
+    UNION ALL
+    SELECT person_id FROM card_flags WHERE person_id = ANY (changed) AND resolved_at IS NULL
+  ) h;
+  IF holders IS NULL THEN
+    RETURN;
+  END IF;
+  PERFORM 1 FROM people WHERE id = ANY (holders) ORDER BY id FOR NO KEY UPDATE;
+  WITH changes AS (
+    SELECT * FROM unnest(changed, added, removed) AS c(person_id, added, removed)
+  ), sets AS (
+    SELECT h.person_id, card_tallies_holder_ods(h.person_id) AS now_ods
+      FROM unnest(holders) AS h(person_id)
+  ), befores AS (
+    SELECT s.person_id, s.now_ods,
+           coalesce((SELECT array_agg(code ORDER BY code) FROM (
+               SELECT unnest(s.now_ods) AS code
+               EXCEPT SELECT c.added FROM changes c WHERE c.person_id = s.person_id AND c.added IS NOT NULL
+               UNION SELECT c.removed FROM changes c WHERE c.person_id = s.person_id AND c.removed IS NOT NULL
+             ) AS codes), '{}') AS was_ods
+      FROM sets s
+  ), moved AS (
+    SELECT b.was_ods, b.now_ods, k.state, k.expires_at
+      FROM befores b JOIN cards k ON k.person_id = b.person_id
+     WHERE b.was_ods <> b.now_ods
+  ), flags AS (
+    INSERT INTO card_flag_tallies (holder_ods, kind, n)
+      SELECT b.was_ods, f.kind, -count(*) FROM befores b
+        JOIN card_flags f ON f.person_id = b.person_id AND f.resolved_at IS NULL
+       WHERE b.was_ods <> b.now_ods GROUP BY 1, 2
+      UNION ALL
+      SELECT b.now_ods, f.kind, count(*) FROM befores b
+        JOIN card_flags f ON f.person_id = b.person_id AND f.resolved_at IS NULL
+       WHERE b.was_ods <> b.now_ods GROUP BY 1, 2
+  ), states AS (
+    INSERT INTO card_state_tallies (holder_ods, state, n)
+      SELECT was_ods, state, -count(*) FROM moved GROUP BY 1, 2
+      UNION ALL
+      SELECT now_ods, state, count(*) FROM moved GROUP BY 1, 2
+  )
+  INSERT INTO card_expiry_tallies (holder_ods, expires_on, n)
+    SELECT was_ods, card_tallies_day(expires_at), -count(*) FROM moved
+     WHERE card_tallies_in_use(state) AND expires_at IS NOT NULL GROUP BY 1, 2
+    UNION ALL
+    SELECT now_ods, card_tallies_day(expires_at), count(*) FROM moved
+     WHERE card_tallies_in_use(state) AND expires_at IS NOT NULL GROUP BY 1, 2;
+END;
+$$;
+--> statement-breakpoint
+CREATE FUNCTION card_tallies_links_added() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM card_tallies_relink(
+    (SELECT array_agg(person_id) FROM added), (SELECT array_agg(ods_code) FROM added),
+    (SELECT array_agg(NULL::text) FROM added));
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE FUNCTION card_tallies_links_removed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM card_tallies_relink(
+    (SELECT array_agg(person_id) FROM removed), (SELECT array_agg(NULL::text) FROM removed),
+    (SELECT array_agg(ods_code) FROM removed));
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+-- An update is the old link removed and the new one added (for the person on each side).
+CREATE FUNCTION card_tallies_links_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM card_tallies_relink(
+    (SELECT array_agg(person_id) FROM (SELECT person_id FROM removed UNION ALL SELECT person_id FROM added) p),
+    (SELECT array_agg(code) FROM (SELECT NULL::text AS code FROM removed UNION ALL SELECT ods_code FROM added) a),
+    (SELECT array_agg(code) FROM (SELECT ods_code AS code FROM removed UNION ALL SELECT NULL::text FROM added) r));
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER person_organisations_tallies_added
+  AFTER INSERT ON person_organisations REFERENCING NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION card_tallies_links_added();
+--> statement-breakpoint
+CREATE TRIGGER person_organisations_tallies_removed
+  AFTER DELETE ON person_organisations REFERENCING OLD TABLE AS removed
+  FOR EACH STATEMENT EXECUTE FUNCTION card_tallies_links_removed();
+--> statement-breakpoint
+CREATE TRIGGER person_organisations_tallies_changed
+  AFTER UPDATE ON person_organisations REFERENCING OLD TABLE AS removed NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION card_tallies_links_changed();
+--> statement-breakpoint
+-- Counts every held card afresh and replaces the tallies with the result, days before
+-- `fold_before` folded into one '-infinity' row per set (as the card-counts job folds them);
+-- returns how many (set, state) and (set, day) counts differed from what the tallies said (0
+-- when they were right). Holds off card moves and link changes meanwhile (SHARE locks), as a
+-- count taken while they go on would be wrong. Fills the tallies here, after a bulk load, and
+-- in the daily check.
+CREATE FUNCTION card_tallies_rebuild(fold_before date DEFAULT '-infinity') RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  differed integer;
+BEGIN
+  LOCK TABLE cards, card_flags, person_organisations IN SHARE MODE;
+  CREATE TEMP TABLE fresh_state_tallies ON COMMIT DROP AS
+    WITH sets AS (
+      SELECT person_id, array_agg(ods_code ORDER BY ods_code) AS ods
+        FROM person_organisations GROUP BY person_id
+    )
+    SELECT coalesce(s.ods, '{}') AS holder_ods, k.state, count(*)::int AS n
+      FROM cards k LEFT JOIN sets s ON s.person_id = k.person_id
+     WHERE k.person_id IS NOT NULL GROUP BY 1, 2;
+  CREATE TEMP TABLE fresh_expiry_tallies ON COMMIT DROP AS
+    WITH sets AS (
+      SELECT person_id, array_agg(ods_code ORDER BY ods_code) AS ods
+        FROM person_organisations GROUP BY person_id
+    )
+    SELECT coalesce(s.ods, '{}') AS holder_ods,
+           CASE WHEN card_tallies_day(k.expires_at) < fold_before THEN '-infinity'::date
+                ELSE card_tallies_day(k.expires_at) END AS expires_on,
+           count(*)::int AS n
+      FROM cards k LEFT JOIN sets s ON s.person_id = k.person_id
+     WHERE k.person_id IS NOT NULL AND card_tallies_in_use(k.state) AND k.expires_at IS NOT NULL
+     GROUP BY 1, 2;
+  CREATE TEMP TABLE fresh_flag_tallies ON COMMIT DROP AS
+    WITH sets AS (
+      SELECT person_id, array_agg(ods_code ORDER BY ods_code) AS ods
+        FROM person_organisations GROUP BY person_id
+    )
+    SELECT coalesce(s.ods, '{}') AS holder_ods, f.kind, count(*)::int AS n
+      FROM card_flags f LEFT JOIN sets s ON s.person_id = f.person_id
+     WHERE f.person_id IS NOT NULL AND f.resolved_at IS NULL GROUP BY 1, 2;
+  SELECT count(*) INTO differed FROM (
+    (SELECT holder_ods, kind, n FROM fresh_flag_tallies
+     EXCEPT SELECT holder_ods, kind, sum(n)::int FROM card_flag_tallies GROUP BY 1, 2 HAVING sum(n) <> 0)
+    UNION ALL
+    (SELECT holder_ods, kind, sum(n)::int FROM card_flag_tallies GROUP BY 1, 2 HAVING sum(n) <> 0
+     EXCEPT SELECT holder_ods, kind, n FROM fresh_flag_tallies)
+  ) d;
+  SELECT differed + count(*) INTO differed FROM (
+    (SELECT holder_ods, state, n FROM fresh_state_tallies
+     EXCEPT SELECT holder_ods, state, sum(n)::int FROM card_state_tallies GROUP BY 1, 2 HAVING sum(n) <> 0)
+    UNION ALL
+    (SELECT holder_ods, state, sum(n)::int FROM card_state_tallies GROUP BY 1, 2 HAVING sum(n) <> 0
+     EXCEPT SELECT holder_ods, state, n FROM fresh_state_tallies)
+  ) d;
+  WITH kept AS (
+    SELECT holder_ods, CASE WHEN expires_on < fold_before THEN '-infinity'::date ELSE expires_on END AS expires_on,
+           sum(n)::int AS n
+      FROM card_expiry_tallies GROUP BY 1, 2 HAVING sum(n) <> 0
+  )
+  SELECT differed + count(*) INTO differed FROM (
+    (SELECT holder_ods, expires_on, n FROM fresh_expiry_tallies EXCEPT SELECT * FROM kept)
+    UNION ALL
+    (SELECT * FROM kept EXCEPT SELECT holder_ods, expires_on, n FROM fresh_expiry_tallies)
+  ) d;
+  DELETE FROM card_flag_tallies;
+  INSERT INTO card_flag_tallies SELECT * FROM fresh_flag_tallies;
+  DELETE FROM card_state_tallies;
+  INSERT INTO card_state_tallies SELECT * FROM fresh_state_tallies;
+  DELETE FROM card_expiry_tallies;
+  INSERT INTO card_expiry_tallies SELECT * FROM fresh_expiry_tallies;
+  DROP TABLE fresh_flag_tallies;
+  DROP TABLE fresh_state_tallies;
+  DROP TABLE fresh_expiry_tallies;
+  RETURN differed;
+END;
+$$;
+--> statement-breakpoint
+SELECT card_tallies_rebuild();

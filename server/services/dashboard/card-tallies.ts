@@ -1,0 +1,62 @@
+import { sql } from 'drizzle-orm';
+import type { ServiceContext } from '../context.ts';
+import { addDays, todayOf } from '../dates.ts';
+
+const rowsOf = <T>(result: unknown): T[] =>
+  Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+
+/** Expiry days further back than this are folded into one row per set of organisations. */
+const keptDays = 7;
+
+/**
+ * Folds the dashboard's tallies (db/migrations/0016): the +1 and -1 rows the triggers wrote
+ * since the last fold become one row per key, keys that came to nought go, and expiry days
+ * more than a week past become one '-infinity' row per set (every count reads them as
+ * "expired" alike). Safe beside writers and another fold: each fold deletes the rows its
+ * snapshot sees and writes back their sums, so a row written meanwhile is left for the next.
+ */
+export async function foldCardTallies(ctx: ServiceContext) {
+  const before = addDays(todayOf(ctx.now()), -keptDays);
+  const fold = async (query: ReturnType<typeof sql>) => {
+    const [row] = rowsOf<{ was: number; now: number }>(await ctx.db.execute(query));
+    return { was: row?.was ?? 0, now: row?.now ?? 0 };
+  };
+  const states = await fold(sql`
+    with gone as (delete from card_state_tallies returning holder_ods, state, n),
+         put as (insert into card_state_tallies (holder_ods, state, n)
+                 select holder_ods, state, sum(n) from gone group by 1, 2 having sum(n) <> 0
+                 returning 1)
+    select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
+  const flags = await fold(sql`
+    with gone as (delete from card_flag_tallies returning holder_ods, kind, n),
+         put as (insert into card_flag_tallies (holder_ods, kind, n)
+                 select holder_ods, kind, sum(n) from gone group by 1, 2 having sum(n) <> 0
+                 returning 1)
+    select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
+  const days = await fold(sql`
+    with gone as (delete from card_expiry_tallies returning holder_ods, expires_on, n),
+         put as (insert into card_expiry_tallies (holder_ods, expires_on, n)
+                 select holder_ods,
+                        case when expires_on < ${before}::date then '-infinity'::date else expires_on end,
+                        sum(n)
+                   from gone group by 1, 2 having sum(n) <> 0
+                 returning 1)
+    select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
+  // Rows folded away: 0 when nothing moved since the last fold (the Jobs page then counts
+  // the run rather than listing it).
+  return { folded: states.was + flags.was + days.was - (states.now + flags.now + days.now) };
+}
+
+/**
+ * Counts every held card and open flag afresh and puts the result in place of the tallies
+ * (folded as `foldCardTallies` folds), holding card moves and link changes off meanwhile
+ * (seconds at national scale). Returns how many counts the tallies had wrong: 0, unless
+ * something wrote to the tables with the triggers off (a bulk load, a hand repair).
+ */
+export async function checkCardTallies(ctx: ServiceContext): Promise<{ wrong: number }> {
+  const before = addDays(todayOf(ctx.now()), -keptDays);
+  const [row] = rowsOf<{ wrong: number }>(
+    await ctx.db.execute(sql`select card_tallies_rebuild(${before}::date) as wrong`),
+  );
+  return { wrong: row?.wrong ?? 0 };
+}

@@ -1,0 +1,275 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { organisations } from '../../db/schema/organisations.ts';
+import { checkCardTallies, foldCardTallies } from '../../server/services/dashboard/card-tallies.ts';
+import { addDays, startOfDay, todayOf } from '../../server/services/dates.ts';
+import { testDrivers } from '../support/databases.ts';
+import { activated } from '../support/second-trust.ts';
+import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
+
+const rowsOf = <T>(result: unknown): T[] =>
+  Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+
+interface Dashboard {
+  cardsByState: { state: string; count: number }[];
+  expiry: { buckets: { bucket: string; count: number }[] };
+  openFlags: { kind: string; count: number }[];
+}
+
+/**
+ * The dashboard's running counts (card_state_tallies, card_expiry_tallies, card_flag_tallies,
+ * kept by triggers: db/migrations/0016), held to a count made afresh from the cards, flags
+ * and links (`checkCardTallies`, which returns how many counts were wrong) after every kind
+ * of change: cards issued, moved between states and holders, expiry changed, deleted; flags
+ * raised and resolved; holders' organisations added, removed and changed, one at a time and
+ * in bulk; 20 writers at once on PostgreSQL. And the dashboard of a trust counts a holder in
+ * two of its organisations once.
+ */
+describe.each(testDrivers)('the dashboard’s running counts (%s)', (driver) => {
+  let t: TestApp;
+  let ttaManager: SignedIn;
+  let ttbManager: SignedIn;
+  const serial = () => randomBytes(12).toString('hex');
+
+  const exec = async (query: ReturnType<typeof sql>) => rowsOf<never>(await t.db.execute(query));
+
+  /** A person, registered with the least a row needs (no service: this is about counts). */
+  const person = async () => {
+    const id = randomUUID();
+    const n = randomBytes(4).readUInt32BE(0);
+    await exec(sql`
+      insert into people (id, user_id, given_name, family_name, date_of_birth, given_key, family_key,
+        family_given_key, given_family_key, status, created_at, updated_at)
+      values (${id}, ${String(800_000_000_000 + n)}, 'Tally', ${`Holder ${n}`}, '1980-01-01', 'tally',
+        ${`holder ${n}`}, ${`holder ${n} tally`}, ${`tally holder ${n}`}, 'active', now(), now())`);
+    return id;
+  };
+  const link = (personId: string, ods: string) =>
+    exec(sql`insert into person_organisations (person_id, ods_code) values (${personId}, ${ods})`);
+  const card = async (personId: string | null, state: string, expiresInDays: number | null) => {
+    const s = serial();
+    const expires =
+      expiresInDays === null
+        ? null
+        : new Date(t.clock.now().getTime() + expiresInDays * 86_400_000);
+    await exec(sql`
+      insert into cards (serial, person_id, state, expires_at, created_at, updated_at)
+      values (${s}, ${personId}, ${state}, ${expires?.toISOString() ?? null}, now(), now())`);
+    return s;
+  };
+  const flag = async (cardSerial: string, personId: string | null, kind: string) => {
+    const [row] = rowsOf<{ id: string }>(
+      await t.db.execute(sql`
+        insert into card_flags (card_serial, kind, person_id, details, raised_at, last_seen_at)
+        values (${cardSerial}, ${kind}, ${personId}, '{}'::jsonb, now(), now()) returning id`),
+    );
+    return row?.id ?? '';
+  };
+  /** How many counts the tallies had wrong (and puts them right). */
+  const wrong = async () => (await checkCardTallies(t.ctx)).wrong;
+
+  const dashboard = async (who: SignedIn) => {
+    const res = await t.app.request('/api/dashboard', { headers: who.headers });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Dashboard;
+  };
+  const countOf = (d: Dashboard, state: string) =>
+    d.cardsByState.find((s) => s.state === state)?.count ?? -1;
+
+  beforeAll(async () => {
+    t = await createTestApp(driver);
+    await t.db.insert(organisations).values([
+      { odsCode: 'TTA', name: 'Tally Trust A' },
+      { odsCode: 'TTA01', name: 'Tally Trust A, site 1', parentOdsCode: 'TTA' },
+      { odsCode: 'TTB', name: 'Tally Trust B' },
+    ]);
+    ttaManager = await activated(t, 'tta.manager', 'ra_manager', 'TTA');
+    ttbManager = await activated(t, 'ttb.manager', 'ra_manager', 'TTB');
+  }, 120_000);
+  afterAll(() => t?.close());
+
+  it('starts right, and stays right through every kind of card, flag and link change', async () => {
+    expect(await wrong()).toBe(0);
+    const [a, b, c] = [await person(), await person(), await person()];
+    await link(a, 'TTA01');
+    await link(b, 'TTA');
+    await link(b, 'TTB');
+    const ca = await card(a, 'active', 10);
+    const cb = await card(b, 'blocked', 40);
+    await card(c, 'active', null);
+    await card(null, 'in_stock', null);
+    expect(await wrong()).toBe(0);
+
+    await exec(sql`update cards set state = 'suspended' where serial = ${ca}`);
+    await exec(
+      sql`update cards set expires_at = expires_at + interval '100 days' where serial = ${cb}`,
+    );
+    await exec(sql`update cards set updated_at = now() where serial = ${cb}`);
+    expect(await wrong()).toBe(0);
+
+    await exec(sql`update cards set person_id = ${b} where serial = ${ca}`);
+    await exec(sql`update cards set person_id = null, state = 'returned' where serial = ${cb}`);
+    expect(await wrong()).toBe(0);
+
+    await link(a, 'TTB');
+    await exec(sql`delete from person_organisations where person_id = ${b} and ods_code = 'TTA'`);
+    await exec(
+      sql`update person_organisations set ods_code = 'TTA' where person_id = ${a} and ods_code = 'TTA01'`,
+    );
+    expect(await wrong()).toBe(0);
+
+    const f1 = await flag(ca, b, 'pin_blocked');
+    await flag(ca, b, 'return_due');
+    await flag(serial(), null, 'unknown_card');
+    expect(await wrong()).toBe(0);
+    await exec(sql`update card_flags set resolved_at = now() where id = ${f1}`);
+    await exec(
+      sql`update card_flags set person_id = ${a} where card_serial = ${ca} and resolved_at is null`,
+    );
+    expect(await wrong()).toBe(0);
+
+    await exec(sql`delete from card_flags where card_serial = ${ca}`);
+    await exec(sql`delete from cards where serial = ${ca}`);
+    expect(await wrong()).toBe(0);
+  });
+
+  it('moves every card of the holders a bulk change of links touches, in one statement', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const id = await person();
+      ids.push(id);
+      if (i % 2) await card(id, i % 4 === 1 ? 'active' : 'issued_locked', i);
+    }
+    await exec(sql`
+      insert into person_organisations (person_id, ods_code)
+      select id, 'TTA01' from unnest(${sql.raw(`array[${ids.map((id) => `'${id}'`).join(',')}]`)}::uuid[]) id`);
+    expect(await wrong()).toBe(0);
+    await exec(sql`
+      update person_organisations set ods_code = 'TTB'
+       where person_id = any(${sql.raw(
+         `array[${ids
+           .slice(0, 10)
+           .map((id) => `'${id}'`)
+           .join(',')}]`,
+       )}::uuid[])`);
+    await exec(sql`
+      delete from person_organisations
+       where person_id = any(${sql.raw(
+         `array[${ids
+           .slice(10, 20)
+           .map((id) => `'${id}'`)
+           .join(',')}]`,
+       )}::uuid[])`);
+    expect(await wrong()).toBe(0);
+  });
+
+  it('counts a holder in two of a trust’s organisations once, and once in each of two trusts', async () => {
+    const before = await dashboard(ttaManager);
+    const beforeB = await dashboard(ttbManager);
+    const both = await person();
+    await link(both, 'TTA');
+    await link(both, 'TTA01');
+    await link(both, 'TTB');
+    await card(both, 'active', 5);
+    const after = await dashboard(ttaManager);
+    const afterB = await dashboard(ttbManager);
+    expect(countOf(after, 'active') - countOf(before, 'active')).toBe(1);
+    expect(countOf(afterB, 'active') - countOf(beforeB, 'active')).toBe(1);
+    const within7 = (d: Dashboard) => d.expiry.buckets.find((x) => x.bucket === '7')?.count ?? -1;
+    expect(within7(after) - within7(before)).toBe(1);
+    // And each count is what SQL counts over the cards of the trust's people.
+    const [direct] = rowsOf<{ n: number }>(
+      await t.db.execute(sql`
+        select count(*)::int as n from cards k
+         where k.state = 'active' and exists (select 1 from person_organisations po
+           where po.person_id = k.person_id and po.ods_code in ('TTA', 'TTA01'))`),
+    );
+    expect(countOf(after, 'active')).toBe(direct?.n);
+  });
+
+  it('counts today’s cards either side of now, and folding changes no count', async () => {
+    const holder = await person();
+    await link(holder, 'TTA');
+    const now = t.clock.now();
+    const today = todayOf(now);
+    const earlier = new Date(Math.max(startOfDay(today).getTime() + 1000, now.getTime() - 60_000));
+    const later = new Date(
+      Math.min(startOfDay(addDays(today, 1)).getTime() - 1000, now.getTime() + 60_000),
+    );
+    const before = await dashboard(ttaManager);
+    for (const at of [earlier, later]) {
+      await exec(sql`
+        insert into cards (serial, person_id, state, expires_at, created_at, updated_at)
+        values (${serial()}, ${holder}, 'active', ${at.toISOString()}, now(), now())`);
+    }
+    const after = await dashboard(ttaManager);
+    const bucket = (d: Dashboard, b: string) => d.expiry.buckets.find((x) => x.bucket === b)?.count;
+    expect((bucket(after, 'expired') ?? 0) - (bucket(before, 'expired') ?? 0)).toBe(
+      earlier < now ? 1 : 0,
+    );
+    expect((bucket(after, '7') ?? 0) - (bucket(before, '7') ?? 0)).toBe(later > now ? 1 : 0);
+
+    const rows = async () =>
+      rowsOf<{ n: number }>(
+        await t.db.execute(sql`select (select count(*) from card_state_tallies)
+          + (select count(*) from card_expiry_tallies) + (select count(*) from card_flag_tallies) as n`),
+      )[0]?.n;
+    // Writes since the last check left +1/-1 rows; a fold sums them away.
+    await exec(sql`update cards set state = 'blocked' where person_id = ${holder}`);
+    await exec(sql`update cards set state = 'active' where person_id = ${holder}`);
+    const unfolded = Number(await rows());
+    const { folded } = await foldCardTallies(t.ctx);
+    expect(folded).toBeGreaterThan(0);
+    expect(Number(await rows())).toBe(unfolded - folded);
+    expect(await dashboard(ttaManager)).toEqual(after);
+    expect(await wrong()).toBe(0);
+  });
+
+  it('finds and puts right a count changed behind the triggers’ back', async () => {
+    const holder = await person();
+    await link(holder, 'TTB');
+    const before = await dashboard(ttbManager);
+    await exec(sql`alter table cards disable trigger cards_tallies_added_removed`);
+    try {
+      await card(holder, 'active', 200);
+    } finally {
+      await exec(sql`alter table cards enable trigger cards_tallies_added_removed`);
+    }
+    expect(countOf(await dashboard(ttbManager), 'active')).toBe(countOf(before, 'active'));
+    expect(await wrong()).toBeGreaterThan(0);
+    expect(countOf(await dashboard(ttbManager), 'active')).toBe(countOf(before, 'active') + 1);
+    expect(await wrong()).toBe(0);
+  });
+
+  // PGlite has one connection: writers cannot run at once there.
+  if (driver === 'postgres')
+    it('stays right with 20 writers at once moving one holder’s cards and links', async () => {
+      const holder = await person();
+      await link(holder, 'TTA');
+      const serials = [await card(holder, 'active', 3), await card(holder, 'active', 30)];
+      const states = ['blocked', 'suspended', 'active', 'issued_locked'];
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          t.db.transaction(async (tx) => {
+            if (i % 2) {
+              await tx.execute(
+                sql`update cards set state = ${states[i % states.length]}, updated_at = now() where serial = ${serials[i % 2]}`,
+              );
+            } else if (i % 4 === 0) {
+              await tx.execute(sql`
+                insert into person_organisations (person_id, ods_code) values (${holder}, 'TTB')
+                on conflict do nothing`);
+            } else {
+              await tx.execute(
+                sql`delete from person_organisations where person_id = ${holder} and ods_code = 'TTB'`,
+              );
+            }
+          }),
+        ),
+      );
+      // Every writer went through (they took turns on the holder's row).
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(await wrong()).toBe(0);
+    });
+});
