@@ -16,6 +16,12 @@ CREATE TABLE "card_state_tallies" (
 	"n" integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX "card_expiry_tallies_day_idx" ON "card_expiry_tallies" USING btree ("expires_on");--> statement-breakpoint
+CREATE TABLE "card_stock_tallies" (
+	"location_id" uuid,
+	"state" text NOT NULL,
+	"n" integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX "card_expiry_tallies_day_idx" ON "card_expiry_tallies" USING btree ("expires_on","holder_ods","n");--> statement-breakpoint
 CREATE INDEX "card_flags_unheld_open_idx" ON "card_flags" USING btree ("workstation_id","kind") WHERE "card_flags"."resolved_at" is null and "card_flags"."person_id" is null;--> statement-breakpoint
 CREATE INDEX "cards_kept_idx" ON "cards" USING btree ("location_id","state","expires_at") WHERE "cards"."person_id" is null;

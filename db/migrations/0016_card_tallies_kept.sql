@@ -1,9 +1,11 @@
--- The dashboard's counts (card_state_tallies, card_expiry_tallies, card_flag_tallies;
+-- The dashboard's counts (card_state_tallies, card_expiry_tallies, card_flag_tallies,
+-- card_stock_tallies;
 -- db/schema/cards.ts), kept by triggers in the transaction that moves a card, raises or
 -- resolves a flag, or changes whom a holder works for.
 -- Every row is a delta (+1, -1), so writers never wait on one another for a count row; the
--- card-counts job folds them. Only held cards and their holders' flags are counted here
--- (cards in stock and flags of unknown cards are few, and counted from their tables). A holder's set is their organisations' ODS codes, sorted.
+-- fold-card-counts job folds them. Held cards and their holders' flags are counted by the
+-- holder's set of organisations, cards with no holder by location (flags of unknown cards
+-- are few, and counted from their table). A holder's set is their organisations' ODS codes, sorted.
 --
 -- Two transactions changing one holder (a card move, a new organisation link) take turns on
 -- the holder's `people` row (FOR NO KEY UPDATE, which an edit of the person takes too), and
@@ -39,6 +41,12 @@ BEGIN
                    CASE WHEN TG_OP <> 'DELETE' THEN NEW.person_id END)
       ORDER BY id FOR NO KEY UPDATE;
   END IF;
+  IF TG_OP <> 'INSERT' AND OLD.person_id IS NULL THEN
+    INSERT INTO card_stock_tallies (location_id, state, n) VALUES (OLD.location_id, OLD.state, -1);
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.person_id IS NULL THEN
+    INSERT INTO card_stock_tallies (location_id, state, n) VALUES (NEW.location_id, NEW.state, 1);
+  END IF;
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL THEN
     was_ods := card_tallies_holder_ods(OLD.person_id);
     INSERT INTO card_state_tallies (holder_ods, state, n) VALUES (was_ods, OLD.state, -1);
@@ -64,10 +72,11 @@ CREATE TRIGGER cards_tallies_added_removed
   FOR EACH ROW EXECUTE FUNCTION card_tallies_card_moved();
 --> statement-breakpoint
 CREATE TRIGGER cards_tallies_moved
-  AFTER UPDATE OF person_id, state, expires_at ON cards
+  AFTER UPDATE OF person_id, state, expires_at, location_id ON cards
   FOR EACH ROW
   WHEN (OLD.person_id IS DISTINCT FROM NEW.person_id OR OLD.state IS DISTINCT FROM NEW.state
-        OR OLD.expires_at IS DISTINCT FROM NEW.expires_at)
+        OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
+        OR OLD.person_id IS NULL AND OLD.location_id IS DISTINCT FROM NEW.location_id)
   EXECUTE FUNCTION card_tallies_card_moved();
 --> statement-breakpoint
 CREATE FUNCTION card_tallies_flag_moved() RETURNS trigger
@@ -204,7 +213,7 @@ CREATE TRIGGER person_organisations_tallies_changed
   AFTER UPDATE ON person_organisations REFERENCING OLD TABLE AS removed NEW TABLE AS added
   FOR EACH STATEMENT EXECUTE FUNCTION card_tallies_links_changed();
 --> statement-breakpoint
--- Counts every held card afresh and replaces the tallies with the result, days before
+-- Counts every card and open flag afresh and replaces the tallies with the result, days before
 -- `fold_before` folded into one '-infinity' row per set (as the card-counts job folds them);
 -- returns how many (set, state) and (set, day) counts differed from what the tallies said (0
 -- when they were right). Holds off card moves and link changes meanwhile (SHARE locks), as a
@@ -244,7 +253,16 @@ BEGIN
     SELECT coalesce(s.ods, '{}') AS holder_ods, f.kind, count(*)::int AS n
       FROM card_flags f LEFT JOIN sets s ON s.person_id = f.person_id
      WHERE f.person_id IS NOT NULL AND f.resolved_at IS NULL GROUP BY 1, 2;
+  CREATE TEMP TABLE fresh_stock_tallies ON COMMIT DROP AS
+    SELECT location_id, state, count(*)::int AS n FROM cards WHERE person_id IS NULL GROUP BY 1, 2;
   SELECT count(*) INTO differed FROM (
+    (SELECT location_id, state, n FROM fresh_stock_tallies
+     EXCEPT SELECT location_id, state, sum(n)::int FROM card_stock_tallies GROUP BY 1, 2 HAVING sum(n) <> 0)
+    UNION ALL
+    (SELECT location_id, state, sum(n)::int FROM card_stock_tallies GROUP BY 1, 2 HAVING sum(n) <> 0
+     EXCEPT SELECT location_id, state, n FROM fresh_stock_tallies)
+  ) d;
+  SELECT differed + count(*) INTO differed FROM (
     (SELECT holder_ods, kind, n FROM fresh_flag_tallies
      EXCEPT SELECT holder_ods, kind, sum(n)::int FROM card_flag_tallies GROUP BY 1, 2 HAVING sum(n) <> 0)
     UNION ALL
@@ -268,12 +286,15 @@ BEGIN
     UNION ALL
     (SELECT * FROM kept EXCEPT SELECT holder_ods, expires_on, n FROM fresh_expiry_tallies)
   ) d;
+  DELETE FROM card_stock_tallies;
+  INSERT INTO card_stock_tallies SELECT * FROM fresh_stock_tallies;
   DELETE FROM card_flag_tallies;
   INSERT INTO card_flag_tallies SELECT * FROM fresh_flag_tallies;
   DELETE FROM card_state_tallies;
   INSERT INTO card_state_tallies SELECT * FROM fresh_state_tallies;
   DELETE FROM card_expiry_tallies;
   INSERT INTO card_expiry_tallies SELECT * FROM fresh_expiry_tallies;
+  DROP TABLE fresh_stock_tallies;
   DROP TABLE fresh_flag_tallies;
   DROP TABLE fresh_state_tallies;
   DROP TABLE fresh_expiry_tallies;

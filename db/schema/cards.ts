@@ -300,6 +300,17 @@ export const cardStateTallies = pgTable('card_state_tallies', {
 });
 
 /**
+ * As `cardStateTallies`, for cards with no holder (in stock, returned, destroyed): how many
+ * in each state at each location (null: none), as stock is counted per trust by where it is
+ * kept.
+ */
+export const cardStockTallies = pgTable('card_stock_tallies', {
+  locationId: uuid('location_id'),
+  state: text('state').notNull(),
+  n: integer('n').notNull(),
+});
+
+/**
  * As `cardStateTallies`, for held cards in use (cardsInUse) that have an expiry: by the UK
  * day of `expires_at`. The expiry buckets sum whole days from here and count today's cards
  * from `cards` (today is partly past). Days long gone are folded into one row per set.
@@ -311,7 +322,8 @@ export const cardExpiryTallies = pgTable(
     expiresOn: date('expires_on', { mode: 'string' }).notNull(),
     n: integer('n').notNull(),
   },
-  (t) => [index('card_expiry_tallies_day_idx').on(t.expiresOn)],
+  // With the set and the count, so that a range of days is read off the index alone.
+  (t) => [index('card_expiry_tallies_day_idx').on(t.expiresOn, t.holderOds, t.n)],
 );
 
 /**

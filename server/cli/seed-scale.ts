@@ -1135,7 +1135,7 @@ async function main() {
       await sql`select card_tallies_rebuild(((now() at time zone 'Europe/London')::date - 7))`;
       const [row] = await sql<{ n: number }[]>`select
         (select count(*) from card_state_tallies) + (select count(*) from card_expiry_tallies)
-        + (select count(*) from card_flag_tallies) as n`;
+        + (select count(*) from card_flag_tallies) + (select count(*) from card_stock_tallies) as n`;
       return Number(row?.n ?? 0);
     });
     // Statistics for the planner, and the visibility map, without which no index-only

@@ -98,7 +98,20 @@ describe.each(testDrivers)('the dashboard’s running counts (%s)', (driver) => 
     const ca = await card(a, 'active', 10);
     const cb = await card(b, 'blocked', 40);
     await card(c, 'active', null);
-    await card(null, 'in_stock', null);
+    const kept = await card(null, 'in_stock', null);
+    expect(await wrong()).toBe(0);
+
+    // Stock moves: kept at a location, issued to a holder, handed back.
+    const [safe] = rowsOf<{ id: string }>(
+      await t.db.execute(sql`
+        insert into card_locations (ods_code, name, created_at) values ('TTA', 'Tally safe', now())
+        returning id`),
+    );
+    await exec(sql`update cards set location_id = ${safe?.id ?? null} where serial = ${kept}`);
+    await exec(
+      sql`update cards set person_id = ${c}, state = 'issued_locked' where serial = ${kept}`,
+    );
+    await exec(sql`update cards set person_id = null, state = 'returned' where serial = ${kept}`);
     expect(await wrong()).toBe(0);
 
     await exec(sql`update cards set state = 'suspended' where serial = ${ca}`);

@@ -69,6 +69,18 @@ export async function cardScopes(ctx: ServiceContext) {
 }
 
 /**
+ * The locations a stock scope reaches: null for every location (and cards kept at none),
+ * else those of its organisations (an empty list for none).
+ */
+export function keptLocations(ctx: ServiceContext, stock: OrganisationScope) {
+  if (stock.all) return null;
+  return ctx.db
+    .select({ id: cardLocations.id })
+    .from(cardLocations)
+    .where(inArray(cardLocations.odsCode, [...stock.odsCodes]));
+}
+
+/**
  * The cards with no holder that a stock scope reaches, as a condition on `cards`; null for
  * none (see `cardsInScope`).
  */
@@ -77,15 +89,6 @@ export function keptCardsCondition(ctx: ServiceContext, stock: OrganisationScope
   if (!stock.odsCodes.size) return null;
   return and(
     isNull(cards.personId),
-    or(
-      isNull(cards.locationId),
-      inArray(
-        cards.locationId,
-        ctx.db
-          .select({ id: cardLocations.id })
-          .from(cardLocations)
-          .where(inArray(cardLocations.odsCode, [...stock.odsCodes])),
-      ),
-    ),
+    or(isNull(cards.locationId), inArray(cards.locationId, keptLocations(ctx, stock) ?? [])),
   ) as SQL;
 }

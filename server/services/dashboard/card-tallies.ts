@@ -33,6 +33,12 @@ export async function foldCardTallies(ctx: ServiceContext) {
                  select holder_ods, kind, sum(n) from gone group by 1, 2 having sum(n) <> 0
                  returning 1)
     select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
+  const stock = await fold(sql`
+    with gone as (delete from card_stock_tallies returning location_id, state, n),
+         put as (insert into card_stock_tallies (location_id, state, n)
+                 select location_id, state, sum(n) from gone group by 1, 2 having sum(n) <> 0
+                 returning 1)
+    select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
   const days = await fold(sql`
     with gone as (delete from card_expiry_tallies returning holder_ods, expires_on, n),
          put as (insert into card_expiry_tallies (holder_ods, expires_on, n)
@@ -44,7 +50,8 @@ export async function foldCardTallies(ctx: ServiceContext) {
     select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
   // Rows folded away: 0 when nothing moved since the last fold (the Jobs page then counts
   // the run rather than listing it).
-  return { folded: states.was + flags.was + days.was - (states.now + flags.now + days.now) };
+  const was = states.was + flags.was + stock.was + days.was;
+  return { folded: was - (states.now + flags.now + stock.now + days.now) };
 }
 
 /**

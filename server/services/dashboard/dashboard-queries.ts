@@ -1,7 +1,12 @@
-import { and, eq, gt, gte, inArray, lt, lte, type SQL, sql } from 'drizzle-orm';
-import { cardExpiryTallies, cardStateTallies, cards } from '../../../db/schema/cards.ts';
+import { and, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import {
+  cardExpiryTallies,
+  cardStateTallies,
+  cardStockTallies,
+  cards,
+} from '../../../db/schema/cards.ts';
 import { personOrganisations } from '../../../db/schema/people.ts';
-import { cardScopes, keptCardsCondition } from '../cards/cards-in-scope.ts';
+import { cardScopes, keptCardsCondition, keptLocations } from '../cards/cards-in-scope.ts';
 import {
   cardsInUse,
   type ExpiryBucket,
@@ -30,8 +35,10 @@ type Buckets = Record<ExpiryBucket, SQL.Aliased<number> | SQL<number>>;
  * - `heldToday`: held cards in use expiring today, from `cards` (part of today is past, so
  *   they fall either side of now): a one-day range of cards_expires_idx, each card's holder
  *   tested against the caller's organisations.
- * - `keptByState`, `keptExpiry`: cards with no holder in the caller's stock scope, from
- *   `cards` (cards_location_idx; stock is a small share of cards).
+ * - `keptByState`: cards with no holder in the caller's stock scope, by state, from the
+ *   tallies by location (card_stock_tallies).
+ * - `keptExpiry`: those of them in use and near expiry (rare: a card in use has a holder),
+ *   from `cards` (cards_kept_idx).
  * - `flags`: open flags by kind (`openFlagCountQueries`: held from card_flag_tallies).
  *
  * Each is null where the caller may see none of those cards.
@@ -102,12 +109,20 @@ export async function dashboardQueries(ctx: ServiceContext) {
     : null;
 
   const kept = keptCardsCondition(ctx, stock);
+  const locations = keptLocations(ctx, stock);
   const keptByState = kept
     ? ctx.db
-        .select({ state: cards.state, n: sql<number>`count(*)::int` })
-        .from(cards)
-        .where(kept)
-        .groupBy(cards.state)
+        .select({ state: cardStockTallies.state, n: sql<number>`sum(${cardStockTallies.n})::int` })
+        .from(cardStockTallies)
+        .where(
+          locations
+            ? or(
+                isNull(cardStockTallies.locationId),
+                inArray(cardStockTallies.locationId, locations),
+              )
+            : undefined,
+        )
+        .groupBy(cardStockTallies.state)
     : null;
   const keptBucket = (bucket: ExpiryBucket) =>
     sql<number>`count(*) filter (where ${expiryCondition(bucket, now)})::int`;
