@@ -13,12 +13,14 @@ CREATE TABLE "card_flag_tallies" (
 CREATE TABLE "card_state_tallies" (
 	"holder_ods" text[] NOT NULL,
 	"state" text NOT NULL,
+	"card_type" text NOT NULL,
 	"n" integer NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "card_stock_tallies" (
 	"location_id" uuid,
 	"state" text NOT NULL,
+	"card_type" text NOT NULL,
 	"n" integer NOT NULL
 );
 --> statement-breakpoint

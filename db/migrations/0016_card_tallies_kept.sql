@@ -42,14 +42,17 @@ BEGIN
       ORDER BY id FOR NO KEY UPDATE;
   END IF;
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NULL THEN
-    INSERT INTO card_stock_tallies (location_id, state, n) VALUES (OLD.location_id, OLD.state, -1);
+    INSERT INTO card_stock_tallies (location_id, state, card_type, n)
+      VALUES (OLD.location_id, OLD.state, OLD.card_type, -1);
   END IF;
   IF TG_OP <> 'DELETE' AND NEW.person_id IS NULL THEN
-    INSERT INTO card_stock_tallies (location_id, state, n) VALUES (NEW.location_id, NEW.state, 1);
+    INSERT INTO card_stock_tallies (location_id, state, card_type, n)
+      VALUES (NEW.location_id, NEW.state, NEW.card_type, 1);
   END IF;
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL THEN
     was_ods := card_tallies_holder_ods(OLD.person_id);
-    INSERT INTO card_state_tallies (holder_ods, state, n) VALUES (was_ods, OLD.state, -1);
+    INSERT INTO card_state_tallies (holder_ods, state, card_type, n)
+      VALUES (was_ods, OLD.state, OLD.card_type, -1);
     IF card_tallies_in_use(OLD.state) AND OLD.expires_at IS NOT NULL THEN
       INSERT INTO card_expiry_tallies (holder_ods, expires_on, n)
         VALUES (was_ods, card_tallies_day(OLD.expires_at), -1);
@@ -57,7 +60,8 @@ BEGIN
   END IF;
   IF TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL THEN
     now_ods := card_tallies_holder_ods(NEW.person_id);
-    INSERT INTO card_state_tallies (holder_ods, state, n) VALUES (now_ods, NEW.state, 1);
+    INSERT INTO card_state_tallies (holder_ods, state, card_type, n)
+      VALUES (now_ods, NEW.state, NEW.card_type, 1);
     IF card_tallies_in_use(NEW.state) AND NEW.expires_at IS NOT NULL THEN
       INSERT INTO card_expiry_tallies (holder_ods, expires_on, n)
         VALUES (now_ods, card_tallies_day(NEW.expires_at), 1);
@@ -72,10 +76,10 @@ CREATE TRIGGER cards_tallies_added_removed
   FOR EACH ROW EXECUTE FUNCTION card_tallies_card_moved();
 --> statement-breakpoint
 CREATE TRIGGER cards_tallies_moved
-  AFTER UPDATE OF person_id, state, expires_at, location_id ON cards
+  AFTER UPDATE OF person_id, state, expires_at, location_id, card_type ON cards
   FOR EACH ROW
   WHEN (OLD.person_id IS DISTINCT FROM NEW.person_id OR OLD.state IS DISTINCT FROM NEW.state
-        OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
+        OR OLD.expires_at IS DISTINCT FROM NEW.expires_at OR OLD.card_type IS DISTINCT FROM NEW.card_type
         OR OLD.person_id IS NULL AND OLD.location_id IS DISTINCT FROM NEW.location_id)
   EXECUTE FUNCTION card_tallies_card_moved();
 --> statement-breakpoint
@@ -142,7 +146,7 @@ BEGIN
              ) AS codes), '{}') AS was_ods
       FROM sets s
   ), moved AS (
-    SELECT b.was_ods, b.now_ods, k.state, k.expires_at
+    SELECT b.was_ods, b.now_ods, k.state, k.card_type, k.expires_at
       FROM befores b JOIN cards k ON k.person_id = b.person_id
      WHERE b.was_ods <> b.now_ods
   ), flags AS (
@@ -155,10 +159,10 @@ BEGIN
         JOIN card_flags f ON f.person_id = b.person_id AND f.resolved_at IS NULL
        WHERE b.was_ods <> b.now_ods GROUP BY 1, 2
   ), states AS (
-    INSERT INTO card_state_tallies (holder_ods, state, n)
-      SELECT was_ods, state, -count(*) FROM moved GROUP BY 1, 2
+    INSERT INTO card_state_tallies (holder_ods, state, card_type, n)
+      SELECT was_ods, state, card_type, -count(*) FROM moved GROUP BY 1, 2, 3
       UNION ALL
-      SELECT now_ods, state, count(*) FROM moved GROUP BY 1, 2
+      SELECT now_ods, state, card_type, count(*) FROM moved GROUP BY 1, 2, 3
   )
   INSERT INTO card_expiry_tallies (holder_ods, expires_on, n)
     SELECT was_ods, card_tallies_day(expires_at), -count(*) FROM moved
@@ -230,9 +234,9 @@ BEGIN
       SELECT person_id, array_agg(ods_code ORDER BY ods_code) AS ods
         FROM person_organisations GROUP BY person_id
     )
-    SELECT coalesce(s.ods, '{}') AS holder_ods, k.state, count(*)::int AS n
+    SELECT coalesce(s.ods, '{}') AS holder_ods, k.state, k.card_type, count(*)::int AS n
       FROM cards k LEFT JOIN sets s ON s.person_id = k.person_id
-     WHERE k.person_id IS NOT NULL GROUP BY 1, 2;
+     WHERE k.person_id IS NOT NULL GROUP BY 1, 2, 3;
   CREATE TEMP TABLE fresh_expiry_tallies ON COMMIT DROP AS
     WITH sets AS (
       SELECT person_id, array_agg(ods_code ORDER BY ods_code) AS ods
@@ -254,13 +258,16 @@ BEGIN
       FROM card_flags f LEFT JOIN sets s ON s.person_id = f.person_id
      WHERE f.person_id IS NOT NULL AND f.resolved_at IS NULL GROUP BY 1, 2;
   CREATE TEMP TABLE fresh_stock_tallies ON COMMIT DROP AS
-    SELECT location_id, state, count(*)::int AS n FROM cards WHERE person_id IS NULL GROUP BY 1, 2;
+    SELECT location_id, state, card_type, count(*)::int AS n FROM cards WHERE person_id IS NULL
+     GROUP BY 1, 2, 3;
   SELECT count(*) INTO differed FROM (
-    (SELECT location_id, state, n FROM fresh_stock_tallies
-     EXCEPT SELECT location_id, state, sum(n)::int FROM card_stock_tallies GROUP BY 1, 2 HAVING sum(n) <> 0)
+    (SELECT location_id, state, card_type, n FROM fresh_stock_tallies
+     EXCEPT SELECT location_id, state, card_type, sum(n)::int FROM card_stock_tallies
+             GROUP BY 1, 2, 3 HAVING sum(n) <> 0)
     UNION ALL
-    (SELECT location_id, state, sum(n)::int FROM card_stock_tallies GROUP BY 1, 2 HAVING sum(n) <> 0
-     EXCEPT SELECT location_id, state, n FROM fresh_stock_tallies)
+    (SELECT location_id, state, card_type, sum(n)::int FROM card_stock_tallies
+      GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+     EXCEPT SELECT location_id, state, card_type, n FROM fresh_stock_tallies)
   ) d;
   SELECT differed + count(*) INTO differed FROM (
     (SELECT holder_ods, kind, n FROM fresh_flag_tallies
@@ -270,11 +277,13 @@ BEGIN
      EXCEPT SELECT holder_ods, kind, n FROM fresh_flag_tallies)
   ) d;
   SELECT differed + count(*) INTO differed FROM (
-    (SELECT holder_ods, state, n FROM fresh_state_tallies
-     EXCEPT SELECT holder_ods, state, sum(n)::int FROM card_state_tallies GROUP BY 1, 2 HAVING sum(n) <> 0)
+    (SELECT holder_ods, state, card_type, n FROM fresh_state_tallies
+     EXCEPT SELECT holder_ods, state, card_type, sum(n)::int FROM card_state_tallies
+             GROUP BY 1, 2, 3 HAVING sum(n) <> 0)
     UNION ALL
-    (SELECT holder_ods, state, sum(n)::int FROM card_state_tallies GROUP BY 1, 2 HAVING sum(n) <> 0
-     EXCEPT SELECT holder_ods, state, n FROM fresh_state_tallies)
+    (SELECT holder_ods, state, card_type, sum(n)::int FROM card_state_tallies
+      GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+     EXCEPT SELECT holder_ods, state, card_type, n FROM fresh_state_tallies)
   ) d;
   WITH kept AS (
     SELECT holder_ods, CASE WHEN expires_on < fold_before THEN '-infinity'::date ELSE expires_on END AS expires_on,

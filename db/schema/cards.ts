@@ -285,9 +285,9 @@ export const cardFlags = pgTable(
 );
 
 /**
- * The dashboard's card counts, kept as the cards move (db/migrations 0015: triggers on
+ * The dashboard's card counts, kept as the cards move (db/migrations/0016: triggers on
  * `cards` and `person_organisations` write here in the same transaction): how many held cards
- * are in each state, by the set of organisations their holder belongs to (sorted ODS codes;
+ * of each type are in each state, by the set of organisations their holder belongs to (sorted ODS codes;
  * `{}` for a holder in none). A caller's count is the sum of the rows whose set meets the
  * organisations they see, so a person in two of them is counted once. Rows are deltas (+1,
  * -1), never updated, so writers never wait on one another here; the card-counts job folds
@@ -296,17 +296,19 @@ export const cardFlags = pgTable(
 export const cardStateTallies = pgTable('card_state_tallies', {
   holderOds: text('holder_ods').array().notNull(),
   state: text('state').notNull(),
+  cardType: text('card_type').notNull(),
   n: integer('n').notNull(),
 });
 
 /**
  * As `cardStateTallies`, for cards with no holder (in stock, returned, destroyed): how many
- * in each state at each location (null: none), as stock is counted per trust by where it is
- * kept.
+ * of each type in each state at each location (null: none), as stock is counted per trust
+ * by where it is kept.
  */
 export const cardStockTallies = pgTable('card_stock_tallies', {
   locationId: uuid('location_id'),
   state: text('state').notNull(),
+  cardType: text('card_type').notNull(),
   n: integer('n').notNull(),
 });
 

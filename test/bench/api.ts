@@ -172,6 +172,29 @@ async function main() {
       { name: 'worklist', as: sponsor, path: () => '/api/worklist' },
       { name: 'worklist', as: manager, path: () => '/api/worklist' },
       { name: 'audit first page', as: national, path: () => '/api/audit' },
+      { name: 'report: cards by state', as: manager, path: () => '/api/reports/cards-by-state' },
+      { name: 'report: cards by state', as: national, path: () => '/api/reports/cards-by-state' },
+      {
+        name: 'report: expiring by week',
+        as: manager,
+        path: () => '/api/reports/expiring-by-week',
+      },
+      {
+        name: 'report: requests by month',
+        as: manager,
+        path: () => '/api/reports/requests-by-month',
+      },
+      {
+        name: 'report: unlocks by month',
+        as: manager,
+        path: () => '/api/reports/unlocks-by-month',
+      },
+      { name: 'report: system access', as: manager, path: () => '/api/reports/system-access' },
+      {
+        name: 'report: positions ending',
+        as: manager,
+        path: () => '/api/reports/positions-ending',
+      },
     ];
 
     const call = async (as: Session, path: string, init: RequestInit = {}) => {

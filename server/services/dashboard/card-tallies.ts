@@ -22,9 +22,10 @@ export async function foldCardTallies(ctx: ServiceContext) {
     return { was: row?.was ?? 0, now: row?.now ?? 0 };
   };
   const states = await fold(sql`
-    with gone as (delete from card_state_tallies returning holder_ods, state, n),
-         put as (insert into card_state_tallies (holder_ods, state, n)
-                 select holder_ods, state, sum(n) from gone group by 1, 2 having sum(n) <> 0
+    with gone as (delete from card_state_tallies returning holder_ods, state, card_type, n),
+         put as (insert into card_state_tallies (holder_ods, state, card_type, n)
+                 select holder_ods, state, card_type, sum(n) from gone group by 1, 2, 3
+                 having sum(n) <> 0
                  returning 1)
     select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
   const flags = await fold(sql`
@@ -34,9 +35,10 @@ export async function foldCardTallies(ctx: ServiceContext) {
                  returning 1)
     select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
   const stock = await fold(sql`
-    with gone as (delete from card_stock_tallies returning location_id, state, n),
-         put as (insert into card_stock_tallies (location_id, state, n)
-                 select location_id, state, sum(n) from gone group by 1, 2 having sum(n) <> 0
+    with gone as (delete from card_stock_tallies returning location_id, state, card_type, n),
+         put as (insert into card_stock_tallies (location_id, state, card_type, n)
+                 select location_id, state, card_type, sum(n) from gone group by 1, 2, 3
+                 having sum(n) <> 0
                  returning 1)
     select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
   const days = await fold(sql`

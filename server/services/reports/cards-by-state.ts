@@ -1,11 +1,7 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { unionAll } from 'drizzle-orm/pg-core';
-import { cardLocations, cards } from '../../../db/schema/cards.ts';
-import { organisations } from '../../../db/schema/organisations.ts';
-import { personOrganisations } from '../../../db/schema/people.ts';
+import { sql } from 'drizzle-orm';
 import type { CardState } from '../cards/card-lifecycle.ts';
 import type { ServiceContext } from '../context.ts';
-import { heldInOrganisations, organisationCondition, reportOrganisations } from './report-scope.ts';
+import { reportOrganisations } from './report-scope.ts';
 
 export interface CardsByStateRow {
   odsCode: string;
@@ -21,54 +17,47 @@ export interface CardsByStateRow {
  * returned, destroyed) to the organisation of the location it is kept at; a card with
  * neither (known only from a reader) to none, and is not counted here.
  *
- * Grouped in the database: one row per organisation, state and type comes back, never a
- * card. For some organisations, their people's cards are read by person from
- * cards_holder_report_idx alone; for everyone, every card once.
+ * Counted from the running tallies the triggers keep as cards move (db/migrations/0016):
+ * held cards by their holder's set of organisations, each set counted under every
+ * organisation in it; cards with no holder by location. A few rows per organisation are
+ * read, never a card: the nation's 1.2 million cards took 5 seconds to count row by row.
  */
 export async function cardsByState(
   ctx: ServiceContext,
   input: { organisation?: string[] | undefined },
 ): Promise<CardsByStateRow[]> {
   const covered = await reportOrganisations(ctx, input.organisation);
-  const held = organisationCondition(personOrganisations.odsCode, covered);
-  const kept = organisationCondition(cardLocations.odsCode, covered);
-  if (held === false || kept === false) return [];
-  const owned = unionAll(
-    ctx.db
-      .select({
-        odsCode: personOrganisations.odsCode,
-        state: cards.state,
-        cardType: cards.cardType,
-      })
-      .from(cards)
-      .innerJoin(personOrganisations, eq(personOrganisations.personId, cards.personId))
-      .where(held ? and(held, heldInOrganisations(ctx, cards.personId, held)) : undefined),
-    ctx.db
-      .select({ odsCode: cardLocations.odsCode, state: cards.state, cardType: cards.cardType })
-      .from(cards)
-      .innerJoin(cardLocations, eq(cardLocations.id, cards.locationId))
-      .where(and(isNull(cards.personId), kept)),
-  ).as('owned');
-  const counted = ctx.db
-    .select({
-      odsCode: owned.odsCode,
-      state: owned.state,
-      cardType: owned.cardType,
-      cards: sql<number>`count(*)::int`.as('cards'),
-    })
-    .from(owned)
-    .groupBy(owned.odsCode, owned.state, owned.cardType)
-    .as('counted');
-  const rows = await ctx.db
-    .select({
-      odsCode: counted.odsCode,
-      organisation: organisations.name,
-      state: counted.state,
-      cardType: counted.cardType,
-      cards: counted.cards,
-    })
-    .from(counted)
-    .innerJoin(organisations, eq(organisations.odsCode, counted.odsCode))
-    .orderBy(counted.odsCode, counted.state, counted.cardType);
-  return rows as CardsByStateRow[];
+  if (!covered.all && !covered.codes.length) return [];
+  const codes = covered.all
+    ? sql``
+    : sql`and ods = any(array[${sql.join(
+        covered.codes.map((code) => sql`${code}`),
+        sql`, `,
+      )}]::text[])`;
+  const result = await ctx.db.execute(sql`
+    with owned as (
+      select ods, t.state, t.card_type, t.n
+        from card_state_tallies t, unnest(t.holder_ods) as ods
+       where true ${codes}
+      union all
+      select l.ods_code as ods, t.state, t.card_type, t.n
+        from card_stock_tallies t join card_locations l on l.id = t.location_id
+       where true ${
+         covered.all
+           ? sql``
+           : sql`and l.ods_code = any(array[${sql.join(
+               covered.codes.map((code) => sql`${code}`),
+               sql`, `,
+             )}]::text[])`
+       }
+    )
+    select o.ods_code as "odsCode", o.name as organisation, owned.state,
+           owned.card_type as "cardType", sum(owned.n)::int as cards
+      from owned join organisations o on o.ods_code = owned.ods
+     group by o.ods_code, o.name, owned.state, owned.card_type
+    having sum(owned.n) <> 0
+     order by o.ods_code, owned.state, owned.card_type`);
+  return (
+    Array.isArray(result) ? result : (result as { rows: unknown[] }).rows
+  ) as CardsByStateRow[];
 }
