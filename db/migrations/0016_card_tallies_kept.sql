@@ -105,6 +105,25 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
+-- A flag carries its holder's organisations (card_flags.holder_ods), set here as it is written
+-- (after the holder's row lock, as the links' trigger takes it) and by card_tallies_relink.
+CREATE FUNCTION card_tallies_flag_holder() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.person_id IS NULL THEN
+    NEW.holder_ods := NULL;
+  ELSE
+    PERFORM 1 FROM people WHERE id = NEW.person_id FOR NO KEY UPDATE;
+    NEW.holder_ods := card_tallies_holder_ods(NEW.person_id);
+  END IF;
+  RETURN NEW;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER card_flags_holder
+  BEFORE INSERT OR UPDATE OF person_id ON card_flags
+  FOR EACH ROW EXECUTE FUNCTION card_tallies_flag_holder();
+--> statement-breakpoint
 CREATE TRIGGER card_flags_tallies_added_removed
   AFTER INSERT OR DELETE ON card_flags
   FOR EACH ROW EXECUTE FUNCTION card_tallies_flag_moved();
@@ -126,7 +145,7 @@ BEGIN
   SELECT array_agg(DISTINCT person_id ORDER BY person_id) INTO holders FROM (
     SELECT person_id FROM cards WHERE person_id = ANY (changed)
     UNION ALL
-    SELECT person_id FROM card_flags WHERE person_id = ANY (changed) AND resolved_at IS NULL
+    SELECT person_id FROM card_flags WHERE person_id = ANY (changed)
   ) h;
   IF holders IS NULL THEN
     RETURN;
@@ -149,6 +168,10 @@ BEGIN
     SELECT b.was_ods, b.now_ods, k.state, k.card_type, k.expires_at
       FROM befores b JOIN cards k ON k.person_id = b.person_id
      WHERE b.was_ods <> b.now_ods
+  ), holders_of_flags AS (
+    UPDATE card_flags f SET holder_ods = b.now_ods
+      FROM befores b
+     WHERE f.person_id = b.person_id AND f.holder_ods IS DISTINCT FROM b.now_ods
   ), flags AS (
     INSERT INTO card_flag_tallies (holder_ods, kind, n)
       SELECT b.was_ods, f.kind, -count(*) FROM befores b
@@ -218,9 +241,10 @@ CREATE TRIGGER person_organisations_tallies_changed
   FOR EACH STATEMENT EXECUTE FUNCTION card_tallies_links_changed();
 --> statement-breakpoint
 -- Counts every card and open flag afresh and replaces the tallies with the result, days before
--- `fold_before` folded into one '-infinity' row per set (as the card-counts job folds them);
--- returns how many (set, state) and (set, day) counts differed from what the tallies said (0
--- when they were right). Holds off card moves and link changes meanwhile (SHARE locks), as a
+-- `fold_before` folded into one '-infinity' row per set (as the fold-card-counts job folds them:
+-- give the same day, today - 7, as a day before the last fold's makes its folded rows differ);
+-- and sets each flag's holder_ods afresh; returns how many counts (and flags' sets) differed
+-- from what they said (0 when they were right). Holds off card moves and link changes meanwhile (SHARE locks), as a
 -- count taken while they go on would be wrong. Fills the tallies here, after a bulk load, and
 -- in the daily check.
 CREATE FUNCTION card_tallies_rebuild(fold_before date DEFAULT '-infinity') RETURNS integer
@@ -295,6 +319,18 @@ BEGIN
     UNION ALL
     (SELECT * FROM kept EXCEPT SELECT holder_ods, expires_on, n FROM fresh_expiry_tallies)
   ) d;
+  WITH sets AS (
+    SELECT person_id, array_agg(ods_code ORDER BY ods_code) AS ods
+      FROM person_organisations GROUP BY person_id
+  ), fixed AS (
+    UPDATE card_flags f
+       SET holder_ods = CASE WHEN f.person_id IS NULL THEN NULL ELSE coalesce(s.ods, '{}') END
+      FROM card_flags g LEFT JOIN sets s ON s.person_id = g.person_id
+     WHERE g.id = f.id
+       AND f.holder_ods IS DISTINCT FROM (CASE WHEN f.person_id IS NULL THEN NULL ELSE coalesce(s.ods, '{}') END)
+    RETURNING 1
+  )
+  SELECT differed + count(*) INTO differed FROM fixed;
   DELETE FROM card_stock_tallies;
   INSERT INTO card_stock_tallies SELECT * FROM fresh_stock_tallies;
   DELETE FROM card_flag_tallies;

@@ -264,8 +264,15 @@ export const cardFlags = pgTable(
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
     /** The workstation that saw it; null for a flag no reader raised (`return_due`). */
     workstationId: uuid('workstation_id').references(() => workstations.id),
+    /**
+     * The holder's organisations (sorted ODS codes), kept by triggers as the flag is raised
+     * and as the holder's links change (db/migrations/0016); null with no holder. A trust's
+     * flags are found by this (card_flags_holder_idx) rather than person by person.
+     */
+    holderOds: text('holder_ods').array(),
   },
   (t) => [
+    index('card_flags_holder_idx').using('gin', t.holderOds),
     uniqueIndex('card_flags_open_uq')
       .on(t.cardSerial, t.kind, t.certificateSha256)
       .where(sql`${t.resolvedAt} is null`),
