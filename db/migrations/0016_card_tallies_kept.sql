@@ -7,11 +7,25 @@
 -- holder's set of organisations, cards with no holder by location (flags of unknown cards
 -- are few, and counted from their table). A holder's set is their organisations' ODS codes, sorted.
 --
--- Two transactions changing one holder (a card move, a new organisation link) take turns on
--- the holder's `people` row (FOR NO KEY UPDATE, which an edit of the person takes too), and
--- each reads the holder's links and cards after that lock, so neither counts under a set or
--- state the other has just changed.
+-- A card or flag written under one set of its holder's organisations while a change of those
+-- organisations is under way would be counted under the wrong set: so the two take turns on
+-- a transaction-scoped advisory lock of the holder (card_tallies_lock_holders), shared by
+-- card and flag changes (which never wait on one another for it) and exclusive for a change
+-- of links, and each reads the holder's links and cards after taking it. Not the holder's
+-- `people` row: closing a person locks that row and then their cards, and a card's move
+-- must never wait on it (attack-lifecycle-locks). A change of links takes, in this order, the
+-- holder's row (so it waits for a closing rather than cross it), their cards' and flags' rows
+-- (a card's own update holds its row before its trigger asks for the shared lock), then the
+-- exclusive lock.
 
+CREATE FUNCTION card_tallies_lock_holders(holders uuid[], exclusive boolean) RETURNS void
+LANGUAGE sql AS $$
+  SELECT CASE WHEN exclusive THEN pg_advisory_xact_lock(k) ELSE pg_advisory_xact_lock_shared(k) END
+    FROM (SELECT DISTINCT ('x' || substr(md5('card-tallies:' || h::text), 1, 16))::bit(64)::bigint AS k
+            FROM unnest(holders) AS h WHERE h IS NOT NULL) keys
+   ORDER BY k
+$$;
+--> statement-breakpoint
 CREATE FUNCTION card_tallies_holder_ods(holder uuid) RETURNS text[]
 LANGUAGE sql STABLE AS $$
   SELECT coalesce(array_agg(ods_code ORDER BY ods_code), '{}')
@@ -36,10 +50,9 @@ DECLARE
   now_ods text[];
 BEGIN
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL OR TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL THEN
-    PERFORM 1 FROM people
-      WHERE id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.person_id END,
-                   CASE WHEN TG_OP <> 'DELETE' THEN NEW.person_id END)
-      ORDER BY id FOR NO KEY UPDATE;
+    PERFORM card_tallies_lock_holders(ARRAY[
+      CASE WHEN TG_OP <> 'INSERT' THEN OLD.person_id END,
+      CASE WHEN TG_OP <> 'DELETE' THEN NEW.person_id END], false);
   END IF;
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NULL THEN
     INSERT INTO card_stock_tallies (location_id, state, card_type, n)
@@ -71,6 +84,25 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
+-- A card carries its holder's organisations (cards.holder_ods), set here as it changes hands
+-- (under the holder's lock, as the links' trigger takes it) and by card_tallies_relink.
+CREATE FUNCTION card_tallies_card_holder() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.person_id IS NULL THEN
+    NEW.holder_ods := NULL;
+  ELSE
+    PERFORM card_tallies_lock_holders(ARRAY[NEW.person_id], false);
+    NEW.holder_ods := card_tallies_holder_ods(NEW.person_id);
+  END IF;
+  RETURN NEW;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER cards_holder
+  BEFORE INSERT OR UPDATE OF person_id ON cards
+  FOR EACH ROW EXECUTE FUNCTION card_tallies_card_holder();
+--> statement-breakpoint
 CREATE TRIGGER cards_tallies_added_removed
   AFTER INSERT OR DELETE ON cards
   FOR EACH ROW EXECUTE FUNCTION card_tallies_card_moved();
@@ -88,10 +120,9 @@ LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL AND OLD.resolved_at IS NULL
      OR TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL AND NEW.resolved_at IS NULL THEN
-    PERFORM 1 FROM people
-      WHERE id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.person_id END,
-                   CASE WHEN TG_OP <> 'DELETE' THEN NEW.person_id END)
-      ORDER BY id FOR NO KEY UPDATE;
+    PERFORM card_tallies_lock_holders(ARRAY[
+      CASE WHEN TG_OP <> 'INSERT' THEN OLD.person_id END,
+      CASE WHEN TG_OP <> 'DELETE' THEN NEW.person_id END], false);
   END IF;
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL AND OLD.resolved_at IS NULL THEN
     INSERT INTO card_flag_tallies (holder_ods, kind, n)
@@ -106,14 +137,14 @@ END;
 $$;
 --> statement-breakpoint
 -- A flag carries its holder's organisations (card_flags.holder_ods), set here as it is written
--- (after the holder's row lock, as the links' trigger takes it) and by card_tallies_relink.
+-- (under the holder's lock, as the links' trigger takes it) and by card_tallies_relink.
 CREATE FUNCTION card_tallies_flag_holder() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.person_id IS NULL THEN
     NEW.holder_ods := NULL;
   ELSE
-    PERFORM 1 FROM people WHERE id = NEW.person_id FOR NO KEY UPDATE;
+    PERFORM card_tallies_lock_holders(ARRAY[NEW.person_id], false);
     NEW.holder_ods := card_tallies_holder_ods(NEW.person_id);
   END IF;
   RETURN NEW;
@@ -150,7 +181,11 @@ BEGIN
   IF holders IS NULL THEN
     RETURN;
   END IF;
+  -- The holders' rows, their cards and flags, then the exclusive lock (see the top).
   PERFORM 1 FROM people WHERE id = ANY (holders) ORDER BY id FOR NO KEY UPDATE;
+  PERFORM 1 FROM cards WHERE person_id = ANY (holders) ORDER BY id FOR NO KEY UPDATE;
+  PERFORM 1 FROM card_flags WHERE person_id = ANY (holders) ORDER BY id FOR NO KEY UPDATE;
+  PERFORM card_tallies_lock_holders(holders, true);
   WITH changes AS (
     SELECT * FROM unnest(changed, added, removed) AS c(person_id, added, removed)
   ), sets AS (
@@ -168,6 +203,10 @@ BEGIN
     SELECT b.was_ods, b.now_ods, k.state, k.card_type, k.expires_at
       FROM befores b JOIN cards k ON k.person_id = b.person_id
      WHERE b.was_ods <> b.now_ods
+  ), holders_of_cards AS (
+    UPDATE cards k SET holder_ods = b.now_ods
+      FROM befores b
+     WHERE k.person_id = b.person_id AND k.holder_ods IS DISTINCT FROM b.now_ods
   ), holders_of_flags AS (
     UPDATE card_flags f SET holder_ods = b.now_ods
       FROM befores b
@@ -243,8 +282,8 @@ CREATE TRIGGER person_organisations_tallies_changed
 -- Counts every card and open flag afresh and replaces the tallies with the result, days before
 -- `fold_before` folded into one '-infinity' row per set (as the fold-card-counts job folds them:
 -- give the same day, today - 7, as a day before the last fold's makes its folded rows differ);
--- and sets each flag's holder_ods afresh; returns how many counts (and flags' sets) differed
--- from what they said (0 when they were right). Holds off card moves and link changes meanwhile (SHARE locks), as a
+-- and sets each card's and flag's holder_ods afresh; returns how many counts (and flags' sets) differed
+-- from what they said (0 when they were right). Holds off card moves and link changes meanwhile, as a
 -- count taken while they go on would be wrong. Fills the tallies here, after a bulk load, and
 -- in the daily check.
 CREATE FUNCTION card_tallies_rebuild(fold_before date DEFAULT '-infinity') RETURNS integer
@@ -252,7 +291,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
   differed integer;
 BEGIN
-  LOCK TABLE cards, card_flags, person_organisations IN SHARE MODE;
+  -- SHARE ROW EXCLUSIVE: writers wait, and so does another rebuild (two in SHARE mode would
+  -- each wait for the other's lock to update holder_ods).
+  LOCK TABLE cards, card_flags, person_organisations IN SHARE ROW EXCLUSIVE MODE;
   CREATE TEMP TABLE fresh_state_tallies ON COMMIT DROP AS
     WITH sets AS (
       SELECT person_id, array_agg(ods_code ORDER BY ods_code) AS ods
@@ -331,6 +372,19 @@ BEGIN
     RETURNING 1
   )
   SELECT differed + count(*) INTO differed FROM fixed;
+  WITH sets AS (
+    SELECT person_id, array_agg(ods_code ORDER BY ods_code) AS ods
+      FROM person_organisations GROUP BY person_id
+  ), fixed AS (
+    UPDATE cards k
+       SET holder_ods = coalesce(s.ods, '{}')
+      FROM cards c LEFT JOIN sets s ON s.person_id = c.person_id
+     WHERE c.id = k.id AND k.person_id IS NOT NULL
+       AND k.holder_ods IS DISTINCT FROM coalesce(s.ods, '{}')
+    RETURNING 1
+  )
+  SELECT differed + count(*) INTO differed FROM fixed;
+  UPDATE cards SET holder_ods = NULL WHERE person_id IS NULL AND holder_ods IS NOT NULL;
   DELETE FROM card_stock_tallies;
   INSERT INTO card_stock_tallies SELECT * FROM fresh_stock_tallies;
   DELETE FROM card_flag_tallies;

@@ -99,9 +99,16 @@ export const cards = pgTable(
     encryptedPendingPuk: text('encrypted_pending_puk'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    /**
+     * The holder's organisations (sorted ODS codes), kept by triggers as the card changes
+     * hands and as the holder's links change (db/migrations/0016); null with no holder. A
+     * trust's cards are found by this (cards_holder_ods_idx) rather than holder by holder.
+     */
+    holderOds: text('holder_ods').array(),
   },
   (t) => [
     uniqueIndex('cards_serial_uq').on(t.serial),
+    index('cards_holder_ods_idx').using('gin', t.holderOds),
     // Serials are matched in any case (people search, card lookup, stock import).
     uniqueIndex('cards_serial_lower_uq').on(sql`lower(${t.serial})`),
     index('cards_person_idx').on(t.personId),

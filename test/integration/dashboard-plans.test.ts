@@ -153,7 +153,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)(
         const plans = [];
         for (const query of Object.values(queries)) if (query) plans.push(await explain(query));
         for (const filter of listsBehindCounts) {
-          const where = await cardFilterCondition(ctx, filter, 'probe');
+          const where = await cardFilterCondition(ctx, filter);
           if (where === false) throw new Error(`${who} sees no card`);
           const page = cardPageQueries(ctx, where, 51);
           plans.push(await explain(page.dated), await explain(page.undated(51)));
@@ -220,7 +220,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)(
     it('gives a list’s first page by an index in its order, not by sorting every card', async () => {
       for (const [who, ctx] of callers()) {
         for (const filter of listsBehindCounts) {
-          const where = await cardFilterCondition(ctx, filter, 'probe');
+          const where = await cardFilterCondition(ctx, filter);
           if (where === false) throw new Error(`${who} sees no card`);
           const page = cardPageQueries(ctx, where, 51);
           for (const [half, plan] of [

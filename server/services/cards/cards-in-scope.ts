@@ -1,17 +1,7 @@
-import { and, eq, exists, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { cardLocations, cards } from '../../../db/schema/cards.ts';
-import { personOrganisations } from '../../../db/schema/people.ts';
 import { actorScope, type OrganisationScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
-
-/**
- * How the scope is tested: `set` gathers the people of the caller's organisations once and
- * tests each card against them (for counts, which read every card in scope); `probe` asks,
- * card by card, whether its holder works in one of them (person_organisations' key), for a
- * page that follows an index and stops after fifty cards: gathering the 39,000 people of a
- * large trust for it cost more than the page.
- */
-export type ScopeTest = 'set' | 'probe';
 
 /**
  * Which cards the caller may see in lists and counts, as a condition on `cards`: `null`
@@ -24,39 +14,23 @@ export type ScopeTest = 'set' | 'probe';
  * neither holder nor location (known only from a reader, or from before stock had
  * locations) by anyone who manages stock, as get-card.ts and the lifecycle have it.
  *
- * The condition reads the card row and two short lists (the people of the caller's
- * organisations, their locations), never a card's certificates.
+ * The condition reads the card row (its holder's organisations, `holder_ods`) and one short
+ * list (the caller's locations), never a card's certificates.
  */
-export async function cardsInScope(
-  ctx: ServiceContext,
-  how: ScopeTest = 'set',
-): Promise<SQL | null | false> {
+export async function cardsInScope(ctx: ServiceContext): Promise<SQL | null | false> {
   const { read, stock } = await cardScopes(ctx);
   if (read.all && stock.all) return null;
   const readCodes = read.all ? [] : [...read.odsCodes];
+  // Each held card carries its holder's organisations (holder_ods, kept by triggers): a
+  // trust's cards come off cards_holder_ods_idx, or a page tests each card's own row.
   const held = read.all
     ? isNotNull(cards.personId)
     : !readCodes.length
       ? null
-      : how === 'probe'
-        ? exists(
-            ctx.db
-              .select({ one: sql`1` })
-              .from(personOrganisations)
-              .where(
-                and(
-                  eq(personOrganisations.personId, cards.personId),
-                  inArray(personOrganisations.odsCode, readCodes),
-                ),
-              ),
-          )
-        : inArray(
-            cards.personId,
-            ctx.db
-              .select({ id: personOrganisations.personId })
-              .from(personOrganisations)
-              .where(inArray(personOrganisations.odsCode, readCodes)),
-          );
+      : sql`${cards.holderOds} && array[${sql.join(
+          readCodes.map((code) => sql`${code}`),
+          sql`, `,
+        )}]::text[]`;
   const kept = keptCardsCondition(ctx, stock);
   if (held && kept) return or(held, kept) as SQL;
   return held ?? kept ?? false;

@@ -19,7 +19,7 @@ import { daysLeftUntil } from '../dates.ts';
 import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
 import { groupUserId } from '../people/name-keys.ts';
 import { allowedTransitions, type CardState, type CardVerb } from './card-lifecycle.ts';
-import { cardsInScope, type ScopeTest } from './cards-in-scope.ts';
+import { cardsInScope } from './cards-in-scope.ts';
 import { type ExpiryBucket, expiryCondition } from './expiry-buckets.ts';
 
 /**
@@ -76,9 +76,8 @@ export interface CardRow {
 export async function cardFilterCondition(
   ctx: ServiceContext,
   filter: CardFilter,
-  how: ScopeTest = 'set',
 ): Promise<SQL | undefined | false> {
-  const scoped = await cardsInScope(ctx, how);
+  const scoped = await cardsInScope(ctx);
   if (scoped === false) return false;
   const where: SQL[] = scoped ? [scoped] : [];
   if (filter.state?.length) where.push(inArray(cards.state, [...new Set(filter.state)]));
@@ -177,7 +176,7 @@ export async function listCards(
       })()
     : undefined;
   // A page follows an index and stops: its scope is asked card by card.
-  const where = await cardFilterCondition(ctx, input, 'probe');
+  const where = await cardFilterCondition(ctx, input);
   if (where === false) return { items: [], nextCursor: null };
   const queries = cardPageQueries(ctx, where, limit + 1, after);
   const rows = queries.dated ? await queries.dated : [];

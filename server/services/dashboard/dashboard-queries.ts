@@ -1,11 +1,10 @@
-import { and, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, gt, gte, inArray, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import {
   cardExpiryTallies,
   cardStateTallies,
   cardStockTallies,
   cards,
 } from '../../../db/schema/cards.ts';
-import { personOrganisations } from '../../../db/schema/people.ts';
 import { cardScopes, keptCardsCondition, keptLocations } from '../cards/cards-in-scope.ts';
 import {
   cardsInUse,
@@ -33,8 +32,8 @@ type Buckets = Record<ExpiryBucket, SQL.Aliased<number> | SQL<number>>;
  * - `heldDays`: held cards in use by expiry, whole UK days: before today (expired) and from
  *   tomorrow to the 90th day.
  * - `heldToday`: held cards in use expiring today, from `cards` (part of today is past, so
- *   they fall either side of now): a one-day range of cards_expires_idx, each card's holder
- *   tested against the caller's organisations.
+ *   they fall either side of now): a one-day range of an index of cards, each card's
+ *   holder's organisations (`holder_ods`) tested against the caller's.
  * - `keptByState`: cards with no holder in the caller's stock scope, by state, from the
  *   tallies by location (card_stock_tallies).
  * - `keptExpiry`: those of them in use and near expiry (rare: a card in use has a holder),
@@ -91,18 +90,10 @@ export async function dashboardQueries(ctx: ServiceContext) {
             gte(cards.expiresAt, startOfDay(today)),
             lt(cards.expiresAt, startOfDay(addDays(today, 1))),
             readCodes
-              ? // A scalar subquery with LIMIT, so each of the day's few cards probes the
-                // holder's links by their key, rather than gathering a trust's 40,000 people.
-                sql`(${ctx.db
-                  .select({ one: sql`1` })
-                  .from(personOrganisations)
-                  .where(
-                    and(
-                      eq(personOrganisations.personId, cards.personId),
-                      inArray(personOrganisations.odsCode, readCodes),
-                    ),
-                  )
-                  .limit(1)}) is not null`
+              ? sql`${cards.holderOds} && array[${sql.join(
+                  readCodes.map((code) => sql`${code}`),
+                  sql`, `,
+                )}]::text[]`
               : sql`${cards.personId} is not null`,
           ),
         )
