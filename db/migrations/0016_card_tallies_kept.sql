@@ -84,9 +84,10 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
--- A card carries its holder's organisations (cards.holder_ods), set here as it changes hands
--- (under the holder's lock, as the links' trigger takes it) and by card_tallies_relink.
-CREATE FUNCTION card_tallies_card_holder() RETURNS trigger
+-- A card or flag carries its holder's organisations (holder_ods), set here as it is written
+-- or changes hands (under the holder's lock, as the links' trigger takes it) and by
+-- card_tallies_relink.
+CREATE FUNCTION card_tallies_set_holder() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.person_id IS NULL THEN
@@ -101,7 +102,7 @@ $$;
 --> statement-breakpoint
 CREATE TRIGGER cards_holder
   BEFORE INSERT OR UPDATE OF person_id ON cards
-  FOR EACH ROW EXECUTE FUNCTION card_tallies_card_holder();
+  FOR EACH ROW EXECUTE FUNCTION card_tallies_set_holder();
 --> statement-breakpoint
 CREATE TRIGGER cards_tallies_added_removed
   AFTER INSERT OR DELETE ON cards
@@ -136,24 +137,9 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
--- A flag carries its holder's organisations (card_flags.holder_ods), set here as it is written
--- (under the holder's lock, as the links' trigger takes it) and by card_tallies_relink.
-CREATE FUNCTION card_tallies_flag_holder() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF NEW.person_id IS NULL THEN
-    NEW.holder_ods := NULL;
-  ELSE
-    PERFORM card_tallies_lock_holders(ARRAY[NEW.person_id], false);
-    NEW.holder_ods := card_tallies_holder_ods(NEW.person_id);
-  END IF;
-  RETURN NEW;
-END;
-$$;
---> statement-breakpoint
 CREATE TRIGGER card_flags_holder
   BEFORE INSERT OR UPDATE OF person_id ON card_flags
-  FOR EACH ROW EXECUTE FUNCTION card_tallies_flag_holder();
+  FOR EACH ROW EXECUTE FUNCTION card_tallies_set_holder();
 --> statement-breakpoint
 CREATE TRIGGER card_flags_tallies_added_removed
   AFTER INSERT OR DELETE ON card_flags

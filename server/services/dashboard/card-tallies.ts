@@ -21,26 +21,20 @@ export async function foldCardTallies(ctx: ServiceContext) {
     const [row] = rowsOf<{ was: number; now: number }>(await ctx.db.execute(query));
     return { was: row?.was ?? 0, now: row?.now ?? 0 };
   };
-  const states = await fold(sql`
-    with gone as (delete from card_state_tallies returning holder_ods, state, card_type, n),
-         put as (insert into card_state_tallies (holder_ods, state, card_type, n)
-                 select holder_ods, state, card_type, sum(n) from gone group by 1, 2, 3
-                 having sum(n) <> 0
-                 returning 1)
-    select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
-  const flags = await fold(sql`
-    with gone as (delete from card_flag_tallies returning holder_ods, kind, n),
-         put as (insert into card_flag_tallies (holder_ods, kind, n)
-                 select holder_ods, kind, sum(n) from gone group by 1, 2 having sum(n) <> 0
-                 returning 1)
-    select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
-  const stock = await fold(sql`
-    with gone as (delete from card_stock_tallies returning location_id, state, card_type, n),
-         put as (insert into card_stock_tallies (location_id, state, card_type, n)
-                 select location_id, state, card_type, sum(n) from gone group by 1, 2, 3
-                 having sum(n) <> 0
-                 returning 1)
-    select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
+  /** Folds a table keyed by these columns: each key's rows become one, or none at nought. */
+  const foldByKey = (table: string, keys: string[]) => {
+    const key = sql.raw(keys.join(', '));
+    const groups = sql.raw(keys.map((_, i) => String(i + 1)).join(', '));
+    return fold(sql`
+      with gone as (delete from ${sql.identifier(table)} returning ${key}, n),
+           put as (insert into ${sql.identifier(table)} (${key}, n)
+                   select ${key}, sum(n) from gone group by ${groups} having sum(n) <> 0
+                   returning 1)
+      select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
+  };
+  const states = await foldByKey('card_state_tallies', ['holder_ods', 'state', 'card_type']);
+  const flags = await foldByKey('card_flag_tallies', ['holder_ods', 'kind']);
+  const stock = await foldByKey('card_stock_tallies', ['location_id', 'state', 'card_type']);
   const days = await fold(sql`
     with gone as (delete from card_expiry_tallies returning holder_ods, expires_on, n),
          put as (insert into card_expiry_tallies (holder_ods, expires_on, n)
