@@ -7,25 +7,20 @@
 -- holder's set of organisations, cards with no holder by location (flags of unknown cards
 -- are few, and counted from their table). A holder's set is their organisations' ODS codes, sorted.
 --
--- A card or flag written under one set of its holder's organisations while a change of those
--- organisations is under way would be counted under the wrong set: so the two take turns on
--- a transaction-scoped advisory lock of the holder (card_tallies_lock_holders), shared by
--- card and flag changes (which never wait on one another for it) and exclusive for a change
--- of links, and each reads the holder's links and cards after taking it. Not the holder's
--- `people` row: closing a person locks that row and then their cards, and a card's move
--- must never wait on it (attack-lifecycle-locks). A change of links takes, in this order, the
--- holder's row (so it waits for a closing rather than cross it), their cards' and flags' rows
--- (a card's own update holds its row before its trigger asks for the shared lock), then the
--- exclusive lock.
+-- Each card and flag carries its holder's set (holder_ods), and the tallies count it under
+-- that set, so a count moves exactly as the row's set does. Who waits for whom, so that a
+-- set is never read while a change of it is under way:
+-- - A card or flag given a holder (written, or passed to another) reads the set after locking
+--   the holder's row FOR UPDATE: it waits for a statement that added a link (whose foreign
+--   key holds the row FOR KEY SHARE) or removed one, or changed their cards (below).
+-- - A change of links locks, FOR NO KEY UPDATE, the rows of the people who hold cards or
+--   flags and of those who lost a link, then their cards' and flags' rows, in the order a
+--   card's own change takes them (its row first), and moves those whose set changed.
+-- - Any other change of a card or flag (state, expiry, kind) holds its own row, which a change
+--   of links locks too; it never waits on the holder's row, which closing a person locks
+--   before their cards (attack-lifecycle-locks).
+-- No advisory locks: a statement writing thousands of cards would exhaust the lock table.
 
-CREATE FUNCTION card_tallies_lock_holders(holders uuid[], exclusive boolean) RETURNS void
-LANGUAGE sql AS $$
-  SELECT CASE WHEN exclusive THEN pg_advisory_xact_lock(k) ELSE pg_advisory_xact_lock_shared(k) END
-    FROM (SELECT DISTINCT ('x' || substr(md5('card-tallies:' || h::text), 1, 16))::bit(64)::bigint AS k
-            FROM unnest(holders) AS h WHERE h IS NOT NULL) keys
-   ORDER BY k
-$$;
---> statement-breakpoint
 CREATE FUNCTION card_tallies_holder_ods(holder uuid) RETURNS text[]
 LANGUAGE sql STABLE AS $$
   SELECT coalesce(array_agg(ods_code ORDER BY ods_code), '{}')
@@ -45,15 +40,7 @@ $$;
 --> statement-breakpoint
 CREATE FUNCTION card_tallies_card_moved() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-  was_ods text[];
-  now_ods text[];
 BEGIN
-  IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL OR TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL THEN
-    PERFORM card_tallies_lock_holders(ARRAY[
-      CASE WHEN TG_OP <> 'INSERT' THEN OLD.person_id END,
-      CASE WHEN TG_OP <> 'DELETE' THEN NEW.person_id END], false);
-  END IF;
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NULL THEN
     INSERT INTO card_stock_tallies (location_id, state, card_type, n)
       VALUES (OLD.location_id, OLD.state, OLD.card_type, -1);
@@ -63,21 +50,19 @@ BEGIN
       VALUES (NEW.location_id, NEW.state, NEW.card_type, 1);
   END IF;
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL THEN
-    was_ods := card_tallies_holder_ods(OLD.person_id);
     INSERT INTO card_state_tallies (holder_ods, state, card_type, n)
-      VALUES (was_ods, OLD.state, OLD.card_type, -1);
+      VALUES (OLD.holder_ods, OLD.state, OLD.card_type, -1);
     IF card_tallies_in_use(OLD.state) AND OLD.expires_at IS NOT NULL THEN
       INSERT INTO card_expiry_tallies (holder_ods, expires_on, n)
-        VALUES (was_ods, card_tallies_day(OLD.expires_at), -1);
+        VALUES (OLD.holder_ods, card_tallies_day(OLD.expires_at), -1);
     END IF;
   END IF;
   IF TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL THEN
-    now_ods := card_tallies_holder_ods(NEW.person_id);
     INSERT INTO card_state_tallies (holder_ods, state, card_type, n)
-      VALUES (now_ods, NEW.state, NEW.card_type, 1);
+      VALUES (NEW.holder_ods, NEW.state, NEW.card_type, 1);
     IF card_tallies_in_use(NEW.state) AND NEW.expires_at IS NOT NULL THEN
       INSERT INTO card_expiry_tallies (holder_ods, expires_on, n)
-        VALUES (now_ods, card_tallies_day(NEW.expires_at), 1);
+        VALUES (NEW.holder_ods, card_tallies_day(NEW.expires_at), 1);
     END IF;
   END IF;
   RETURN NULL;
@@ -85,15 +70,14 @@ END;
 $$;
 --> statement-breakpoint
 -- A card or flag carries its holder's organisations (holder_ods), set here as it is written
--- or changes hands (under the holder's lock, as the links' trigger takes it) and by
--- card_tallies_relink.
+-- or changes hands (under the holder's row lock: see the top) and by card_tallies_relink.
 CREATE FUNCTION card_tallies_set_holder() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.person_id IS NULL THEN
     NEW.holder_ods := NULL;
   ELSE
-    PERFORM card_tallies_lock_holders(ARRAY[NEW.person_id], false);
+    PERFORM 1 FROM people WHERE id = NEW.person_id FOR UPDATE;
     NEW.holder_ods := card_tallies_holder_ods(NEW.person_id);
   END IF;
   RETURN NEW;
@@ -119,19 +103,11 @@ CREATE TRIGGER cards_tallies_moved
 CREATE FUNCTION card_tallies_flag_moved() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL AND OLD.resolved_at IS NULL
-     OR TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL AND NEW.resolved_at IS NULL THEN
-    PERFORM card_tallies_lock_holders(ARRAY[
-      CASE WHEN TG_OP <> 'INSERT' THEN OLD.person_id END,
-      CASE WHEN TG_OP <> 'DELETE' THEN NEW.person_id END], false);
-  END IF;
   IF TG_OP <> 'INSERT' AND OLD.person_id IS NOT NULL AND OLD.resolved_at IS NULL THEN
-    INSERT INTO card_flag_tallies (holder_ods, kind, n)
-      VALUES (card_tallies_holder_ods(OLD.person_id), OLD.kind, -1);
+    INSERT INTO card_flag_tallies (holder_ods, kind, n) VALUES (OLD.holder_ods, OLD.kind, -1);
   END IF;
   IF TG_OP <> 'DELETE' AND NEW.person_id IS NOT NULL AND NEW.resolved_at IS NULL THEN
-    INSERT INTO card_flag_tallies (holder_ods, kind, n)
-      VALUES (card_tallies_holder_ods(NEW.person_id), NEW.kind, 1);
+    INSERT INTO card_flag_tallies (holder_ods, kind, n) VALUES (NEW.holder_ods, NEW.kind, 1);
   END IF;
   RETURN NULL;
 END;
@@ -152,9 +128,10 @@ CREATE TRIGGER card_flags_tallies_moved
         OR (OLD.resolved_at IS NULL) <> (NEW.resolved_at IS NULL))
   EXECUTE FUNCTION card_tallies_flag_moved();
 --> statement-breakpoint
--- A statement changed these links (person, code added, code removed): moves the cards of the
--- holders among them from the set they had before the statement to the one they have now.
-CREATE FUNCTION card_tallies_relink(changed uuid[], added text[], removed text[]) RETURNS void
+-- A statement changed the links of these people (`removed`: those who lost one): moves the
+-- cards and flags of those among them who hold any from the set they carry to the one the
+-- holder has now (see the top for the locks).
+CREATE FUNCTION card_tallies_relink(changed uuid[], removed uuid[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   holders uuid[];
@@ -164,59 +141,53 @@ BEGIN
     UNION ALL
     SELECT person_id FROM card_flags WHERE person_id = ANY (changed)
   ) h;
+  IF holders IS NULL AND removed IS NULL THEN
+    RETURN;
+  END IF;
+  PERFORM 1 FROM people WHERE id = ANY (holders) OR id = ANY (removed)
+    ORDER BY id FOR NO KEY UPDATE;
+  -- Again, after the lock: a card given meanwhile to one of them is now in sight.
+  SELECT array_agg(DISTINCT person_id ORDER BY person_id) INTO holders FROM (
+    SELECT person_id FROM cards WHERE person_id = ANY (changed)
+    UNION ALL
+    SELECT person_id FROM card_flags WHERE person_id = ANY (changed)
+  ) h;
   IF holders IS NULL THEN
     RETURN;
   END IF;
-  -- The holders' rows, their cards and flags, then the exclusive lock (see the top).
-  PERFORM 1 FROM people WHERE id = ANY (holders) ORDER BY id FOR NO KEY UPDATE;
   PERFORM 1 FROM cards WHERE person_id = ANY (holders) ORDER BY id FOR NO KEY UPDATE;
   PERFORM 1 FROM card_flags WHERE person_id = ANY (holders) ORDER BY id FOR NO KEY UPDATE;
-  PERFORM card_tallies_lock_holders(holders, true);
-  WITH changes AS (
-    SELECT * FROM unnest(changed, added, removed) AS c(person_id, added, removed)
-  ), sets AS (
+  WITH sets AS (
     SELECT h.person_id, card_tallies_holder_ods(h.person_id) AS now_ods
       FROM unnest(holders) AS h(person_id)
-  ), befores AS (
-    SELECT s.person_id, s.now_ods,
-           coalesce((SELECT array_agg(code ORDER BY code) FROM (
-               SELECT unnest(s.now_ods) AS code
-               EXCEPT SELECT c.added FROM changes c WHERE c.person_id = s.person_id AND c.added IS NOT NULL
-               UNION SELECT c.removed FROM changes c WHERE c.person_id = s.person_id AND c.removed IS NOT NULL
-             ) AS codes), '{}') AS was_ods
+  ), moved_cards AS (
+    UPDATE cards k SET holder_ods = s.now_ods
       FROM sets s
-  ), moved AS (
-    SELECT b.was_ods, b.now_ods, k.state, k.card_type, k.expires_at
-      FROM befores b JOIN cards k ON k.person_id = b.person_id
-     WHERE b.was_ods <> b.now_ods
-  ), holders_of_cards AS (
-    UPDATE cards k SET holder_ods = b.now_ods
-      FROM befores b
-     WHERE k.person_id = b.person_id AND k.holder_ods IS DISTINCT FROM b.now_ods
-  ), holders_of_flags AS (
-    UPDATE card_flags f SET holder_ods = b.now_ods
-      FROM befores b
-     WHERE f.person_id = b.person_id AND f.holder_ods IS DISTINCT FROM b.now_ods
+     WHERE k.person_id = s.person_id AND k.holder_ods IS DISTINCT FROM s.now_ods
+    RETURNING s.now_ods, (SELECT c.holder_ods FROM cards c WHERE c.id = k.id) AS was_ods,
+              k.state, k.card_type, k.expires_at
+  ), moved_flags AS (
+    UPDATE card_flags f SET holder_ods = s.now_ods
+      FROM sets s
+     WHERE f.person_id = s.person_id AND f.holder_ods IS DISTINCT FROM s.now_ods
+    RETURNING s.now_ods, (SELECT g.holder_ods FROM card_flags g WHERE g.id = f.id) AS was_ods,
+              f.kind, f.resolved_at
   ), flags AS (
     INSERT INTO card_flag_tallies (holder_ods, kind, n)
-      SELECT b.was_ods, f.kind, -count(*) FROM befores b
-        JOIN card_flags f ON f.person_id = b.person_id AND f.resolved_at IS NULL
-       WHERE b.was_ods <> b.now_ods GROUP BY 1, 2
+      SELECT was_ods, kind, -count(*) FROM moved_flags WHERE resolved_at IS NULL GROUP BY 1, 2
       UNION ALL
-      SELECT b.now_ods, f.kind, count(*) FROM befores b
-        JOIN card_flags f ON f.person_id = b.person_id AND f.resolved_at IS NULL
-       WHERE b.was_ods <> b.now_ods GROUP BY 1, 2
+      SELECT now_ods, kind, count(*) FROM moved_flags WHERE resolved_at IS NULL GROUP BY 1, 2
   ), states AS (
     INSERT INTO card_state_tallies (holder_ods, state, card_type, n)
-      SELECT was_ods, state, card_type, -count(*) FROM moved GROUP BY 1, 2, 3
+      SELECT was_ods, state, card_type, -count(*) FROM moved_cards GROUP BY 1, 2, 3
       UNION ALL
-      SELECT now_ods, state, card_type, count(*) FROM moved GROUP BY 1, 2, 3
+      SELECT now_ods, state, card_type, count(*) FROM moved_cards GROUP BY 1, 2, 3
   )
   INSERT INTO card_expiry_tallies (holder_ods, expires_on, n)
-    SELECT was_ods, card_tallies_day(expires_at), -count(*) FROM moved
+    SELECT was_ods, card_tallies_day(expires_at), -count(*) FROM moved_cards
      WHERE card_tallies_in_use(state) AND expires_at IS NOT NULL GROUP BY 1, 2
     UNION ALL
-    SELECT now_ods, card_tallies_day(expires_at), count(*) FROM moved
+    SELECT now_ods, card_tallies_day(expires_at), count(*) FROM moved_cards
      WHERE card_tallies_in_use(state) AND expires_at IS NOT NULL GROUP BY 1, 2;
 END;
 $$;
@@ -224,9 +195,7 @@ $$;
 CREATE FUNCTION card_tallies_links_added() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM card_tallies_relink(
-    (SELECT array_agg(person_id) FROM added), (SELECT array_agg(ods_code) FROM added),
-    (SELECT array_agg(NULL::text) FROM added));
+  PERFORM card_tallies_relink((SELECT array_agg(DISTINCT person_id) FROM added), NULL);
   RETURN NULL;
 END;
 $$;
@@ -235,20 +204,18 @@ CREATE FUNCTION card_tallies_links_removed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM card_tallies_relink(
-    (SELECT array_agg(person_id) FROM removed), (SELECT array_agg(NULL::text) FROM removed),
-    (SELECT array_agg(ods_code) FROM removed));
+    (SELECT array_agg(DISTINCT person_id) FROM removed),
+    (SELECT array_agg(DISTINCT person_id) FROM removed));
   RETURN NULL;
 END;
 $$;
 --> statement-breakpoint
--- An update is the old link removed and the new one added (for the person on each side).
 CREATE FUNCTION card_tallies_links_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM card_tallies_relink(
-    (SELECT array_agg(person_id) FROM (SELECT person_id FROM removed UNION ALL SELECT person_id FROM added) p),
-    (SELECT array_agg(code) FROM (SELECT NULL::text AS code FROM removed UNION ALL SELECT ods_code FROM added) a),
-    (SELECT array_agg(code) FROM (SELECT ods_code AS code FROM removed UNION ALL SELECT NULL::text FROM added) r));
+    (SELECT array_agg(DISTINCT person_id) FROM (SELECT person_id FROM removed UNION SELECT person_id FROM added) p),
+    (SELECT array_agg(DISTINCT person_id) FROM removed));
   RETURN NULL;
 END;
 $$;

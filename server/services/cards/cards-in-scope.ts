@@ -1,7 +1,8 @@
-import { and, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, inArray, isNotNull, isNull, or, type SQL } from 'drizzle-orm';
 import { cardLocations, cards } from '../../../db/schema/cards.ts';
 import { actorScope, type OrganisationScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
+import { holderIn } from './holder-ods.ts';
 
 /**
  * Which cards the caller may see in lists and counts, as a condition on `cards`: `null`
@@ -27,10 +28,7 @@ export async function cardsInScope(ctx: ServiceContext): Promise<SQL | null | fa
     ? isNotNull(cards.personId)
     : !readCodes.length
       ? null
-      : sql`${cards.holderOds} && array[${sql.join(
-          readCodes.map((code) => sql`${code}`),
-          sql`, `,
-        )}]::text[]`;
+      : holderIn(cards.holderOds, readCodes);
   const kept = keptCardsCondition(ctx, stock);
   if (held && kept) return or(held, kept) as SQL;
   return held ?? kept ?? false;

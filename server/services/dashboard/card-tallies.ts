@@ -8,6 +8,11 @@ const rowsOf = <T>(result: unknown): T[] =>
 /** Expiry days further back than this are folded into one row per set of organisations. */
 const keptDays = 7;
 
+/** The first expiry day the tallies still keep apart (days before it are folded together). */
+export function foldedBefore(now: Date): string {
+  return addDays(todayOf(now), -keptDays);
+}
+
 /**
  * Folds the dashboard's tallies (db/migrations/0016): the +1 and -1 rows the triggers wrote
  * since the last fold become one row per key, keys that came to nought go, and expiry days
@@ -16,7 +21,7 @@ const keptDays = 7;
  * snapshot sees and writes back their sums, so a row written meanwhile is left for the next.
  */
 export async function foldCardTallies(ctx: ServiceContext) {
-  const before = addDays(todayOf(ctx.now()), -keptDays);
+  const before = foldedBefore(ctx.now());
   const fold = async (query: ReturnType<typeof sql>) => {
     const [row] = rowsOf<{ was: number; now: number }>(await ctx.db.execute(query));
     return { was: row?.was ?? 0, now: row?.now ?? 0 };
@@ -57,7 +62,7 @@ export async function foldCardTallies(ctx: ServiceContext) {
  * something wrote to the tables with the triggers off (a bulk load, a hand repair).
  */
 export async function checkCardTallies(ctx: ServiceContext): Promise<{ wrong: number }> {
-  const before = addDays(todayOf(ctx.now()), -keptDays);
+  const before = foldedBefore(ctx.now());
   const [row] = rowsOf<{ wrong: number }>(
     await ctx.db.execute(sql`select card_tallies_rebuild(${before}::date) as wrong`),
   );

@@ -1,4 +1,5 @@
 import { and, gt, gte, inArray, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import {
   cardExpiryTallies,
   cardStateTallies,
@@ -13,6 +14,7 @@ import {
   expiryCondition,
   expiryLimit,
 } from '../cards/expiry-buckets.ts';
+import { holderIn } from '../cards/holder-ods.ts';
 import type { ServiceContext } from '../context.ts';
 import { addDays, startOfDay, todayOf } from '../dates.ts';
 import { openFlagCountQueries } from '../flags/list-flags.ts';
@@ -49,13 +51,7 @@ export async function dashboardQueries(ctx: ServiceContext) {
   const today = todayOf(now);
   const readCodes = read.all ? null : [...read.odsCodes].sort();
   const seesHeld = read.all || read.odsCodes.size > 0;
-  const meets = (column: typeof cardStateTallies.holderOds | typeof cardExpiryTallies.holderOds) =>
-    readCodes
-      ? sql`${column} && array[${sql.join(
-          readCodes.map((code) => sql`${code}`),
-          sql`, `,
-        )}]::text[]`
-      : undefined;
+  const meets = (column: AnyPgColumn) => (readCodes ? holderIn(column, readCodes) : undefined);
 
   const heldByState = seesHeld
     ? ctx.db
@@ -89,12 +85,7 @@ export async function dashboardQueries(ctx: ServiceContext) {
             inArray(cards.state, [...cardsInUse]),
             gte(cards.expiresAt, startOfDay(today)),
             lt(cards.expiresAt, startOfDay(addDays(today, 1))),
-            readCodes
-              ? sql`${cards.holderOds} && array[${sql.join(
-                  readCodes.map((code) => sql`${code}`),
-                  sql`, `,
-                )}]::text[]`
-              : sql`${cards.personId} is not null`,
+            readCodes ? holderIn(cards.holderOds, readCodes) : sql`${cards.personId} is not null`,
           ),
         )
     : null;

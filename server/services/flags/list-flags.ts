@@ -12,6 +12,7 @@ import { people } from '../../../db/schema/people.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import { isHeld } from '../assignments/held-assignment.ts';
+import { holderIn } from '../cards/holder-ods.ts';
 import type { ServiceContext } from '../context.ts';
 import { daysLeftUntil, displayDate, todayOf } from '../dates.ts';
 import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
@@ -165,10 +166,7 @@ async function flagsInScope(ctx: ServiceContext): Promise<SQL | null | false> {
   // Each flag carries its holder's organisations (holder_ods, kept by triggers), found
   // through card_flags_holder_idx: a trust's 1,500 open flags among the nation's 58,000,
   // without asking person_organisations flag by flag.
-  const ofTheirPeople = sql`${cardFlags.holderOds} && array[${sql.join(
-    codes.map((code) => sql`${code}`),
-    sql`, `,
-  )}]::text[]`;
+  const ofTheirPeople = holderIn(cardFlags.holderOds, codes);
   // A card with no known holder is RA work: RA staff see those seen on their organisations'
   // workstations; sponsors and LSAs do not.
   const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
@@ -207,14 +205,7 @@ export async function openFlagCountQueries(ctx: ServiceContext) {
   const held = ctx.db
     .select({ kind: cardFlagTallies.kind, n: sql<number>`sum(${cardFlagTallies.n})::int` })
     .from(cardFlagTallies)
-    .where(
-      codes
-        ? sql`${cardFlagTallies.holderOds} && array[${sql.join(
-            codes.map((code) => sql`${code}`),
-            sql`, `,
-          )}]::text[]`
-        : undefined,
-    )
+    .where(codes ? holderIn(cardFlagTallies.holderOds, codes) : undefined)
     .groupBy(cardFlagTallies.kind);
   const unheld =
     codes && !raStaff
