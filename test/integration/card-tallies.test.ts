@@ -239,6 +239,30 @@ describe.each(testDrivers)('the dashboard’s running counts (%s)', (driver) => 
     expect(await wrong()).toBe(0);
   });
 
+  it('runs the fold and the check as jobs an RA manager can run by hand, saying what they did', async () => {
+    const manager = await t.login('manager');
+    const holder = await person();
+    await link(holder, 'TTA');
+    await card(holder, 'active', 12);
+    const run = async (job: string) => {
+      const res = await t.app.request(`/api/background/jobs/${job}/runs`, {
+        method: 'POST',
+        headers: manager.headers,
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { outcome: string; counts: Record<string, number> };
+    };
+    const before = await dashboard(ttaManager);
+    const fold = await run('fold-card-counts');
+    expect(fold.outcome).toBe('succeeded');
+    expect(fold.counts['changes added up']).toBeGreaterThan(0);
+    const check = await run('check-card-counts');
+    expect(check.outcome).toBe('succeeded');
+    expect(check.counts['counts corrected']).toBe(0);
+    expect(check.counts['counts checked']).toBeGreaterThan(0);
+    expect(await dashboard(ttaManager)).toEqual(before);
+  });
+
   it('finds and puts right a count changed behind the triggers’ back', async () => {
     const holder = await person();
     await link(holder, 'TTB');

@@ -5,34 +5,35 @@ import type { JobType } from '../job-type.ts';
 export const foldCardCounts: JobType = {
   name: 'fold-card-counts',
   description:
-    'Folds the running counts behind the dashboard (cards by state and expiry day, open flags) into one row per organisation and day.',
+    "Keeps the dashboard quick: adds up the card and flag changes since its last run into the dashboard's counts. No figure changes.",
   schedule: '*/10 * * * *',
   scheduleWords: 'Every 10 minutes',
   async run({ ctx }) {
-    return foldCardTallies(ctx);
+    const { folded } = await foldCardTallies(ctx);
+    return { 'changes added up': folded };
   },
 };
 
 /**
  * Counts every card and flag afresh and corrects the dashboard's running counts; a count
- * found wrong is counted (`wrong`) and logged, as it means something changed the cards
- * behind the triggers' back.
+ * found wrong is counted ("counts corrected") and logged, as it means something changed the
+ * cards behind the triggers' back.
  */
 export const checkCardCounts: JobType = {
   name: 'check-card-counts',
   description:
-    "Counts every card and open flag afresh and corrects the dashboard's running counts where they differ (they should not).",
+    "Recounts every card and open flag and compares the dashboard's counts with them, correcting any that differ (none should). Card changes wait while it counts: seconds, at night.",
   schedule: '20 3 * * *',
   scheduleWords: 'Every day at 03:20',
   expireInSeconds: 30 * 60,
   async run({ ctx, logger }) {
-    const result = await checkCardTallies(ctx);
-    if (result.wrong) {
+    const { wrong, counts } = await checkCardTallies(ctx);
+    if (wrong) {
       logger.warn(
-        { wrong: result.wrong },
+        { wrong },
         'the dashboard counts differed from the cards: corrected (were cards changed with the triggers off?)',
       );
     }
-    return result;
+    return { 'counts checked': counts, 'counts corrected': wrong };
   },
 };

@@ -58,13 +58,23 @@ export async function foldCardTallies(ctx: ServiceContext) {
 /**
  * Counts every held card and open flag afresh and puts the result in place of the tallies
  * (folded as `foldCardTallies` folds), holding card moves and link changes off meanwhile
- * (seconds at national scale). Returns how many counts the tallies had wrong: 0, unless
- * something wrote to the tables with the triggers off (a bulk load, a hand repair).
+ * (seconds at national scale). Returns how many counts the tallies had wrong (0, unless
+ * something wrote to the tables with the triggers off: a bulk load, a hand repair) and how
+ * many counts they hold now.
  */
-export async function checkCardTallies(ctx: ServiceContext): Promise<{ wrong: number }> {
-  const before = foldedBefore(ctx.now());
-  const [row] = rowsOf<{ wrong: number }>(
-    await ctx.db.execute(sql`select card_tallies_rebuild(${before}::date) as wrong`),
+export async function checkCardTallies(
+  ctx: ServiceContext,
+): Promise<{ wrong: number; counts: number }> {
+  const [checked] = rowsOf<{ wrong: number }>(
+    await ctx.db.execute(
+      sql`select card_tallies_rebuild(${foldedBefore(ctx.now())}::date) as wrong`,
+    ),
   );
-  return { wrong: row?.wrong ?? 0 };
+  const [held] = rowsOf<{ counts: number }>(
+    await ctx.db.execute(sql`
+      select ((select count(*) from card_state_tallies) + (select count(*) from card_expiry_tallies)
+              + (select count(*) from card_flag_tallies) + (select count(*) from card_stock_tallies))::int
+               as counts`),
+  );
+  return { wrong: checked?.wrong ?? 0, counts: held?.counts ?? 0 };
 }
