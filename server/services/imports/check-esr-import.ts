@@ -8,8 +8,8 @@ import { planEsrRows, readEsrCatalogue } from './plan-esr-rows.ts';
 import { fileProblem, readCsv } from './read-csv.ts';
 import { countPlans, type StagedRow, stageRows } from './stage-rows.ts';
 
-/** Rows planned and written together: one query per step for this many rows. */
-const chunkSize = 1000;
+/** Rows planned and written together: one query per step (and one COPY) for this many rows. */
+const chunkSize = 5000;
 
 export interface CheckEsrImportInput {
   fileName: string;
@@ -75,13 +75,17 @@ export async function checkEsrImport(
         }
         const plan = plans[next++];
         if (!plan) throw new Error('a planned row is missing');
-        return { line: c.line, key, fields: c.fields, ...plan };
+        // A refused row stays refused: applying never reads it again.
+        const parsed = plan.plan === 'refuse' ? null : c.row;
+        return { line: c.line, key, fields: c.fields, parsed, ...plan };
       });
       await stageRows(tx, importId, staged);
       countPlans(planned, staged);
       chunk = [];
     };
 
+    // One instant for the whole file: every row's date of birth is checked against one today.
+    const now = ctx.now();
     for await (const record of readCsv(input.body, { maxBytes: input.maxBytes })) {
       if (header) {
         checkEsrHeader(record.fields);
@@ -89,8 +93,11 @@ export async function checkEsrImport(
         continue;
       }
       rowCount++;
-      const fields = Object.fromEntries(esrColumns.map((c, i) => [c, record.fields[i] ?? '']));
-      const read = readEsrRow(record.fields, ctx.now());
+      const fields: Record<string, string> = {};
+      for (let i = 0; i < esrColumns.length; i++) {
+        fields[esrColumns[i] as string] = record.fields[i] ?? '';
+      }
+      const read = readEsrRow(record.fields, now);
       let problems: string[] = read.problems;
       let row = read.row;
       if (row && catalogue.inScope(row.odsCode)) odsCodes.add(row.odsCode);
@@ -122,6 +129,7 @@ export async function checkEsrImport(
         .set({
           plan: 'refuse',
           personId: null,
+          parsed: null,
           message: `Line ${line}: the employee number is also on line${others.length > 1 ? 's' : ''} ${others.join(', ')}: one line per employee number.`,
         })
         .where(where);
