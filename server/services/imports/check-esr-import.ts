@@ -11,6 +11,14 @@ import { countPlans, type StagedRow, stageRows } from './stage-rows.ts';
 /** Rows planned and written together: one query per step (and one COPY) for this many rows. */
 const chunkSize = 5000;
 
+/** Rows read and checked, waiting to be planned and staged. */
+type Chunk = {
+  line: number;
+  fields: Record<string, string>;
+  row: EsrRow | null;
+  problems: string[];
+}[];
+
 export interface CheckEsrImportInput {
   fileName: string;
   /** The file's bytes as they arrive. */
@@ -50,14 +58,9 @@ export async function checkEsrImport(
     const repeated = new Map<number, number[]>();
     let rowCount = 0;
     let header = true;
-    let chunk: {
-      line: number;
-      fields: Record<string, string>;
-      row: EsrRow | null;
-      problems: string[];
-    }[] = [];
+    let chunk: Chunk = [];
 
-    const flush = async () => {
+    const planAndStage = async (chunk: Chunk) => {
       const valid = chunk.flatMap((c) => (c.row ? [c.row] : []));
       const plans = await planEsrRows(tx, catalogue, valid);
       let next = 0;
@@ -81,42 +84,57 @@ export async function checkEsrImport(
       });
       await stageRows(tx, importId, staged);
       countPlans(planned, staged);
+    };
+    // The database plans and stages a chunk while the next one is read: one chunk in flight.
+    let inFlight: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await inFlight;
+      inFlight = planAndStage(chunk);
+      // Awaited before the next chunk, or below: not an unhandled rejection meanwhile.
+      inFlight.catch(() => {});
       chunk = [];
     };
 
     // One instant for the whole file: every row's date of birth is checked against one today.
     const now = ctx.now();
-    for await (const record of readCsv(input.body, { maxBytes: input.maxBytes })) {
-      if (header) {
-        checkEsrHeader(record.fields);
-        header = false;
-        continue;
+    try {
+      for await (const record of readCsv(input.body, { maxBytes: input.maxBytes })) {
+        if (header) {
+          checkEsrHeader(record.fields);
+          header = false;
+          continue;
+        }
+        rowCount++;
+        const fields: Record<string, string> = {};
+        for (let i = 0; i < esrColumns.length; i++) {
+          fields[esrColumns[i] as string] = record.fields[i] ?? '';
+        }
+        const read = readEsrRow(record.fields, now);
+        let problems: string[] = read.problems;
+        let row = read.row;
+        if (row && catalogue.inScope(row.odsCode)) odsCodes.add(row.odsCode);
+        if (row) {
+          const first = firstLine.get(row.employeeNumber);
+          if (first !== undefined) {
+            problems = [
+              `the employee number ${row.employeeNumber} is also on line ${first}: one line per employee number`,
+            ];
+            row = null;
+            repeated.set(first, [...(repeated.get(first) ?? []), record.line]);
+          } else firstLine.set(row.employeeNumber, record.line);
+        }
+        chunk.push({ line: record.line, fields, row, problems });
+        if (chunk.length >= chunkSize) await flush();
       }
-      rowCount++;
-      const fields: Record<string, string> = {};
-      for (let i = 0; i < esrColumns.length; i++) {
-        fields[esrColumns[i] as string] = record.fields[i] ?? '';
-      }
-      const read = readEsrRow(record.fields, now);
-      let problems: string[] = read.problems;
-      let row = read.row;
-      if (row && catalogue.inScope(row.odsCode)) odsCodes.add(row.odsCode);
-      if (row) {
-        const first = firstLine.get(row.employeeNumber);
-        if (first !== undefined) {
-          problems = [
-            `the employee number ${row.employeeNumber} is also on line ${first}: one line per employee number`,
-          ];
-          row = null;
-          repeated.set(first, [...(repeated.get(first) ?? []), record.line]);
-        } else firstLine.set(row.employeeNumber, record.line);
-      }
-      chunk.push({ line: record.line, fields, row, problems });
-      if (chunk.length >= chunkSize) await flush();
+      if (header)
+        throw fileProblem('The file is empty: it needs the header line and a staff record a line.');
+      await flush();
+      await inFlight;
+    } catch (error) {
+      // A file refused halfway: its transaction ends once the chunk in flight is done.
+      await inFlight.catch(() => {});
+      throw error;
     }
-    if (header)
-      throw fileProblem('The file is empty: it needs the header line and a staff record a line.');
-    await flush();
     if (!rowCount) throw fileProblem('The file has a header but no staff records below it.');
 
     // The first line of each repeated employee number is refused too: which is right is for
