@@ -27,6 +27,7 @@ interface ImportView {
 interface Row {
   line: number;
   key: string;
+  fields: Record<string, string>;
   plan: string;
   message: string;
   personId: string | null;
@@ -173,6 +174,26 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
       .from(people)
       .where(inArray(people.employeeNumber, ['10000001', '10000002']));
     expect(count[0]?.n).toBe(2);
+  });
+
+  it('keeps every field exactly as sent, backslashes, quotes, tabs and line ends included', async () => {
+    const family = 'Back\\slash "Quote"\tTab\\N';
+    const given = 'Line\nEnd\r\\.';
+    const email = '\\N';
+    const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
+    const csv = `${header}\n70000001,${quote(family)},${quote(given)},1990-01-01,${quote(email)},RWG01,R8001,2026-01-05,\n70000002,${quote(family)},Plain,1990-01-01,,RWG01,R8001,2026-01-05,\n`;
+    const view = await dryRun(csv);
+    const rows = await rowsOf(view.id);
+    // A record's line is the one it ends on: the line ends inside the given name count.
+    const byKey = (key: string) => rows.find((r) => r.key === key);
+    expect(byKey('70000001')?.fields).toMatchObject({ family_name: family, given_name: given });
+    expect(byKey('70000001')?.fields.work_email).toBe(email);
+    expect(byKey('70000001')?.plan).toBe('refuse');
+    expect(byKey('70000002')).toMatchObject({ plan: 'create' });
+    expect(byKey('70000002')?.fields.family_name).toBe(family);
+    await applied(view.id);
+    const [made] = await t.db.select().from(people).where(eq(people.employeeNumber, '70000002'));
+    expect(made).toMatchObject({ familyName: family.trim(), givenName: 'Plain', email: null });
   });
 
   it('links a person registered by hand, gives their position, and ends it when they leave, flagging their card', async () => {

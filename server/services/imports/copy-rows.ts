@@ -1,17 +1,24 @@
 import type { TxContext } from '../context.ts';
 
-/** A value of a COPY row: text (quoted, so that '' stays an empty string) or NULL. */
+/** A value of a COPY row: text, a number, or NULL. */
 export type CopyValue = string | number | null;
 
-/** One CSV line for `COPY … (format csv)`: every value quoted, NULL left empty. */
-export function csvLine(values: CopyValue[]): string {
+/** What COPY's text format escapes: the backslash, the tab between values, line ends. */
+const special = /[\\\t\n\r]/;
+const escapes: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * One line of COPY's text format: values between tabs, NULL as `\N`, and a backslash, tab
+ * or line end inside a value escaped (so no value ends the line, or the data, early).
+ */
+export function copyLine(values: CopyValue[]): string {
   let line = '';
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (i) line += ',';
-    if (v === null || v === undefined) continue;
-    const text = String(v);
-    line += text.includes('"') ? `"${text.replaceAll('"', '""')}"` : `"${text}"`;
+    if (i) line += '\t';
+    if (v === null || v === undefined) line += '\\N';
+    else if (typeof v === 'number') line += String(v);
+    else line += special.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => escapes[c] ?? c) : v;
   }
   return `${line}\n`;
 }
@@ -29,7 +36,7 @@ interface PgliteClient {
  * Writes rows into `table` with COPY, the cheapest way in: one statement, no parameters,
  * no JSON to build or parse. drizzle does not speak COPY, so this reaches the driver's own
  * client under drizzle's transaction (postgres.js or PGlite, as db/client.ts opens them).
- * `lines` are `csvLine`s of `columns`. In a transaction: a COPY that fails fails it.
+ * `lines` are `copyLine`s of `columns`. In a transaction: a COPY that fails fails it.
  */
 export async function copyRows(
   ctx: TxContext,
@@ -38,7 +45,7 @@ export async function copyRows(
   lines: string[],
 ): Promise<void> {
   if (!lines.length) return;
-  const copy = `copy ${table} (${columns.join(', ')}) from stdin with (format csv)`;
+  const copy = `copy ${table} (${columns.join(', ')}) from stdin`;
   const client = (ctx.db as unknown as { session?: { client?: unknown } }).session?.client;
   if (client && typeof (client as PostgresJsClient).unsafe === 'function') {
     const pg = client as PostgresJsClient;

@@ -1,6 +1,6 @@
 import type { ImportPlan } from '../../../db/schema/imports.ts';
 import type { TxContext } from '../context.ts';
-import { copyRows, csvLine } from './copy-rows.ts';
+import { copyLine, copyRows } from './copy-rows.ts';
 
 /** One row of an upload as the dry run left it. */
 export interface StagedRow {
@@ -32,7 +32,7 @@ export async function stageRows(ctx: TxContext, importId: string, rows: StagedRo
     'import_rows',
     columns,
     rows.map((r) =>
-      csvLine([
+      copyLine([
         importId,
         r.line,
         r.key,
