@@ -299,6 +299,61 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     expect(made.map((m) => m.n).sort()).toEqual(numbers);
   });
 
+  // Two connections at once: PostgreSQL only (PGlite has one, so nothing can commit between).
+  if (driver === 'postgres') {
+    it('leaves alone a row whose employee number another transaction put on record while the batch ran', async () => {
+      const csv = `${header}\n80000001,Racer,Rita,1990-01-01,,RWG01,R8001,2026-01-05,\n80000002,Racer,Ray,1990-01-02,,RWG01,R8001,2026-01-05,\n`;
+      const view = await dryRun(csv);
+      expect(view.planned).toEqual({ create: 2 });
+      const { startImportApply } = await import(
+        '../../server/services/imports/apply-import-batch.ts'
+      );
+      const ctx = {
+        ...t.ctx,
+        actor: { accountId: await managerId(), username: 'manager', roles: [], permissions: [] },
+      };
+      await startImportApply(ctx, view.id);
+      let batch: Promise<unknown> | undefined;
+      await t.db.transaction(async (other) => {
+        const now = new Date();
+        await other.insert(people).values({
+          userId: '900000000001',
+          givenName: 'Rita',
+          familyName: 'Racer',
+          dateOfBirth: '1990-01-01',
+          employeeNumber: '80000001',
+          givenKey: 'rita',
+          familyKey: 'racer',
+          familyGivenKey: 'racer rita',
+          givenFamilyKey: 'rita racer',
+          createdAt: now,
+          updatedAt: now,
+        });
+        // The batch plans Rita as new (the insert above is not committed), then waits on it.
+        batch = applyImportBatch(t.ctx, view.id);
+        await waitFor(async () => {
+          const [w] = (await t.db.execute(
+            sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
+          )) as unknown as { n: number }[];
+          return (w?.n ?? 0) > 0;
+        }, 'the batch waiting on the uncommitted employee number');
+      });
+      await batch;
+      const rows = await rowsOf(view.id);
+      expect(rows.find((r) => r.key === '80000001')).toMatchObject({
+        outcome: 'unchanged',
+        outcomeMessage:
+          'Employee number 80000001 was put on record while this import ran: import the file again to bring it up to date.',
+      });
+      expect(rows.find((r) => r.key === '80000002')?.outcome).toBe('created');
+      const made = await t.db
+        .select({ n: people.employeeNumber })
+        .from(people)
+        .where(inArray(people.employeeNumber, ['80000001', '80000002']));
+      expect(made.map((m) => m.n).sort()).toEqual(['80000001', '80000002']);
+    });
+  }
+
   async function managerId() {
     const res = await t.app.request('/api/me', { headers: manager.headers });
     return ((await res.json()) as { account: { id: string } }).account.id;
