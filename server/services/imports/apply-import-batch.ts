@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { accounts } from '../../../db/schema/accounts.ts';
 import { importRows, imports } from '../../../db/schema/imports.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.ts';
@@ -58,33 +58,43 @@ export async function applyImportBatch(
     const actor = await actorOf(outer, imp.appliedBy, account?.username ?? 'unknown');
     const tx = { ...outer, actor, memo: new Map() } as TxContext;
     // An ESR row as the dry run kept it (`parsed`); a card by its serial (`fields`).
-    const pending = await tx.db
-      .select({
-        line: importRows.line,
-        ...(imp.kind === 'esr'
-          ? {
-              parsed: importRows.parsed,
-              // Only a row staged before `parsed` was kept needs its fields read again.
-              fields: sql`case when ${importRows.parsed} is null and ${importRows.plan} <> 'refuse'
-                               then ${importRows.fields} end`.mapWith(
-                (v: unknown) =>
-                  (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, string>,
-              ),
-            }
-          : { fields: importRows.fields }),
-        plan: importRows.plan,
-        message: importRows.message,
-      })
-      .from(importRows)
-      .where(
-        and(
-          eq(importRows.importId, importId),
-          gt(importRows.line, imp.appliedThroughLine),
-          isNull(importRows.outcome),
-        ),
-      )
-      .orderBy(asc(importRows.line))
-      .limit(batchSize);
+    const readPending = (before: number | null) =>
+      tx.db
+        .select({
+          line: importRows.line,
+          ...(imp.kind === 'esr'
+            ? {
+                parsed: importRows.parsed,
+                // Only a row staged before `parsed` was kept needs its fields read again.
+                fields:
+                  sql`case when ${importRows.parsed} is null and ${importRows.plan} <> 'refuse'
+                                 then ${importRows.fields} end`.mapWith(
+                    (v: unknown) =>
+                      (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, string>,
+                  ),
+              }
+            : { fields: importRows.fields }),
+          plan: importRows.plan,
+          message: importRows.message,
+        })
+        .from(importRows)
+        .where(
+          and(
+            eq(importRows.importId, importId),
+            gt(importRows.line, imp.appliedThroughLine),
+            before === null ? undefined : lt(importRows.line, before),
+            isNull(importRows.outcome),
+          ),
+        )
+        .orderBy(asc(importRows.line))
+        .limit(batchSize);
+    // A file's records are on consecutive lines but for a record spanning lines or a blank
+    // line: the next batch is almost always within twice its size in lines. Bounded so,
+    // the query reads those lines alone, however the planner estimates the rows left (a
+    // fresh import's statistics say few, and an unbounded range read every row left, each
+    // batch). A short answer may mean a gap: then the unbounded query.
+    let pending = await readPending(imp.appliedThroughLine + 2 * batchSize + 1);
+    if (pending.length < batchSize) pending = await readPending(null);
     const outcomes =
       imp.kind === 'esr'
         ? await applyEsrRows(tx, importId, pending)
