@@ -155,6 +155,10 @@ async function applyCreates(
   let left = creates;
   for (let attempt = 0; left.length && attempt < 5; attempt++) {
     const ids = userIds(left.length);
+    // The batch's lines, as a range too: however few rows the planner believes the import
+    // has (a fresh one's statistics), it never reads beyond them.
+    const first = left.reduce((m, c) => Math.min(m, c.line), Number.POSITIVE_INFINITY);
+    const last = left.reduce((m, c) => Math.max(m, c.line), 0);
     const statement = (skipClashes: boolean) => sql`
         with v as (
           select u.line, u.user_id, coalesce(u.message, r.message) as message, r.parsed as p
@@ -162,6 +166,7 @@ async function applyCreates(
                         ${pgArray(left.map((c) => (c.plan.message === c.staged ? null : c.plan.message)))}::text[])
                  as u(line, user_id, message)
             join import_rows r on r.import_id = ${importId}::uuid and r.line = u.line
+                                and r.line between ${first} and ${last}
         ), made as (
           insert into people (user_id, given_name, family_name, date_of_birth, email,
                               employee_number, given_key, family_key, family_given_key,
@@ -185,6 +190,7 @@ async function applyCreates(
              set outcome = 'created', outcome_message = placed.message, person_id = placed.id
             from placed
            where r.import_id = ${importId}::uuid and r.line = placed.line
+             and r.line between ${first} and ${last}
         )
         select line, id from placed`;
     let placed: { line: number; id: string }[] | undefined;

@@ -112,7 +112,9 @@ export async function applyImportBatch(
                       ${pgArray(unwritten.map((o) => (o.message === staged.get(o.line) ? null : o.message)))}::text[],
                       ${pgArray(unwritten.map((o) => o.personId))}::uuid[])
                as u(line, outcome, message, person_id)
-         where r.import_id = ${importId}::uuid and r.line = u.line`);
+         where r.import_id = ${importId}::uuid and r.line = u.line
+           and r.line between ${unwritten.reduce((m, o) => Math.min(m, o.line), Number.POSITIVE_INFINITY)}
+                          and ${unwritten.reduce((m, o) => Math.max(m, o.line), 0)}`);
     }
     const counted = { ...imp.outcomes };
     const batch: Record<string, number> = {};
