@@ -6,6 +6,7 @@ import { cardFlags, cards } from '../../db/schema/cards.ts';
 import { people } from '../../db/schema/people.ts';
 import { withTransaction } from '../../server/services/context.ts';
 import { applyImportBatch } from '../../server/services/imports/apply-import-batch.ts';
+import { pgArray } from '../../server/services/imports/pg-array.ts';
 import { createCard } from '../support/card-fixtures.ts';
 import { testDrivers } from '../support/databases.ts';
 import { demoPositionId, post, registerActivePerson } from '../support/people.ts';
@@ -194,6 +195,28 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     await applied(view.id);
     const [made] = await t.db.select().from(people).where(eq(people.employeeNumber, '70000002'));
     expect(made).toMatchObject({ familyName: family.trim(), givenName: 'Plain', email: null });
+  });
+
+  it('passes a column of a batch as one array parameter, whatever its text holds', async () => {
+    const values = [
+      'plain',
+      'say "hi"',
+      'back\\slash',
+      'a,b',
+      '{braces}',
+      'NULL',
+      '',
+      ' spaced ',
+      'tab\tline\nend',
+      null,
+    ];
+    const got = (await t.db.execute(
+      sql`select v, n from unnest(${pgArray(values)}::text[]) with ordinality as u(v, n) order by n`,
+    )) as unknown;
+    const rows = (Array.isArray(got) ? got : (got as { rows: unknown[] }).rows) as {
+      v: string | null;
+    }[];
+    expect(rows.map((r) => r.v)).toEqual(values);
   });
 
   it('links a person registered by hand, gives their position, and ends it when they leave, flagging their card', async () => {
