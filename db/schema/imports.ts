@@ -86,6 +86,12 @@ export const importRows = pgTable(
     /** The employee number, or the card's serial. */
     key: text('key').notNull(),
     fields: jsonb('fields').$type<Record<string, string>>().notNull(),
+    /**
+     * The row as the dry run read and checked it (an ESR row: trimmed, dates ISO, codes in
+     * upper case, name keys made): what applying it plans from and writes, without reading
+     * and checking the fields again. Null for a refused row (it stays refused), and for a card.
+     */
+    parsed: jsonb('parsed').$type<Record<string, string | null>>(),
     plan: text('plan', { enum: importPlans }).notNull(),
     /** What would change, or why the row is refused, in words. */
     message: text('message').notNull(),

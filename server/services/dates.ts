@@ -28,9 +28,14 @@ const ukDisplayDate = new Intl.DateTimeFormat('en-GB', {
 
 const dayMs = 86_400_000;
 
+/** The last instant `dateOf` was asked about, and its date: a file's rows ask about one. */
+let lastDate = { at: Number.NaN, date: '' };
+
 /** The trust's date at an instant. */
 export function dateOf(instant: Date): string {
-  return ukDate.format(instant);
+  const at = instant.getTime();
+  if (at !== lastDate.at) lastDate = { at, date: ukDate.format(instant) };
+  return lastDate.date;
 }
 
 /** The trust's time of day at an instant, `HH:MM`, for messages ("held until 09:45 UK time"). */

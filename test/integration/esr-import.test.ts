@@ -6,6 +6,7 @@ import { cardFlags, cards } from '../../db/schema/cards.ts';
 import { people } from '../../db/schema/people.ts';
 import { withTransaction } from '../../server/services/context.ts';
 import { applyImportBatch } from '../../server/services/imports/apply-import-batch.ts';
+import { pgArray } from '../../server/services/imports/pg-array.ts';
 import { createCard } from '../support/card-fixtures.ts';
 import { testDrivers } from '../support/databases.ts';
 import { demoPositionId, post, registerActivePerson } from '../support/people.ts';
@@ -27,6 +28,7 @@ interface ImportView {
 interface Row {
   line: number;
   key: string;
+  fields: Record<string, string>;
   plan: string;
   message: string;
   personId: string | null;
@@ -175,6 +177,48 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     expect(count[0]?.n).toBe(2);
   });
 
+  it('keeps every field exactly as sent, backslashes, quotes, tabs and line ends included', async () => {
+    const family = 'Back\\slash "Quote"\tTab\\N';
+    const given = 'Line\nEnd\r\\.';
+    const email = '\\N';
+    const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
+    const csv = `${header}\n70000001,${quote(family)},${quote(given)},1990-01-01,${quote(email)},RWG01,R8001,2026-01-05,\n70000002,${quote(family)},Plain,1990-01-01,,RWG01,R8001,2026-01-05,\n`;
+    const view = await dryRun(csv);
+    const rows = await rowsOf(view.id);
+    // A record's line is the one it ends on: the line ends inside the given name count.
+    const byKey = (key: string) => rows.find((r) => r.key === key);
+    expect(byKey('70000001')?.fields).toMatchObject({ family_name: family, given_name: given });
+    expect(byKey('70000001')?.fields.work_email).toBe(email);
+    expect(byKey('70000001')?.plan).toBe('refuse');
+    expect(byKey('70000002')).toMatchObject({ plan: 'create' });
+    expect(byKey('70000002')?.fields.family_name).toBe(family);
+    await applied(view.id);
+    const [made] = await t.db.select().from(people).where(eq(people.employeeNumber, '70000002'));
+    expect(made).toMatchObject({ familyName: family.trim(), givenName: 'Plain', email: null });
+  });
+
+  it('passes a column of a batch as one array parameter, whatever its text holds', async () => {
+    const values = [
+      'plain',
+      'say "hi"',
+      'back\\slash',
+      'a,b',
+      '{braces}',
+      'NULL',
+      '',
+      ' spaced ',
+      'tab\tline\nend',
+      null,
+    ];
+    const got = (await t.db.execute(
+      sql`select v, n from unnest(${pgArray(values)}::text[]) with ordinality as u(v, n) order by n`,
+    )) as unknown;
+    const rows = (Array.isArray(got) ? got : (got as { rows: unknown[] }).rows) as {
+      v: string | null;
+    }[];
+    expect(rows.map((r) => r.v)).toEqual(values);
+  });
+
   it('links a person registered by hand, gives their position, and ends it when they leave, flagging their card', async () => {
     const agent = await t.login('agent');
     const idchecker = await t.login('idchecker');
@@ -277,6 +321,61 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
       .where(inArray(people.employeeNumber, numbers));
     expect(made.map((m) => m.n).sort()).toEqual(numbers);
   });
+
+  // Two connections at once: PostgreSQL only (PGlite has one, so nothing can commit between).
+  if (driver === 'postgres') {
+    it('leaves alone a row whose employee number another transaction put on record while the batch ran', async () => {
+      const csv = `${header}\n80000001,Racer,Rita,1990-01-01,,RWG01,R8001,2026-01-05,\n80000002,Racer,Ray,1990-01-02,,RWG01,R8001,2026-01-05,\n`;
+      const view = await dryRun(csv);
+      expect(view.planned).toEqual({ create: 2 });
+      const { startImportApply } = await import(
+        '../../server/services/imports/apply-import-batch.ts'
+      );
+      const ctx = {
+        ...t.ctx,
+        actor: { accountId: await managerId(), username: 'manager', roles: [], permissions: [] },
+      };
+      await startImportApply(ctx, view.id);
+      let batch: Promise<unknown> | undefined;
+      await t.db.transaction(async (other) => {
+        const now = new Date();
+        await other.insert(people).values({
+          userId: '900000000001',
+          givenName: 'Rita',
+          familyName: 'Racer',
+          dateOfBirth: '1990-01-01',
+          employeeNumber: '80000001',
+          givenKey: 'rita',
+          familyKey: 'racer',
+          familyGivenKey: 'racer rita',
+          givenFamilyKey: 'rita racer',
+          createdAt: now,
+          updatedAt: now,
+        });
+        // The batch plans Rita as new (the insert above is not committed), then waits on it.
+        batch = applyImportBatch(t.ctx, view.id);
+        await waitFor(async () => {
+          const [w] = (await t.db.execute(
+            sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`,
+          )) as unknown as { n: number }[];
+          return (w?.n ?? 0) > 0;
+        }, 'the batch waiting on the uncommitted employee number');
+      });
+      await batch;
+      const rows = await rowsOf(view.id);
+      expect(rows.find((r) => r.key === '80000001')).toMatchObject({
+        outcome: 'unchanged',
+        outcomeMessage:
+          'Employee number 80000001 was put on record while this import ran: import the file again to bring it up to date.',
+      });
+      expect(rows.find((r) => r.key === '80000002')?.outcome).toBe('created');
+      const made = await t.db
+        .select({ n: people.employeeNumber })
+        .from(people)
+        .where(inArray(people.employeeNumber, ['80000001', '80000002']));
+      expect(made.map((m) => m.n).sort()).toEqual(['80000001', '80000002']);
+    });
+  }
 
   async function managerId() {
     const res = await t.app.request('/api/me', { headers: manager.headers });

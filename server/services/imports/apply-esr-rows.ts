@@ -3,17 +3,21 @@ import { assignments } from '../../../db/schema/access.ts';
 import { cardFlags } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
-import type { TxContext } from '../context.ts';
+import { type TxContext, withTransaction } from '../context.ts';
 import { displayDate } from '../dates.ts';
 import { nameKeys } from '../people/name-keys.ts';
 import { newUserId } from '../people/user-id.ts';
 import { type EsrRow, esrColumns, readEsrRow } from './esr-rows.ts';
+import { pgArray } from './pg-array.ts';
 import { planEsrRows, type RowPlan, readEsrCatalogue } from './plan-esr-rows.ts';
 
 /** A row of the batch as staged by the dry run. */
 export interface PendingRow {
   line: number;
-  fields: Record<string, string>;
+  /** The fields as read: only read again for an ESR row staged without `parsed`. */
+  fields?: Record<string, string> | null;
+  /** The row as the dry run read and checked it (`import_rows.parsed`). */
+  parsed?: Record<string, string | null> | null;
   plan: string;
   message: string;
 }
@@ -24,6 +28,8 @@ export interface RowOutcome {
   outcome: 'created' | 'changed' | 'left' | 'unchanged' | 'refused' | 'cancelled';
   message: string;
   personId: string | null;
+  /** Written to its import row already (by the statement that created the person). */
+  written?: boolean;
 }
 
 const rowsOf = <T>(result: unknown): T[] =>
@@ -33,27 +39,44 @@ const rowsOf = <T>(result: unknown): T[] =>
  * Applies a batch of ESR rows, planned again against the records as they are now (the dry
  * run may be hours old): new people in one statement, each change and each leaver on its
  * own, audited on the person as any change of theirs is. A row refused by the dry run
- * stays refused.
+ * stays refused. The rows are not read and checked again: the dry run kept each as it
+ * read it (`parsed`).
  */
 export async function applyEsrRows(
   tx: TxContext,
   importId: string,
   pending: PendingRow[],
 ): Promise<RowOutcome[]> {
-  const now = tx.now();
   const outcomes: RowOutcome[] = [];
-  const live: { line: number; row: EsrRow }[] = [];
+  const live: { line: number; row: EsrRow; message: string }[] = [];
+  const unparsed: { line: number; row: EsrRow }[] = [];
   for (const p of pending) {
-    const read =
-      p.plan === 'refuse'
-        ? null
-        : readEsrRow(
-            esrColumns.map((c) => p.fields[c] ?? ''),
-            now,
-          );
-    if (!read?.row) {
+    if (p.plan === 'refuse') {
       outcomes.push({ line: p.line, outcome: 'refused', message: p.message, personId: null });
-    } else live.push({ line: p.line, row: read.row });
+      continue;
+    }
+    let row = p.parsed as EsrRow | null | undefined;
+    if (!row) {
+      // Staged before the dry run kept the row as read: read it again, and keep it so.
+      const read = readEsrRow(
+        esrColumns.map((c) => p.fields?.[c] ?? ''),
+        tx.now(),
+      );
+      if (!read.row) {
+        outcomes.push({ line: p.line, outcome: 'refused', message: p.message, personId: null });
+        continue;
+      }
+      row = read.row;
+      unparsed.push({ line: p.line, row });
+    }
+    live.push({ line: p.line, row, message: p.message });
+  }
+  if (unparsed.length) {
+    await tx.db.execute(sql`
+      update import_rows r set parsed = v.parsed
+        from jsonb_to_recordset(${JSON.stringify(unparsed.map((u) => ({ line: u.line, parsed: u.row })))}::jsonb)
+             as v(line int, parsed jsonb)
+       where r.import_id = ${importId} and r.line = v.line`);
   }
   const catalogue = await readEsrCatalogue(tx);
   const plans = await planEsrRows(
@@ -61,13 +84,13 @@ export async function applyEsrRows(
     catalogue,
     live.map((l) => l.row),
   );
-  const creates: { line: number; row: EsrRow; plan: RowPlan }[] = [];
-  for (const [i, { line, row }] of live.entries()) {
+  const creates: Create[] = [];
+  for (const [i, { line, row, message }] of live.entries()) {
     const plan = plans[i];
     if (!plan) throw new Error('a planned row is missing');
     switch (plan.plan) {
       case 'create':
-        creates.push({ line, row, plan });
+        creates.push({ line, row, plan, staged: message });
         break;
       case 'change':
         outcomes.push(await applyChange(tx, importId, line, row, plan));
@@ -87,74 +110,117 @@ export async function applyEsrRows(
         outcomes.push({ line, outcome: 'refused', message: plan.message, personId: plan.personId });
     }
   }
-  outcomes.push(...(await applyCreates(tx, creates)));
+  outcomes.push(...(await applyCreates(tx, importId, creates)));
   return outcomes;
 }
 
+/** The SQLSTATE of a database error, however the driver and drizzle wrap it. */
+function databaseErrorCode(error: unknown): string | undefined {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** A row to create a person from, with the message the dry run staged for it. */
+interface Create {
+  line: number;
+  row: EsrRow;
+  plan: RowPlan;
+  staged: string;
+}
+
+/** `count` user IDs, none twice. */
+function userIds(count: number): string[] {
+  const made = new Set<string>();
+  while (made.size < count) made.add(newUserId());
+  return [...made];
+}
+
 /**
- * New people, pending their identity check, in one statement per try: a random user ID
- * that clashes (rare) is tried again with another for that row alone.
+ * New people, pending their identity check, in ONE statement per try, from the rows as the
+ * dry run kept them (`import_rows.parsed`: nothing travels back in but the lines, new user
+ * IDs and any message changed since): the people, their organisations and the rows'
+ * outcomes written together. A random user ID that clashes (rare) is tried again with
+ * another for that row alone.
  */
 async function applyCreates(
   tx: TxContext,
-  creates: { line: number; row: EsrRow; plan: RowPlan }[],
+  importId: string,
+  creates: Create[],
 ): Promise<RowOutcome[]> {
   const outcomes: RowOutcome[] = [];
   const now = tx.now().toISOString();
   let left = creates;
   for (let attempt = 0; left.length && attempt < 5; attempt++) {
-    const values = left.map(({ row }) => ({
-      user_id: newUserId(),
-      given_name: row.givenName,
-      family_name: row.familyName,
-      date_of_birth: row.dateOfBirth,
-      email: row.email,
-      employee_number: row.employeeNumber,
-      ...Object.fromEntries(
-        Object.entries(nameKeys(row.givenName, row.familyName)).map(([k, v]) => [
-          k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
-          v,
-        ]),
-      ),
-    }));
-    const inserted = rowsOf<{ id: string; employee_number: string }>(
-      await tx.db.execute(sql`
-        insert into people (user_id, given_name, family_name, date_of_birth, email, employee_number,
-                            given_key, family_key, family_given_key, given_family_key,
-                            created_at, created_by, updated_at)
-        select v.user_id, v.given_name, v.family_name, v.date_of_birth::date, v.email, v.employee_number,
-               v.given_key, v.family_key, v.family_given_key, v.given_family_key,
-               ${now}::timestamptz, ${tx.actor?.accountId ?? null}::uuid, ${now}::timestamptz
-          from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
-               user_id text, given_name text, family_name text, date_of_birth text, email text,
-               employee_number text, given_key text, family_key text, family_given_key text,
-               given_family_key text)
-        on conflict do nothing
-        returning id, employee_number`),
-    );
-    const ids = new Map(inserted.map((r) => [r.employee_number, r.id]));
-    const placed = left.filter((c) => ids.has(c.row.employeeNumber));
-    if (placed.length) {
-      await tx.db.execute(sql`
-        insert into person_organisations (person_id, ods_code)
-        select v.person_id, v.ods_code
-          from jsonb_to_recordset(${JSON.stringify(
-            placed.map((c) => ({
-              person_id: ids.get(c.row.employeeNumber),
-              ods_code: c.row.odsCode,
-            })),
-          )}::jsonb) as v(person_id uuid, ods_code text)`);
+    const ids = userIds(left.length);
+    // The batch's lines, as a range too: however few rows the planner believes the import
+    // has (a fresh one's statistics), it never reads beyond them.
+    const first = left.reduce((m, c) => Math.min(m, c.line), Number.POSITIVE_INFINITY);
+    const last = left.reduce((m, c) => Math.max(m, c.line), 0);
+    const statement = (skipClashes: boolean) => sql`
+        with v as (
+          select u.line, u.user_id, coalesce(u.message, r.message) as message, r.parsed as p
+            from unnest(${pgArray(left.map((c) => c.line))}::int[], ${pgArray(ids)}::text[],
+                        ${pgArray(left.map((c) => (c.plan.message === c.staged ? null : c.plan.message)))}::text[])
+                 as u(line, user_id, message)
+            join import_rows r on r.import_id = ${importId}::uuid and r.line = u.line
+                                and r.line between ${first} and ${last}
+        ), made as (
+          insert into people (user_id, given_name, family_name, date_of_birth, email,
+                              employee_number, given_key, family_key, family_given_key,
+                              given_family_key, created_at, created_by, updated_at)
+          select v.user_id, v.p->>'givenName', v.p->>'familyName', (v.p->>'dateOfBirth')::date,
+                 v.p->>'email', v.p->>'employeeNumber', v.p->>'givenKey', v.p->>'familyKey',
+                 (v.p->>'familyKey') || ' ' || (v.p->>'givenKey'),
+                 (v.p->>'givenKey') || ' ' || (v.p->>'familyKey'),
+                 ${now}::timestamptz, ${tx.actor?.accountId ?? null}::uuid, ${now}::timestamptz
+            from v
+          ${skipClashes ? sql`on conflict do nothing` : sql``}
+          returning id, user_id
+        ), placed as (
+          select v.line, v.message, made.id, v.p->>'odsCode' as ods_code
+            from made join v on v.user_id = made.user_id
+        ), organisations as (
+          insert into person_organisations (person_id, ods_code)
+          select placed.id, placed.ods_code from placed
+        ), outcomes as (
+          update import_rows r
+             set outcome = 'created', outcome_message = placed.message, person_id = placed.id
+            from placed
+           where r.import_id = ${importId}::uuid and r.line = placed.line
+             and r.line between ${first} and ${last}
+        )
+        select line, id from placed`;
+    let placed: { line: number; id: string }[] | undefined;
+    if (attempt === 0) {
+      // A plain INSERT first, in a savepoint: `on conflict do nothing` checks every row
+      // speculatively (a fifth of the insert's cost), for a clash that is rare.
+      try {
+        placed = await withTransaction(tx, async (sp) =>
+          rowsOf<{ line: number; id: string }>(await sp.db.execute(statement(false))),
+        );
+      } catch (error) {
+        if (databaseErrorCode(error) !== '23505') throw error;
+      }
     }
-    for (const c of placed) {
-      outcomes.push({
-        line: c.line,
-        outcome: 'created',
-        message: c.plan.message,
-        personId: ids.get(c.row.employeeNumber) ?? null,
-      });
+    placed ??= rowsOf<{ line: number; id: string }>(await tx.db.execute(statement(true)));
+    const made = new Map(placed.map((p) => [p.line, p.id]));
+    for (const c of left) {
+      const personId = made.get(c.line);
+      if (personId) {
+        outcomes.push({
+          line: c.line,
+          outcome: 'created',
+          message: c.plan.message,
+          personId,
+          written: true,
+        });
+      }
     }
     // Not placed: a user ID clash, or the employee number taken since the batch was planned.
-    const missing = left.filter((c) => !ids.has(c.row.employeeNumber));
+    const missing = left.filter((c) => !made.has(c.line));
     if (!missing.length) {
       left = [];
       break;
@@ -172,8 +238,8 @@ async function applyCreates(
           )
       ).map((r) => r.n),
     );
-    for (const c of left) {
-      if (!ids.has(c.row.employeeNumber) && taken.has(c.row.employeeNumber)) {
+    for (const c of missing) {
+      if (taken.has(c.row.employeeNumber)) {
         outcomes.push({
           line: c.line,
           outcome: 'unchanged',
@@ -182,7 +248,7 @@ async function applyCreates(
         });
       }
     }
-    left = left.filter((c) => !ids.has(c.row.employeeNumber) && !taken.has(c.row.employeeNumber));
+    left = missing.filter((c) => !taken.has(c.row.employeeNumber));
   }
   if (left.length) throw new Error('could not allocate unique user IDs');
   return outcomes;

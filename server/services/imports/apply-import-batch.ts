@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { accounts } from '../../../db/schema/accounts.ts';
 import { importRows, imports } from '../../../db/schema/imports.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.ts';
@@ -10,6 +10,7 @@ import { type ServiceContext, type TxContext, withTransaction } from '../context
 import { applyEsrRows } from './apply-esr-rows.ts';
 import { applyCancellationRows } from './card-cancellations.ts';
 import { importPermission } from './import-view.ts';
+import { pgArray } from './pg-array.ts';
 
 /** Rows applied in one transaction unless the caller says otherwise. */
 export const defaultBatchSize = 2000;
@@ -56,41 +57,64 @@ export async function applyImportBatch(
       .where(eq(accounts.id, imp.appliedBy));
     const actor = await actorOf(outer, imp.appliedBy, account?.username ?? 'unknown');
     const tx = { ...outer, actor, memo: new Map() } as TxContext;
-    const pending = await tx.db
-      .select({
-        line: importRows.line,
-        fields: importRows.fields,
-        plan: importRows.plan,
-        message: importRows.message,
-      })
-      .from(importRows)
-      .where(
-        and(
-          eq(importRows.importId, importId),
-          gt(importRows.line, imp.appliedThroughLine),
-          isNull(importRows.outcome),
-        ),
-      )
-      .orderBy(asc(importRows.line))
-      .limit(batchSize);
+    // An ESR row as the dry run kept it (`parsed`); a card by its serial (`fields`).
+    const readPending = (before: number | null) =>
+      tx.db
+        .select({
+          line: importRows.line,
+          ...(imp.kind === 'esr'
+            ? {
+                parsed: importRows.parsed,
+                // Only a row staged before `parsed` was kept needs its fields read again.
+                fields:
+                  sql`case when ${importRows.parsed} is null and ${importRows.plan} <> 'refuse'
+                                 then ${importRows.fields} end`.mapWith(
+                    (v: unknown) =>
+                      (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, string>,
+                  ),
+              }
+            : { fields: importRows.fields }),
+          plan: importRows.plan,
+          message: importRows.message,
+        })
+        .from(importRows)
+        .where(
+          and(
+            eq(importRows.importId, importId),
+            gt(importRows.line, imp.appliedThroughLine),
+            before === null ? undefined : lt(importRows.line, before),
+            isNull(importRows.outcome),
+          ),
+        )
+        .orderBy(asc(importRows.line))
+        .limit(batchSize);
+    // A file's records are on consecutive lines but for a record spanning lines or a blank
+    // line: the next batch is almost always within twice its size in lines. Bounded so,
+    // the query reads those lines alone, however the planner estimates the rows left (a
+    // fresh import's statistics say few, and an unbounded range read every row left, each
+    // batch). A short answer may mean a gap: then the unbounded query.
+    let pending = await readPending(imp.appliedThroughLine + 2 * batchSize + 1);
+    if (pending.length < batchSize) pending = await readPending(null);
     const outcomes =
       imp.kind === 'esr'
         ? await applyEsrRows(tx, importId, pending)
         : await applyCancellationRows(tx, (imp.reason ?? 'left') as CardReason, pending);
-    if (outcomes.length) {
+    const staged = new Map(pending.map((p) => [p.line, p.message]));
+    const unwritten = outcomes.filter((o) => !o.written);
+    if (unwritten.length) {
+      // One parameter a column; a message as the dry run staged it is not sent back.
       await tx.db.execute(sql`
         update import_rows r
-           set outcome = v.outcome, outcome_message = v.message,
-               person_id = coalesce(v.person_id, r.person_id)
-          from jsonb_to_recordset(${JSON.stringify(
-            outcomes.map((o) => ({
-              line: o.line,
-              outcome: o.outcome,
-              message: o.message,
-              person_id: o.personId,
-            })),
-          )}::jsonb) as v(line int, outcome text, message text, person_id uuid)
-         where r.import_id = ${importId} and r.line = v.line`);
+           set outcome = u.outcome, outcome_message = coalesce(u.message, r.message),
+               person_id = coalesce(u.person_id, r.person_id)
+          from unnest(${pgArray(unwritten.map((o) => o.line))}::int[],
+                      ${pgArray(unwritten.map((o) => o.outcome))}::text[],
+                      ${pgArray(unwritten.map((o) => (o.message === staged.get(o.line) ? null : o.message)))}::text[],
+                      ${pgArray(unwritten.map((o) => o.personId))}::uuid[])
+               as u(line, outcome, message, person_id)
+         where r.import_id = ${importId}::uuid and r.line = u.line
+           and r.line between ${unwritten.reduce((m, o) => Math.min(m, o.line), Number.POSITIVE_INFINITY)}
+                          and ${unwritten.reduce((m, o) => Math.max(m, o.line), 0)}`);
     }
     const counted = { ...imp.outcomes };
     const batch: Record<string, number> = {};

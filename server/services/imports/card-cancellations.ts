@@ -169,7 +169,7 @@ export async function applyCancellationRows(
 ): Promise<RowOutcome[]> {
   const outcomes: RowOutcome[] = [];
   for (const p of pending) {
-    const serial = p.fields.serial ?? '';
+    const serial = p.fields?.serial ?? '';
     if (p.plan === 'refuse') {
       outcomes.push({ line: p.line, outcome: 'refused', message: p.message, personId: null });
       continue;

@@ -8,8 +8,16 @@ import { planEsrRows, readEsrCatalogue } from './plan-esr-rows.ts';
 import { fileProblem, readCsv } from './read-csv.ts';
 import { countPlans, type StagedRow, stageRows } from './stage-rows.ts';
 
-/** Rows planned and written together: one query per step for this many rows. */
-const chunkSize = 1000;
+/** Rows planned and written together: one query per step (and one COPY) for this many rows. */
+const chunkSize = 5000;
+
+/** Rows read and checked, waiting to be planned and staged. */
+type Chunk = {
+  line: number;
+  fields: Record<string, string>;
+  row: EsrRow | null;
+  problems: string[];
+}[];
 
 export interface CheckEsrImportInput {
   fileName: string;
@@ -50,14 +58,9 @@ export async function checkEsrImport(
     const repeated = new Map<number, number[]>();
     let rowCount = 0;
     let header = true;
-    let chunk: {
-      line: number;
-      fields: Record<string, string>;
-      row: EsrRow | null;
-      problems: string[];
-    }[] = [];
+    let chunk: Chunk = [];
 
-    const flush = async () => {
+    const planAndStage = async (chunk: Chunk) => {
       const valid = chunk.flatMap((c) => (c.row ? [c.row] : []));
       const plans = await planEsrRows(tx, catalogue, valid);
       let next = 0;
@@ -75,41 +78,63 @@ export async function checkEsrImport(
         }
         const plan = plans[next++];
         if (!plan) throw new Error('a planned row is missing');
-        return { line: c.line, key, fields: c.fields, ...plan };
+        // A refused row stays refused: applying never reads it again.
+        const parsed = plan.plan === 'refuse' ? null : c.row;
+        return { line: c.line, key, fields: c.fields, parsed, ...plan };
       });
       await stageRows(tx, importId, staged);
       countPlans(planned, staged);
+    };
+    // The database plans and stages a chunk while the next one is read: one chunk in flight.
+    let inFlight: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await inFlight;
+      inFlight = planAndStage(chunk);
+      // Awaited before the next chunk, or below: not an unhandled rejection meanwhile.
+      inFlight.catch(() => {});
       chunk = [];
     };
 
-    for await (const record of readCsv(input.body, { maxBytes: input.maxBytes })) {
-      if (header) {
-        checkEsrHeader(record.fields);
-        header = false;
-        continue;
+    // One instant for the whole file: every row's date of birth is checked against one today.
+    const now = ctx.now();
+    try {
+      for await (const record of readCsv(input.body, { maxBytes: input.maxBytes })) {
+        if (header) {
+          checkEsrHeader(record.fields);
+          header = false;
+          continue;
+        }
+        rowCount++;
+        const fields: Record<string, string> = {};
+        for (let i = 0; i < esrColumns.length; i++) {
+          fields[esrColumns[i] as string] = record.fields[i] ?? '';
+        }
+        const read = readEsrRow(record.fields, now);
+        let problems: string[] = read.problems;
+        let row = read.row;
+        if (row && catalogue.inScope(row.odsCode)) odsCodes.add(row.odsCode);
+        if (row) {
+          const first = firstLine.get(row.employeeNumber);
+          if (first !== undefined) {
+            problems = [
+              `the employee number ${row.employeeNumber} is also on line ${first}: one line per employee number`,
+            ];
+            row = null;
+            repeated.set(first, [...(repeated.get(first) ?? []), record.line]);
+          } else firstLine.set(row.employeeNumber, record.line);
+        }
+        chunk.push({ line: record.line, fields, row, problems });
+        if (chunk.length >= chunkSize) await flush();
       }
-      rowCount++;
-      const fields = Object.fromEntries(esrColumns.map((c, i) => [c, record.fields[i] ?? '']));
-      const read = readEsrRow(record.fields, ctx.now());
-      let problems: string[] = read.problems;
-      let row = read.row;
-      if (row && catalogue.inScope(row.odsCode)) odsCodes.add(row.odsCode);
-      if (row) {
-        const first = firstLine.get(row.employeeNumber);
-        if (first !== undefined) {
-          problems = [
-            `the employee number ${row.employeeNumber} is also on line ${first}: one line per employee number`,
-          ];
-          row = null;
-          repeated.set(first, [...(repeated.get(first) ?? []), record.line]);
-        } else firstLine.set(row.employeeNumber, record.line);
-      }
-      chunk.push({ line: record.line, fields, row, problems });
-      if (chunk.length >= chunkSize) await flush();
+      if (header)
+        throw fileProblem('The file is empty: it needs the header line and a staff record a line.');
+      await flush();
+      await inFlight;
+    } catch (error) {
+      // A file refused halfway: its transaction ends once the chunk in flight is done.
+      await inFlight.catch(() => {});
+      throw error;
     }
-    if (header)
-      throw fileProblem('The file is empty: it needs the header line and a staff record a line.');
-    await flush();
     if (!rowCount) throw fileProblem('The file has a header but no staff records below it.');
 
     // The first line of each repeated employee number is refused too: which is right is for
@@ -122,6 +147,7 @@ export async function checkEsrImport(
         .set({
           plan: 'refuse',
           personId: null,
+          parsed: null,
           message: `Line ${line}: the employee number is also on line${others.length > 1 ? 's' : ''} ${others.join(', ')}: one line per employee number.`,
         })
         .where(where);

@@ -1,4 +1,5 @@
 import { unsafeTextProblem } from '../../http/reject-unsafe-text.ts';
+import { nameKey } from '../people/name-keys.ts';
 import { dateOfBirthProblems } from '../people/person-input.ts';
 import { fileProblem } from './read-csv.ts';
 
@@ -30,6 +31,9 @@ export interface EsrRow {
   roleCode: string;
   startDate: string;
   endDate: string | null;
+  /** The names as search and the duplicate check compare them (name-keys.ts), made once. */
+  givenKey: string;
+  familyKey: string;
 }
 
 /** Checks the header line; a wrong one refuses the file, naming what is missing or extra. */
@@ -62,6 +66,25 @@ const formulaStart = /^[=+\-@\t\r]/;
 
 /** A date as ESR exports it (YYYY-MM-DD, or DD/MM/YYYY as a UK spreadsheet saves it), ISO. */
 export function esrDate(text: string): string | null {
+  // Most dates: YYYY-MM-DD of a day that exists, as written.
+  if (text.length === 10 && text[4] === '-' && text[7] === '-') {
+    const y = Number(text.slice(0, 4));
+    const m = Number(text.slice(5, 7));
+    const d = Number(text.slice(8, 10));
+    if (
+      Number.isInteger(y) &&
+      Number.isInteger(m) &&
+      Number.isInteger(d) &&
+      /^\d{4}-\d{2}-\d{2}$/.test(text) &&
+      y >= 1900 &&
+      m >= 1 &&
+      m <= 12 &&
+      d >= 1 &&
+      d <= daysIn(y, m)
+    ) {
+      return text;
+    }
+  }
   const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   const uk = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
   const [y, m, d] = iso
@@ -75,6 +98,12 @@ export function esrDate(text: string): string | null {
   return date.toISOString().slice(0, 10);
 }
 
+/** Days in month `m` (1–12) of year `y`, leap years counted. */
+function daysIn(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
 const labels: Record<EsrColumn, string> = {
   employee_number: 'employee number',
   family_name: 'family name',
@@ -86,6 +115,15 @@ const labels: Record<EsrColumn, string> = {
   start_date: 'start date',
   end_date: 'end date',
 };
+
+/** Where each column is in a record. */
+const columnIndex = Object.fromEntries(esrColumns.map((c, i) => [c, i])) as Record<
+  EsrColumn,
+  number
+>;
+
+/** Printable ASCII alone: nothing `unsafeTextProblem` could object to (most fields). */
+const plainText = /^[\x20-\x7E]*$/;
 
 /** A value fit to quote back in a message: short, and never a formula or control text. */
 export function quoted(text: string): string {
@@ -107,10 +145,12 @@ export function readEsrRow(
       problems: [`has ${fields.length} fields; a staff record has ${esrColumns.length}`],
     };
   }
-  const value = (c: EsrColumn) => (fields[esrColumns.indexOf(c)] ?? '').trim();
+  const values = fields.map((f) => f.trim());
+  const value = (c: EsrColumn) => values[columnIndex[c]] ?? '';
   const problems: string[] = [];
-  for (const c of esrColumns) {
-    const problem = unsafeTextProblem(value(c));
+  for (const [i, c] of esrColumns.entries()) {
+    const text = values[i] ?? '';
+    const problem = plainText.test(text) ? null : unsafeTextProblem(text);
     if (problem) problems.push(`the ${labels[c]} ${problem}`);
   }
   if (problems.length) return { row: null, problems };
@@ -169,17 +209,21 @@ export function readEsrRow(
     problems.push(`the end date ${endDate} is before the start date ${startDate}`);
   }
   if (problems.length || !dateOfBirth || !startDate) return { row: null, problems };
+  const familyName = value('family_name');
+  const givenName = value('given_name');
   return {
     row: {
       employeeNumber,
-      familyName: value('family_name'),
-      givenName: value('given_name'),
+      familyName,
+      givenName,
       dateOfBirth,
       email,
       odsCode,
       roleCode,
       startDate,
       endDate,
+      givenKey: nameKey(givenName),
+      familyKey: nameKey(familyName),
     },
     problems: [],
   };

@@ -8,8 +8,8 @@ import { actorScope } from '../access/actor-scope.ts';
 import { isHeld } from '../assignments/held-assignment.ts';
 import type { ServiceContext } from '../context.ts';
 import { displayDate, todayOf } from '../dates.ts';
-import { nameKeys } from '../people/name-keys.ts';
 import type { EsrRow } from './esr-rows.ts';
+import { pgArray } from './pg-array.ts';
 
 /** The states of a card its holder still has in hand: what a leaver is asked to return. */
 export const cardsInHand = ['issued_locked', 'active', 'blocked', 'suspended'] as const;
@@ -295,16 +295,15 @@ async function matchPeople(
   const byNumber = await ctx.db
     .select(columns)
     .from(people)
+    // One array parameter, not one parameter a row.
     .where(
-      inArray(
-        people.employeeNumber,
-        rows.map((r) => r.employeeNumber),
-      ),
+      sql`${people.employeeNumber} = any(${pgArray(rows.map((r) => r.employeeNumber))}::text[])`,
     );
   const numbered = new Map(byNumber.map((p) => [p.employeeNumber ?? '', p]));
   const unmatched = rows.filter((r) => !numbered.has(r.employeeNumber));
   const identities = unmatched.map((r) => ({
-    ...nameKeys(r.givenName, r.familyName),
+    givenKey: r.givenKey,
+    familyKey: r.familyKey,
     dateOfBirth: r.dateOfBirth,
   }));
   // A join from the rows (an index lookup each), not `in (…)`, which may scan every person.

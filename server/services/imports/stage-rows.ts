@@ -1,33 +1,49 @@
-import { sql } from 'drizzle-orm';
 import type { ImportPlan } from '../../../db/schema/imports.ts';
-import type { ServiceContext } from '../context.ts';
+import type { TxContext } from '../context.ts';
+import { copyLine, copyRows } from './copy-rows.ts';
 
 /** One row of an upload as the dry run left it. */
 export interface StagedRow {
   line: number;
   key: string;
   fields: Record<string, string>;
+  /** The row as read and checked (see `import_rows.parsed`), or null. */
+  parsed?: object | null;
   plan: ImportPlan;
   message: string;
   personId: string | null;
 }
 
-/** Writes a chunk of rows in one statement (one JSON parameter, whatever the chunk's size). */
-export async function stageRows(ctx: ServiceContext, importId: string, rows: StagedRow[]) {
-  if (!rows.length) return;
-  await ctx.db.execute(sql`
-    insert into import_rows (import_id, line, key, fields, plan, message, person_id)
-    select ${importId}::uuid, v.line, v.key, v.fields, v.plan, v.message, v.person_id
-      from jsonb_to_recordset(${JSON.stringify(
-        rows.map((r) => ({
-          line: r.line,
-          key: r.key,
-          fields: r.fields,
-          plan: r.plan,
-          message: r.message,
-          person_id: r.personId,
-        })),
-      )}::jsonb) as v(line int, key text, fields jsonb, plan text, message text, person_id uuid)`);
+const columns = [
+  'import_id',
+  'line',
+  'key',
+  'fields',
+  'parsed',
+  'plan',
+  'message',
+  'person_id',
+] as const;
+
+/** Writes a chunk of rows in one COPY. */
+export async function stageRows(ctx: TxContext, importId: string, rows: StagedRow[]) {
+  await copyRows(
+    ctx,
+    'import_rows',
+    columns,
+    rows.map((r) =>
+      copyLine([
+        importId,
+        r.line,
+        r.key,
+        JSON.stringify(r.fields),
+        r.parsed ? JSON.stringify(r.parsed) : null,
+        r.plan,
+        r.message,
+        r.personId,
+      ]),
+    ),
+  );
 }
 
 /** Counts of each plan, for the import's `planned`. */
