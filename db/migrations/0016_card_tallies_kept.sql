@@ -243,10 +243,28 @@ CREATE FUNCTION card_tallies_rebuild(fold_before date DEFAULT '-infinity') RETUR
 LANGUAGE plpgsql AS $$
 DECLARE
   differed integer;
+  tries integer := 0;
 BEGIN
-  -- SHARE ROW EXCLUSIVE: writers wait, and so does another rebuild (two in SHARE mode would
-  -- each wait for the other's lock to update holder_ods).
-  LOCK TABLE cards, card_flags, person_organisations IN SHARE ROW EXCLUSIVE MODE;
+  -- Every table it reads or replaces, SHARE ROW EXCLUSIVE (writers, a fold and another
+  -- rebuild wait), all at once or none: a rebuild that held one table while waiting for the
+  -- next deadlocked with a change of links (an ESR import) that wrote them in another order,
+  -- and one that replaced the tallies under a fold doubled them. So it never waits holding a
+  -- lock; it lets go and tries again, for up to about 15 seconds.
+  LOOP
+    BEGIN
+      LOCK TABLE person_organisations, cards, card_flags, card_state_tallies,
+                 card_expiry_tallies, card_flag_tallies, card_stock_tallies
+        IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      tries := tries + 1;
+      IF tries >= 200 THEN
+        RAISE EXCEPTION 'the cards are too busy to be recounted now: try again later'
+          USING ERRCODE = 'lock_not_available';
+      END IF;
+      PERFORM pg_sleep(0.03 + random() * 0.07);
+    END;
+  END LOOP;
   CREATE TEMP TABLE fresh_state_tallies ON COMMIT DROP AS
     WITH sets AS (
       SELECT person_id, array_agg(ods_code ORDER BY ods_code) AS ods
