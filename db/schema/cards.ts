@@ -109,6 +109,11 @@ export const cards = pgTable(
   (t) => [
     uniqueIndex('cards_serial_uq').on(t.serial),
     index('cards_holder_ods_idx').using('gin', t.holderOds),
+    // Cards in use by expiry, with their holder's organisations: the dashboard counts a
+    // trust's cards expiring today off this index alone (no card row read).
+    index('cards_in_use_expiry_holder_idx')
+      .on(t.expiresAt, t.holderOds)
+      .where(sql`${t.state} in ('issued_locked', 'active', 'blocked', 'suspended')`),
     // Serials are matched in any case (people search, card lookup, stock import).
     uniqueIndex('cards_serial_lower_uq').on(sql`lower(${t.serial})`),
     index('cards_person_idx').on(t.personId),

@@ -145,6 +145,14 @@ describe.each(testDrivers)('the dashboard’s running counts (%s)', (driver) => 
     await exec(sql`delete from card_flags where card_serial = ${ca}`);
     await exec(sql`delete from cards where serial = ${ca}`);
     expect(await wrong()).toBe(0);
+    // A held card or flag always carries its holder's set, one with no holder none: the
+    // dashboard counts today's held cards by `holder_ods is not null`.
+    const [mismatched] = rowsOf<{ n: number }>(
+      await t.db.execute(sql`select
+        (select count(*) from cards where (person_id is null) <> (holder_ods is null))
+        + (select count(*) from card_flags where (person_id is null) <> (holder_ods is null)) as n`),
+    );
+    expect(Number(mismatched?.n)).toBe(0);
   });
 
   it('moves every card of the holders a bulk change of links touches, in one statement', async () => {

@@ -34,8 +34,8 @@ type Buckets = Record<ExpiryBucket, SQL.Aliased<number> | SQL<number>>;
  * - `heldDays`: held cards in use by expiry, whole UK days: before today (expired) and from
  *   tomorrow to the 90th day.
  * - `heldToday`: held cards in use expiring today, from `cards` (part of today is past, so
- *   they fall either side of now): a one-day range of an index of cards, each card's
- *   holder's organisations (`holder_ods`) tested against the caller's.
+ *   they fall either side of now): a one-day range of cards_in_use_expiry_holder_idx, each
+ *   card's holder's organisations (`holder_ods`, in the index) tested against the caller's.
  * - `keptByState`: cards with no holder in the caller's stock scope, by state, from the
  *   tallies by location (card_stock_tallies).
  * - `keptExpiry`: those of them in use and near expiry (rare: a card in use has a holder),
@@ -85,7 +85,8 @@ export async function dashboardQueries(ctx: ServiceContext) {
             inArray(cards.state, [...cardsInUse]),
             gte(cards.expiresAt, startOfDay(today)),
             lt(cards.expiresAt, startOfDay(addDays(today, 1))),
-            readCodes ? holderIn(cards.holderOds, readCodes) : sql`${cards.personId} is not null`,
+            // Held: a held card always carries a set (`{}` for a holder in none).
+            readCodes ? holderIn(cards.holderOds, readCodes) : sql`${cards.holderOds} is not null`,
           ),
         )
     : null;

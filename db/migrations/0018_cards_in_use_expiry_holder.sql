@@ -1,0 +1,1 @@
+CREATE INDEX "cards_in_use_expiry_holder_idx" ON "cards" USING btree ("expires_at","holder_ods") WHERE "cards"."state" in ('issued_locked', 'active', 'blocked', 'suspended');
