@@ -52,6 +52,12 @@ export const people = pgTable(
     accountId: uuid('account_id').references(() => accounts.id),
     /** The ESR (Electronic Staff Record) employee number: what an ESR import is keyed on. */
     employeeNumber: text('employee_number'),
+    /**
+     * The person's organisations (sorted ODS codes), a copy of their person_organisations
+     * kept by a trigger (db/migrations/0020): in the name indexes, so a search within a
+     * trust tests each name's organisations from the index alone.
+     */
+    orgCodes: text('org_codes').array().notNull().default(sql`'{}'::text[]`),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     createdBy: uuid('created_by').references(() => accounts.id),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
@@ -64,15 +70,16 @@ export const people = pgTable(
       .on(t.employeeNumber)
       .where(sql`${t.employeeNumber} is not null`),
     index('people_family_given_idx').on(t.familyGivenKey.op('text_pattern_ops')),
-    index('people_given_family_idx').on(t.givenFamilyKey.op('text_pattern_ops')),
-    // In the search's order; the family_given key last, so that a page of a family name's
-    // range is tested against what was typed from the index alone.
-    index('people_order_idx').on(t.familyKey, t.givenKey, t.id, t.familyGivenKey),
+    index('people_given_family_idx').on(t.givenFamilyKey.op('text_pattern_ops'), t.orgCodes),
+    // In the search's order; the family_given key and the organisations last, so that a page
+    // of a family name's range is tested against what was typed, and against the caller's
+    // organisations, from the index alone.
+    index('people_order_idx').on(t.familyKey, t.givenKey, t.id, t.familyGivenKey, t.orgCodes),
     // People waiting for their identity check (a few in a hundred), oldest first: the
     // worklist's section, without reading every person of the nation.
     index('people_pending_idx').on(t.createdAt, t.id).where(sql`${t.status} = 'pending_id_check'`),
     index('people_name_words_idx')
-      .on(t.familyKey, t.givenKey, t.id, t.familyGivenKey)
+      .on(t.familyKey, t.givenKey, t.id, t.familyGivenKey, t.orgCodes)
       .where(sql`${t.familyKey} ~ '[-'' ’]' or ${t.givenKey} ~ '[-'' ’]'`),
     index('people_email_idx').on(sql`lower(${t.email})`),
     // Finds a second registration of the same person (same names and date of birth).

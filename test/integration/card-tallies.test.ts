@@ -66,6 +66,14 @@ describe.each(testDrivers)('the dashboard’s running counts (%s)', (driver) => 
     );
     return row?.id ?? '';
   };
+  /** People whose org_codes (people search's copy of their links) differ from their links. */
+  const staleOrgCodes = async () =>
+    Number(
+      rowsOf<{ n: number }>(
+        await t.db.execute(sql`select count(*)::int as n from people p
+          where p.org_codes is distinct from card_tallies_holder_ods(p.id)`),
+      )[0]?.n,
+    );
   /** How many counts the tallies had wrong (and puts them right). */
   const wrong = async () => (await checkCardTallies(t.ctx)).wrong;
 
@@ -153,6 +161,7 @@ describe.each(testDrivers)('the dashboard’s running counts (%s)', (driver) => 
         + (select count(*) from card_flags where (person_id is null) <> (holder_ods is null)) as n`),
     );
     expect(Number(mismatched?.n)).toBe(0);
+    expect(await staleOrgCodes()).toBe(0);
   });
 
   it('moves every card of the holders a bulk change of links touches, in one statement', async () => {
@@ -183,6 +192,7 @@ describe.each(testDrivers)('the dashboard’s running counts (%s)', (driver) => 
            .join(',')}]`,
        )}::uuid[])`);
     expect(await wrong()).toBe(0);
+    expect(await staleOrgCodes()).toBe(0);
   });
 
   it('counts a holder in two of a trust’s organisations once, and once in each of two trusts', async () => {

@@ -170,11 +170,12 @@ async function applyCreates(
         ), made as (
           insert into people (user_id, given_name, family_name, date_of_birth, email,
                               employee_number, given_key, family_key, family_given_key,
-                              given_family_key, created_at, created_by, updated_at)
+                              given_family_key, org_codes, created_at, created_by, updated_at)
           select v.user_id, v.p->>'givenName', v.p->>'familyName', (v.p->>'dateOfBirth')::date,
                  v.p->>'email', v.p->>'employeeNumber', v.p->>'givenKey', v.p->>'familyKey',
                  (v.p->>'familyKey') || ' ' || (v.p->>'givenKey'),
                  (v.p->>'givenKey') || ' ' || (v.p->>'familyKey'),
+                 array[v.p->>'odsCode'],
                  ${now}::timestamptz, ${tx.actor?.accountId ?? null}::uuid, ${now}::timestamptz
             from v
           ${skipClashes ? sql`on conflict do nothing` : sql``}
