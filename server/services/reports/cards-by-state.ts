@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { CardState } from '../cards/card-lifecycle.ts';
+import { odsCodeIn } from '../cards/holder-ods.ts';
 import type { ServiceContext } from '../context.ts';
 import { reportOrganisations } from './report-scope.ts';
 
@@ -28,28 +29,16 @@ export async function cardsByState(
 ): Promise<CardsByStateRow[]> {
   const covered = await reportOrganisations(ctx, input.organisation);
   if (!covered.all && !covered.codes.length) return [];
-  const codes = covered.all
-    ? sql``
-    : sql`and ods = any(array[${sql.join(
-        covered.codes.map((code) => sql`${code}`),
-        sql`, `,
-      )}]::text[])`;
+  const within = (code: SQL) => (covered.all ? sql`` : sql`and ${odsCodeIn(code, covered.codes)}`);
   const result = await ctx.db.execute(sql`
     with owned as (
       select ods, t.state, t.card_type, t.n
         from card_state_tallies t, unnest(t.holder_ods) as ods
-       where true ${codes}
+       where true ${within(sql`ods`)}
       union all
       select l.ods_code as ods, t.state, t.card_type, t.n
         from card_stock_tallies t join card_locations l on l.id = t.location_id
-       where true ${
-         covered.all
-           ? sql``
-           : sql`and l.ods_code = any(array[${sql.join(
-               covered.codes.map((code) => sql`${code}`),
-               sql`, `,
-             )}]::text[])`
-       }
+       where true ${within(sql`l.ods_code`)}
     )
     select o.ods_code as "odsCode", o.name as organisation, owned.state,
            owned.card_type as "cardType", sum(owned.n)::int as cards
