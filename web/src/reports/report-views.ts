@@ -56,6 +56,26 @@ const axes = (stacked = false) => ({
   y: { stacked, beginAtZero: true, ticks: { precision: 0 } },
 });
 
+/**
+ * One bar a week in one colour, each under its Monday, with no legend (the chart's name says
+ * what the bars count): the chart of the reports that count by week.
+ */
+function weeklyBars<W extends { weekStarting: string }>(
+  weeks: readonly W[],
+  label: string,
+  value: (week: W) => number,
+  colour: string,
+): ReportChartConfig {
+  return {
+    type: 'bar',
+    data: {
+      labels: weeks.map((w) => shortDay(w.weekStarting)),
+      datasets: [{ label, data: weeks.map(value), backgroundColor: colour }],
+    },
+    options: { scales: axes(), plugins: { legend: { display: false } } },
+  };
+}
+
 export function cardsView(report: Schemas['CardsByStateReport']): ReportView {
   const organisations = [...new Set(report.rows.map((r) => r.odsCode))];
   const states = [...new Set(report.rows.map((r) => r.state))];
@@ -96,20 +116,7 @@ export function cardsView(report: Schemas['CardsByStateReport']): ReportView {
 
 export function expiringView(report: Schemas['ExpiringByWeekReport']): ReportView {
   return {
-    chart: {
-      type: 'bar',
-      data: {
-        labels: report.weeks.map((w) => shortDay(w.weekStarting)),
-        datasets: [
-          {
-            label: 'Cards expiring',
-            data: report.weeks.map((w) => w.cards),
-            backgroundColor: amber,
-          },
-        ],
-      },
-      options: { scales: axes(), plugins: { legend: { display: false } } },
-    },
+    chart: weeklyBars(report.weeks, 'Cards expiring', (w) => w.cards, amber),
     chartLabel: `Bar chart of cards whose certificates expire in each of ${report.weeks.length} weeks from ${date(report.period.from)} to ${date(report.period.to)}. The figures are in the table.`,
     table: html`<table data-testid="table-expiring-by-week">
       <caption class="visually-hidden">Cards whose certificates expire, by week</caption>
@@ -238,20 +245,7 @@ export function systemsView(report: Schemas['SystemAccessReport']): ReportView {
 export function endingView(report: Schemas['PositionsEndingReport']): ReportView {
   const shown = report.items.length;
   return {
-    chart: {
-      type: 'bar',
-      data: {
-        labels: report.weeks.map((w) => shortDay(w.weekStarting)),
-        datasets: [
-          {
-            label: 'Positions ending',
-            data: report.weeks.map((w) => w.assignments),
-            backgroundColor: darkBlue,
-          },
-        ],
-      },
-      options: { scales: axes(), plugins: { legend: { display: false } } },
-    },
+    chart: weeklyBars(report.weeks, 'Positions ending', (w) => w.assignments, darkBlue),
     chartLabel: `Bar chart of positions ending in each week from ${date(report.period.from)} to ${date(report.period.to)}: ${n(report.total)} in all. The figures are in the table.`,
     table: html`<table class="stack" data-testid="table-positions-ending">
       <caption class="visually-hidden">Positions ending, soonest first</caption>
