@@ -181,80 +181,88 @@ const options = defineRoute({
 const scopeWords =
   'Counts only what lies in the organisations your role reaches (an RA manager’s trust and its sites, a sponsor’s organisation).';
 
-const cardsRoute = defineRoute({
-  method: 'get',
-  path: '/api/reports/cards-by-state',
-  operationId: 'getCardsByStateReport',
-  access: 'reports:read',
-  tags: ['Reports'],
-  summary: 'Cards by organisation, state and type',
-  description: `A card counts under each organisation of its holder; a card with no holder under the organisation of the location it is kept at. ${scopeWords}`,
-  request: { query: OrganisationQuery },
-  responses: { 200: { description: 'The counts', content: json(CardsByState) } },
-});
-
-const expiringRoute = defineRoute({
-  method: 'get',
-  path: '/api/reports/expiring-by-week',
-  operationId: 'getExpiringByWeekReport',
-  access: 'reports:read',
-  tags: ['Reports'],
-  summary: 'Cards whose certificates expire, by week (the next six months by default)',
-  description: `Cards in use (issued, active, blocked, suspended) by the week their certificates expire (the earliest notAfter of those in force), weeks starting on Monday. The period is at most 53 weeks. ${scopeWords}`,
-  request: { query: PeriodQuery },
-  responses: { 200: { description: 'The weeks', content: json(ExpiringByWeek) } },
-});
-
-const requestsRoute = defineRoute({
-  method: 'get',
-  path: '/api/reports/requests-by-month',
-  operationId: 'getRequestsByMonthReport',
-  access: 'reports:read',
-  tags: ['Reports'],
-  summary: 'Requests raised and decided by month, with the median time to a decision',
-  description: `By default the last twelve months; at most five years. A request belongs to its position’s organisation. ${scopeWords}`,
-  request: { query: PeriodQuery },
-  responses: { 200: { description: 'The months', content: json(RequestsByMonth) } },
-});
-
-const unlocksRoute = defineRoute({
-  method: 'get',
-  path: '/api/reports/unlocks-by-month',
-  operationId: 'getUnlocksByMonthReport',
-  access: 'reports:read',
-  tags: ['Reports'],
-  summary: 'Cards unlocked by month',
-  description: `Unlocks that succeeded, at a desk or by the holder, by the month they finished; by default the last twelve months, at most five years. ${scopeWords}`,
-  request: { query: PeriodQuery },
-  responses: { 200: { description: 'The months', content: json(UnlocksByMonth) } },
-});
-
-const systemsRoute = defineRoute({
-  method: 'get',
-  path: '/api/reports/system-access',
-  operationId: 'getSystemAccessReport',
-  access: 'reports:read',
-  tags: ['Reports'],
-  summary: 'People with access to each clinical system today',
-  description: `People holding today a position that opens the system, by the organisation of the position. ${scopeWords}`,
-  request: { query: OrganisationQuery },
-  responses: { 200: { description: 'The systems', content: json(SystemAccess) } },
-});
-
-const endingRoute = defineRoute({
-  method: 'get',
-  path: '/api/reports/positions-ending',
-  operationId: 'getPositionsEndingReport',
-  access: 'reports:read',
-  tags: ['Reports'],
-  summary: 'Positions ending soon: assignments whose end date falls in the period',
-  description: `Assignments not ended whose end date falls in the period (by default the next 30 days; at most a year), by week, and the first 100 of them. ${scopeWords}`,
-  request: { query: PeriodQuery },
-  responses: { 200: { description: 'The assignments', content: json(PositionsEnding) } },
-});
-
 const pascal = (name: string) =>
   name.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase());
+
+/** What each report is filtered by: organisations, and for a report over time a period too. */
+const reportQueries = {
+  'cards-by-state': OrganisationQuery,
+  'expiring-by-week': PeriodQuery,
+  'requests-by-month': PeriodQuery,
+  'unlocks-by-month': PeriodQuery,
+  'system-access': OrganisationQuery,
+  'positions-ending': PeriodQuery,
+} as const satisfies Record<ReportName, typeof OrganisationQuery | typeof PeriodQuery>;
+
+/** What a report's operation says of itself in the API reference. */
+interface ReportWords {
+  summary: string;
+  /** What the report counts; the words on the organisations it covers follow. */
+  description: string;
+  /** What the 200 response holds: "The counts", "The weeks". */
+  returns: string;
+}
+
+/** A report's figures as JSON, GET /api/reports/{name}, filtered as its name says. */
+function reportRoute<const N extends ReportName, const S extends z.ZodType>(
+  name: N,
+  schema: S,
+  { summary, description, returns }: ReportWords,
+) {
+  return defineRoute({
+    method: 'get',
+    path: `/api/reports/${name}` as const,
+    operationId: `get${pascal(name)}Report`,
+    access: 'reports:read',
+    tags: ['Reports'],
+    summary,
+    description: `${description} ${scopeWords}`,
+    request: { query: reportQueries[name] },
+    responses: { 200: { description: returns, content: json(schema) } },
+  });
+}
+
+const cardsRoute = reportRoute('cards-by-state', CardsByState, {
+  summary: 'Cards by organisation, state and type',
+  description:
+    'A card counts under each organisation of its holder; a card with no holder under the organisation of the location it is kept at.',
+  returns: 'The counts',
+});
+
+const expiringRoute = reportRoute('expiring-by-week', ExpiringByWeek, {
+  summary: 'Cards whose certificates expire, by week (the next six months by default)',
+  description:
+    'Cards in use (issued, active, blocked, suspended) by the week their certificates expire (the earliest notAfter of those in force), weeks starting on Monday. The period is at most 53 weeks.',
+  returns: 'The weeks',
+});
+
+const requestsRoute = reportRoute('requests-by-month', RequestsByMonth, {
+  summary: 'Requests raised and decided by month, with the median time to a decision',
+  description:
+    'By default the last twelve months; at most five years. A request belongs to its position’s organisation.',
+  returns: 'The months',
+});
+
+const unlocksRoute = reportRoute('unlocks-by-month', UnlocksByMonth, {
+  summary: 'Cards unlocked by month',
+  description:
+    'Unlocks that succeeded, at a desk or by the holder, by the month they finished; by default the last twelve months, at most five years.',
+  returns: 'The months',
+});
+
+const systemsRoute = reportRoute('system-access', SystemAccess, {
+  summary: 'People with access to each clinical system today',
+  description:
+    'People holding today a position that opens the system, by the organisation of the position.',
+  returns: 'The systems',
+});
+
+const endingRoute = reportRoute('positions-ending', PositionsEnding, {
+  summary: 'Positions ending soon: assignments whose end date falls in the period',
+  description:
+    'Assignments not ended whose end date falls in the period (by default the next 30 days; at most a year), by week, and the first 100 of them.',
+  returns: 'The assignments',
+});
 
 /** The CSV download of a report: the same filters, the same figures, as a file. */
 function csvRoute(name: ReportName) {
@@ -267,10 +275,7 @@ function csvRoute(name: ReportName) {
     summary: `GET /api/reports/${name} as a CSV file`,
     description:
       'Streamed, with a heading row and a UTF-8 byte order mark. A text cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage return) starts with an apostrophe.',
-    request: {
-      query:
-        name === 'cards-by-state' || name === 'system-access' ? OrganisationQuery : PeriodQuery,
-    },
+    request: { query: reportQueries[name] },
     responses: {
       200: {
         description: 'The report as CSV',
