@@ -256,6 +256,24 @@ export async function listFlags(
   const scoped = await flagsInScope(ctx);
   if (scoped === false) return { items: [], nextCursor: null };
   if (scoped) where.push(scoped);
+  // Exactly card_flags_open_order_idx's order (its NULLS LAST too), so a page of open
+  // flags is read off the index.
+  const order = [
+    urgency,
+    notAfterKey,
+    sql`${cardFlags.raisedAt} desc nulls last`,
+    sql`${cardFlags.id} desc nulls last`,
+  ];
+  // The page first, from card_flags alone; then its card, holder and workstation. Joined
+  // before the page was cut, a trust's 1,500 open flags each looked up their card and
+  // holder only for 51 to be kept (20 ms of 21 at national scale).
+  const page = ctx.db
+    .select({ id: cardFlags.id })
+    .from(cardFlags)
+    .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+    .where(and(...where))
+    .orderBy(...order)
+    .limit(limit + 1);
   const rows = await ctx.db
     .select({
       flag: cardFlags,
@@ -275,15 +293,8 @@ export async function listFlags(
     .leftJoin(cards, eq(cards.serial, cardFlags.cardSerial))
     .leftJoin(people, eq(people.id, cardFlags.personId))
     .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
-    .where(and(...where))
-    // Exactly card_flags_open_order_idx's order (its NULLS LAST too), so a page of open
-    // flags is read off the index.
-    .orderBy(
-      urgency,
-      notAfterKey,
-      sql`${cardFlags.raisedAt} desc nulls last`,
-      sql`${cardFlags.id} desc nulls last`,
-    )
+    .where(inArray(cardFlags.id, page))
+    .orderBy(...order)
     .limit(limit + 1);
 
   const personIds = [...new Set(rows.flatMap((r) => (r.person?.id ? [r.person.id] : [])))];

@@ -1,6 +1,11 @@
 import { and, asc, eq, gte, inArray, like, lt, or, type SQL, sql } from 'drizzle-orm';
 import { cards } from '../../../db/schema/cards.ts';
-import { nameHasWordBreak, people, personOrganisations } from '../../../db/schema/people.ts';
+import {
+  nameAfterFirstWord,
+  nameHasWordBreak,
+  people,
+  personOrganisations,
+} from '../../../db/schema/people.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import { holderIn } from '../cards/holder-ods.ts';
 import type { ServiceContext } from '../context.ts';
@@ -45,36 +50,63 @@ function prefixUpperBound(prefix: string): string {
 }
 
 /**
+ * Whether pg_trgm can narrow a LIKE '%…%' on what was typed: it needs a trigram, which a run
+ * of three letters or digits gives ("smi", "jo smi"); "o b" gives none, and the trigram
+ * index would then be read whole.
+ */
+const hasTrigram = (key: string) => /[\p{L}\p{N}]{3}/u.test(key);
+
+/** One way of matching a name: a condition, and whether its page is sorted after it is found. */
+interface NameBranch {
+  where: SQL;
+  /**
+   * Found through the trigram index, then sorted: matches are few, and reading the names in
+   * order (the other way) would walk every name with a break to find none.
+   */
+  byTrigram?: true;
+}
+
+/**
  * Which people the name branch of a search matches, as separate conditions, each answered by
- * its own index in the search's order (family, given, id), so each stops after a page:
+ * its own index, so each stops after a page:
  *
  * - family name first ("smi", "smith jo"): a range of people_order_idx on the family key.
  *   A name whose family_given key starts with what was typed has a family key that starts
  *   with it, or is its first words: so from its first word to just after the whole of it.
  * - given name first ("jo smi"): people_given_family_idx.
  * - a word inside the name ("briain", "jones" of "Smith-Jones"): only names holding a word
- *   break have one, and people_name_words_idx holds those alone, in the search's order.
+ *   break have one. With three letters typed, the trigram index of those names after their
+ *   first word (people_name_words_trgm_idx) finds them, a handful, then they are sorted;
+ *   with fewer, people_name_words_idx holds those names alone in the search's order, and a
+ *   page is read off it (short prefixes match often, so the page comes soon).
  *
  * One `OR` of them all made PostgreSQL walk the whole name index from "a" for a common
  * prefix, filtering (6.8 s for "smi" over 1.5 M people); each branch apart takes a page.
  */
-function nameBranches(q: string): SQL[] {
+function nameBranches(q: string): NameBranch[] {
   const key = nameKey(q);
   const pattern = escapeLike(key);
   const firstWord = key.split(' ')[0] ?? key;
+  // A word break then what was typed, anywhere in the name.
+  const afterABreak = or(
+    ...wordBreaks.map((mark) => like(people.familyGivenKey, `%${escapeLike(mark)}${pattern}%`)),
+  ) as SQL;
   return [
-    and(
-      gte(people.familyKey, firstWord),
-      lt(people.familyKey, prefixUpperBound(key)),
-      like(people.familyGivenKey, `${pattern}%`),
-    ) as SQL,
-    like(people.givenFamilyKey, `${pattern}%`),
-    and(
-      nameHasWordBreak,
-      or(
-        ...wordBreaks.map((mark) => like(people.familyGivenKey, `%${escapeLike(mark)}${pattern}%`)),
-      ),
-    ) as SQL,
+    {
+      where: and(
+        gte(people.familyKey, firstWord),
+        lt(people.familyKey, prefixUpperBound(key)),
+        like(people.familyGivenKey, `${pattern}%`),
+      ) as SQL,
+    },
+    { where: like(people.givenFamilyKey, `${pattern}%`) },
+    hasTrigram(key)
+      ? {
+          // Null, so never like anything, for a name with no break.
+          where: and(sql`${nameAfterFirstWord} like ${`%${pattern}%`}`, afterABreak) as SQL,
+          byTrigram: true,
+        }
+      : { where: and(nameHasWordBreak, afterABreak) as SQL },
   ];
 }
 
@@ -91,7 +123,7 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
   const q = query.q.trim();
   const common: SQL[] = [];
   // Each a condition of its own, asked apart and merged: see nameBranches.
-  let branches: SQL[] = [];
+  let branches: NameBranch[] = [];
   const digits = q.replace(/\s/g, '');
   if (/^\d{12}$/.test(digits)) {
     common.push(eq(people.userId, digits));
@@ -100,7 +132,7 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
   } else if (q) {
     branches = nameBranches(q);
     if (serialLike.test(q) && ctx.actor?.permissions.includes('cards:read')) {
-      branches.push(inArray(people.id, cardHolders(ctx, q)));
+      branches.push({ where: inArray(people.id, cardHolders(ctx, q)) });
     }
   }
   if (query.cursor) {
@@ -125,10 +157,17 @@ export async function searchPeople(ctx: ServiceContext, query: PeopleQuery) {
       .where(where.length ? and(...where) : undefined)
       .orderBy(...order)
       .limit(query.limit + 1);
+  // Every match first (`offset 0` keeps PostgreSQL from planning it as a walk of the name
+  // order until a page is found), then sorted.
+  const sortedPageOf = (where: SQL[]) =>
+    sql`select id from (select ${people.id}, ${people.familyKey}, ${people.givenKey} from ${people} where ${and(...where)} offset 0) as found order by family_key, given_key, id limit ${query.limit + 1}`;
   // A page of each branch, then the first page of their union, in the one order.
   const matching = branches.length
     ? sql`${people.id} in (${sql.join(
-        branches.map((b) => sql`(${pageOf([b, ...common])})`),
+        branches.map(
+          (b) =>
+            sql`(${b.byTrigram ? sortedPageOf([b.where, ...common]) : pageOf([b.where, ...common])})`,
+        ),
         sql` union `,
       )})`
     : null;

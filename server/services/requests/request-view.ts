@@ -21,8 +21,17 @@ export const requestActions = ['decide', 'withdraw'] as const;
  * Requests with the names a reader needs: person, position and what it grants (job roles,
  * activities, clinical systems, named), who raised, holds and decided; and what the caller
  * may do to each now (`actions`), by the same rules the decision and withdrawal enforce.
+ * `where` is a condition on access_requests alone: the page is cut from that table first
+ * (access_requests_inbox_idx), and only its rows are joined to the names.
  */
 export async function selectRequests(ctx: ServiceContext, where: SQL | undefined, limit: number) {
+  const newestFirst = [desc(accessRequests.raisedAt), desc(accessRequests.id)];
+  const page = ctx.db
+    .select({ id: accessRequests.id })
+    .from(accessRequests)
+    .where(where)
+    .orderBy(...newestFirst)
+    .limit(limit);
   const rows = await ctx.db
     .select({
       r: accessRequests,
@@ -43,9 +52,8 @@ export async function selectRequests(ctx: ServiceContext, where: SQL | undefined
     .innerJoin(raiser, eq(raiser.id, accessRequests.raisedBy))
     .leftJoin(claimer, eq(claimer.id, accessRequests.claimedBy))
     .leftJoin(decider, eq(decider.id, accessRequests.decidedBy))
-    .where(where)
-    .orderBy(desc(accessRequests.raisedAt), desc(accessRequests.id))
-    .limit(limit);
+    .where(inArray(accessRequests.id, page))
+    .orderBy(...newestFirst);
   const now = ctx.now();
   const positionIds = [...new Set(rows.map((row) => row.r.positionId))];
   const [grants, scope, me] = await Promise.all([

@@ -3,6 +3,7 @@ import { accessRequests } from '../../../db/schema/access.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import type { Permission } from '../../permissions/permissions.ts';
 import { actorScope } from '../access/actor-scope.ts';
+import { holderIn } from '../cards/holder-ods.ts';
 import type { ServiceContext } from '../context.ts';
 import { countOpenFlags, type FlagView, listFlags } from '../flags/list-flags.ts';
 import { groupUserId } from '../people/name-keys.ts';
@@ -56,15 +57,9 @@ async function identityChecks(ctx: ServiceContext): Promise<WorklistSection> {
   const where: SQL[] = [eq(people.status, 'pending_id_check')];
   if (!scope.all) {
     if (!scope.odsCodes.size) return { kind: 'identityChecks', count: 0, items: [] };
-    where.push(
-      inArray(
-        people.id,
-        ctx.db
-          .select({ id: personOrganisations.personId })
-          .from(personOrganisations)
-          .where(inArray(personOrganisations.odsCode, [...scope.odsCodes])),
-      ),
-    );
+    // Their organisations as people_pending_idx holds them (people.org_codes): a trust's
+    // count is one walk of the nation's waiting people in that index, no lookup a person.
+    where.push(holderIn(people.orgCodes, [...scope.odsCodes].sort()));
   }
   // Nobody checks their own identity.
   const me = await personIdOfActor(ctx);
