@@ -162,12 +162,12 @@ async function main() {
       {
         name: 'requests inbox',
         as: sponsor,
-        path: () => '/api/requests?view=inbox&status=open&limit=200',
+        path: () => '/api/requests?view=inbox&status=open&limit=50',
       },
       {
         name: 'requests inbox',
         as: manager,
-        path: () => '/api/requests?view=inbox&status=open&limit=200',
+        path: () => '/api/requests?view=inbox&status=open&limit=50',
       },
       { name: 'worklist', as: sponsor, path: () => '/api/worklist' },
       { name: 'worklist', as: manager, path: () => '/api/worklist' },

@@ -11,6 +11,9 @@ type AccessRequest = Schemas['AccessRequest'];
 const message = (err: unknown, fallback: string) =>
   err instanceof ApiError ? err.message : fallback;
 
+/** Requests per call: a screenful; "More" fetches the next, older ones. */
+const pageSize = 50;
+
 /**
  * The inbox of requests the user may decide. A request shows a Decide button only when the
  * server says this user may decide it (`actions`): never on one they raised or that is for
@@ -26,6 +29,10 @@ export class RaRequestsPage extends LitElement {
     reloads: { state: true },
     busy: { state: true },
     gone: { state: true },
+    more: { state: true },
+    cursor: { state: true },
+    moreError: { state: true },
+    loadingMore: { state: true },
   };
   /**
    * The request the address names (`/requests?request=<id>`, as Home links it), opened for a
@@ -44,6 +51,15 @@ export class RaRequestsPage extends LitElement {
   /** Bumped to fetch the list again after a decision. */
   declare reloads: number;
   declare busy: boolean;
+  /** Requests of the pages after the first, fetched by "More". */
+  declare more: AccessRequest[];
+  /** Where the next page starts, or null when there is none. */
+  declare cursor: string | null;
+  declare moreError: string;
+  /** True while "More" fetches the next page. */
+  declare loadingMore: boolean;
+  /** The "More" call in flight: a new first page (another filter, a reload) cancels it. */
+  private moreCall: AbortController | null = null;
 
   /** The reason's control is `reason`; approving sends it as `note`. */
   private readonly feedback = new FormFeedback(this, (path) => (path === 'note' ? 'reason' : path));
@@ -51,13 +67,17 @@ export class RaRequestsPage extends LitElement {
   private readonly list = new Task(this, {
     args: () => [this.status, this.reloads] as const,
     task: async ([status], { signal }) => {
+      this.moreCall?.abort();
       const page = await ok(
         api.GET('/api/requests', {
-          params: { query: { view: 'inbox', status, limit: 200 } },
+          params: { query: { view: 'inbox', status, limit: pageSize } },
           signal,
         }),
         signal,
       );
+      this.more = [];
+      this.cursor = page.nextCursor;
+      this.moreError = '';
       if (this.wanted) void this.openWanted(this.wanted, page.items);
       return page;
     },
@@ -106,14 +126,32 @@ export class RaRequestsPage extends LitElement {
     this.reloads = 0;
     this.busy = false;
     this.gone = '';
+    this.more = [];
+    this.cursor = null;
+    this.moreError = '';
+    this.loadingMore = false;
   }
 
-  /** Opens the request the address named, if this user may decide it now. */
+  /**
+   * Opens the request the address named, if this user may decide it now. One older than the
+   * first page is fetched by its id, so a link to it opens it all the same.
+   */
   private async openWanted(id: string, items: AccessRequest[]) {
     this.wanted = null;
     // Done with the address: going back or reloading should not claim it again.
     history.replaceState(history.state, '', window.location.pathname);
-    const r = items.find((x) => x.id === id);
+    let r = items.find((x) => x.id === id);
+    if (!r) {
+      try {
+        r = await ok(api.GET('/api/requests/{id}', { params: { path: { id } } }));
+      } catch (err) {
+        // Not found (or not this user's to see) is said below like any request not to decide.
+        if (!(err instanceof ApiError && err.status === 404)) {
+          this.gone = message(err, 'That request could not be loaded. Try the link again.');
+          return;
+        }
+      }
+    }
     if (r?.actions.includes('decide')) {
       await this.claim(r);
       return;
@@ -121,6 +159,35 @@ export class RaRequestsPage extends LitElement {
     this.gone = r?.claim
       ? `${r.claim.by.displayName} is deciding that request now.`
       : 'That request does not wait for your decision now: it has been decided or withdrawn, or it is not yours to decide.';
+  }
+
+  /** Appends the next page, older than what is shown. */
+  private async loadMore() {
+    const cursor = this.cursor;
+    if (!cursor || this.loadingMore) return;
+    const call = new AbortController();
+    this.moreCall = call;
+    this.moreError = '';
+    this.loadingMore = true;
+    try {
+      const page = await ok(
+        api.GET('/api/requests', {
+          params: { query: { view: 'inbox', status: this.status, limit: pageSize, cursor } },
+          signal: call.signal,
+        }),
+        call.signal,
+      );
+      if (call.signal.aborted) return;
+      this.more = [...this.more, ...page.items];
+      this.cursor = page.nextCursor;
+    } catch (err) {
+      if (!call.signal.aborted) this.moreError = message(err, 'More could not be loaded.');
+    } finally {
+      if (this.moreCall === call) {
+        this.moreCall = null;
+        this.loadingMore = false;
+      }
+    }
   }
 
   private workChanged() {
@@ -218,14 +285,18 @@ export class RaRequestsPage extends LitElement {
         error: (err) =>
           html`<div class="message error" role="alert"><p>${message(err, 'The requests could not be loaded.')}</p>
             <button type="button" class="secondary" @click=${() => this.list.run()}>Try again</button></div>`,
-        complete: (page) => this.renderList(page.items),
+        complete: (page) => this.renderList([...page.items, ...this.more]),
       })}
     `;
   }
 
   private renderList(requests: AccessRequest[]) {
     const what = this.status === 'open' ? 'open request' : 'decided request';
-    return html`<p class="muted" data-testid="request-count">${count(requests.length, what)}</p>
+    // With more to fetch, the number shown is not how many there are: say so.
+    const shown = this.cursor
+      ? `The ${requests.length} most recently raised ${what}s are shown. There are older ones: More shows up to ${pageSize} of them.`
+      : count(requests.length, what);
+    return html`<p class="muted" role="status" data-testid="request-count">${shown}</p>
       ${
         requests.length
           ? html`<table class="stack">
@@ -233,6 +304,12 @@ export class RaRequestsPage extends LitElement {
               <tbody>${requests.map((r) => this.renderRow(r))}</tbody>
             </table>`
           : html`<p>Nothing to show.</p>`
+      }
+      ${this.moreError ? html`<p class="message error" role="alert">${this.moreError}</p>` : nothing}
+      ${
+        this.cursor
+          ? html`<div class="actions"><button class="secondary" type="button" @click=${this.loadMore} ?disabled=${this.loadingMore}>${this.loadingMore ? 'Loading…' : 'More'}</button></div>`
+          : nothing
       }`;
   }
 
