@@ -17,8 +17,12 @@ export function foldedBefore(now: Date): string {
  * Folds the dashboard's tallies (db/migrations/0016): the +1 and -1 rows the triggers wrote
  * since the last fold become one row per key, keys that came to nought go, and expiry days
  * more than a week past become one '-infinity' row per set (every count reads them as
- * "expired" alike). Safe beside writers and another fold: each fold deletes the rows its
- * snapshot sees and writes back their sums, so a row written meanwhile is left for the next.
+ * "expired" alike). Only keys with something to fold are rewritten: a key already one row
+ * stays as it is, so a quiet fold writes nothing (rewriting all 145,000 expiry rows every
+ * ten minutes left as many dead rows each time, and the dashboard's index-only reads read
+ * the table instead until a vacuum). Safe beside writers and another fold: each fold
+ * deletes the rows its snapshot sees and writes back their sums, so a row written meanwhile
+ * is left for the next.
  */
 export async function foldCardTallies(ctx: ServiceContext) {
   const before = foldedBefore(ctx.now());
@@ -26,29 +30,69 @@ export async function foldCardTallies(ctx: ServiceContext) {
     const [row] = rowsOf<{ was: number; now: number }>(await ctx.db.execute(query));
     return { was: row?.was ?? 0, now: row?.now ?? 0 };
   };
-  /** Folds a table keyed by these columns: each key's rows become one, or none at nought. */
-  const foldByKey = (table: string, keys: string[]) => {
-    const key = sql.raw(keys.join(', '));
+  /**
+   * Folds a table by its key columns (`nullable`: compared with IS NOT DISTINCT FROM), the
+   * value of each row's key given by `keyOf` (the column itself, or its folded day).
+   */
+  const foldByKey = (
+    table: string,
+    keys: {
+      name: string;
+      nullable?: true;
+      keyOf?: (column: ReturnType<typeof sql>) => ReturnType<typeof sql>;
+    }[],
+    moved: ReturnType<typeof sql> = sql`false`,
+  ) => {
+    const t = sql.identifier(table);
+    const keyValue = (k: (typeof keys)[number], alias: string) => {
+      const column = sql`${sql.raw(alias)}.${sql.identifier(k.name)}`;
+      return k.keyOf ? k.keyOf(column) : column;
+    };
+    const names = sql.raw(keys.map((k) => `"${k.name}"`).join(', '));
     const groups = sql.raw(keys.map((_, i) => String(i + 1)).join(', '));
+    const keyed = sql.join(
+      keys.map((k) => sql`${keyValue(k, 't')} as ${sql.identifier(k.name)}`),
+      sql`, `,
+    );
+    const same = sql.join(
+      keys.map(
+        (k) =>
+          sql`${keyValue(k, 't')} ${sql.raw(k.nullable ? 'is not distinct from' : '=')} ${sql.raw('w.')}${sql.identifier(k.name)}`,
+      ),
+      sql` and `,
+    );
+    const returned = sql.join(
+      keys.map((k) => sql`${sql.raw('w.')}${sql.identifier(k.name)}`),
+      sql`, `,
+    );
     return fold(sql`
-      with gone as (delete from ${sql.identifier(table)} returning ${key}, n),
-           put as (insert into ${sql.identifier(table)} (${key}, n)
-                   select ${key}, sum(n) from gone group by ${groups} having sum(n) <> 0
+      with todo as (select ${keyed} from ${t} as t group by ${groups}
+                     having count(*) > 1 or sum(t.n) = 0 or bool_or(${moved})),
+           gone as (delete from ${t} as t using todo as w where ${same} returning ${returned}, t.n),
+           put as (insert into ${t} (${names}, n)
+                   select ${names}, sum(n) from gone group by ${groups} having sum(n) <> 0
                    returning 1)
       select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
   };
-  const states = await foldByKey('card_state_tallies', ['holder_ods', 'state', 'card_type']);
-  const flags = await foldByKey('card_flag_tallies', ['holder_ods', 'kind']);
-  const stock = await foldByKey('card_stock_tallies', ['location_id', 'state', 'card_type']);
-  const days = await fold(sql`
-    with gone as (delete from card_expiry_tallies returning holder_ods, expires_on, n),
-         put as (insert into card_expiry_tallies (holder_ods, expires_on, n)
-                 select holder_ods,
-                        case when expires_on < ${before}::date then '-infinity'::date else expires_on end,
-                        sum(n)
-                   from gone group by 1, 2 having sum(n) <> 0
-                 returning 1)
-    select (select count(*) from gone)::int as was, (select count(*) from put)::int as now`);
+  const states = await foldByKey('card_state_tallies', [
+    { name: 'holder_ods' },
+    { name: 'state' },
+    { name: 'card_type' },
+  ]);
+  const flags = await foldByKey('card_flag_tallies', [{ name: 'holder_ods' }, { name: 'kind' }]);
+  const stock = await foldByKey('card_stock_tallies', [
+    { name: 'location_id', nullable: true },
+    { name: 'state' },
+    { name: 'card_type' },
+  ]);
+  // A day over a week past is folded into '-infinity', and a row of one moves there.
+  const day = (column: ReturnType<typeof sql>) =>
+    sql`(case when ${column} < ${before}::date then '-infinity'::date else ${column} end)`;
+  const days = await foldByKey(
+    'card_expiry_tallies',
+    [{ name: 'holder_ods' }, { name: 'expires_on', keyOf: day }],
+    sql`t.expires_on < ${before}::date and t.expires_on <> '-infinity'::date`,
+  );
   // Rows folded away: 0 when nothing moved since the last fold (the Jobs page then counts
   // the run rather than listing it).
   const was = states.was + flags.was + stock.was + days.was;

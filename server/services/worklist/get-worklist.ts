@@ -57,8 +57,8 @@ async function identityChecks(ctx: ServiceContext): Promise<WorklistSection> {
   const where: SQL[] = [eq(people.status, 'pending_id_check')];
   if (!scope.all) {
     if (!scope.odsCodes.size) return { kind: 'identityChecks', count: 0, items: [] };
-    // Their organisations as people_pending_idx holds them (people.org_codes): a trust's
-    // count is one walk of the nation's waiting people in that index, no lookup a person.
+    // Their organisations (people.org_codes, kept by a trigger): a trust's count is read off
+    // people_pending_orgs_idx, with no lookup of person_organisations a person.
     where.push(holderIn(people.orgCodes, [...scope.odsCodes].sort()));
   }
   // Nobody checks their own identity.
