@@ -22,7 +22,7 @@ export interface Actor {
 
 /**
  * Facts a request works out once and keeps for its length, filled lazily by whichever
- * service first asks (the actor's organisation scope: services/access/actor-scope.ts).
+ * service first asks (the actor's organisation scope and person: services/actor-memo.ts).
  * Each owner keys its entry with its own symbol.
  */
 export type RequestMemo = Map<symbol, unknown>;

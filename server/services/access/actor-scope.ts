@@ -42,6 +42,7 @@
  */
 import { ForbiddenError, NotFoundError } from '../../errors.ts';
 import { type Permission, rolePermissions } from '../../permissions/permissions.ts';
+import { onceARequest } from '../actor-memo.ts';
 import type { Actor, ServiceContext } from '../context.ts';
 import { descendantsOf } from './organisation-tree.ts';
 
@@ -98,20 +99,8 @@ async function computeScope(ctx: ServiceContext, actor: Actor | null): Promise<A
 /** The actor's scope, computed at most once per request (and per actor) on the memo. */
 export function actorScope(ctx: ServiceContext): Promise<ActorScope> {
   const actor = ctx.actor;
-  if (!actor || !ctx.memo) return computeScope(ctx, actor);
-  let perActor = ctx.memo.get(memoKey) as WeakMap<Actor, Promise<ActorScope>> | undefined;
-  if (!perActor) {
-    perActor = new WeakMap();
-    ctx.memo.set(memoKey, perActor);
-  }
-  let scope = perActor.get(actor);
-  if (!scope) {
-    scope = computeScope(ctx, actor);
-    // A failed query (say, in a transaction that is rolling back) is not kept.
-    scope.catch(() => perActor.delete(actor));
-    perActor.set(actor, scope);
-  }
-  return scope;
+  if (!actor) return computeScope(ctx, actor);
+  return onceARequest(ctx, memoKey, actor, () => computeScope(ctx, actor));
 }
 
 /** The ODS codes `permission` reaches, sorted, for messages (empty when it reaches everywhere). */

@@ -1,13 +1,22 @@
 import { eq } from 'drizzle-orm';
 import { people } from '../../../db/schema/people.ts';
+import { onceARequest } from '../actor-memo.ts';
 import type { ServiceContext } from '../context.ts';
 
-/** The person record linked to the caller's account, if there is one. */
-export async function personIdOfActor(ctx: ServiceContext): Promise<string | null> {
-  if (!ctx.actor) return null;
-  const [row] = await ctx.db
-    .select({ id: people.id })
-    .from(people)
-    .where(eq(people.accountId, ctx.actor.accountId));
-  return row?.id ?? null;
+const memoKey = Symbol('person of actor');
+
+/**
+ * The person record linked to the caller's account, if there is one: asked once per request
+ * (a worklist's sections ask it five times; an account's person never changes within one).
+ */
+export function personIdOfActor(ctx: ServiceContext): Promise<string | null> {
+  const actor = ctx.actor;
+  if (!actor) return Promise.resolve(null);
+  return onceARequest(ctx, memoKey, actor, async () => {
+    const [row] = await ctx.db
+      .select({ id: people.id })
+      .from(people)
+      .where(eq(people.accountId, actor.accountId));
+    return row?.id ?? null;
+  });
 }
