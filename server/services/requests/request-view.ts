@@ -1,5 +1,4 @@
 import { and, desc, eq, gt, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import { accessRequests, positions } from '../../../db/schema/access.ts';
 import { accounts } from '../../../db/schema/accounts.ts';
 import { people } from '../../../db/schema/people.ts';
@@ -8,10 +7,6 @@ import type { ServiceContext } from '../context.ts';
 import { groupUserId } from '../people/name-keys.ts';
 import { personIdOfActor } from '../people/person-of-actor.ts';
 import { selectPositions } from '../positions/position-view.ts';
-
-const raiser = alias(accounts, 'raiser');
-const claimer = alias(accounts, 'claimer');
-const decider = alias(accounts, 'decider');
 
 /** What the caller may do to a request now: the page shows only these. */
 export type RequestAction = 'decide' | 'withdraw';
@@ -32,6 +27,8 @@ export async function selectRequests(ctx: ServiceContext, where: SQL | undefined
     .where(where)
     .orderBy(...newestFirst)
     .limit(limit);
+  // The page's requests and people; the positions and accounts they name are asked apart,
+  // by id, at once (one join of six tables cost more to plan, 2.3 ms, than to run).
   const rows = await ctx.db
     .select({
       r: accessRequests,
@@ -41,30 +38,49 @@ export async function selectRequests(ctx: ServiceContext, where: SQL | undefined
         givenName: people.givenName,
         familyName: people.familyName,
       },
-      position: { id: positions.id, name: positions.name, odsCode: positions.odsCode },
-      raisedBy: { username: raiser.username, displayName: raiser.displayName },
-      claimer: { username: claimer.username, displayName: claimer.displayName },
-      decider: { username: decider.username, displayName: decider.displayName },
     })
     .from(accessRequests)
     .innerJoin(people, eq(people.id, accessRequests.personId))
-    .innerJoin(positions, eq(positions.id, accessRequests.positionId))
-    .innerJoin(raiser, eq(raiser.id, accessRequests.raisedBy))
-    .leftJoin(claimer, eq(claimer.id, accessRequests.claimedBy))
-    .leftJoin(decider, eq(decider.id, accessRequests.decidedBy))
     .where(inArray(accessRequests.id, page))
     .orderBy(...newestFirst);
   const now = ctx.now();
   const positionIds = [...new Set(rows.map((row) => row.r.positionId))];
-  const [grants, scope, me] = await Promise.all([
+  const accountIds = [
+    ...new Set(
+      rows.flatMap(({ r }) => [r.raisedBy, r.claimedBy, r.decidedBy].filter((id) => id !== null)),
+    ),
+  ];
+  const [grants, named, scope, me] = await Promise.all([
     positionIds.length ? selectPositions(ctx, inArray(positions.id, positionIds)) : [],
+    accountIds.length
+      ? ctx.db
+          .select({
+            id: accounts.id,
+            username: accounts.username,
+            displayName: accounts.displayName,
+          })
+          .from(accounts)
+          .where(inArray(accounts.id, accountIds))
+      : [],
     actorScope(ctx),
     personIdOfActor(ctx),
   ]);
+  const accountsById = new Map(
+    named.map((a) => [a.id, { username: a.username, displayName: a.displayName }]),
+  );
+  const accountOf = (id: string | null) => (id ? accountsById.get(id) : undefined);
   const accountId = ctx.actor?.accountId;
-  return rows.map(({ r, person, position, raisedBy, claimer: c, decider: d }) => {
+  return rows.map(({ r, person }) => {
+    const c = accountOf(r.claimedBy);
+    const d = accountOf(r.decidedBy);
+    const raisedBy = accountOf(r.raisedBy) ?? { username: '', displayName: '' };
     const claimed = r.claimedBy && r.claimedUntil && r.claimedUntil > now && c?.username;
-    const granted = grants.find((g) => g.id === position.id);
+    const granted = grants.find((g) => g.id === r.positionId);
+    const position = {
+      id: r.positionId,
+      name: granted?.name ?? '',
+      odsCode: granted?.odsCode ?? r.odsCode,
+    };
     const actions: RequestAction[] = [];
     if (r.status === 'open' && accountId) {
       // assertMayDecide and assertNotClaimedByOther, asked without throwing.
