@@ -233,6 +233,64 @@ describe('the reports page, in Chromium', () => {
     });
   }
 
+  /**
+   * Each report table shown that is not in the stacked layout of a phone, and why: the table
+   * a block, its head hidden, each body cell showing its column's name, nothing cut off.
+   */
+  const unstackedTables = () =>
+    page.locator('[data-testid^="table-"]').evaluateAll((tables) =>
+      tables.flatMap((table) => {
+        const name = table.getAttribute('data-testid');
+        const found: string[] = [];
+        if (getComputedStyle(table).display !== 'block') found.push(`${name} is not stacked`);
+        const head = table.querySelector('thead')?.getBoundingClientRect();
+        if (head && head.width > 1) found.push(`${name} shows its head row`);
+        for (const td of table.querySelectorAll('tbody td')) {
+          const label = td.getAttribute('data-label');
+          if (!label && !td.hasAttribute('colspan')) found.push(`${name}: a cell has no label`);
+          if (label && getComputedStyle(td, '::before').content !== `"${label}: "`) {
+            found.push(`${name}: the ${label} cell does not show its label`);
+          }
+          if (td.scrollWidth > td.clientWidth + 1) {
+            found.push(
+              `${name}: the ${label} cell is cut off (${td.scrollWidth}px in ${td.clientWidth}px)`,
+            );
+          }
+        }
+        return found;
+      }),
+    );
+
+  it('stacks every report table at 390 px, whatever the filters, nothing scrolling sideways', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await signIn(page, app.url, 'manager');
+    const today = todayOf(app.clock.now());
+    const addresses = [
+      '',
+      '?organisation=RWG02',
+      // A year of weeks and months: the longest tables the dates allow.
+      `?from=${addDays(today, -180)}&to=${addDays(today, 180)}`,
+      // A problem beside a date field: the two reports of today are still shown.
+      '?from=2026-12-01&to=2026-11-01',
+    ];
+    for (const address of addresses) {
+      await page.goto(`${app.url}/reports${address}`);
+      await page.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
+      await waitForLoaded(page);
+      const shown = await page.locator('[data-testid^="table-"]').count();
+      expect(shown, address).toBe(address.includes('2026-12-01') ? 2 : reportNames.length);
+      expect(await unstackedTables(), address).toEqual([]);
+      expect(await sidewaysOverflow(page), address).toEqual([]);
+    }
+    // The longest: a year of weeks, every one a row.
+    await page.goto(`${app.url}/reports${addresses[2]}`);
+    await waitForLoaded(page);
+    expect(
+      await page.getByTestId('table-expiring-by-week').locator('tbody tr').count(),
+    ).toBeGreaterThan(50);
+    await page.screenshot({ path: `${screenshotDir}/ra-reports-390-year.png`, fullPage: true });
+  });
+
   it('downloads a CSV that matches the report, the formula in a name made harmless', async () => {
     await signIn(page, app.url, 'manager');
     await openReports();

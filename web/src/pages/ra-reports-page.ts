@@ -151,7 +151,25 @@ export class RaReportsPage extends LitElement {
           margin-top: 1rem;
         }
       }
+      /* On a phone a report's row is a block (the shared table.stack): its figures and short
+         words two to a line where they fit, so the seven cells of a month of requests take
+         four lines, not seven; a name, a week or a median wait has a line of its own. */
       @media (max-width: 40rem) {
+        table.stack tr {
+          display: flex;
+          flex-wrap: wrap;
+        }
+        table.stack td {
+          flex: 1 1 100%;
+        }
+        /* Half a line each when two fit, so the rows' second figures line up; never squeezed
+           to wrap inside ("Cards expiring: 1" takes the line when it needs it). */
+        table.stack td.num,
+        table.stack td.short {
+          flex: 1 0 40%;
+          width: auto;
+          min-width: max-content;
+        }
         table.stack .num {
           text-align: left;
         }

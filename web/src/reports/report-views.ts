@@ -7,6 +7,10 @@ import { date, statusLabel, systemLabels } from '../format.ts';
 export interface ReportView {
   chart: ReportChartConfig;
   chartLabel: string;
+  /**
+   * A `table.stack`, each cell labelled by its column (`data-label`): on a phone each row
+   * becomes a block, its figures (`num`) and short words (`short`) sharing lines.
+   */
   table: TemplateResult;
   /** A line under the table, when the table holds less than the download. */
   note?: string;
@@ -105,8 +109,8 @@ export function cardsView(report: Schemas['CardsByStateReport']): ReportView {
           ? report.rows.map(
               (r) => html`<tr>
                 <td data-label="Organisation">${r.organisation} (${r.odsCode})</td>
-                <td data-label="State">${statusLabel(r.state)}</td>
-                <td data-label="Type">${r.cardType}</td>
+                <td data-label="State" class="short">${statusLabel(r.state)}</td>
+                <td data-label="Type" class="short">${r.cardType}</td>
                 <td data-label="Cards" class="num">${n(r.cards)}</td></tr>`,
             )
           : html`<tr><td colspan="4">No cards.</td></tr>`
@@ -118,7 +122,7 @@ export function expiringView(report: Schemas['ExpiringByWeekReport']): ReportVie
   return {
     chart: weeklyBars(report.weeks, 'Cards expiring', (w) => w.cards, amber),
     chartLabel: `Bar chart of cards whose certificates expire in each of ${report.weeks.length} weeks from ${date(report.period.from)} to ${date(report.period.to)}. The figures are in the table.`,
-    table: html`<table data-testid="table-expiring-by-week">
+    table: html`<table class="stack" data-testid="table-expiring-by-week">
       <caption class="visually-hidden">Cards whose certificates expire, by week</caption>
       <thead><tr><th scope="col">Week starting</th><th scope="col" class="num">Cards expiring</th></tr></thead>
       <tbody>${report.weeks.map(
@@ -167,7 +171,7 @@ export function requestsView(report: Schemas['RequestsByMonthReport']): ReportVi
         <th scope="col" class="num">Approved</th><th scope="col" class="num">Rejected</th><th scope="col" class="num">Withdrawn</th>
         <th scope="col">Median time to a decision</th></tr></thead>
       <tbody>${report.months.map(
-        (m) => html`<tr><td data-label="Month">${monthLabel(m.month)}</td>
+        (m) => html`<tr><td data-label="Month" class="short">${monthLabel(m.month)}</td>
           <td data-label="Raised" class="num">${n(m.raised)}</td>
           <td data-label="Decided" class="num">${n(m.decided)}</td>
           <td data-label="Approved" class="num">${n(m.approved)}</td>
@@ -200,11 +204,11 @@ export function unlocksView(report: Schemas['UnlocksByMonthReport']): ReportView
       options: { scales: axes(true) },
     },
     chartLabel: `Bar chart of cards unlocked in each month, at a desk and by the holder, stacked. The figures are in the table.`,
-    table: html`<table data-testid="table-unlocks-by-month">
+    table: html`<table class="stack" data-testid="table-unlocks-by-month">
       <caption class="visually-hidden">Cards unlocked by month</caption>
       <thead><tr><th scope="col">Month</th><th scope="col" class="num">Unlocks</th><th scope="col" class="num">By the holder</th></tr></thead>
       <tbody>${report.months.map(
-        (m) => html`<tr><td data-label="Month">${monthLabel(m.month)}</td>
+        (m) => html`<tr><td data-label="Month" class="short">${monthLabel(m.month)}</td>
           <td data-label="Unlocks" class="num">${n(m.unlocks)}</td>
           <td data-label="By the holder" class="num">${n(m.selfService)}</td></tr>`,
       )}</tbody></table>`,
@@ -231,7 +235,7 @@ export function systemsView(report: Schemas['SystemAccessReport']): ReportView {
       },
     },
     chartLabel: `Bar chart of how many people can use each clinical system on ${date(report.asOf)}. The figures are in the table.`,
-    table: html`<table data-testid="table-system-access">
+    table: html`<table class="stack" data-testid="table-system-access">
       <caption class="visually-hidden">People with access to each clinical system</caption>
       <thead><tr><th scope="col">System</th><th scope="col" class="num">People</th><th scope="col" class="num">Positions held</th></tr></thead>
       <tbody>${report.systems.map(
