@@ -18,7 +18,10 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{server,db,reader,pki,web,scripts}/**/*.test.ts', 'test/support/**/*.test.ts'],
+          include: [
+            '{server,db,reader,pki,vocabulary,web,scripts}/**/*.test.ts',
+            'test/support/**/*.test.ts',
+          ],
         },
       },
       {

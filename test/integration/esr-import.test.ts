@@ -117,9 +117,9 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     expect(line(rows, 2).message).toContain('pending their identity check');
     expect(line(rows, 3)).toMatchObject({ plan: 'create' });
     expect(line(rows, 4).message).toMatch(/^Line 4: the date of birth "1990-02-30" is not a date/);
-    expect(line(rows, 5).message).toBe('No organisation has ODS code ZZZ99.');
+    expect(line(rows, 5).message).toBe('Line 5: No organisation has ODS code ZZZ99.');
     expect(line(rows, 6).message).toBe(
-      'The job role code R9999 is not in the national RBAC catalogue.',
+      'Line 6: The job role code R9999 is not in the national RBAC catalogue.',
     );
     expect(line(rows, 7).message).toBe(
       'Line 7: the employee number is also on line 8: one line per employee number.',
@@ -128,9 +128,15 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     expect(line(rows, 9).message).toContain('a spreadsheet would run as a formula');
     expect(line(rows, 9).message).not.toContain('"=cmd');
     expect(line(rows, 10).message).toBe(
-      'RXX is not one of your organisations: you cannot import its staff.',
+      'Line 10: RXX is not one of your organisations: you cannot import its staff.',
     );
-    expect(line(rows, 11).message).toContain('No open position at RWG01 carries job role R8003');
+    expect(line(rows, 11).message).toMatch(
+      /^Line 11: No open position at RWG01 carries job role R8003/,
+    );
+    // Every refused row names its line, whether its fields or the records refused it.
+    const refused = rows.filter((r) => r.plan === 'refuse');
+    expect(refused).toHaveLength(8);
+    for (const r of refused) expect(r.message).toMatch(new RegExp(`^Line ${r.line}: `));
     // Nothing is applied by a dry run.
     const before = await t.db
       .select({ id: people.id })
@@ -437,6 +443,32 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     expect(streamed.status).toBe(413);
     expect(sent).toBeLessThan(2 * 1024 * 1024);
     expect(JSON.stringify(await countImports())).toBe(before);
+  });
+
+  it('names the line of a row the records refuse only when it is applied', async () => {
+    const made = await post(t, manager, '/api/positions', {
+      odsCode: 'RWG02',
+      name: 'Records manager (closes before the import is applied)',
+      jobRoles: ['R8013'],
+      activities: [],
+      workgroupIds: [],
+      systems: [],
+      assignable: false,
+    });
+    expect(made.status, await made.clone().text()).toBe(201);
+    const position = (await made.json()) as { id: string };
+    const csv = `${header}\n61000001,Later,Lou,1990-01-01,,RWG02,R8013,2026-01-05,\n`;
+    const view = await dryRun(csv);
+    expect(view.planned).toEqual({ create: 1 });
+    const closed = await post(t, manager, `/api/positions/${position.id}/close`, {
+      reason: 'Merged into another position',
+    });
+    expect(closed.status, await closed.clone().text()).toBe(200);
+    expect((await applied(view.id)).outcomes).toEqual({ refused: 1 });
+    const [row] = await rowsOf(view.id);
+    expect(row?.outcomeMessage).toMatch(
+      /^Line 2: No open position at RWG02 carries job role R8013 /,
+    );
   });
 
   it('is for RA managers and advanced agents only, each within their own organisations', async () => {

@@ -14,7 +14,7 @@ import { revokeCertificate } from '../../server/services/pki/revoke-certificate.
 import { testJobContext } from '../support/background-jobs.ts';
 import { createCard } from '../support/card-fixtures.ts';
 import { testDrivers } from '../support/databases.ts';
-import { registerActivePerson } from '../support/people.ts';
+import { post, registerActivePerson } from '../support/people.ts';
 import {
   bodyOf,
   headerOf,
@@ -23,6 +23,7 @@ import {
   startSmtpTestServer,
 } from '../support/smtp-test-server.ts';
 import { createTestApp, type TestApp, testCaPassphrase } from '../support/test-app.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const dayMs = 86_400_000;
 
@@ -402,5 +403,151 @@ describe.each(testDrivers)('a mail server that refuses or does not answer (%s)',
       .from(assignments)
       .where(eq(assignments.personId, person.id));
     expect(ended?.endReason).toBe('expired');
+  }, 120_000);
+});
+
+describe.each(testDrivers)('a leaver and expiry notices (%s)', (driver) => {
+  let t: TestApp;
+  let smtp: SmtpTestServer;
+
+  beforeAll(async () => {
+    smtp = await startSmtpTestServer();
+    t = await createTestApp(driver, { env: { SMTP_URL: smtp.url, SMTP_TIMEOUT_SECONDS: '1' } });
+    await initCertificateAuthority(t.ctx, {
+      passphrase: testCaPassphrase,
+      organisation: 'Royal Wessex Group',
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('tells a holder whose ESR leaver row is applied nothing more, logging why, while another holder is still told', async () => {
+    const checker = await t.login('idchecker');
+    const leaver = await registerActivePerson(t, checker, {
+      givenName: 'Lena',
+      familyName: 'Leaves',
+      dateOfBirth: '1984-03-12',
+    });
+    const stayer = await registerActivePerson(t, checker, {
+      givenName: 'Stan',
+      familyName: 'Stays',
+    });
+    await givePosition(t, leaver.id);
+    await givePosition(t, stayer.id);
+    const leaverCard = await createCard(t, {
+      state: 'active',
+      personId: leaver.id,
+      certificates: true,
+    });
+    await createCard(t, { state: 'active', personId: stayer.id, certificates: true });
+    const [card] = await t.db
+      .select({ expiresAt: cards.expiresAt })
+      .from(cards)
+      .where(eq(cards.id, leaverCard.id));
+    const expiresAt = card?.expiresAt as Date;
+    const leaverAddress = 'lena@demo.nhs.example';
+    const stayerAddress = 'stan@demo.nhs.example';
+    const job = testJobContext(t);
+    const toDaysLeft = (daysLeft: number) =>
+      t.clock.advance(expiresAt.getTime() - daysLeft * dayMs - 3_600_000 - t.clock.now().getTime());
+    const mailedTo = (address: string) => smtp.received.filter((m) => m.to.includes(address));
+
+    // 90 days before: both digests are written, but the mail server refuses them for now.
+    toDaysLeft(90);
+    smtp.setMode('refuse-data');
+    await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    const failed = await t.db.select().from(notifications);
+    expect(failed.map((n) => [n.toAddress, n.status]).sort()).toEqual([
+      [leaverAddress, 'failed'],
+      [stayerAddress, 'failed'],
+    ]);
+
+    // ESR says Lena left yesterday: the import ends her position and flags her card.
+    const manager = await t.login('manager');
+    const yesterday = dateOf(new Date(t.clock.now().getTime() - dayMs));
+    const csv = `employee_number,family_name,given_name,date_of_birth,work_email,ods_code,job_role_code,start_date,end_date\n40000001,Leaves,Lena,1984-03-12,,RWG01,R8010,2020-01-01,${yesterday}\n`;
+    const dry = await t.app.request('/api/esr-imports?fileName=leavers.csv', {
+      method: 'POST',
+      headers: { ...manager.headers, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(dry.status, await dry.clone().text()).toBe(201);
+    const view = (await dry.json()) as { id: string; planned: Record<string, number> };
+    expect(view.planned).toEqual({ leave: 1 });
+    const apply = await post(t, manager, `/api/esr-imports/${view.id}/apply`);
+    expect(apply.status, await apply.clone().text()).toBe(202);
+    await waitFor(async () => {
+      const got = await t.app.request(`/api/esr-imports/${view.id}`, {
+        headers: manager.headers,
+      });
+      return ((await got.json()) as { status: string }).status === 'applied';
+    }, `import ${view.id} applied`);
+
+    // The retry: Stan's goes; Lena's, planned before she left, is suppressed instead.
+    smtp.setMode('accept');
+    t.clock.advance(60_000);
+    await runJob(job, 'send-mail', { trigger: 'queue' });
+    expect(mailedTo(stayerAddress)).toHaveLength(1);
+    expect(mailedTo(leaverAddress)).toHaveLength(0);
+
+    // Every milestone after: Stan is told, Lena is not, and her log says why.
+    for (const daysLeft of [60, 30, 7, 0]) {
+      toDaysLeft(daysLeft);
+      await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    }
+    expect(mailedTo(stayerAddress)).toHaveLength(5);
+    expect(mailedTo(leaverAddress)).toHaveLength(0);
+    // Nobody else is told of her card either (the return_due flag is the RA's prompt).
+    expect(
+      smtp.received.filter((m) => m.raw.replace(/=\r?\n/g, '').includes('Lena Leaves')),
+    ).toEqual([]);
+    const hers = await t.db
+      .select({ status: notifications.status, reason: notifications.suppressedReason })
+      .from(notifications)
+      .where(eq(notifications.recipientPersonId, leaver.id));
+    expect(hers).toHaveLength(5);
+    expect(hers).toEqual(
+      hers.map(() => ({
+        status: 'suppressed',
+        reason: 'The holder has left: their card is due back (return_due), not to be renewed',
+      })),
+    );
+    // The RA reads it on her page.
+    const page = await t.app.request(`/api/people/${leaver.id}/notifications`, {
+      headers: (await t.login('manager')).headers,
+    });
+    expect(page.status).toBe(200);
+    const listed = ((await page.json()) as { notifications: { status: string }[] }).notifications;
+    expect(listed.map((n) => n.status)).toEqual(hers.map(() => 'suppressed'));
+  }, 300_000);
+
+  it('does not send a notice written before its holder was closed', async () => {
+    const checker = await t.login('idchecker');
+    const person = await registerActivePerson(t, checker, {
+      givenName: 'Cleo',
+      familyName: 'Closed',
+    });
+    await createCard(t, { state: 'blocked', personId: person.id });
+    const job = testJobContext(t);
+    smtp.setMode('refuse-data');
+    await runJob(job, 'expiry-scan', { trigger: 'queue' });
+    const closed = await post(t, await t.login('manager'), `/api/people/${person.id}/close`, {
+      reason: 'Left the trust',
+    });
+    expect(closed.status, await closed.clone().text()).toBe(200);
+    smtp.setMode('accept');
+    t.clock.advance(60_000);
+    await runJob(job, 'send-mail', { trigger: 'queue' });
+    expect(smtp.received.filter((m) => m.to.includes('cleo@demo.nhs.example'))).toEqual([]);
+    const logged = await t.db
+      .select({ status: notifications.status, reason: notifications.suppressedReason })
+      .from(notifications)
+      .where(eq(notifications.recipientPersonId, person.id));
+    expect(logged).toEqual([
+      { status: 'suppressed', reason: 'The holder has left: their record is closed' },
+    ]);
   }, 120_000);
 });

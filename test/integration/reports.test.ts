@@ -10,6 +10,8 @@ import { organisations } from '../../db/schema/organisations.ts';
 import { people, personOrganisations } from '../../db/schema/people.ts';
 import { workstations } from '../../db/schema/workstations.ts';
 import { addDays, dateOf, startOfDay, todayOf } from '../../server/services/dates.ts';
+import { statusLabel } from '../../vocabulary/status-label.ts';
+import { systemLabel } from '../../vocabulary/system-labels.ts';
 import { testDrivers } from '../support/databases.ts';
 import { activated, demoTrust, secondTrust, type Trust } from '../support/second-trust.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
@@ -846,11 +848,14 @@ describe.each(testDrivers)('reports (%s)', (driver) => {
     it('hold the same figures as the reports, heading first', async () => {
       const cardsCsv = await csv(rwg.manager, '/api/reports/cards-by-state.csv');
       expect(cardsCsv[0]).toEqual(['ODS code', 'Organisation', 'State', 'Card type', 'Cards']);
+      // States in the words the page shows, not their codes.
+      for (const r of cardsCsv.slice(1)) expect(r[2]).toMatch(/^[A-Z][a-z, ]+$/);
+      expect(cardsCsv.slice(1).map((r) => r[2])).toContain('In stock');
       expect(cardsCsv.slice(1)).toEqual(
         expected(tables, rwgCodes, t.clock.now()).cardsByState.map((r) => [
           r.odsCode,
           r.organisation,
-          r.state,
+          statusLabel(r.state),
           r.cardType,
           String(r.cards),
         ]),
@@ -896,9 +901,11 @@ describe.each(testDrivers)('reports (%s)', (driver) => {
         ['2026-10', '3', '1'],
       ]);
       const systems = await csv(rwg.manager, '/api/reports/system-access.csv');
+      expect(systems[0]).toEqual(['System', 'People', 'Positions']);
+      expect(systems.slice(1).map((s) => s[0])).toContain('SystmOne');
       expect(systems.slice(1)).toEqual(
         expected(tables, rwgCodes, t.clock.now()).systems.map((s) => [
-          s.system,
+          systemLabel(s.system),
           String(s.people),
           String(s.positions),
         ]),

@@ -1,11 +1,6 @@
 /** Display helpers shared by pages. */
-export const systemLabels: Record<string, string> = {
-  systmone: 'SystmOne',
-  ers: 'e-RS',
-  pacs: 'PACS',
-  sus: 'SUS',
-  esr: 'ESR',
-};
+export { statusLabel } from '../../vocabulary/status-label.ts';
+export { systemLabels } from '../../vocabulary/system-labels.ts';
 
 export const statusTag: Record<string, string> = {
   active: 'green',
@@ -58,20 +53,3 @@ export const shortSerial = (serial: string) =>
 /** "1 person", "3 people": a count with the right word. */
 export const count = (n: number, one: string, many = `${one}s`) =>
   `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
-
-/** Words for statuses that sentence case alone would get wrong. */
-const statusWords: Record<string, string> = {
-  pending_id_check: 'Pending ID check',
-  issued_locked: 'Issued, locked',
-  in_stock: 'In stock',
-  position_closed: 'Position closed',
-  person_closed: 'Person closed',
-};
-
-/** A status code as a tag shows it, in sentence case: "active" → "Active", "pending_id_check" → "Pending ID check". */
-export const statusLabel = (status: string) => {
-  const known = statusWords[status];
-  if (known) return known;
-  const plain = words(status);
-  return plain.charAt(0).toUpperCase() + plain.slice(1);
-};

@@ -9,7 +9,7 @@ import { nameKeys } from '../people/name-keys.ts';
 import { newUserId } from '../people/user-id.ts';
 import { type EsrRow, esrColumns, readEsrRow } from './esr-rows.ts';
 import { pgArray } from './pg-array.ts';
-import { planEsrRows, type RowPlan, readEsrCatalogue } from './plan-esr-rows.ts';
+import { planEsrRows, type RowPlan, readEsrCatalogue, refusedOn } from './plan-esr-rows.ts';
 
 /** A row of the batch as staged by the dry run. */
 export interface PendingRow {
@@ -107,7 +107,12 @@ export async function applyEsrRows(
         });
         break;
       default:
-        outcomes.push({ line, outcome: 'refused', message: plan.message, personId: plan.personId });
+        outcomes.push({
+          line,
+          outcome: 'refused',
+          message: refusedOn(line, plan).message,
+          personId: plan.personId,
+        });
     }
   }
   outcomes.push(...(await applyCreates(tx, importId, creates)));

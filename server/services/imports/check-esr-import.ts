@@ -4,7 +4,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
 import { checkEsrHeader, type EsrRow, esrColumns, readEsrRow } from './esr-rows.ts';
 import { type ImportView, viewImport } from './import-view.ts';
-import { planEsrRows, readEsrCatalogue } from './plan-esr-rows.ts';
+import { planEsrRows, readEsrCatalogue, refusedOn } from './plan-esr-rows.ts';
 import { fileProblem, readCsv } from './read-csv.ts';
 import { countPlans, type StagedRow, stageRows } from './stage-rows.ts';
 
@@ -79,8 +79,10 @@ export async function checkEsrImport(
         const plan = plans[next++];
         if (!plan) throw new Error('a planned row is missing');
         // A refused row stays refused: applying never reads it again.
-        const parsed = plan.plan === 'refuse' ? null : c.row;
-        return { line: c.line, key, fields: c.fields, parsed, ...plan };
+        if (plan.plan === 'refuse') {
+          return { line: c.line, key, fields: c.fields, parsed: null, ...refusedOn(c.line, plan) };
+        }
+        return { line: c.line, key, fields: c.fields, parsed: c.row, ...plan };
       });
       await stageRows(tx, importId, staged);
       countPlans(planned, staged);

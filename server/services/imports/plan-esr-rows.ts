@@ -109,6 +109,14 @@ const refuse = (message: string, personId: string | null = null): RowPlan => ({
 });
 
 /**
+ * A refused plan as the row shows it: its message names the line, as a row refused for its
+ * own fields does (`Line 5: No organisation has ODS code ZZZ99.`).
+ */
+export function refusedOn(line: number, plan: RowPlan): RowPlan {
+  return { ...plan, message: `Line ${line}: ${plan.message}` };
+}
+
+/**
  * Plans a chunk of checked rows against the records as they are now: one query for the
  * people by employee number, one by name and date of birth for those not yet linked, and
  * one each for what they hold. The dry run and every applied batch plan the same way, so

@@ -1,14 +1,7 @@
 import ical, { ICalAlarmType } from 'ical-generator';
+import { systemLabel } from '../../../vocabulary/system-labels.ts';
 import { addDays, dateOf, displayDate } from '../dates.ts';
 import type { DigestItem, DigestRecipient, NotificationKind } from './digest-items.ts';
-
-const systemLabels: Record<string, string> = {
-  systmone: 'SystmOne',
-  ers: 'e-RS',
-  pacs: 'PACS',
-  sus: 'SUS',
-  esr: 'ESR',
-};
 
 /** A digest as it is stored and sent. */
 export interface ComposedDigest {
@@ -26,7 +19,7 @@ export interface DigestLinks {
 }
 
 function systemsList(systems: string[]): string {
-  const names = [...new Set(systems)].map((s) => systemLabels[s] ?? s).sort();
+  const names = [...new Set(systems)].map(systemLabel).sort();
   if (names.length === 0) return '';
   if (names.length === 1) return names[0] ?? '';
   return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;

@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, isNotNull, isNull, lt, lte, ne, sql } from 'drizzle-orm';
 import { assignments, positions } from '../../../db/schema/access.ts';
 import { accountRoles, accounts } from '../../../db/schema/accounts.ts';
-import { cards } from '../../../db/schema/cards.ts';
+import { cardFlags, cards } from '../../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../../db/schema/people.ts';
 import { ancestorsOf } from '../access/organisation-tree.ts';
 import type { ServiceContext } from '../context.ts';
@@ -21,12 +21,34 @@ const inUse = ['issued_locked', 'active', 'blocked', 'suspended'] as const;
 /** An expiry older than this is not told of at all (a first scan over an old estate). */
 const expiredLookbackDays = 30;
 
+/**
+ * Why a leaver's card is not told of: their digest is logged as suppressed with these words.
+ *
+ * A leaver, as the records show one: a person whose record is closed (not scanned at all),
+ * or a holder whose card carries an open `return_due` flag, which an applied ESR leaver row
+ * raises on every card they still hold as it ends their positions. Such a card is to come
+ * back, not be renewed or unlocked, so neither its holder nor their sponsors or the RA are
+ * told of its expiry or blocked PIN (the flag is the RA's prompt). A card cancelled as left
+ * is no longer in use and is not scanned either. Positions ending elsewhere, for someone
+ * who left one organisation but still works for another, are still told.
+ */
+export const leaverReason =
+  'The holder has left: their card is due back (return_due), not to be renewed';
+
+/** Why a digest written before its person's record was closed is not sent. */
+export const closedReason = 'The holder has left: their record is closed';
+
 /** One item for one recipient in one capacity. */
 export interface AddressedItem {
   recipient: DigestRecipient;
   kind: NotificationKind;
   item: DigestItem;
+  /** Set when the item is not to be sent: why (see `leaverReason`). */
+  withheld?: string;
 }
+
+/** Whether the card has an open `return_due` flag: its holder left (see `leaverReason`). */
+const dueBack = sql<boolean>`exists (select 1 from ${cardFlags} f where f.card_serial = ${cards.serial} and f.kind = 'return_due' and f.resolved_at is null)`;
 
 const personName = (p: { givenName: string; familyName: string }) =>
   `${p.givenName} ${p.familyName}`;
@@ -48,7 +70,13 @@ export async function findDigestItems(ctx: ServiceContext): Promise<AddressedIte
   };
 
   const expiring = await ctx.db
-    .select({ ...holderCols, cardId: cards.id, serial: cards.serial, expiresAt: cards.expiresAt })
+    .select({
+      ...holderCols,
+      cardId: cards.id,
+      serial: cards.serial,
+      expiresAt: cards.expiresAt,
+      dueBack,
+    })
     .from(cards)
     .innerJoin(people, eq(people.id, cards.personId))
     .where(
@@ -66,6 +94,7 @@ export async function findDigestItems(ctx: ServiceContext): Promise<AddressedIte
       cardId: cards.id,
       serial: cards.serial,
       stateChangedAt: cards.stateChangedAt,
+      dueBack,
     })
     .from(cards)
     .innerJoin(people, eq(people.id, cards.personId))
@@ -135,6 +164,10 @@ export async function findDigestItems(ctx: ServiceContext): Promise<AddressedIte
       systems: systems.get(r.personId) ?? [],
       position: null,
     };
+    if (r.dueBack) {
+      items.push({ recipient: holder(r), kind: 'holder', item, withheld: leaverReason });
+      continue;
+    }
     items.push({ recipient: holder(r), kind: 'holder', item });
     if (sponsorMilestones.includes(milestone)) copies.push({ item, kind: 'sponsor' });
     if (raMilestones.includes(milestone)) copies.push({ item, kind: 'ra' });
@@ -143,6 +176,7 @@ export async function findDigestItems(ctx: ServiceContext): Promise<AddressedIte
     items.push({
       recipient: holder(r),
       kind: 'holder',
+      ...(r.dueBack ? { withheld: leaverReason } : {}),
       item: {
         ...base(r),
         itemKey: `pin-blocked:${r.cardId}:${r.stateChangedAt?.toISOString() ?? ''}`,

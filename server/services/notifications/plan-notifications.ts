@@ -11,7 +11,7 @@ export interface PlanCounts {
   digests: number;
   /** Items they carry. */
   items: number;
-  /** Digests suppressed at once (no address on record). */
+  /** Digests suppressed at once (no address on record, or a leaver's card). */
   suppressed: number;
   /** Recipients who already have today's digest of that kind: their new items wait for tomorrow. */
   alreadyToday: number;
@@ -48,17 +48,38 @@ export async function planNotifications(
 
   const groups = new Map<
     string,
-    { recipient: DigestRecipient; kind: NotificationKind; items: DigestItem[] }
+    {
+      recipient: DigestRecipient;
+      kind: NotificationKind;
+      items: DigestItem[];
+      withheld: { items: DigestItem[]; reason: string | null };
+    }
   >();
   for (const a of addressed) {
     const id = `${a.recipient.recipientKey}|${a.kind}`;
     if (told.has(`${id}|${a.item.itemKey}`)) continue;
-    const group = groups.get(id) ?? { recipient: a.recipient, kind: a.kind, items: [] };
-    if (!group.items.some((i) => i.itemKey === a.item.itemKey)) group.items.push(a.item);
+    const group = groups.get(id) ?? {
+      recipient: a.recipient,
+      kind: a.kind,
+      items: [],
+      withheld: { items: [], reason: null },
+    };
+    const list = a.withheld ? group.withheld.items : group.items;
+    if (!list.some((i) => i.itemKey === a.item.itemKey)) list.push(a.item);
+    if (a.withheld) group.withheld.reason ??= a.withheld;
     groups.set(id, group);
   }
 
-  for (const { recipient, kind, items } of groups.values()) {
+  for (const group of groups.values()) {
+    const { recipient, kind } = group;
+    // Items withheld (a leaver's card) are logged as a suppressed digest of their own only
+    // when nothing else is due: beside items to tell, they are left out, not told.
+    const items = group.items.length ? group.items : group.withheld.items;
+    const reason = group.items.length
+      ? recipient.email
+        ? null
+        : 'No email address on record'
+      : group.withheld.reason;
     const written = await withTransaction(ctx, async (tx) => {
       const digest = composeDigest(recipient, kind, items, links);
       const [row] = await tx.db
@@ -71,8 +92,8 @@ export async function planNotifications(
           kind,
           toAddress: recipient.email,
           ...digest,
-          status: recipient.email ? 'pending' : 'suppressed',
-          suppressedReason: recipient.email ? null : 'No email address on record',
+          status: reason ? 'suppressed' : 'pending',
+          suppressedReason: reason,
           createdAt: tx.now(),
         })
         .onConflictDoNothing()
@@ -111,7 +132,7 @@ export async function planNotifications(
         );
         await tx.db.update(notifications).set(digest2).where(eq(notifications.id, row.id));
       }
-      return { items: inserted.length, suppressed: !recipient.email };
+      return { items: inserted.length, suppressed: reason !== null };
     });
     if (!written) {
       counts.alreadyToday += 1;

@@ -1,8 +1,10 @@
-import { and, asc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { notificationItems, notifications } from '../../../db/schema/background.ts';
-import { cards } from '../../../db/schema/cards.ts';
+import { cardFlags, cards } from '../../../db/schema/cards.ts';
+import { people } from '../../../db/schema/people.ts';
 import type { ServiceContext } from '../context.ts';
 import { MailUnavailableError } from '../mail/mailer.ts';
+import { closedReason, leaverReason } from './find-digest-items.ts';
 
 /** Minutes to wait after each failed attempt; after the last, the notice is abandoned. */
 export const retryBackoffMinutes = [1, 5, 30, 120] as const;
@@ -64,25 +66,39 @@ export async function sendDueNotifications(
   return counts;
 }
 
-/** Whether every expiry the digest tells of has lapsed: the card renewed, or no longer in use. */
-async function allLapsed(ctx: ServiceContext, notificationId: string): Promise<boolean> {
+/**
+ * Why the digest is no longer worth sending, or null: every expiry it tells of has lapsed
+ * (the card renewed, or no longer in use), or every card it tells of has since been flagged
+ * for return by an ESR leaver row (see `leaverReason`), or the person it tells of has had their record closed since: a
+ * leaver is not told to renew.
+ */
+async function lapsedReason(ctx: ServiceContext, notificationId: string): Promise<string | null> {
   const items = await ctx.db
     .select({
       itemKind: notificationItems.itemKind,
       expiresAt: notificationItems.expiresAt,
       cardExpiresAt: cards.expiresAt,
       cardState: cards.state,
+      personStatus: people.status,
+      dueBack: sql<boolean>`exists (select 1 from ${cardFlags} f where f.card_serial = ${cards.serial} and f.kind = 'return_due' and f.resolved_at is null)`,
     })
     .from(notificationItems)
     .leftJoin(cards, eq(cards.id, notificationItems.cardId))
+    .leftJoin(people, eq(people.id, notificationItems.personId))
     .where(eq(notificationItems.notificationId, notificationId));
-  if (!items.length) return false;
-  return items.every(
-    (i) =>
-      i.itemKind === 'certificate_expiry' &&
-      (i.cardExpiresAt?.getTime() !== i.expiresAt?.getTime() ||
-        !['issued_locked', 'active', 'blocked', 'suspended'].includes(i.cardState ?? '')),
-  );
+  if (!items.length) return null;
+  const lapsed = (i: (typeof items)[number]) =>
+    i.itemKind === 'certificate_expiry' &&
+    (i.cardExpiresAt?.getTime() !== i.expiresAt?.getTime() ||
+      !['issued_locked', 'active', 'blocked', 'suspended'].includes(i.cardState ?? ''));
+  const closed = (i: (typeof items)[number]) => i.personStatus === 'closed';
+  const leaver = (i: (typeof items)[number]) =>
+    closed(i) || (i.itemKind !== 'position_ending' && i.dueBack);
+  if (!items.every((i) => lapsed(i) || leaver(i))) return null;
+  if (items.some(closed)) return closedReason;
+  return items.some(leaver)
+    ? leaverReason
+    : 'The card was renewed (or is no longer in use) before it went';
 }
 
 /** Sends one notification if it is still due and nobody else has it; says how it went. */
@@ -103,13 +119,11 @@ export async function sendNotification(
     )
     .returning();
   if (!claimed) return null;
-  if (await allLapsed(ctx, id)) {
+  const lapsed = await lapsedReason(ctx, id);
+  if (lapsed) {
     await ctx.db
       .update(notifications)
-      .set({
-        status: 'suppressed',
-        suppressedReason: 'The card was renewed (or is no longer in use) before it went',
-      })
+      .set({ status: 'suppressed', suppressedReason: lapsed })
       .where(eq(notifications.id, id));
     return 'suppressed';
   }

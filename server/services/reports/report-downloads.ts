@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import { statusLabel } from '../../../vocabulary/status-label.ts';
+import { systemLabel } from '../../../vocabulary/system-labels.ts';
 import type { ServiceContext } from '../context.ts';
 import { todayOf } from '../dates.ts';
 import { type CardsByStateRow, cardsByState } from './cards-by-state.ts';
@@ -22,7 +24,7 @@ export type ReportName = (typeof reportNames)[number];
 const cardsColumns: CsvColumn<CardsByStateRow>[] = [
   { header: 'ODS code', value: (r) => r.odsCode },
   { header: 'Organisation', value: (r) => r.organisation },
-  { header: 'State', value: (r) => r.state },
+  { header: 'State', value: (r) => statusLabel(r.state) },
   { header: 'Card type', value: (r) => r.cardType },
   { header: 'Cards', value: (r) => r.cards },
 ];
@@ -45,7 +47,7 @@ const unlockColumns: CsvColumn<UnlockMonth>[] = [
   { header: 'Self-service', value: (r) => r.selfService },
 ];
 const systemColumns: CsvColumn<SystemAccessRow>[] = [
-  { header: 'System', value: (r) => r.system },
+  { header: 'System', value: (r) => systemLabel(r.system) },
   { header: 'People', value: (r) => r.people },
   { header: 'Positions', value: (r) => r.positions },
 ];
@@ -59,7 +61,8 @@ const endingColumns: CsvColumn<EndingAssignment>[] = [
 ];
 
 /**
- * A report as a CSV download: its file name and its stream. The filters are checked, and
+ * A report as a CSV download: its file name and its stream. States and systems are in the
+ * words the report's page shows (`vocabulary/`), under the same headers as ever. The filters are checked, and
  * a refusal thrown, before the stream exists; the aggregate reports are a few dozen rows
  * from one grouped query, and the list of positions ending streams by keyset batches.
  */
