@@ -48,7 +48,7 @@ export interface AddressedItem {
 }
 
 /** Whether the card has an open `return_due` flag: its holder left (see `leaverReason`). */
-const dueBack = sql<boolean>`exists (select 1 from ${cardFlags} f where f.card_serial = ${cards.serial} and f.kind = 'return_due' and f.resolved_at is null)`;
+export const dueBack = sql<boolean>`exists (select 1 from ${cardFlags} f where f.card_serial = ${cards.serial} and f.kind = 'return_due' and f.resolved_at is null)`;
 
 const personName = (p: { givenName: string; familyName: string }) =>
   `${p.givenName} ${p.familyName}`;

@@ -1,10 +1,10 @@
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import { notificationItems, notifications } from '../../../db/schema/background.ts';
-import { cardFlags, cards } from '../../../db/schema/cards.ts';
+import { cards } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
 import type { ServiceContext } from '../context.ts';
 import { MailUnavailableError } from '../mail/mailer.ts';
-import { closedReason, leaverReason } from './find-digest-items.ts';
+import { closedReason, dueBack, leaverReason } from './find-digest-items.ts';
 
 /** Minutes to wait after each failed attempt; after the last, the notice is abandoned. */
 export const retryBackoffMinutes = [1, 5, 30, 120] as const;
@@ -80,7 +80,7 @@ async function lapsedReason(ctx: ServiceContext, notificationId: string): Promis
       cardExpiresAt: cards.expiresAt,
       cardState: cards.state,
       personStatus: people.status,
-      dueBack: sql<boolean>`exists (select 1 from ${cardFlags} f where f.card_serial = ${cards.serial} and f.kind = 'return_due' and f.resolved_at is null)`,
+      dueBack,
     })
     .from(notificationItems)
     .leftJoin(cards, eq(cards.id, notificationItems.cardId))
