@@ -11,6 +11,7 @@ import { testDrivers } from '../support/databases.ts';
 import { post } from '../support/people.ts';
 import { activated, secondTrust, type Trust } from '../support/second-trust.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /**
  * An attack on the session's changes: people search by trigram (a word inside a name) merged
@@ -429,6 +430,28 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
         `searching ${JSON.stringify(q)}`,
       ).toEqual([family]);
     }
+  });
+
+  it('pages through people whose names grow past 1,000 characters as their keys are made (NFKC)', async () => {
+    // U+FDFA is one character typed and eighteen once folded: a given name of 100 of them
+    // has a key of 1,800 characters, and the page cursor carries the key.
+    const idchecker = await t.login('idchecker');
+    const given = '\uFDFA'.repeat(100);
+    const ids: string[] = [];
+    for (const dateOfBirth of ['1961-01-01', '1962-02-02']) {
+      const res = await post(t, idchecker, '/api/people', {
+        givenName: given,
+        familyName: 'Expansion Attack',
+        dateOfBirth,
+        odsCodes: ['RWG01'],
+        duplicateOverride: { reason: 'A different person of the same name' },
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    const paged = await searchAll(agent, 'expansion attack', 1);
+    expect(paged.status, paged.body.slice(0, 300)).toBe(200);
+    expect([...paged.ids].sort()).toEqual([...ids].sort());
   });
 
   const badCursors = () => [
@@ -1094,4 +1117,68 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
     }
     expect((await checkCardTallies(t.ctx)).wrong).toBe(0);
   }, 180_000);
+
+  // PGlite has one connection: nothing runs at once there.
+  if (driver === 'postgres') {
+    it('keeps people.org_codes equal to a person’s links when two imports add an organisation to them at once', async () => {
+      // As apply-esr-rows.ts writes an organisation-only change (a person already known by
+      // their employee number, now also working elsewhere): the link alone, with no write to
+      // the person's row first. Two trusts' imports doing so for one person at once.
+      const person = await insertPerson('Racing', 'Links Attack', 'RWG01');
+      let first: () => void = () => {};
+      const linked = new Promise<void>((resolve) => {
+        first = resolve;
+      });
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const one = t.db.transaction(async (tx) => {
+        await tx.execute(sql`insert into person_organisations (person_id, ods_code)
+          values (${person}, 'RWG02') on conflict do nothing`);
+        first();
+        await held;
+      });
+      await linked;
+      const two = t.db.transaction(async (tx) => {
+        await tx.execute(sql`insert into person_organisations (person_id, ods_code)
+          values (${person}, 'RXX01') on conflict do nothing`);
+      });
+      // The second waits on the first's write of the person's org_codes.
+      await waitFor(
+        async () =>
+          ((
+            await exec<{ n: number }>(sql`
+              select count(*)::int as n from pg_stat_activity
+               where datname = current_database() and wait_event_type = 'Lock'`)
+          )[0]?.n ?? 0) > 0,
+        'the second link to wait for the first',
+      );
+      release();
+      await Promise.all([one, two]);
+      const [row] = await exec<{ org_codes: string[] | string }>(
+        sql`select org_codes from people where id = ${person}`,
+      );
+      const links = (
+        await exec<{ ods_code: string }>(
+          sql`select ods_code from person_organisations where person_id = ${person} order by ods_code`,
+        )
+      ).map((r) => r.ods_code);
+      expect(links).toEqual(['RWG01', 'RWG02', 'RXX01']);
+      const codes = Array.isArray(row?.org_codes)
+        ? row.org_codes
+        : String(row?.org_codes ?? '')
+            .replace(/[{}]/g, '')
+            .split(',');
+      expect(codes, 'people.org_codes after both links').toEqual(links);
+      // What that means to callers: each trust's search finds the person by name.
+      for (const who of [agent, lsa, rxxAgent]) {
+        const { items } = await getJson<{ items: { id: string }[] }>(
+          who,
+          '/api/people?q=links%20attack&limit=100',
+        );
+        expect(items.map((i) => i.id)).toEqual([person]);
+      }
+    });
+  }
 });
