@@ -432,6 +432,30 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
     }
   });
 
+  it('ignores case in a name typed in capitals that stops after a sigma (Greek)', async () => {
+    // Lower-cased alone, a capital sigma ending what was typed becomes a final sigma (ς),
+    // while the stored name has σ there: "ΟΔΥΣ" must still find "Οδυσσέας".
+    const idchecker = await t.login('idchecker');
+    const res = await post(t, idchecker, '/api/people', {
+      givenName: 'Οδυσσέας',
+      familyName: 'Παπαδόπουλος',
+      dateOfBirth: '1975-05-05',
+      odsCodes: ['RWG01'],
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    for (const q of ['Οδυσ', 'ΟΔΥΣΣΈΑΣ', 'ΠΑΠΑΔ', 'ΟΔΥΣ', 'ΠΑΠΑΔΟΠΟΥΛΟΣ ΟΔΥΣ']) {
+      const { items } = await getJson<{ items: { id: string }[] }>(
+        agent,
+        `/api/people?q=${encodeURIComponent(q)}&limit=100`,
+      );
+      expect(
+        items.map((i) => i.id),
+        `searching ${q}`,
+      ).toEqual([id]);
+    }
+  });
+
   it('pages through people whose names grow past 1,000 characters as their keys are made (NFKC)', async () => {
     // U+FDFA is one character typed and eighteen once folded: a given name of 100 of them
     // has a key of 1,800 characters, and the page cursor carries the key.
