@@ -592,6 +592,7 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
       [manager, 'RWG', true],
       [agent, 'RWG', true],
       [lsa, 'RWG02', false],
+      [await t.login('sponsor'), 'RWG01', false],
       [rxx.manager, 'RXX', true],
     ] as const) {
       for (const status of ['open', 'resolved', 'all'] as const) {
@@ -711,6 +712,7 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
     for (const [who, root] of [
       [manager, 'RWG'],
       [agent, 'RWG'],
+      [await t.login('sponsor'), 'RWG01'],
       [rxx.manager, 'RXX'],
     ] as const) {
       for (const status of [undefined, 'open'] as const) {
@@ -722,7 +724,7 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
         expect(one.nextCursor).toBeNull();
         const ids = one.items.map((r) => r.id);
         expect([...ids].sort(), `${root} ${query}`).toEqual(await expectedInbox(root, status));
-        for (const id of ids) expect((root === 'RWG' ? rxxIds : rwgIds).has(id)).toBe(false);
+        for (const id of ids) expect((root === 'RXX' ? rwgIds : rxxIds).has(id)).toBe(false);
         for (const limit of [1, 2, 3]) {
           expect(await requestPages(who, query, limit), `${root} ${query} limit ${limit}`).toEqual(
             ids,
@@ -995,6 +997,7 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
       ).systems;
     };
     const rwgTree = await treeOf('RWG');
+    const sponsor = await t.login('sponsor');
     for (const [caller, filter, codes] of [
       [manager, [], rwgTree],
       [manager, ['RWG'], rwgTree],
@@ -1003,6 +1006,9 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
       [manager, ['RWG01', 'RWG02'], [...(await treeOf('RWG01')), ...(await treeOf('RWG02'))]],
       [rxx.manager, [], await treeOf('RXX')],
       [rxx.manager, ['RXX01'], await treeOf('RXX01')],
+      // A sponsor's reach is their organisation alone.
+      [sponsor, [], ['RWG01']],
+      [sponsor, ['RWG01'], ['RWG01']],
     ] as const) {
       expect(await report(caller, [...filter]), `${filter.join(',') || 'all'}`).toEqual(
         await oracle([...codes]),
@@ -1028,6 +1034,10 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
       expect(
         (await get(rxx.manager, `/api/reports/system-access?organisation=${code}`)).status,
       ).toBe(403);
+    for (const code of ['RWG', 'RWG02'])
+      expect((await get(sponsor, `/api/reports/system-access?organisation=${code}`)).status).toBe(
+        403,
+      );
   });
 
   // ---------------------------------------------------------------- 4. fold
