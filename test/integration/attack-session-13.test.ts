@@ -855,6 +855,66 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
     for (const { d, ids } of mine) expect(ids.sort(), d.username).toEqual(await expectedMine(d));
   }, 120_000);
 
+  it('lets twenty at once fetch their own and colleagues’ requests by id, never another trust’s', async () => {
+    const calls = deputies.flatMap((d, i) => {
+      const colleague = deputies[(i + 7) % deputies.length];
+      return [
+        ...d.requests.map((id) =>
+          get(d.who, `/api/requests/${id}`).then((r) => ({ d, id, own: true, status: r.status })),
+        ),
+        ...(colleague?.requests ?? [])
+          .filter((id) => !d.requests.includes(id))
+          .map((id) =>
+            get(d.who, `/api/requests/${id}`).then((r) => ({
+              d,
+              id,
+              own: false,
+              status: r.status,
+            })),
+          ),
+      ];
+    });
+    const results = await Promise.all(calls);
+    // An RA agent of RWG may read every RWG request (they decide them): what matters here is
+    // that a request for them is theirs, and another trust's is never anyone's here.
+    for (const r of results) expect(r.status, `${r.d.username} ${r.id}`).toBe(200);
+    const foreign = await Promise.all(
+      deputies.map((d) => get(d.who, `/api/requests/${rxx.records.request}`).then((r) => r.status)),
+    );
+    expect(foreign).toEqual(deputies.map(() => 404));
+  });
+
+  it('pages requests without a repeat or a gap while new ones are raised between pages', async () => {
+    const before = await requestPages(manager, 'view=inbox', 200);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let raised = 0;
+    for (let page = 0; page < 200; page++) {
+      const json: { items: { id: string }[]; nextCursor: string | null } = await getJson(
+        manager,
+        `/api/requests?view=inbox&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...json.items.map((i) => i.id));
+      cursor = json.nextCursor;
+      if (!cursor) break;
+      if (raised < 4) {
+        // Raised now, a millisecond on: newest first, so before every page still to come.
+        t.clock.advance(1);
+        const d = deputies[raised];
+        const res = await post(t, d?.who ?? manager, '/api/requests', {
+          // Odd deputies' people have no request of this position yet.
+          personId: deputies[(2 * raised + 11) % deputies.length]?.personId,
+          positionId: memoPositions[4],
+          note: 'between pages',
+        });
+        expect(res.status, await res.clone().text()).toBe(201);
+        raised++;
+      }
+    }
+    expect(new Set(seen).size, 'no request twice').toBe(seen.length);
+    expect(seen).toEqual(before);
+  });
+
   it('counts identity checks waiting by the people’s organisations as they change', async () => {
     const expectedPending = async (root: string) =>
       (
