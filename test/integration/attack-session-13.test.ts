@@ -3,7 +3,11 @@ import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clinicalSystems } from '../../db/schema/access.ts';
 import { organisations } from '../../db/schema/organisations.ts';
-import { checkCardTallies, foldCardTallies } from '../../server/services/dashboard/card-tallies.ts';
+import {
+  checkCardTallies,
+  foldCardTallies,
+  foldedBefore,
+} from '../../server/services/dashboard/card-tallies.ts';
 import { todayOf } from '../../server/services/dates.ts';
 import { encodeCursor } from '../../server/services/paging/page-cursor.ts';
 import { nameKey, nameKeys } from '../../server/services/people/name-keys.ts';
@@ -1211,6 +1215,50 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
     }
     expect((await checkCardTallies(t.ctx)).wrong).toBe(0);
   }, 180_000);
+
+  it('moves a lone expiry day past the week into the folded row as days pass, and counts stay right', async () => {
+    const [holder] = await exec<{ id: string }>(sql`
+      select p.id from people p join person_organisations po on po.person_id = p.id
+       where po.ods_code = 'RWG01' and p.account_id is null and p.status = 'active' order by p.id limit 1`);
+    const now = t.clock.now();
+    // Expired 6 days ago and 5 days ago: kept by day now, folded after two and three days.
+    for (const daysAgo of [6, 5]) {
+      const expires = new Date(now.getTime() - daysAgo * 86_400_000).toISOString();
+      await exec(sql`
+        insert into cards (serial, person_id, state, expires_at, created_at, updated_at)
+        values (${randomBytes(12).toString('hex')}, ${holder?.id ?? null}, 'active', ${expires},
+                ${now.toISOString()}, ${now.toISOString()})`);
+    }
+    await foldCardTallies(t.ctx);
+    const quiet = await versions();
+    expect((await foldCardTallies(t.ctx)).folded).toBe(0);
+    expect(await versions()).toEqual(quiet);
+    try {
+      for (const step of [1, 1, 1, 2]) {
+        t.clock.advance(step * 86_400_000);
+        manager = await t.login('manager');
+        const seen = await dashboard(manager);
+        await foldCardTallies(t.ctx);
+        const settled = await versions();
+        // Folding changes no count, and a second fold the same day writes nothing.
+        expect(await dashboard(manager), `${step} day(s) on`).toEqual(seen);
+        expect((await foldCardTallies(t.ctx)).folded).toBe(0);
+        expect(await versions()).toEqual(settled);
+        expect((await checkCardTallies(t.ctx)).wrong, `${step} day(s) on`).toBe(0);
+        expect(await dashboard(manager)).toEqual(seen);
+        const [lone] = await exec<{ n: number }>(sql`
+          select count(*)::int as n from card_expiry_tallies
+           where expires_on < ${foldedBefore(t.clock.now())}::date and expires_on <> '-infinity'::date`);
+        expect(lone?.n, 'expiry days left unfolded past the week').toBe(0);
+      }
+    } finally {
+      // The sessions the tests after this one use, signed in again on the moved clock.
+      manager = await t.login('manager');
+      agent = await t.login('agent');
+      lsa = await t.login('lsa');
+      rxxAgent = await t.login('rxx.ra-agent', 'correct horse battery');
+    }
+  });
 
   // PGlite has one connection: nothing runs at once there.
   if (driver === 'postgres') {
