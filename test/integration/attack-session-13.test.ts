@@ -482,6 +482,43 @@ describe.each(testDrivers)('attack on session 13’s changes (%s)', (driver) => 
     expect([...paged.ids].sort()).toEqual([...ids].sort());
   });
 
+  it('pages a search without a repeat or a gap while people are registered between pages', async () => {
+    const idchecker = await t.login('idchecker');
+    const before = (await searchAll(agent, 'zel', 100)).ids;
+    expect(before.length).toBeGreaterThan(5);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let added = 0;
+    for (let page = 0; page < 100; page++) {
+      const json: { items: { id: string }[]; nextCursor: string | null } = await getJson(
+        agent,
+        `/api/people?q=zel&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...json.items.map((i) => i.id));
+      cursor = json.nextCursor;
+      if (!cursor) break;
+      // One sorting first, one last, one inside a name: each before or after the cursor.
+      const [given, family] = [
+        ['Aaron', 'Aa-Zelig'],
+        ['Zak', 'Zz-Zelig'],
+        ['Mid', 'Mm Zelig'],
+      ][added % 3] ?? ['X', 'Zelig'];
+      const res = await post(t, idchecker, '/api/people', {
+        givenName: `${given}${added}`,
+        familyName: family,
+        dateOfBirth: '1990-09-09',
+        odsCodes: ['RWG01'],
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+      added++;
+    }
+    expect(new Set(seen).size, 'no person twice').toBe(seen.length);
+    for (const id of before) expect(seen, 'a person there from the start').toContain(id);
+    // Whatever was seen is in the order of the list as it stands now.
+    const after = (await searchAll(agent, 'zel', 100)).ids;
+    expect(after.filter((id) => seen.includes(id))).toEqual(seen);
+  });
+
   const badCursors = () => [
     'garbage!',
     'abc',
