@@ -27,7 +27,8 @@ function valid(part: CursorPart, value: unknown): boolean {
     case 'text':
       return (
         typeof value === 'string' &&
-        value.length <= 1000 &&
+        // A name key: a name of 100 characters may grow 18-fold under NFKC (U+FDFA).
+        value.length <= 4000 &&
         !value.includes('\u0000') &&
         !loneSurrogate.test(value)
       );

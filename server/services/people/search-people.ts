@@ -42,11 +42,16 @@ function cardHolders(ctx: ServiceContext, typed: string) {
  * The first string after every string that starts with `prefix`, in any collation that
  * orders by characters: `prefix` with its last character raised by one ("smi" → "smj"). A
  * range `[prefix, upper)` holds every key starting with `prefix` (and, in some collations,
- * a few that do not, which the LIKE beside it drops).
+ * a few that do not, which the LIKE beside it drops). The last character is a code point,
+ * not a UTF-16 unit ("𠯿" is two), stepping over the surrogates; null when it is the last
+ * code point there is (then the range has no end).
  */
-function prefixUpperBound(prefix: string): string {
-  const last = prefix.codePointAt(prefix.length - 1) ?? 0;
-  return `${prefix.slice(0, -1)}${String.fromCodePoint(last + 1)}`;
+function prefixUpperBound(prefix: string): string | null {
+  const chars = [...prefix];
+  let next = (chars.pop()?.codePointAt(0) ?? 0) + 1;
+  if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
+  if (next > 0x10ffff) return null;
+  return `${chars.join('')}${String.fromCodePoint(next)}`;
 }
 
 /**
@@ -87,6 +92,7 @@ function nameBranches(q: string): NameBranch[] {
   const key = nameKey(q);
   const pattern = escapeLike(key);
   const firstWord = key.split(' ')[0] ?? key;
+  const upper = prefixUpperBound(key);
   // A word break then what was typed, anywhere in the name.
   const afterABreak = or(
     ...wordBreaks.map((mark) => like(people.familyGivenKey, `%${escapeLike(mark)}${pattern}%`)),
@@ -95,7 +101,7 @@ function nameBranches(q: string): NameBranch[] {
     {
       where: and(
         gte(people.familyKey, firstWord),
-        lt(people.familyKey, prefixUpperBound(key)),
+        ...(upper === null ? [] : [lt(people.familyKey, upper)]),
         like(people.familyGivenKey, `${pattern}%`),
       ) as SQL,
     },
