@@ -3062,7 +3062,7 @@ export type components = {
                 approved: number;
                 /** @description Approved or rejected in the month */
                 decided: number;
-                /** @description The median time from raising to the decision of the month’s decisions, in hours to one decimal; null without any */
+                /** @description The median time from raising to the decision of the month’s decisions, in hours to two decimals (36 seconds), so a median of minutes is not 0; null without any */
                 medianHoursToDecision: number | null;
                 /** @description YYYY-MM */
                 month: string;

@@ -46,10 +46,19 @@ export const monthLabel = (month: string) =>
 /** "23 Nov" for a week's Monday on a chart's axis, where the year would crowd it. */
 const shortDay = (isoDate: string) => date(isoDate).replace(/ \d{4}$/, '');
 
-/** A median wait: "4 hours", "1.5 hours", "3.2 days". */
+/** A median wait: "Under a minute", "12 minutes", "4 hours", "1.5 hours", "3.2 days". */
 export function waitLabel(hours: number | null): string {
   if (hours === null) return 'No decisions';
-  if (hours < 48) return `${hours.toLocaleString('en-GB')} ${hours === 1 ? 'hour' : 'hours'}`;
+  if (hours < 1) {
+    if (hours * 60 < 1) return 'Under a minute';
+    const minutes = Math.round(hours * 60);
+    return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
+  }
+  if (hours < 48) {
+    // The report gives hundredths of an hour; a tenth is enough to read.
+    const shown = Math.round(hours * 10) / 10;
+    return `${shown.toLocaleString('en-GB')} ${shown === 1 ? 'hour' : 'hours'}`;
+  }
   return `${(Math.round((hours / 24) * 10) / 10).toLocaleString('en-GB')} days`;
 }
 
