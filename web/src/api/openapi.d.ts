@@ -2668,12 +2668,20 @@ export type components = {
             };
         };
         Import: {
-            appliedBy: string | null;
+            /** @description Who applied it */
+            appliedBy: {
+                displayName: string;
+                username: string;
+            } | null;
             /** Format: date-time */
             applyStartedAt: string | null;
             /** Format: date-time */
             createdAt: string;
-            createdBy: string | null;
+            /** @description Who checked it */
+            createdBy: {
+                displayName: string;
+                username: string;
+            } | null;
             /** @description Rows applied so far */
             done: number;
             fileName: string;
