@@ -20,6 +20,7 @@ import { runImport } from '../services/imports/run-import.ts';
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const failure = (description: string) => ({ description, content: json(ErrorBody) });
 const counts = z.record(z.string(), z.number().int());
+const who = z.object({ username: z.string(), displayName: z.string() });
 
 const Import = z
   .object({
@@ -42,9 +43,9 @@ const Import = z
         'What applying did so far: created, changed, left, unchanged, refused, cancelled',
     }),
     createdAt: z.iso.datetime(),
-    createdBy: z.string().nullable(),
+    createdBy: who.nullable().openapi({ description: 'Who checked it' }),
     applyStartedAt: z.iso.datetime().nullable(),
-    appliedBy: z.string().nullable(),
+    appliedBy: who.nullable().openapi({ description: 'Who applied it' }),
     finishedAt: z.iso.datetime().nullable(),
   })
   .openapi('Import');

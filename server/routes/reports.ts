@@ -111,7 +111,7 @@ const RequestsByMonth = z
         withdrawn: z.number().int(),
         medianHoursToDecision: z.number().nullable().openapi({
           description:
-            'The median time from raising to the decision of the month’s decisions, in hours to one decimal; null without any',
+            'The median time from raising to the decision of the month’s decisions, in hours to two decimals (36 seconds), so a median of minutes is not 0; null without any',
         }),
       }),
     ),

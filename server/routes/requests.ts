@@ -79,7 +79,7 @@ const list = defineRoute({
   tags: ['Requests'],
   summary: 'Requests: your inbox to decide, or your own',
   description:
-    "`view=inbox` (default for deciders): requests for organisations you decide for. `view=mine`: requests you raised or that are for you. Both list open requests and those decided in the last 30 days; with `personId` (a person's page), all of that person's requests, however old.",
+    "`view=inbox` (default for deciders): requests for organisations you decide for. `view=mine`: requests you raised or that are for you. Both list open requests and those decided in the last 30 days; with `personId` (a person's page), that person's requests however old. Newest first, a page at a time (`limit`, 50 unless asked): while `nextCursor` is not null, pass it as `cursor` for the next, older page.",
   request: {
     query: z.strictObject({
       view: z.enum(['inbox', 'mine']).optional(),

@@ -61,6 +61,10 @@ describe('ESR import, in Chromium', () => {
     const planned = page.getByTestId('planned');
     await planned.waitFor({ timeout: 60_000 });
     expect(await planned.textContent()).toContain('to create 3,000, refused 1');
+    // Who checked it, by name: not their username.
+    expect(await page.getByTestId('import-run').locator('p.muted').first().textContent()).toMatch(
+      /^Checked \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d by Morgan Manager:/,
+    );
     const rows = page.getByTestId('import-rows');
     await rows.getByText('81000000').waitFor();
     // The bad line is the last of 3,001: shown by choosing the refused lines.

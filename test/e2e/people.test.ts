@@ -122,6 +122,55 @@ describe('the people screens, in Chromium', () => {
     await page.context().close();
   });
 
+  it('shows a long search 25 at a time, says more match, and shows the next with More', async () => {
+    const registered = 27;
+    const idchecker = await app.login('idchecker');
+    for (let n = 0; n < registered; n++) {
+      const res = await app.app.request('/api/people', {
+        method: 'POST',
+        headers: idchecker.headers,
+        body: JSON.stringify({
+          givenName: `Page${'abcdefghijklmnopqrstuvwxyz'[n % 26]}${n < 26 ? '' : 'x'}`,
+          familyName: 'Searchpager',
+          dateOfBirth: `1980-01-${String(n + 1).padStart(2, '0')}`,
+          email: `searchpager${n}@demo.nhs.example`,
+          odsCodes: ['RWG01'],
+        }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
+    const page = await openPage(browser);
+    await signIn(page, app.url, 'agent');
+    await page.goto(`${app.url}/people`);
+    await page.getByLabel('Name, user ID, email or card serial').fill('searchpager');
+    await settleAfter(page, () => page.getByRole('button', { name: 'Search' }).click());
+    const rows = page.getByTestId('person');
+    const countLine = page.getByRole('status').filter({ hasText: 'found' });
+    await expect.poll(() => rows.count()).toBe(25);
+    expect(await countLine.textContent()).toBe(
+      '25 people found so far. There are more: More shows up to 25 of them.',
+    );
+
+    // While the next page comes, the button says so and cannot be pressed twice.
+    let release = () => {};
+    const held = new Promise<void>((done) => {
+      release = done;
+    });
+    await page.route(/\/api\/people\?.*cursor=/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'More' }).click();
+    const loading = page.getByRole('button', { name: 'Loading…' });
+    await loading.waitFor();
+    expect(await loading.isDisabled()).toBe(true);
+    await settleAfter(page, async () => release());
+    await expect.poll(() => rows.count()).toBe(registered);
+    expect(await countLine.textContent()).toBe(`${registered} people found`);
+    expect(await page.getByRole('button', { name: 'More' }).count()).toBe(0);
+    await page.context().close();
+  });
+
   it('finds people by any word of their name and by card serial, and says what to do when nobody matches', async () => {
     const page = await openPage(browser);
     await signIn(page, app.url, 'agent');

@@ -5,8 +5,11 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { assignments, positions } from '../../db/schema/access.ts';
+import { accounts } from '../../db/schema/accounts.ts';
+import { cardJobs } from '../../db/schema/card-jobs.ts';
 import { cards } from '../../db/schema/cards.ts';
 import { people, personOrganisations } from '../../db/schema/people.ts';
+import { workstations } from '../../db/schema/workstations.ts';
 import { addDays, todayOf } from '../../server/services/dates.ts';
 import { seedDemoMorning } from '../support/demo-morning.ts';
 import { axeViolations, sidewaysOverflow, waitForLoaded } from './support/accessibility.ts';
@@ -49,14 +52,40 @@ describe('the reports page, in Chromium', () => {
       .select({ id: personOrganisations.personId })
       .from(personOrganisations)
       .where(eq(personOrganisations.odsCode, 'RWG01'));
-    await app.db.insert(cards).values(
-      Array.from({ length: 30 }, (_, i) => ({
-        serial: randomBytes(16).toString('hex'),
-        personId: holders[i % holders.length]?.id ?? null,
-        state: i % 7 === 0 ? ('blocked' as const) : ('active' as const),
-        expiresAt: new Date(now.getTime() + (2 + i * 6) * dayMs),
-        createdAt: now,
-        updatedAt: now,
+    const holding = await app.db
+      .insert(cards)
+      .values(
+        Array.from({ length: 30 }, (_, i) => ({
+          serial: randomBytes(16).toString('hex'),
+          personId: holders[i % holders.length]?.id ?? null,
+          state: i % 7 === 0 ? ('blocked' as const) : ('active' as const),
+          expiresAt: new Date(now.getTime() + (2 + i * 6) * dayMs),
+          createdAt: now,
+          updatedAt: now,
+        })),
+      )
+      .returning({ id: cards.id, personId: cards.personId });
+    // Two unlocks this month, at the demo's desk and by the holder: the unlocks chart has bars.
+    const [desk] = await app.db.select({ id: workstations.id }).from(workstations);
+    const [manager] = await app.db
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(eq(accounts.username, 'manager'));
+    const unlocked = holding.find((c) => c.personId);
+    if (!desk || !manager || !unlocked?.personId) throw new Error('no desk, manager or card');
+    await app.db.insert(cardJobs).values(
+      [false, true].map((selfService) => ({
+        kind: 'unlock' as const,
+        selfService,
+        state: 'succeeded' as const,
+        cardId: unlocked.id,
+        personId: unlocked.personId ?? '',
+        workstationId: desk.id,
+        requestedBy: manager.id,
+        nonceHash: randomBytes(32).toString('hex'),
+        createdAt: new Date(now.getTime() - dayMs),
+        expiresAt: new Date(now.getTime() - dayMs),
+        finishedAt: new Date(now.getTime() - dayMs),
       })),
     );
     // Someone whose name a spreadsheet would run, holding a position that ends next week.
@@ -377,6 +406,38 @@ describe('the reports page, in Chromium', () => {
     // wait for it, with no red box of their own.
     await expect.poll(() => page.getByTestId('not-shown').count()).toBe(4);
     expect(await page.locator('[data-testid^="report-"] .message.error').count()).toBe(0);
+  });
+
+  it('draws no empty chart for a report with nothing in its dates: it says so instead', async () => {
+    await signIn(page, app.url, 'manager');
+    // Years before anything of the demo: nothing expires, is requested, unlocked or ends.
+    await page.goto(`${app.url}/reports?from=2020-01-06&to=2020-03-29`);
+    await page.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
+    await waitForLoaded(page);
+    const report = (name: (typeof reportNames)[number]) => page.getByTestId(`report-${name}`);
+    const said = {
+      'expiring-by-week': 'No card’s certificate expires in these weeks.',
+      'requests-by-month': 'No request was raised or decided in these months.',
+      'unlocks-by-month': 'No card was unlocked in these months.',
+    } as const;
+    for (const [name, words] of Object.entries(said)) {
+      const section = report(name as keyof typeof said);
+      await section.getByTestId(`table-${name}`).waitFor();
+      expect(await section.locator('ra-report-chart').count(), name).toBe(0);
+      expect(await section.getByTestId('nothing-to-chart').textContent(), name).toBe(words);
+    }
+    // The table says it for positions ending: said once, with no chart above it.
+    const ending = report('positions-ending');
+    expect(await ending.locator('ra-report-chart').count()).toBe(0);
+    expect(await ending.getByTestId('nothing-to-chart').count()).toBe(0);
+    expect(await ending.getByTestId('table-positions-ending').textContent()).toContain(
+      'No position ends in these dates.',
+    );
+    // The reports of today have something to chart, and draw it.
+    for (const name of ['cards-by-state', 'system-access'] as const) {
+      await report(name).locator('canvas').waitFor();
+      expect(await report(name).getByTestId('nothing-to-chart').count(), name).toBe(0);
+    }
   });
 
   it('offers a sponsor their organisation only, and a staff member no reports at all', async () => {

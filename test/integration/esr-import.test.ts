@@ -24,6 +24,8 @@ interface ImportView {
   planned: Record<string, number>;
   done: number;
   outcomes: Record<string, number>;
+  createdBy: { username: string; displayName: string } | null;
+  appliedBy: { username: string; displayName: string } | null;
 }
 interface Row {
   line: number;
@@ -111,6 +113,8 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     ].join('\r\n');
     const view = await dryRun(csv);
     expect(view).toMatchObject({ status: 'checked', rowCount: 10, done: 0 });
+    // Who checked it, by the name a page shows and the username that tells them apart.
+    expect(view.createdBy).toEqual({ username: 'manager', displayName: 'Morgan Manager' });
     expect(view.planned).toEqual({ create: 2, refuse: 8 });
     const rows = await rowsOf(view.id);
     expect(line(rows, 2)).toMatchObject({ key: '10000001', plan: 'create' });
@@ -146,6 +150,7 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
 
     const done = await applied(view.id);
     expect(done).toMatchObject({ status: 'applied', done: 10 });
+    expect(done.appliedBy).toEqual({ username: 'manager', displayName: 'Morgan Manager' });
     expect(done.outcomes).toEqual({ created: 2, refused: 8 });
     const made = await t.db
       .select()

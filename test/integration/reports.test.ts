@@ -118,7 +118,7 @@ function expected(tables: Tables, covered: Covered, now: Date) {
     const sorted = [...values].sort((a, b) => a - b);
     const mid = (sorted.length - 1) / 2;
     const ms = ((sorted[Math.floor(mid)] ?? 0) + (sorted[Math.ceil(mid)] ?? 0)) / 2;
-    return Math.round((ms / hourMs) * 10) / 10;
+    return Math.round((ms / hourMs) * 100) / 100;
   };
 
   const unlocks = new Map<string, { unlocks: number; selfService: number }>();
@@ -424,30 +424,30 @@ describe.each(testDrivers)('reports (%s)', (driver) => {
       decidedAt: status === 'open' ? null : new Date(raisedAt.getTime() + waitHours * hourMs),
     });
     const october = (d: number, h = 9) => new Date(Date.UTC(2026, 9, d, h));
-    await t.db
-      .insert(accessRequests)
-      .values([
-        request('RWG02', nurse?.id ?? '', october(5), 'approved', 2),
-        request('RWG02', nurse?.id ?? '', october(6), 'approved', 4),
-        request('RWG02', nurse?.id ?? '', october(7), 'rejected', 10),
-        request('RWG02', nurse?.id ?? '', october(31, 20), 'approved', 6),
-        request('RWG02', nurse?.id ?? '', october(8), 'withdrawn', 1),
-        request(
-          'RWG01',
-          rwgPositions[0]?.id ?? '',
-          new Date(Date.UTC(2026, 2, 29, 0, 30)),
-          'approved',
-          24,
-        ),
-        request(
-          'RWG01',
-          rwgPositions[0]?.id ?? '',
-          new Date(Date.UTC(2025, 10, 30, 12)),
-          'approved',
-          48,
-        ),
-        request('RXX01', crossfield?.id ?? '', october(9), 'approved', 100),
-      ]);
+    await t.db.insert(accessRequests).values([
+      request('RWG02', nurse?.id ?? '', october(5), 'approved', 2),
+      request('RWG02', nurse?.id ?? '', october(6), 'approved', 4),
+      request('RWG02', nurse?.id ?? '', october(7), 'rejected', 10),
+      request('RWG02', nurse?.id ?? '', october(31, 20), 'approved', 6),
+      request('RWG02', nurse?.id ?? '', october(8), 'withdrawn', 1),
+      request(
+        'RWG01',
+        rwgPositions[0]?.id ?? '',
+        new Date(Date.UTC(2026, 2, 29, 0, 30)),
+        'approved',
+        24,
+      ),
+      request(
+        'RWG01',
+        rwgPositions[0]?.id ?? '',
+        new Date(Date.UTC(2025, 10, 30, 12)),
+        'approved',
+        48,
+      ),
+      request('RXX01', crossfield?.id ?? '', october(9), 'approved', 100),
+      // Decided in 12 minutes: a median of a fifth of an hour, not 0 hours.
+      request('RXX01', crossfield?.id ?? '', new Date(Date.UTC(2026, 8, 10, 9)), 'approved', 0.2),
+    ]);
 
     // Unlocks: succeeded at a desk and by the holder, and one that failed.
     const [rwgDesk] = await t.db
@@ -626,6 +626,15 @@ describe.each(testDrivers)('reports (%s)', (driver) => {
       expect(rwg02.find((m) => m.month === '2026-11')).toMatchObject({
         decided: 1,
         medianHoursToDecision: 6,
+      });
+      // A decision in 12 minutes is 0.2 hours, not rounded away to nothing.
+      const { months: rxx01 } = await report<{ months: { month: string }[] }>(
+        national,
+        '/api/reports/requests-by-month?organisation=RXX01',
+      );
+      expect(rxx01.find((m) => m.month === '2026-09')).toMatchObject({
+        decided: 1,
+        medianHoursToDecision: 0.2,
       });
     });
 

@@ -13,6 +13,12 @@ import type { Permission } from '../../permissions/permissions.ts';
 import { actorScope } from '../access/actor-scope.ts';
 import type { ServiceContext } from '../context.ts';
 
+/** An account that checked or applied an import. */
+export interface ImportAccount {
+  username: string;
+  displayName: string;
+}
+
 /** An import as its page shows it: the dry run's counts, then progress and outcomes. */
 export interface ImportView {
   id: string;
@@ -25,9 +31,10 @@ export interface ImportView {
   done: number;
   outcomes: Record<string, number>;
   createdAt: string;
-  createdBy: string | null;
+  /** Who checked it: their display name is what a page says, their username tells them apart. */
+  createdBy: ImportAccount | null;
   applyStartedAt: string | null;
-  appliedBy: string | null;
+  appliedBy: ImportAccount | null;
   finishedAt: string | null;
 }
 
@@ -56,14 +63,14 @@ export async function viewImport(
 }
 
 async function viewOf(ctx: ServiceContext, row: typeof imports.$inferSelect): Promise<ImportView> {
-  const names = new Map<string, string>();
+  const names = new Map<string, ImportAccount>();
   for (const accountId of [row.createdBy, row.appliedBy]) {
     if (!accountId || names.has(accountId)) continue;
     const [a] = await ctx.db
-      .select({ username: accounts.username })
+      .select({ username: accounts.username, displayName: accounts.displayName })
       .from(accounts)
       .where(eq(accounts.id, accountId));
-    if (a) names.set(accountId, a.username);
+    if (a) names.set(accountId, a);
   }
   return {
     id: row.id,

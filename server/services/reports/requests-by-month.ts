@@ -105,7 +105,8 @@ export async function requestsByMonth(
         medianHoursToDecision:
           d?.median === null || d?.median === undefined
             ? null
-            : Math.round((d.median / 3600) * 10) / 10,
+            : // To 0.01 h (36 seconds): a median of minutes is not rounded to 0 hours.
+              Math.round((d.median / 3600) * 100) / 100,
       };
     }),
   };

@@ -1523,7 +1523,7 @@ export type paths = {
         };
         /**
          * Requests: your inbox to decide, or your own
-         * @description `view=inbox` (default for deciders): requests for organisations you decide for. `view=mine`: requests you raised or that are for you. Both list open requests and those decided in the last 30 days; with `personId` (a person's page), all of that person's requests, however old.
+         * @description `view=inbox` (default for deciders): requests for organisations you decide for. `view=mine`: requests you raised or that are for you. Both list open requests and those decided in the last 30 days; with `personId` (a person's page), that person's requests however old. Newest first, a page at a time (`limit`, 50 unless asked): while `nextCursor` is not null, pass it as `cursor` for the next, older page.
          */
         get: operations["listRequests"];
         put?: never;
@@ -2668,12 +2668,20 @@ export type components = {
             };
         };
         Import: {
-            appliedBy: string | null;
+            /** @description Who applied it */
+            appliedBy: {
+                displayName: string;
+                username: string;
+            } | null;
             /** Format: date-time */
             applyStartedAt: string | null;
             /** Format: date-time */
             createdAt: string;
-            createdBy: string | null;
+            /** @description Who checked it */
+            createdBy: {
+                displayName: string;
+                username: string;
+            } | null;
             /** @description Rows applied so far */
             done: number;
             fileName: string;
@@ -3062,7 +3070,7 @@ export type components = {
                 approved: number;
                 /** @description Approved or rejected in the month */
                 decided: number;
-                /** @description The median time from raising to the decision of the month’s decisions, in hours to one decimal; null without any */
+                /** @description The median time from raising to the decision of the month’s decisions, in hours to two decimals (36 seconds), so a median of minutes is not 0; null without any */
                 medianHoursToDecision: number | null;
                 /** @description YYYY-MM */
                 month: string;

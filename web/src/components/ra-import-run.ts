@@ -177,7 +177,7 @@ export class RaImportRun extends LitElement {
     const toDo = v.rowCount - (v.planned.refuse ?? 0) - (v.planned.unchanged ?? 0);
     return html`<section class="card" aria-labelledby="run-h" data-testid="import-run">
       <h2 id="run-h">${v.fileName}</h2>
-      <p class="muted">Checked ${dateTime(v.createdAt)}${v.createdBy ? ` by ${v.createdBy}` : ''}:
+      <p class="muted">Checked ${dateTime(v.createdAt)}${v.createdBy ? ` by ${v.createdBy.displayName}` : ''}:
         ${count(v.rowCount, v.kind === 'esr' ? 'staff record' : 'card')}.</p>
       <p data-testid="planned"><strong>Dry run:</strong> ${countsWords(v.planned)}.</p>
       ${this.error ? html`<p class="message error" role="alert">${this.error}</p>` : nothing}

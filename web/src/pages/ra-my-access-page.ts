@@ -6,8 +6,8 @@ import '../components/ra-cards-table.ts';
 import '../components/ra-loading.ts';
 import type { PositionChoice, RaPositionForm } from '../components/ra-position-form.ts';
 import '../components/ra-position-form.ts';
+import '../components/ra-request-pages.ts';
 import type { RequestRow } from '../components/ra-requests-table.ts';
-import '../components/ra-requests-table.ts';
 import { count } from '../format.ts';
 import { shared } from '../styles.ts';
 
@@ -28,12 +28,11 @@ export class RaMyAccessPage extends LitElement {
     args: () => [this.reloads] as const,
     task: async (_args, { signal }) => {
       try {
-        const [person, positions, requests] = await Promise.all([
+        const [person, positions] = await Promise.all([
           ok(api.GET('/api/me/person', { signal }), signal),
           ok(api.GET('/api/me/requestable-positions', { signal }), signal),
-          ok(api.GET('/api/requests', { params: { query: { view: 'mine' } }, signal }), signal),
         ]);
-        return { person, positions: positions.items, requests: requests.items };
+        return { person, positions: positions.items };
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) return null;
         throw err;
@@ -91,7 +90,7 @@ export class RaMyAccessPage extends LitElement {
     if (value === null) {
       return html`<h1>My access</h1><p>Your account is not linked to a person record yet. Ask the RA team.</p>`;
     }
-    const { person: p, positions, requests } = value;
+    const { person: p, positions } = value;
     const choosable = positions.filter((x) => x.availability === 'requestable').length;
     return html`
       <h1>My access</h1>
@@ -128,7 +127,7 @@ export class RaMyAccessPage extends LitElement {
       <section class="card" aria-labelledby="mine-h">
         <h2 id="mine-h">Your requests</h2>
         <div role="status">${this.notice ? html`<p class="message success" data-testid="withdrawn-notice">${this.notice}</p>` : nothing}</div>
-        <ra-requests-table .requests=${requests} @ra-request-withdrawn=${this.withdrawn}></ra-requests-table>
+        <ra-request-pages view="mine" .revision=${this.reloads} @ra-request-withdrawn=${this.withdrawn}></ra-request-pages>
       </section>
     `;
   }

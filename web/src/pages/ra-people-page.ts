@@ -23,6 +23,7 @@ export class RaPeoplePage extends LitElement {
     more: { state: true },
     cursor: { state: true },
     moreError: { state: true },
+    loadingMore: { state: true },
   };
   /** What was last searched for; empty before the first search. */
   declare q: string;
@@ -31,12 +32,17 @@ export class RaPeoplePage extends LitElement {
   /** Where the next page starts, or null when there is none. */
   declare cursor: string | null;
   declare moreError: string;
+  /** True while "More" fetches the next page. */
+  declare loadingMore: boolean;
+  /** The "More" call in flight: a new search cancels it, so its people do not join the new list. */
+  private moreCall: AbortController | null = null;
   private session = new ContextConsumer(this, { context: sessionContext, subscribe: true });
 
   /** The first page, fetched whenever the search changes; a newer search cancels an older one. */
   private results = new Task(this, {
     args: () => [this.q] as const,
     task: async ([q], { signal }) => {
+      this.moreCall?.abort();
       if (!q) return null;
       const page = await ok(
         api.GET('/api/people', { params: { query: { q, limit: pageSize } }, signal }),
@@ -76,6 +82,7 @@ export class RaPeoplePage extends LitElement {
     this.more = [];
     this.cursor = null;
     this.moreError = '';
+    this.loadingMore = false;
   }
 
   private submit(event: SubmitEvent) {
@@ -89,18 +96,32 @@ export class RaPeoplePage extends LitElement {
   }
 
   private async loadMore() {
-    if (!this.cursor) return;
+    const cursor = this.cursor;
+    if (!cursor || this.loadingMore) return;
+    const call = new AbortController();
+    this.moreCall = call;
     this.moreError = '';
+    this.loadingMore = true;
     try {
       const page = await ok(
         api.GET('/api/people', {
-          params: { query: { q: this.q, limit: pageSize, cursor: this.cursor } },
+          params: { query: { q: this.q, limit: pageSize, cursor } },
+          signal: call.signal,
         }),
+        call.signal,
       );
+      if (call.signal.aborted) return;
       this.more = [...this.more, ...page.items];
       this.cursor = page.nextCursor;
     } catch (err) {
-      this.moreError = err instanceof ApiError ? err.message : 'More could not be loaded.';
+      if (!call.signal.aborted) {
+        this.moreError = err instanceof ApiError ? err.message : 'More could not be loaded.';
+      }
+    } finally {
+      if (this.moreCall === call) {
+        this.moreCall = null;
+        this.loadingMore = false;
+      }
     }
   }
 
@@ -129,7 +150,10 @@ export class RaPeoplePage extends LitElement {
   }
 
   private renderResults(people: PersonSummary[]) {
-    const found = `${count(people.length, 'person', 'people')}${this.cursor ? ' so far' : ''} found`;
+    // With more to fetch, the number shown is not how many match: say so, as Requests does.
+    const found = this.cursor
+      ? `${count(people.length, 'person', 'people')} found so far. There are more: More shows up to ${pageSize} of them.`
+      : `${count(people.length, 'person', 'people')} found`;
     return html`
       <p class=${people.length ? 'count' : 'nobody'} role="status">${people.length ? found : this.nobody()}</p>
       ${
@@ -147,7 +171,7 @@ export class RaPeoplePage extends LitElement {
               )}</tbody>
             </table>
             ${this.moreError ? html`<p class="message error" role="alert">${this.moreError}</p>` : nothing}
-            ${this.cursor ? html`<div class="actions"><button class="secondary" type="button" @click=${this.loadMore}>More</button></div>` : nothing}`
+            ${this.cursor ? html`<div class="actions"><button class="secondary" type="button" @click=${this.loadMore} ?disabled=${this.loadingMore}>${this.loadingMore ? 'Loading…' : 'More'}</button></div>` : nothing}`
           : nothing
       }
     `;

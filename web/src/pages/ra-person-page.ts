@@ -10,7 +10,7 @@ import type { RaDialog } from '../components/ra-dialog.ts';
 import '../components/ra-give-position-form.ts';
 import '../components/ra-loading.ts';
 import '../components/ra-notification-list.ts';
-import '../components/ra-requests-table.ts';
+import '../components/ra-request-pages.ts';
 import { date, dateTime, statusLabel, statusTag } from '../format.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
 import { can, sessionContext } from '../session.ts';
@@ -100,23 +100,14 @@ export class RaPersonPage extends LitElement {
       if (!id) return null;
       const me = this.session.value;
       const path = { path: { id } };
-      const [person, requests, positions] = await Promise.all([
+      const [person, positions] = await Promise.all([
         ok(api.GET('/api/people/{id}', { params: path, signal }), signal),
-        ok(
-          api.GET('/api/requests', {
-            params: {
-              query: { view: can(me, 'requests:decide') ? 'inbox' : 'mine', personId: id },
-            },
-            signal,
-          }),
-          signal,
-        ),
         can(me, 'assignments:assign-assignable')
           ? ok(api.GET('/api/people/{id}/assignable-positions', { params: path, signal }), signal)
           : Promise.resolve({ items: [] }),
       ]);
       document.title = `${fullName(person)} – Smartcard RA`;
-      return { person, requests: requests.items, positions: positions.items };
+      return { person, positions: positions.items };
     },
   });
 
@@ -287,8 +278,8 @@ export class RaPersonPage extends LitElement {
   }
 
   private renderData(value: NonNullable<typeof this.data.value>) {
-    const { person, requests, positions } = value;
-    if (person.view === 'decider') return this.renderForDecider(person, requests);
+    const { person, positions } = value;
+    if (person.view === 'decider') return this.renderForDecider(person);
     const me = this.session.value;
     const may = (action: PersonAction) => person.actions.includes(action);
     const name = fullName(person);
@@ -338,7 +329,7 @@ export class RaPersonPage extends LitElement {
       }
       <section class="card" aria-labelledby="req-h">
         <h2 id="req-h">Requests</h2>
-        <ra-requests-table .requests=${requests}></ra-requests-table>
+        ${this.renderRequests(person.id)}
       </section>
       <section class="card" aria-labelledby="notices-h">
         <h2 id="notices-h">Notifications</h2>
@@ -438,8 +429,14 @@ export class RaPersonPage extends LitElement {
       }}>${w ? html`<p>${w.text}</p>` : nothing}</ra-dialog>`;
   }
 
+  /** The person's requests, however old, a page at a time; fetched again after an action here. */
+  private renderRequests(id: string) {
+    const view = can(this.session.value, 'requests:decide') ? 'inbox' : 'mine';
+    return html`<ra-request-pages view=${view} person-id=${id} .revision=${this.historyRevision}></ra-request-pages>`;
+  }
+
   /** A person seen only as the subject of a request this user decides. */
-  private renderForDecider(p: PersonForDecider, requests: Schemas['AccessRequest'][]) {
+  private renderForDecider(p: PersonForDecider) {
     return html`
       <p><a href="/requests">← Requests</a></p>
       <h1>${fullName(p)}</h1>
@@ -458,7 +455,7 @@ export class RaPersonPage extends LitElement {
       </section>
       <section class="card" aria-labelledby="req-h">
         <h2 id="req-h">Requests</h2>
-        <ra-requests-table .requests=${requests}></ra-requests-table>
+        ${this.renderRequests(p.id)}
       </section>
       <ra-history subject-type="person" subject-id=${p.id} .revision=${this.historyRevision}></ra-history>
     `;

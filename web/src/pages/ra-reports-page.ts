@@ -321,6 +321,16 @@ export class RaReportsPage extends LitElement {
     return first && messages.every((m) => m === first) ? first : '';
   }
 
+  /** The report's chart, or when there is nothing to chart, no empty axes: words, if the table does not say it. */
+  private chart(view: ReportView) {
+    if (view.chart) {
+      return html`<ra-report-chart .config=${view.chart} label=${view.chartLabel}></ra-report-chart>`;
+    }
+    return view.nothingToChart
+      ? html`<p data-testid="nothing-to-chart">${view.nothingToChart}</p>`
+      : nothing;
+  }
+
   private section(s: Section, result: Loaded | undefined, saidAbove: boolean) {
     const csv = `/api/reports/${s.name}.csv${queryOf(this.filters, s.dated)}`;
     return html`<section class="card" aria-labelledby="${s.name}-h" data-testid="report-${s.name}">
@@ -337,7 +347,7 @@ export class RaReportsPage extends LitElement {
                     ? result.reason.message
                     : 'This report could not be loaded.'
                 }</p></div>`
-              : html`<ra-report-chart .config=${result.value.chart} label=${result.value.chartLabel}></ra-report-chart>
+              : html`${this.chart(result.value)}
                 ${result.value.table}
                 ${result.value.note ? html`<p class="hint">${result.value.note}</p>` : nothing}
                 <p class="download"><a href=${csv} download data-testid="csv-${s.name}">Download CSV<span class="visually-hidden">: ${s.title}</span></a></p>`

@@ -246,7 +246,10 @@ export class RaRequestsPage extends LitElement {
           : await ok(api.POST('/api/requests/{id}/reject', { ...path, body: { reason } }));
       this.open = null;
       this.feedback.clear();
-      this.notice = `${kind === 'approve' ? 'Approved' : 'Rejected'}: ${decided.position.name} for ${decided.person.name}.`;
+      // "Rejected: Ward Clerk" would read as refusing to give it: say what was asked.
+      const what =
+        decided.kind === 'remove' ? `removal of ${decided.position.name}` : decided.position.name;
+      this.notice = `${kind === 'approve' ? 'Approved' : 'Rejected'}: ${what} for ${decided.person.name}.`;
       this.reloads++;
       this.workChanged();
       await this.focusOn('#notice');

@@ -3,10 +3,16 @@ import type { Schemas } from '../api/client.ts';
 import type { ReportChartConfig } from '../components/ra-report-chart.ts';
 import { date, statusLabel, systemLabels } from '../format.ts';
 
-/** What the page shows of one report: its chart, named for a screen reader, and its table. */
+/**
+ * What the page shows of one report: its chart, named for a screen reader, and its table. A
+ * report with nothing to chart (every figure 0) has no chart, only words saying so: an empty
+ * 0–1 axis says nothing.
+ */
 export interface ReportView {
-  chart: ReportChartConfig;
+  chart: ReportChartConfig | null;
   chartLabel: string;
+  /** Said in place of the chart when there is none, unless the table already says it. */
+  nothingToChart?: string;
   /**
    * A `table.stack`, each cell labelled by its column (`data-label`): on a phone each row
    * becomes a block, its figures (`num`) and short words (`short`) sharing lines.
@@ -46,10 +52,19 @@ export const monthLabel = (month: string) =>
 /** "23 Nov" for a week's Monday on a chart's axis, where the year would crowd it. */
 const shortDay = (isoDate: string) => date(isoDate).replace(/ \d{4}$/, '');
 
-/** A median wait: "4 hours", "1.5 hours", "3.2 days". */
+/** A median wait: "Under a minute", "12 minutes", "4 hours", "1.5 hours", "3.2 days". */
 export function waitLabel(hours: number | null): string {
   if (hours === null) return 'No decisions';
-  if (hours < 48) return `${hours.toLocaleString('en-GB')} ${hours === 1 ? 'hour' : 'hours'}`;
+  if (hours < 1) {
+    if (hours * 60 < 1) return 'Under a minute';
+    const minutes = Math.round(hours * 60);
+    return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
+  }
+  if (hours < 48) {
+    // The report gives hundredths of an hour; a tenth is enough to read.
+    const shown = Math.round(hours * 10) / 10;
+    return `${shown.toLocaleString('en-GB')} ${shown === 1 ? 'hour' : 'hours'}`;
+  }
   return `${(Math.round((hours / 24) * 10) / 10).toLocaleString('en-GB')} days`;
 }
 
@@ -88,18 +103,20 @@ export function cardsView(report: Schemas['CardsByStateReport']): ReportView {
       .filter((r) => r.odsCode === odsCode && r.state === state)
       .reduce((total, r) => total + r.cards, 0);
   return {
-    chart: {
-      type: 'bar',
-      data: {
-        labels: organisations,
-        datasets: states.map((state) => ({
-          label: statusLabel(state),
-          data: organisations.map((o) => sum(o, state)),
-          backgroundColor: stateColours[state] ?? grey,
-        })),
-      },
-      options: { scales: axes(true) },
-    },
+    chart: !report.rows.length
+      ? null
+      : {
+          type: 'bar',
+          data: {
+            labels: organisations,
+            datasets: states.map((state) => ({
+              label: statusLabel(state),
+              data: organisations.map((o) => sum(o, state)),
+              backgroundColor: stateColours[state] ?? grey,
+            })),
+          },
+          options: { scales: axes(true) },
+        },
     chartLabel: `Bar chart of cards in each state, stacked, for each of ${organisations.length} organisations. The figures are in the table.`,
     table: html`<table class="stack" data-testid="table-cards-by-state">
       <caption class="visually-hidden">Cards by organisation, state and type</caption>
@@ -120,7 +137,9 @@ export function cardsView(report: Schemas['CardsByStateReport']): ReportView {
 
 export function expiringView(report: Schemas['ExpiringByWeekReport']): ReportView {
   return {
-    chart: weeklyBars(report.weeks, 'Cards expiring', (w) => w.cards, amber),
+    ...(report.weeks.some((w) => w.cards)
+      ? { chart: weeklyBars(report.weeks, 'Cards expiring', (w) => w.cards, amber) }
+      : { chart: null, nothingToChart: 'No card’s certificate expires in these weeks.' }),
     chartLabel: `Bar chart of cards whose certificates expire in each of ${report.weeks.length} weeks from ${date(report.period.from)} to ${date(report.period.to)}. The figures are in the table.`,
     table: html`<table class="stack" data-testid="table-expiring-by-week">
       <caption class="visually-hidden">Cards whose certificates expire, by week</caption>
@@ -133,37 +152,45 @@ export function expiringView(report: Schemas['ExpiringByWeekReport']): ReportVie
 }
 
 export function requestsView(report: Schemas['RequestsByMonthReport']): ReportView {
+  const any = report.months.some((m) => m.raised || m.decided);
   return {
-    chart: {
-      type: 'bar',
-      data: {
-        labels: report.months.map((m) => monthLabel(m.month)),
-        datasets: [
-          { label: 'Raised', data: report.months.map((m) => m.raised), backgroundColor: blue },
-          { label: 'Decided', data: report.months.map((m) => m.decided), backgroundColor: green },
-          {
-            type: 'line',
-            label: 'Median hours to a decision',
-            data: report.months.map((m) => m.medianHoursToDecision),
-            borderColor: red,
-            backgroundColor: red,
-            yAxisID: 'hours',
-            spanGaps: true,
+    ...(any ? {} : { nothingToChart: 'No request was raised or decided in these months.' }),
+    chart: !any
+      ? null
+      : {
+          type: 'bar',
+          data: {
+            labels: report.months.map((m) => monthLabel(m.month)),
+            datasets: [
+              { label: 'Raised', data: report.months.map((m) => m.raised), backgroundColor: blue },
+              {
+                label: 'Decided',
+                data: report.months.map((m) => m.decided),
+                backgroundColor: green,
+              },
+              {
+                type: 'line',
+                label: 'Median hours to a decision',
+                data: report.months.map((m) => m.medianHoursToDecision),
+                borderColor: red,
+                backgroundColor: red,
+                yAxisID: 'hours',
+                spanGaps: true,
+              },
+            ],
           },
-        ],
-      },
-      options: {
-        scales: {
-          ...axes(),
-          hours: {
-            position: 'right',
-            beginAtZero: true,
-            title: { display: true, text: 'Hours' },
-            grid: { drawOnChartArea: false },
+          options: {
+            scales: {
+              ...axes(),
+              hours: {
+                position: 'right',
+                beginAtZero: true,
+                title: { display: true, text: 'Hours' },
+                grid: { drawOnChartArea: false },
+              },
+            },
           },
         },
-      },
-    },
     chartLabel: `Bar chart of requests raised and decided in each month from ${monthLabel(report.period.from.slice(0, 7))} to ${monthLabel(report.period.to.slice(0, 7))}, with a line of the median hours to a decision. The figures are in the table.`,
     table: html`<table class="stack" data-testid="table-requests-by-month">
       <caption class="visually-hidden">Requests raised and decided by month</caption>
@@ -183,26 +210,30 @@ export function requestsView(report: Schemas['RequestsByMonthReport']): ReportVi
 }
 
 export function unlocksView(report: Schemas['UnlocksByMonthReport']): ReportView {
+  const any = report.months.some((m) => m.unlocks);
   return {
-    chart: {
-      type: 'bar',
-      data: {
-        labels: report.months.map((m) => monthLabel(m.month)),
-        datasets: [
-          {
-            label: 'At a desk',
-            data: report.months.map((m) => m.unlocks - m.selfService),
-            backgroundColor: blue,
+    ...(any ? {} : { nothingToChart: 'No card was unlocked in these months.' }),
+    chart: !any
+      ? null
+      : {
+          type: 'bar',
+          data: {
+            labels: report.months.map((m) => monthLabel(m.month)),
+            datasets: [
+              {
+                label: 'At a desk',
+                data: report.months.map((m) => m.unlocks - m.selfService),
+                backgroundColor: blue,
+              },
+              {
+                label: 'By the holder',
+                data: report.months.map((m) => m.selfService),
+                backgroundColor: purple,
+              },
+            ],
           },
-          {
-            label: 'By the holder',
-            data: report.months.map((m) => m.selfService),
-            backgroundColor: purple,
-          },
-        ],
-      },
-      options: { scales: axes(true) },
-    },
+          options: { scales: axes(true) },
+        },
     chartLabel: `Bar chart of cards unlocked in each month, at a desk and by the holder, stacked. The figures are in the table.`,
     table: html`<table class="stack" data-testid="table-unlocks-by-month">
       <caption class="visually-hidden">Cards unlocked by month</caption>
@@ -216,24 +247,28 @@ export function unlocksView(report: Schemas['UnlocksByMonthReport']): ReportView
 }
 
 export function systemsView(report: Schemas['SystemAccessReport']): ReportView {
+  const any = report.systems.some((s) => s.people);
   return {
-    chart: {
-      type: 'bar',
-      data: {
-        labels: report.systems.map((s) => systemLabels[s.system] ?? s.system),
-        datasets: [
-          { label: 'People', data: report.systems.map((s) => s.people), backgroundColor: blue },
-        ],
-      },
-      options: {
-        indexAxis: 'y',
-        scales: {
-          x: { beginAtZero: true, ticks: { precision: 0 } },
-          y: { ticks: { autoSkip: false } },
+    ...(any ? {} : { nothingToChart: 'Nobody holds a position that uses a clinical system.' }),
+    chart: !any
+      ? null
+      : {
+          type: 'bar',
+          data: {
+            labels: report.systems.map((s) => systemLabels[s.system] ?? s.system),
+            datasets: [
+              { label: 'People', data: report.systems.map((s) => s.people), backgroundColor: blue },
+            ],
+          },
+          options: {
+            indexAxis: 'y',
+            scales: {
+              x: { beginAtZero: true, ticks: { precision: 0 } },
+              y: { ticks: { autoSkip: false } },
+            },
+            plugins: { legend: { display: false } },
+          },
         },
-        plugins: { legend: { display: false } },
-      },
-    },
     chartLabel: `Bar chart of how many people can use each clinical system on ${date(report.asOf)}. The figures are in the table.`,
     table: html`<table class="stack" data-testid="table-system-access">
       <caption class="visually-hidden">People with access to each clinical system</caption>
@@ -249,7 +284,10 @@ export function systemsView(report: Schemas['SystemAccessReport']): ReportView {
 export function endingView(report: Schemas['PositionsEndingReport']): ReportView {
   const shown = report.items.length;
   return {
-    chart: weeklyBars(report.weeks, 'Positions ending', (w) => w.assignments, darkBlue),
+    // None: the table says "No position ends in these dates."
+    chart: report.total
+      ? weeklyBars(report.weeks, 'Positions ending', (w) => w.assignments, darkBlue)
+      : null,
     chartLabel: `Bar chart of positions ending in each week from ${date(report.period.from)} to ${date(report.period.to)}: ${n(report.total)} in all. The figures are in the table.`,
     table: html`<table class="stack" data-testid="table-positions-ending">
       <caption class="visually-hidden">Positions ending, soonest first</caption>
