@@ -3,6 +3,7 @@ import { html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
 import { count } from '../format.ts';
 import { shared } from '../styles.ts';
+import { MorePages } from './more-pages.ts';
 import './ra-loading.ts';
 import './ra-requests-table.ts';
 
@@ -26,10 +27,7 @@ export class RaRequestPages extends LitElement {
     view: {},
     personId: { attribute: 'person-id' },
     revision: { type: Number },
-    requests: { state: true },
-    cursor: { state: true },
-    moreError: { state: true },
-    loadingMore: { state: true },
+    first: { state: true },
   };
   /** `inbox` (requests the user decides) or `mine` (raised by or for the user). */
   declare view: 'inbox' | 'mine';
@@ -37,31 +35,35 @@ export class RaRequestPages extends LitElement {
   declare personId: string | undefined;
   /** Bumped by the page to fetch the list again. */
   declare revision: number;
-  /** The requests of the pages fetched so far, newest first. */
-  declare requests: AccessRequest[];
-  /** Where the next page starts, or null when there is none. */
-  declare cursor: string | null;
-  declare moreError: string;
-  /** True while "More" fetches the next page. */
-  declare loadingMore: boolean;
-  /** The "More" call in flight: a new first page cancels it. */
-  private moreCall: AbortController | null = null;
+  /** The first page's requests, newest first. */
+  declare first: AccessRequest[];
   static override styles = [shared];
+
+  private query(cursor?: string) {
+    const personId = this.personId;
+    return {
+      view: this.view,
+      limit: pageSize,
+      ...(cursor ? { cursor } : {}),
+      ...(personId ? { personId } : {}),
+    };
+  }
+
+  /** The older pages, fetched by "More". */
+  private readonly more = new MorePages<AccessRequest>(this, (cursor, signal) =>
+    ok(api.GET('/api/requests', { params: { query: this.query(cursor) }, signal }), signal),
+  );
 
   private readonly list = new Task(this, {
     args: () => [this.view, this.personId, this.revision] as const,
-    task: async ([view, personId], { signal }) => {
-      this.moreCall?.abort();
+    task: async (_, { signal }) => {
+      this.more.clear();
       const page = await ok(
-        api.GET('/api/requests', {
-          params: { query: { view, limit: pageSize, ...(personId ? { personId } : {}) } },
-          signal,
-        }),
+        api.GET('/api/requests', { params: { query: this.query() }, signal }),
         signal,
       );
-      this.requests = page.items;
-      this.cursor = page.nextCursor;
-      this.moreError = '';
+      this.first = page.items;
+      this.more.startAfter(page.nextCursor);
       return page.items;
     },
   });
@@ -71,47 +73,14 @@ export class RaRequestPages extends LitElement {
     this.view = 'mine';
     this.personId = undefined;
     this.revision = 0;
-    this.requests = [];
-    this.cursor = null;
-    this.moreError = '';
-    this.loadingMore = false;
-  }
-
-  /** Appends the next page, older than what is shown. */
-  private async loadMore() {
-    const cursor = this.cursor;
-    if (!cursor || this.loadingMore) return;
-    const call = new AbortController();
-    this.moreCall = call;
-    this.moreError = '';
-    this.loadingMore = true;
-    const personId = this.personId;
-    try {
-      const page = await ok(
-        api.GET('/api/requests', {
-          params: {
-            query: { view: this.view, limit: pageSize, cursor, ...(personId ? { personId } : {}) },
-          },
-          signal: call.signal,
-        }),
-        call.signal,
-      );
-      if (call.signal.aborted) return;
-      this.requests = [...this.requests, ...page.items];
-      this.cursor = page.nextCursor;
-    } catch (err) {
-      if (!call.signal.aborted) this.moreError = message(err, 'More could not be loaded.');
-    } finally {
-      if (this.moreCall === call) {
-        this.moreCall = null;
-        this.loadingMore = false;
-      }
-    }
+    this.first = [];
   }
 
   /** A withdrawn request shows its new state, though the page does not fetch again. */
   private readonly withdrawn = (event: CustomEvent<AccessRequest>) => {
-    this.requests = this.requests.map((r) => (r.id === event.detail.id ? event.detail : r));
+    const update = (r: AccessRequest) => (r.id === event.detail.id ? event.detail : r);
+    this.first = this.first.map(update);
+    this.more.replace(update);
   };
 
   override render() {
@@ -123,9 +92,9 @@ export class RaRequestPages extends LitElement {
     if (this.list.value === undefined) {
       return html`<ra-loading label="Loading requests…"></ra-loading>`;
     }
-    const requests = this.requests;
+    const requests = [...this.first, ...this.more.items];
     // With more to fetch, the number shown is not how many there are: say so.
-    const shown = this.cursor
+    const shown = this.more.cursor
       ? `The ${requests.length} most recently raised requests are shown. There are older ones: More shows up to ${pageSize} of them.`
       : count(requests.length, 'request');
     return html`${
@@ -134,12 +103,7 @@ export class RaRequestPages extends LitElement {
         : nothing
     }
       <ra-requests-table .requests=${requests} @ra-request-withdrawn=${this.withdrawn}></ra-requests-table>
-      ${this.moreError ? html`<p class="message error" role="alert">${this.moreError}</p>` : nothing}
-      ${
-        this.cursor
-          ? html`<div class="actions"><button class="secondary" type="button" @click=${this.loadMore} ?disabled=${this.loadingMore}>${this.loadingMore ? 'Loading…' : 'More'}</button></div>`
-          : nothing
-      }`;
+      ${this.more.render()}`;
   }
 }
 customElements.define('ra-request-pages', RaRequestPages);

@@ -2,6 +2,7 @@ import { ContextConsumer } from '@lit/context';
 import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
+import { MorePages } from '../components/more-pages.ts';
 import '../components/ra-loading.ts';
 import { count, date, statusLabel, statusTag } from '../format.ts';
 import { can, sessionContext } from '../session.ts';
@@ -20,36 +21,29 @@ const pageSize = 25;
 export class RaPeoplePage extends LitElement {
   static override properties = {
     q: { state: true },
-    more: { state: true },
-    cursor: { state: true },
-    moreError: { state: true },
-    loadingMore: { state: true },
   };
   /** What was last searched for; empty before the first search. */
   declare q: string;
-  /** People of the pages after the first, fetched by "More". */
-  declare more: PersonSummary[];
-  /** Where the next page starts, or null when there is none. */
-  declare cursor: string | null;
-  declare moreError: string;
-  /** True while "More" fetches the next page. */
-  declare loadingMore: boolean;
-  /** The "More" call in flight: a new search cancels it, so its people do not join the new list. */
-  private moreCall: AbortController | null = null;
+  /** The pages after the first, fetched by "More"; a new search starts again. */
+  private readonly more = new MorePages<PersonSummary>(this, (cursor, signal) =>
+    ok(
+      api.GET('/api/people', { params: { query: { q: this.q, limit: pageSize, cursor } }, signal }),
+      signal,
+    ),
+  );
   private session = new ContextConsumer(this, { context: sessionContext, subscribe: true });
 
   /** The first page, fetched whenever the search changes; a newer search cancels an older one. */
   private results = new Task(this, {
     args: () => [this.q] as const,
     task: async ([q], { signal }) => {
-      this.moreCall?.abort();
+      this.more.clear();
       if (!q) return null;
       const page = await ok(
         api.GET('/api/people', { params: { query: { q, limit: pageSize } }, signal }),
         signal,
       );
-      this.more = [];
-      this.cursor = page.nextCursor;
+      this.more.startAfter(page.nextCursor);
       return page.items;
     },
   });
@@ -79,10 +73,6 @@ export class RaPeoplePage extends LitElement {
   constructor() {
     super();
     this.q = new URLSearchParams(window.location.search).get('q')?.trim() ?? '';
-    this.more = [];
-    this.cursor = null;
-    this.moreError = '';
-    this.loadingMore = false;
   }
 
   private submit(event: SubmitEvent) {
@@ -90,39 +80,8 @@ export class RaPeoplePage extends LitElement {
     const q = String(new FormData(event.target as HTMLFormElement).get('q') ?? '').trim();
     const url = q ? `/people?q=${encodeURIComponent(q)}` : '/people';
     history.replaceState(null, '', url);
-    this.moreError = '';
     if (q === this.q) void this.results.run();
     else this.q = q;
-  }
-
-  private async loadMore() {
-    const cursor = this.cursor;
-    if (!cursor || this.loadingMore) return;
-    const call = new AbortController();
-    this.moreCall = call;
-    this.moreError = '';
-    this.loadingMore = true;
-    try {
-      const page = await ok(
-        api.GET('/api/people', {
-          params: { query: { q: this.q, limit: pageSize, cursor } },
-          signal: call.signal,
-        }),
-        call.signal,
-      );
-      if (call.signal.aborted) return;
-      this.more = [...this.more, ...page.items];
-      this.cursor = page.nextCursor;
-    } catch (err) {
-      if (!call.signal.aborted) {
-        this.moreError = err instanceof ApiError ? err.message : 'More could not be loaded.';
-      }
-    } finally {
-      if (this.moreCall === call) {
-        this.moreCall = null;
-        this.loadingMore = false;
-      }
-    }
   }
 
   override render() {
@@ -144,14 +103,14 @@ export class RaPeoplePage extends LitElement {
         pending: () => html`<ra-loading label="Searching…"></ra-loading>`,
         error: (err) =>
           html`<p class="message error" role="alert">${err instanceof ApiError ? err.message : 'The search failed. Try again.'}</p>`,
-        complete: (items) => (items ? this.renderResults([...items, ...this.more]) : nothing),
+        complete: (items) => (items ? this.renderResults([...items, ...this.more.items]) : nothing),
       })}
     `;
   }
 
   private renderResults(people: PersonSummary[]) {
     // With more to fetch, the number shown is not how many match: say so, as Requests does.
-    const found = this.cursor
+    const found = this.more.cursor
       ? `${count(people.length, 'person', 'people')} found so far. There are more: More shows up to ${pageSize} of them.`
       : `${count(people.length, 'person', 'people')} found`;
     return html`
@@ -170,8 +129,7 @@ export class RaPeoplePage extends LitElement {
                 </tr>`,
               )}</tbody>
             </table>
-            ${this.moreError ? html`<p class="message error" role="alert">${this.moreError}</p>` : nothing}
-            ${this.cursor ? html`<div class="actions"><button class="secondary" type="button" @click=${this.loadMore} ?disabled=${this.loadingMore}>${this.loadingMore ? 'Loading…' : 'More'}</button></div>` : nothing}`
+            ${this.more.render()}`
           : nothing
       }
     `;

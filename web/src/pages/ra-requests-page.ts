@@ -1,6 +1,7 @@
 import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
+import { MorePages } from '../components/more-pages.ts';
 import '../components/ra-loading.ts';
 import { count, date, dateTime, statusLabel, statusTag, systemLabels } from '../format.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
@@ -29,10 +30,6 @@ export class RaRequestsPage extends LitElement {
     reloads: { state: true },
     busy: { state: true },
     gone: { state: true },
-    more: { state: true },
-    cursor: { state: true },
-    moreError: { state: true },
-    loadingMore: { state: true },
   };
   /**
    * The request the address names (`/requests?request=<id>`, as Home links it), opened for a
@@ -51,15 +48,17 @@ export class RaRequestsPage extends LitElement {
   /** Bumped to fetch the list again after a decision. */
   declare reloads: number;
   declare busy: boolean;
-  /** Requests of the pages after the first, fetched by "More". */
-  declare more: AccessRequest[];
-  /** Where the next page starts, or null when there is none. */
-  declare cursor: string | null;
-  declare moreError: string;
-  /** True while "More" fetches the next page. */
-  declare loadingMore: boolean;
-  /** The "More" call in flight: a new first page (another filter, a reload) cancels it. */
-  private moreCall: AbortController | null = null;
+
+  /** The older pages, fetched by "More"; a new first page (another filter, a reload) starts again. */
+  private readonly more = new MorePages<AccessRequest>(this, (cursor, signal) =>
+    ok(
+      api.GET('/api/requests', {
+        params: { query: { view: 'inbox', status: this.status, limit: pageSize, cursor } },
+        signal,
+      }),
+      signal,
+    ),
+  );
 
   /** The reason's control is `reason`; approving sends it as `note`. */
   private readonly feedback = new FormFeedback(this, (path) => (path === 'note' ? 'reason' : path));
@@ -67,7 +66,7 @@ export class RaRequestsPage extends LitElement {
   private readonly list = new Task(this, {
     args: () => [this.status, this.reloads] as const,
     task: async ([status], { signal }) => {
-      this.moreCall?.abort();
+      this.more.clear();
       const page = await ok(
         api.GET('/api/requests', {
           params: { query: { view: 'inbox', status, limit: pageSize } },
@@ -75,9 +74,7 @@ export class RaRequestsPage extends LitElement {
         }),
         signal,
       );
-      this.more = [];
-      this.cursor = page.nextCursor;
-      this.moreError = '';
+      this.more.startAfter(page.nextCursor);
       if (this.wanted) void this.openWanted(this.wanted, page.items);
       return page;
     },
@@ -126,10 +123,6 @@ export class RaRequestsPage extends LitElement {
     this.reloads = 0;
     this.busy = false;
     this.gone = '';
-    this.more = [];
-    this.cursor = null;
-    this.moreError = '';
-    this.loadingMore = false;
   }
 
   /**
@@ -159,35 +152,6 @@ export class RaRequestsPage extends LitElement {
     this.gone = r?.claim
       ? `${r.claim.by.displayName} is deciding that request now.`
       : 'That request does not wait for your decision now: it has been decided or withdrawn, or it is not yours to decide.';
-  }
-
-  /** Appends the next page, older than what is shown. */
-  private async loadMore() {
-    const cursor = this.cursor;
-    if (!cursor || this.loadingMore) return;
-    const call = new AbortController();
-    this.moreCall = call;
-    this.moreError = '';
-    this.loadingMore = true;
-    try {
-      const page = await ok(
-        api.GET('/api/requests', {
-          params: { query: { view: 'inbox', status: this.status, limit: pageSize, cursor } },
-          signal: call.signal,
-        }),
-        call.signal,
-      );
-      if (call.signal.aborted) return;
-      this.more = [...this.more, ...page.items];
-      this.cursor = page.nextCursor;
-    } catch (err) {
-      if (!call.signal.aborted) this.moreError = message(err, 'More could not be loaded.');
-    } finally {
-      if (this.moreCall === call) {
-        this.moreCall = null;
-        this.loadingMore = false;
-      }
-    }
   }
 
   private workChanged() {
@@ -288,7 +252,7 @@ export class RaRequestsPage extends LitElement {
         error: (err) =>
           html`<div class="message error" role="alert"><p>${message(err, 'The requests could not be loaded.')}</p>
             <button type="button" class="secondary" @click=${() => this.list.run()}>Try again</button></div>`,
-        complete: (page) => this.renderList([...page.items, ...this.more]),
+        complete: (page) => this.renderList([...page.items, ...this.more.items]),
       })}
     `;
   }
@@ -296,7 +260,7 @@ export class RaRequestsPage extends LitElement {
   private renderList(requests: AccessRequest[]) {
     const what = this.status === 'open' ? 'open request' : 'decided request';
     // With more to fetch, the number shown is not how many there are: say so.
-    const shown = this.cursor
+    const shown = this.more.cursor
       ? `The ${requests.length} most recently raised ${what}s are shown. There are older ones: More shows up to ${pageSize} of them.`
       : count(requests.length, what);
     return html`<p class="muted" role="status" data-testid="request-count">${shown}</p>
@@ -308,12 +272,7 @@ export class RaRequestsPage extends LitElement {
             </table>`
           : html`<p>Nothing to show.</p>`
       }
-      ${this.moreError ? html`<p class="message error" role="alert">${this.moreError}</p>` : nothing}
-      ${
-        this.cursor
-          ? html`<div class="actions"><button class="secondary" type="button" @click=${this.loadMore} ?disabled=${this.loadingMore}>${this.loadingMore ? 'Loading…' : 'More'}</button></div>`
-          : nothing
-      }`;
+      ${this.more.render()}`;
   }
 
   private renderRow(r: AccessRequest) {
