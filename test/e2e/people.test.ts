@@ -14,6 +14,7 @@ import {
   signIn,
   startApp,
 } from './support/browser.ts';
+import { pressMoreHeldBack } from './support/long-lists.ts';
 
 /**
  * The people screens as RA staff use them all day: finding someone, registering them with
@@ -152,19 +153,7 @@ describe('the people screens, in Chromium', () => {
     );
 
     // While the next page comes, the button says so and cannot be pressed twice.
-    let release = () => {};
-    const held = new Promise<void>((done) => {
-      release = done;
-    });
-    await page.route(/\/api\/people\?.*cursor=/, async (route) => {
-      await held;
-      await route.continue();
-    });
-    await page.getByRole('button', { name: 'More' }).click();
-    const loading = page.getByRole('button', { name: 'Loading…' });
-    await loading.waitFor();
-    expect(await loading.isDisabled()).toBe(true);
-    await settleAfter(page, async () => release());
+    await pressMoreHeldBack(page, /\/api\/people\?.*cursor=/);
     await expect.poll(() => rows.count()).toBe(registered);
     expect(await countLine.textContent()).toBe(`${registered} people found`);
     expect(await page.getByRole('button', { name: 'More' }).count()).toBe(0);

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { demoPersonId, post } from '../support/people.ts';
+import { demoPersonId } from '../support/people.ts';
 import {
   launchChromium,
   openPage,
@@ -9,6 +9,7 @@ import {
   signIn,
   startApp,
 } from './support/browser.ts';
+import { pressMoreHeldBack, raiseRequests } from './support/long-lists.ts';
 
 /** More open requests for Watford General than the inbox shows at once (50). */
 const raised = 57;
@@ -27,30 +28,7 @@ describe('a long requests inbox, in Chromium', () => {
 
   beforeAll(async () => {
     [app, browser] = await Promise.all([startApp(), launchChromium()]);
-    // One open request per position: a person may have only one open request for each.
-    const manager = await app.login('manager');
-    const agent = await app.login('agent');
-    const priya = await demoPersonId(app, 'Priya');
-    for (let n = 1; n <= raised; n++) {
-      const position = await post(app, manager, '/api/positions', {
-        odsCode: 'RWG01',
-        name: clerk(n),
-        jobRoles: ['R8010'],
-        activities: [],
-        workgroupIds: [],
-        systems: [],
-        assignable: true,
-      });
-      expect(position.status, await position.clone().text()).toBe(201);
-      const request = await post(app, agent, '/api/requests', {
-        personId: priya,
-        positionId: ((await position.json()) as { id: string }).id,
-      });
-      expect(request.status, await request.clone().text()).toBe(201);
-      ids.push(((await request.json()) as { id: string }).id);
-      // A second apart, so "most recent" has one answer.
-      app.clock.advance(1000);
-    }
+    ids.push(...(await raiseRequests(app, await demoPersonId(app, 'Priya'), raised, clerk)));
   });
   afterAll(async () => {
     await browser?.close();
@@ -80,19 +58,7 @@ describe('a long requests inbox, in Chromium', () => {
     expect(first).not.toContain(clerk(1));
 
     // While the next page comes, the button says so and cannot be pressed twice.
-    let release = () => {};
-    const held = new Promise<void>((done) => {
-      release = done;
-    });
-    await page.route(/\/api\/requests\?.*cursor=/, async (route) => {
-      await held;
-      await route.continue();
-    });
-    await more().click();
-    const loading = page.getByRole('button', { name: 'Loading…' });
-    await loading.waitFor();
-    expect(await loading.isDisabled()).toBe(true);
-    await settleAfter(page, async () => release());
+    await pressMoreHeldBack(page, /\/api\/requests\?.*cursor=/);
     await expect.poll(() => rows().count()).toBe(raised);
     expect(await countLine()).toBe(`${raised} open requests`);
     expect(await more().count()).toBe(0);
