@@ -53,11 +53,30 @@ async function endingCondition(ctx: ServiceContext, input: ReportInput) {
   return { period, where };
 }
 
+/**
+ * The first `limit` of the report's assignments, soonest first, named. The page is cut from
+ * assignments and positions alone, then its people, positions and organisations are read by
+ * id: joining the people first read every match's person (1,200 for a trust's month) to keep
+ * 100 of them.
+ */
 function selectEnding(ctx: ServiceContext, where: SQL | undefined, limit: number) {
-  return ctx.db
+  const page = ctx.db
     .select({
       id: assignments.id,
       endDate: assignments.endDate,
+      personId: assignments.personId,
+      positionId: assignments.positionId,
+    })
+    .from(assignments)
+    .innerJoin(positions, eq(positions.id, assignments.positionId))
+    .where(where)
+    .orderBy(asc(assignments.endDate), asc(assignments.id))
+    .limit(limit)
+    .as('page');
+  return ctx.db
+    .select({
+      id: page.id,
+      endDate: page.endDate,
       personId: people.id,
       given: people.givenName,
       family: people.familyName,
@@ -67,13 +86,11 @@ function selectEnding(ctx: ServiceContext, where: SQL | undefined, limit: number
       odsCode: positions.odsCode,
       organisation: organisations.name,
     })
-    .from(assignments)
-    .innerJoin(positions, eq(positions.id, assignments.positionId))
-    .innerJoin(people, eq(people.id, assignments.personId))
+    .from(page)
+    .innerJoin(positions, eq(positions.id, page.positionId))
+    .innerJoin(people, eq(people.id, page.personId))
     .innerJoin(organisations, eq(organisations.odsCode, positions.odsCode))
-    .where(where)
-    .orderBy(asc(assignments.endDate), asc(assignments.id))
-    .limit(limit);
+    .orderBy(asc(page.endDate), asc(page.id));
 }
 
 type Selected = Awaited<ReturnType<typeof selectEnding>>[number];
