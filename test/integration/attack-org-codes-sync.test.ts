@@ -42,13 +42,13 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
 
   /** A person as the seed writes one (codes left to the links' trigger), linked to `codes`. */
   const insertPerson = async (family: string, codes: string[]) => {
-    const keys = nameKeys('Sync', family);
+    const keys = nameKeys('Syncopa', family);
     serial++;
     const [row] = await exec<{ id: string }>(sql`
       insert into people (user_id, given_name, family_name, date_of_birth, given_key, family_key,
         family_given_key, given_family_key, status, created_at, updated_at)
       values (${String(731_000_000_000 + serial * 7919 + Math.floor(Math.random() * 1000))},
-        'Sync', ${family}, '1981-05-06', ${keys.givenKey}, ${keys.familyKey},
+        'Syncopa', ${family}, '1981-05-06', ${keys.givenKey}, ${keys.familyKey},
         ${keys.familyGivenKey}, ${keys.givenFamilyKey}, 'active', now(), now())
       returning id`);
     if (!row) throw new Error('no person inserted');
@@ -109,8 +109,8 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
   });
 
   it('gives {} (as card_tallies_holder_ods does) when a person’s last link is removed, by delete or by a statement of several', async () => {
-    const one = await insertPerson('Last Link', ['RWG01']);
-    const two = await insertPerson('Last Links', ['RWG01', 'RWG02', 'RWG05']);
+    const one = await insertPerson('Lastlinkov', ['RWG01']);
+    const two = await insertPerson('Lastlinkova', ['RWG01', 'RWG02', 'RWG05']);
     await expectInStep([one, two], 'before');
     await exec(sql`delete from person_organisations where person_id = ${one}`);
     await exec(sql`delete from person_organisations where person_id = ${two}`);
@@ -135,15 +135,15 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
     // set and their links, in one statement. One of them is given the wrong codes on purpose:
     // the trigger must rewrite that one (so the ctid probe can see a write) and no other.
     const wanted = [
-      ['Batch One', 'RWG01', '{RWG01}'],
-      ['Batch Two', 'RWG02', '{RWG02}'],
-      ['Batch Three', 'RWG05', '{RWG05}'],
-      ['Batch Wrong', 'RWG06', '{RWG01}'],
-      ['Batch Empty', 'RWG07', '{}'],
+      ['Batchley Uno', 'RWG01', '{RWG01}'],
+      ['Batchley Duo', 'RWG02', '{RWG02}'],
+      ['Batchley Tres', 'RWG05', '{RWG05}'],
+      ['Batchley Quattro', 'RWG06', '{RWG01}'],
+      ['Batchley Cinque', 'RWG07', '{}'],
     ] as const;
     const values = sql.join(
       wanted.map(([family, code, codes], i) => {
-        const k = nameKeys('Sync', family);
+        const k = nameKeys('Syncopa', family);
         return sql`(${String(732_000_000_000 + i * 104_729 + Math.floor(Math.random() * 1000))},
           ${family}, ${k.givenKey}, ${k.familyKey}, ${k.familyGivenKey}, ${k.givenFamilyKey},
           ${code}, ${codes}::text[])`;
@@ -167,7 +167,7 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
             insert into people (user_id, given_name, family_name, date_of_birth, given_key,
                                 family_key, family_given_key, given_family_key, org_codes,
                                 created_at, updated_at)
-            select user_id, 'Sync', family, '1979-02-03', gk, fk, fgk, gfk, codes, now(), now()
+            select user_id, 'Syncopa', family, '1979-02-03', gk, fk, fgk, gfk, codes, now(), now()
               from v
             returning id, family_name, ctid
           ), links as (
@@ -197,7 +197,7 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
       return { made, after, locks, updates };
     });
     expect(result.made).toHaveLength(wanted.length);
-    const rewritten = new Set(['Batch Wrong', 'Batch Empty']);
+    const rewritten = new Set(['Batchley Quattro', 'Batchley Cinque']);
     for (const m of result.made) {
       const a = result.after.find((r) => r.id === m.id);
       expect(a, m.family_name).toBeDefined();
@@ -261,7 +261,7 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
       const people: string[] = [];
       for (let i = 0; i < 5; i++) {
         const start = sites.filter(() => rand() < 0.4);
-        people.push(await insertPerson(`Race ${seed} ${i}`, start));
+        people.push(await insertPerson(`Racewell ${seed} ${i}`, start));
       }
       await expectInStep(people, `round ${seed} before`);
       const sessions = await Promise.all(Array.from({ length: 20 }, () => session()));
@@ -386,7 +386,10 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
   for (const first of ['move', 'insert'] as const) {
     for (const outcome of ['commit', 'rollback'] as const) {
       it(`keeps org_codes right when a link is moved while a third code is inserted for the person (${first} first, then ${outcome})`, async () => {
-        const person = await insertPerson(`Move ${first} ${outcome}`, ['RWG01', 'RWG05']);
+        const person = await insertPerson(
+          `Shiftwell${first === 'move' ? 'a' : 'b'}${outcome === 'commit' ? 'c' : 'd'}`,
+          ['RWG01', 'RWG05'],
+        );
         await expectInStep([person], 'before');
         const m = await session();
         const i = await session();
@@ -422,7 +425,7 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
   it('keeps org_codes right when a link is moved back and forth (net nothing) in one transaction while another adds a code', async () => {
     // The mover's second statement finds the codes it wrote equal to... nothing: it changes
     // them back. The adder's statement comes between, while the mover holds the person.
-    const person = await insertPerson('Move Back', ['RWG01']);
+    const person = await insertPerson('Shiftwell Returna', ['RWG01']);
     const m = await session();
     const a = await session();
     await m.c`begin`;
@@ -441,7 +444,10 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
 
   for (const outcome of ['commit', 'rollback'] as const) {
     it(`keeps org_codes right when a link is deleted while another transaction inserts the same (person, code) (delete ${outcome}s)`, async () => {
-      const person = await insertPerson(`Delete Insert ${outcome}`, ['RWG01', 'RWG02']);
+      const person = await insertPerson(`Pairwell${outcome === 'commit' ? 'c' : 'd'}`, [
+        'RWG01',
+        'RWG02',
+      ]);
       const d = await session();
       const i = await session();
       await d.c`begin`;
@@ -462,7 +468,7 @@ describe.each(testDrivers)('people.org_codes under people_org_codes_sync (%s)', 
   it('keeps org_codes right when the inserter of a (person, code) comes first and the deleter of it waits', async () => {
     // The other way round: a new link inserted (not committed), and a delete of every link of
     // the person that cannot see it yet, then an insert of the same pair that waits on it.
-    const person = await insertPerson('Insert Delete', ['RWG02']);
+    const person = await insertPerson('Pairwellx', ['RWG02']);
     const i = await session();
     const d = await session();
     const j = await session();
