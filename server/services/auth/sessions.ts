@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import {
   accountRoles,
   accounts,
@@ -82,6 +82,11 @@ export async function resolveSession(
       expiresAt: sessions.expiresAt,
       accountId: accounts.id,
       username: accounts.username,
+      // The account's roles in the same statement: a request's first round trip to the
+      // database is its session, and a second for the roles cost every request about 1 ms.
+      roles: sql<ActorRole[] | string>`coalesce((
+        select json_agg(json_build_object('role', r.role, 'odsCode', r.ods_code))
+          from ${accountRoles} r where r.account_id = ${accounts.id}), '[]')`,
     })
     .from(sessions)
     .innerJoin(accounts, eq(accounts.id, sessions.accountId))
@@ -101,7 +106,11 @@ export async function resolveSession(
   return {
     sessionId: row.id,
     csrfToken: row.csrfToken,
-    actor: await actorOf(ctx, row.accountId, row.username),
+    actor: actorWith(
+      row.accountId,
+      row.username,
+      typeof row.roles === 'string' ? (JSON.parse(row.roles) as ActorRole[]) : row.roles,
+    ),
   };
 }
 
@@ -145,5 +154,11 @@ export async function actorOf(
     .select({ role: accountRoles.role, odsCode: accountRoles.odsCode })
     .from(accountRoles)
     .where(eq(accountRoles.accountId, accountId));
+  return actorWith(accountId, username, roles);
+}
+
+type ActorRole = Actor['roles'][number];
+
+function actorWith(accountId: string, username: string, roles: ActorRole[]): Actor {
   return { accountId, username, roles, permissions: permissionsOf(roles.map((r) => r.role)) };
 }
