@@ -18,6 +18,17 @@ export interface Actor {
   username: string;
   roles: HeldRole[];
   permissions: Permission[];
+  /**
+   * Facts read with the session, in its own statement, so that a request need not ask for
+   * them again (each a round trip): the organisations under each organisation a role other
+   * than sponsor names (itself included: access/actor-scope.ts), and the account's person
+   * (null for none). Absent where the actor was made otherwise (a job, a test): then they
+   * are asked for when needed.
+   */
+  known?: {
+    reach: ReadonlyMap<string, ReadonlySet<string>>;
+    personId: string | null;
+  };
 }
 
 /**

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { SQL } from 'drizzle-orm';
+import { eq, type SQL } from 'drizzle-orm';
 import { PgDatabase } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { RoleName } from '../../db/schema/accounts.ts';
+import { accountRoles, accounts, type RoleName } from '../../db/schema/accounts.ts';
 import { organisations } from '../../db/schema/organisations.ts';
 import { type Permission, permissionsOf } from '../../server/permissions/permissions.ts';
 import { actorScope } from '../../server/services/access/actor-scope.ts';
 import { positionFitsPerson } from '../../server/services/assignments/organisation-family.ts';
+import { resolveSession } from '../../server/services/auth/sessions.ts';
 import type { Actor, ServiceContext } from '../../server/services/context.ts';
+import { personIdOfActor } from '../../server/services/people/person-of-actor.ts';
 import { testDrivers } from '../support/databases.ts';
 import { demoPersonId } from '../support/people.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -84,7 +86,8 @@ describe.each(testDrivers)('an actor’s organisation scope (%s)', (driver) => {
     expect((await actorScope(ctxOf(other, memo))).covers('people:read', 'RWG01')).toBe(false);
 
     // Through the API: editing a person asks for the scope several times (to find, to edit,
-    // to show the result), and the tree is walked once.
+    // to show the result), and the tree is not walked again: the session's own statement
+    // read it (auth/sessions.ts), with the roles.
     const execute = vi.spyOn(PgDatabase.prototype, 'execute');
     try {
       const checker = await t.login('idchecker');
@@ -101,9 +104,56 @@ describe.each(testDrivers)('an actor’s organisation scope (%s)', (driver) => {
       const walks = execute.mock.calls.filter(([query]) =>
         dialect.sqlToQuery(query as SQL).sql.includes('with recursive tree'),
       );
-      expect(walks.length).toBe(1);
+      expect(walks.length).toBe(0);
     } finally {
       execute.mockRestore();
+    }
+  });
+
+  it('reads with the session the same reach, and person, as the walk and the lookup give', async () => {
+    // A role three levels up (RWG, over RWG01 over RWG01A), a sponsor (exactly their
+    // organisation), and an LSA at the lowest level.
+    const roles = [
+      { role: 'ra_agent' as const, odsCode: 'RWG' },
+      { role: 'sponsor' as const, odsCode: 'RWG02' },
+      { role: 'lsa' as const, odsCode: 'RWG01A' },
+    ];
+    const manager = await t.login('manager');
+    const [account] = await t.db
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(eq(accounts.username, 'manager'));
+    const accountId = account?.id ?? '';
+    const held = await t.db
+      .select({ role: accountRoles.role, odsCode: accountRoles.odsCode })
+      .from(accountRoles)
+      .where(eq(accountRoles.accountId, accountId));
+    try {
+      await t.db.delete(accountRoles).where(eq(accountRoles.accountId, accountId));
+      await t.db.insert(accountRoles).values(roles.map((r) => ({ accountId, ...r })));
+      const token = decodeURIComponent(manager.cookie.slice(manager.cookie.indexOf('=') + 1));
+      const resolved = await resolveSession(t.ctx, token, t.config.session);
+      const session = resolved?.actor;
+      expect(session?.known).toBeDefined();
+      const walked = await actorScope(ctxOf({ ...(session as Actor), known: undefined }));
+      const read = await actorScope(ctxOf(session ?? null));
+      for (const permission of ['people:read', 'requests:decide', 'cards:read'] as const) {
+        expect(read.of(permission), permission).toEqual(walked.of(permission));
+      }
+      expect(read.covers('people:read', 'RWG01A')).toBe(true);
+      const people = read.of('people:read');
+      expect(people.all ? 'all' : [...people.odsCodes].sort()).toEqual([
+        'RWG',
+        'RWG01',
+        'RWG01A',
+        'RWG02',
+      ]);
+      expect(session?.known?.personId).toBe(
+        await personIdOfActor({ ...t.ctx, actor: { ...(session as Actor), known: undefined } }),
+      );
+    } finally {
+      await t.db.delete(accountRoles).where(eq(accountRoles.accountId, accountId));
+      await t.db.insert(accountRoles).values(held.map((r) => ({ accountId, ...r })));
     }
   });
 

@@ -64,7 +64,8 @@ const nowhere: OrganisationScope = { all: false, odsCodes: new Set() };
 async function computeScope(ctx: ServiceContext, actor: Actor | null): Promise<ActorScope> {
   const roles = actor?.roles ?? [];
   const trustRoots = roles.flatMap((r) => (r.odsCode && r.role !== 'sponsor' ? [r.odsCode] : []));
-  const below = await descendantsOf(ctx, trustRoots);
+  // Read with the session where it was (auth/sessions.ts), else walked now.
+  const below = actor?.known?.reach ?? (await descendantsOf(ctx, trustRoots));
   const scopes = new Map<Permission, OrganisationScope>();
   for (const role of roles) {
     const reach =

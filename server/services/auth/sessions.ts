@@ -6,6 +6,8 @@ import {
   type FailedSignIns,
   sessions,
 } from '../../../db/schema/accounts.ts';
+import { organisations } from '../../../db/schema/organisations.ts';
+import { people } from '../../../db/schema/people.ts';
 import type { SessionPolicy } from '../../config.ts';
 import { permissionsOf } from '../../permissions/permissions.ts';
 import type { Actor, ServiceContext } from '../context.ts';
@@ -84,9 +86,24 @@ export async function resolveSession(
       username: accounts.username,
       // The account's roles in the same statement: a request's first round trip to the
       // database is its session, and a second for the roles cost every request about 1 ms.
+      // So are the organisations each trust role reaches (organisation-tree.ts's walk) and
+      // the account's person: most requests ask for one or both, a round trip each.
       roles: sql<ActorRole[] | string>`coalesce((
         select json_agg(json_build_object('role', r.role, 'odsCode', r.ods_code))
           from ${accountRoles} r where r.account_id = ${accounts.id}), '[]')`,
+      reach: sql<Reach[] | string>`coalesce((
+        select json_agg(json_build_object('start', r.ods_code, 'odsCodes', (
+          with recursive tree(ods_code) as (
+            select r.ods_code
+            union
+            select child.ods_code
+              from ${organisations} child join tree on child.parent_ods_code = tree.ods_code)
+          select json_agg(ods_code) from tree)))
+          from ${accountRoles} r
+         where r.account_id = ${accounts.id} and r.ods_code is not null and r.role <> 'sponsor'), '[]')`,
+      personId: sql<
+        string | null
+      >`(select ${people.id} from ${people} where ${people.accountId} = ${accounts.id})`,
     })
     .from(sessions)
     .innerJoin(accounts, eq(accounts.id, sessions.accountId))
@@ -103,15 +120,20 @@ export async function resolveSession(
   if (now.getTime() - row.lastSeenAt.getTime() >= touchEveryMs) {
     await ctx.db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, row.id));
   }
-  return {
-    sessionId: row.id,
-    csrfToken: row.csrfToken,
-    actor: actorWith(
-      row.accountId,
-      row.username,
-      typeof row.roles === 'string' ? (JSON.parse(row.roles) as ActorRole[]) : row.roles,
-    ),
+  const json = <T>(value: T | string): T =>
+    typeof value === 'string' ? (JSON.parse(value) as T) : value;
+  const actor = actorWith(row.accountId, row.username, json(row.roles));
+  actor.known = {
+    reach: new Map(json(row.reach).map((r) => [r.start, new Set(r.odsCodes)])),
+    personId: row.personId,
   };
+  return { sessionId: row.id, csrfToken: row.csrfToken, actor };
+}
+
+/** A trust role's organisation and every organisation under it, as the session reads them. */
+interface Reach {
+  start: string;
+  odsCodes: string[];
 }
 
 export async function endSession(ctx: ServiceContext, sessionId: string): Promise<void> {

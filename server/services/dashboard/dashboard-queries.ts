@@ -19,7 +19,7 @@ import type { ServiceContext } from '../context.ts';
 import { addDays, startOfDay, todayOf } from '../dates.ts';
 import { openFlagCountQueries } from '../flags/list-flags.ts';
 
-type Buckets = Record<ExpiryBucket, SQL.Aliased<number> | SQL<number>>;
+type Buckets = Record<ExpiryBucket, SQL.Aliased<number>>;
 
 /**
  * The dashboard's count queries, built as `getDashboard` runs them (the tests EXPLAIN these
@@ -55,7 +55,10 @@ export async function dashboardQueries(ctx: ServiceContext) {
 
   const heldByState = seesHeld
     ? ctx.db
-        .select({ state: cardStateTallies.state, n: sql<number>`sum(${cardStateTallies.n})::int` })
+        .select({
+          state: cardStateTallies.state,
+          n: sql<number>`sum(${cardStateTallies.n})::int`.as('n'),
+        })
         .from(cardStateTallies)
         .where(meets(cardStateTallies.holderOds))
         .groupBy(cardStateTallies.state)
@@ -64,8 +67,12 @@ export async function dashboardQueries(ctx: ServiceContext) {
   const days = cardExpiryTallies.expiresOn;
   const dayBucket = (bucket: ExpiryBucket) =>
     bucket === 'expired'
-      ? sql<number>`coalesce(sum(${cardExpiryTallies.n}) filter (where ${days} < ${today}), 0)::int`
-      : sql<number>`coalesce(sum(${cardExpiryTallies.n}) filter (where ${days} > ${today} and ${days} <= ${addDays(today, Number(bucket))}), 0)::int`;
+      ? sql<number>`coalesce(sum(${cardExpiryTallies.n}) filter (where ${days} < ${today}), 0)::int`.as(
+          bucket,
+        )
+      : sql<number>`coalesce(sum(${cardExpiryTallies.n}) filter (where ${days} > ${today} and ${days} <= ${addDays(today, Number(bucket))}), 0)::int`.as(
+          bucket,
+        );
   const heldDays = seesHeld
     ? ctx.db
         .select(Object.fromEntries(expiryBuckets.map((b) => [b, dayBucket(b)])) as Buckets)
@@ -76,8 +83,10 @@ export async function dashboardQueries(ctx: ServiceContext) {
   const heldToday = seesHeld
     ? ctx.db
         .select({
-          expired: sql<number>`count(*) filter (where ${lte(cards.expiresAt, now)})::int`,
-          ahead: sql<number>`count(*) filter (where ${gt(cards.expiresAt, now)})::int`,
+          expired: sql<number>`count(*) filter (where ${lte(cards.expiresAt, now)})::int`.as(
+            'expired',
+          ),
+          ahead: sql<number>`count(*) filter (where ${gt(cards.expiresAt, now)})::int`.as('ahead'),
         })
         .from(cards)
         .where(
@@ -95,7 +104,10 @@ export async function dashboardQueries(ctx: ServiceContext) {
   const locations = keptLocations(ctx, stock);
   const keptByState = kept
     ? ctx.db
-        .select({ state: cardStockTallies.state, n: sql<number>`sum(${cardStockTallies.n})::int` })
+        .select({
+          state: cardStockTallies.state,
+          n: sql<number>`sum(${cardStockTallies.n})::int`.as('n'),
+        })
         .from(cardStockTallies)
         .where(
           locations
@@ -108,7 +120,7 @@ export async function dashboardQueries(ctx: ServiceContext) {
         .groupBy(cardStockTallies.state)
     : null;
   const keptBucket = (bucket: ExpiryBucket) =>
-    sql<number>`count(*) filter (where ${expiryCondition(bucket, now)})::int`;
+    sql<number>`count(*) filter (where ${expiryCondition(bucket, now)})::int`.as(bucket);
   const keptExpiry = kept
     ? ctx.db
         .select(Object.fromEntries(expiryBuckets.map((b) => [b, keptBucket(b)])) as Buckets)

@@ -2,6 +2,7 @@ import { cardStates, type FlagKind, flagKinds } from '../../../db/schema/cards.t
 import type { CardState } from '../cards/card-lifecycle.ts';
 import { cardsInUse, type ExpiryBucket, expiryBuckets } from '../cards/expiry-buckets.ts';
 import type { ServiceContext } from '../context.ts';
+import { readTogether } from '../read-together.ts';
 import { dashboardQueries } from './dashboard-queries.ts';
 
 /** The list behind a count: GET /api/cards or GET /api/flags with these query parameters. */
@@ -43,19 +44,18 @@ const flagsList = (kind: FlagKind): ListBehind => ({
  * counted, under the same rule of what the caller may see.
  */
 export async function getDashboard(ctx: ServiceContext): Promise<Dashboard> {
-  const q = await dashboardQueries(ctx);
-  const [heldStates, [days], [today], keptStates, [keptExpiry], heldFlags, unheldFlags] =
-    await Promise.all([
-      q.heldByState ?? [],
-      q.heldDays ?? [],
-      q.heldToday ?? [],
-      q.keptByState ?? [],
-      q.keptExpiry ?? [],
-      q.heldFlags ?? [],
-      q.unheldFlags ?? [],
-    ]);
+  // One statement (read-together.ts): seven small counts, one round trip.
+  const {
+    heldByState,
+    heldDays: [days],
+    heldToday: [today],
+    keptByState,
+    keptExpiry: [keptExpiry],
+    heldFlags,
+    unheldFlags,
+  } = await readTogether(ctx, await dashboardQueries(ctx));
   const inState = new Map<string, number>();
-  for (const r of [...heldStates, ...keptStates])
+  for (const r of [...heldByState, ...keptByState])
     inState.set(r.state, (inState.get(r.state) ?? 0) + r.n);
   const expiring = (bucket: ExpiryBucket) =>
     (days?.[bucket] ?? 0) +

@@ -16,6 +16,7 @@ import { holderIn } from '../cards/holder-ods.ts';
 import type { ServiceContext } from '../context.ts';
 import { daysLeftUntil, displayDate, todayOf } from '../dates.ts';
 import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
+import { readTogether } from '../read-together.ts';
 
 const raRoles = new Set(['ra_manager', 'ra_agent_advanced', 'ra_agent']);
 
@@ -182,7 +183,7 @@ async function flagsInScope(ctx: ServiceContext): Promise<SQL | null | false> {
 export async function countOpenFlags(ctx: ServiceContext): Promise<number> {
   const queries = await openFlagCountQueries(ctx);
   if (!queries) return 0;
-  const [held, unheld] = await Promise.all([queries.held ?? [], queries.unheld ?? []]);
+  const { held, unheld } = await readTogether(ctx, queries);
   return [...held, ...unheld].reduce((sum, r) => sum + r.n, 0);
 }
 
@@ -203,7 +204,10 @@ export async function openFlagCountQueries(ctx: ServiceContext) {
   if (codes && !codes.length) return null;
   const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
   const held = ctx.db
-    .select({ kind: cardFlagTallies.kind, n: sql<number>`sum(${cardFlagTallies.n})::int` })
+    .select({
+      kind: cardFlagTallies.kind,
+      n: sql<number>`sum(${cardFlagTallies.n})::int`.as('n'),
+    })
     .from(cardFlagTallies)
     .where(codes ? holderIn(cardFlagTallies.holderOds, codes) : undefined)
     .groupBy(cardFlagTallies.kind);
@@ -211,7 +215,7 @@ export async function openFlagCountQueries(ctx: ServiceContext) {
     codes && !raStaff
       ? null
       : ctx.db
-          .select({ kind: cardFlags.kind, n: sql<number>`count(*)::int` })
+          .select({ kind: cardFlags.kind, n: sql<number>`count(*)::int`.as('n') })
           .from(cardFlags)
           .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
           .where(

@@ -12,6 +12,8 @@ const memoKey = Symbol('person of actor');
 export function personIdOfActor(ctx: ServiceContext): Promise<string | null> {
   const actor = ctx.actor;
   if (!actor) return Promise.resolve(null);
+  // Read with the session where it was (auth/sessions.ts).
+  if (actor.known) return Promise.resolve(actor.known.personId);
   return onceARequest(ctx, memoKey, actor, async () => {
     const [row] = await ctx.db
       .select({ id: people.id })
