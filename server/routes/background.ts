@@ -15,7 +15,10 @@ const JobRunView = z
   .object({
     id: z.uuid(),
     job: z.string(),
-    trigger: z.enum(['schedule', 'queue', 'manual']),
+    trigger: z.enum(['schedule', 'queue', 'manual']).openapi({
+      description:
+        'How the run was started: by its schedule, sent to the queue by the app (an import applied, the revocation list at start-up), or run now by hand. Not its state: see outcome.',
+    }),
     process: z.string().openapi({ description: 'The server process that ran it (host:pid)' }),
     startedAt: z.iso.datetime(),
     finishedAt: z.iso.datetime().nullable(),

@@ -1,6 +1,12 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type RunningApp, signIn, startApp } from './support/browser.ts';
+import {
+  launchChromium,
+  openFromNav,
+  type RunningApp,
+  signIn,
+  startApp,
+} from './support/browser.ts';
 
 /**
  * Issue 3's journey through the screens: register with an identity check, activate, request
@@ -95,10 +101,7 @@ describe('from registration to access, in Chromium', () => {
 
     // 5. The manager sees each step in the audit trail, and the chain is whole.
     await signIn(page, app.url, 'manager');
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Audit', exact: true })
-      .click();
+    await openFromNav(page, 'Audit');
     const rows = page.locator('ra-audit-page tbody tr');
     await expect.poll(() => rows.count()).toBeGreaterThan(10);
     // Each row carries its action (the sentence and its details say it in words).

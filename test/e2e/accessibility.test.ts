@@ -112,22 +112,86 @@ describe('accessibility, in Chromium', () => {
     expect(await menu.getAttribute('aria-expanded')).toBe('false');
     expect(await focusedElement(page)).toMatch(/^main#main/);
 
-    // On a wide screen the whole bar shows and there is no Menu button.
+    // On a wide screen the bar shows and there is no Menu button.
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(await menu.isVisible()).toBe(false);
-    expect(await nav.getByRole('link', { name: 'Audit', exact: true }).isVisible()).toBe(true);
-    // The manager's navigation, the longest, shows whole at 1280 px in at most two rows. (One
-    // row held up to eleven links; with the dashboard and the cards list it has thirteen,
-    // some 1,370 px of links in a 1,112 px bar.)
-    const tops = await nav
-      .getByRole('link')
-      .evaluateAll((links) => links.map((a) => Math.round(a.getBoundingClientRect().top)));
-    expect(tops.length).toBeGreaterThan(8);
-    expect(new Set(tops).size, `link tops: ${tops.join(', ')}`).toBeLessThanOrEqual(2);
+    expect(await nav.getByRole('link', { name: 'Cards', exact: true }).isVisible()).toBe(true);
     expect(await nav.getByRole('link', { name: 'My profile' }).count()).toBe(0);
     const yours = page.getByRole('navigation', { name: 'Your account' });
     expect(await yours.getByRole('link', { name: 'My profile' }).isVisible()).toBe(true);
   });
+
+  for (const username of ['manager', 'advanced']) {
+    it(`fits ${username}'s navigation in one row at 1280 px, the rest under a More opened by keyboard`, async () => {
+      await page.setViewportSize({ width: 1280, height: 800 });
+      // The widest the bar gets: a three-figure count beside every page with work waiting.
+      await page.route('**/api/worklist', async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { sections: { count: number }[] };
+        for (const section of body.sections) section.count = 999;
+        await route.fulfill({ response, json: body });
+      });
+      await signIn(page, app.url, username);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      await nav.getByRole('link', { name: 'Requests (999)' }).waitFor();
+      const more = nav.getByRole('button', { name: 'More' });
+      const tops = [
+        ...(await nav
+          .getByRole('link')
+          .evaluateAll((links) => links.map((a) => Math.round(a.getBoundingClientRect().top)))),
+        Math.round((await more.boundingBox())?.y ?? -1),
+      ];
+      expect(tops.length).toBeGreaterThan(9);
+      expect(new Set(tops).size, `tops of the bar's links and More: ${tops.join(', ')}`).toBe(1);
+      expect((await nav.boundingBox())?.height).toBeLessThan(60);
+      expect(await sidewaysOverflow(page)).toEqual([]);
+      await page.screenshot({ path: `${screenshotDir}/ra-nav-${username}-1280.png` });
+
+      // From the page, back to More by keyboard; Enter opens it, Tab goes into it.
+      expect(await focusedElement(page)).toMatch(/^main#main/);
+      for (let i = 0; i < 10 && (await focusedElement(page)) !== 'button More'; i++) {
+        await page.keyboard.press('Shift+Tab');
+      }
+      expect(await focusedElement(page)).toBe('button More');
+      expect((await focusIsVisible(page)).visible).toBe(true);
+      expect(await more.getAttribute('aria-expanded')).toBe('false');
+      expect(await nav.getByRole('link', { name: 'Audit', exact: true }).isVisible()).toBe(false);
+      await page.keyboard.press('Enter');
+      expect(await more.getAttribute('aria-expanded')).toBe('true');
+      await nav.getByRole('link', { name: 'Audit', exact: true }).waitFor();
+      await page.keyboard.press('Tab');
+      expect(await focusedElement(page)).toBe('a Stock');
+      expect(await axeViolations(page), 'More open: axe-core').toEqual([]);
+      await page.screenshot({ path: `${screenshotDir}/ra-nav-more-${username}-1280.png` });
+      // Escape folds it, focus back on its button.
+      await page.keyboard.press('Escape');
+      expect(await more.getAttribute('aria-expanded')).toBe('false');
+      expect(await focusedElement(page)).toBe('button More');
+      // A click elsewhere folds it too.
+      await more.click();
+      expect(await more.getAttribute('aria-expanded')).toBe('true');
+      await page.getByRole('heading', { level: 1 }).click();
+      expect(await more.getAttribute('aria-expanded')).toBe('false');
+      // Choosing a page folds it, and More is marked as holding the page shown.
+      await more.click();
+      await nav.getByRole('link', { name: 'Audit', exact: true }).click();
+      await page.getByRole('heading', { name: 'Audit trail', exact: true }).waitFor();
+      expect(await more.getAttribute('aria-expanded')).toBe('false');
+      expect(await more.evaluate((b) => b.classList.contains('current'))).toBe(true);
+
+      // On a phone the same pages are in the folded menu, one a row, nothing sideways.
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await more.isVisible()).toBe(false);
+      await page.getByRole('button', { name: 'Menu' }).click();
+      await nav.getByRole('link', { name: 'Audit', exact: true }).waitFor();
+      expect(await nav.getByRole('link', { name: 'Workstations' }).isVisible()).toBe(true);
+      expect(await sidewaysOverflow(page)).toEqual([]);
+      await page.screenshot({
+        path: `${screenshotDir}/ra-nav-${username}-390.png`,
+        fullPage: true,
+      });
+    });
+  }
 
   it('can sign in, move around and sign out with the keyboard alone, seeing where focus is', async () => {
     await page.goto(`${app.url}/login`);
@@ -149,8 +213,15 @@ describe('accessibility, in Chromium', () => {
 
     // Focus starts on the page content; the navigation is just before it.
     expect(await focusedElement(page)).toMatch(/^main#main/);
-    for (let i = 0; i < 30 && (await focusedElement(page)) !== 'a Audit'; i++) {
+    for (let i = 0; i < 30 && (await focusedElement(page)) !== 'button More'; i++) {
       await page.keyboard.press('Shift+Tab');
+      expect((await focusIsVisible(page)).visible, await focusedElement(page)).toBe(true);
+    }
+    // The audit trail is under More: Enter opens it, Tab walks its links.
+    expect(await focusedElement(page)).toBe('button More');
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 6 && (await focusedElement(page)) !== 'a Audit'; i++) {
+      await page.keyboard.press('Tab');
       expect((await focusIsVisible(page)).visible, await focusedElement(page)).toBe(true);
     }
     expect(await focusedElement(page)).toBe('a Audit');

@@ -5,6 +5,7 @@ import { people } from '../../db/schema/people.ts';
 import { seedDemoMorning } from '../support/demo-morning.ts';
 import {
   launchChromium,
+  openFromNav,
   openPage,
   type RunningApp,
   screenshotDir,
@@ -52,10 +53,7 @@ describe('the audit trail page, in Chromium', () => {
   const actions = async () =>
     rows().evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-action') ?? ''));
   const openAuditTrail = async () => {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Audit', exact: true })
-      .click();
+    await openFromNav(page, 'Audit');
     await page.getByRole('heading', { name: 'Audit trail', exact: true }).waitFor();
     await rows().first().waitFor();
   };

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { jobRuns } from '../../db/schema/background.ts';
 import { people } from '../../db/schema/people.ts';
 import { seedDemoMorning } from '../support/demo-morning.ts';
 import { sidewaysOverflow } from './support/accessibility.ts';
@@ -59,7 +60,10 @@ describe('background jobs and the notices they send, in Chromium', () => {
     await expect(page.getByRole('status').textContent()).resolves.toMatch(
       /^expiry-scan: done, .*sent 5/,
     );
-    const run = page.getByTestId('job-run').filter({ hasText: 'expiry-scan (run now)' });
+    const run = page
+      .getByTestId('job-run')
+      .filter({ hasText: 'expiry-scan' })
+      .filter({ has: page.getByTestId('trigger').getByText('run now') });
     await expect(run.first().textContent()).resolves.toContain('Done');
 
     const [sky] = await app.db
@@ -88,6 +92,42 @@ describe('background jobs and the notices they send, in Chromium', () => {
       /Your smartcard expires on 9 Jan 2027.*its certificates expire on 9 Jan 2027/s,
     );
   }, 90_000);
+
+  it('shows a finished run that the app sent to the queue by its outcome, never as queued', async () => {
+    const now = app.clock.now();
+    const hourAgo = new Date(now.getTime() - 3_600_000);
+    await app.db.insert(jobRuns).values([
+      {
+        job: 'import-apply',
+        trigger: 'queue',
+        process: 'desk-test:1',
+        startedAt: hourAgo,
+        finishedAt: new Date(hourAgo.getTime() + 5_000),
+        outcome: 'succeeded',
+        counts: { created: 2 },
+      },
+      {
+        job: 'crl-refresh',
+        trigger: 'queue',
+        process: 'desk-test:1',
+        startedAt: new Date(hourAgo.getTime() - 60_000),
+        finishedAt: new Date(hourAgo.getTime() - 59_000),
+        outcome: 'failed',
+        error: 'The CA key was not there.',
+      },
+    ]);
+    await signIn(page, app.url, 'manager');
+    await settleAfter(page, () => page.goto(`${app.url}/background-jobs`));
+    const row = (job: string) => page.getByTestId('job-run').filter({ hasText: job }).first();
+    const cell = (job: string, label: string) =>
+      row(job).locator(`td[data-label="${label}"]`).textContent();
+    expect(await cell('import-apply', 'Outcome')).toBe('Done');
+    expect(await cell('crl-refresh', 'Outcome')).toBe('Failed: The CA key was not there.');
+    for (const job of ['import-apply', 'crl-refresh']) {
+      expect(await row(job).textContent(), job).not.toMatch(/queued/i);
+      expect(await cell(job, 'Started'), job).toMatch(/, sent by the app$/);
+    }
+  });
 
   it('shows RA staff other than managers no background jobs page', async () => {
     await signIn(page, app.url, 'advanced');

@@ -5,6 +5,7 @@ import { cards } from '../../db/schema/cards.ts';
 import { axeViolations, sidewaysOverflow } from './support/accessibility.ts';
 import {
   launchChromium,
+  openFromNav,
   openPage,
   type RunningApp,
   screenshotDir,
@@ -34,10 +35,7 @@ describe('card stock, in Chromium', () => {
     (await row(name).locator(`td[data-label="${column}"]`).textContent())?.trim();
 
   it('adds a location from the stock page', async () => {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Stock', exact: true })
-      .click();
+    await openFromNav(page, 'Stock');
     await page.getByRole('heading', { name: 'Card stock', exact: true }).waitFor();
     await page.getByTestId('no-locations').waitFor();
     expect(await page.title()).toBe('Card stock – Smartcard RA');

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCard } from '../support/card-fixtures.ts';
 import { demoPersonId } from '../support/people.ts';
 import { axeViolations, sidewaysOverflow } from './support/accessibility.ts';
-import { launchChromium, openPage, type RunningApp, signIn, startApp } from './support/browser.ts';
+import {
+  launchChromium,
+  openFromNav,
+  openPage,
+  type RunningApp,
+  signIn,
+  startApp,
+} from './support/browser.ts';
 
 const header =
   'employee_number,family_name,given_name,date_of_birth,work_email,ods_code,job_role_code,start_date,end_date';
@@ -47,10 +54,7 @@ describe('ESR import, in Chromium', () => {
 
   it('uploads a file, shows its dry run line by line, applies it with a progress bar and ends with a summary', async () => {
     await signIn(page, app.url, 'manager');
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Imports', exact: true })
-      .click();
+    await openFromNav(page, 'Imports');
     await page.getByRole('heading', { name: 'Imports', exact: true }).waitFor();
     await page.getByLabel('ESR file').setInputFiles({
       name: 'esr-november.csv',

@@ -1,63 +1,70 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { permissionsOf, roleLabels } from '../../server/permissions/permissions.ts';
-import { demoAccounts } from '../../server/services/demo/seed-demo.ts';
-import { launchChromium, openPage, type RunningApp, signIn, startApp } from './support/browser.ts';
+import { demoAccounts, demoPassword } from '../../server/services/demo/seed-demo.ts';
+import {
+  launchChromium,
+  openFromNav,
+  openPage,
+  type RunningApp,
+  signIn,
+  startApp,
+} from './support/browser.ts';
 
 /**
- * What each demo role must see in the main navigation, in order, and nothing else; their
- * own pages (My profile, Check my card) are by their name in the header.
+ * What each demo role must see in the main navigation, in order, and nothing else: the bar,
+ * then what "More" opens (set-up and oversight pages, gathered for the roles with two or more
+ * of them so the bar fits one row). Their own pages (My profile, Check my card) are by their
+ * name in the header.
  */
-const expectedNav: Record<string, string[]> = {
-  manager: [
-    'Dashboard',
-    'Home',
-    'People',
-    'Register',
-    'Requests',
-    'Positions',
-    'Cards',
-    'Card flags',
-    'My access',
-    'Stock',
-    'Workstations',
-    'Imports',
-    'Reports',
-    'Audit',
-    'Sign-in locks',
-    'Jobs',
-  ],
-  advanced: [
-    'Dashboard',
-    'Home',
-    'People',
-    'Register',
-    'Requests',
-    'Positions',
-    'Cards',
-    'Card flags',
-    'My access',
-    'Stock',
-    'Workstations',
-    'Imports',
-    'Reports',
-    'Audit',
-  ],
-  agent: [
-    'Dashboard',
-    'Home',
-    'People',
-    'Register',
-    'Requests',
-    'Cards',
-    'Card flags',
-    'My access',
-    'Stock',
-  ],
-  idchecker: ['Home', 'People', 'Register', 'My access'],
-  sponsor: ['Home', 'People', 'Requests', 'Cards', 'Card flags', 'My access', 'Reports'],
-  lsa: ['Home', 'People', 'Cards', 'Card flags', 'My access'],
-  staff: ['My access'],
+const expectedNav: Record<string, { bar: string[]; more?: string[] }> = {
+  manager: {
+    bar: [
+      'Dashboard',
+      'Home',
+      'People',
+      'Register',
+      'Requests',
+      'Positions',
+      'Cards',
+      'Card flags',
+      'My access',
+      'Reports',
+    ],
+    more: ['Stock', 'Workstations', 'Imports', 'Audit', 'Sign-in locks', 'Jobs'],
+  },
+  advanced: {
+    bar: [
+      'Dashboard',
+      'Home',
+      'People',
+      'Register',
+      'Requests',
+      'Positions',
+      'Cards',
+      'Card flags',
+      'My access',
+      'Reports',
+    ],
+    more: ['Stock', 'Workstations', 'Imports', 'Audit'],
+  },
+  agent: {
+    bar: [
+      'Dashboard',
+      'Home',
+      'People',
+      'Register',
+      'Requests',
+      'Cards',
+      'Card flags',
+      'My access',
+      'Stock',
+    ],
+  },
+  idchecker: { bar: ['Home', 'People', 'Register', 'My access'] },
+  sponsor: { bar: ['Home', 'People', 'Requests', 'Cards', 'Card flags', 'My access', 'Reports'] },
+  lsa: { bar: ['Home', 'People', 'Cards', 'Card flags', 'My access'] },
+  staff: { bar: ['My access'] },
 };
 
 const wrongCredentials = 'The username or password is not right. Check both and try again.';
@@ -86,7 +93,17 @@ describe('signing in and out, in Chromium', () => {
     it(`shows ${account.username} their name, role, navigation and profile, then signs them out`, async () => {
       await signIn(page, app.url, account.username);
       const nav = page.getByRole('navigation', { name: 'Main' });
-      expect(await nav.getByRole('link').allTextContents()).toEqual(expectedNav[account.username]);
+      const expected = expectedNav[account.username];
+      expect(await nav.getByRole('link').allTextContents()).toEqual(expected?.bar);
+      const more = nav.getByRole('button', { name: 'More' });
+      expect(await more.count()).toBe(expected?.more ? 1 : 0);
+      if (expected?.more) {
+        await more.click();
+        expect(await nav.getByRole('link').allTextContents()).toEqual([
+          ...expected.bar,
+          ...expected.more,
+        ]);
+      }
       const auditor = account.username === 'manager' || account.username === 'advanced';
       expect(await nav.getByRole('link', { name: 'Audit' }).count()).toBe(auditor ? 1 : 0);
       expect(await page.getByTestId('display-name').textContent()).toBe(account.displayName);
@@ -195,10 +212,7 @@ describe('signing in and out, in Chromium', () => {
 
   it('returns to the login page when the session ends under an open page', async () => {
     await signIn(page, app.url, 'manager');
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Audit' })
-      .click();
+    await openFromNav(page, 'Audit');
     await page.getByTestId('audit-event').first().waitFor();
     // As when the session expires or is ended elsewhere: the next call answers 401.
     await page.context().clearCookies();
@@ -206,6 +220,57 @@ describe('signing in and out, in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(path()).toBe('/login');
     expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+  });
+
+  /** Fills in and sends the login form already shown. */
+  const sendSignIn = async (username: string) => {
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(demoPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  };
+  const address = () => {
+    const url = new URL(page.url());
+    return url.origin === app.url ? url.pathname + url.search : url.href;
+  };
+
+  it('returns a signed-out visitor, once signed in, to the page they asked for, query and all', async () => {
+    await page.goto(`${app.url}/card-flags?status=resolved`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(path()).toBe('/login');
+    await sendSignIn('manager');
+    await page.getByRole('heading', { name: 'Card flags', level: 1 }).waitFor();
+    expect(address()).toBe('/card-flags?status=resolved');
+
+    // A session ended under an open page: signing in again returns to it.
+    await page.context().clearCookies();
+    await page.goto(`${app.url}/people?q=smi`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await sendSignIn('manager');
+    await page.getByRole('heading', { name: 'People', level: 1 }).waitFor();
+    expect(address()).toBe('/people?q=smi');
+
+    // Signing out on purpose, then in (perhaps as someone else), leads to the start page.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(address()).toBe('/login');
+    await sendSignIn('sponsor');
+    await expect.poll(address).toBe('/home');
+  });
+
+  it('never leads off the app after signing in, whatever the sign-in link says', async () => {
+    for (const next of [
+      '//evil.example/card-flags',
+      'https://evil.example/card-flags',
+      '/\\evil.example',
+      'javascript:alert(1)',
+    ]) {
+      await page.goto(`${app.url}/login?next=${encodeURIComponent(next)}`);
+      await sendSignIn('manager');
+      await expect.poll(address, { message: next }).toBe('/dashboard');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    }
   });
 
   it('sends a signed-out visitor of a page to the login', async () => {

@@ -408,6 +408,60 @@ describe('the reports page, in Chromium', () => {
     expect(await page.locator('[data-testid^="report-"] .message.error').count()).toBe(0);
   });
 
+  /** The words of the organisation select's chosen option. */
+  const chosenOrganisation = () =>
+    page
+      .getByLabel('Organisation', { exact: true })
+      .evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent);
+
+  it('says beside the organisation, in a sentence, that an organisation in the address does not exist', async () => {
+    await signIn(page, app.url, 'manager');
+    await page.goto(`${app.url}/reports?organisation=RXX`);
+    await page.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
+    const problem = page.getByTestId('organisation-error');
+    await problem.waitFor();
+    expect(await problem.textContent()).toBe('No organisation has the ODS code RXX.');
+    const select = page.getByLabel('Organisation', { exact: true });
+    expect(await select.getAttribute('aria-invalid')).toBe('true');
+    expect(await select.getAttribute('aria-describedby')).toBe('organisation-error');
+    // Just under the field, not in a box elsewhere on the page.
+    const field = await select.boundingBox();
+    const said = await problem.boundingBox();
+    if (!field || !said) throw new Error('the field or its problem is not shown');
+    expect(said.y - (field.y + field.height)).toBeGreaterThanOrEqual(0);
+    expect(said.y - (field.y + field.height)).toBeLessThan(24);
+    expect(Math.abs(said.x - field.x)).toBeLessThan(4);
+    // The select does not claim that all of the manager's organisations are shown.
+    expect(await chosenOrganisation()).toBe('RXX (cannot be shown)');
+    expect(await page.getByTestId('not-shown').count()).toBe(6);
+    expect(await page.getByTestId('reports-problem').count()).toBe(0);
+    await page.screenshot({ path: `${screenshotDir}/ra-reports-unknown-organisation-1280.png` });
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await sidewaysOverflow(page)).toEqual([]);
+    await page.screenshot({ path: `${screenshotDir}/ra-reports-unknown-organisation-390.png` });
+
+    // Choosing one of theirs and Show puts things right.
+    await select.selectOption('RWG01');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => problem.count()).toBe(0);
+    expect(await select.getAttribute('aria-invalid')).toBe('false');
+  });
+
+  it('names each position’s organisation in the positions-ending table, code and name, as its CSV does', async () => {
+    await signIn(page, app.url, 'manager');
+    await openReports();
+    const report = await api<{ items: { odsCode: string; organisation: string }[] }>(
+      '/api/reports/positions-ending',
+    );
+    expect(report.items.length).toBeGreaterThan(0);
+    const shown = await page
+      .getByTestId('table-positions-ending')
+      .locator('td[data-label="Organisation"]')
+      .allTextContents();
+    expect(shown).toEqual(report.items.map((i) => `${i.organisation} (${i.odsCode})`));
+    expect(shown.join(' ')).toContain('Watford General Hospital (RWG01)');
+  });
+
   it('draws no empty chart for a report with nothing in its dates: it says so instead', async () => {
     await signIn(page, app.url, 'manager');
     // Years before anything of the demo: nothing expires, is requested, unlocked or ends.
@@ -448,11 +502,16 @@ describe('the reports page, in Chromium', () => {
       .locator('option')
       .allTextContents();
     expect(options).toEqual(['All of yours', 'Watford General Hospital (RWG01)']);
-    // Another organisation's reports, by a link: refused once, under the filters.
+    // Another organisation's reports, by a link: refused once, beside the organisation, whose
+    // select names what was asked for.
     await page.goto(`${app.url}/reports?organisation=RWG02`);
-    const refusal = page.getByTestId('reports-problem');
+    const refusal = page.getByTestId('organisation-error');
     await refusal.waitFor();
-    expect(await refusal.textContent()).toContain('RWG02');
+    expect(await refusal.textContent()).toMatch(
+      /^You see reports for .*RWG02 is not among them\.$/,
+    );
+    expect(await page.getByTestId('reports-problem').count()).toBe(0);
+    expect(await chosenOrganisation()).toBe('RWG02 (cannot be shown)');
     expect(await page.getByTestId('not-shown').count()).toBe(6);
     await page.context().clearCookies();
 

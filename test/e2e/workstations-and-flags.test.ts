@@ -8,6 +8,7 @@ import { people } from '../../db/schema/people.ts';
 import { sidewaysOverflow } from './support/accessibility.ts';
 import {
   launchChromium,
+  openFromNav,
   openPage,
   type RunningApp,
   screenshotDir,
@@ -32,8 +33,7 @@ describe('workstations and card flags, in Chromium', () => {
     await app?.stop();
   });
 
-  const nav = (label: string) =>
-    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+  const nav = (label: string) => openFromNav(page, label);
 
   it('names every missing field of a new workstation at once, beside it, before sending', async () => {
     await nav('Workstations');

@@ -17,6 +17,11 @@ export interface NavItem {
    * header rather than in the main navigation, which then fits one row on a desk screen.
    */
   personal?: boolean;
+  /**
+   * A page an RA manager opens now and then (set-up, oversight), gathered under "More" in
+   * the bar when two or more of them are shown, so the bar fits one row at 1280 px.
+   */
+  more?: boolean;
 }
 
 /**
@@ -47,20 +52,33 @@ export const navItems: readonly NavItem[] = [
   { path: '/cards', label: 'Cards', permission: 'cards:read' },
   { path: '/card-flags', label: 'Card flags', permission: 'cards:read' },
   { path: '/my-access', label: 'My access', permission: 'requests:raise-own' },
-  // "Stock" in the bar, which is full at 1280 px; the page and its tab say "Card stock".
-  { path: '/stock', label: 'Stock', title: 'Card stock', permission: 'card-stock:manage' },
-  { path: '/workstations', label: 'Workstations', permission: 'workstations:manage' },
-  // ESR staff files and lists of cards to cancel: a dry run, then applied with progress.
-  { path: '/imports', label: 'Imports', permission: 'people:import' },
   // Charts and downloads of the card estate: RA managers (and advanced agents) and sponsors.
   { path: '/reports', label: 'Reports', permission: 'reports:read' },
-  { path: '/audit', label: 'Audit', title: 'Audit trail', permission: 'audit:read' },
-  { path: '/sign-in-locks', label: 'Sign-in locks', permission: 'accounts:unlock' },
+  // Set-up and oversight, under "More" for RA managers and advanced agents; an agent, whose
+  // only such page is the stock, sees it in the bar. "Stock" is short for "Card stock".
+  {
+    path: '/stock',
+    label: 'Stock',
+    title: 'Card stock',
+    permission: 'card-stock:manage',
+    more: true,
+  },
+  {
+    path: '/workstations',
+    label: 'Workstations',
+    permission: 'workstations:manage',
+    more: true,
+  },
+  // ESR staff files and lists of cards to cancel: a dry run, then applied with progress.
+  { path: '/imports', label: 'Imports', permission: 'people:import', more: true },
+  { path: '/audit', label: 'Audit', title: 'Audit trail', permission: 'audit:read', more: true },
+  { path: '/sign-in-locks', label: 'Sign-in locks', permission: 'accounts:unlock', more: true },
   {
     path: '/background-jobs',
     label: 'Jobs',
     title: 'Background jobs',
     permission: 'background-jobs:manage',
+    more: true,
   },
   { path: '/profile', label: 'My profile', permission: 'profile:read-own', personal: true },
   // The holder's own card: unlock it with a code from their work email, renew it in the window.

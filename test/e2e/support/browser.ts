@@ -118,3 +118,17 @@ export async function settleAfter(
     page.off('requestfailed', ended);
   }
 }
+
+/**
+ * Opens a page from the main navigation by its link's name, as a person would: from the bar,
+ * or, for a page gathered under "More" (RA managers, advanced agents), by opening More first.
+ */
+export async function openFromNav(page: Page, name: string): Promise<void> {
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  const link = nav.getByRole('link', { name, exact: true });
+  await nav.getByRole('link').first().waitFor();
+  if (!(await link.isVisible())) {
+    await nav.getByRole('button', { name: 'More' }).click();
+  }
+  await link.click();
+}

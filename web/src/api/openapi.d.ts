@@ -2759,7 +2759,10 @@ export type components = {
             process: string;
             /** Format: date-time */
             startedAt: string;
-            /** @enum {string} */
+            /**
+             * @description How the run was started: by its schedule, sent to the queue by the app (an import applied, the revocation list at start-up), or run now by hand. Not its state: see outcome.
+             * @enum {string}
+             */
             trigger: "schedule" | "queue" | "manual";
         };
         JobRuns: {

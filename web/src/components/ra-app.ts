@@ -2,6 +2,7 @@ import { ContextProvider } from '@lit/context';
 import { css, html, LitElement } from 'lit';
 import { api, ok, onUnauthenticated, setCsrfToken } from '../api/client.ts';
 import { navItems, type WorklistKind } from '../nav.ts';
+import { loginReturningTo, safeReturnPath } from '../return-path.ts';
 import { currentPath, interceptLinks, navigate, onNavigate } from '../router.ts';
 import { type Me, type Permission, sessionContext } from '../session.ts';
 import './ra-loading.ts';
@@ -122,7 +123,7 @@ export class RaApp extends LitElement {
     });
     onUnauthenticated(() => this.signedOut());
     this.addEventListener('ra-signed-in', (e) => this.signedIn((e as CustomEvent<Me>).detail));
-    this.addEventListener('ra-signed-out', () => this.signedOut());
+    this.addEventListener('ra-signed-out', () => this.signedOut(false));
     void this.loadSession();
   }
 
@@ -142,10 +143,16 @@ export class RaApp extends LitElement {
     setCsrfToken(me.csrfToken);
     this.session.setValue(me);
     void this.countWaiting();
-    // Signing in, or arriving signed in at the login or activation page, leads home; a
-    // signed-in card holder on "Check my card" stays there.
-    if (go || this.path === '/login' || this.path === '/activate' || this.path === '/')
-      navigate(this.home(me), { replace: true });
+    // Signing in, or arriving signed in at the login or activation page, leads to the page
+    // the login was sent from (`?next=`, this app's own paths only), else home; a signed-in
+    // card holder on "Check my card" stays there.
+    if (go || this.path === '/login' || this.path === '/activate' || this.path === '/') {
+      const next = safeReturnPath(
+        new URLSearchParams(window.location.search).get('next'),
+        window.location.origin,
+      );
+      navigate(next ?? this.home(me), { replace: true });
+    }
   }
 
   /** Refreshes the navigation's counts of waiting work, for a user whose navigation shows any. */
@@ -169,14 +176,20 @@ export class RaApp extends LitElement {
     }
   }
 
-  private signedOut() {
+  /**
+   * No one is signed in any more. Unless they signed out themselves, the login returns them
+   * to the page they were on (or asked for, arriving signed out) once they sign in again.
+   */
+  private signedOut(returnHere = true) {
     this.counting?.abort();
     this.waiting = {};
     this.me = null;
     this.failedSignIns = null;
     setCsrfToken('');
     this.session.setValue(null);
-    if (!publicPaths.has(this.path)) navigate('/login', { replace: true });
+    if (publicPaths.has(this.path)) return;
+    const here = window.location.pathname + window.location.search;
+    navigate(returnHere ? loginReturningTo(here) : '/login', { replace: true });
   }
 
   /** Where a user lands: their first place in the navigation. */

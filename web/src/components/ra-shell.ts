@@ -15,6 +15,7 @@ export class RaShell extends LitElement {
     path: { attribute: false },
     failedSignIns: { attribute: false },
     menuOpen: { state: true },
+    moreOpen: { state: true },
     waiting: { attribute: false },
   };
   /** The signed-in user. */
@@ -25,13 +26,33 @@ export class RaShell extends LitElement {
   declare path: string;
   /** Whether the folded navigation is open (narrow screens only; wide ones always show it). */
   declare menuOpen: boolean;
+  /** Whether the "More" list of the bar is open (wide screens; a narrow menu lists them all). */
+  declare moreOpen: boolean;
   /** How much work waits, by worklist kind, shown beside its navigation item. */
   declare waiting: Partial<Record<WorklistKind, number>> | undefined;
 
   constructor() {
     super();
     this.menuOpen = false;
+    this.moreOpen = false;
   }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    document.addEventListener('click', this.clickElsewhere);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    document.removeEventListener('click', this.clickElsewhere);
+  }
+
+  /** A click anywhere but in the "More" list or on its button folds the list. */
+  private readonly clickElsewhere = (event: MouseEvent) => {
+    if (!this.moreOpen) return;
+    const more = this.renderRoot.querySelector('li.more');
+    if (more && !event.composedPath().includes(more)) this.moreOpen = false;
+  };
 
   static override styles = [
     shared,
@@ -120,6 +141,56 @@ export class RaShell extends LitElement {
       nav a:hover {
         text-decoration: underline;
       }
+      /* "More": a button in the bar opening a list of links below it. */
+      li.more {
+        position: relative;
+      }
+      button.more-toggle {
+        display: flex;
+        align-items: center;
+        gap: 0.4rem;
+        height: 100%;
+        padding: 0.6rem 0.75rem;
+        border: 0;
+        border-radius: 0;
+        background: transparent;
+        color: var(--ra-white);
+        font-weight: 600;
+      }
+      button.more-toggle:hover {
+        text-decoration: underline;
+      }
+      button.more-toggle.current {
+        box-shadow: inset 0 -4px 0 var(--ra-white);
+      }
+      .caret {
+        width: 0.45rem;
+        height: 0.45rem;
+        border-right: 2px solid currentColor;
+        border-bottom: 2px solid currentColor;
+        transform: translateY(-0.15rem) rotate(45deg);
+      }
+      button.more-toggle[aria-expanded='true'] .caret {
+        transform: translateY(0.1rem) rotate(225deg);
+      }
+      nav ul.more-pages {
+        display: none;
+        position: absolute;
+        right: 0;
+        top: 100%;
+        z-index: 10;
+        min-width: 12rem;
+        flex-direction: column;
+        padding: 0.25rem 0;
+        background: var(--ra-blue-dark);
+        box-shadow: 0 4px 12px rgb(0 0 0 / 25%);
+      }
+      nav ul.more-pages.open {
+        display: flex;
+      }
+      nav ul.more-pages a[aria-current='page'] {
+        box-shadow: inset 4px 0 0 var(--ra-white);
+      }
       button.menu {
         display: none;
         align-items: center;
@@ -187,6 +258,17 @@ export class RaShell extends LitElement {
         nav li.personal {
           display: list-item;
         }
+        /* The folded menu lists every page, one a row: no "More" within it. */
+        button.more-toggle {
+          display: none;
+        }
+        nav ul.more-pages {
+          display: flex;
+          position: static;
+          min-width: 0;
+          padding: 0;
+          box-shadow: none;
+        }
         nav ul {
           flex-direction: column;
           padding-top: 0.25rem;
@@ -233,7 +315,10 @@ export class RaShell extends LitElement {
 
   override willUpdate(changed: Map<string, unknown>) {
     // A move to another page folds the menu again, as a page load would.
-    if (changed.has('path')) this.menuOpen = false;
+    if (changed.has('path')) {
+      this.menuOpen = false;
+      this.moreOpen = false;
+    }
   }
 
   private toggleMenu() {
@@ -242,7 +327,13 @@ export class RaShell extends LitElement {
 
   /** Escape folds an open menu and gives focus back to its button. */
   private headerKeydown(event: KeyboardEvent) {
-    if (event.key !== 'Escape' || !this.menuOpen) return;
+    if (event.key !== 'Escape') return;
+    if (this.moreOpen) {
+      this.moreOpen = false;
+      this.renderRoot.querySelector<HTMLButtonElement>('button.more-toggle')?.focus();
+      return;
+    }
+    if (!this.menuOpen) return;
     this.menuOpen = false;
     this.renderRoot.querySelector<HTMLButtonElement>('button.menu')?.focus();
   }
@@ -284,9 +375,38 @@ export class RaShell extends LitElement {
     return this.path === item.path || this.path.startsWith(`${item.path}/`) ? 'page' : 'false';
   }
 
+  /** Keyboard focus leaving the "More" list and its button folds the list. */
+  private moreFocusOut(event: FocusEvent) {
+    const to = event.relatedTarget;
+    if (to instanceof Node && (event.currentTarget as HTMLElement).contains(to)) return;
+    this.moreOpen = false;
+  }
+
+  private link(item: NavItem) {
+    return html`<li class=${item.personal ? 'personal' : ''}><a href=${item.path}
+      aria-current=${this.current(item)}>${this.label(item)}</a></li>`;
+  }
+
+  /** The pages gathered under "More", behind a button that opens them as a list. */
+  private renderMore(items: NavItem[]) {
+    const current = items.some((i) => this.current(i) === 'page');
+    return html`<li class="more" @focusout=${this.moreFocusOut}>
+      <button type="button" class="more-toggle ${current ? 'current' : ''}"
+        aria-expanded=${this.moreOpen ? 'true' : 'false'} aria-controls="more-pages"
+        @click=${() => {
+          this.moreOpen = !this.moreOpen;
+        }}>More<span class="caret" aria-hidden="true"></span></button>
+      <ul id="more-pages" class="more-pages ${this.moreOpen ? 'open' : ''}">${items.map((i) => this.link(i))}</ul>
+    </li>`;
+  }
+
   override render() {
     const items = navItems.filter((i) => this.me.permissions.includes(i.permission));
     const personal = items.filter((i) => i.personal);
+    const gathered = items.filter((i) => i.more && !i.personal);
+    // One such page alone stays in the bar: a "More" of one link would hide it for nothing.
+    const more = gathered.length >= 2 ? gathered : [];
+    const bar = items.filter((i) => !i.personal && !more.includes(i));
     const roles = this.me.roles
       .map((r) => (r.organisation ? `${r.label}, ${r.organisation.odsCode}` : r.label))
       .join('; ');
@@ -313,10 +433,9 @@ export class RaShell extends LitElement {
         </div>
         <nav id="main-nav" aria-label="Main" class=${this.menuOpen ? 'open' : ''}>
           <ul>
-            ${items.map(
-              (i) => html`<li class=${i.personal ? 'personal' : ''}><a href=${i.path}
-                aria-current=${this.current(i)}>${this.label(i)}</a></li>`,
-            )}
+            ${bar.map((i) => this.link(i))}
+            ${more.length ? this.renderMore(more) : ''}
+            ${personal.map((i) => this.link(i))}
           </ul>
         </nav>
       </header>

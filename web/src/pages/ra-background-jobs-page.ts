@@ -12,9 +12,14 @@ const outcomeWords: Record<JobRun['outcome'], string> = {
   succeeded: 'Done',
   failed: 'Failed',
 };
+/**
+ * How a run was started, said with when it started. Never a state: "queued" beside a run
+ * long done read as if it were still waiting (the trigger `queue` means the app sent it to
+ * the queue, after an import's Apply or at start-up); its outcome has a column of its own.
+ */
 const triggerWords: Record<JobRun['trigger'], string> = {
   schedule: 'on schedule',
-  queue: 'queued',
+  queue: 'sent by the app',
   manual: 'run now',
 };
 
@@ -138,8 +143,8 @@ export class RaBackgroundJobsPage extends LitElement {
         <thead><tr><th scope="col">Job</th><th scope="col">Started</th><th scope="col">Outcome</th><th scope="col">Counts</th><th scope="col">Process</th></tr></thead>
         <tbody>${runs.map(
           (r) => html`<tr data-testid="job-run">
-            <td data-label="Job">${r.job} <small>(${triggerWords[r.trigger]})</small></td>
-            <td data-label="Started">${dateTime(r.startedAt)}</td>
+            <td data-label="Job">${r.job}</td>
+            <td data-label="Started">${dateTime(r.startedAt)}, <span data-testid="trigger">${triggerWords[r.trigger]}</span></td>
             <td data-label="Outcome">${outcomeWords[r.outcome]}${r.error ? html`: ${r.error}` : nothing}</td>
             <td data-label="Counts">${counted(r.counts)}</td>
             <td data-label="Process">${r.process}</td>

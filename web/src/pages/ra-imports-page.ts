@@ -2,6 +2,7 @@ import { ContextConsumer } from '@lit/context';
 import { css, html, LitElement, nothing } from 'lit';
 import { api, ok, type Schemas } from '../api/client.ts';
 import '../components/ra-import-run.ts';
+import '../components/ra-loading.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
 import { can, sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
@@ -29,9 +30,15 @@ export class RaImportsPage extends LitElement {
   static override properties = {
     esr: { state: true },
     cancellation: { state: true },
+    checking: { state: true },
   };
   declare esr: Import | null;
   declare cancellation: Import | null;
+  /**
+   * Which form the server is checking: a large ESR file takes a while, and until the dry
+   * run comes back the page says so and the button waits.
+   */
+  declare checking: 'esr' | 'cancellation' | null;
   private session = new ContextConsumer(this, { context: sessionContext, subscribe: true });
   private esrFeedback = new FormFeedback(this);
   private cancelFeedback = new FormFeedback(this, (path) => (path === 'text' ? 'serials' : path));
@@ -54,6 +61,7 @@ export class RaImportsPage extends LitElement {
     super();
     this.esr = null;
     this.cancellation = null;
+    this.checking = null;
   }
 
   private async checkEsr(event: SubmitEvent) {
@@ -64,6 +72,7 @@ export class RaImportsPage extends LitElement {
     const extra = file ? [] : [{ field: 'file', message: 'Choose the ESR file (CSV)' }];
     if (!this.esrFeedback.check(form, extra) || !file) return;
     this.esr = null;
+    this.checking = 'esr';
     try {
       // The file goes as it is: the server reads it as it streams in.
       this.esr = await ok(
@@ -77,6 +86,8 @@ export class RaImportsPage extends LitElement {
       this.esrFeedback.succeed('Checked: nothing is changed until you apply it.');
     } catch (err) {
       this.esrFeedback.showError(err, 'The file was not checked. Try again.');
+    } finally {
+      this.checking = null;
     }
   }
 
@@ -87,6 +98,7 @@ export class RaImportsPage extends LitElement {
     if (!this.cancelFeedback.check(form)) return;
     const data = new FormData(form);
     this.cancellation = null;
+    this.checking = 'cancellation';
     try {
       this.cancellation = await ok(
         api.POST('/api/card-cancellations', {
@@ -100,6 +112,8 @@ export class RaImportsPage extends LitElement {
       this.cancelFeedback.succeed('Checked: no card is cancelled until you apply it.');
     } catch (err) {
       this.cancelFeedback.showError(err, 'The list was not checked. Try again.');
+    } finally {
+      this.checking = null;
     }
   }
 
@@ -118,7 +132,8 @@ export class RaImportsPage extends LitElement {
         <input id="file" name="file" type="file" accept=".csv,text/csv" required
           aria-invalid=${f.invalid('file') ? 'true' : 'false'} aria-describedby=${f.describedBy('file')} />
         ${f.errorFor('file')}
-        <div class="actions"><button type="submit">Check the file</button></div>
+        <div class="actions"><button type="submit" ?disabled=${this.checking !== null}>Check the file</button></div>
+        ${this.checking === 'esr' ? html`<ra-loading label="Checking the file…"></ra-loading>` : nothing}
       </form>
       ${this.esr ? html`<ra-import-run .value=${this.esr} @applying=${() => this.esrFeedback.clear()}></ra-import-run>` : nothing}
       ${can(me, 'cards:cancel-batch') ? this.renderCancellation() : nothing}`;
@@ -140,7 +155,8 @@ export class RaImportsPage extends LitElement {
           ${reasons.map((r) => html`<option value=${r.value}>${r.label}</option>`)}
         </select>
         ${f.errorFor('reason')}
-        <div class="actions"><button type="submit">Check the list</button></div>
+        <div class="actions"><button type="submit" ?disabled=${this.checking !== null}>Check the list</button></div>
+        ${this.checking === 'cancellation' ? html`<ra-loading label="Checking the list…"></ra-loading>` : nothing}
       </form>
       ${this.cancellation ? html`<ra-import-run .value=${this.cancellation} @applying=${() => this.cancelFeedback.clear()}></ra-import-run>` : nothing}`;
   }

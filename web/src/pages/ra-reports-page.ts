@@ -98,6 +98,15 @@ const sections: readonly Section[] = [
 type Loaded = PromiseSettledResult<ReportView>;
 
 /**
+ * A field problem as the server words it ("no organisation has the ODS code RXX", made to
+ * follow a field's label) as a sentence of its own: a capital first letter, a full stop.
+ */
+const asSentence = (problem: string) => {
+  const text = problem.charAt(0).toUpperCase() + problem.slice(1);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+};
+
+/**
  * Reports for RA managers (their organisations, or all) and sponsors (theirs): each a chart,
  * the same figures as a table, and a CSV download, filtered by organisation and dates.
  * Loaded on its own (with chart.js) the first time someone opens it.
@@ -272,8 +281,15 @@ export class RaReportsPage extends LitElement {
     const problems = this.fieldProblems(loaded);
     const organisations = this.options.value?.organisations ?? [];
     const chosen = this.filters.organisation;
-    const orgProblem = problems.get('organisation');
-    const common = this.commonRefusal(loaded, problems);
+    let common = this.commonRefusal(loaded, problems);
+    // An organisation the person may not see, refused by every report, is a problem with the
+    // organisation asked for: said beside that field, as one that does not exist is.
+    const refusedOrganisation = chosen && common && this.everyRefusal(loaded, 403);
+    const orgProblem = refusedOrganisation ? common : problems.get('organisation');
+    if (refusedOrganisation) common = '';
+    // The address may name an organisation not among the person's: the select shows that
+    // code, not "All of yours", which is not what the page shows.
+    const unlisted = chosen && !organisations.some((o) => o.odsCode === chosen) ? chosen : '';
     return html`
       <h1>Reports</h1>
       <section class="card" aria-labelledby="filter-h">
@@ -284,12 +300,13 @@ export class RaReportsPage extends LitElement {
             <select id="organisation" name="organisation" aria-invalid=${orgProblem ? 'true' : 'false'}
               aria-describedby=${orgProblem ? 'organisation-error' : nothing}>
               <option value="" .selected=${!chosen}>All of yours</option>
+              ${unlisted ? html`<option value=${unlisted} .selected=${true}>${unlisted} (cannot be shown)</option>` : nothing}
               ${organisations.map(
                 (o) =>
                   html`<option value=${o.odsCode} .selected=${chosen === o.odsCode}>${o.name} (${o.odsCode})</option>`,
               )}
             </select>
-            ${orgProblem ? html`<p id="organisation-error" class="field-error">${orgProblem}</p>` : nothing}
+            ${orgProblem ? html`<p id="organisation-error" class="field-error" data-testid="organisation-error">${asSentence(orgProblem)}</p>` : nothing}
           </div>
           ${this.field('from', 'From', problems)}
           ${this.field('to', 'To', problems)}
@@ -301,7 +318,7 @@ export class RaReportsPage extends LitElement {
         <p class="hint">An organisation includes its sites. The dates apply to the reports over time; each has its own period when they are empty.</p>
       </section>
       ${common ? html`<div class="message error" role="alert" data-testid="reports-problem"><p>${common}</p></div>` : nothing}
-      ${sections.map((s) => this.section(s, loaded?.[s.name], problems.size > 0 || !!common))}
+      ${sections.map((s) => this.section(s, loaded?.[s.name], problems.size > 0 || !!common || !!orgProblem))}
     `;
   }
 
@@ -319,6 +336,13 @@ export class RaReportsPage extends LitElement {
     );
     const first = messages[0];
     return first && messages.every((m) => m === first) ? first : '';
+  }
+
+  /** Whether every report was refused with this HTTP status. */
+  private everyRefusal(loaded: Record<ReportName, Loaded> | undefined, status: number) {
+    return Object.values(loaded ?? {}).every(
+      (r) => r.status === 'rejected' && r.reason instanceof ApiError && r.reason.status === status,
+    );
   }
 
   /** The report's chart, or when there is nothing to chart, no empty axes: words, if the table does not say it. */

@@ -299,7 +299,7 @@ export function endingView(report: Schemas['PositionsEndingReport']): ReportView
                 <td data-label="Person"><a href="/people/${i.person.id}">${i.person.name}</a></td>
                 <td data-label="User ID">${i.person.userId}</td>
                 <td data-label="Position">${i.position.name}</td>
-                <td data-label="Organisation">${i.odsCode}</td></tr>`,
+                <td data-label="Organisation">${i.organisation} (${i.odsCode})</td></tr>`,
             )
           : html`<tr><td colspan="5">No position ends in these dates.</td></tr>`
       }</tbody></table>`,
