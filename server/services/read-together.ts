@@ -1,4 +1,4 @@
-import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { Column, is, SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { ServiceContext } from './context.ts';
 
 type Part = (SQLWrapper & PromiseLike<unknown[]>) | null;
@@ -12,7 +12,8 @@ type RowsOf<P> = P extends PromiseLike<infer R> ? R : [];
  * database; the statements around them took longer).
  *
  * JSON carries the columns by their SQL names, so every column a part selects must be named
- * as its field is: a table's column of the same name, or an expression `.as('field')`. Only
+ * as its field is: a table's column of the same name, or an expression `.as('field')`
+ * (checked: a part whose field would come back under another name is refused). Only
  * numbers, text and booleans come back as they went in (no dates). A null part gives [].
  */
 export async function readTogether<P extends Record<string, Part>>(
@@ -25,6 +26,7 @@ export async function readTogether<P extends Record<string, Part>>(
   const found: Record<string, unknown[]> = Object.fromEntries(
     Object.keys(parts).map((name) => [name, []]),
   );
+  for (const [name, query] of asked) namedAsItsFields(name, query);
   if (asked.length) {
     const columns: SQL[] = asked.map(
       ([name, query]) =>
@@ -40,4 +42,23 @@ export async function readTogether<P extends Record<string, Part>>(
     }
   }
   return found as { [K in keyof P]: RowsOf<P[K]> };
+}
+
+/** That each field of a query's selection comes back in JSON under the field's own name. */
+function namedAsItsFields(part: string, query: SQLWrapper): void {
+  const selection = (
+    query as { getSelectedFields?: () => Record<string, unknown> }
+  ).getSelectedFields?.();
+  for (const [field, value] of Object.entries(selection ?? {})) {
+    const name = is(value, Column)
+      ? value.name
+      : is(value, SQL.Aliased)
+        ? value.fieldAlias
+        : undefined;
+    if (name !== field) {
+      throw new Error(
+        `readTogether: ${part}.${field} would come back as ${name ?? 'an unnamed column'}; select it as .as('${field}')`,
+      );
+    }
+  }
 }
