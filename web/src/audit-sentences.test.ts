@@ -55,6 +55,17 @@ function words(entry: TrailEntry): string {
 }
 
 describe('audit sentences', () => {
+  it('says a refusal was outside what the roles allow, which covers another organisation too', () => {
+    const refused = event(
+      'security.refused',
+      { method: 'GET', path: '/api/reports/cards-by-state', refusal: 'FORBIDDEN' },
+      false,
+    );
+    expect(words(refused)).toBe(
+      'Morgan Manager was stopped: GET /api/reports/cards-by-state (not within what their roles allow them to do or see)',
+    );
+  });
+
   it('says "their" when the person acted on their own record', () => {
     expect(words(event('request.withdrawn', {}))).toBe(
       'Sky Staff withdrew their request for Ward clerk',

@@ -145,7 +145,8 @@ const changedFields = (v: unknown) =>
   v && typeof v === 'object' ? listWords(Object.keys(v).map(fieldWords)) : '';
 
 const refusals: Record<string, string> = {
-  FORBIDDEN: 'not allowed for their role',
+  // A 403 is a role's permission missing or an organisation outside its reach: say both.
+  FORBIDDEN: 'not within what their roles allow them to do or see',
   CSRF: 'the page’s security token was missing',
   SEPARATION_OF_DUTIES: 'someone else must do it',
 };
