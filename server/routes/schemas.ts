@@ -45,12 +45,16 @@ const storableYear = (year: number) => year >= 1 && year <= 9999;
 export const isoDate = (
   message = 'must be a date as YYYY-MM-DD',
   yearMessage = 'must be a date from the year 1 to 9999',
-) => z.iso.date(message).refine((d) => storableYear(Number(d.slice(0, 4))), yearMessage);
+) =>
+  // abort: a value that is no date at all gets that one message, not every range's too.
+  z.iso
+    .date({ message, abort: true })
+    .refine((d) => storableYear(Number(d.slice(0, 4))), yearMessage);
 
 /** An instant, ISO 8601, that can be stored: in UTC it falls between the years 1 and 9999. */
 export const isoInstant = (options: { offset?: boolean } = {}) =>
   z.iso
-    .datetime({ ...options, message: 'must be a date and time (ISO 8601)' })
+    .datetime({ ...options, message: 'must be a date and time (ISO 8601)', abort: true })
     .refine(
       (t) => storableYear(new Date(t).getUTCFullYear()),
       'must be a date and time from the year 1 to 9999',

@@ -820,6 +820,15 @@ describe.each(testDrivers)('reports (%s)', (driver) => {
       expect(details.find((d) => d.field === field)?.message).toContain(words);
     });
 
+    it('gives a value that is no date at all one message, not one for each range it also misses', async () => {
+      for (const value of ['%3Cscript%3E', 'yesterday', '']) {
+        const details = await problems(`/api/reports/positions-ending?from=${value}`);
+        expect(details.filter((d) => d.field === 'from').map((d) => d.message)).toEqual([
+          'must be a date as YYYY-MM-DD',
+        ]);
+      }
+    });
+
     it('takes dates of this century only, and answers at its edges', async () => {
       for (const [path, field] of [
         ['/api/reports/positions-ending?from=9999-12-31', 'from'],
