@@ -4,6 +4,7 @@ import {
   check,
   date,
   index,
+  integer,
   pgTable,
   primaryKey,
   text,
@@ -147,6 +148,8 @@ export const assignments = pgTable(
     index('assignments_ending_idx')
       .on(t.endDate)
       .where(sql`${t.endedAt} is null and ${t.endDate} is not null`),
+    // Assignments not yet started (the access report corrects its kept counts for them).
+    index('assignments_starting_idx').on(t.startDate).where(sql`${t.endedAt} is null`),
     // One open assignment of a position per person: the last guard against a double
     // approval that slipped past the request's row lock.
     uniqueIndex('assignments_open_uq')
@@ -212,4 +215,35 @@ export const accessRequests = pgTable(
       sql`${t.endDate} is null or ${t.startDate} is null or ${t.endDate} >= ${t.startDate}`,
     ),
   ],
+);
+
+/**
+ * Each person's access signature (db/migrations/0023), kept by triggers on `assignments` and
+ * `positions`: one '<ODS code>:<mask>' element per organisation where they hold an
+ * assignment not ended (dates aside) of an active position that opens a clinical system,
+ * the mask the OR of those positions' systems (bit i for clinicalSystems[i]), sorted. No row,
+ * or `{}`, when they hold none. The row is also what the triggers lock, in person id order.
+ */
+export const personAccessSignatures = pgTable('person_access_signatures', {
+  personId: uuid('person_id')
+    .primaryKey()
+    .references(() => people.id),
+  signature: text('signature').array().notNull(),
+});
+
+/**
+ * How many people have each access signature (db/migrations/0023), as delta rows (+1, -1)
+ * written by the triggers that keep `person_access_signatures`, so writers never wait on a
+ * count row; the fold-card-counts job folds them, check-card-counts recounts them. The
+ * system-access report sums the rows whose `ods_codes` (the signature's organisations) meet
+ * the organisations it covers.
+ */
+export const systemAccessTallies = pgTable(
+  'system_access_tallies',
+  {
+    signature: text('signature').array().notNull(),
+    odsCodes: text('ods_codes').array().notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [index('system_access_tallies_ods_idx').using('gin', t.odsCodes)],
 );

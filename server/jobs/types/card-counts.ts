@@ -5,7 +5,7 @@ import type { JobType } from '../job-type.ts';
 export const foldCardCounts: JobType = {
   name: 'fold-card-counts',
   description:
-    "Keeps the dashboard quick: adds up the card and flag changes since its last run into the dashboard's counts. No figure changes.",
+    'Keeps the dashboard and the system-access report quick: adds up the card, flag and assignment changes since its last run into their counts. No figure changes.',
   schedule: '*/10 * * * *',
   scheduleWords: 'Every 10 minutes',
   async run({ ctx }) {
@@ -22,7 +22,7 @@ export const foldCardCounts: JobType = {
 export const checkCardCounts: JobType = {
   name: 'check-card-counts',
   description:
-    "Recounts every card and open flag and compares the dashboard's counts with them, correcting any that differ (none should). Card changes wait while it counts: seconds, at night.",
+    "Recounts every card and open flag, and who has access to each clinical system, and compares the dashboard's and the reports' counts with them, correcting any that differ (none should). Card and assignment changes wait while it counts: seconds, at night.",
   schedule: '20 3 * * *',
   scheduleWords: 'Every day at 03:20',
   expireInSeconds: 30 * 60,
@@ -31,7 +31,7 @@ export const checkCardCounts: JobType = {
     if (wrong) {
       logger.warn(
         { wrong },
-        'the dashboard counts differed from the cards: corrected (were cards changed with the triggers off?)',
+        'the dashboard or access counts differed from the cards or assignments: corrected (were they changed with the triggers off?)',
       );
     }
     return { 'counts checked': counts, 'counts corrected': wrong };

@@ -14,7 +14,7 @@ export function foldedBefore(now: Date): string {
 }
 
 /**
- * Folds the dashboard's tallies (db/migrations/0016): the +1 and -1 rows the triggers wrote
+ * Folds the dashboard's tallies (db/migrations/0016) and the system-access report's (0023): the +1 and -1 rows the triggers wrote
  * since the last fold become one row per key, keys that came to nought go, and expiry days
  * more than a week past become one '-infinity' row per set (every count reads them as
  * "expired" alike). Only keys with something to fold are rewritten: a key already one row
@@ -93,14 +93,21 @@ export async function foldCardTallies(ctx: ServiceContext) {
     [{ name: 'holder_ods' }, { name: 'expires_on', keyOf: day }],
     sql`t.expires_on < ${before}::date and t.expires_on <> '-infinity'::date`,
   );
+  // The system-access report's people by access signature (db/migrations/0023); ods_codes
+  // follows from the signature, so keying by both folds by the signature alone.
+  const access = await foldByKey('system_access_tallies', [
+    { name: 'signature' },
+    { name: 'ods_codes' },
+  ]);
   // Rows folded away: 0 when nothing moved since the last fold (the Jobs page then counts
   // the run rather than listing it).
-  const was = states.was + flags.was + stock.was + days.was;
-  return { folded: was - (states.now + flags.now + stock.now + days.now) };
+  const was = states.was + flags.was + stock.was + days.was + access.was;
+  return { folded: was - (states.now + flags.now + stock.now + days.now + access.now) };
 }
 
 /**
- * Counts every held card and open flag afresh and puts the result in place of the tallies
+ * Counts every held card and open flag, and every person's access to clinical systems
+ * (system_access_rebuild, db/migrations/0023), afresh and puts the result in place of the tallies
  * (folded as `foldCardTallies` folds), holding card moves and link changes off meanwhile
  * (seconds at national scale). Returns how many counts the tallies had wrong (0, unless
  * something wrote to the tables with the triggers off: a bulk load, a hand repair) and how
@@ -114,11 +121,16 @@ export async function checkCardTallies(
       sql`select card_tallies_rebuild(${foldedBefore(ctx.now())}::date) as wrong`,
     ),
   );
+  // And the system-access report's: each person's access signature and the people by signature.
+  const [access] = rowsOf<{ wrong: number }>(
+    await ctx.db.execute(sql`select system_access_rebuild() as wrong`),
+  );
   const [held] = rowsOf<{ counts: number }>(
     await ctx.db.execute(sql`
       select ((select count(*) from card_state_tallies) + (select count(*) from card_expiry_tallies)
-              + (select count(*) from card_flag_tallies) + (select count(*) from card_stock_tallies))::int
+              + (select count(*) from card_flag_tallies) + (select count(*) from card_stock_tallies)
+              + (select count(*) from system_access_tallies))::int
                as counts`),
   );
-  return { wrong: checked?.wrong ?? 0, counts: held?.counts ?? 0 };
+  return { wrong: (checked?.wrong ?? 0) + (access?.wrong ?? 0), counts: held?.counts ?? 0 };
 }
