@@ -14,7 +14,7 @@ const codeArray = (codes: readonly string[]): SQL =>
  * these codes: `&&`, which a GIN index answers, or a btree index holding the column tests
  * from the index alone. Each code is its own parameter.
  */
-export function holderIn(column: AnyPgColumn, codes: readonly string[]): SQL {
+export function holderIn(column: AnyPgColumn | SQL, codes: readonly string[]): SQL {
   return sql`${column} && ${codeArray(codes)}`;
 }
 
