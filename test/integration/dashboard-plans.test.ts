@@ -10,7 +10,7 @@ import {
 } from '../../server/services/cards/list-cards.ts';
 import type { ServiceContext } from '../../server/services/context.ts';
 import { dashboardQueries } from '../../server/services/dashboard/dashboard-queries.ts';
-import { flagFilters, openFlagsBySet } from '../../server/services/flags/open-flags-by-set.ts';
+import { ofKind, openFlagsBySet } from '../../server/services/flags/open-flags-by-set.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 /** A node of a plan as EXPLAIN (FORMAT JSON) gives it. */
@@ -250,20 +250,31 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)(
       const scope = (await actorScope(trust)).of('cards:read');
       if (scope.all) throw new Error('the trust’s manager reads every flag');
       const codes = [...scope.odsCodes].sort();
-      for (const kind of [undefined, 'pin_blocked'] as const) {
+      // After a cursor in the middle of the most urgent group too.
+      const cursor = {
+        urgency: 0,
+        notAfterKey: '~',
+        raisedAt: new Date().toISOString(),
+        id: 'ffffffff-ffff-4fff-bfff-ffffffffffff',
+      };
+      for (const [kind, after] of [
+        [undefined, null],
+        ['pin_blocked', null],
+        [undefined, cursor],
+        ['pin_blocked', cursor],
+      ] as const) {
         const plan = await explain(
-          openFlagsBySet({
-            codes,
-            unheld: true,
-            filters: flagFilters({ kind }),
-            take: 51,
-          }),
+          openFlagsBySet({ codes, unheld: true, filters: ofKind(kind), after, take: 51 }),
         );
-        const label = `${kind ?? 'any kind'}: ${plan.join(' / ')}`;
+        const label = `${kind ?? 'any kind'}${after ? ', after a cursor' : ''}: ${plan.join(' / ')}`;
         expect(plan[0], label).toBe('Limit');
-        // The sets are walked by an index-only scan of it; each set's page is an index scan.
+        // The sets are walked by an index-only scan of it; each set's page is an index scan
+        // in the list's order, never a bitmap of the set's flags sorted.
         expect(plan, label).toContain(
           'Index Scan on card_flags using card_flags_open_holder_order_idx',
+        );
+        expect(plan, label).not.toContain(
+          'Bitmap Index Scan using card_flags_open_holder_order_idx',
         );
         expect(plan, label).not.toContain('Seq Scan on card_flags');
         expect(

@@ -17,7 +17,13 @@ import type { ServiceContext } from '../context.ts';
 import { daysLeftUntil, displayDate, todayOf } from '../dates.ts';
 import { encodeCursor } from '../paging/page-cursor.ts';
 import { readTogether } from '../read-together.ts';
-import { flagFilters, flagListOrder, openFlagsBySet } from './open-flags-by-set.ts';
+import {
+  afterCursor,
+  decodeFlagCursor,
+  flagListOrder,
+  ofKind,
+  openFlagsBySet,
+} from './open-flags-by-set.ts';
 
 const raRoles = new Set(['ra_manager', 'ra_agent_advanced', 'ra_agent']);
 
@@ -264,7 +270,8 @@ export async function listFlags(
   const reach = await flagReach(ctx);
   if (reach === false) return { items: [], nextCursor: null };
   const status = input.status ?? 'open';
-  const filters = flagFilters(input);
+  const filters = ofKind(input.kind);
+  const after = decodeFlagCursor(input.cursor);
   // The page first, from card_flags alone; then its card, holder and workstation. Joined
   // before the page was cut, a trust's 1,500 open flags each looked up their card and
   // holder only for 51 to be kept (20 ms of 21 at national scale).
@@ -273,11 +280,18 @@ export async function listFlags(
   const scoped = flagsInScope(reach.codes, reach.unheld);
   const page =
     status === 'open' && reach.codes
-      ? openFlagsBySet({ codes: reach.codes, unheld: reach.unheld, filters, take: limit + 1 })
+      ? openFlagsBySet({
+          codes: reach.codes,
+          unheld: reach.unheld,
+          filters,
+          after,
+          take: limit + 1,
+        })
       : pageOfAll(
           ctx,
           [
             ...filters,
+            ...(after ? [afterCursor(after)] : []),
             ...(status === 'open' ? [isNull(cardFlags.resolvedAt)] : []),
             ...(status === 'resolved' ? [isNotNull(cardFlags.resolvedAt)] : []),
             ...(scoped ? [scoped] : []),

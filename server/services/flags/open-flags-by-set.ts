@@ -6,7 +6,7 @@ import {
   flagUrgency,
 } from '../../../db/schema/cards.ts';
 import { workstations } from '../../../db/schema/workstations.ts';
-import { holderIn } from '../cards/holder-ods.ts';
+import { holderIn, odsCodeArray } from '../cards/holder-ods.ts';
 import { decodeCursor } from '../paging/page-cursor.ts';
 
 const urgency = flagUrgency(cardFlags.kind);
@@ -24,33 +24,46 @@ export const flagListOrder = [
   sql`${cardFlags.id} desc nulls last`,
 ];
 
+/** Where the page before ended: its last flag's keys in the list's order. */
+export interface FlagCursor {
+  urgency: number;
+  notAfterKey: string;
+  raisedAt: string;
+  id: string;
+}
+
+export function decodeFlagCursor(cursor: string | undefined): FlagCursor | null {
+  if (!cursor) return null;
+  const [u, notAfter, raisedAt, id] = decodeCursor(cursor, ['offset', 'text', 'timestamp', 'uuid']);
+  return { urgency: u, notAfterKey: notAfter, raisedAt, id };
+}
+
 /**
- * Conditions on card_flags every flag of a page meets, whichever way the page is read: its
- * kind, and after the cursor (the last flag of the page before, in the list's order).
+ * A flag of this kind only: the kind, and its urgency, the first key of the list's order and
+ * of its indexes after the holder's set, so an index range rather than a filter.
  */
-export function flagFilters(input: { kind?: FlagKind; cursor?: string }): SQL[] {
-  const filters: SQL[] = [];
-  if (input.kind) {
-    filters.push(eq(cardFlags.kind, input.kind));
-    // The kind's urgency too: the first key of the list's order, and of its indexes after the
-    // holder's set, so an index range rather than a filter.
-    filters.push(sql`${urgency} = ${flagUrgency(sql`${input.kind}::text`)}`);
-  }
-  if (input.cursor) {
-    const [u, notAfter, raisedAt, id] = decodeCursor(input.cursor, [
-      'offset',
-      'text',
-      'timestamp',
-      'uuid',
-    ]);
-    filters.push(
-      sql`(${urgency} > ${u}::int or (${urgency} = ${u}::int and (${notAfterKey} > ${notAfter}::text
-        or (${notAfterKey} = ${notAfter}::text and (${cardFlags.raisedAt}, ${cardFlags.id}) < (${raisedAt}::timestamptz, ${id}::uuid)))))`,
-    );
-    // The same, loosened to the two ascending keys: where an index range starts.
-    filters.push(sql`(${urgency}, ${notAfterKey}) >= (${u}::int, ${notAfter}::text)`);
-  }
-  return filters;
+export function ofKind(kind: FlagKind | undefined): SQL[] {
+  return kind
+    ? [eq(cardFlags.kind, kind), sql`${urgency} = ${flagUrgency(sql`${kind}::text`)}`]
+    : [];
+}
+
+/** The rest of the cursor's group (same urgency and expiry): older, or as old with a lower id. */
+const restOfGroup = (c: FlagCursor) =>
+  sql`${urgency} = ${c.urgency}::int and ${notAfterKey} = ${c.notAfterKey}::text
+    and (${cardFlags.raisedAt}, ${cardFlags.id}) < (${c.raisedAt}::timestamptz, ${c.id}::uuid)`;
+
+/** The groups after the cursor's: less urgent, or as urgent with a later expiry. */
+const laterGroups = (c: FlagCursor) =>
+  sql`(${urgency}, ${notAfterKey}) > (${c.urgency}::int, ${c.notAfterKey}::text)`;
+
+/**
+ * After the cursor in the list's order (urgency and expiry ascending, then newest first), as
+ * one condition: the rest of its group or the groups after it.
+ */
+export function afterCursor(c: FlagCursor): SQL {
+  return sql`(${urgency} > ${c.urgency}::int or (${urgency} = ${c.urgency}::int and (${notAfterKey} > ${c.notAfterKey}::text
+    or (${notAfterKey} = ${c.notAfterKey}::text and (${cardFlags.raisedAt}, ${cardFlags.id}) < (${c.raisedAt}::timestamptz, ${c.id}::uuid)))))`;
 }
 
 export interface OpenFlagsBySet {
@@ -58,8 +71,10 @@ export interface OpenFlagsBySet {
   codes: readonly string[];
   /** RA staff also see flags with no known holder seen at their organisations' workstations. */
   unheld: boolean;
-  /** Conditions on card_flags every flag of the page meets (kind, after the cursor). */
+  /** Conditions on card_flags every flag of the page meets (its kind). */
   filters: SQL[];
+  /** The last flag of the page before. */
+  after: FlagCursor | null;
   /** How many ids to give: the page and one more. */
   take: number;
 }
@@ -80,8 +95,7 @@ export interface OpenFlagsBySet {
  * them, nor does any set after it, so the walk stops there. Not card_flag_tallies: it counts
  * flags, and this list must not depend on it.
  */
-export function openFlagsBySet({ codes, unheld, filters, take }: OpenFlagsBySet): SQL {
-  const lastCode = [...codes].sort().at(-1) ?? '';
+export function openFlagsBySet({ codes, unheld, filters, after, take }: OpenFlagsBySet): SQL {
   const sets = sql`with recursive walk(holder_ods) as (
       (select ${cardFlags.holderOds} from ${cardFlags}
         where ${cardFlags.resolvedAt} is null and ${cardFlags.holderOds} is not null
@@ -91,18 +105,26 @@ export function openFlagsBySet({ codes, unheld, filters, take }: OpenFlagsBySet)
           where ${cardFlags.resolvedAt} is null and ${cardFlags.holderOds} > walk.holder_ods
           order by ${cardFlags.holderOds} limit 1)
         from walk
-        where walk.holder_ods is not null and coalesce(walk.holder_ods[1] <= ${lastCode}::text, true))
+        where walk.holder_ods is not null and coalesce(walk.holder_ods[1] <= any(${odsCodeArray(codes)}), true))
     select walk.holder_ods from walk where ${holderIn(sql`walk.holder_ods`, codes)}`;
   const keys = sql`${cardFlags.id}, ${urgency} as urgency, ${notAfterKey} as not_after_key, ${cardFlags.raisedAt}`;
-  const ofEachSet = sql`select page.* from (${sets}) as holder_set
-    cross join lateral (
-      select ${keys} from ${cardFlags}
+  const ofTheSet = (from: SQL | undefined) => sql`(select ${keys} from ${cardFlags}
       where ${and(
         sql`${cardFlags.holderOds} = holder_set.holder_ods`,
         isNull(cardFlags.resolvedAt),
         ...filters,
+        from,
       )}
-      order by ${sql.join(flagListOrder, sql`, `)} limit ${take}) as page`;
+      order by ${sql.join(flagListOrder, sql`, `)} limit ${take})`;
+  // After a cursor, a set's flags come from two ranges of the index, each without a filter:
+  // the rest of the cursor's group, then the groups after it. As one condition (an OR), the
+  // planner took each set's flags by a bitmap of both and sorted them all.
+  const ofEachSet = sql`select page.* from (${sets}) as holder_set
+    cross join lateral (${
+      after
+        ? sql`select ranges.* from (${ofTheSet(restOfGroup(after))} union all ${ofTheSet(laterGroups(after))}) as ranges`
+        : sql`select whole.* from ${ofTheSet(undefined)} as whole`
+    }) as page`;
   // A flag with no known holder has no holder_ods; one that had both would come once, by its set.
   const unheldAtTheirWorkstations = sql`(select ${keys} from ${cardFlags}
       left join ${workstations} on ${eq(workstations.id, cardFlags.workstationId)}
@@ -112,6 +134,7 @@ export function openFlagsBySet({ codes, unheld, filters, take }: OpenFlagsBySet)
         inArray(workstations.odsCode, [...codes]),
         sql`not coalesce(${holderIn(cardFlags.holderOds, codes)}, false)`,
         ...filters,
+        after ? afterCursor(after) : undefined,
       )}
       order by ${sql.join(flagListOrder, sql`, `)} limit ${take})`;
   return sql`(select merged.id from (
