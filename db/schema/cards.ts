@@ -294,6 +294,18 @@ export const cardFlags = pgTable(
     index('card_flags_open_order_idx')
       .on(flagUrgency(t.kind), flagNotAfterKey(t.details), t.raisedAt.desc(), t.id.desc())
       .where(sql`${t.resolvedAt} is null`),
+    // The same by the holder's set of organisations first: a trust's page is the first flags
+    // of each of its few sets, merged (server/services/flags/open-flags-by-set.ts), and the
+    // sets themselves are found by skipping through it, one probe a set.
+    index('card_flags_open_holder_order_idx')
+      .on(
+        t.holderOds,
+        flagUrgency(t.kind),
+        flagNotAfterKey(t.details),
+        t.raisedAt.desc(),
+        t.id.desc(),
+      )
+      .where(sql`${t.resolvedAt} is null`),
     index('card_flags_person_idx').on(t.personId),
     // Open flags with no known holder, which the dashboard counts from the table (they are
     // few); those with a holder it counts from card_flag_tallies.

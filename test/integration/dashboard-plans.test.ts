@@ -2,6 +2,7 @@ import { eq, type SQLWrapper, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accounts } from '../../db/schema/accounts.ts';
 import { rolePermissions } from '../../server/permissions/permissions.ts';
+import { actorScope } from '../../server/services/access/actor-scope.ts';
 import {
   type CardFilter,
   cardFilterCondition,
@@ -9,6 +10,7 @@ import {
 } from '../../server/services/cards/list-cards.ts';
 import type { ServiceContext } from '../../server/services/context.ts';
 import { dashboardQueries } from '../../server/services/dashboard/dashboard-queries.ts';
+import { ofKind, openFlagsBySet } from '../../server/services/flags/open-flags-by-set.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
 
 /** A node of a plan as EXPLAIN (FORMAT JSON) gives it. */
@@ -110,6 +112,16 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)(
           now(), now()
         from generate_series(1, ${cardsWritten / 10}) i
         join lateral (select id from card_locations order by id offset (i % 50) limit 1) l on true`);
+      // A flag on every card of a holder, two in five of them resolved.
+      await t.db.execute(sql`
+        insert into card_flags (card_serial, kind, person_id, details, raised_at, last_seen_at,
+          resolved_at)
+        select c.serial,
+          (array['pin_blocked','certificate_expiring','pin_last_try','holder_differs','certificate_expired'])[1 + abs(hashtext(c.serial)) % 5],
+          c.person_id, jsonb_build_object('notAfter', to_char(c.expires_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+          now() - (abs(hashtext(c.serial || 'r')) % 1000) * interval '1 hour', now(),
+          case when abs(hashtext(c.serial || 'o')) % 5 < 2 then now() end
+        from cards c where c.person_id is not null`);
       // Statistics and the visibility map, as autovacuum keeps them on a live database.
       await t.db.execute(sql`vacuum analyze`);
     }, 300_000);
@@ -231,6 +243,44 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)(
             expect(plan, label).not.toContain('Seq Scan on cards');
           }
         }
+      }
+    });
+
+    it('gives a trust’s page of open flags holder set by holder set, each off its index, not every flag of the trust', async () => {
+      const scope = (await actorScope(trust)).of('cards:read');
+      if (scope.all) throw new Error('the trust’s manager reads every flag');
+      const codes = [...scope.odsCodes].sort();
+      // After a cursor in the middle of the most urgent group too.
+      const cursor = {
+        urgency: 0,
+        notAfterKey: '~',
+        raisedAt: new Date().toISOString(),
+        id: 'ffffffff-ffff-4fff-bfff-ffffffffffff',
+      };
+      for (const [kind, after] of [
+        [undefined, null],
+        ['pin_blocked', null],
+        [undefined, cursor],
+        ['pin_blocked', cursor],
+      ] as const) {
+        const plan = await explain(
+          openFlagsBySet({ codes, unheld: true, filters: ofKind(kind), after, take: 51 }),
+        );
+        const label = `${kind ?? 'any kind'}${after ? ', after a cursor' : ''}: ${plan.join(' / ')}`;
+        expect(plan[0], label).toBe('Limit');
+        // The sets are walked by an index-only scan of it; each set's page is an index scan
+        // in the list's order, never a bitmap of the set's flags sorted.
+        expect(plan, label).toContain(
+          'Index Scan on card_flags using card_flags_open_holder_order_idx',
+        );
+        expect(plan, label).not.toContain(
+          'Bitmap Index Scan using card_flags_open_holder_order_idx',
+        );
+        expect(plan, label).not.toContain('Seq Scan on card_flags');
+        expect(
+          plan.some((n) => n.includes('card_flags_holder_idx')),
+          label,
+        ).toBe(false);
       }
     });
   },

@@ -15,8 +15,15 @@ import { isHeld } from '../assignments/held-assignment.ts';
 import { holderIn } from '../cards/holder-ods.ts';
 import type { ServiceContext } from '../context.ts';
 import { daysLeftUntil, displayDate, todayOf } from '../dates.ts';
-import { decodeCursor, encodeCursor } from '../paging/page-cursor.ts';
+import { encodeCursor } from '../paging/page-cursor.ts';
 import { readTogether } from '../read-together.ts';
+import {
+  afterCursor,
+  decodeFlagCursor,
+  flagListOrder,
+  ofKind,
+  openFlagsBySet,
+} from './open-flags-by-set.ts';
 
 const raRoles = new Set(['ra_manager', 'ra_agent_advanced', 'ra_agent']);
 
@@ -155,23 +162,34 @@ export interface ListFlagsInput {
 }
 
 /**
- * The flags the caller may see, as a condition on card_flags joined to workstations: RA roles
- * see every flag; a sponsor or LSA those of people in their organisations. `null`: no limit;
- * `false`: none at all.
+ * Whose flags the caller may see: `codes` null, every flag (a national caller); otherwise
+ * those of people in these organisations and, for RA staff (`unheld`), flags with no known
+ * holder seen at these organisations' workstations. `false`: none at all.
  */
-async function flagsInScope(ctx: ServiceContext): Promise<SQL | null | false> {
+async function flagReach(
+  ctx: ServiceContext,
+): Promise<{ codes: string[] | null; unheld: boolean } | false> {
   const scope = (await actorScope(ctx)).of('cards:read');
-  if (scope.all) return null;
-  const codes = [...scope.odsCodes];
+  if (scope.all) return { codes: null, unheld: true };
+  const codes = [...scope.odsCodes].sort();
   if (!codes.length) return false;
+  // A card with no known holder is RA work: RA staff see those seen on their organisations'
+  // workstations; sponsors and LSAs do not.
+  const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
+  return { codes, unheld: raStaff };
+}
+
+/**
+ * The flags the caller may see, as a condition on card_flags joined to workstations: RA roles
+ * see every flag; a sponsor or LSA those of people in their organisations. `null`: no limit.
+ */
+function flagsInScope(codes: string[] | null, unheld: boolean): SQL | null {
+  if (!codes) return null;
   // Each flag carries its holder's organisations (holder_ods, kept by triggers), found
   // through card_flags_holder_idx: a trust's 1,500 open flags among the nation's 58,000,
   // without asking person_organisations flag by flag.
   const ofTheirPeople = holderIn(cardFlags.holderOds, codes);
-  // A card with no known holder is RA work: RA staff see those seen on their organisations'
-  // workstations; sponsors and LSAs do not.
-  const raStaff = (ctx.actor?.roles ?? []).some((r) => raRoles.has(r.role));
-  return raStaff
+  return unheld
     ? (or(
         ofTheirPeople,
         and(isNull(cardFlags.personId), inArray(workstations.odsCode, codes)),
@@ -229,6 +247,17 @@ export async function openFlagCountQueries(ctx: ServiceContext) {
   return { held, unheld };
 }
 
+/** The ids of a page of flags meeting `where`, in the list's order (open: off card_flags_open_order_idx). */
+function pageOfAll(ctx: ServiceContext, where: SQL[], take: number) {
+  return ctx.db
+    .select({ id: cardFlags.id })
+    .from(cardFlags)
+    .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
+    .where(and(...where))
+    .orderBy(...flagListOrder)
+    .limit(take);
+}
+
 /**
  * Card flags, most urgent first. RA roles see every flag; a sponsor or LSA sees the flags
  * of people in their organisations only. The cursor is the position in that order.
@@ -238,46 +267,37 @@ export async function listFlags(
   input: ListFlagsInput,
 ): Promise<{ items: FlagView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
-  const where: SQL[] = [];
-  if (input.cursor) {
-    // Keyset: after the last flag of the page before, in the list's order (urgency and
-    // expiry ascending, then newest first).
-    const [u, notAfter, raisedAt, id] = decodeCursor(input.cursor, [
-      'offset',
-      'text',
-      'timestamp',
-      'uuid',
-    ]);
-    where.push(
-      sql`(${urgency} > ${u}::int or (${urgency} = ${u}::int and (${notAfterKey} > ${notAfter}::text
-        or (${notAfterKey} = ${notAfter}::text and (${cardFlags.raisedAt}, ${cardFlags.id}) < (${raisedAt}::timestamptz, ${id}::uuid)))))`,
-    );
-  }
+  const reach = await flagReach(ctx);
+  if (reach === false) return { items: [], nextCursor: null };
   const status = input.status ?? 'open';
-  if (status === 'open') where.push(isNull(cardFlags.resolvedAt));
-  if (status === 'resolved') where.push(isNotNull(cardFlags.resolvedAt));
-  if (input.kind) where.push(eq(cardFlags.kind, input.kind));
-  const scoped = await flagsInScope(ctx);
-  if (scoped === false) return { items: [], nextCursor: null };
-  if (scoped) where.push(scoped);
-  // Exactly card_flags_open_order_idx's order (its NULLS LAST too), so a page of open
-  // flags is read off the index.
-  const order = [
-    urgency,
-    notAfterKey,
-    sql`${cardFlags.raisedAt} desc nulls last`,
-    sql`${cardFlags.id} desc nulls last`,
-  ];
+  const filters = ofKind(input.kind);
+  const after = decodeFlagCursor(input.cursor);
   // The page first, from card_flags alone; then its card, holder and workstation. Joined
   // before the page was cut, a trust's 1,500 open flags each looked up their card and
   // holder only for 51 to be kept (20 ms of 21 at national scale).
-  const page = ctx.db
-    .select({ id: cardFlags.id })
-    .from(cardFlags)
-    .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
-    .where(and(...where))
-    .orderBy(...order)
-    .limit(limit + 1);
+  // A trust's, sponsor's or LSA's open flags are read holder set by holder set; the nation's,
+  // and resolved flags, in one walk or sort.
+  const scoped = flagsInScope(reach.codes, reach.unheld);
+  const page =
+    status === 'open' && reach.codes
+      ? openFlagsBySet({
+          codes: reach.codes,
+          unheld: reach.unheld,
+          filters,
+          after,
+          take: limit + 1,
+        })
+      : pageOfAll(
+          ctx,
+          [
+            ...filters,
+            ...(after ? [afterCursor(after)] : []),
+            ...(status === 'open' ? [isNull(cardFlags.resolvedAt)] : []),
+            ...(status === 'resolved' ? [isNotNull(cardFlags.resolvedAt)] : []),
+            ...(scoped ? [scoped] : []),
+          ],
+          limit + 1,
+        );
   const rows = await ctx.db
     .select({
       flag: cardFlags,
@@ -298,7 +318,7 @@ export async function listFlags(
     .leftJoin(people, eq(people.id, cardFlags.personId))
     .leftJoin(workstations, eq(workstations.id, cardFlags.workstationId))
     .where(inArray(cardFlags.id, page))
-    .orderBy(...order)
+    .orderBy(...flagListOrder)
     .limit(limit + 1);
 
   const personIds = [...new Set(rows.flatMap((r) => (r.person?.id ? [r.person.id] : [])))];
