@@ -145,11 +145,15 @@ export const assignments = pgTable(
       .on(t.positionId, t.personId, t.startDate, t.endDate)
       .where(sql`${t.endedAt} is null`),
     // Positions ending soon (the report): a range of end dates among assignments still held.
+    // With their position and person, so that the access report finds those past their end
+    // date (the position-expiry job ends them daily) from the index alone.
     index('assignments_ending_idx')
-      .on(t.endDate)
+      .on(t.endDate, t.positionId, t.personId)
       .where(sql`${t.endedAt} is null and ${t.endDate} is not null`),
     // Assignments not yet started (the access report corrects its kept counts for them).
-    index('assignments_starting_idx').on(t.startDate).where(sql`${t.endedAt} is null`),
+    index('assignments_starting_idx')
+      .on(t.startDate, t.positionId, t.personId)
+      .where(sql`${t.endedAt} is null`),
     // One open assignment of a position per person: the last guard against a double
     // approval that slipped past the request's row lock.
     uniqueIndex('assignments_open_uq')
