@@ -595,6 +595,53 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
         expect(statuses.some((s) => s < 300)).toBe(true);
       }, 120_000);
 
+      it('keeps counts with folds and nightly checks running among API assignments and removals', async () => {
+        const few = [(await person(['RWG01'])).id, (await person(['RWG01', 'RWG02'])).id];
+        const posts = [
+          await position('RWG01', ['systmone', 'ers']),
+          await position('RWG02', ['pacs']),
+          await position('RWG01', ['sus']),
+        ];
+        const failures: string[] = [];
+        for (let round = 0; round < 3; round++) {
+          const held = await exec<{ id: string; person_id: string }>(sql`
+            select id, person_id from assignments
+             where ended_at is null and person_id in (${few[0] ?? ''}, ${few[1] ?? ''})`);
+          const calls: Promise<unknown>[] = [];
+          for (let i = 0; i < 12; i++) {
+            if (i % 4 === 3) {
+              calls.push(
+                (i % 8 === 3 ? foldCardTallies(t.ctx) : checkCardTallies(t.ctx)).catch((e: Error) =>
+                  failures.push(`job: ${e.message}`),
+                ),
+              );
+            } else if (i % 4 === 1 && held.length) {
+              const h = held[i % held.length];
+              calls.push(
+                post(t, manager, `/api/people/${h?.person_id}/assignments/${h?.id}/remove`, {
+                  note: 'Attack removal',
+                }).then(async (res) => {
+                  if (res.status >= 500) failures.push(await res.text());
+                }),
+              );
+            } else {
+              const who = few[(i + round) % few.length] ?? '';
+              const to = posts[(i + round) % posts.length] ?? '';
+              calls.push(
+                post(t, manager, `/api/people/${who}/assignments`, { positionId: to }).then(
+                  async (res) => {
+                    if (res.status >= 500) failures.push(await res.text());
+                  },
+                ),
+              );
+            }
+          }
+          await Promise.all(calls);
+          await allRight(`folds and checks among writers, round ${round}`);
+        }
+        expect(failures).toEqual([]);
+      }, 120_000);
+
       it('lets an RA remove a position from someone an ESR batch is ending another of, without a 500', async () => {
         const number = () => String(40_000_000 + (randomBytes(3).readUIntBE(0, 3) % 9_000_000));
         const first = await person(['RWG01', 'RWG02'], number());
