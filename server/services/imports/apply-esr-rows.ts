@@ -86,15 +86,16 @@ export async function applyEsrRows(
   );
   // The batch changes many people in one transaction, row by row. An RA's own change of a
   // person's access takes its locks in one order: the person's row (FOR SHARE to assign, as
-  // assign-position.ts does; an edit or closing updates it), the positions concerned FOR
-  // SHARE, the person's access signature (both by the triggers of db/migrations/0023), and
-  // the audit chain's last (recordAuditEvent). Were the batch to take the chain's lock at its
-  // first row and a later person's locks after, an RA approving or removing a position of
-  // that person meanwhile (holding their signature or row, waiting for the chain) and the
-  // batch (holding the chain, waiting for them) were a deadlock, and one of them failed (the
-  // RA's request with a 500). So the batch takes the same locks in the same order: every
-  // person, position and signature it will touch first, each sorted, and the chain's last,
-  // its audit events recorded once every row is applied.
+  // assign-position.ts does; an edit or closing updates it), the assignment being ended
+  // (remove-assignment.ts, FOR UPDATE), the positions concerned, the person's access
+  // signature (by the triggers of db/migrations/0023), and the audit chain's last
+  // (recordAuditEvent). Were the batch to take the chain's lock at its first row and a later
+  // person's locks after, an RA approving or removing a position of that person meanwhile
+  // (holding their row, assignment or signature, waiting for the chain) and the batch
+  // (holding the chain, waiting for them) were a deadlock, and one of them failed (the RA's
+  // request with a 500). So the batch takes the same locks in the same order: every person,
+  // assignment, position and signature it will touch first, each sorted, and the chain's
+  // last, its audit events recorded once every row is applied.
   const touching = plans.filter(
     (p): p is RowPlan & { personId: string; work: NonNullable<RowPlan['work']> } =>
       (p.plan === 'change' || p.plan === 'leave') && !!p.personId && !!p.work,
@@ -102,10 +103,16 @@ export async function applyEsrRows(
   const touchedPeople = [...new Set(touching.map((p) => p.personId))].sort();
   if (touchedPeople.length) {
     const positionIds = touching.flatMap((p) => (p.work.position ? [p.work.position.id] : []));
-    const endingIds = touching.flatMap((p) => p.work.endAssignments.map((a) => a.id));
+    const endingIds = touching.flatMap((p) => [
+      ...p.work.endAssignments.map((a) => a.id),
+      ...(p.work.setEndDate ? [p.work.setEndDate.id] : []),
+    ]);
     await tx.db.execute(sql`
       select 1 from people where id = any(${pgArray(touchedPeople)}::uuid[])
        order by id for no key update`);
+    await tx.db.execute(sql`
+      select 1 from assignments where id = any(${pgArray(endingIds)}::uuid[])
+       order by id for update`);
     await tx.db.execute(sql`
       select 1 from positions
        where id = any(${pgArray(positionIds)}::uuid[])
