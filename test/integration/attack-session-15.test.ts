@@ -681,19 +681,16 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
           await released;
         });
         await held;
-        const waiting = async (n: number) =>
-          waitFor(
-            async () =>
-              ((
-                await exec<{ n: number }>(
-                  sql`select count(*)::int as n from pg_locks where not granted`,
-                )
-              )[0]?.n ?? 0) >= n,
-            `${n} waiting`,
-          );
+        const waiters = async () =>
+          (
+            await exec<{ n: number }>(
+              sql`select count(*)::int as n from pg_locks where not granted`,
+            )
+          )[0]?.n ?? 0;
         const applying = await post(t, manager, `/api/esr-imports/${id}/apply`);
         expect(applying.status).toBe(202);
-        await waiting(1);
+        await waitFor(async () => (await waiters()) >= 1, 'the batch waiting');
+        let removedStatus = 0;
         const removal = post(
           t,
           manager,
@@ -701,8 +698,14 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
           {
             note: 'Moved off the lab (attack)',
           },
+        ).then((res) => {
+          removedStatus = res.status;
+          return res;
+        });
+        await waitFor(
+          async () => removedStatus !== 0 || (await waiters()) >= 2,
+          'the removal done or waiting',
         );
-        await waiting(2);
         release();
         await hold;
         const res = await removal;
@@ -710,6 +713,74 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
         await waitFor(async () => (await esrView(id)).status === 'applied', 'the import applied');
         expect((await esrView(id)).outcomes).toEqual({ left: 2 });
         await allRight('an ESR batch beside a removal');
+      }, 60_000);
+
+      it('lets an RA remove the very assignment an ESR batch ends, without a 500', async () => {
+        const number = () => String(60_000_000 + (randomBytes(3).readUIntBE(0, 3) % 9_000_000));
+        const first = await person(['RWG01'], number());
+        const second = await person(['RWG01'], number());
+        const ward = await position('RWG01', ['systmone']);
+        const clinic = await position('RWG01', ['ers']);
+        const firsts = await assign(first.id, ward);
+        const seconds = await assign(second.id, clinic);
+        const numbers = await exec<{ id: string; employee_number: string }>(
+          sql`select id, employee_number from people where id in (${first.id}, ${second.id})`,
+        );
+        const n = (id: string) => numbers.find((r) => r.id === id)?.employee_number ?? '';
+        const yesterday = addDays(todayOf(t.clock.now()), -1);
+        const file = [
+          esrHeader,
+          `${n(first.id)},${first.family},Zembrin,1981-03-04,,RWG01,R8016,2026-01-01,${yesterday}`,
+          `${n(second.id)},${second.family},Zembrin,1981-03-04,,RWG01,R8016,2026-01-01,${yesterday}`,
+        ].join('\n');
+        const id = await esrDryRun(file);
+        // First's assignment held a moment: the batch waits at its first row while the RA
+        // removes second's, which the batch ends next.
+        let release: () => void = () => {};
+        const released = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let holding: () => void = () => {};
+        const held = new Promise<void>((resolve) => {
+          holding = resolve;
+        });
+        const hold = t.db.transaction(async (tx) => {
+          await tx.execute(sql`select id from assignments where id = ${firsts} for update`);
+          holding();
+          await released;
+        });
+        await held;
+        const waiters = async () =>
+          (
+            await exec<{ n: number }>(
+              sql`select count(*)::int as n from pg_locks where not granted`,
+            )
+          )[0]?.n ?? 0;
+        const applying = await post(t, manager, `/api/esr-imports/${id}/apply`);
+        expect(applying.status).toBe(202);
+        await waitFor(async () => (await waiters()) >= 1, 'the batch waiting');
+        let removedStatus = 0;
+        const removal = post(t, manager, `/api/people/${second.id}/assignments/${seconds}/remove`, {
+          note: 'Left the clinic (attack)',
+        }).then((res) => {
+          removedStatus = res.status;
+          return res;
+        });
+        await waitFor(
+          async () => removedStatus !== 0 || (await waiters()) >= 2,
+          'the removal done or waiting',
+        );
+        release();
+        await hold;
+        const res = await removal;
+        // Removed, or already ended by the batch (409): never a deadlock's 500.
+        expect([204, 409], await res.clone().text()).toContain(res.status);
+        await waitFor(async () => (await esrView(id)).status === 'applied', 'the import applied');
+        const ended = await exec<{ ended_at: unknown }>(
+          sql`select ended_at from assignments where id in (${firsts}, ${seconds})`,
+        );
+        expect(ended.every((a) => a.ended_at !== null)).toBe(true);
+        await allRight('an ESR batch ending what an RA removes');
       }, 60_000);
 
       it('lets an RA approve a position for someone an ESR batch is renaming, without a 500', async () => {
