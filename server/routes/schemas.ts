@@ -49,7 +49,8 @@ export const isoDate = (
   // abort: a value that is no date at all gets that one message, not every range's too.
   z.iso
     .date({ message, abort: true })
-    .refine((d) => storableYear(Number(d.slice(0, 4))), yearMessage);
+    // and a year that cannot be stored gets that alone, not a report's century too.
+    .refine((d) => storableYear(Number(d.slice(0, 4))), { message: yearMessage, abort: true });
 
 /** An instant, ISO 8601, that can be stored: in UTC it falls between the years 1 and 9999. */
 export const isoInstant = (options: { offset?: boolean } = {}) =>

@@ -20,7 +20,11 @@ export function safeReturnPath(next: string | null, origin: string): string | nu
   if (['/login', '/activate'].includes(url.pathname) || url.pathname.startsWith('/api/')) {
     return null;
   }
-  return url.pathname + url.search;
+  const path = url.pathname + url.search;
+  // Dot segments resolve away: '/.//evil' and '/%2e%2e//evil' come out as '//evil', which an
+  // address bar reads as another host (and history.replaceState refuses, so signing in
+  // stopped on the login page).
+  return path.startsWith('//') ? null : path;
 }
 
 /** The login's address that returns to `path` (with its query) after signing in. */

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { assignments } from '../../../db/schema/access.ts';
 import { cardFlags } from '../../../db/schema/cards.ts';
 import { people } from '../../../db/schema/people.ts';
-import { recordAuditEvent } from '../audit/record-audit-event.ts';
+import { type AuditEventInput, recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type TxContext, withTransaction } from '../context.ts';
 import { displayDate } from '../dates.ts';
 import { nameKeys } from '../people/name-keys.ts';
@@ -84,6 +84,49 @@ export async function applyEsrRows(
     catalogue,
     live.map((l) => l.row),
   );
+  // The batch changes many people in one transaction, row by row. An RA's own change of a
+  // person's access takes its locks in one order: the person's row (FOR SHARE to assign, as
+  // assign-position.ts does; an edit or closing updates it), the assignment being ended
+  // (remove-assignment.ts, FOR UPDATE), the positions concerned, the person's access
+  // signature (by the triggers of db/migrations/0023), and the audit chain's last
+  // (recordAuditEvent). Were the batch to take the chain's lock at its first row and a later
+  // person's locks after, an RA approving or removing a position of that person meanwhile
+  // (holding their row, assignment or signature, waiting for the chain) and the batch
+  // (holding the chain, waiting for them) were a deadlock, and one of them failed (the RA's
+  // request with a 500). So the batch takes the same locks in the same order: every person,
+  // assignment, position and signature it will touch first, each sorted, and the chain's
+  // last, its audit events recorded once every row is applied.
+  const touching = plans.filter(
+    (p): p is RowPlan & { personId: string; work: NonNullable<RowPlan['work']> } =>
+      (p.plan === 'change' || p.plan === 'leave') && !!p.personId && !!p.work,
+  );
+  const touchedPeople = [...new Set(touching.map((p) => p.personId))].sort();
+  if (touchedPeople.length) {
+    const positionIds = touching.flatMap((p) => (p.work.position ? [p.work.position.id] : []));
+    const endingIds = touching.flatMap((p) => [
+      ...p.work.endAssignments.map((a) => a.id),
+      ...(p.work.setEndDate ? [p.work.setEndDate.id] : []),
+    ]);
+    await tx.db.execute(sql`
+      select 1 from people where id = any(${pgArray(touchedPeople)}::uuid[])
+       order by id for no key update`);
+    await tx.db.execute(sql`
+      select 1 from assignments where id = any(${pgArray(endingIds)}::uuid[])
+       order by id for update`);
+    await tx.db.execute(sql`
+      select 1 from positions
+       where id = any(${pgArray(positionIds)}::uuid[])
+          or id in (select position_id from assignments where id = any(${pgArray(endingIds)}::uuid[]))
+       order by id for share`);
+    await tx.db.execute(sql`
+      insert into person_access_signatures (person_id, signature)
+        select id, '{}'::text[] from unnest(${pgArray(touchedPeople)}::uuid[]) as c(id) order by id
+        on conflict do nothing`);
+    await tx.db.execute(sql`
+      select 1 from person_access_signatures where person_id = any(${pgArray(touchedPeople)}::uuid[])
+       order by person_id for update`);
+  }
+  const audit: AuditEventInput[] = [];
   const creates: Create[] = [];
   for (const [i, { line, row, message }] of live.entries()) {
     const plan = plans[i];
@@ -93,10 +136,10 @@ export async function applyEsrRows(
         creates.push({ line, row, plan, staged: message });
         break;
       case 'change':
-        outcomes.push(await applyChange(tx, importId, line, row, plan));
+        outcomes.push(await applyChange(tx, importId, line, row, plan, audit));
         break;
       case 'leave':
-        outcomes.push(await applyLeave(tx, importId, line, row, plan));
+        outcomes.push(await applyLeave(tx, importId, line, row, plan, audit));
         break;
       case 'unchanged':
         outcomes.push({
@@ -116,6 +159,7 @@ export async function applyEsrRows(
     }
   }
   outcomes.push(...(await applyCreates(tx, importId, creates)));
+  for (const event of audit) await recordAuditEvent(tx, event);
   return outcomes;
 }
 
@@ -266,6 +310,7 @@ async function applyChange(
   line: number,
   row: EsrRow,
   plan: RowPlan,
+  audit: AuditEventInput[],
 ): Promise<RowOutcome> {
   const work = plan.work;
   const personId = plan.personId;
@@ -323,7 +368,7 @@ async function applyChange(
       createdBy: tx.actor?.accountId ?? null,
     });
   }
-  await recordAuditEvent(tx, {
+  audit.push({
     action: 'person.updated',
     subjectType: 'person',
     subjectId: personId,
@@ -344,6 +389,7 @@ async function applyLeave(
   line: number,
   row: EsrRow,
   plan: RowPlan,
+  audit: AuditEventInput[],
 ): Promise<RowOutcome> {
   const work = plan.work;
   const personId = plan.personId;
@@ -360,7 +406,7 @@ async function applyLeave(
         endedBy: tx.actor?.accountId ?? null,
       })
       .where(and(eq(assignments.id, ending.id), isNull(assignments.endedAt)));
-    await recordAuditEvent(tx, {
+    audit.push({
       action: 'assignment.removed',
       subjectType: 'person',
       subjectId: personId,
@@ -382,7 +428,7 @@ async function applyLeave(
       .onConflictDoNothing()
       .returning({ id: cardFlags.id });
     if (raised.length) {
-      await recordAuditEvent(tx, {
+      audit.push({
         action: 'card.flag_raised',
         subjectType: 'card',
         subjectId: serial,
