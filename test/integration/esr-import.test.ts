@@ -97,6 +97,30 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     return row;
   };
 
+  it('names every problem of a line at once: its fields, and its unknown codes beside them', async () => {
+    const csv = [
+      header,
+      // A date of birth that is no date, an unknown ODS code and an unknown job role.
+      '10000101,Quillfeather,Odile,1990-02-30,,ZZZ98,R9998,2026-01-05,',
+      // Codes alone: an organisation not the manager's and an unknown role.
+      '10000102,Brambleton,Ysolde,1990-01-01,,RXX,R9998,2026-01-05,',
+      // A code not written as one is its own field's problem, and no catalogue is asked of it.
+      '10000103,Marrowby,Tamsin,1990-02-30,,not-a-code,R8001,2026-01-05,',
+    ].join('\r\n');
+    const view = await dryRun(csv);
+    expect(view.planned).toEqual({ refuse: 3 });
+    const rows = await rowsOf(view.id);
+    expect(line(rows, 2).message).toBe(
+      'Line 2: the date of birth "1990-02-30" is not a date (write it as YYYY-MM-DD or DD/MM/YYYY); no organisation has ODS code ZZZ98; the job role code R9998 is not in the national RBAC catalogue.',
+    );
+    expect(line(rows, 3).message).toBe(
+      'Line 3: RXX is not one of your organisations: you cannot import its staff; the job role code R9998 is not in the national RBAC catalogue.',
+    );
+    expect(line(rows, 4).message).toBe(
+      'Line 4: the date of birth "1990-02-30" is not a date (write it as YYYY-MM-DD or DD/MM/YYYY); the ODS code "not-a-code" is not one (like RWG01).',
+    );
+  });
+
   it('dry-runs a file line by line, applies it, and a second run of the same file changes nothing', async () => {
     const csv = [
       header,
@@ -121,9 +145,9 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     expect(line(rows, 2).message).toContain('pending their identity check');
     expect(line(rows, 3)).toMatchObject({ plan: 'create' });
     expect(line(rows, 4).message).toMatch(/^Line 4: the date of birth "1990-02-30" is not a date/);
-    expect(line(rows, 5).message).toBe('Line 5: No organisation has ODS code ZZZ99.');
+    expect(line(rows, 5).message).toBe('Line 5: no organisation has ODS code ZZZ99.');
     expect(line(rows, 6).message).toBe(
-      'Line 6: The job role code R9999 is not in the national RBAC catalogue.',
+      'Line 6: the job role code R9999 is not in the national RBAC catalogue.',
     );
     expect(line(rows, 7).message).toBe(
       'Line 7: the employee number is also on line 8: one line per employee number.',
@@ -135,7 +159,7 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
       'Line 10: RXX is not one of your organisations: you cannot import its staff.',
     );
     expect(line(rows, 11).message).toMatch(
-      /^Line 11: No open position at RWG01 carries job role R8003/,
+      /^Line 11: no open position at RWG01 carries job role R8003/,
     );
     // Every refused row names its line, whether its fields or the records refused it.
     const refused = rows.filter((r) => r.plan === 'refuse');
@@ -472,7 +496,7 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     expect((await applied(view.id)).outcomes).toEqual({ refused: 1 });
     const [row] = await rowsOf(view.id);
     expect(row?.outcomeMessage).toMatch(
-      /^Line 2: No open position at RWG02 carries job role R8013 /,
+      /^Line 2: no open position at RWG02 carries job role R8013 /,
     );
   });
 

@@ -2,9 +2,9 @@ import { and, eq } from 'drizzle-orm';
 import { importRows, imports } from '../../../db/schema/imports.ts';
 import { recordAuditEvent } from '../audit/record-audit-event.ts';
 import { type ServiceContext, withTransaction } from '../context.ts';
-import { checkEsrHeader, type EsrRow, esrColumns, readEsrRow } from './esr-rows.ts';
+import { checkEsrHeader, type EsrRow, esrCodes, esrColumns, readEsrRow } from './esr-rows.ts';
 import { type ImportView, viewImport } from './import-view.ts';
-import { planEsrRows, readEsrCatalogue, refusedOn } from './plan-esr-rows.ts';
+import { catalogueProblems, planEsrRows, readEsrCatalogue, refusedOn } from './plan-esr-rows.ts';
 import { fileProblem, readCsv } from './read-csv.ts';
 import { countPlans, type StagedRow, stageRows } from './stage-rows.ts';
 
@@ -112,7 +112,10 @@ export async function checkEsrImport(
           fields[esrColumns[i] as string] = record.fields[i] ?? '';
         }
         const read = readEsrRow(record.fields, now);
-        let problems: string[] = read.problems;
+        // A row refused for its fields is told of its unknown codes too, all at once.
+        let problems: string[] = read.row
+          ? read.problems
+          : [...read.problems, ...catalogueProblems(catalogue, esrCodes(record.fields))];
         let row = read.row;
         if (row && catalogue.inScope(row.odsCode)) odsCodes.add(row.odsCode);
         if (row) {

@@ -132,6 +132,20 @@ export function quoted(text: string): string {
 }
 
 /**
+ * A record's ODS and job role codes, each where it is written as one (null where not), so a
+ * row refused for other fields can still be told that its codes are unknown: the dry run
+ * names every problem of a line at once, not one round of fixes at a time.
+ */
+export function esrCodes(fields: string[]): { odsCode: string | null; roleCode: string | null } {
+  if (fields.length !== esrColumns.length) return { odsCode: null, roleCode: null };
+  const code = (c: EsrColumn, pattern: RegExp) => {
+    const text = (fields[columnIndex[c]] ?? '').trim().toUpperCase();
+    return pattern.test(text) ? text : null;
+  };
+  return { odsCode: code('ods_code', odsPattern), roleCode: code('job_role_code', rolePattern) };
+}
+
+/**
  * Reads one record's fields by the columns and checks each on its own: the row, or every
  * problem of it in words (the line is the caller's to name). `today` is the trust's.
  */

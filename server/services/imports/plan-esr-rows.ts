@@ -110,10 +110,15 @@ const refuse = (message: string, personId: string | null = null): RowPlan => ({
 
 /**
  * A refused plan as the row shows it: its message names the line, as a row refused for its
- * own fields does (`Line 5: No organisation has ODS code ZZZ99.`).
+ * own fields does (`Line 5: no organisation has ODS code ZZZ99.`).
  */
 export function refusedOn(line: number, plan: RowPlan): RowPlan {
-  return { ...plan, message: `Line ${line}: ${plan.message}` };
+  // Mid-sentence after the line, as a row refused for its own fields reads ("Line 5: the
+  // date of birth …"); a message that starts with a code ("RXX is …") keeps it.
+  const message = /^[A-Z][a-z]/.test(plan.message)
+    ? plan.message.charAt(0).toLowerCase() + plan.message.slice(1)
+    : plan.message;
+  return { ...plan, message: `Line ${line}: ${message}` };
 }
 
 /**
@@ -131,20 +136,46 @@ export async function planEsrRows(
   return rows.map((row) => planRow(catalogue, row, matched.get(row.employeeNumber)));
 }
 
+/**
+ * What is wrong with a row's codes against the catalogue, each as a clause, all of them (an
+ * unknown or other organisation's ODS code and an unknown job role both): a null code, one
+ * not written as a code, is the row's own field problem and is not checked here.
+ */
+export function catalogueProblems(
+  catalogue: EsrCatalogue,
+  codes: { odsCode: string | null; roleCode: string | null },
+): string[] {
+  const problems: string[] = [];
+  const { odsCode, roleCode } = codes;
+  if (odsCode !== null) {
+    if (!catalogue.organisations.has(odsCode)) {
+      problems.push(`no organisation has ODS code ${odsCode}`);
+    } else if (!catalogue.inScope(odsCode)) {
+      problems.push(`${odsCode} is not one of your organisations: you cannot import its staff`);
+    }
+  }
+  if (roleCode !== null && !catalogue.roles.has(roleCode)) {
+    problems.push(`the job role code ${roleCode} is not in the national RBAC catalogue`);
+  }
+  return problems;
+}
+
+/** Clauses as one sentence: the first capitalised, joined by semicolons, a full stop. */
+const asSentence = (clauses: string[]) => {
+  const text = clauses.join('; ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+};
+
 function planRow(
   catalogue: EsrCatalogue,
   row: EsrRow,
   found: Matched | Matched[] | undefined,
 ): RowPlan {
+  const unknown = catalogueProblems(catalogue, row);
+  if (unknown.length) return refuse(asSentence(unknown));
   const org = catalogue.organisations.get(row.odsCode);
-  if (!org) return refuse(`No organisation has ODS code ${row.odsCode}.`);
-  if (!catalogue.inScope(row.odsCode)) {
-    return refuse(`${row.odsCode} is not one of your organisations: you cannot import its staff.`);
-  }
   const roleName = catalogue.roles.get(row.roleCode);
-  if (!roleName) {
-    return refuse(`The job role code ${row.roleCode} is not in the national RBAC catalogue.`);
-  }
+  if (!org || !roleName) throw new Error('a code the catalogue checked is missing');
   if (Array.isArray(found)) {
     return refuse(
       `${found.length} people on record share this name and date of birth and have no employee number: link the right one by hand first.`,
