@@ -19,6 +19,9 @@ const RequestWaiting = z
     claimedBy: z.string().nullable().openapi({
       description: 'Display name of the reviewer who has it open now, if anyone does',
     }),
+    claimedByYou: z.boolean().openapi({
+      description: 'Whether the reviewer who has it open now is you (the page says "you")',
+    }),
     actions: z.array(z.enum(['decide', 'withdraw'])).openapi({
       description:
         'What you may do to it now, as on the request itself: `decide` unless another reviewer has it open',
@@ -89,7 +92,9 @@ const get = defineRoute({
 
 export function registerWorklist(app: OpenAPIHono<AppEnv>) {
   app.openapi(get, async (c) => {
-    const sections = await getWorklist(serviceContext(c));
+    const ctx = serviceContext(c);
+    const sections = await getWorklist(ctx);
+    const me = ctx.actor?.username;
     return c.json(
       {
         sections: sections.map((s) => {
@@ -106,6 +111,7 @@ export function registerWorklist(app: OpenAPIHono<AppEnv>) {
                   raisedAt: r.raisedAt,
                   raisedBy: r.raisedBy.displayName,
                   claimedBy: r.claim?.by.displayName ?? null,
+                  claimedByYou: !!me && r.claim?.by.username === me,
                   actions: r.actions,
                 })),
               };

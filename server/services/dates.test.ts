@@ -5,6 +5,7 @@ import {
   dateTimeOf,
   daysBetween,
   daysLeftUntil,
+  displayDate,
   startOfDay,
   timeOf,
   todayOf,
@@ -83,5 +84,13 @@ describe('startOfDay', () => {
     const limit = startOfDay(addDays(todayOf(now), 8));
     expect(daysLeftUntil(new Date(limit.getTime() - 1), now)).toBe(7);
     expect(daysLeftUntil(limit, now)).toBe(8);
+  });
+});
+
+describe('displayDate', () => {
+  it('writes a calendar date as the pages do, "Sep" whatever the ICU version says', () => {
+    expect(displayDate('2026-11-29')).toBe('29 Nov 2026');
+    expect(displayDate('1984-09-03')).toBe('3 Sep 1984');
+    expect(displayDate('2026-01-01')).toBe('1 Jan 2026');
   });
 });

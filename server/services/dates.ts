@@ -19,12 +19,9 @@ const ukClock = new Intl.DateTimeFormat('en-GB', {
   hourCycle: 'h23',
 });
 
-const ukDisplayDate = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'UTC',
-  day: 'numeric',
-  month: 'short',
-  year: 'numeric',
-});
+// Written out rather than left to ICU's en-GB, which says "Sept" in some versions: the
+// pages write "Sep" (web/src/format.ts).
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 const dayMs = 86_400_000;
 
@@ -50,7 +47,8 @@ export function dateTimeOf(instant: Date): string {
 
 /** A calendar date as a message says it to a person: "29 Nov 2026", as the pages write it. */
 export function displayDate(isoDate: string): string {
-  return ukDisplayDate.format(utcMidnight(isoDate));
+  const [year, month, day] = isoDate.split('-').map(Number);
+  return `${day} ${months[(month ?? 1) - 1]} ${year}`;
 }
 
 /** Today's date for the trust, for start and end dates, expiry and "is it still held". */

@@ -212,6 +212,53 @@ describe('the access screens, in Chromium', () => {
       expect(text).toContain('Withdrawn by you');
   });
 
+  it('takes the request form away once a card holder has asked for every position they could', async () => {
+    // Everything Sky may ask for but one is asked for already, elsewhere.
+    const sky = await app.login('staff');
+    const offered = await app.app.request('/api/me/requestable-positions', {
+      headers: sky.headers,
+    });
+    const { items } = (await offered.json()) as {
+      items: { id: string; name: string; availability: string }[];
+    };
+    const open = items.filter((p) => p.availability === 'requestable');
+    expect(open.length).toBeGreaterThan(0);
+    const skyId = await demoPersonId(app, 'Sky');
+    for (const p of open.slice(1)) {
+      const res = await post(app, sky, '/api/requests', { personId: skyId, positionId: p.id });
+      expect(res.status).toBe(201);
+    }
+    const last = open[0];
+    if (!last) throw new Error('no position left to ask for');
+
+    await signIn(page, app.url, 'staff');
+    await page.getByRole('heading', { name: 'My access' }).waitFor();
+    const position = page.getByLabel('Position', { exact: true });
+    await position.selectOption(last.id);
+    await page.getByRole('button', { name: 'Send request' }).click();
+    const sent = page.getByText('Request sent. Your sponsor or the RA team will decide it.');
+    await sent.waitFor();
+    await page
+      .getByText(
+        'There is no position of your organisations that you do not hold or have not asked for already.',
+      )
+      .waitFor();
+    // Nothing is left to ask for: no form to fill in, and the confirmation stays.
+    expect(await position.count()).toBe(0);
+    expect(await page.getByLabel('Start date').count()).toBe(0);
+    expect(await page.getByLabel('Why is it needed?').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Send request' }).count()).toBe(0);
+    expect(await sent.isVisible()).toBe(true);
+    await page.screenshot({ path: `${screenshotDir}/ra-my-access-all-asked.png`, fullPage: true });
+
+    // Withdrawn, the position can be asked for again: the form is back.
+    await page.getByRole('button', { name: `Withdraw the request for ${last.name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Withdraw request' }).click();
+    await page.getByTestId('withdrawn-notice').waitFor();
+    await position.waitFor();
+    expect(await sent.count()).toBe(0);
+  });
+
   it('shows a signed-in card holder Check my card inside the app, with the navigation', async () => {
     await signIn(page, app.url, 'staff');
     await page.getByRole('heading', { name: 'My access' }).waitFor();

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people } from '../../db/schema/people.ts';
+import { makeCheckpoint } from '../../server/services/audit/checkpoints.ts';
 import { seedDemoMorning } from '../support/demo-morning.ts';
 import {
   launchChromium,
@@ -202,10 +203,37 @@ describe('the audit trail page, in Chromium', () => {
     await page.getByRole('button', { name: 'Clear' }).click();
     await expect.poll(async () => (await actions()).length).toBeGreaterThanOrEqual(everything);
 
+    // No checkpoint signed yet: the check walked the whole trail, and says so.
+    const verdict = async () =>
+      ((await page.getByTestId('verdict').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await expect.poll(verdict).toMatch(/^Chain intact: all \d+ events, from the first, checked\.$/);
+
+    // Once a checkpoint is signed, the check walks only the events after it: it names the
+    // checkpoint, and what it vouched for.
+    const signed = await makeCheckpoint({
+      db: app.db,
+      auditKeys: app.ctx.auditKeys,
+      now: app.clock.now,
+    });
+    if (!signed.ok) throw new Error(signed.problem);
+    const { createdAt, lastEventId, eventCount } = signed.checkpoint;
+    const london = { timeZone: 'Europe/London' } as const;
+    const when = `${createdAt.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', ...london })}, ${createdAt.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', ...london })}`;
+    // An event after it, for the walk to check.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, app.url, 'manager');
+    await page.goto(`${app.url}/audit`);
     await page.getByRole('button', { name: 'Verify chain' }).click();
     await expect
-      .poll(() => page.getByTestId('verdict').textContent())
-      .toMatch(/Chain intact\s+\d+ events checked/);
+      .poll(verdict)
+      .toMatch(
+        new RegExp(
+          `^Chain intact: the (\\d+ events|1 event) since the signed checkpoint of ${when} \\(event ${lastEventId}\\) checked; the ${eventCount} events up to it were checked when it was signed\\.$`,
+        ),
+      );
+    await page.getByTestId('verdict').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${screenshotDir}/ra-audit-verdict.png` });
   });
 
   it('fits a 390-pixel phone without sideways scrolling', async () => {
@@ -273,6 +301,14 @@ describe('the audit trail page, in Chromium', () => {
 
   it('names the first broken event when a record was changed behind the app’s back', async () => {
     // What a database administrator could do: switch the append-only guard off and edit a row.
+    // The quick check starts at the newest signed checkpoint (an earlier test signed one): a
+    // failed sign-in after it is the record edited.
+    const wrong = await app.app.request('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'advanced', password: 'yet-another-wrong-guess' }),
+    });
+    expect(wrong.status).toBe(401);
     const manager = await app.login('manager');
     const failed = await app.app.request('/api/audit?action=auth.login_failed', {
       headers: manager.headers,

@@ -56,6 +56,10 @@ describe('ESR import, in Chromium', () => {
     await signIn(page, app.url, 'manager');
     await openFromNav(page, 'Imports');
     await page.getByRole('heading', { name: 'Imports', exact: true }).waitFor();
+    // Checked with no file: a file is chosen, not typed.
+    await page.getByRole('button', { name: 'Check the file' }).click();
+    await page.locator('#file-error').waitFor();
+    expect(await page.locator('#file-error').textContent()).toContain('Choose the ESR file');
     await page.getByLabel('ESR file').setInputFiles({
       name: 'esr-november.csv',
       mimeType: 'text/csv',
@@ -124,7 +128,14 @@ describe('ESR import, in Chromium', () => {
     const cards = [];
     for (const h of holders) cards.push(await createCard(app, { state: 'active', personId: h.id }));
     await page.goto(`${app.url}/imports`);
-    await page.getByLabel('Card serials, one a line').fill(cards.map((c) => c.serial).join('\n'));
+    await page.getByRole('button', { name: 'Check the list' }).click();
+    await page.locator('#serials-error').waitFor();
+    expect(await page.locator('#serials-error').textContent()).toContain(
+      'Enter the card serials, one on each line',
+    );
+    await page
+      .getByLabel('Card serials, one on each line')
+      .fill(cards.map((c) => c.serial).join('\n'));
     await page.getByLabel('Reason', { exact: true }).selectOption('lost');
     await page.getByRole('button', { name: 'Check the list' }).click();
     const rows = page.getByTestId('import-rows').last();

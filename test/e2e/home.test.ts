@@ -160,6 +160,19 @@ describe('each role’s landing page, in Chromium', () => {
     expect(await heading.textContent()).toContain('for Sky Staff');
     // Reloading or going back does not open it again: the address no longer names it.
     expect(new URL(page.url()).search).toBe('');
+    // Opened, it is Sam's to decide for a while: to Sam, that is "you", not their own name.
+    const listed = page.getByTestId('request').filter({ hasText: 'Sky Staff' });
+    await settleAfter(page, () => page.goto(`${app.url}/requests`));
+    expect(await listed.getByTestId('state-note').textContent()).toBe('You are deciding');
+    await settleAfter(page, () => nav().getByRole('link', { name: 'Home' }).click());
+    expect(await row.locator('.tag').textContent()).toBe('Open with you');
+    await settleAfter(page, () =>
+      nav()
+        .getByRole('link', { name: /^Requests/ })
+        .click(),
+    );
+    await listed.getByRole('button', { name: 'Decide the request for Sky Staff' }).click();
+    await heading.waitFor();
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.getByText(/^Approved: .+ for Sky Staff\.$/).waitFor();
     // The navigation's count follows the decision without moving to another page.
@@ -170,6 +183,30 @@ describe('each role’s landing page, in Chromium', () => {
           .textContent(),
       )
       .toBe('Requests');
+
+    // The decided list says who decided it, and when.
+    const today = app.clock.now().toLocaleDateString('en-GB', {
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      timeZone: 'Europe/London',
+    });
+    await settleAfter(page, () => page.getByLabel('Show').selectOption('decided'));
+    expect(await listed.getByTestId('state-note').textContent()).toBe(
+      `Approved by you on ${today}`,
+    );
+    const manager = await openPage(browser);
+    await signIn(manager, app.url, 'manager');
+    await settleAfter(manager, () => manager.goto(`${app.url}/requests`));
+    await settleAfter(manager, () => manager.getByLabel('Show').selectOption('decided'));
+    expect(
+      await manager
+        .getByTestId('request')
+        .filter({ hasText: 'Sky Staff' })
+        .getByTestId('state-note')
+        .textContent(),
+    ).toBe(`Approved by Sam Sponsor on ${today}`);
+    await manager.context().close();
 
     // Decided, the same link says so instead of opening anything.
     await settleAfter(page, () => page.goto(`${app.url}${href}`));

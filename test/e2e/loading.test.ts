@@ -79,7 +79,7 @@ describe('pages waiting on a slow API, in Chromium', () => {
     await page.goto(`${app.url}/imports`);
     await page.getByRole('heading', { name: 'Imports', exact: true }).waitFor();
     const release = await holdBack('**/api/card-cancellations**', 'POST');
-    await page.getByLabel('Card serials, one a line').fill('0011223344556677');
+    await page.getByLabel('Card serials, one on each line').fill('0011223344556677');
     await page.getByLabel('Reason', { exact: true }).selectOption('lost');
     const check = page.getByRole('button', { name: 'Check the list' });
     await check.click();

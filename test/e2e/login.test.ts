@@ -294,6 +294,14 @@ describe('signing in and out, in Chromium', () => {
     await page.goto(`${app.url}/audit`);
     await page.getByRole('heading', { name: 'Not open to your role' }).waitFor();
     expect(await page.title()).toBe('Not open to your role – Smartcard RA');
+    // Its way out is a link like every other of the app's, not the browser's default blue.
+    const colour = (name: string) =>
+      page.getByRole('link', { name, exact: true }).evaluate((a) => getComputedStyle(a).color);
+    const appBlue = await page.evaluate(() =>
+      getComputedStyle(document.documentElement).getPropertyValue('--ra-blue').trim(),
+    );
+    expect(appBlue).toBe('#005eb8');
+    expect(await colour('Go to your start page')).toBe('rgb(0, 94, 184)');
     // The page was not even asked for its data.
     await expect(audit).rejects.toThrow();
   });

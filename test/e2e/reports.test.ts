@@ -414,13 +414,16 @@ describe('the reports page, in Chromium', () => {
       .getByLabel('Organisation', { exact: true })
       .evaluate((select) => (select as HTMLSelectElement).selectedOptions[0]?.textContent);
 
-  it('says beside the organisation, in a sentence, that an organisation in the address does not exist', async () => {
+  it('says beside the organisation, in a sentence, that an organisation in the address is not among the manager’s', async () => {
     await signIn(page, app.url, 'manager');
     await page.goto(`${app.url}/reports?organisation=RXX`);
     await page.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
     const problem = page.getByTestId('organisation-error');
     await problem.waitFor();
-    expect(await problem.textContent()).toBe('No organisation has the ODS code RXX.');
+    // No such organisation: not among the manager's either, which the page knows without asking.
+    expect(await problem.textContent()).toBe(
+      'You see reports for RWG, RWG01, RWG02 only, and RXX is not among them.',
+    );
     const select = page.getByLabel('Organisation', { exact: true });
     expect(await select.getAttribute('aria-invalid')).toBe('true');
     expect(await select.getAttribute('aria-describedby')).toBe('organisation-error');
@@ -504,12 +507,20 @@ describe('the reports page, in Chromium', () => {
     expect(options).toEqual(['All of yours', 'Watford General Hospital (RWG01)']);
     // Another organisation's reports, by a link: refused once, beside the organisation, whose
     // select names what was asked for.
+    // The page knows the sponsor's organisations: it asks the server for no report it would
+    // refuse (the server's 403 stays the guard, test/integration).
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/api/reports/')) asked.push(path);
+    });
     await page.goto(`${app.url}/reports?organisation=RWG02`);
     const refusal = page.getByTestId('organisation-error');
     await refusal.waitFor();
-    expect(await refusal.textContent()).toMatch(
-      /^You see reports for .*RWG02 is not among them\.$/,
+    expect(await refusal.textContent()).toBe(
+      'You see reports for RWG01 only, and RWG02 is not among them.',
     );
+    expect(asked).toEqual([]);
     expect(await page.getByTestId('reports-problem').count()).toBe(0);
     expect(await chosenOrganisation()).toBe('RWG02 (cannot be shown)');
     expect(await page.getByTestId('not-shown').count()).toBe(6);

@@ -160,7 +160,14 @@ describe('workstations and card flags, in Chromium', () => {
     await expect.poll(() => flags.count()).toBe(1);
     expect(await flags.first().getAttribute('data-kind')).toBe('certificate_expiring');
     await page.getByLabel('Flag').selectOption('pin_last_try');
-    await page.getByTestId('no-flags').waitFor();
+    const none = page.getByTestId('no-flags');
+    await none.waitFor();
+    expect(await none.textContent()).toBe('No open ‘PIN on last try’ flags: nothing to act on.');
+    // None resolved either: which is no call to act.
+    await page.getByLabel('Showing').selectOption('resolved');
+    await expect.poll(() => none.textContent()).toBe('No resolved ‘PIN on last try’ flags.');
+    expect(new URL(page.url()).search).toBe('?kind=pin_last_try&status=resolved');
+    await page.getByLabel('Showing').selectOption('open');
     await page.getByLabel('Flag').selectOption('');
     await expect.poll(() => flags.count()).toBe(3);
     expect(await page.getByTestId('flag-count').textContent()).toBe('3 flags');

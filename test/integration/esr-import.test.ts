@@ -212,6 +212,38 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
     expect(count[0]?.n).toBe(2);
   });
 
+  it('says the dates in its messages as people read them, not as the file writes them', async () => {
+    const csv = [
+      header,
+      '40000001,Vantroy,Odile,1990-01-01,,RWG01,R8001,2026-11-01,2026-10-01',
+      '40000002,Quillane,Bram,2090-01-01,,RWG01,R8001,2026-01-05,',
+    ].join('\n');
+    const rows = await rowsOf((await dryRun(csv)).id);
+    expect(line(rows, 2).message).toBe(
+      'Line 2: the end date 1 Oct 2026 is before the start date 1 Nov 2026.',
+    );
+    expect(line(rows, 3).message).toMatch(/^Line 3: the date of birth 1 Jan 2090: /);
+
+    // A person on record by their employee number, whose date of birth the file gives otherwise.
+    const idchecker = await t.login('idchecker');
+    await registerActivePerson(t, idchecker, {
+      givenName: 'Maelis',
+      familyName: 'Torvane',
+      dateOfBirth: '1984-03-09',
+    });
+    const linking = await dryRun(
+      `${header}\n40000003,Torvane,Maelis,1984-03-09,,RWG01,R8010,2026-02-01,\n`,
+    );
+    expect((await applied(linking.id)).outcomes).toEqual({ changed: 1 });
+    const other = await dryRun(
+      `${header}\n40000003,Torvane,Maelis,1984-09-03,,RWG01,R8010,2026-02-01,\n`,
+    );
+    const [row] = await rowsOf(other.id);
+    expect(row?.message).toContain(
+      "The date of birth 3 Sep 1984 differs from the record's (9 Mar 1984)",
+    );
+  });
+
   it('keeps every field exactly as sent, backslashes, quotes, tabs and line ends included', async () => {
     const family = 'Back\\slash "Quote"\tTab\\N';
     const given = 'Line\nEnd\r\\.';

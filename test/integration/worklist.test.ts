@@ -82,6 +82,7 @@ describe.each(testDrivers)('the worklist of each role (%s)', (driver) => {
         position: { name: 'Staff Nurse, Acute Medical Unit' },
         raisedBy: 'Sky Staff',
         claimedBy: null,
+        claimedByYou: false,
       });
       expect(section(sections, 'identityChecks').items).toEqual(
         expect.arrayContaining([

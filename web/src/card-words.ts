@@ -66,3 +66,14 @@ export const revocationWords: Record<RevocationReason, string> = {
   cessationOfOperation: 'no longer in use',
   certificateHold: 'on hold',
 };
+
+/**
+ * What the flags list says when a filter finds none: only open flags are something to act on,
+ * and a kind chosen is named, so "none" is not read as "none at all".
+ */
+export function noFlagsMessage(status: 'open' | 'resolved' | 'all', kind: FlagKind | ''): string {
+  const which = kind ? `‘${flagLabels[kind]}’ flags` : 'flags';
+  if (status === 'open') return `No open ${which}: nothing to act on.`;
+  if (status === 'resolved') return `No resolved ${which}.`;
+  return `No ${which}, open or resolved.`;
+}

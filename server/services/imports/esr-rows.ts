@@ -1,4 +1,5 @@
 import { unsafeTextProblem } from '../../http/reject-unsafe-text.ts';
+import { displayDate } from '../dates.ts';
 import { nameKey } from '../people/name-keys.ts';
 import { dateOfBirthProblems } from '../people/person-input.ts';
 import { fileProblem } from './read-csv.ts';
@@ -201,7 +202,7 @@ export function readEsrRow(
   if (!value('date_of_birth')) problems.push('the date of birth is empty');
   else if (dateOfBirth) {
     for (const p of dateOfBirthProblems(dateOfBirth, now)) {
-      problems.push(`the date of birth ${dateOfBirth}: ${p.message.toLowerCase()}`);
+      problems.push(`the date of birth ${displayDate(dateOfBirth)}: ${p.message.toLowerCase()}`);
     }
   }
   const email = value('work_email') || null;
@@ -220,7 +221,9 @@ export function readEsrRow(
   if (!value('start_date')) problems.push('the start date is empty');
   const endDate = dateOf('end_date');
   if (startDate && endDate && endDate < startDate) {
-    problems.push(`the end date ${endDate} is before the start date ${startDate}`);
+    problems.push(
+      `the end date ${displayDate(endDate)} is before the start date ${displayDate(startDate)}`,
+    );
   }
   if (problems.length || !dateOfBirth || !startDate) return { row: null, problems };
   const familyName = value('family_name');

@@ -254,7 +254,7 @@ function planRow(
   }
   if (found.dateOfBirth !== row.dateOfBirth) {
     return refuse(
-      `The date of birth ${row.dateOfBirth} differs from the record's (${found.dateOfBirth}): check the person's identity, then correct whichever is wrong.`,
+      `The date of birth ${displayDate(row.dateOfBirth)} differs from the record's (${displayDate(found.dateOfBirth)}): check the person's identity, then correct whichever is wrong.`,
       found.id,
     );
   }

@@ -3197,6 +3197,8 @@ export type components = {
             actions: ("decide" | "withdraw")[];
             /** @description Display name of the reviewer who has it open now, if anyone does */
             claimedBy: string | null;
+            /** @description Whether the reviewer who has it open now is you (the page says "you") */
+            claimedByYou: boolean;
             /** Format: uuid */
             id: string;
             /** @enum {string} */

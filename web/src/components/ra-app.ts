@@ -5,6 +5,7 @@ import { navItems, type WorklistKind } from '../nav.ts';
 import { loginReturningTo, safeReturnPath } from '../return-path.ts';
 import { currentPath, interceptLinks, navigate, onNavigate } from '../router.ts';
 import { type Me, type Permission, sessionContext } from '../session.ts';
+import { shared } from '../styles.ts';
 import './ra-loading.ts';
 import './ra-login-page.ts';
 import type { RaShell } from './ra-shell.ts';
@@ -84,7 +85,11 @@ export class RaApp extends LitElement {
   /** Set by a navigation, so the next render puts focus at the start of the new page. */
   private moveFocus = false;
 
-  static override styles = css`
+  // The shared styles for the pages this element renders itself (not found, not open to
+  // your role): their links and headings as on every other page, not the browser's.
+  static override styles = [
+    shared,
+    css`
     :host {
       display: block;
       min-height: 100vh;
@@ -94,7 +99,8 @@ export class RaApp extends LitElement {
       padding: 1rem 2rem;
       font-family: var(--ra-font);
     }
-  `;
+  `,
+  ];
 
   constructor() {
     super();

@@ -120,7 +120,7 @@ export class RaRequestsTable extends LitElement {
           ${this.showPerson ? html`<td data-label="Person">${r.person.name}<br /><span class="muted">${r.person.userId}</span></td>` : ''}
           <td data-label="Request">${r.kind === 'assign' ? 'Give' : 'Remove'} <strong>${r.position.name}</strong> <span class="muted">${r.position.odsCode}</span>${r.note ? html`<br /><span class="muted">“${r.note}”</span>` : ''}</td>
           <td data-label="Raised">${dateTime(r.raisedAt)}<br /><span class="muted">by ${r.raisedBy.displayName}</span></td>
-          <td data-label="State"><span class="tag ${statusTag[r.status] ?? ''}">${statusLabel(r.status)}</span>${r.claim ? html`<br /><span class="muted">being decided by ${r.claim.by.displayName}</span>` : ''}</td>
+          <td data-label="State"><span class="tag ${statusTag[r.status] ?? ''}">${statusLabel(r.status)}</span>${r.claim ? html`<br /><span class="muted">being decided by ${this.who(r.claim.by)}</span>` : ''}</td>
           <td data-label="Decision">${this.decision(r)}</td>
           <td>${
             r.actions?.includes('withdraw')

@@ -12,6 +12,10 @@ describe('the message for an empty field', () => {
     expect(missingMessage({ type: 'checkbox', tagName: 'INPUT' }, 'Organisations')).toBe(
       'Choose the organisations',
     );
+    // A file is chosen, not typed.
+    expect(missingMessage({ type: 'file', tagName: 'INPUT' }, 'ESR file')).toBe(
+      'Choose the ESR file',
+    );
   });
 
   it('keeps the capitals of an abbreviation', () => {

@@ -1,13 +1,16 @@
 /** Words for problems the browser finds in a form, shared by `FormFeedback`. */
 
 /**
- * What to say of a control left empty: "Enter the document number", "Choose the type", from
- * the control's own label (never its group's), its first word in lower case unless it is an
- * abbreviation ("Enter the ODS code").
+ * What to say of a control left empty: "Enter the document number", "Choose the type" (a
+ * select, a box, a file), from the control's own label (never its group's), its first word in
+ * lower case unless it is an abbreviation ("Enter the ODS code").
  */
 export function missingMessage(control: { type: string; tagName: string }, label: string): string {
   const choose =
-    control.type === 'checkbox' || control.type === 'radio' || control.tagName === 'SELECT';
+    control.type === 'checkbox' ||
+    control.type === 'radio' ||
+    control.type === 'file' ||
+    control.tagName === 'SELECT';
   return `${choose ? 'Choose' : 'Enter'} the ${lowerFirst(label)}`;
 }
 

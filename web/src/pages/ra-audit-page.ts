@@ -403,15 +403,30 @@ export class RaAuditPage extends LitElement {
 
   private renderVerdict() {
     return this.verdict.render({
-      pending: () => 'Checking every event…',
+      pending: () => 'Checking the events since the last signed checkpoint…',
       complete: (v) =>
         v.ok
-          ? html`<span class="tag green">Chain intact</span> ${v.checked} events checked`
+          ? html`<span class="tag green">Chain intact</span>: ${intactWords(v)}`
           : html`<span class="tag red">Chain broken</span> at event ${v.firstBrokenId}: that
               event, or its link to the one before, was changed after it was written.`,
       error: (err) =>
         html`<span class="tag red">Not checked</span> ${problem(err, 'The check could not be run.')}`,
     });
   }
+}
+
+/**
+ * What an intact chain's check covered: the walk starts from the newest signed checkpoint,
+ * which vouched for the events up to it when it was signed, so "3 events checked" alone
+ * would read as the whole trail.
+ */
+function intactWords(v: Schemas['AuditVerdict']): string {
+  if (!v.from) return `all ${count(v.checked, 'event')}, from the first, checked.`;
+  const since = `since the signed checkpoint of ${dateTime(v.from.createdAt)} (event ${v.from.lastEventId})`;
+  const walked =
+    v.checked === 0
+      ? `no event ${since} to check`
+      : `${v.checked === 1 ? 'the 1 event' : `the ${v.checked} events`} ${since} checked`;
+  return `${walked}; the ${count(v.from.eventCount, 'event')} up to it were checked when it was signed.`;
 }
 customElements.define('ra-audit-page', RaAuditPage);

@@ -1,7 +1,7 @@
 import { Task } from '@lit/task';
 import { html, LitElement } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
-import { flagLabels, flagSeverity } from '../card-words.ts';
+import { flagLabels, flagSeverity, noFlagsMessage } from '../card-words.ts';
 import '../components/ra-loading.ts';
 import { count, date, dateTime, shortSerial, systemLabels } from '../format.ts';
 import { shared } from '../styles.ts';
@@ -98,7 +98,7 @@ export class RaFlagsPage extends LitElement {
         complete: (page) => {
           const flags = [...this.earlier, ...page.items];
           if (!flags.length) {
-            return html`<p data-testid="no-flags">No ${this.status === 'open' ? 'open ' : ''}flags: nothing to act on.</p>`;
+            return html`<p data-testid="no-flags">${noFlagsMessage(this.status, this.kind)}</p>`;
           }
           const next = page.nextCursor;
           return html`<p class="muted" data-testid="flag-count">${count(flags.length, 'flag')}${next ? ' so far' : ''}</p>

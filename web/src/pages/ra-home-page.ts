@@ -46,7 +46,7 @@ const views: { [K in Kind]: SectionView<K> } = {
             <span class="muted">(${r.position.odsCode})</span></td>
           <td data-label="Raised">${date(r.raisedAt)} by ${r.raisedBy}${
             r.claimedBy
-              ? html`<br /><span class="tag amber">Open with ${r.claimedBy}</span>`
+              ? html`<br /><span class="tag amber">Open with ${r.claimedByYou ? 'you' : r.claimedBy}</span>`
               : nothing
           }</td>
           <td>${

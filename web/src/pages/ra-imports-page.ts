@@ -144,7 +144,7 @@ export class RaImportsPage extends LitElement {
     return html`<form class="card" novalidate @submit=${this.checkCancellation} aria-labelledby="cancel-h">
         <h2 id="cancel-h">Cancel cards from a list</h2>
         ${f.summary()}
-        <label for="serials">Card serials, one a line</label>
+        <label for="serials">Card serials, one on each line</label>
         <textarea id="serials" name="serials" rows="5" required spellcheck="false" autocomplete="off"
           aria-invalid=${f.invalid('serials') ? 'true' : 'false'} aria-describedby=${f.describedBy('serials')}></textarea>
         ${f.errorFor('serials')}

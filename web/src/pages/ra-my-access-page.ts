@@ -17,11 +17,20 @@ import { shared } from '../styles.ts';
  * those held or already asked for shown but not choosable.
  */
 export class RaMyAccessPage extends LitElement {
-  static override properties = { reloads: { state: true }, notice: { state: true } };
+  static override properties = {
+    reloads: { state: true },
+    notice: { state: true },
+    sent: { state: true },
+  };
   /** Bumped to fetch again after a request is sent or withdrawn. */
   declare reloads: number;
   /** What the last withdrawal did, said beside the requests until the next action. */
   declare notice: string;
+  /**
+   * The last "Request sent", kept by the page: when that request was the last one could ask
+   * for, the form goes and the page says it in the form's place.
+   */
+  declare sent: string;
   static override styles = [shared];
 
   private readonly data = new Task(this, {
@@ -44,6 +53,7 @@ export class RaMyAccessPage extends LitElement {
     super();
     this.reloads = 0;
     this.notice = '';
+    this.sent = '';
   }
 
   private workChanged() {
@@ -53,6 +63,7 @@ export class RaMyAccessPage extends LitElement {
   private readonly withdrawn = (event: CustomEvent<RequestRow>) => {
     // The form's "Request sent" is about an earlier action: this one says its own result.
     this.renderRoot.querySelector<RaPositionForm>('ra-position-form')?.clear();
+    this.sent = '';
     this.notice = `Request for ${event.detail.position.name} withdrawn. Nobody will decide it.`;
     this.reloads++;
   };
@@ -61,6 +72,7 @@ export class RaMyAccessPage extends LitElement {
     const person = this.data.value?.person;
     if (!person) throw new Error('not loaded');
     this.notice = '';
+    this.sent = '';
     try {
       await ok(
         api.POST('/api/requests', { body: { kind: 'assign', personId: person.id, ...choice } }),
@@ -70,9 +82,10 @@ export class RaMyAccessPage extends LitElement {
       if (err instanceof ApiError && err.status === 409) this.reloads++;
       throw err;
     }
+    this.sent = 'Request sent. Your sponsor or the RA team will decide it.';
     this.reloads++;
     this.workChanged();
-    return 'Request sent. Your sponsor or the RA team will decide it.';
+    return this.sent;
   };
 
   override render() {
@@ -118,10 +131,13 @@ export class RaMyAccessPage extends LitElement {
             : 'There is no position of your organisations that you do not hold or have not asked for already.'
         }</p>
         ${
-          positions.length
+          // Nothing left to ask for: no form to fill in, only what the last request did.
+          choosable
             ? html`<ra-position-form form-id="ask" .positions=${positions} with-note submit-label="Send request"
                 .send=${this.send}></ra-position-form>`
-            : nothing
+            : this.sent
+              ? html`<p class="message success" role="status" data-testid="sent-notice">${this.sent}</p>`
+              : nothing
         }
       </section>
       <section class="card" aria-labelledby="mine-h">

@@ -199,6 +199,14 @@ export class RaReportsPage extends LitElement {
   private reports = new Task(this, {
     args: () => [this.filters] as const,
     task: async ([filters], { signal }): Promise<Record<ReportName, Loaded>> => {
+      const refused = filters.organisation ? await this.notYours(filters.organisation) : null;
+      if (refused) {
+        // Every report would be refused (403): said beside the field without asking six times.
+        const reason = new ApiError(403, 'FORBIDDEN', refused);
+        return Object.fromEntries(
+          sections.map((s) => [s.name, { status: 'rejected', reason } satisfies Loaded]),
+        ) as Record<ReportName, Loaded>;
+      }
       const organisation = filters.organisation ? [filters.organisation] : undefined;
       const period = { organisation, from: filters.from, to: filters.to };
       const get = { signal };
@@ -236,6 +244,26 @@ export class RaReportsPage extends LitElement {
       >;
     },
   });
+
+  /**
+   * Why the reports of `chosen` cannot be shown, when it is not among the organisations the
+   * person may report on (the options' list, which is where their role reaches): worded as
+   * the server's refusal, which stays the guard. Null when it is theirs, or the list is
+   * not to be had (then the server says).
+   */
+  private async notYours(chosen: string): Promise<string | null> {
+    let organisations: Schemas['ReportOptions']['organisations'];
+    try {
+      ({ organisations } = await this.options.taskComplete);
+    } catch {
+      return null;
+    }
+    if (organisations.some((o) => o.odsCode === chosen)) return null;
+    // A national role's list is every organisation: a code not in it is no organisation's.
+    return organisations.length > 10
+      ? `No organisation you see reports for has the ODS code ${chosen}.`
+      : `You see reports for ${organisations.map((o) => o.odsCode).join(', ') || 'no organisation'} only, and ${chosen} is not among them.`;
+  }
 
   private apply(event: SubmitEvent) {
     event.preventDefault();

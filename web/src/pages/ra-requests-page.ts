@@ -1,3 +1,4 @@
+import { ContextConsumer } from '@lit/context';
 import { Task } from '@lit/task';
 import { css, html, LitElement, nothing } from 'lit';
 import { ApiError, api, ok, type Schemas } from '../api/client.ts';
@@ -5,6 +6,7 @@ import { MorePages } from '../components/more-pages.ts';
 import '../components/ra-loading.ts';
 import { count, date, dateTime, statusLabel, statusTag, systemLabels } from '../format.ts';
 import { FormFeedback } from '../forms/form-feedback.ts';
+import { sessionContext } from '../session.ts';
 import { shared } from '../styles.ts';
 
 type AccessRequest = Schemas['AccessRequest'];
@@ -59,6 +61,27 @@ export class RaRequestsPage extends LitElement {
       signal,
     ),
   );
+
+  private readonly session = new ContextConsumer(this, {
+    context: sessionContext,
+    subscribe: true,
+  });
+
+  /** Whether `w` is the signed-in user, who reads "you", not their own name. */
+  private isMe(w: { username: string }) {
+    const me = this.session.value?.account.username;
+    return !!me && w.username === me;
+  }
+
+  /** Who has it open now, or who decided it and when: "Approved by you on 30 Nov 2026". */
+  private stateNote(r: AccessRequest) {
+    if (r.claim) {
+      return this.isMe(r.claim.by) ? 'You are deciding' : `${r.claim.by.displayName} is deciding`;
+    }
+    if (r.status === 'open' || !r.decidedBy) return '';
+    const by = this.isMe(r.decidedBy) ? 'you' : r.decidedBy.displayName;
+    return `${statusLabel(r.status)} by ${by}${r.decidedAt ? ` on ${date(r.decidedAt)}` : ''}`;
+  }
 
   /** The reason's control is `reason`; approving sends it as `note`. */
   private readonly feedback = new FormFeedback(this, (path) => (path === 'note' ? 'reason' : path));
@@ -281,7 +304,7 @@ export class RaRequestsPage extends LitElement {
       <td data-label="Person"><a href="/people/${r.person.id}">${r.person.name}</a><br /><span class="muted">${r.person.userId}</span></td>
       <td data-label="Request">${r.kind === 'assign' ? 'Give' : 'Remove'} <strong>${r.position.name}</strong> <span class="muted">${r.position.odsCode}</span>${r.note ? html`<br />“${r.note}”` : nothing}</td>
       <td data-label="Raised">${dateTime(r.raisedAt)}<br /><span class="muted">by ${r.raisedBy.displayName}</span></td>
-      <td data-label="State"><span class="tag ${statusTag[r.status] ?? ''}">${statusLabel(r.status)}</span>${r.claim ? html`<br /><span class="muted">${r.claim.by.displayName} is deciding</span>` : nothing}${r.decisionReason ? html`<br />“${r.decisionReason}”` : nothing}</td>
+      <td data-label="State"><span class="tag ${statusTag[r.status] ?? ''}">${statusLabel(r.status)}</span>${this.stateNote(r) ? html`<br /><span class="muted" data-testid="state-note">${this.stateNote(r)}</span>` : nothing}${r.decisionReason ? html`<br />“${r.decisionReason}”` : nothing}</td>
       <td>${
         r.actions.includes('decide')
           ? html`<button type="button" @click=${() => this.claim(r)} aria-label="Decide the request for ${r.person.name}">Decide</button>`

@@ -151,8 +151,25 @@ export function expiringView(report: Schemas['ExpiringByWeekReport']): ReportVie
   };
 }
 
+/**
+ * The unit of the median wait's axis, from the figures: a chart of decisions taken within the
+ * minute would read 0.001–0.010 in hours. Minutes when every median is under 2 hours, days
+ * when one is over 48, hours between; `perHour` turns hours into the unit.
+ */
+export function waitAxisUnit(medianHours: readonly (number | null)[]): {
+  unit: 'minutes' | 'hours' | 'days';
+  perHour: number;
+} {
+  const longest = Math.max(0, ...medianHours.filter((h): h is number => h !== null));
+  if (longest < 2) return { unit: 'minutes', perHour: 60 };
+  if (longest > 48) return { unit: 'days', perHour: 1 / 24 };
+  return { unit: 'hours', perHour: 1 };
+}
+
 export function requestsView(report: Schemas['RequestsByMonthReport']): ReportView {
   const any = report.months.some((m) => m.raised || m.decided);
+  const wait = waitAxisUnit(report.months.map((m) => m.medianHoursToDecision));
+  const Unit = wait.unit.charAt(0).toUpperCase() + wait.unit.slice(1);
   return {
     ...(any ? {} : { nothingToChart: 'No request was raised or decided in these months.' }),
     chart: !any
@@ -162,36 +179,67 @@ export function requestsView(report: Schemas['RequestsByMonthReport']): ReportVi
           data: {
             labels: report.months.map((m) => monthLabel(m.month)),
             datasets: [
-              { label: 'Raised', data: report.months.map((m) => m.raised), backgroundColor: blue },
+              // Bars drawn under the line (a higher order is drawn first), so no point hides.
+              {
+                label: 'Raised',
+                data: report.months.map((m) => m.raised),
+                backgroundColor: blue,
+                pointStyle: 'rect',
+                order: 1,
+              },
               {
                 label: 'Decided',
                 data: report.months.map((m) => m.decided),
                 backgroundColor: green,
+                pointStyle: 'rect',
+                order: 1,
               },
               {
                 type: 'line',
-                label: 'Median hours to a decision',
-                data: report.months.map((m) => m.medianHoursToDecision),
+                label: `Median ${wait.unit} to a decision`,
+                data: report.months.map((m) =>
+                  m.medianHoursToDecision === null
+                    ? null
+                    : Math.round(m.medianHoursToDecision * wait.perHour * 10) / 10,
+                ),
                 borderColor: red,
                 backgroundColor: red,
-                yAxisID: 'hours',
+                borderWidth: 2,
+                pointRadius: 5,
+                pointHoverRadius: 7,
+                pointBorderColor: '#ffffff',
+                pointBorderWidth: 2,
+                yAxisID: 'wait',
                 spanGaps: true,
+                order: 0,
               },
             ],
           },
           options: {
             scales: {
               ...axes(),
-              hours: {
+              wait: {
                 position: 'right',
                 beginAtZero: true,
-                title: { display: true, text: 'Hours' },
+                // Room above the longest wait, so its point does not sit on the frame.
+                grace: '10%',
+                title: { display: true, text: Unit },
                 grid: { drawOnChartArea: false },
+              },
+            },
+            plugins: {
+              legend: {
+                labels: {
+                  // Bars as squares, the median as the point it is drawn with, in the
+                  // datasets' own order whatever their drawing order.
+                  usePointStyle: true,
+                  sort: (a, b) => (a.datasetIndex ?? 0) - (b.datasetIndex ?? 0),
+                },
               },
             },
           },
         },
-    chartLabel: `Bar chart of requests raised and decided in each month from ${monthLabel(report.period.from.slice(0, 7))} to ${monthLabel(report.period.to.slice(0, 7))}, with a line of the median hours to a decision. The figures are in the table.`,
+    chartLabel: `Bar chart of requests raised and decided in each month from ${monthLabel(report.period.from.slice(0, 7))} to ${monthLabel(report.period.to.slice(0, 7))}, with a line of the median ${wait.unit} to a decision. The figures are in the table.`,
     table: html`<table class="stack" data-testid="table-requests-by-month">
       <caption class="visually-hidden">Requests raised and decided by month</caption>
       <thead><tr><th scope="col">Month</th><th scope="col" class="num">Raised</th><th scope="col" class="num">Decided</th>
