@@ -93,7 +93,8 @@ describe('the RA dashboard, in Chromium', () => {
   /** The serials the cards page shows, after pressing More until it is gone. */
   const shownSerials = async () => {
     await waitForLoaded(page);
-    const more = page.getByRole('button', { name: 'More' });
+    // The list's own More, not the navigation's (which holds the less-used pages).
+    const more = page.locator('ra-cards-page').getByRole('button', { name: 'More', exact: true });
     while (await more.isVisible()) {
       await settleAfter(page, () => more.click());
     }
