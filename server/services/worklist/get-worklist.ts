@@ -112,7 +112,7 @@ async function identityChecks(ctx: ServiceContext): Promise<WorklistSection> {
 /** Open card flags the caller may see, most urgent first (as the flags page lists them). */
 async function cardFlags(ctx: ServiceContext): Promise<WorklistSection> {
   const [page, count] = await Promise.all([
-    listFlags(ctx, { status: 'open', limit: worklistItems }),
+    listFlags(ctx, { status: 'open', limit: worklistItems, read: 'inOrder' }),
     countOpenFlags(ctx),
   ]);
   return { kind: 'cardFlags', count, items: page.items };
