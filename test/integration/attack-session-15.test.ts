@@ -1,13 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignments, clinicalSystems, positions } from '../../db/schema/access.ts';
+import { clinicalSystems } from '../../db/schema/access.ts';
 import { checkCardTallies, foldCardTallies } from '../../server/services/dashboard/card-tallies.ts';
 import { addDays, todayOf } from '../../server/services/dates.ts';
 import { loginReturningTo, safeReturnPath } from '../../web/src/return-path.ts';
 import { testDrivers } from '../support/databases.ts';
 import { post } from '../support/people.ts';
 import { activated, secondTrust, type Trust } from '../support/second-trust.ts';
+import { recountSystemAccess, type SystemRow } from '../support/system-access-recount.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -16,12 +17,6 @@ const rowsOf = <T>(result: unknown): T[] =>
 
 const esrHeader =
   'employee_number,family_name,given_name,date_of_birth,work_email,ods_code,job_role_code,start_date,end_date';
-
-interface SystemRow {
-  system: string;
-  people: number;
-  positions: number;
-}
 
 /**
  * Attacks on session 15's changes: the session's reach and person read with the session
@@ -131,31 +126,8 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
   };
 
   /** The report worked out afresh from every position and assignment. */
-  const recount = async (covered: 'all' | string[]): Promise<SystemRow[]> => {
-    const today = todayOf(t.clock.now());
-    const all = await t.db.select().from(positions);
-    const held = (await t.db.select().from(assignments)).filter(
-      (a) => !a.endedAt && a.startDate <= today && (a.endDate === null || a.endDate >= today),
-    );
-    return clinicalSystems.map((system) => {
-      const opening = new Set(
-        all
-          .filter(
-            (p) =>
-              p.status === 'active' &&
-              p.systems.includes(system) &&
-              (covered === 'all' || covered.includes(p.odsCode)),
-          )
-          .map((p) => p.id),
-      );
-      const holding = held.filter((a) => opening.has(a.positionId));
-      return {
-        system,
-        people: new Set(holding.map((a) => a.personId)).size,
-        positions: new Set(holding.map((a) => a.positionId)).size,
-      };
-    });
-  };
+  const recount = (covered: 'all' | string[]): Promise<SystemRow[]> =>
+    recountSystemAccess(t.db, todayOf(t.clock.now()), covered);
   const report = async (who: SignedIn, query = '') => {
     const res = await get(who, `/api/reports/system-access${query}`);
     expect(res.status, await res.clone().text()).toBe(200);

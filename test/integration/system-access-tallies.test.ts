@@ -1,25 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignments, clinicalSystems, positions } from '../../db/schema/access.ts';
 import { endExpiredAssignments } from '../../server/services/assignments/end-expired-assignments.ts';
 import { checkCardTallies, foldCardTallies } from '../../server/services/dashboard/card-tallies.ts';
 import { addDays, todayOf } from '../../server/services/dates.ts';
 import { testDrivers } from '../support/databases.ts';
 import { post } from '../support/people.ts';
 import { activated, secondTrust } from '../support/second-trust.ts';
+import { recountSystemAccess, type SystemRow } from '../support/system-access-recount.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
 const rowsOf = <T>(result: unknown): T[] =>
   Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
 
 const dayMs = 86_400_000;
-
-interface SystemRow {
-  system: string;
-  people: number;
-  positions: number;
-}
 
 /**
  * The system-access report, counted from the people kept by access signature
@@ -81,31 +75,8 @@ describe.each(testDrivers)('the system-access report’s kept counts (%s)', (dri
   };
 
   /** The report worked out afresh from every position and assignment. */
-  const recount = async (covered: 'all' | string[]): Promise<SystemRow[]> => {
-    const today = todayOf(t.clock.now());
-    const all = await t.db.select().from(positions);
-    const held = (await t.db.select().from(assignments)).filter(
-      (a) => !a.endedAt && a.startDate <= today && (a.endDate === null || a.endDate >= today),
-    );
-    return clinicalSystems.map((system) => {
-      const opening = new Set(
-        all
-          .filter(
-            (p) =>
-              p.status === 'active' &&
-              p.systems.includes(system) &&
-              (covered === 'all' || covered.includes(p.odsCode)),
-          )
-          .map((p) => p.id),
-      );
-      const holding = held.filter((a) => opening.has(a.positionId));
-      return {
-        system,
-        people: new Set(holding.map((a) => a.personId)).size,
-        positions: new Set(holding.map((a) => a.positionId)).size,
-      };
-    });
-  };
+  const recount = (covered: 'all' | string[]): Promise<SystemRow[]> =>
+    recountSystemAccess(t.db, todayOf(t.clock.now()), covered);
 
   const report = async (who: SignedIn, query = '') => {
     const res = await t.app.request(`/api/reports/system-access${query}`, { headers: who.headers });
