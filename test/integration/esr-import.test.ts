@@ -239,8 +239,8 @@ describe.each(testDrivers)('ESR import (%s)', (driver) => {
       `${header}\n40000003,Torvane,Maelis,1984-09-03,,RWG01,R8010,2026-02-01,\n`,
     );
     const [row] = await rowsOf(other.id);
-    expect(row?.message).toContain(
-      "The date of birth 3 Sep 1984 differs from the record's (9 Mar 1984)",
+    expect(row?.message).toBe(
+      "Line 2: the date of birth 3 Sep 1984 differs from the record's (9 Mar 1984): check the person's identity, then correct whichever is wrong.",
     );
   });
 
