@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clinicalSystems } from '../../db/schema/access.ts';
 import { checkCardTallies, foldCardTallies } from '../../server/services/dashboard/card-tallies.ts';
@@ -8,7 +8,12 @@ import { loginReturningTo, safeReturnPath } from '../../web/src/return-path.ts';
 import { testDrivers } from '../support/databases.ts';
 import { post } from '../support/people.ts';
 import { activated, secondTrust, type Trust } from '../support/second-trust.ts';
-import { recountSystemAccess, type SystemRow } from '../support/system-access-recount.ts';
+import {
+  insertAssignment,
+  insertPosition,
+  recountSystemAccess,
+  type SystemRow,
+} from '../support/system-access-fixtures.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -102,28 +107,15 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
         sql`insert into person_organisations (person_id, ods_code) values (${id}, ${ods})`,
       );
     }
-    return { id, family };
+    return { id, family, number: employeeNumber ?? '' };
   };
-  const position = async (odsCode: string, systems: string[]) => {
-    const [row] = await exec<{ id: string }>(sql`
-      insert into positions (ods_code, name, systems, assignable, created_at, updated_at)
-      values (${odsCode}, ${`Attack post ${randomBytes(4).toString('hex')}`},
-              ${`{${systems.join(',')}}`}::text[], true, now(), now())
-      returning id`);
-    return row?.id ?? '';
-  };
-  const assign = async (
+  const position = (odsCode: string, systems: string[]) =>
+    insertPosition(t.db, odsCode, systems, 'Attack post');
+  const assign = (
     personId: string,
     positionId: string,
     dates: { start?: string; end?: string | null } = {},
-  ) => {
-    const [row] = await exec<{ id: string }>(sql`
-      insert into assignments (person_id, position_id, start_date, end_date, created_at)
-      values (${personId}, ${positionId}, ${dates.start ?? todayOf(t.clock.now())},
-              ${dates.end ?? null}, now())
-      returning id`);
-    return row?.id ?? '';
-  };
+  ) => insertAssignment(t.db, todayOf(t.clock.now()), personId, positionId, dates);
 
   /** The report worked out afresh from every position and assignment. */
   const recount = (covered: 'all' | string[]): Promise<SystemRow[]> =>
@@ -504,6 +496,69 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
   // PGlite has one connection: nothing runs at once there.
   if (driver === 'postgres') {
     describe('at once (PostgreSQL)', () => {
+      /**
+       * Holds a lock from a transaction of the test's own until let go: the window a batch of
+       * 2,000 rows leaves open as a matter of course, made certain. Resolves once it is held.
+       */
+      const holdLock = async (statement: SQL) => {
+        let release: () => void = () => {};
+        const released = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let holding: () => void = () => {};
+        const held = new Promise<void>((resolve) => {
+          holding = resolve;
+        });
+        const hold = t.db.transaction(async (tx) => {
+          await tx.execute(statement);
+          holding();
+          await released;
+        });
+        await held;
+        return async () => {
+          release();
+          await hold;
+        };
+      };
+      const waiters = async () =>
+        (
+          await exec<{ n: number }>(sql`select count(*)::int as n from pg_locks where not granted`)
+        )[0]?.n ?? 0;
+      /**
+       * Applies an import, waits until its batch waits on a held lock, then makes `call` and
+       * waits until it is answered or waits too: its answer, once the lock is let go.
+       */
+      const besideBatch = async (
+        importId: string,
+        call: () => Promise<Response>,
+        what: string,
+      ): Promise<Promise<Response>> => {
+        const applying = await post(t, manager, `/api/esr-imports/${importId}/apply`);
+        expect(applying.status).toBe(202);
+        await waitFor(async () => (await waiters()) >= 1, 'the batch waiting');
+        let status = 0;
+        const answer = call().then((res) => {
+          status = res.status;
+          return res;
+        });
+        await waitFor(
+          async () => status !== 0 || (await waiters()) >= 2,
+          `${what} done or waiting`,
+        );
+        return answer;
+      };
+      /** Employee numbers for ESR lines, from 8 digits starting at `from`. */
+      const employeeNumber = (from: number) =>
+        String(from + (randomBytes(3).readUIntBE(0, 3) % 9_000_000));
+      /** The ESR lines of these people (as `person` made them), with this end date. */
+      const esrLines = (rows: { who: { family: string; number: string }; end?: string }[]) =>
+        [
+          esrHeader,
+          ...rows.map(
+            ({ who, end }) =>
+              `${who.number},${who.family},Zembrin,1981-03-04,,RWG01,R8016,2026-01-01,${end ?? ''}`,
+          ),
+        ].join('\n');
       it('keeps counts through 20 API calls at once approving, removing and editing positions for the same people', async () => {
         const agent = await t.login('agent');
         const few = [(await person(['RWG01', 'RWG02'])).id, (await person(['RWG01', 'RWG02'])).id];
@@ -615,7 +670,7 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
       }, 120_000);
 
       it('lets an RA remove a position from someone an ESR batch is ending another of, without a 500', async () => {
-        const number = () => String(40_000_000 + (randomBytes(3).readUIntBE(0, 3) % 9_000_000));
+        const number = () => employeeNumber(40_000_000);
         const first = await person(['RWG01', 'RWG02'], number());
         const second = await person(['RWG01', 'RWG02'], number());
         const ward = await position('RWG01', ['systmone']);
@@ -623,63 +678,30 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
         await assign(first.id, ward);
         const ending = await assign(second.id, ward);
         const removing = await assign(second.id, other);
-        const numbers = await exec<{ id: string; employee_number: string }>(
-          sql`select id, employee_number from people where id in (${first.id}, ${second.id})`,
-        );
-        const n = (id: string) => numbers.find((r) => r.id === id)?.employee_number ?? '';
         const yesterday = addDays(todayOf(t.clock.now()), -1);
         // Both leave RWG01: the batch ends first's ward post (and takes the audit chain's lock),
         // then second's.
-        const file = [
-          esrHeader,
-          `${n(first.id)},${first.family},Zembrin,1981-03-04,,RWG01,R8016,2026-01-01,${yesterday}`,
-          `${n(second.id)},${second.family},Zembrin,1981-03-04,,RWG01,R8016,2026-01-01,${yesterday}`,
-        ].join('\n');
-        const id = await esrDryRun(file);
+        const id = await esrDryRun(
+          esrLines([
+            { who: first, end: yesterday },
+            { who: second, end: yesterday },
+          ]),
+        );
         // Holds second's ward assignment a moment, so the batch is between its two rows when
         // the RA's removal comes: the window a batch of 2,000 rows leaves open as a matter of
         // course, made certain here.
-        let release: () => void = () => {};
-        const released = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        let holding: () => void = () => {};
-        const held = new Promise<void>((resolve) => {
-          holding = resolve;
-        });
-        const hold = t.db.transaction(async (tx) => {
-          await tx.execute(sql`select id from assignments where id = ${ending} for update`);
-          holding();
-          await released;
-        });
-        await held;
-        const waiters = async () =>
-          (
-            await exec<{ n: number }>(
-              sql`select count(*)::int as n from pg_locks where not granted`,
-            )
-          )[0]?.n ?? 0;
-        const applying = await post(t, manager, `/api/esr-imports/${id}/apply`);
-        expect(applying.status).toBe(202);
-        await waitFor(async () => (await waiters()) >= 1, 'the batch waiting');
-        let removedStatus = 0;
-        const removal = post(
-          t,
-          manager,
-          `/api/people/${second.id}/assignments/${removing}/remove`,
-          {
-            note: 'Moved off the lab (attack)',
-          },
-        ).then((res) => {
-          removedStatus = res.status;
-          return res;
-        });
-        await waitFor(
-          async () => removedStatus !== 0 || (await waiters()) >= 2,
-          'the removal done or waiting',
+        const letGo = await holdLock(
+          sql`select id from assignments where id = ${ending} for update`,
         );
-        release();
-        await hold;
+        const removal = await besideBatch(
+          id,
+          () =>
+            post(t, manager, `/api/people/${second.id}/assignments/${removing}/remove`, {
+              note: 'Moved off the lab (attack)',
+            }),
+          'the removal',
+        );
+        await letGo();
         const res = await removal;
         expect(res.status, await res.clone().text()).toBe(204);
         await waitFor(async () => (await esrView(id)).status === 'applied', 'the import applied');
@@ -688,62 +710,34 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
       }, 60_000);
 
       it('lets an RA remove the very assignment an ESR batch ends, without a 500', async () => {
-        const number = () => String(60_000_000 + (randomBytes(3).readUIntBE(0, 3) % 9_000_000));
+        const number = () => employeeNumber(60_000_000);
         const first = await person(['RWG01'], number());
         const second = await person(['RWG01'], number());
         const ward = await position('RWG01', ['systmone']);
         const clinic = await position('RWG01', ['ers']);
         const firsts = await assign(first.id, ward);
         const seconds = await assign(second.id, clinic);
-        const numbers = await exec<{ id: string; employee_number: string }>(
-          sql`select id, employee_number from people where id in (${first.id}, ${second.id})`,
-        );
-        const n = (id: string) => numbers.find((r) => r.id === id)?.employee_number ?? '';
         const yesterday = addDays(todayOf(t.clock.now()), -1);
-        const file = [
-          esrHeader,
-          `${n(first.id)},${first.family},Zembrin,1981-03-04,,RWG01,R8016,2026-01-01,${yesterday}`,
-          `${n(second.id)},${second.family},Zembrin,1981-03-04,,RWG01,R8016,2026-01-01,${yesterday}`,
-        ].join('\n');
-        const id = await esrDryRun(file);
+        const id = await esrDryRun(
+          esrLines([
+            { who: first, end: yesterday },
+            { who: second, end: yesterday },
+          ]),
+        );
         // First's assignment held a moment: the batch waits at its first row while the RA
         // removes second's, which the batch ends next.
-        let release: () => void = () => {};
-        const released = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        let holding: () => void = () => {};
-        const held = new Promise<void>((resolve) => {
-          holding = resolve;
-        });
-        const hold = t.db.transaction(async (tx) => {
-          await tx.execute(sql`select id from assignments where id = ${firsts} for update`);
-          holding();
-          await released;
-        });
-        await held;
-        const waiters = async () =>
-          (
-            await exec<{ n: number }>(
-              sql`select count(*)::int as n from pg_locks where not granted`,
-            )
-          )[0]?.n ?? 0;
-        const applying = await post(t, manager, `/api/esr-imports/${id}/apply`);
-        expect(applying.status).toBe(202);
-        await waitFor(async () => (await waiters()) >= 1, 'the batch waiting');
-        let removedStatus = 0;
-        const removal = post(t, manager, `/api/people/${second.id}/assignments/${seconds}/remove`, {
-          note: 'Left the clinic (attack)',
-        }).then((res) => {
-          removedStatus = res.status;
-          return res;
-        });
-        await waitFor(
-          async () => removedStatus !== 0 || (await waiters()) >= 2,
-          'the removal done or waiting',
+        const letGo = await holdLock(
+          sql`select id from assignments where id = ${firsts} for update`,
         );
-        release();
-        await hold;
+        const removal = await besideBatch(
+          id,
+          () =>
+            post(t, manager, `/api/people/${second.id}/assignments/${seconds}/remove`, {
+              note: 'Left the clinic (attack)',
+            }),
+          'the removal',
+        );
+        await letGo();
         const res = await removal;
         // Removed, or already ended by the batch (409): never a deadlock's 500.
         expect([204, 409], await res.clone().text()).toContain(res.status);
@@ -757,7 +751,7 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
 
       it('lets an RA approve a position for someone an ESR batch is renaming, without a 500', async () => {
         const agent = await t.login('agent');
-        const number = () => String(50_000_000 + (randomBytes(3).readUIntBE(0, 3) % 9_000_000));
+        const number = () => employeeNumber(50_000_000);
         const first = await person(['RWG01'], number());
         const second = await person(['RWG01'], number());
         const lab = await position('RWG01', ['pacs']);
@@ -767,53 +761,19 @@ describe.each(testDrivers)('attacks on session 15 (%s)', (driver) => {
         });
         expect(raised.status, await raised.clone().text()).toBe(201);
         const requestId = ((await raised.json()) as { id: string }).id;
-        const numbers = await exec<{ id: string; employee_number: string }>(
-          sql`select id, employee_number from people where id in (${first.id}, ${second.id})`,
-        );
-        const n = (id: string) => numbers.find((r) => r.id === id)?.employee_number ?? '';
         // Both given the ESR-mapped post, and second renamed: the batch writes second's row.
-        const file = [
-          esrHeader,
-          `${n(first.id)},${first.family},Zembrin,1981-03-04,,RWG01,R8016,2026-01-01,`,
-          `${n(second.id)},${second.family}y,Zembrin,1981-03-04,,RWG01,R8016,2026-01-01,`,
-        ].join('\n');
-        const id = await esrDryRun(file);
+        const id = await esrDryRun(
+          esrLines([{ who: first }, { who: { ...second, family: `${second.family}y` } }]),
+        );
         // Second's row held FOR SHARE a moment (as an approval holds it), so the batch reaches
         // second while the RA's approval is under way.
-        let release: () => void = () => {};
-        const released = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        let holding: () => void = () => {};
-        const held = new Promise<void>((resolve) => {
-          holding = resolve;
-        });
-        const hold = t.db.transaction(async (tx) => {
-          await tx.execute(sql`select id from people where id = ${second.id} for share`);
-          holding();
-          await released;
-        });
-        await held;
-        const waiters = async () =>
-          (
-            await exec<{ n: number }>(
-              sql`select count(*)::int as n from pg_locks where not granted`,
-            )
-          )[0]?.n ?? 0;
-        const applying = await post(t, manager, `/api/esr-imports/${id}/apply`);
-        expect(applying.status).toBe(202);
-        await waitFor(async () => (await waiters()) >= 1, 'the batch waiting');
-        let approvedStatus = 0;
-        const approval = post(t, manager, `/api/requests/${requestId}/approve`, {}).then((res) => {
-          approvedStatus = res.status;
-          return res;
-        });
-        await waitFor(
-          async () => approvedStatus !== 0 || (await waiters()) >= 2,
-          'the approval done or waiting',
+        const letGo = await holdLock(sql`select id from people where id = ${second.id} for share`);
+        const approval = await besideBatch(
+          id,
+          () => post(t, manager, `/api/requests/${requestId}/approve`, {}),
+          'the approval',
         );
-        release();
-        await hold;
+        await letGo();
         const res = await approval;
         expect(res.status, await res.clone().text()).toBe(200);
         await waitFor(async () => (await esrView(id)).status === 'applied', 'the import applied');

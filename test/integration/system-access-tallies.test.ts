@@ -7,7 +7,12 @@ import { addDays, todayOf } from '../../server/services/dates.ts';
 import { testDrivers } from '../support/databases.ts';
 import { post } from '../support/people.ts';
 import { activated, secondTrust } from '../support/second-trust.ts';
-import { recountSystemAccess, type SystemRow } from '../support/system-access-recount.ts';
+import {
+  insertAssignment,
+  insertPosition,
+  recountSystemAccess,
+  type SystemRow,
+} from '../support/system-access-fixtures.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../support/test-app.ts';
 
 const rowsOf = <T>(result: unknown): T[] =>
@@ -53,26 +58,13 @@ describe.each(testDrivers)('the system-access report’s kept counts (%s)', (dri
     }
     return id;
   };
-  const position = async (odsCode: string, systems: string[]) => {
-    const [row] = await exec<{ id: string }>(sql`
-      insert into positions (ods_code, name, systems, assignable, created_at, updated_at)
-      values (${odsCode}, ${`Signature post ${randomBytes(4).toString('hex')}`},
-              ${`{${systems.join(',')}}`}::text[], true, now(), now())
-      returning id`);
-    return row?.id ?? '';
-  };
-  const assign = async (
+  const position = (odsCode: string, systems: string[]) =>
+    insertPosition(t.db, odsCode, systems, 'Signature post');
+  const assign = (
     personId: string,
     positionId: string,
     dates: { start?: string; end?: string | null } = {},
-  ) => {
-    const today = todayOf(t.clock.now());
-    const [row] = await exec<{ id: string }>(sql`
-      insert into assignments (person_id, position_id, start_date, end_date, created_at)
-      values (${personId}, ${positionId}, ${dates.start ?? today}, ${dates.end ?? null}, now())
-      returning id`);
-    return row?.id ?? '';
-  };
+  ) => insertAssignment(t.db, todayOf(t.clock.now()), personId, positionId, dates);
 
   /** The report worked out afresh from every position and assignment. */
   const recount = (covered: 'all' | string[]): Promise<SystemRow[]> =>
